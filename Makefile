@@ -1,0 +1,56 @@
+# Two commands do all set-up on a fresh machine with Python 3.11 and make:
+#   make run    run the bot (no TELEGRAM_BOT_TOKEN: the console demo on SQLite with sample data)
+#   make test   ruff, mypy, catalog checks and pytest
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+LOCALES := locales
+PO     := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+
+.PHONY: run test lint typecheck catalogs-check pytest bench extract update compile clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+compile: $(MO)
+
+run: $(STAMP) compile
+	$(BIN)/sanctuary-bot run
+
+test: $(STAMP) compile lint typecheck catalogs-check pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers storage tests bench
+	$(BIN)/ruff format --check bot handlers storage tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+catalogs-check: $(STAMP)
+	$(BIN)/python -m bot.catalogs check $(LOCALES)
+
+pytest: $(STAMP) compile
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP) compile
+	$(BIN)/python -m bench
+
+# Translators: extract new strings, merge them into every catalog, then translate and compile.
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
+	  --project=sanctuary-bot --msgid-bugs-address=translations@example.org \
+	  -o $(LOCALES)/messages.pot bot handlers storage
+
+update: extract
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages
+
+clean:
+	rm -rf $(VENV) $(MO)

@@ -1,0 +1,191 @@
+"""``make bench``: timing goals as ratios against baselines measured in the same run.
+
+Prints one ``BENCH key=value ...`` line per figure. Never part of the test suite: these
+machines are shared and noisy, so figures are compared with a baseline run alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.formatting import KM_PER_MILE
+from bot.search import Directory
+from storage.models import Activity, Group
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+# Population centres the synthetic activities cluster around (lat, lon).
+CITIES = [
+    (51.507, -0.128), (52.486, -1.890), (53.481, -2.242), (53.800, -1.549), (55.864, -4.252),
+    (53.408, -2.992), (53.383, -1.465), (51.455, -2.588), (55.953, -3.189), (51.481, -3.179),
+    (54.597, -5.930), (52.954, -1.158), (52.637, -1.136), (52.407, -1.510), (53.796, -1.759),
+    (53.745, -0.336), (50.376, -4.143), (52.628, 1.292), (54.978, -1.617), (51.622, -3.943),
+    (53.228, -4.129), (57.149, -2.094), (56.462, -2.970), (50.909, -1.404), (50.822, -0.137),
+    (51.752, -1.258), (52.205, 0.122), (53.646, -1.782), (54.906, -1.381), (52.587, -2.129),
+]  # fmt: skip
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The pct-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def synthetic(count: int, seed: int = 7) -> tuple[list[Group], list[Activity]]:
+    """Groups and activities spread like a network: clustered in cities, some everywhere."""
+    rng = random.Random(seed)
+    groups = [
+        Group(i + 1, f"g{i}", f"Group {i}", "group", None, "Town", "england", lat, lon,
+              "g@example.org", None, None, None, "", "Europe/London", True)
+        for i, (lat, lon) in enumerate(CITIES)
+    ]  # fmt: skip
+    activities = []
+    for i in range(count):
+        if rng.random() < 0.7:
+            glat, glon = rng.choice(CITIES)
+            lat, lon = glat + rng.gauss(0, 0.08), glon + rng.gauss(0, 0.12)
+        else:
+            lat, lon = rng.uniform(50.2, 57.5), rng.uniform(-5.5, 1.5)
+        weekly = rng.random() < 0.8
+        activities.append(
+            Activity(
+                id=i + 1, ref=None, group_id=rng.randrange(len(groups)) + 1,
+                title=f"Activity {i}", category=rng.choice(["english", "conversation", "sport", "food"]),
+                description="", venue="", address="", postcode="", lat=lat, lon=lon,
+                starts_at=NOW - timedelta(days=rng.randrange(0, 300)) if weekly
+                else NOW + timedelta(days=rng.randrange(-60, 120)),
+                duration_min=120, rrule="FREQ=WEEKLY;BYDAY=TU" if weekly else None, until=None,
+                languages=("en",), cost=None, needs=frozenset({"no_id"}) if rng.random() < 0.5 else frozenset(),
+                contact="", status="published", created_by=None, updated_at=NOW,
+            )
+        )  # fmt: skip
+    return groups, activities
+
+
+def _time(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def bench_search(count: int, queries: int) -> None:
+    """Nearby search over ``count`` activities: grid index against a full scan, same run."""
+    groups, activities = synthetic(count)
+    directory = Directory(None, None)  # type: ignore[arg-type]  # loaded directly, no database
+    directory.load(groups, activities)
+    rng = random.Random(11)
+    points = []
+    for _ in range(queries):
+        lat, lon = rng.choice(CITIES)
+        points.append((lat + rng.gauss(0, 0.05), lon + rng.gauss(0, 0.07)))
+    radius = 25 * KM_PER_MILE
+    indexed, scanned, found = [], [], []
+    for lat, lon in points:
+        indexed.append(_time(lambda a=lat, o=lon: directory.search(a, o, radius, NOW)))
+        scanned.append(
+            _time(lambda a=lat, o=lon: directory.search(a, o, radius, NOW, full_scan=True))
+        )
+        found.append(len(directory.search(lat, lon, radius, NOW)))
+        assert found[-1] == len(directory.search(lat, lon, radius, NOW, full_scan=True))
+    p95, full_p95 = percentile(indexed, 95), percentile(scanned, 95)
+    print(
+        f"BENCH name=search activities={count} queries={queries} "
+        f"p50_ms={statistics.median(indexed):.3f} p95_ms={p95:.3f} "
+        f"fullscan_p50_ms={statistics.median(scanned):.3f} fullscan_p95_ms={full_p95:.3f} "
+        f"speedup={full_p95 / p95:.1f} median_results={statistics.median(found):.0f} "
+        f"goal_p95_ms=2 goal_speedup=20"
+    )
+
+
+async def _throughput(updates: int, ours: bool) -> float:
+    """Location updates per second through the fake Bot API: our bot or a bare echo bot."""
+    from telegram import Update
+    from telegram.ext import Application, MessageHandler, filters
+
+    from bot.app import TrackingUpdateProcessor, build_app, running
+    from bot.config import Config
+    from bot.fakeapi import FakeBotAPI
+    from bot.geo import Gazetteer
+    from bot.services import Services
+
+    async with FakeBotAPI() as server:
+        processor = TrackingUpdateProcessor()
+        services = None
+        with tempfile.TemporaryDirectory() as tmp:
+            if ours:
+                config = Config("1:bench", server.base_url, Path(tmp) / "b.db", CACHE, None)
+                services = await Services.create(config, gazetteer=Gazetteer.load(CACHE))
+                groups, activities = synthetic(10_000)
+                services.directory.load(groups, activities)
+                services.clock = lambda: NOW
+                app: Any = build_app(config, services=services, processor=processor)
+            else:
+
+                async def echo(update: Update, context: Any) -> None:
+                    assert update.effective_message is not None
+                    await update.effective_message.reply_text("echo")
+
+                app = (
+                    Application.builder()
+                    .token("1:echo")
+                    .base_url(server.base_url)
+                    .concurrent_updates(processor)
+                    .build()
+                )
+                app.add_handler(MessageHandler(filters.ALL, echo))
+            rng = random.Random(3)
+            users = [server.user(10_000 + i, language_code="en") for i in range(200)]
+            # Warm up (first-use costs: imports, Babel data) before the clock starts.
+            last = users[0].send_location(53.80, -1.55)
+            async with running(app):
+                await processor.wait_processed(last)
+                for i in range(updates):
+                    lat, lon = rng.choice(CITIES)
+                    last = users[i % len(users)].send_location(lat, lon)
+                start = time.perf_counter()
+                await processor.wait_processed(last)
+                elapsed = time.perf_counter() - start
+            if services is not None:
+                await services.close()
+    return updates / elapsed
+
+
+CACHE = Path("data/cache")
+
+
+def bench_throughput(updates: int) -> None:
+    """'Find near me' end to end against a bare python-telegram-bot echo bot, same server."""
+    from bot.i18n import load_catalogs
+
+    load_catalogs()
+    echo = asyncio.run(_throughput(updates, ours=False))
+    ours = asyncio.run(_throughput(updates, ours=True))
+    print(
+        f"BENCH name=find_near_me updates={updates} ours_per_s={ours:.0f} "
+        f"echo_per_s={echo:.0f} ratio={ours / echo:.2f} goal_ratio=0.6"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--activities", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--updates", type=int, default=2_000)
+    args = parser.parse_args(argv)
+    bench_search(args.activities, args.queries)
+    bench_throughput(args.updates)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

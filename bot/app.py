@@ -1,0 +1,153 @@
+"""The application factory: the one place where the bot is wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import views
+from bot.config import Config
+from bot.context import App, AppContext, BotData
+from bot.geo import Gazetteer
+from bot.i18n import LANGUAGES, use_locale
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+DIRECTORY_REFRESH_S = 30.0
+WAIT_LIMIT_S = 10.0
+DEMO_TOKEN = "123456:demo-token-not-real"
+
+
+class TrackingUpdateProcessor(BaseUpdateProcessor):
+    """Processes one update at a time and lets a driver wait until a given one is handled.
+
+    The console demo and the end-to-end tests use it to know when the bot has answered.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_concurrent_updates=1)
+        self.last_processed = 0
+        self._changed = asyncio.Condition()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's handlers, then record it as processed."""
+        try:
+            await coroutine
+        finally:
+            if isinstance(update, Update):
+                async with self._changed:
+                    self.last_processed = max(self.last_processed, update.update_id)
+                    self._changed.notify_all()
+
+    async def wait_processed(self, update_id: int) -> None:
+        """Return once the update ``update_id`` has been handled (callers bound the wait)."""
+        async with asyncio.timeout(WAIT_LIMIT_S), self._changed:
+            await self._changed.wait_for(lambda: self.last_processed >= update_id)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+async def _refresh_directory(context: AppContext) -> None:
+    """Reload activities and groups when the database changed (imports, other processes)."""
+    if await context.services.directory.refresh():
+        log.info("directory reloaded")
+
+
+async def set_commands(app: App) -> None:
+    """The command menu in every language (setMyCommands with language_code)."""
+    for lang in LANGUAGES:
+        with use_locale(lang.code):
+            commands = [BotCommand(name, text) for name, text in views.commands()]
+        code = None if lang.code == "en" else lang.code
+        await app.bot.set_my_commands(commands, language_code=code)
+
+
+@asynccontextmanager
+async def running(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    """Run an application inside the current event loop (console demo, tests, benchmarks).
+
+    Does what run_polling does, post_init and post_shutdown included, without owning the loop.
+    """
+    async with app:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            if app.post_shutdown is not None:
+                await app.post_shutdown(app)
+
+
+def build_app(
+    config: Config,
+    *,
+    services: Services | None = None,
+    gazetteer: Gazetteer | None = None,
+    processor: BaseUpdateProcessor | None = None,
+) -> App:
+    """Build the application; services are created in post_init and closed in post_shutdown."""
+    from handlers import base, find, groups, privacy, start
+
+    async def post_init(app: App) -> None:
+        app.bot_data.services = services or await Services.create(config, gazetteer)
+        await set_commands(app)
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(
+                _refresh_directory, interval=DIRECTORY_REFRESH_S, first=DIRECTORY_REFRESH_S
+            )
+
+    async def post_shutdown(app: App) -> None:
+        if app.bot_data.services is not None and services is None:
+            await app.bot_data.services.close()
+        app.bot_data.services = None
+
+    builder = (
+        ApplicationBuilder()
+        .token(config.token or DEMO_TOKEN)
+        .base_url(config.api_url)
+        .base_file_url(config.file_url)
+        .context_types(ContextTypes(context=AppContext, bot_data=BotData))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if processor is not None:
+        builder = builder.concurrent_updates(processor)
+    app: App = builder.build()  # type: ignore[assignment]
+
+    # Order matters. Group -1: the locale middleware sees every update first.
+    base.register(app)
+    # Group 0, first match wins: commands and buttons of each journey...
+    start.register(app)
+    find.register(app)
+    groups.register(app)
+    privacy.register(app)
+    # ...then the catch-alls: any other private text is a place; stale buttons; the rest.
+    find.register_text(app)
+    app.add_handler(base.expired_callback_handler())
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, base.not_understood))
+    return app
+
+
+__all__ = ["Application", "TrackingUpdateProcessor", "build_app"]

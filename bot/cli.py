@@ -1,0 +1,147 @@
+"""The ``sanctuary-bot`` command line: run, console, seed-demo, import, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError
+from bot.i18n import CatalogsNotCompiled, load_catalogs
+
+log = logging.getLogger("sanctuary_bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sanctuary-bot",
+        description="City of Sanctuary Telegram bot. Configuration comes from the environment "
+        "(see README.md and .env.example).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser(
+        "run",
+        help="run the bot (polls Telegram; with no TELEGRAM_BOT_TOKEN, the console demo)",
+        description="Run the bot. With TELEGRAM_BOT_TOKEN set it polls the Bot API at "
+        "TELEGRAM_API_URL; without it, it starts the console demo.",
+    )
+    sub.add_parser(
+        "console",
+        help="chat with the bot in this terminal (sample data, no Telegram needed)",
+        description="An embedded console chat with the bot: same handlers, an in-process "
+        "Bot API stand-in, the database at SANCTUARY_DB seeded with sample data if empty.",
+    )
+    sub.add_parser(
+        "seed-demo",
+        help="load the bundled sample groups and activities",
+        description="Import the bundled sample data (real UK places, example.org contacts) "
+        "into SANCTUARY_DB. Existing sample rows are updated.",
+    )
+    imp = sub.add_parser(
+        "import",
+        help="import groups or activities from CSV",
+        description="Validate and import a CSV file (docs/import-formats.md). Every row is "
+        "checked; errors are listed with row numbers and a file with errors imports nothing.",
+    )
+    imp.add_argument("kind", choices=["groups", "activities"])
+    imp.add_argument("file", type=Path)
+    exp = sub.add_parser(
+        "export",
+        help="export groups or activities to CSV",
+        description="Write groups or activities in the import format ('-' for standard output).",
+    )
+    exp.add_argument("kind", choices=["groups", "activities"])
+    exp.add_argument("file", help="a file path, or - for standard output")
+    return parser
+
+
+async def _with_db(config: Config, command: str, kind: str, text: str) -> str:
+    """Run a database command; returns what to print or write."""
+    from bot import importer
+    from bot.demo import seed_demo
+    from storage.db import Database
+
+    db = await Database.open(config.db_path)
+    try:
+        if command == "seed-demo":
+            groups, activities = await seed_demo(db)
+            return f"seeded {groups} groups and {activities} activities into {config.db_path}\n"
+        if command == "import":
+            if kind == "groups":
+                count = await importer.import_groups(db, text)
+            else:
+                count = await importer.import_activities(db, text)
+            return f"imported {count} {kind}\n"
+        if kind == "groups":
+            return await importer.export_groups(db)
+        return await importer.export_activities(db)
+    finally:
+        await db.close()
+
+
+def _data_command(config: Config, args: argparse.Namespace) -> int:
+    """seed-demo, import and export: file I/O here, database work in _with_db."""
+    from bot.importer import ImportFailed, decode
+
+    command, kind, text = args.command, getattr(args, "kind", ""), ""
+    try:
+        if command == "import":
+            path: Path = args.file
+            if not path.is_file():
+                print(f"sanctuary-bot: error: no such file: {path}", file=sys.stderr)
+                return 2
+            text = decode(path.read_bytes())
+        output = asyncio.run(_with_db(config, command, kind, text))
+    except ImportFailed as failed:
+        for error in failed.errors:
+            print(f"{args.file}: {error}", file=sys.stderr)
+        print(f"{args.file}: {len(failed.errors)} error(s); nothing imported", file=sys.stderr)
+        return 1
+    if command == "export" and args.file != "-":
+        Path(args.file).write_text(output, "utf-8")
+        print(f"exported {kind} to {args.file}")
+    else:
+        sys.stdout.write(output)
+    return 0
+
+
+def _run_polling(config: Config) -> int:
+    from telegram import Update
+
+    from bot.app import build_app
+
+    app = build_app(config)
+    log.info("polling %s", config.api_url.split("//", 1)[-1].split("/", 1)[0])
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and Telegram URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        config = Config.from_env()
+        if command in ("run", "console"):
+            load_catalogs()
+    except (ConfigError, CatalogsNotCompiled) as exc:
+        print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+        return 2
+    if command == "run" and config.token:
+        return _run_polling(config)
+    if command in ("run", "console"):
+        from bot.console import run_console
+
+        return asyncio.run(run_console(config))
+    return _data_command(config, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

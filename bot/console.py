@@ -1,0 +1,121 @@
+"""The console demo: chat with the real bot in a terminal.
+
+The same application and handlers run against an in-process stand-in for the Bot API
+(bot.fakeapi) on 127.0.0.1; you type as the user, and the bot's messages are printed with
+their buttons numbered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import replace
+from typing import TextIO
+
+from bot.app import TrackingUpdateProcessor, build_app, running
+from bot.config import Config
+from bot.fakeapi import Conversation, FakeBotAPI, SentMessage
+from bot.services import Services, load_outcodes
+
+HELP = """\
+You are chatting with sanctuary-bot as a test user. Type as you would in Telegram:
+  /start, /find, /groups, /language, /help, /privacy   or a town, city or postcode
+  #N                 press button N of the last message with buttons (e.g. #2)
+  :loc LAT LON       share a location (e.g. :loc 53.80 -1.55 for Leeds)
+  :help              this help          :quit   leave (Ctrl-D works too)
+"""
+
+
+def render(message: SentMessage, out: TextIO) -> None:
+    """Print one bot message with its numbered buttons."""
+    edited = " (edited)" if message.edits else ""
+    if message.kind == "venue":
+        print(f"🤖 📍 {message.text} ({message.lat:.5f}, {message.lon:.5f})", file=out)
+    elif message.kind == "document" and message.document is not None:
+        name, data = message.document
+        print(f"🤖 📎 {name} ({len(data)} bytes) {message.plain_text()}", file=out)
+    else:
+        print(f"🤖{edited}\n{message.plain_text()}", file=out)
+    markup = message.reply_markup or {}
+    number = 0
+    for row in message.buttons():
+        labels = []
+        for text, _data, _url in row:
+            number += 1
+            labels.append(f"[{number}] {text}")
+        print("   " + "   ".join(labels), file=out)
+    for row in markup.get("keyboard", []):
+        for key in row:
+            if isinstance(key, dict) and key.get("request_location"):
+                print(f"   ({key.get('text')}: type :loc LAT LON)", file=out)
+    print(file=out)
+
+
+async def _press(chat: Conversation, number: int, out: TextIO) -> list[SentMessage]:
+    message = chat.last_with_buttons()
+    if message is None:
+        print("(no buttons to press)", file=out)
+        return []
+    flat = [data for row in message.buttons() for _text, data, _url in row]
+    if not 1 <= number <= len(flat) or flat[number - 1] is None:
+        print(f"(choose a button from 1 to {len(flat)})", file=out)
+        return []
+    return await chat.press_data(str(flat[number - 1]), message.message_id)
+
+
+async def run_console(
+    config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, language: str = "en"
+) -> int:
+    """Run the demo until :quit or end of input."""
+    from bot.demo import seed_demo
+
+    outcodes = load_outcodes(config)
+    async with FakeBotAPI() as server:
+        processor = TrackingUpdateProcessor()
+        demo_config = replace(config, api_url=server.base_url, token=None)
+        services = await Services.create(demo_config, outcodes=outcodes)
+        try:
+            if await services.groups.count() == 0:
+                groups, activities = await seed_demo(services.db)
+                await services.directory.refresh(force=True)
+                print(f"(sample data loaded: {groups} groups, {activities} activities)", file=out)
+            app = build_app(demo_config, services=services, processor=processor)
+            async with running(app):
+                user = server.user(424242, first_name="Demo", language_code=language)
+                chat = Conversation(server, user, processor.wait_processed)
+                print(HELP, file=out)
+                loop = asyncio.get_running_loop()
+                while True:
+                    print("you> ", end="", file=out, flush=True)
+                    line = await loop.run_in_executor(None, stdin.readline)
+                    if not line:
+                        break
+                    line = line.strip()
+                    if not line:
+                        continue
+                    if line in (":quit", ":q", ":exit"):
+                        break
+                    if line == ":help":
+                        print(HELP, file=out)
+                        continue
+                    replies = await _handle(chat, line, out)
+                    for message in replies:
+                        render(message, out)
+        finally:
+            await services.close()
+    print("bye", file=out)
+    return 0
+
+
+async def _handle(chat: Conversation, line: str, out: TextIO) -> list[SentMessage]:
+    if line.startswith("#") and line[1:].strip().isdigit():
+        return await _press(chat, int(line[1:].strip()), out)
+    if line.startswith(":loc"):
+        parts = line.split()
+        try:
+            lat, lon = float(parts[1]), float(parts[2])
+        except (IndexError, ValueError):
+            print("(usage: :loc LAT LON, e.g. :loc 53.80 -1.55)", file=out)
+            return []
+        return await chat.share_location(lat, lon)
+    return await chat.send(line)

@@ -1,0 +1,42 @@
+"""The typed callback context: handlers reach services as ``context.services``."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.services import Services
+
+
+class BotData:
+    """What the application keeps for all chats: only the services."""
+
+    __slots__ = ("services",)
+
+    def __init__(self) -> None:
+        self.services: Services | None = None
+
+
+class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext with typed access to the services."""
+
+    @property
+    def services(self) -> Services:
+        """The running services (set in post_init)."""
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("services are not started yet")
+        return services
+
+    @property
+    def session(self) -> dict[Any, Any]:
+        """In-memory state of this person's chat (never persisted): search mode, last place."""
+        if self.user_data is None:
+            return {}
+        return self.user_data
+
+
+App: TypeAlias = Application[
+    ExtBot[None], AppContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[AppContext]
+]

@@ -1,0 +1,79 @@
+"""The network's vocabulary: categories, needs, streams and nations, as stable codes.
+
+Codes are stored in the database, used in CSV imports and in callback data; labels are
+translated at render time (see ``bot.labels``). Never match on a translated label.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """What kind of welcoming activity it is."""
+
+    ENGLISH = "english"
+    CONVERSATION = "conversation"
+    SPORT = "sport"
+    ARTS = "arts"
+    FOOD = "food"
+    ADVICE = "advice"
+    HEALTH = "health"
+    FAMILIES = "families"
+    WOMEN = "women"
+    FAITH = "faith"
+
+
+class Need(StrEnum):
+    """A needs filter a person can ask for. ``free`` is derived from the cost."""
+
+    FREE = "free"
+    NO_ID = "no_id"
+    WOMEN_ONLY = "women_only"
+    CHILDREN = "children"
+    INTERPRETER = "interpreter"
+    STEP_FREE = "step_free"
+
+
+# Needs an organiser tags on an activity (``free`` comes from an empty cost instead).
+TAGGABLE_NEEDS = tuple(n for n in Need if n is not Need.FREE)
+
+
+class GroupKind(StrEnum):
+    """A local City of Sanctuary group, or a Stream of Sanctuary place."""
+
+    GROUP = "group"
+    STREAM = "stream"
+
+
+class Stream(StrEnum):
+    """The streams of sanctuary."""
+
+    SCHOOL = "school"
+    UNIVERSITY = "university"
+    COLLEGE = "college"
+    LIBRARY = "library"
+    THEATRE = "theatre"
+    HEALTH = "health"
+    FAITH = "faith"
+    ARTS = "arts"
+    SPORT = "sport"
+    MATERNITY = "maternity"
+    COUNCIL = "council"
+
+
+class Nation(StrEnum):
+    """The four nations of the UK."""
+
+    ENGLAND = "england"
+    SCOTLAND = "scotland"
+    WALES = "wales"
+    NORTHERN_IRELAND = "northern-ireland"
+
+
+class Intent(StrEnum):
+    """What brought a person to the bot (asked once, never more personal than this)."""
+
+    SEEKING = "seeking"
+    VOLUNTEER = "volunteer"
+    SUPPORTER = "supporter"

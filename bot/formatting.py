@@ -1,0 +1,87 @@
+"""Formatting for people: escaped text, distances, dates and times, language names.
+
+Everything here reads the current locale from the i18n ContextVar.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from datetime import datetime
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, format_time
+from babel.numbers import format_decimal
+from babel.units import format_unit
+
+from bot.i18n import current_language, gettext
+from bot.recurrence import zone
+
+KM_PER_MILE = 1.609344
+FSI, PDI = "\u2068", "\u2069"
+# Bidi embeddings/overrides/isolates and other invisible format characters from user text.
+_CONTROLS = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff\u0000-\u0008]")
+
+
+def escape(text: str) -> str:
+    """Escape user or data text for Telegram HTML."""
+    return html.escape(text, quote=False)
+
+
+def clean(text: str, limit: int = 200) -> str:
+    """User text made safe to echo: controls stripped, whitespace folded, length capped."""
+    text = _CONTROLS.sub("", unicodedata.normalize("NFC", text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bidi(text: str) -> str:
+    """Isolate an inserted value (a name, a time, a postcode) inside right-to-left text."""
+    return f"{FSI}{text}{PDI}" if current_language().rtl else text
+
+
+def distance(km: float) -> str:
+    """A distance in miles (English) or kilometres, to a sensible precision."""
+    lang = current_language()
+    if lang.miles:
+        value, unit = km / KM_PER_MILE, "length-mile"
+    else:
+        value, unit = km, "length-kilometer"
+    value = max(round(value, 1), 0.1) if value < 10 else float(round(value))
+    return format_unit(value, unit, length="short", locale=lang.locale)
+
+
+def radius(miles: float) -> str:
+    """A search radius given in miles, shown in the locale's unit."""
+    return distance(miles * KM_PER_MILE)
+
+
+def number(value: int) -> str:
+    """A whole number in the locale's digits and grouping."""
+    return format_decimal(value, locale=current_language().locale)
+
+
+def day(moment: datetime, tz: str) -> str:
+    """Weekday, day and month, e.g. ``Tue 25 Nov``, in ``tz``."""
+    local = moment.astimezone(zone(tz))
+    return format_skeleton("MMMEd", local, locale=current_language().locale)
+
+
+def clock(moment: datetime, tz: str) -> str:
+    """The local time of day, e.g. ``18:00``."""
+    return format_time(moment.astimezone(zone(tz)), "short", locale=current_language().locale)
+
+
+def when(moment: datetime, tz: str) -> str:
+    """Day and time together."""
+    return gettext("{day}, {time}").format(day=day(moment, tz), time=clock(moment, tz))
+
+
+def language_name(code: str) -> str:
+    """A language's name in the current locale (falls back to the code)."""
+    try:
+        name = Locale.parse(code).get_display_name(current_language().locale)
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name or code

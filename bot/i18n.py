@@ -1,0 +1,160 @@
+"""The i18n runtime: one locale per update in a ContextVar, gettext catalogs compiled to .mo.
+
+Handlers never pass a locale around: the locale middleware sets it per update (stored choice,
+then Telegram's language_code, then English) and jobs set it per recipient with ``use_locale``.
+Catalogs are loaded once at start-up; a missing .mo fails fast with a clear message.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import Locale
+from babel.support import LazyProxy
+
+DEFAULT_LOCALE = "en"
+DOMAIN = "messages"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """A language the bot speaks: its code, Babel locale, name in its own script and direction."""
+
+    code: str
+    babel: str
+    native_name: str
+    rtl: bool = False
+    miles: bool = False
+
+    @property
+    def locale(self) -> Locale:
+        """The Babel locale used for dates, numbers and names."""
+        return Locale.parse(self.babel)
+
+
+# Most common first: the order of the language picker.
+LANGUAGES: tuple[Language, ...] = (
+    Language("en", "en_GB", "English", miles=True),
+    Language("ar", "ar", "العربية", rtl=True),
+    Language("fa", "fa", "فارسی", rtl=True),
+    Language("uk", "uk", "Українська"),
+    Language("fr", "fr", "Français"),
+)
+BY_CODE: dict[str, Language] = {lang.code: lang for lang in LANGUAGES}
+
+# Telegram language codes (IETF tags) that map to a language of ours by more than their prefix.
+ALIASES: dict[str, str] = {"pes": "fa", "fa-ir": "fa", "uk-ua": "uk"}
+
+_current: ContextVar[str] = ContextVar("sanctuary_locale", default=DEFAULT_LOCALE)
+_translations: dict[str, _gettext.NullTranslations] = {}
+
+
+class CatalogsNotCompiled(RuntimeError):
+    """A catalog has no compiled .mo file: run ``make compile``."""
+
+
+def load_catalogs(locales_dir: Path = LOCALES_DIR) -> None:
+    """Load every language's compiled catalog; raise if any is missing."""
+    missing: list[str] = []
+    loaded: dict[str, _gettext.NullTranslations] = {}
+    for lang in LANGUAGES:
+        if lang.code == DEFAULT_LOCALE:
+            loaded[lang.code] = _gettext.NullTranslations()
+            continue
+        mo = locales_dir / lang.code / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if not mo.is_file():
+            missing.append(str(mo))
+            continue
+        with mo.open("rb") as fh:
+            loaded[lang.code] = _gettext.GNUTranslations(fh)
+    if missing:
+        raise CatalogsNotCompiled(
+            "compiled catalogs are missing (run `make compile`): " + ", ".join(missing)
+        )
+    _translations.clear()
+    _translations.update(loaded)
+
+
+def resolve_locale(stored: str | None, telegram_code: str | None) -> str:
+    """Pick the locale: the person's stored choice, else Telegram's language_code, else English."""
+    if stored and stored in BY_CODE:
+        return stored
+    return match_language(telegram_code) or DEFAULT_LOCALE
+
+
+def match_language(tag: str | None) -> str | None:
+    """Map an IETF language tag such as ``fa-IR`` or ``ar_SY`` to a language we speak."""
+    if not tag:
+        return None
+    norm = tag.strip().replace("_", "-").lower()
+    if norm in ALIASES:
+        return ALIASES[norm]
+    if norm in BY_CODE:
+        return norm
+    prefix = norm.split("-", 1)[0]
+    if prefix in ALIASES:
+        return ALIASES[prefix]
+    return prefix if prefix in BY_CODE else None
+
+
+def current_locale() -> str:
+    """The locale of the update or job being handled."""
+    return _current.get()
+
+
+def current_language() -> Language:
+    """The Language of the update or job being handled."""
+    return BY_CODE.get(_current.get(), BY_CODE[DEFAULT_LOCALE])
+
+
+def set_locale(code: str) -> None:
+    """Set the locale for the rest of this task (one update)."""
+    _current.set(code if code in BY_CODE else DEFAULT_LOCALE)
+
+
+@contextmanager
+def use_locale(code: str) -> Iterator[None]:
+    """Render in ``code`` inside the block (jobs, per recipient)."""
+    token = _current.set(code if code in BY_CODE else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _catalog() -> _gettext.NullTranslations:
+    return _translations.get(_current.get()) or _gettext.NullTranslations()
+
+
+def gettext(message: str) -> str:
+    """Translate ``message`` into the current locale."""
+    return _catalog().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Translate a message with a count, choosing the plural form of the current locale."""
+    return _catalog().ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """Translate ``message`` with a disambiguating context."""
+    return _catalog().pgettext(context, message)
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """A string translated when used: only for module-level constants."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it now."""
+    return message
+
+
+_ = gettext

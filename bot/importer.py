@@ -1,0 +1,369 @@
+"""CSV import and export of groups and activities (formats: docs/import-formats.md).
+
+Every row is validated; errors carry row numbers; a file with any error imports nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import TypeVar
+
+from bot.domain import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
+from bot.geo import looks_like_postcode, valid_uk_coordinates
+from bot.recurrence import Repeat, RepeatError, local_to_utc, zone
+from storage.activities import ActivityRepository
+from storage.db import Database
+from storage.groups import GroupRepository
+from storage.models import Activity, ActivityData, GroupData
+
+GROUP_COLUMNS = [
+    "ref",
+    "name",
+    "kind",
+    "stream",
+    "town",
+    "nation",
+    "latitude",
+    "longitude",
+    "email",
+    "website",
+    "phone",
+    "telegram",
+    "description",
+]
+ACTIVITY_COLUMNS = [
+    "ref",
+    "group_ref",
+    "title",
+    "category",
+    "description",
+    "venue",
+    "address",
+    "postcode",
+    "latitude",
+    "longitude",
+    "start_date",
+    "start_time",
+    "end_time",
+    "repeat",
+    "until",
+    "languages",
+    "cost",
+    "needs",
+    "contact",
+]
+
+_REF = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LANG = re.compile(r"^[a-z]{2,3}$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TELEGRAM = re.compile(r"^@[A-Za-z0-9_]{5,32}$")
+MAX_ROWS = 20_000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """What is wrong with one row (row 1 is the header, so data starts at row 2)."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.message}"
+
+
+class ImportFailed(Exception):
+    """The file had errors; nothing was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
+class _Row:
+    """One CSV row with helpers that record errors instead of raising."""
+
+    def __init__(self, line: int, values: Mapping[str, str | None], errors: list[RowError]):
+        self.line = line
+        self.values = values
+        self.errors = errors
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append(RowError(self.line, column, message))
+
+    def text(self, column: str, limit: int, required: bool = False) -> str:
+        value = (self.values.get(column) or "").strip()
+        if required and not value:
+            self.error(column, "is required")
+        if len(value) > limit:
+            self.error(column, f"is {len(value)} characters long, at most {limit} allowed")
+        return value
+
+    def optional(self, column: str, limit: int) -> str | None:
+        return self.text(column, limit) or None
+
+    def choice(self, column: str, allowed: Iterable[str], required: bool = True) -> str:
+        value = self.text(column, 40, required)
+        options = sorted(allowed)
+        if value and value not in options:
+            self.error(column, f"{value!r} is not one of: {', '.join(options)}")
+        return value
+
+    def number(self, column: str) -> float:
+        raw = self.text(column, 20, required=True)
+        try:
+            return float(raw) if raw else 0.0
+        except ValueError:
+            self.error(column, f"{raw!r} is not a number")
+            return 0.0
+
+    def parsed(
+        self, column: str, parse: Callable[[str], T], what: str, required: bool = False
+    ) -> T | None:
+        raw = self.text(column, 40, required)
+        if not raw:
+            return None
+        try:
+            return parse(raw)
+        except ValueError:
+            self.error(column, f"{raw!r} is not {what}")
+            return None
+
+
+def _read(text: str, expected: list[str]) -> Iterator[tuple[int, Mapping[str, str | None]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if header != expected:
+        raise ImportFailed(
+            [RowError(1, "header", f"expected {','.join(expected)}; got {','.join(header)}")]
+        )
+    for offset, values in enumerate(reader):
+        if offset >= MAX_ROWS:
+            raise ImportFailed([RowError(offset + 2, "file", f"more than {MAX_ROWS} rows")])
+        if None in values:
+            raise ImportFailed(
+                [RowError(reader.line_num, "row", "has more columns than the header")]
+            )
+        yield reader.line_num, values
+
+
+def decode(data: bytes) -> str:
+    """File contents as text: UTF-8, with or without a byte-order mark."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed([RowError(0, "file", f"is not UTF-8 text ({exc.reason})")]) from None
+
+
+def parse_groups(text: str) -> list[GroupData]:
+    """Validate a groups CSV; raise ImportFailed listing every error."""
+    errors: list[RowError] = []
+    groups: list[GroupData] = []
+    seen: set[str] = set()
+    for number, values in _read(text, GROUP_COLUMNS):
+        row = _Row(number, values, errors)
+        ref = row.text("ref", 40, required=True)
+        if ref and not _REF.match(ref):
+            row.error("ref", "use lowercase letters, digits and hyphens")
+        if ref in seen:
+            row.error("ref", f"{ref!r} appears twice in this file")
+        seen.add(ref)
+        kind = row.choice("kind", [k.value for k in GroupKind])
+        stream = row.choice("stream", [s.value for s in Stream], required=kind == "stream")
+        if kind == "group" and stream:
+            row.error("stream", "must be empty for kind=group")
+        lat, lon = row.number("latitude"), row.number("longitude")
+        if not valid_uk_coordinates(lat, lon):
+            row.error("latitude", f"{lat},{lon} is not in the UK")
+        email = row.optional("email", 120)
+        if email and not _EMAIL.match(email):
+            row.error("email", f"{email!r} is not an email address")
+        website = row.optional("website", 200)
+        if website and not website.startswith("https://"):
+            row.error("website", "must start with https://")
+        phone = row.optional("phone", 30)
+        if phone and not re.fullmatch(r"[0-9 +()-]{6,30}", phone):
+            row.error("phone", f"{phone!r} is not a phone number")
+        telegram = row.optional("telegram", 33)
+        if telegram and not _TELEGRAM.match(telegram):
+            row.error("telegram", "must be a @username")
+        if not (email or website or phone or telegram):
+            row.error("email", "give at least one contact: email, website, phone or telegram")
+        groups.append(
+            GroupData(
+                ref=ref,
+                name=row.text("name", 120, required=True),
+                kind=kind,
+                stream=stream or None,
+                town=row.text("town", 80, required=True),
+                nation=row.choice("nation", [n.value for n in Nation]),
+                lat=lat,
+                lon=lon,
+                email=email,
+                website=website,
+                phone=phone,
+                telegram=telegram,
+                description=row.text("description", 300),
+            )
+        )
+    if errors:
+        raise ImportFailed(errors)
+    return groups
+
+
+def parse_activities(
+    text: str, group_refs: Mapping[str, str], default_tz: str = "Europe/London"
+) -> list[ActivityData]:
+    """Validate an activities CSV against known group refs (ref → time zone)."""
+    errors: list[RowError] = []
+    items: list[ActivityData] = []
+    seen: set[str] = set()
+    for number, values in _read(text, ACTIVITY_COLUMNS):
+        row = _Row(number, values, errors)
+        ref = row.text("ref", 60, required=True)
+        if ref and not _REF.match(ref):
+            row.error("ref", "use lowercase letters, digits and hyphens")
+        if ref in seen:
+            row.error("ref", f"{ref!r} appears twice in this file")
+        seen.add(ref)
+        group_ref = row.text("group_ref", 40, required=True)
+        if group_ref and group_ref not in group_refs:
+            row.error("group_ref", f"no group with ref {group_ref!r} (import groups first)")
+        tz = group_refs.get(group_ref, default_tz)
+        lat, lon = row.number("latitude"), row.number("longitude")
+        if not valid_uk_coordinates(lat, lon):
+            row.error("latitude", f"{lat},{lon} is not in the UK")
+        postcode = row.text("postcode", 10).upper()
+        if postcode and not looks_like_postcode(postcode):
+            row.error("postcode", f"{postcode!r} is not a UK postcode")
+        start_day = row.parsed("start_date", date.fromisoformat, "a date (YYYY-MM-DD)", True)
+        until = row.parsed("until", date.fromisoformat, "a date (YYYY-MM-DD)")
+        start_raw, end_raw = row.text("start_time", 5, True), row.text("end_time", 5, True)
+        for column, raw in (("start_time", start_raw), ("end_time", end_raw)):
+            if raw and not _TIME.match(raw):
+                row.error(column, f"{raw!r} is not a time (HH:MM, 24-hour)")
+        duration = 0
+        if _TIME.match(start_raw) and _TIME.match(end_raw):
+            start_t, end_t = time.fromisoformat(start_raw), time.fromisoformat(end_raw)
+            duration = (end_t.hour * 60 + end_t.minute) - (start_t.hour * 60 + start_t.minute)
+            if duration <= 0:
+                row.error("end_time", f"{end_raw} is not after the start time {start_raw}")
+        repeat_raw = row.text("repeat", 40, required=True)
+        repeat = Repeat("once")
+        try:
+            repeat = Repeat.parse(repeat_raw) if repeat_raw else repeat
+        except RepeatError:
+            row.error(
+                "repeat", f"{repeat_raw!r}: use once, weekly:MO,TH, fortnightly:WE or monthly:1SA"
+            )
+        if start_day and repeat_raw and not repeat.matches(start_day):
+            row.error("start_date", f"{start_day} is not a day of {repeat.to_text()}")
+        if until and start_day and until < start_day:
+            row.error("until", "is before start_date")
+        if until and repeat.kind == "once":
+            row.error("until", "only a repeating activity has an until date")
+        languages = tuple(row.text("languages", 100).lower().split()) or ("en",)
+        bad = [code for code in languages if not _LANG.match(code)]
+        if bad:
+            row.error("languages", f"not language codes: {' '.join(bad)}")
+        needs = frozenset(row.text("needs", 100).split())
+        unknown = sorted(needs - {n.value for n in TAGGABLE_NEEDS})
+        if unknown:
+            row.error("needs", f"unknown: {' '.join(unknown)}")
+        starts_at = (
+            local_to_utc(start_day, time.fromisoformat(start_raw), tz)
+            if start_day and _TIME.match(start_raw)
+            else datetime(2000, 1, 1, tzinfo=zone("UTC"))
+        )
+        items.append(
+            ActivityData(
+                ref=ref,
+                group_ref=group_ref,
+                title=row.text("title", 80, required=True),
+                category=row.choice("category", [c.value for c in Category]),
+                description=row.text("description", 500),
+                venue=row.text("venue", 100),
+                address=row.text("address", 200),
+                postcode=postcode,
+                lat=lat,
+                lon=lon,
+                starts_at=starts_at,
+                duration_min=max(duration, 1),
+                rrule=repeat.to_rrule(),
+                until=until,
+                languages=languages,
+                cost=row.optional("cost", 80),
+                needs=needs,
+                contact=row.text("contact", 120),
+            )
+        )
+    if errors:
+        raise ImportFailed(errors)
+    return items
+
+
+async def import_groups(db: Database, text: str) -> int:
+    """Validate and import a groups file in one transaction."""
+    groups = parse_groups(text)
+    async with db.transaction() as conn:
+        return await GroupRepository.upsert_many(conn, groups)
+
+
+async def import_activities(db: Database, text: str) -> int:
+    """Validate and import an activities file in one transaction."""
+    zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
+    items = parse_activities(text, zones)
+    refs = await GroupRepository(db).refs()
+    async with db.transaction() as conn:
+        return await ActivityRepository.upsert_many(conn, items, refs)
+
+
+def _write(rows: Iterable[list[str]], header: list[str]) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+async def export_groups(db: Database) -> str:
+    """All groups as CSV in the import format."""
+    rows = [
+        [
+            g.ref, g.name, g.kind, g.stream or "", g.town, g.nation, f"{g.lat:.5f}",
+            f"{g.lon:.5f}", g.email or "", g.website or "", g.phone or "", g.telegram or "",
+            g.description,
+        ]
+        for g in await GroupRepository(db).all()
+    ]  # fmt: skip
+    return _write(rows, GROUP_COLUMNS)
+
+
+def _activity_row(a: Activity, group_ref: str, tz: str) -> list[str]:
+    start = a.starts_at.astimezone(zone(tz))
+    end_minutes = start.hour * 60 + start.minute + a.duration_min
+    return [
+        a.ref or f"activity-{a.id}", group_ref, a.title, a.category, a.description, a.venue,
+        a.address, a.postcode, f"{a.lat:.5f}", f"{a.lon:.5f}", start.date().isoformat(),
+        start.strftime("%H:%M"), f"{min(end_minutes // 60, 23):02d}:{end_minutes % 60:02d}",
+        Repeat.from_rrule(a.rrule).to_text(), a.until.isoformat() if a.until else "",
+        " ".join(a.languages), a.cost or "", " ".join(sorted(a.needs)), a.contact,
+    ]  # fmt: skip
+
+
+async def export_activities(db: Database) -> str:
+    """All activities as CSV in the import format."""
+    zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
+    rows = [
+        _activity_row(a, ref, zones.get(ref, "Europe/London"))
+        for a, ref in await ActivityRepository(db).with_group_refs()
+    ]
+    return _write(rows, ACTIVITY_COLUMNS)

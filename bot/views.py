@@ -1,0 +1,547 @@
+"""What people see: message texts (Telegram HTML) and keyboards, rendered in the current locale.
+
+Views take plain values and return ``View``; handlers send them. User and data text is
+escaped here, inserted values are isolated for right-to-left languages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+from babel.dates import get_day_names
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot import formatting as fmt
+from bot.callbacks import NEED_ORDER, SearchState
+from bot.domain import Category, Intent
+from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext
+from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
+from bot.recurrence import Occurrence, Repeat
+from bot.search import GroupHit, Hit, activity_needs
+from storage.models import Activity, Group
+
+_ = gettext
+PAGE_SIZE = 5
+TEXT_LIMIT = 4096
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+REGION_LABELS = {
+    "ENG": N_("England"),
+    "SCT": N_("Scotland"),
+    "WLS": N_("Wales"),
+    "NIR": N_("Northern Ireland"),
+}
+ORDINALS = {
+    1: N_("Every month on the first {weekday}"),
+    2: N_("Every month on the second {weekday}"),
+    3: N_("Every month on the third {weekday}"),
+    4: N_("Every month on the fourth {weekday}"),
+    -1: N_("Every month on the last {weekday}"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A message to send: HTML text and an optional keyboard."""
+
+    text: str
+    markup: Markup | None = None
+    extra: tuple[View, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if len(self.text) > TEXT_LIMIT:
+            raise ValueError("view text longer than Telegram allows")
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    """An inline button with callback data (checked against Telegram's 64-byte limit)."""
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data too long: {data}")
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def row(*buttons: InlineKeyboardButton) -> list[InlineKeyboardButton]:
+    """A keyboard row in reading order (reversed for right-to-left languages)."""
+    items = list(buttons)
+    return items[::-1] if current_language().rtl else items
+
+
+# --- start, language, menu -------------------------------------------------------------
+
+
+def language_picker(suggested: str | None, flow: str) -> View:
+    """Every language in its own name; the person's Telegram language first and marked."""
+    ordered = sorted(LANGUAGES, key=lambda lang: lang.code != suggested)
+    buttons = [
+        button(("✓ " if lang.code == suggested else "") + lang.native_name, f"L:{lang.code}:{flow}")
+        for lang in ordered
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    # The prompt is shown in English and the suggested language, as the choice is not made yet.
+    text = "🌍 Choose your language"
+    if suggested and suggested != "en":
+        text = f"🌍 {_('Choose your language')}\n{text}"
+    return View(text, InlineKeyboardMarkup(rows))
+
+
+def intent_question() -> View:
+    """What brings you here? Three buttons, nothing personal."""
+    text = "\n\n".join(
+        [
+            _(
+                "<b>Welcome!</b> City of Sanctuary groups across the UK offer welcome, friendship and support to people seeking sanctuary."
+            ),
+            _("What brings you here?"),
+            privacy_note(),
+        ]
+    )
+    rows = [[button(gettext(label), f"I:{code}")] for code, label in INTENT_LABELS.items()]
+    return View(text, InlineKeyboardMarkup(rows))
+
+
+def privacy_note() -> str:
+    """The two-line privacy note shown at the start."""
+    return _("🔒 I never ask your name, your papers or where you live.\nMore in /privacy.")
+
+
+def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> View:
+    """The main menu: find, groups, language, help, privacy."""
+    lines = [_("What would you like to do?")]
+    if intent == Intent.VOLUNTEER:
+        lines.append(_("Volunteers can soon post activities here. Ask your group's coordinator."))
+    elif intent == Intent.SUPPORTER:
+        lines.append(_("Campaign alerts are coming soon. Meanwhile, find a group near you."))
+    rows = [[button(_("🔎 Find welcoming activities"), "M:find")]]
+    if has_area:
+        label = area_label or _("my area")
+        rows.append([button(_("📍 Activities near {place}").format(place=label), "M:near")])
+    rows += [
+        [button(_("🏠 Groups near me"), "M:groups")],
+        row(button(_("🌐 Language"), "M:lang"), button(_("ℹ️ Help"), "M:help")),
+        [button(_("🔒 Privacy"), "M:privacy")],
+    ]
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def ask_location(mode: str) -> View:
+    """Ask for a location: a button that shares it, or typing a place."""
+    if mode == "g":
+        first = _("Where should I look for City of Sanctuary groups?")
+    else:
+        first = _("Where should I look for welcoming activities?")
+    text = "\n".join(
+        [
+            first,
+            _("Tap the button below to share your location, or type a town, city or postcode."),
+            _("Your location is only used for this search."),
+        ]
+    )
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(_("📍 Share my location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    return View(text, keyboard)
+
+
+def help_text() -> View:
+    """What the bot does and its commands."""
+    text = "\n".join(
+        [
+            _("<b>How this bot helps</b>"),
+            _(
+                "It finds welcoming activities and City of Sanctuary groups near you: conversation cafés, English classes, sport, advice and more."
+            ),
+            "",
+            _("/find – welcoming activities near you"),
+            _("/groups – City of Sanctuary groups near you"),
+            _("/language – change the language"),
+            _("/privacy – what I keep and how to delete it"),
+            _("/start – start again"),
+            "",
+            _("You can type a town, city or postcode at any time."),
+        ]
+    )
+    return View(text, InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]))
+
+
+def privacy(has_area: bool, attributions: list[str]) -> View:
+    """What the bot keeps, who sees it, and how to delete it."""
+    lines = [
+        _("<b>Your privacy</b>"),
+        _(
+            "I keep only: your Telegram number (to answer you), your language, what brought you here, and your area if you choose to save it (rounded to about 1 km)."
+        ),
+        _("I never ask your name, nationality, immigration status or address."),
+        _("When you share your location, I use it for that search only and do not store it."),
+        _("Groups see no names: only how many people are interested."),
+    ]
+    if has_area:
+        lines.append(_("You have saved an area. You can forget it with the button below."))
+    lines.append("")
+    lines.append("<i>" + fmt.escape(" · ".join(attributions)) + "</i>")
+    rows = []
+    if has_area:
+        rows.append([button(_("🗑 Forget my area"), "M:forgetarea")])
+    rows.append([button(_("⬅️ Menu"), "M:menu")])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def expired() -> str:
+    """Answer to stale or forged buttons."""
+    return _("This menu has expired. Please start again with /start.")
+
+
+def something_went_wrong() -> str:
+    """Shown instead of a traceback."""
+    return _("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+# --- places ------------------------------------------------------------------------------
+
+
+def place_label(name: str, region: str) -> str:
+    """A place with its nation, e.g. ``Bangor, Wales``."""
+    label = REGION_LABELS.get(region)
+    return _("{place}, {region}").format(place=name, region=gettext(label)) if label else name
+
+
+def choose_place(query: str, places: list[tuple[str, str, str]], mode: str) -> View:
+    """Which one do you mean? ``places`` are (key, name, region)."""
+    text = _("Which “{place}” do you mean?").format(
+        place=fmt.bidi(fmt.escape(fmt.clean(query, 60)))
+    )
+    rows = [[button(place_label(name, region), f"P:{key}:{mode}")] for key, name, region in places]
+    return View(text, InlineKeyboardMarkup(rows))
+
+
+def place_not_found(query: str, suggestions: list[tuple[str, str, str]], mode: str) -> View:
+    """I couldn't find it; maybe one of these."""
+    shown = fmt.escape(fmt.clean(query, 60))
+    if shown:
+        lines = [_("I couldn't find “{place}”.").format(place=fmt.bidi(shown))]
+    else:
+        lines = [_("I didn't understand that.")]
+    rows = []
+    if suggestions:
+        lines.append(_("Did you mean one of these?"))
+        rows = [[button(place_label(n, r), f"P:{k}:{mode}")] for k, n, r in suggestions[:3]]
+    lines.append(_("Type a town, city or postcode, or share your location."))
+    rows.append([button(_("⬅️ Menu"), "M:menu")])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def postcodes_unavailable() -> View:
+    """A postcode was typed but no postcode data is loaded."""
+    return View(
+        _(
+            "I can't look up postcodes at the moment. Please type a town or city, or share your location."
+        )
+    )
+
+
+def outside_uk() -> View:
+    """A location outside the UK."""
+    return View(
+        _(
+            "That location is outside the UK. This bot knows City of Sanctuary groups in the UK only."
+        )
+    )
+
+
+# --- activities ------------------------------------------------------------------------
+
+
+def _filters_line(state: SearchState, radius_miles: float) -> str:
+    parts = [_("Within {distance}").format(distance=fmt.radius(radius_miles))]
+    if state.category:
+        parts.append(category_label(state.category))
+    parts += [need_label(n) for n in sorted(state.need_set)]
+    return " · ".join(parts)
+
+
+def results(
+    hits: list[Hit],
+    state: SearchState,
+    radius_miles: float,
+    next_of: dict[int, Occurrence | None],
+) -> View:
+    """One page of nearby activities, nearest first, with paging and filter buttons."""
+    pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
+    page = min(state.page, pages - 1)
+    shown = hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    count = len(hits)
+    lines = [
+        "<b>"
+        + ngettext(
+            "{count} welcoming activity near you", "{count} welcoming activities near you", count
+        ).format(count=fmt.number(count))
+        + "</b>",
+        "<i>" + _filters_line(state, radius_miles) + "</i>",
+        "",
+    ]
+    numbers = []
+    for i, hit in enumerate(shown, start=1 + page * PAGE_SIZE):
+        activity = hit.activity
+        nxt = next_of.get(activity.id)
+        when = fmt.when(nxt.start, hit.group.timezone) if nxt else _("no date yet")
+        lines.append(
+            f"{fmt.number(i)}. {category_label(activity.category).split(' ', 1)[0]} "
+            f"<b>{fmt.escape(activity.title)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
+        )
+        lines.append(f"    {fmt.bidi(when)} · {fmt.escape(hit.group.name)}")
+        numbers.append(button(fmt.number(i), f"A:{activity.id}:{state.at_page(page).encode()}"))
+    if pages > 1:
+        lines.append("")
+        lines.append(
+            _("Page {page} of {pages}").format(page=fmt.number(page + 1), pages=fmt.number(pages))
+        )
+    rows = [row(*numbers)]
+    paging = []
+    if page > 0:
+        paging.append(button(_("◀️ Previous"), f"S:{state.at_page(page - 1).encode()}"))
+    if page < pages - 1:
+        paging.append(button(_("Next ▶️"), f"S:{state.at_page(page + 1).encode()}"))
+    if paging:
+        rows.append(row(*paging))
+    rows += _search_tools(state)
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def _search_tools(state: SearchState) -> list[list[InlineKeyboardButton]]:
+    lat, lon = state.lat, state.lon
+    return [
+        row(
+            button(_("🗂 Type of activity"), f"C:{state.encode()}"),
+            button(_("✅ My needs"), f"N:{state.encode()}"),
+        ),
+        row(
+            button(_("🏠 Groups here"), f"G:{lat}:{lon}:0"),
+            button(_("💾 Save this area"), f"V:{lat}:{lon}"),
+        ),
+    ]
+
+
+def no_results(state: SearchState, radius_miles: float, groups: list[GroupHit]) -> View:
+    """Nothing within the radius: say so, and offer the nearest groups anyway."""
+    filtered = state.category is not None or state.needs != 0
+    if filtered:
+        first = _("I found no activities with these filters within {distance}.")
+    else:
+        first = _("I found no welcoming activities within {distance}.")
+    lines = [first.format(distance=fmt.bidi(fmt.radius(radius_miles)))]
+    if groups:
+        lines += [
+            "",
+            _("These City of Sanctuary groups are the nearest. Contact them to ask what is on:"),
+            "",
+        ]
+        lines += [_group_lines(i, hit) for i, hit in enumerate(groups, start=1)]
+    rows = []
+    if filtered:
+        rows.append(
+            [button(_("❌ Clear filters"), f"S:{SearchState(state.lat, state.lon).encode()}")]
+        )
+    rows += _search_tools(state)
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def category_picker(state: SearchState) -> View:
+    """Choose a type of activity (or all)."""
+    buttons = [
+        button(category_label(c.value), f"S:{state.with_category(c.value).encode()}")
+        for c in Category
+    ]
+    rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    rows.append([button(_("All activities"), f"S:{state.with_category(None).encode()}")])
+    return View(_("What kind of activity?"), InlineKeyboardMarkup(rows))
+
+
+def needs_picker(state: SearchState) -> View:
+    """Switch needs filters on and off, then show the results."""
+    chosen = state.need_set
+    buttons = [
+        button(
+            ("✅ " if n.value in chosen else "▫️ ") + need_label(n.value),
+            f"N:{state.toggle(n).encode()}",
+        )
+        for n in NEED_ORDER
+    ]
+    rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    rows.append([button(_("🔎 Show results"), f"S:{state.at_page(0).encode()}")])
+    return View(_("Tap what you need, then “Show results”."), InlineKeyboardMarkup(rows))
+
+
+def describe_repeat(activity: Activity, tz: str) -> str:
+    """``Every Tuesday and Thursday, 18:00–20:00`` and similar."""
+    repeat = Repeat.from_rrule(activity.rrule)
+    names = get_day_names("wide", locale=current_language().locale)
+    days = [names[d] for d in repeat.days]
+    hours = _("{start}–{end}").format(
+        start=fmt.clock(activity.starts_at, tz),
+        end=fmt.clock(activity.starts_at + timedelta(minutes=activity.duration_min), tz),
+    )
+    if repeat.kind == "once":
+        return _("Once: {when}").format(when=fmt.day(activity.starts_at, tz) + ", " + hours)
+    if repeat.kind == "monthly":
+        text = gettext(ORDINALS[repeat.nth]).format(weekday=days[0])
+    else:
+        joined = (
+            days[0]
+            if len(days) == 1
+            else _("{days} and {last}").format(days=", ".join(days[:-1]), last=days[-1])
+        )
+        if repeat.kind == "fortnightly":
+            text = _("Every other {days}").format(days=joined)
+        else:
+            text = _("Every {days}").format(days=joined)
+    text = _("{repeat}, {hours}").format(repeat=text, hours=hours)
+    if activity.until:
+        text += " " + _("(until {date})").format(
+            date=fmt.day(datetime.combine(activity.until, time(12), tzinfo=UTC), tz)
+        )
+    return text
+
+
+def card(
+    activity: Activity,
+    group: Group,
+    occurrences: list[Occurrence],
+    km: float | None,
+    back: SearchState | None,
+) -> View:
+    """Everything about one activity, with map, calendar and English buttons."""
+    tz = group.timezone
+    lines = [f"<b>{fmt.escape(activity.title)}</b>", category_label(activity.category), ""]
+    if activity.description:
+        lines += [fmt.escape(activity.description), ""]
+    lines.append(_("🗓 <b>When:</b> {schedule}").format(schedule=describe_repeat(activity, tz)))
+    if occurrences:
+        dates = "; ".join(fmt.bidi(fmt.when(o.start, tz)) for o in occurrences)
+        lines.append(_("Next: {dates}").format(dates=dates))
+    else:
+        lines.append(_("No upcoming dates."))
+    place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
+    where = fmt.escape(place)
+    if km is not None:
+        where += " (" + fmt.bidi(fmt.distance(km)) + ")"
+    lines.append(_("📍 <b>Where:</b> {place}").format(place=where))
+    languages = ", ".join(fmt.language_name(code) for code in activity.languages)
+    lines.append(_("🗣 <b>Languages:</b> {languages}").format(languages=fmt.escape(languages)))
+    cost = fmt.escape(activity.cost) if activity.cost else _("Free")
+    lines.append(_("💷 <b>Cost:</b> {cost}").format(cost=cost))
+    needs = [need_label(n) for n in sorted(activity_needs(activity)) if n != "free"]
+    if needs:
+        lines.append("✅ " + " · ".join(needs))
+    lines.append("")
+    organiser = fmt.escape(group.name)
+    if group.verified:
+        lines.append(_("👥 <b>Organised by:</b> {group} ✔️ verified").format(group=organiser))
+    else:
+        lines.append(_("👥 <b>Organised by:</b> {group}").format(group=organiser))
+    contact = activity.contact or group.email or group.phone or group.website or ""
+    if contact:
+        lines.append(_("✉️ <b>Contact:</b> {contact}").format(contact=fmt.bidi(fmt.escape(contact))))
+    rows = [
+        row(
+            button(_("🗺 Map"), f"X:map:{activity.id}"),
+            button(_("📅 Add to calendar"), f"X:ics:{activity.id}"),
+        ),
+    ]
+    if current_language().code != "en":
+        rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
+    if back is not None:
+        rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+# --- groups ------------------------------------------------------------------------------
+
+
+def _group_lines(number: int, hit: GroupHit) -> str:
+    group = hit.group
+    head = (
+        f"{fmt.number(number)}. <b>{fmt.escape(group.name)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
+    )
+    kind = f"    {stream_label(group.stream)} · {fmt.escape(group.town)}"
+    contacts = [
+        fmt.bidi(fmt.escape(value))
+        for value in (group.email, group.phone, group.website, group.telegram)
+        if value
+    ]
+    lines = [head, kind]
+    if contacts:
+        lines.append("    " + " · ".join(contacts))
+    return "\n".join(lines)
+
+
+def group_list(hits: list[GroupHit], lat: int, lon: int, page: int, total: int) -> View:
+    """Nearest groups and streams with their contacts."""
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    lines = ["<b>" + _("City of Sanctuary groups and Streams of Sanctuary near you") + "</b>", ""]
+    for i, hit in enumerate(hits, start=1 + page * PAGE_SIZE):
+        lines.append(_group_lines(i, hit))
+        lines.append("")
+    if not hits:
+        lines.append(_("No groups found."))
+    paging = []
+    if page > 0:
+        paging.append(button(_("◀️ Previous"), f"G:{lat}:{lon}:{page - 1}"))
+    if page < pages - 1:
+        paging.append(button(_("Next ▶️"), f"G:{lat}:{lon}:{page + 1}"))
+    rows = [row(*paging)] if paging else []
+    rows.append([button(_("🔎 Activities here"), f"S:{SearchState(lat, lon).encode()}")])
+    return View("\n".join(lines).rstrip(), InlineKeyboardMarkup(rows))
+
+
+def area_saved(label: str | None) -> View:
+    """Confirmation that the area is saved, and how to forget it."""
+    place = fmt.bidi(fmt.escape(label)) if label else _("this area")
+    text = "\n".join(
+        [
+            _("💾 Saved: {place}. I keep it rounded to about 1 km.").format(place=place),
+            _("You can forget it at any time in /privacy."),
+        ]
+    )
+    return View(text, InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]))
+
+
+def area_forgotten() -> View:
+    """Confirmation that the saved area is gone."""
+    return View(
+        _("🗑 Your saved area is forgotten."),
+        InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]),
+    )
+
+
+def language_saved() -> str:
+    """Confirmation in the new language."""
+    return _("✅ I will speak English with you.")
+
+
+COMMANDS = (
+    ("find", N_("Welcoming activities near you")),
+    ("groups", N_("City of Sanctuary groups near you")),
+    ("language", N_("Change the language")),
+    ("privacy", N_("What I keep and how to delete it")),
+    ("help", N_("How this bot helps")),
+    ("start", N_("Start again")),
+)
+
+
+def commands() -> list[tuple[str, str]]:
+    """The command menu in the current locale."""
+    return [(name, gettext(description)) for name, description in COMMANDS]
+
+
+def not_understood() -> str:
+    """Anything the bot cannot read."""
+    return _("I can read text, locations and buttons. Type /help to see what I can do.")

@@ -1,0 +1,108 @@
+"""What every journey shares: the per-update locale, sending views, expired menus, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import CallbackQueryHandler, TypeHandler
+
+from bot import views
+from bot.context import App, AppContext
+from bot.i18n import resolve_locale, set_locale
+
+log = logging.getLogger(__name__)
+
+
+async def locale_middleware(update: Update, context: AppContext) -> None:
+    """Set the locale for this update: stored choice, Telegram language, English."""
+    user = update.effective_user
+    stored = None
+    if user is not None:
+        row = await context.services.users.get(user.id)
+        stored = row.locale if row else None
+    set_locale(resolve_locale(stored, user.language_code if user else None))
+
+
+async def send(update: Update, view: views.View) -> Message | None:
+    """Send a view as a new message in the update's chat."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(
+        view.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=view.markup,
+        disable_web_page_preview=True,
+    )
+
+
+async def show(update: Update, view: views.View) -> None:
+    """Edit the message a button belongs to into ``view``, or send it when that is impossible."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    can_edit = isinstance(message, Message) and not isinstance(view.markup, ReplyKeyboardMarkup)
+    if can_edit and isinstance(message, Message) and message.text is not None:
+        markup = view.markup if isinstance(view.markup, InlineKeyboardMarkup) else None
+        try:
+            await message.edit_text(
+                view.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_web_page_preview=True,
+            )
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return
+            log.info("could not edit, sending instead: %s", exc.message)
+    await send(update, view)
+
+
+async def answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press (stops the spinner); ignore a query too old to answer."""
+    with contextlib.suppress(BadRequest):
+        await query.answer(text)
+
+
+async def expired(update: Update, context: AppContext) -> None:
+    """A button we cannot trust or no longer understand."""
+    query = update.callback_query
+    if query is not None:
+        await answer(query, views.expired())
+
+
+async def on_error(update: object, context: AppContext) -> None:
+    """Log the error (never message text) and tell the person something went wrong."""
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("blocked by a user: %s", error.message)
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error handling update %s", update_id, exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            if update.callback_query is not None:
+                await answer(update.callback_query)
+            await update.effective_chat.send_message(views.something_went_wrong())
+        except Exception:
+            log.warning("could not tell the user about the error")
+
+
+def register(app: App) -> None:
+    """The locale middleware runs first (group -1) for every update."""
+    app.add_handler(TypeHandler(Update, locale_middleware), group=-1)
+    app.add_error_handler(on_error)
+
+
+async def not_understood(update: Update, context: AppContext) -> None:
+    """Anything else in a private chat (stickers, photos, unknown commands): point to /help."""
+    await send(update, views.View(views.not_understood()))
+
+
+def expired_callback_handler() -> CallbackQueryHandler[AppContext, None]:
+    """Any button no journey claimed: an expired menu."""
+    return CallbackQueryHandler(expired)

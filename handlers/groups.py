@@ -1,0 +1,68 @@
+"""Groups near me: City of Sanctuary groups and Streams of Sanctuary with their contacts."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot import views
+from bot.callbacks import Expired, split
+from bot.context import App, AppContext
+from handlers.base import answer, expired, send, show
+
+MAX_GROUPS = 25
+
+
+async def groups_command(update: Update, context: AppContext) -> None:
+    """/groups: ask where (or use the saved area)."""
+    user = update.effective_user
+    row = await context.services.users.get(user.id) if user else None
+    if row is not None and row.area_lat is not None and row.area_lon is not None:
+        await send(
+            update, group_view(context, round(row.area_lat * 100), round(row.area_lon * 100), 0)
+        )
+        return
+    context.session["mode"] = "g"
+    await send(update, views.ask_location("g"))
+
+
+async def groups_button(update: Update, context: AppContext) -> None:
+    """M:groups: ask where."""
+    query = update.callback_query
+    assert query is not None
+    await answer(query)
+    context.session["mode"] = "g"
+    await send(update, views.ask_location("g"))
+
+
+def group_view(context: AppContext, lat: int, lon: int, page: int) -> views.View:
+    """A page of the nearest groups around a point in hundredths of a degree."""
+    hits = context.services.directory.nearest_groups(lat / 100, lon / 100, MAX_GROUPS)
+    page = min(page, max(0, (len(hits) - 1) // views.PAGE_SIZE))
+    shown = hits[page * views.PAGE_SIZE : (page + 1) * views.PAGE_SIZE]
+    return views.group_list(shown, lat, lon, page, len(hits))
+
+
+async def groups_page(update: Update, context: AppContext) -> None:
+    """G:<lat>:<lon>:<page>."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        _prefix, fields = split(query.data)
+        if len(fields) != 3:
+            raise Expired(query.data or "")
+        lat, lon, page = (int(f) for f in fields)
+        if not (4900 <= lat <= 6100 and -900 <= lon <= 200 and 0 <= page < 100):
+            raise Expired(query.data or "")
+    except (Expired, ValueError):
+        await expired(update, context)
+        return
+    await answer(query)
+    await show(update, group_view(context, lat, lon, page))
+
+
+def register(app: App) -> None:
+    """Commands and buttons of the groups journey."""
+    app.add_handler(CommandHandler("groups", groups_command, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(groups_button, pattern=r"^M:groups$"))
+    app.add_handler(CallbackQueryHandler(groups_page, pattern=r"^G:"))

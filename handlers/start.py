@@ -1,0 +1,132 @@
+"""Start: choose a language, say what brings you here, reach the main menu; /language, /help."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot import views
+from bot.callbacks import Expired, split
+from bot.context import App, AppContext
+from bot.domain import Intent
+from bot.i18n import BY_CODE, current_locale, match_language, set_locale
+from handlers.base import answer, expired, send, show
+
+log = logging.getLogger(__name__)
+_INTENTS = {i.value for i in Intent}
+
+
+async def start(update: Update, context: AppContext) -> None:
+    """/start: the language picker, the person's Telegram language first."""
+    user = update.effective_user
+    stored = await context.services.users.get(user.id) if user else None
+    suggested = (stored.locale if stored else None) or match_language(
+        user.language_code if user else None
+    )
+    await send(update, views.language_picker(suggested, "s"))
+
+
+async def language(update: Update, context: AppContext) -> None:
+    """/language: the picker at any time."""
+    await send(update, views.language_picker(current_locale(), "c"))
+
+
+async def help_command(update: Update, context: AppContext) -> None:
+    """/help: what the bot does."""
+    await send(update, views.help_text())
+
+
+async def menu(update: Update, context: AppContext) -> None:
+    """/menu: the main menu."""
+    await send(update, await _menu_view(update, context))
+
+
+async def _menu_view(update: Update, context: AppContext) -> views.View:
+    user = update.effective_user
+    row = await context.services.users.get(user.id) if user else None
+    return views.main_menu(
+        row.intent if row else None, row.area_label if row else None, bool(row and row.has_area)
+    )
+
+
+async def chose_language(update: Update, context: AppContext) -> None:
+    """L:<code>:<flow>: store the language, then ask what brings them (start) or confirm."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    try:
+        _prefix, fields = split(query.data)
+        if len(fields) != 2 or fields[0] not in BY_CODE or fields[1] not in ("s", "c"):
+            raise Expired(query.data or "")
+    except Expired:
+        await expired(update, context)
+        return
+    code, flow = fields
+    await context.services.users.set_locale(query.from_user.id, code)
+    set_locale(code)
+    await answer(query)
+    chat = update.effective_chat
+    if chat is not None:
+        await _set_chat_commands(context, chat.id)
+    if flow == "s":
+        await show(update, views.intent_question())
+    else:
+        menu_view = await _menu_view(update, context)
+        await show(
+            update, views.View(views.language_saved() + "\n\n" + menu_view.text, menu_view.markup)
+        )
+
+
+async def _set_chat_commands(context: AppContext, chat_id: int) -> None:
+    """Show the command menu in the chosen language in this chat (best effort)."""
+    try:
+        await context.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in views.commands()],
+            scope=BotCommandScopeChat(chat_id),
+        )
+    except TelegramError as exc:
+        log.info("could not set chat commands: %s", exc.message)
+
+
+async def chose_intent(update: Update, context: AppContext) -> None:
+    """I:<intent>: remember what brought the person, then show the main menu."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    try:
+        _prefix, fields = split(query.data)
+        if len(fields) != 1 or fields[0] not in _INTENTS:
+            raise Expired(query.data or "")
+    except Expired:
+        await expired(update, context)
+        return
+    await context.services.users.set_intent(query.from_user.id, fields[0])
+    await answer(query)
+    await show(update, await _menu_view(update, context))
+
+
+async def menu_button(update: Update, context: AppContext) -> None:
+    """M:lang, M:help, M:menu."""
+    query = update.callback_query
+    assert query is not None
+    await answer(query)
+    item = (query.data or "").partition(":")[2]
+    if item == "lang":
+        await show(update, views.language_picker(current_locale(), "c"))
+    elif item == "help":
+        await show(update, views.help_text())
+    else:
+        await show(update, await _menu_view(update, context))
+
+
+def register(app: App) -> None:
+    """Commands and buttons of the start journey."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", start, filters=private))
+    app.add_handler(CommandHandler("language", language, filters=private))
+    app.add_handler(CommandHandler("help", help_command, filters=private))
+    app.add_handler(CommandHandler("menu", menu, filters=private))
+    app.add_handler(CallbackQueryHandler(chose_language, pattern=r"^L:"))
+    app.add_handler(CallbackQueryHandler(chose_intent, pattern=r"^I:"))
+    app.add_handler(CallbackQueryHandler(menu_button, pattern=r"^M:(lang|help|menu)$"))

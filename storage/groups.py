@@ -1,0 +1,99 @@
+"""Groups and streams: the organisers every activity is traced to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database, to_db, utcnow
+from storage.models import Group, GroupData
+
+_COLUMNS = (
+    "id, ref, name, kind, stream, town, nation, lat, lon, email, website, phone, telegram, "
+    "description, timezone, verified"
+)
+_DATA_COLUMNS = (
+    "ref",
+    "name",
+    "kind",
+    "stream",
+    "town",
+    "nation",
+    "lat",
+    "lon",
+    "email",
+    "website",
+    "phone",
+    "telegram",
+    "description",
+    "timezone",
+)
+_UPSERT = (
+    "INSERT INTO groups (" + ", ".join(_DATA_COLUMNS) + ", created_at, updated_at) "
+    "VALUES (" + ", ".join("?" * (len(_DATA_COLUMNS) + 2)) + ") "
+    "ON CONFLICT (ref) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _DATA_COLUMNS[1:])
+    + ", updated_at = excluded.updated_at"
+)
+
+
+def _group(row: Any) -> Group:
+    return Group(
+        id=row["id"],
+        ref=row["ref"],
+        name=row["name"],
+        kind=row["kind"],
+        stream=row["stream"],
+        town=row["town"],
+        nation=row["nation"],
+        lat=row["lat"],
+        lon=row["lon"],
+        email=row["email"],
+        website=row["website"],
+        phone=row["phone"],
+        telegram=row["telegram"],
+        description=row["description"],
+        timezone=row["timezone"],
+        verified=bool(row["verified"]),
+    )
+
+
+class GroupRepository:
+    """All SQL about groups."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def all(self) -> list[Group]:
+        """Every group, by name."""
+        async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM groups ORDER BY name") as cur:
+            return [_group(row) for row in await cur.fetchall()]
+
+    async def get(self, group_id: int) -> Group | None:
+        """One group by id."""
+        async with self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM groups WHERE id = ?", (group_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _group(row) if row else None
+
+    async def refs(self) -> dict[str, int]:
+        """Map of import reference to id."""
+        async with self._db.conn.execute("SELECT ref, id FROM groups") as cur:
+            return {row["ref"]: row["id"] for row in await cur.fetchall()}
+
+    @staticmethod
+    async def upsert_many(conn: aiosqlite.Connection, groups: Iterable[GroupData]) -> int:
+        """Insert or update groups by ref inside the caller's transaction."""
+        now = to_db(utcnow())
+        rows = [(*(getattr(g, c) for c in _DATA_COLUMNS), now, now) for g in groups]
+        await conn.executemany(_UPSERT, rows)
+        return len(rows)
+
+    async def count(self) -> int:
+        """How many groups."""
+        async with self._db.conn.execute("SELECT COUNT(*) FROM groups") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0

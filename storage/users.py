@@ -1,0 +1,109 @@
+"""Users: the person's language, what brought them, and an optional coarse area."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from storage.db import Database, from_db, to_db, utcnow
+from storage.models import User
+
+_COLUMNS = "id, locale, intent, area_lat, area_lon, area_label, created_at, updated_at"
+_MISSING = object()
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row["id"],
+        locale=row["locale"],
+        intent=row["intent"],
+        area_lat=row["area_lat"],
+        area_lon=row["area_lon"],
+        area_label=row["area_label"],
+        created_at=from_db(row["created_at"]),
+        updated_at=from_db(row["updated_at"]),
+    )
+
+
+class UserRepository:
+    """All SQL about users, with a bounded in-memory cache for the per-update lookup."""
+
+    def __init__(self, db: Database, cache_size: int = 20_000) -> None:
+        self._db = db
+        self._cache: OrderedDict[int, User | object] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _remember(self, user_id: int, value: User | object) -> None:
+        self._cache[user_id] = value
+        self._cache.move_to_end(user_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def get(self, user_id: int) -> User | None:
+        """The user, or None when they never chose anything (cached both ways)."""
+        cached = self._cache.get(user_id, _MISSING)
+        if cached is not _MISSING:
+            self._cache.move_to_end(user_id)
+            return cached if isinstance(cached, User) else None
+        async with self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        user = _user(row) if row else None
+        self._remember(user_id, user if user else None)
+        return user
+
+    async def _upsert(self, user_id: int, column: str, value: Any) -> User:
+        assert column in ("locale", "intent"), column  # identifiers are constants, values bound
+        now = to_db(utcnow())
+        async with self._db.conn.execute(
+            f"INSERT INTO users (id, {column}, created_at, updated_at) VALUES (?, ?, ?, ?) "
+            f"ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, "
+            f"updated_at = excluded.updated_at RETURNING {_COLUMNS}",
+            (user_id, value, now, now),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        user = _user(row)
+        self._remember(user_id, user)
+        return user
+
+    async def set_locale(self, user_id: int, locale: str) -> User:
+        """Store the person's chosen language."""
+        return await self._upsert(user_id, "locale", locale)
+
+    async def set_intent(self, user_id: int, intent: str) -> User:
+        """Store what brought the person here (seeking, volunteer, supporter)."""
+        return await self._upsert(user_id, "intent", intent)
+
+    async def save_area(self, user_id: int, lat: float, lon: float, label: str) -> User:
+        """Save the person's area, rounded here to about 1 km whatever the caller passed."""
+        now = to_db(utcnow())
+        async with self._db.conn.execute(
+            f"INSERT INTO users (id, area_lat, area_lon, area_label, created_at, updated_at) "
+            f"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            f"area_lat = excluded.area_lat, area_lon = excluded.area_lon, "
+            f"area_label = excluded.area_label, updated_at = excluded.updated_at "
+            f"RETURNING {_COLUMNS}",
+            (user_id, round(lat, 2), round(lon, 2), label[:80], now, now),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        user = _user(row)
+        self._remember(user_id, user)
+        return user
+
+    async def clear_area(self, user_id: int) -> None:
+        """Forget the saved area."""
+        await self._db.conn.execute(
+            "UPDATE users SET area_lat = NULL, area_lon = NULL, area_label = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (to_db(utcnow()), user_id),
+        )
+        self._cache.pop(user_id, None)
+
+    async def count(self) -> int:
+        """How many people the bot knows."""
+        async with self._db.conn.execute("SELECT COUNT(*) FROM users") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0

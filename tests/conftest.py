@@ -1,0 +1,122 @@
+"""Fixtures: the gazetteer built once, and a running bot talking to the fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import TrackingUpdateProcessor, build_app, running
+from bot.config import Config
+from bot.context import App
+from bot.fakeapi import Conversation, FakeBotAPI
+from bot.geo import Gazetteer, Outcodes
+from bot.i18n import load_catalogs
+from bot.importer import parse_activities, parse_groups
+from bot.services import Services
+from storage.activities import ActivityRepository
+from storage.db import Database
+from storage.groups import GroupRepository
+from tests.data import ACTIVITIES_CSV, GROUPS_CSV
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+OUTCODES_CSV = SHARED / "uk_outcode_centroids.csv"
+# A Monday at noon: Tuesday's café is next, the July picnic is long past.
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def gazetteer(tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
+    """GB places, built once per test session."""
+    return Gazetteer.load(tmp_path_factory.mktemp("geo-cache"))
+
+
+@pytest.fixture(scope="session")
+def outcodes() -> Outcodes:
+    """The shared postcode-district centroids (beside the repository, as in CI)."""
+    if not OUTCODES_CSV.is_file():
+        pytest.skip(f"shared data not found at {OUTCODES_CSV}")
+    return Outcodes.from_csv(OUTCODES_CSV)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def catalogs() -> None:
+    """Compiled catalogs (make test compiles them first)."""
+    load_catalogs()
+
+
+async def seed_test_data(db: Database) -> None:
+    """Load tests/data.py into the database."""
+    groups = parse_groups(GROUPS_CSV)
+    async with db.transaction() as conn:
+        await GroupRepository.upsert_many(conn, groups)
+    items = parse_activities(ACTIVITIES_CSV, {g.ref: g.timezone for g in groups})
+    refs = await GroupRepository(db).refs()
+    async with db.transaction() as conn:
+        await ActivityRepository.upsert_many(conn, items, refs)
+
+
+@dataclass
+class Harness:
+    """A running bot, its fake Bot API server and its services."""
+
+    server: FakeBotAPI
+    app: App
+    services: Services
+    processor: TrackingUpdateProcessor
+    chats: dict[int, Conversation] = field(default_factory=dict)
+
+    def chat(self, user_id: int = 1001, language_code: str | None = "en") -> Conversation:
+        """A person talking to the bot in a private chat."""
+        if user_id not in self.chats:
+            user = self.server.user(user_id, first_name="Test", language_code=language_code)
+            self.chats[user_id] = Conversation(self.server, user, self.processor.wait_processed)
+        return self.chats[user_id]
+
+    async def row(self, sql: str, *params: object) -> tuple[object, ...] | None:
+        """One database row, to assert on what is stored."""
+        async with self.services.db.conn.execute(sql, params) as cur:
+            found = await cur.fetchone()
+        return tuple(found) if found is not None else None
+
+
+async def start_bot(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes | None
+) -> AsyncIterator[Harness]:
+    """Start the whole bot against a fresh fake server and database."""
+    async with FakeBotAPI() as server:
+        config = Config(
+            token="123456:TEST-token",
+            api_url=server.base_url,
+            db_path=tmp_path / "bot.db",
+            cache_dir=tmp_path / "cache",
+            outcodes_path=OUTCODES_CSV if outcodes is not None else None,
+        )
+        services = await Services.create(config, gazetteer=gazetteer, outcodes=outcodes)
+        services.clock = lambda: NOW
+        await seed_test_data(services.db)
+        await services.directory.refresh(force=True)
+        processor = TrackingUpdateProcessor()
+        app = build_app(config, services=services, processor=processor)
+        try:
+            async with running(app):
+                yield Harness(server, app, services, processor)
+        finally:
+            await services.close()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes) -> AsyncIterator[Harness]:
+    """The bot with postcode districts loaded."""
+    async for harness in start_bot(tmp_path, gazetteer, outcodes):
+        yield harness
+
+
+@pytest.fixture
+async def bot_no_postcodes(tmp_path: Path, gazetteer: Gazetteer) -> AsyncIterator[Harness]:
+    """The bot without SANCTUARY_OUTCODES."""
+    async for harness in start_bot(tmp_path, gazetteer, None):
+        yield harness

