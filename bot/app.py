@@ -52,9 +52,9 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
                     self.last_processed = max(self.last_processed, update.update_id)
                     self._changed.notify_all()
 
-    async def wait_processed(self, update_id: int) -> None:
-        """Return once the update ``update_id`` has been handled (callers bound the wait)."""
-        async with asyncio.timeout(WAIT_LIMIT_S), self._changed:
+    async def wait_processed(self, update_id: int, limit_s: float = WAIT_LIMIT_S) -> None:
+        """Return once the update ``update_id`` has been handled; TimeoutError after limit_s."""
+        async with asyncio.timeout(limit_s), self._changed:
             await self._changed.wait_for(lambda: self.last_processed >= update_id)
 
     async def initialize(self) -> None:

@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     if command in ("run", "console"):
         from bot.console import run_console
 
+        # The terminal is the chat: keep the log to warnings so it does not interleave.
+        logging.getLogger().setLevel(logging.WARNING)
+
         return asyncio.run(run_console(config))
     return _data_command(config, args)
 

@@ -38,7 +38,7 @@ def render(message: SentMessage, out: TextIO) -> None:
         print(f"🤖{edited}\n{message.plain_text()}", file=out)
     markup = message.reply_markup or {}
     number = 0
-    for row in message.buttons():
+    for row in message.buttons() if message.has_inline_keyboard() else []:
         labels = []
         for text, _data, _url in row:
             number += 1

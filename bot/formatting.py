@@ -9,6 +9,7 @@ import html
 import re
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, format_time
@@ -41,15 +42,21 @@ def bidi(text: str) -> str:
     return f"{FSI}{text}{PDI}" if current_language().rtl else text
 
 
+# Babel formatting is exact but slow (tens of microseconds a call) and a results page makes
+# dozens of calls with values that repeat across people: each is cached per locale.
+
+
 def distance(km: float) -> str:
     """A distance in miles (English) or kilometres, to a sensible precision."""
     lang = current_language()
-    if lang.miles:
-        value, unit = km / KM_PER_MILE, "length-mile"
-    else:
-        value, unit = km, "length-kilometer"
+    value = km / KM_PER_MILE if lang.miles else km
     value = max(round(value, 1), 0.1) if value < 10 else float(round(value))
-    return format_unit(value, unit, length="short", locale=lang.locale)
+    return _unit(value, "length-mile" if lang.miles else "length-kilometer", lang.babel)
+
+
+@lru_cache(maxsize=4096)
+def _unit(value: float, unit: str, babel_locale: str) -> str:
+    return format_unit(value, unit, length="short", locale=babel_locale)
 
 
 def radius(miles: float) -> str:
@@ -59,18 +66,32 @@ def radius(miles: float) -> str:
 
 def number(value: int) -> str:
     """A whole number in the locale's digits and grouping."""
-    return format_decimal(value, locale=current_language().locale)
+    return _number(value, current_language().babel)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: int, babel_locale: str) -> str:
+    return format_decimal(value, locale=babel_locale)
 
 
 def day(moment: datetime, tz: str) -> str:
     """Weekday, day and month, e.g. ``Tue 25 Nov``, in ``tz``."""
-    local = moment.astimezone(zone(tz))
-    return format_skeleton("MMMEd", local, locale=current_language().locale)
+    return _day(moment, tz, current_language().babel)
+
+
+@lru_cache(maxsize=8192)
+def _day(moment: datetime, tz: str, babel_locale: str) -> str:
+    return format_skeleton("MMMEd", moment.astimezone(zone(tz)), locale=babel_locale)
 
 
 def clock(moment: datetime, tz: str) -> str:
     """The local time of day, e.g. ``18:00``."""
-    return format_time(moment.astimezone(zone(tz)), "short", locale=current_language().locale)
+    return _clock(moment, tz, current_language().babel)
+
+
+@lru_cache(maxsize=8192)
+def _clock(moment: datetime, tz: str, babel_locale: str) -> str:
+    return format_time(moment.astimezone(zone(tz)), "short", locale=babel_locale)
 
 
 def when(moment: datetime, tz: str) -> str:

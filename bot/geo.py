@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -48,6 +49,7 @@ OUTCODES_ATTRIBUTION = (
 )
 
 EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 CACHE_FORMAT = 1
 CACHE_NAME = "gazetteer-gb.json.gz"
 MIN_POPULATION = 500
@@ -734,13 +736,21 @@ def _unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
     return cos_lat * math.cos(rlon), cos_lat * math.sin(rlon), math.sin(rlat)
 
 
+def _chord_sq(km: float) -> float:
+    """The squared chord between unit vectors ``km`` apart on the Earth (inverse of _chord_km)."""
+    return (2 * math.sin(min(km / EARTH_RADIUS_KM, math.pi) / 2)) ** 2
+
+
 def _chord_km(chord_sq: float) -> float:
     """Great-circle distance (km) from the squared chord between two unit vectors."""
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(chord_sq) * 0.5))
 
 
 class SpatialIndex(Generic[T]):
-    """In-memory grid index: nearest items within a radius, for ~10k+ items."""
+    """In-memory grid index: nearest items within a radius, for ~10k+ items.
+
+    Payloads must be hashable: counting groups equal payloads per cell.
+    """
 
     def __init__(self, cell_deg: float = 0.1) -> None:
         if not 0 < cell_deg <= 90:
@@ -749,6 +759,7 @@ class SpatialIndex(Generic[T]):
         self._cells: dict[_Cell, dict[int, _Entry[T]]] = {}
         self._where: dict[int, _Cell] = {}
         self._bounds: tuple[int, int, int, int] | None = None  # imin, imax, jmin, jmax
+        self._tally_cache: dict[_Cell, list[tuple[T, int]]] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -765,6 +776,7 @@ class SpatialIndex(Generic[T]):
             raise ValueError(f"bad position for item {item_id}: {lat}, {lon}")
         self.remove(item_id)
         cell = self._cell_of(lat, lon)
+        self._tally_cache.pop(cell, None)
         entry: _Entry[T] = (*_unit_vector(lat, lon), payload)
         self._cells.setdefault(cell, {})[item_id] = entry
         self._where[item_id] = cell
@@ -780,6 +792,7 @@ class SpatialIndex(Generic[T]):
         cell = self._where.pop(item_id, None)
         if cell is None:
             return
+        self._tally_cache.pop(cell, None)
         bucket = self._cells[cell]
         del bucket[item_id]
         if not bucket:
@@ -806,6 +819,62 @@ class SpatialIndex(Generic[T]):
     ) -> list[tuple[float, int, T]]:
         """Every item within ``radius_km`` whose payload passes ``predicate``, nearest first
         (ties by id), as ``(distance_km, item_id, payload)``."""
+        cells = self._cells_near(lat, lon, radius_km)
+        return self._collect(lat, lon, radius_km, predicate, (bucket for _cell, bucket in cells))
+
+    def count_within(
+        self,
+        lat: float,
+        lon: float,
+        radius_km: float,
+        predicate: Callable[[T], bool] | None = None,
+    ) -> int:
+        """How many items ``within`` would return, without building or sorting them.
+
+        Cells lying wholly inside the circle are counted by predicate alone, no distances.
+        """
+        qx, qy, qz = _unit_vector(lat, lon)
+        max_sq = _chord_sq(radius_km)
+        # A cell is wholly inside when its farthest corner is, measured on a local flat map
+        # (over-estimating east-west by using the cosine of the cell edge nearer the equator),
+        # with a 1% margin: far more than that approximation's error within a few hundred km.
+        inside_sq = (radius_km * 0.99 / KM_PER_DEGREE) ** 2
+        c = self._cell
+        total = 0
+        for (i, j), bucket in self._cells_near(lat, lon, radius_km):
+            lat_lo, lon_lo = i * c, j * c
+            dlat = max(abs(lat - lat_lo), abs(lat - lat_lo - c))
+            dlon = max(abs(lon - lon_lo), abs(lon - lon_lo - c))
+            cos_lat = math.cos(math.radians(min(abs(lat_lo), abs(lat_lo + c))))
+            if dlat * dlat + (dlon * cos_lat) ** 2 < inside_sq and dlon < 90:
+                if predicate is None:
+                    total += len(bucket)
+                else:
+                    total += sum(
+                        n for payload, n in self._tally(i, j, bucket) if predicate(payload)
+                    )
+                continue
+            for x, y, z, payload in bucket.values():
+                dx, dy, dz = x - qx, y - qy, z - qz
+                if dx * dx + dy * dy + dz * dz <= max_sq and (
+                    predicate is None or predicate(payload)
+                ):
+                    total += 1
+        return total
+
+    def _tally(self, i: int, j: int, bucket: dict[int, _Entry[T]]) -> list[tuple[T, int]]:
+        """A cell's distinct payloads with how many items carry each, cached until the cell
+        changes: a predicate is then asked once per kind of item, not once per item."""
+        cached = self._tally_cache.get((i, j))
+        if cached is None:
+            cached = list(Counter(entry[3] for entry in bucket.values()).items())
+            self._tally_cache[(i, j)] = cached
+        return cached
+
+    def _cells_near(
+        self, lat: float, lon: float, radius_km: float
+    ) -> list[tuple[_Cell, dict[int, _Entry[T]]]]:
+        """The occupied cells that may hold items within ``radius_km``."""
         if not radius_km >= 0 or not self._cells:
             return []
         angle = radius_km / EARTH_RADIUS_KM
@@ -822,21 +891,19 @@ class SpatialIndex(Generic[T]):
         j_ranges = [(math.floor(lo / c), math.floor(hi / c)) for lo, hi in lon_ranges]
         width = sum(hi - lo + 1 for lo, hi in j_ranges)
         if (i_hi - i_lo + 1) * width > len(self._cells):
-            buckets = [
-                bucket
-                for (i, j), bucket in self._cells.items()
-                if i_lo <= i <= i_hi and any(lo <= j <= hi for lo, hi in j_ranges)
+            return [
+                (cell, bucket)
+                for cell, bucket in self._cells.items()
+                if i_lo <= cell[0] <= i_hi and any(lo <= cell[1] <= hi for lo, hi in j_ranges)
             ]
-        else:
-            cells = self._cells
-            buckets = [
-                cells[(i, j)]
-                for i in range(i_lo, i_hi + 1)
-                for lo, hi in j_ranges
-                for j in range(lo, hi + 1)
-                if (i, j) in cells
-            ]
-        return self._collect(lat, lon, radius_km, predicate, buckets)
+        cells = self._cells
+        return [
+            ((i, j), cells[(i, j)])
+            for i in range(i_lo, i_hi + 1)
+            for lo, hi in j_ranges
+            for j in range(lo, hi + 1)
+            if (i, j) in cells
+        ]
 
     @staticmethod
     def _collect(
@@ -878,20 +945,22 @@ class SpatialIndex(Generic[T]):
         if k <= 0 or self._bounds is None or (max_km is not None and not max_km >= 0):
             return []
         limit = math.inf if max_km is None else max_km
+        limit_sq = math.inf if max_km is None else _chord_sq(max_km)
         c = self._cell
         qx, qy, qz = _unit_vector(lat, lon)
         qcos = math.cos(math.radians(lat))
         lon_n = ((lon + 180.0) % 360.0) - 180.0
         ci, cj = self._cell_of(lat, lon)
         imin, imax, jmin, jmax = self._bounds
-        heap: list[tuple[float, int]] = []  # max-heap of (-distance, -id) of the best k
+        # max-heap of (-squared chord, -id) of the best k: chords order like distances
+        heap: list[tuple[float, int]] = []
         payloads: dict[int, T] = {}
 
         def consider(bucket: dict[int, _Entry[T]]) -> None:
             for item_id, (x, y, z, payload) in bucket.items():
                 dx, dy, dz = x - qx, y - qy, z - qz
-                d = _chord_km(dx * dx + dy * dy + dz * dz)
-                if d > limit:
+                d = dx * dx + dy * dy + dz * dz
+                if d > limit_sq:
                     continue
                 if len(heap) >= k and (d, item_id) >= (-heap[0][0], -heap[0][1]):
                     continue
@@ -920,11 +989,11 @@ class SpatialIndex(Generic[T]):
             if ci - r <= imin and ci + r >= imax and cj - r <= jmin and cj + r >= jmax:
                 break  # every occupied cell has been seen
             bound = _unseen_bound(lat, lon_n, qcos, ci, cj, r, c)
-            if bound > limit or (len(heap) >= k and -heap[0][0] < bound):
+            if bound > limit or (len(heap) >= k and _chord_km(-heap[0][0]) < bound):
                 break
             r += 1
         best = sorted((-nd, -nid) for nd, nid in heap)
-        return [(d, item_id, payloads[item_id]) for d, item_id in best]
+        return [(_chord_km(d), item_id, payloads[item_id]) for d, item_id in best]
 
 
 def _wrap_lon(lon: float, dlon: float) -> list[tuple[float, float]]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -34,8 +35,13 @@ class Language:
 
     @property
     def locale(self) -> Locale:
-        """The Babel locale used for dates, numbers and names."""
-        return Locale.parse(self.babel)
+        """The Babel locale used for dates, numbers and names (parsed once)."""
+        return _babel_locale(self.babel)
+
+
+@lru_cache(maxsize=64)
+def _babel_locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
 
 
 # Most common first: the order of the language picker.

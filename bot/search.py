@@ -17,6 +17,9 @@ from storage.activities import ActivityRepository
 from storage.groups import GroupRepository
 from storage.models import Activity, Group
 
+COARSE_CELL_DEG = 0.25
+FINE_CELL_DEG = 0.02
+
 
 @dataclass(frozen=True, slots=True)
 class Pin:
@@ -34,6 +37,15 @@ class Hit:
     km: float
     activity: Activity
     group: Group
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a search: how many match in all, and the hits on this page."""
+
+    total: int
+    hits: list[Hit]
+    number: int  # the page shown (clamped to the last page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +71,10 @@ class Directory:
         self.activities: dict[int, Activity] = {}
         self.groups: dict[int, Group] = {}
         self.schedules: dict[int, Schedule] = {}
-        self._index: SpatialIndex[Pin] = SpatialIndex()
+        # Two grids over the same pins: coarse cells count matches cheaply (whole cells at a
+        # time), fine cells find the nearest few without measuring a whole city's worth.
+        self._index: SpatialIndex[Pin] = SpatialIndex(COARSE_CELL_DEG)
+        self._fine: SpatialIndex[Pin] = SpatialIndex(FINE_CELL_DEG)
         self._group_index: SpatialIndex[Group] = SpatialIndex()
 
     async def refresh(self, force: bool = False) -> bool:
@@ -80,7 +95,8 @@ class Directory:
         self.groups = {g.id: g for g in groups}
         self.activities = {}
         self.schedules = {}
-        index: SpatialIndex[Pin] = SpatialIndex()
+        index: SpatialIndex[Pin] = SpatialIndex(COARSE_CELL_DEG)
+        fine: SpatialIndex[Pin] = SpatialIndex(FINE_CELL_DEG)
         for activity in activities:
             group = self.groups.get(activity.group_id)
             if group is None or not group.verified:
@@ -97,10 +113,12 @@ class Directory:
             self.schedules[activity.id] = schedule
             pin = Pin(activity.category, activity_needs(activity), schedule.last_end())
             index.add(activity.id, activity.lat, activity.lon, pin)
+            fine.add(activity.id, activity.lat, activity.lon, pin)
         group_index: SpatialIndex[Group] = SpatialIndex(cell_deg=0.25)
         for group in self.groups.values():
             group_index.add(group.id, group.lat, group.lon, group)
         self._index = index
+        self._fine = fine
         self._group_index = group_index
 
     def search(
@@ -112,11 +130,14 @@ class Directory:
         category: str | None = None,
         needs: frozenset[str] = frozenset(),
         *,
+        page: int = 0,
+        page_size: int = 5,
         full_scan: bool = False,
-    ) -> list[Hit]:
-        """Activities within ``radius_km`` that still take place, nearest first.
+    ) -> Page:
+        """A page of activities within ``radius_km`` that still take place, nearest first.
 
-        ``full_scan`` checks every activity instead of the grid: the benchmark's baseline.
+        Only the page is built: the total is counted, the page's hits come from a k-nearest
+        search. ``full_scan`` checks and sorts every activity instead: the benchmark baseline.
         """
 
         def wanted(pin: Pin) -> bool:
@@ -126,11 +147,21 @@ class Directory:
                 return False
             return needs <= pin.needs
 
-        lookup = self._index.scan if full_scan else self._index.within
-        return [
+        if full_scan:
+            found = self._index.scan(lat, lon, radius_km, wanted)
+            total = len(found)
+        else:
+            total = self._index.count_within(lat, lon, radius_km, wanted)
+            found = []
+        page = max(0, min(page, (total - 1) // page_size)) if total else 0
+        if not full_scan and total:
+            found = self._fine.nearest(lat, lon, (page + 1) * page_size, wanted, radius_km)
+        shown = found[page * page_size : (page + 1) * page_size]
+        hits = [
             Hit(km, self.activities[item_id], self.groups[self.activities[item_id].group_id])
-            for km, item_id, _pin in lookup(lat, lon, radius_km, wanted)
+            for km, item_id, _pin in shown
         ]
+        return Page(total, hits, page)
 
     def nearest_groups(
         self, lat: float, lon: float, k: int, max_km: float | None = None

@@ -22,10 +22,10 @@ from telegram import (
 from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
 from bot.domain import Category, Intent
-from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext
+from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
 from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
 from bot.recurrence import Occurrence, Repeat
-from bot.search import GroupHit, Hit, activity_needs
+from bot.search import GroupHit, Page, activity_needs
 from storage.models import Activity, Group
 
 _ = gettext
@@ -88,7 +88,9 @@ def language_picker(suggested: str | None, flow: str) -> View:
     # The prompt is shown in English and the suggested language, as the choice is not made yet.
     text = "🌍 Choose your language"
     if suggested and suggested != "en":
-        text = f"🌍 {_('Choose your language')}\n{text}"
+        with use_locale(suggested):
+            translated = _("Choose your language")
+        text = f"🌍 {translated}\n{text}"
     return View(text, InlineKeyboardMarkup(rows))
 
 
@@ -269,16 +271,16 @@ def _filters_line(state: SearchState, radius_miles: float) -> str:
 
 
 def results(
-    hits: list[Hit],
+    found: Page,
     state: SearchState,
     radius_miles: float,
     next_of: dict[int, Occurrence | None],
 ) -> View:
     """One page of nearby activities, nearest first, with paging and filter buttons."""
-    pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
-    page = min(state.page, pages - 1)
-    shown = hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    count = len(hits)
+    count = found.total
+    pages = max(1, math.ceil(count / PAGE_SIZE))
+    page = found.number
+    shown = found.hits
     lines = [
         "<b>"
         + ngettext(
@@ -390,7 +392,8 @@ def describe_repeat(activity: Activity, tz: str) -> str:
         end=fmt.clock(activity.starts_at + timedelta(minutes=activity.duration_min), tz),
     )
     if repeat.kind == "once":
-        return _("Once: {when}").format(when=fmt.day(activity.starts_at, tz) + ", " + hours)
+        when = _("{day}, {time}").format(day=fmt.day(activity.starts_at, tz), time=hours)
+        return _("Once: {when}").format(when=when)
     if repeat.kind == "monthly":
         text = gettext(ORDINALS[repeat.nth]).format(weekday=days[0])
     else:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, TypeHandler
@@ -15,6 +22,8 @@ from bot.context import App, AppContext
 from bot.i18n import resolve_locale, set_locale
 
 log = logging.getLogger(__name__)
+# Link previews cost people data: never shown (one shared object, built once).
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def locale_middleware(update: Update, context: AppContext) -> None:
@@ -36,7 +45,7 @@ async def send(update: Update, view: views.View) -> Message | None:
         view.text,
         parse_mode=ParseMode.HTML,
         reply_markup=view.markup,
-        disable_web_page_preview=True,
+        link_preview_options=NO_PREVIEW,
     )
 
 
@@ -52,7 +61,7 @@ async def show(update: Update, view: views.View) -> None:
                 view.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
-                disable_web_page_preview=True,
+                link_preview_options=NO_PREVIEW,
             )
             return
         except BadRequest as exc:

@@ -48,17 +48,23 @@ def results_view(context: AppContext, state: SearchState) -> views.View:
     lat, lon = state.point
     miles = services.config.search_radius_miles
     now = services.now()
-    hits = services.directory.search(
-        lat, lon, miles * fmt.KM_PER_MILE, now, state.category, state.need_set
+    found = services.directory.search(
+        lat,
+        lon,
+        miles * fmt.KM_PER_MILE,
+        now,
+        state.category,
+        state.need_set,
+        page=state.page,
+        page_size=views.PAGE_SIZE,
     )
-    if not hits:
+    if not found.total:
         return views.no_results(state, miles, services.directory.nearest_groups(lat, lon, 3))
-    start = min(state.page, (len(hits) - 1) // views.PAGE_SIZE) * views.PAGE_SIZE
     next_of = {
         hit.activity.id: services.directory.next_occurrence(hit.activity.id, now)
-        for hit in hits[start : start + views.PAGE_SIZE]
+        for hit in found.hits
     }
-    return views.results(hits, state, miles, next_of)
+    return views.results(found, state, miles, next_of)
 
 
 async def _search(

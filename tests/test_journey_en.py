@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 
 from tests.conftest import Harness
-from tests.helpers import button_texts, last_callback_answer, only
+from tests.helpers import button_texts, only
 
 LEEDS = (53.7997, -1.5492)
 
@@ -30,7 +30,9 @@ async def test_start_language_intent_menu(bot: Harness) -> None:
     menu = only(await chat.press("looking for welcome"))
     assert "What would you like to do?" in menu.plain_text()
     assert "🔎 Find welcoming activities" in button_texts(menu)
-    assert await bot.row("SELECT locale, intent, area_lat, area_lon FROM users WHERE id = 1001") == (
+    assert await bot.row(
+        "SELECT locale, intent, area_lat, area_lon FROM users WHERE id = 1001"
+    ) == (
         "en",
         "seeking",
         None,
@@ -195,7 +197,9 @@ async def test_save_area_menu_and_forget(bot: Harness) -> None:
     assert row is not None
     lat, lon, label = row
     assert label == "Leeds"
-    assert round(float(str(lat)), 2) == float(str(lat)) and round(float(str(lon)), 2) == float(str(lon))
+    assert round(float(str(lat)), 2) == float(str(lat)) and round(float(str(lon)), 2) == float(
+        str(lon)
+    )
     menu = only(await chat.send("/menu"))
     assert "📍 Activities near Leeds" in button_texts(menu)
     near = only(await chat.press("Activities near Leeds"))

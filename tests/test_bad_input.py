@@ -1,0 +1,104 @@
+"""Bad input: any text, forged buttons, failures inside: helpful answers, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.callbacks import SearchState
+from tests.conftest import Harness
+from tests.helpers import last_callback_answer, only
+
+NASTY = [
+    "x" * 4096,
+    "🙂🙂🙂",
+    "\u202eSheffield\u202c",
+    "<b>Leeds</b> & <script>alert(1)</script>",
+    "   ",
+    "\u200f\u200e",
+    "Leeds\n\n\nManchester",
+    "' OR 1=1; DROP TABLE users; --",
+]
+
+
+@pytest.mark.parametrize("text", NASTY)
+async def test_any_text_gets_a_helpful_answer(bot: Harness, text: str) -> None:
+    reply = only(await bot.chat().send(text))
+    plain = reply.plain_text()
+    assert "something went wrong" not in plain
+    assert "Traceback" not in plain
+    assert len(reply.text) <= 4096
+    # Echoed text is escaped: the fake server rejects broken HTML, so reaching here proves it.
+    if "<script>" in text:
+        assert "&lt;script&gt;" in reply.text or "script" not in reply.text
+    assert await bot.row("SELECT COUNT(*) FROM users") == (0,)  # still nothing stored
+
+
+async def test_bidi_controls_do_not_hide_a_town(bot: Harness) -> None:
+    reply = only(await bot.chat().send("\u202eSheffield\u202c"))
+    assert "Sheffield welcome café" in reply.plain_text()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "S:1:2:3",
+        "S:5380:-155:nosuchcategory:0:0",
+        "S:99999:-155:-:0:0",
+        "A:999999:5380:-155:-:0:0",
+        "A:abc:5380:-155:-:0:0",
+        "X:ics:999999",
+        "X:rm:1",
+        "P:999999999:f",
+        "P:2644688:z",
+        "G:5380:-155:x",
+        "L:xx:s",
+        "I:admin",
+        "V:0:0",
+        "zzz",
+        "M:",
+    ],
+)
+async def test_forged_or_stale_buttons_expire_politely(bot: Harness, data: str) -> None:
+    chat = bot.chat()
+    await chat.send("/start")
+    replies = await chat.press_data(data)
+    assert all("something went wrong" not in m.plain_text() for m in replies)
+    assert (
+        last_callback_answer(bot.server) == "This menu has expired. Please start again with /start."
+    )
+    assert await bot.row("SELECT COUNT(*) FROM users") == (0,)
+
+
+async def test_valid_state_after_restart_still_works(bot: Harness) -> None:
+    """Buttons carry their whole search, so a menu from before a restart keeps working."""
+    chat = bot.chat()
+    await chat.send("/start")
+    state = SearchState.at(53.7997, -1.5492).at_page(1)
+    page = only(await chat.press_data(f"S:{state.encode()}"))
+    assert "Page 2 of 2" in page.plain_text()
+
+
+async def test_internal_error_shows_an_apology_not_a_traceback(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(bot.services.directory, "search", broken)
+    reply = only(await bot.chat().send("Leeds"))
+    assert (
+        reply.plain_text()
+        == "Sorry, something went wrong on our side. Please try again in a moment."
+    )
+    assert "database on fire" not in reply.text
+
+
+async def test_telegram_failure_while_answering_is_contained(bot: Harness) -> None:
+    bot.server.fail_next("sendMessage", kind="500")
+    first = await bot.chat().send("Leeds")
+    # The answer failed; the error handler's apology is the next send and reaches the user.
+    assert [m.plain_text() for m in first] == [
+        "Sorry, something went wrong on our side. Please try again in a moment."
+    ]
+    again = only(await bot.chat().send("Leeds"))
+    assert "welcoming activities near you" in again.plain_text()

@@ -1,0 +1,43 @@
+"""Configuration: defaults, and one clear line naming the variable for a bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_API_URL, Config, ConfigError
+
+
+def test_defaults() -> None:
+    config = Config.from_env({})
+    assert config.token is None
+    assert config.api_url == DEFAULT_API_URL
+    assert config.db_path == Path("data/sanctuary.db")
+    assert config.outcodes_path is None
+    assert config.file_url == "https://api.telegram.org/file/bot"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "not a token"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
+        ({"TELEGRAM_API_URL": "nonsense"}, "TELEGRAM_API_URL"),
+        ({"SANCTUARY_OUTCODES": "/no/such/file.csv"}, "SANCTUARY_OUTCODES"),
+        ({"SANCTUARY_TIMEZONE": "Mars/Olympus"}, "SANCTUARY_TIMEZONE"),
+        ({"SANCTUARY_RADIUS_MILES": "far"}, "SANCTUARY_RADIUS_MILES"),
+        ({"SANCTUARY_RADIUS_MILES": "0"}, "SANCTUARY_RADIUS_MILES"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(env)
+    message = str(caught.value)
+    assert message.startswith(variable)
+    assert "\n" not in message
+
+
+def test_self_hosted_api_url() -> None:
+    config = Config.from_env({"TELEGRAM_API_URL": "http://127.0.0.1:8081/bot"})
+    assert config.file_url == "http://127.0.0.1:8081/file/bot"

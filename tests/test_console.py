@@ -1,0 +1,54 @@
+"""The console demo: a scripted conversation through the same handlers and sample data."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import Config
+from bot.console import run_console
+from tests.conftest import OUTCODES_CSV
+
+
+async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/start",
+            "#1",  # English
+            "#1",  # looking for welcome and support
+            "#1",  # find welcoming activities
+            "Leeds",
+            "#1",  # the nearest activity's card
+            "#2",  # add to calendar
+            ":loc 55.86 -4.25",  # Glasgow
+            "#99",
+            "/groups",
+            "LS6 1AA",
+            ":loc nonsense",
+            "/privacy",
+            ":quit",
+        ]
+    )
+    config = replace(
+        Config.from_env({}),
+        db_path=tmp_path / "demo.db",
+        cache_dir=tmp_path / "cache",
+        outcodes_path=OUTCODES_CSV,
+    )
+    out = io.StringIO()
+    assert await run_console(config, io.StringIO(script + "\n"), out) == 0
+    text = out.getvalue()
+    assert "sample data loaded" in text
+    assert "[2] العربية" in text
+    assert "What brings you here?" in text
+    assert "welcoming activities near you" in text
+    assert "Leeds City of Sanctuary (sample)" in text
+    assert "🗓 When:" in text
+    assert "📎 activity-" in text and ".ics" in text
+    assert "Glasgow City of Sanctuary (sample)" in text
+    assert "(choose a button from 1 to" in text
+    assert "(usage: :loc LAT LON" in text
+    assert "Office for National Statistics" in text  # the postcode data's licence in /privacy
+    assert text.rstrip().endswith("bye")
+    assert "Traceback" not in text and "something went wrong" not in text
