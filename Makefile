@@ -9,6 +9,15 @@ LOCALES := locales
 PO     := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
+# Settings from .env (see .env.example), if present.
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+# The demo finds postcodes when the shared postcode-district data sits beside the clone.
+SANCTUARY_OUTCODES ?= $(wildcard ../shared/data/uk_outcode_centroids.csv)
+export SANCTUARY_OUTCODES
+
 .PHONY: run test lint typecheck catalogs-check pytest bench extract update compile clean
 
 $(STAMP): pyproject.toml
