@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, format_time
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
@@ -97,6 +98,11 @@ def _clock(moment: datetime, tz: str, babel_locale: str) -> str:
 def when(moment: datetime, tz: str) -> str:
     """Day and time together."""
     return gettext("{day}, {time}").format(day=day(moment, tz), time=clock(moment, tz))
+
+
+def join(items: list[str]) -> str:
+    """``a, b and c`` in the locale's words and punctuation."""
+    return format_list(items, locale=current_language().locale) if items else ""
 
 
 def language_name(code: str) -> str:

@@ -397,11 +397,7 @@ def describe_repeat(activity: Activity, tz: str) -> str:
     if repeat.kind == "monthly":
         text = gettext(ORDINALS[repeat.nth]).format(weekday=days[0])
     else:
-        joined = (
-            days[0]
-            if len(days) == 1
-            else _("{days} and {last}").format(days=", ".join(days[:-1]), last=days[-1])
-        )
+        joined = fmt.join(days)
         if repeat.kind == "fortnightly":
             text = _("Every other {days}").format(days=joined)
         else:
@@ -437,7 +433,7 @@ def card(
     if km is not None:
         where += " (" + fmt.bidi(fmt.distance(km)) + ")"
     lines.append(_("📍 <b>Where:</b> {place}").format(place=where))
-    languages = ", ".join(fmt.language_name(code) for code in activity.languages)
+    languages = fmt.join([fmt.language_name(code) for code in activity.languages])
     lines.append(_("🗣 <b>Languages:</b> {languages}").format(languages=fmt.escape(languages)))
     cost = fmt.escape(activity.cost) if activity.cost else _("Free")
     lines.append(_("💷 <b>Cost:</b> {cost}").format(cost=cost))

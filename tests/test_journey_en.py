@@ -153,7 +153,7 @@ async def test_card_map_calendar(bot: Harness) -> None:
     assert "Every Tuesday, 18:00–20:00" in text
     assert "Next: Tue 24 Nov, 18:00; Tue 1 Dec, 18:00; Tue 8 Dec, 18:00" in text
     assert "St Mary's Hall, 1 Church Lane, LS1 1AA" in text
-    assert "English, Arabic, Persian" in text
+    assert "English, Arabic and Persian" in text
     assert "Cost: Free" in text
     assert "No ID needed" in text and "Step-free access" in text
     assert "Leeds City of Sanctuary (test) ✔️ verified" in text
