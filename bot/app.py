@@ -100,6 +100,11 @@ async def running(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterat
                 await app.post_shutdown(app)
 
 
+def quiet_libraries() -> None:
+    """httpx logs every request URL at INFO, and Bot API URLs carry the token."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def build_app(
     config: Config,
     *,
@@ -109,6 +114,8 @@ def build_app(
 ) -> App:
     """Build the application; services are created in post_init and closed in post_shutdown."""
     from handlers import base, find, groups, privacy, start
+
+    quiet_libraries()
 
     async def post_init(app: App) -> None:
         app.bot_data.services = services or await Services.create(config, gazetteer)
