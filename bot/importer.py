@@ -107,6 +107,16 @@ class _Row:
             self.error(column, f"is {len(value)} characters long, at most {limit} allowed")
         return value
 
+    def ref(self, limit: int, seen: set[str]) -> str:
+        """The row's ``ref``: required, slug-shaped, unique within the file."""
+        ref = self.text("ref", limit, required=True)
+        if ref and not _REF.match(ref):
+            self.error("ref", "use lowercase letters, digits and hyphens")
+        if ref in seen:
+            self.error("ref", f"{ref!r} appears twice in this file")
+        seen.add(ref)
+        return ref
+
     def optional(self, column: str, limit: int) -> str | None:
         return self.text(column, limit) or None
 
@@ -170,12 +180,7 @@ def parse_groups(text: str) -> list[GroupData]:
     seen: set[str] = set()
     for number, values in _read(text, GROUP_COLUMNS):
         row = _Row(number, values, errors)
-        ref = row.text("ref", 40, required=True)
-        if ref and not _REF.match(ref):
-            row.error("ref", "use lowercase letters, digits and hyphens")
-        if ref in seen:
-            row.error("ref", f"{ref!r} appears twice in this file")
-        seen.add(ref)
+        ref = row.ref(40, seen)
         kind = row.choice("kind", [k.value for k in GroupKind])
         stream = row.choice("stream", [s.value for s in Stream], required=kind == "stream")
         if kind == "group" and stream:
@@ -228,12 +233,7 @@ def parse_activities(
     seen: set[str] = set()
     for number, values in _read(text, ACTIVITY_COLUMNS):
         row = _Row(number, values, errors)
-        ref = row.text("ref", 60, required=True)
-        if ref and not _REF.match(ref):
-            row.error("ref", "use lowercase letters, digits and hyphens")
-        if ref in seen:
-            row.error("ref", f"{ref!r} appears twice in this file")
-        seen.add(ref)
+        ref = row.ref(60, seen)
         group_ref = row.text("group_ref", 40, required=True)
         if group_ref and group_ref not in group_refs:
             row.error("group_ref", f"no group with ref {group_ref!r} (import groups first)")

@@ -129,38 +129,23 @@ async def chose_place(update: Update, context: AppContext) -> None:
     await _search(update, context, place.lat, place.lon, place.name)
 
 
-def _state(data: str | None, offset: int = 0) -> SearchState:
-    _prefix, fields = split(data)
-    return SearchState.decode(fields[offset:])
-
-
-async def results_page(update: Update, context: AppContext) -> None:
-    """S:<state>: a page of results, after paging or changing filters."""
+async def search_button(update: Update, context: AppContext) -> None:
+    """S:<state> shows a page of results; C:<state> and N:<state> the filter pickers."""
     query = update.callback_query
     assert query is not None
     try:
-        state = _state(query.data)
+        prefix, fields = split(query.data)
+        state = SearchState.decode(fields)
     except Expired:
         await expired(update, context)
         return
     await answer(query)
-    await show(update, results_view(context, state))
-
-
-async def filter_picker(update: Update, context: AppContext) -> None:
-    """C:<state> chooses a category; N:<state> switches needs filters."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        state = _state(query.data)
-    except Expired:
-        await expired(update, context)
-        return
-    await answer(query)
-    if (query.data or "").startswith("C:"):
+    if prefix == "C":
         await show(update, views.category_picker(state))
-    else:
+    elif prefix == "N":
         await show(update, views.needs_picker(state))
+    else:
+        await show(update, results_view(context, state))
 
 
 async def open_card(update: Update, context: AppContext) -> None:
@@ -247,8 +232,7 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("find", find_command, filters=private))
     app.add_handler(CallbackQueryHandler(menu_find, pattern=r"^M:(find|near)$"))
     app.add_handler(CallbackQueryHandler(chose_place, pattern=r"^P:"))
-    app.add_handler(CallbackQueryHandler(results_page, pattern=r"^S:"))
-    app.add_handler(CallbackQueryHandler(filter_picker, pattern=r"^[CN]:"))
+    app.add_handler(CallbackQueryHandler(search_button, pattern=r"^[SCN]:"))
     app.add_handler(CallbackQueryHandler(open_card, pattern=r"^A:"))
     app.add_handler(CallbackQueryHandler(card_action, pattern=r"^X:"))
     app.add_handler(MessageHandler(private & filters.LOCATION, on_location))

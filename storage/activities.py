@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database, date_from_db, from_db, to_db, utcnow
+from storage.db import Database, date_from_db, from_db, to_db, upsert_sql, utcnow
 from storage.models import Activity, ActivityData
 
 _COLUMNS = (
@@ -38,13 +38,7 @@ _DATA_COLUMNS = (
     "needs",
     "contact",
 )
-_UPSERT = (
-    "INSERT INTO activities (" + ", ".join(_DATA_COLUMNS) + ", created_at, updated_at) "
-    "VALUES (" + ", ".join("?" * (len(_DATA_COLUMNS) + 2)) + ") "
-    "ON CONFLICT (ref) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _DATA_COLUMNS[1:])
-    + ", updated_at = excluded.updated_at"
-)
+_UPSERT = upsert_sql("activities", _DATA_COLUMNS, "ref")
 
 
 def _activity(row: Any, skips: frozenset[date] = frozenset()) -> Activity:

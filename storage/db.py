@@ -38,6 +38,20 @@ def migrations() -> list[Migration]:
     return found
 
 
+def upsert_sql(table: str, columns: tuple[str, ...], key: str) -> str:
+    """INSERT ... ON CONFLICT (key) DO UPDATE for constant identifiers, values bound as ``?``.
+
+    The columns are followed by created_at and updated_at; an update keeps created_at.
+    """
+    names = ", ".join((*columns, "created_at", "updated_at"))
+    marks = ", ".join("?" * (len(columns) + 2))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*columns, "updated_at") if c != key)
+    return (
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+
+
 def utcnow() -> datetime:
     """Now, in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0)

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database, to_db, utcnow
+from storage.db import Database, to_db, upsert_sql, utcnow
 from storage.models import Group, GroupData
 
 _COLUMNS = (
@@ -30,13 +30,7 @@ _DATA_COLUMNS = (
     "description",
     "timezone",
 )
-_UPSERT = (
-    "INSERT INTO groups (" + ", ".join(_DATA_COLUMNS) + ", created_at, updated_at) "
-    "VALUES (" + ", ".join("?" * (len(_DATA_COLUMNS) + 2)) + ") "
-    "ON CONFLICT (ref) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _DATA_COLUMNS[1:])
-    + ", updated_at = excluded.updated_at"
-)
+_UPSERT = upsert_sql("groups", _DATA_COLUMNS, "ref")
 
 
 def _group(row: Any) -> Group:
