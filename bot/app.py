@@ -73,6 +73,10 @@ async def _refresh_directory(context: AppContext) -> None:
 async def set_commands(app: App) -> None:
     """The command menu in every language (setMyCommands with language_code)."""
     for lang in LANGUAGES:
+        # Telegram takes two-letter ISO 639-1 codes only: Dari (fa_AF) and Sorani (ckb) get
+        # their menu per chat, when someone chooses them (handlers.start).
+        if lang.code != "en" and len(lang.code) != 2:
+            continue
         with use_locale(lang.code):
             commands = [BotCommand(name, text) for name, text in views.commands()]
         code = None if lang.code == "en" else lang.code
@@ -96,6 +100,8 @@ async def running(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterat
         finally:
             await app.updater.stop()
             await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)
 
@@ -119,11 +125,16 @@ def build_app(
 
     async def post_init(app: App) -> None:
         app.bot_data.services = services or await Services.create(config, gazetteer)
+        await app.bot_data.services.start_sender(app.bot)
         await set_commands(app)
         if app.job_queue is not None:
             app.job_queue.run_repeating(
                 _refresh_directory, interval=DIRECTORY_REFRESH_S, first=DIRECTORY_REFRESH_S
             )
+
+    async def post_stop(app: App) -> None:
+        if app.bot_data.services is not None:
+            await app.bot_data.services.stop_sender()
 
     async def post_shutdown(app: App) -> None:
         if app.bot_data.services is not None and services is None:
@@ -137,6 +148,7 @@ def build_app(
         .base_file_url(config.file_url)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if processor is not None:

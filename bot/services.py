@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from telegram import Bot
+
 from bot.config import Config, ConfigError
+from bot.delivery import Sender
 from bot.geo import Gazetteer, Locator, Outcodes
 from bot.search import Directory
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository
+from storage.outbox import OutboxRepository
 from storage.users import UserRepository
 
 
@@ -36,7 +41,10 @@ class Services:
     activities: ActivityRepository
     directory: Directory
     locator: Locator
+    outbox: OutboxRepository
     clock: Callable[[], datetime] = utcnow
+    sender: Sender | None = None
+    _sender_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def create(
@@ -62,10 +70,27 @@ class Services:
             activities=activities,
             directory=directory,
             locator=Locator(gazetteer, outcodes),
+            outbox=OutboxRepository(db),
         )
 
+    async def start_sender(self, bot: Bot) -> None:
+        """Start the one task that sends the outbox (after recovering rows a crash left)."""
+        from bot.renderers import RENDERERS
+
+        self.sender = Sender(bot, self.outbox, self.users, RENDERERS, now=self.now)
+        await self.sender.start()
+        self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+
+    async def stop_sender(self) -> None:
+        """Let the message in flight finish, then stop sending."""
+        if self.sender is not None and self._sender_task is not None:
+            self.sender.stop()
+            await self._sender_task
+            self._sender_task = None
+
     async def close(self) -> None:
-        """Close the database."""
+        """Stop sending and close the database."""
+        await self.stop_sender()
         await self.db.close()
 
     def now(self) -> datetime:

@@ -15,7 +15,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import CallbackQueryHandler, TypeHandler
+from telegram.ext import CallbackQueryHandler, ChatMemberHandler, TypeHandler
 
 from bot import views
 from bot.context import App, AppContext
@@ -27,13 +27,33 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def locale_middleware(update: Update, context: AppContext) -> None:
-    """Set the locale for this update: stored choice, Telegram language, English."""
+    """Set the locale for this update: stored choice, Telegram language, English.
+
+    A person who writes to the bot can be sent to again, if they had blocked it before.
+    """
     user = update.effective_user
     stored = None
     if user is not None:
         row = await context.services.users.get(user.id)
         stored = row.locale if row else None
+        sender = context.services.sender
+        if sender is not None and update.my_chat_member is None and user.id in sender.unreachable:
+            await sender.chat_reachable(user.id)
     set_locale(resolve_locale(stored, user.language_code if user else None))
+
+
+async def my_chat_member(update: Update, context: AppContext) -> None:
+    """The bot was blocked or unblocked in a private chat (or removed from or added to a group)."""
+    change = update.my_chat_member
+    sender = context.services.sender
+    if change is None or sender is None:
+        return
+    chat_id = change.chat.id
+    if change.new_chat_member.status in ("kicked", "left"):
+        sender.unreachable.add(chat_id)
+        await context.services.outbox.set_unreachable(chat_id, "blocked", context.services.now())
+    else:
+        await sender.chat_reachable(chat_id)
 
 
 async def send(update: Update, view: views.View) -> Message | None:
@@ -104,6 +124,7 @@ async def on_error(update: object, context: AppContext) -> None:
 def register(app: App) -> None:
     """The locale middleware runs first (group -1) for every update."""
     app.add_handler(TypeHandler(Update, locale_middleware), group=-1)
+    app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)
 
 

@@ -1,0 +1,220 @@
+"""The outbox: one row per (kind, subject, recipient), pending → sending → sent/failed/blocked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, from_db, to_db, utcnow
+
+_COLUMNS = (
+    "id, kind, subject, chat_id, payload, state, attempts, not_before, message_id, error, "
+    "created_at, updated_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A message to be sent: rendered at send time from ``payload`` by the ``kind``'s renderer."""
+
+    kind: str
+    subject: str
+    chat_id: int
+    payload: dict[str, Any] = field(default_factory=dict)
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A stored outbox row."""
+
+    id: int
+    kind: str
+    subject: str
+    chat_id: int
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    not_before: datetime
+    message_id: int | None
+    error: str | None
+
+
+def _row(row: Any) -> OutboxRow:
+    return OutboxRow(
+        id=row["id"],
+        kind=row["kind"],
+        subject=row["subject"],
+        chat_id=row["chat_id"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        not_before=from_db(row["not_before"]),
+        message_id=row["message_id"],
+        error=row["error"],
+    )
+
+
+class OutboxRepository:
+    """All SQL about the outbox and chat reachability."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, items: Iterable[OutboxItem], now: datetime | None = None) -> int:
+        """Add messages in one transaction; a (kind, subject, chat) already there is skipped.
+
+        Chats known to be unreachable get their rows as 'blocked' straight away.
+        """
+        stamp = now or utcnow()
+        rows = [
+            (
+                item.kind,
+                item.subject,
+                item.chat_id,
+                json.dumps(item.payload, ensure_ascii=False, sort_keys=True),
+                to_db(item.not_before or stamp),
+                to_db(stamp),
+                to_db(stamp),
+                item.chat_id,
+            )
+            for item in items
+        ]
+        async with self._db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT OR IGNORE INTO outbox (kind, subject, chat_id, payload, not_before, "
+                "created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS "
+                "(SELECT 1 FROM chat_status WHERE chat_id = ? AND unreachable = 1) "
+                "THEN 'blocked' ELSE 'pending' END)",
+                rows,
+            )
+            return conn.total_changes - before
+
+    async def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Mark up to ``limit`` due rows as 'sending' and return them, oldest first."""
+        async with self._db.conn.execute(
+            f"UPDATE outbox SET state = 'sending', updated_at = ? WHERE id IN ("
+            f"SELECT id FROM outbox WHERE state = 'pending' AND not_before <= ? "
+            f"ORDER BY not_before, id LIMIT ?) RETURNING {_COLUMNS}",
+            (to_db(now), to_db(now), limit),
+        ) as cur:
+            rows = [_row(r) for r in await cur.fetchall()]
+        return sorted(rows, key=lambda r: (r.not_before, r.id))
+
+    async def recover(self) -> int:
+        """After a crash: rows left 'sending' go back to 'pending' (one may be sent twice)."""
+        async with self._db.conn.execute(
+            "UPDATE outbox SET state = 'pending' WHERE state = 'sending'"
+        ) as cur:
+            return cur.rowcount
+
+    async def release(self, row_ids: Iterable[int]) -> None:
+        """Claimed rows not attempted (shutdown): back to 'pending' as they were."""
+        await self._db.conn.executemany(
+            "UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'sending'",
+            [(i,) for i in row_ids],
+        )
+
+    async def sent(self, row_id: int, message_id: int, now: datetime) -> None:
+        """The message reached Telegram."""
+        await self._db.conn.execute(
+            "UPDATE outbox SET state = 'sent', message_id = ?, attempts = attempts + 1, "
+            "error = NULL, updated_at = ? WHERE id = ?",
+            (message_id, to_db(now), row_id),
+        )
+
+    async def retry(
+        self, row_id: int, not_before: datetime, error: str, now: datetime, count: bool = True
+    ) -> None:
+        """Try again later (``count``: this was a failed attempt)."""
+        await self._db.conn.execute(
+            "UPDATE outbox SET state = 'pending', not_before = ?, error = ?, "
+            "attempts = attempts + ?, updated_at = ? WHERE id = ?",
+            (to_db(not_before), error[:500], 1 if count else 0, to_db(now), row_id),
+        )
+
+    async def fail(self, row_id: int, error: str, now: datetime) -> None:
+        """Give up on this row (a permanent error, or too many attempts)."""
+        await self._db.conn.execute(
+            "UPDATE outbox SET state = 'failed', error = ?, attempts = attempts + 1, "
+            "updated_at = ? WHERE id = ?",
+            (error[:500], to_db(now), row_id),
+        )
+
+    async def set_unreachable(self, chat_id: int, reason: str, now: datetime) -> int:
+        """The chat blocked the bot (or is gone): stop sending there; returns rows blocked."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO chat_status (chat_id, unreachable, reason, updated_at) "
+                "VALUES (?, 1, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET unreachable = 1, "
+                "reason = excluded.reason, updated_at = excluded.updated_at",
+                (chat_id, reason[:200], to_db(now)),
+            )
+            async with conn.execute(
+                "UPDATE outbox SET state = 'blocked', error = ?, updated_at = ? "
+                "WHERE chat_id = ? AND state IN ('pending', 'sending')",
+                (reason[:500], to_db(now), chat_id),
+            ) as cur:
+                return cur.rowcount
+
+    async def set_reachable(self, chat_id: int, now: datetime) -> bool:
+        """The person wrote again or unblocked the bot; True if they had been unreachable."""
+        async with self._db.conn.execute(
+            "UPDATE chat_status SET unreachable = 0, reason = NULL, updated_at = ? "
+            "WHERE chat_id = ? AND unreachable = 1",
+            (to_db(now), chat_id),
+        ) as cur:
+            return cur.rowcount > 0
+
+    async def unreachable_chats(self) -> set[int]:
+        """Every chat we must not send to."""
+        async with self._db.conn.execute(
+            "SELECT chat_id FROM chat_status WHERE unreachable = 1"
+        ) as cur:
+            return {row[0] for row in await cur.fetchall()}
+
+    async def migrate_chat(self, old: int, new: int, now: datetime) -> None:
+        """A group became a supergroup: its pending rows follow it to the new id."""
+        await self._db.conn.execute(
+            "UPDATE OR IGNORE outbox SET chat_id = ?, updated_at = ? "
+            "WHERE chat_id = ? AND state IN ('pending', 'sending')",
+            (new, to_db(now), old),
+        )
+
+    async def cancel(self, kind: str, subject: str) -> int:
+        """Cancel what is still pending for a subject (e.g. a paused campaign)."""
+        async with self._db.conn.execute(
+            "UPDATE outbox SET state = 'cancelled' WHERE kind = ? AND subject = ? "
+            "AND state = 'pending'",
+            (kind, subject),
+        ) as cur:
+            return cur.rowcount
+
+    async def counts(self, kind: str | None = None, subject: str | None = None) -> dict[str, int]:
+        """How many rows are in each state."""
+        async with self._db.conn.execute(
+            "SELECT state, COUNT(*) FROM outbox WHERE (? IS NULL OR kind = ?) "
+            "AND (? IS NULL OR subject = ?) GROUP BY state",
+            (kind, kind, subject, subject),
+        ) as cur:
+            return {row[0]: row[1] for row in await cur.fetchall()}
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending row becomes due."""
+        async with self._db.conn.execute(
+            "SELECT MIN(not_before) FROM outbox WHERE state = 'pending'"
+        ) as cur:
+            row = await cur.fetchone()
+        return from_db(row[0]) if row and row[0] else None
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        """One row."""
+        async with self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (row_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _row(row) if row else None

@@ -1,0 +1,60 @@
+"""The delivery path inside the running bot: block/unblock updates and localised notices."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.i18n import N_
+from storage.outbox import OutboxItem
+from tests.conftest import Harness
+from tests.helpers import tr
+
+NOTICE = N_("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+async def _settle(bot: Harness, chat_id: int, count: int) -> None:
+    for _ in range(100):
+        if len([m for m in bot.server.messages(chat_id) if m.kind == "text"]) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(bot.server.describe_calls())
+
+
+async def test_notice_goes_out_in_the_recipients_language(bot: Harness) -> None:
+    chat = bot.chat(9001, "fr")
+    await chat.send("/language")
+    await chat.press("Français")
+    before = len(bot.server.messages(9001))
+    services = bot.services
+    assert services.sender is not None
+    await services.outbox.enqueue(
+        [OutboxItem("notice", "n1", 9001, {"message": NOTICE}), OutboxItem("notice", "n1", 9001)],
+        services.now(),
+    )
+    services.sender.wake()
+    await _settle(bot, 9001, before + 1)
+    assert bot.server.messages(9001)[-1].text == tr("fr", NOTICE)
+    assert await bot.row("SELECT state FROM outbox WHERE subject = 'n1'") == ("sent",)
+
+
+async def test_blocking_the_bot_stops_delivery_until_unblocked(bot: Harness) -> None:
+    chat = bot.chat(9002)
+    await chat.send("/start")
+    blocked = chat.user.block_bot()
+    await bot.processor.wait_processed(blocked)
+    assert await bot.row("SELECT unreachable FROM chat_status WHERE chat_id = 9002") == (1,)
+    services = bot.services
+    await services.outbox.enqueue(
+        [OutboxItem("notice", "n2", 9002, {"message": NOTICE})], services.now()
+    )
+    assert await bot.row("SELECT state FROM outbox WHERE subject = 'n2'") == ("blocked",)
+    unblocked = chat.user.unblock_bot()
+    await bot.processor.wait_processed(unblocked)
+    assert await bot.row("SELECT unreachable FROM chat_status WHERE chat_id = 9002") == (0,)
+    await services.outbox.enqueue(
+        [OutboxItem("notice", "n3", 9002, {"message": NOTICE})], services.now()
+    )
+    assert services.sender is not None
+    services.sender.wake()
+    await _settle(bot, 9002, 2)
+    assert await bot.row("SELECT state FROM outbox WHERE subject = 'n3'") == ("sent",)
