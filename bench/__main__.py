@@ -150,7 +150,9 @@ async def _throughput(updates: int, ours: bool) -> float:
             async with running(app):
                 await processor.wait_processed(last)
                 for i in range(updates):
+                    # Shared locations: somewhere in and around a city, like real ones.
                     lat, lon = rng.choice(CITIES)
+                    lat, lon = lat + rng.gauss(0, 0.05), lon + rng.gauss(0, 0.07)
                     last = users[i % len(users)].send_location(lat, lon)
                 start = time.perf_counter()
                 await processor.wait_processed(last, limit_s=600)
@@ -176,15 +178,74 @@ def bench_throughput(updates: int) -> None:
     )
 
 
+async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
+    """Send ``messages`` outbox rows through the sender to a server counting limit violations."""
+    from telegram import Bot
+
+    from bot.delivery import RateLimiter, Sender
+    from bot.fakeapi import FakeBotAPI
+    from bot.renderers import RENDERERS
+    from storage.db import Database
+    from storage.outbox import OutboxItem, OutboxRepository
+    from storage.users import UserRepository
+
+    async with FakeBotAPI() as server:
+        server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = await Database.open(Path(tmp) / "d.db")
+            outbox = OutboxRepository(db)
+            # Most people get one message; every tenth message goes to someone who gets several.
+            chats = [i + 1 if i % 10 else 1_000_000 + (i // 10) % 50 for i in range(messages)]
+            await outbox.enqueue(
+                OutboxItem("notice", f"bench:{i}", chat, {"message": "Free"})
+                for i, chat in enumerate(chats)
+            )
+            async with Bot("1:bench", base_url=server.base_url) as bot:
+                sender = Sender(
+                    bot, outbox, UserRepository(db), RENDERERS, RateLimiter(per_second=rate)
+                )
+                start = time.perf_counter()
+                while await sender.run_once():
+                    pass
+                elapsed = time.perf_counter() - start
+            sent = (await outbox.counts()).get("sent", 0)
+            await db.close()
+        return elapsed, sent, server.violations
+
+
+def bench_delivery(messages: int, rate: float) -> None:
+    """Broadcast through the outbox against a server enforcing Telegram's limits."""
+    elapsed, sent, violations = asyncio.run(_delivery(messages, rate))
+    achieved = sent / elapsed
+    print(
+        f"BENCH name=delivery messages={messages} sent={sent} rate_per_s={achieved:.1f} "
+        f"limit_per_s={rate:g} ratio={achieved / rate:.3f} violations={violations} "
+        f"seconds={elapsed:.1f} goal_ratio=0.95 goal_violations=0"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks."""
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--activities", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--updates", type=int, default=2_000)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument(
+        "--send-rate",
+        type=float,
+        default=300.0,
+        help="the limit for the delivery bench: Telegram's 30/s would take 6 minutes for 10,000",
+    )
+    parser.add_argument("--only", choices=["search", "find", "delivery"], default=None)
     args = parser.parse_args(argv)
-    bench_search(args.activities, args.queries)
-    bench_throughput(args.updates)
+    if args.only in (None, "search"):
+        bench_search(args.activities, args.queries)
+    if args.only in (None, "find"):
+        bench_throughput(args.updates)
+    if args.only in (None, "delivery"):
+        bench_delivery(args.messages, args.send_rate)
+        bench_delivery(min(args.messages, 600), 30.0)
     return 0
 
 

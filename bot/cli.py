@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("kind", choices=["groups", "activities"])
     exp.add_argument("file", help="a file path, or - for standard output")
+    sub.add_parser(
+        "deliver",
+        help="send what is due in the outbox, then exit",
+        description="Send every due outbox message within Telegram's limits "
+        "(SANCTUARY_SEND_RATE per second) and exit when none is due. The running bot does this "
+        "by itself; this is for operators and for recovery after a crash.",
+    )
     return parser
 
 
@@ -107,6 +114,36 @@ def _data_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _deliver(config: Config) -> int:
+    """Drain the outbox once: what `deliver` does."""
+    from telegram import Bot
+
+    from bot.delivery import RateLimiter, Sender
+    from bot.renderers import RENDERERS
+    from storage.db import Database
+    from storage.outbox import OutboxRepository
+    from storage.users import UserRepository
+
+    db = await Database.open(config.db_path)
+    try:
+        async with Bot(config.token or "", base_url=config.api_url) as bot:
+            outbox = OutboxRepository(db)
+            limiter = RateLimiter(per_second=config.send_rate)
+            sender = Sender(bot, outbox, UserRepository(db), RENDERERS, limiter)
+            await sender.start()
+            sent = 0
+            while True:
+                handled = await sender.run_once()
+                sent += handled
+                if not handled:
+                    break
+        counts = await outbox.counts()
+    finally:
+        await db.close()
+    print(f"delivered {sent}; outbox now: {counts}")
+    return 0
+
+
 def _run_polling(config: Config) -> int:
     from telegram import Update
 
@@ -134,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if command == "run" and config.token:
         return _run_polling(config)
+    if command == "deliver":
+        if not config.token:
+            print("sanctuary-bot: error: deliver needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
+            return 2
+        load_catalogs()
+        return asyncio.run(_deliver(config))
     if command in ("run", "console"):
         from bot.console import run_console
 

@@ -33,6 +33,7 @@ class Config:
     outcodes_path: Path | None
     timezone: str = "Europe/London"
     search_radius_miles: float = 25.0
+    send_rate: float = 30.0
 
     @property
     def file_url(self) -> str:
@@ -79,6 +80,15 @@ class Config:
             raise ConfigError(
                 f"SANCTUARY_RADIUS_MILES must be a number of miles from 1 to 200, got {radius_raw!r}"
             )
+        rate_raw = env.get("SANCTUARY_SEND_RATE", "").strip() or "30"
+        try:
+            send_rate = float(rate_raw)
+        except ValueError:
+            send_rate = -1.0
+        if not 0 < send_rate <= 1000:
+            raise ConfigError(
+                f"SANCTUARY_SEND_RATE must be messages per second from 1 to 1000, got {rate_raw!r}"
+            )
         return cls(
             token=token,
             api_url=api_url,
@@ -87,4 +97,5 @@ class Config:
             outcodes_path=outcodes_path,
             timezone=tz,
             search_radius_miles=radius,
+            send_rate=send_rate,
         )

@@ -10,7 +10,7 @@ from datetime import datetime
 from telegram import Bot
 
 from bot.config import Config, ConfigError
-from bot.delivery import Sender
+from bot.delivery import RateLimiter, Sender
 from bot.geo import Gazetteer, Locator, Outcodes
 from bot.search import Directory
 from storage.activities import ActivityRepository
@@ -77,7 +77,8 @@ class Services:
         """Start the one task that sends the outbox (after recovering rows a crash left)."""
         from bot.renderers import RENDERERS
 
-        self.sender = Sender(bot, self.outbox, self.users, RENDERERS, now=self.now)
+        limiter = RateLimiter(per_second=self.config.send_rate)
+        self.sender = Sender(bot, self.outbox, self.users, RENDERERS, limiter, now=self.now)
         await self.sender.start()
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
 

@@ -1,0 +1,83 @@
+"""kill -9 the sender at random moments: nothing is lost, at most one duplicate per kill."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bot.fakeapi import FakeBotAPI
+from bot.i18n import N_
+from storage.db import Database
+from storage.outbox import OutboxItem, OutboxRepository
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTICE = N_("This menu has expired. Please start again with /start.")
+RECIPIENTS = 150
+KILLS = 4
+
+
+async def _deliver(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "deliver",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_kill_nine_loses_nothing(tmp_path: Path) -> None:
+    db_path = tmp_path / "crash.db"
+    db = await Database.open(db_path)
+    outbox = OutboxRepository(db)
+    await outbox.enqueue(
+        OutboxItem("notice", "crash", chat, {"message": NOTICE})
+        for chat in range(1, RECIPIENTS + 1)
+    )
+    await db.close()
+    rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+    async with FakeBotAPI() as server:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": "123456:CRASH-test",
+            "TELEGRAM_API_URL": server.base_url,
+            "SANCTUARY_DB": str(db_path),
+            "SANCTUARY_SEND_RATE": "200",
+        }
+        kills = 0
+        for _ in range(KILLS):
+            before = len(server.calls_to("sendMessage"))
+            process = await _deliver(env)
+            # Wait until it is sending, then kill it at a random moment.
+            for _ in range(400):
+                if len(server.calls_to("sendMessage")) > before:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(rng.uniform(0.0, 0.15))
+            if process.returncode is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+            await process.wait()
+        final = await _deliver(env)
+        _out, err = await asyncio.wait_for(final.communicate(), timeout=60)
+        assert final.returncode == 0, err.decode()
+        received = Counter(
+            m.chat_id for chat in range(1, RECIPIENTS + 1) for m in server.messages(chat)
+        )
+    assert kills >= KILLS - 1  # the runs were really interrupted
+    assert set(received) == set(range(1, RECIPIENTS + 1))  # everyone got it
+    duplicates = sum(n - 1 for n in received.values())
+    assert duplicates <= kills  # at most the message in flight, once per kill
+    db = await Database.open(db_path)
+    try:
+        assert await OutboxRepository(db).counts() == {"sent": RECIPIENTS}
+    finally:
+        await db.close()
