@@ -43,6 +43,26 @@ def bidi(text: str) -> str:
     return f"{FSI}{text}{PDI}" if current_language().rtl else text
 
 
+# Babel localises separators but always writes Latin digits: these locales' own digits are put
+# back for numbers, distances, dates and times (never for postcodes or what people typed).
+_DIGITS = {
+    "arab": str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),
+    "arabext": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"),
+    "beng": str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯"),
+}
+
+
+@lru_cache(maxsize=64)
+def _digits_for(babel_locale: str) -> dict[int, int] | None:
+    return _DIGITS.get(Locale.parse(babel_locale).default_numbering_system)
+
+
+def native_digits(text: str, babel_locale: str) -> str:
+    """``text`` with Latin digits written in the locale's own digits, where it has its own."""
+    table = _digits_for(babel_locale)
+    return text.translate(table) if table else text
+
+
 # Babel formatting is exact but slow (tens of microseconds a call) and a results page makes
 # dozens of calls with values that repeat across people: each is cached per locale.
 
@@ -57,7 +77,8 @@ def distance(km: float) -> str:
 
 @lru_cache(maxsize=4096)
 def _unit(value: float, unit: str, babel_locale: str) -> str:
-    return format_unit(value, unit, length="short", locale=babel_locale)
+    text = format_unit(value, unit, length="short", locale=babel_locale, numbering_system="default")
+    return native_digits(text, babel_locale)
 
 
 def radius(miles: float) -> str:
@@ -72,7 +93,8 @@ def number(value: int) -> str:
 
 @lru_cache(maxsize=4096)
 def _number(value: int, babel_locale: str) -> str:
-    return format_decimal(value, locale=babel_locale)
+    text = format_decimal(value, locale=babel_locale, numbering_system="default")
+    return native_digits(text, babel_locale)
 
 
 def day(moment: datetime, tz: str) -> str:
@@ -82,7 +104,8 @@ def day(moment: datetime, tz: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _day(moment: datetime, tz: str, babel_locale: str) -> str:
-    return format_skeleton("MMMEd", moment.astimezone(zone(tz)), locale=babel_locale)
+    text = format_skeleton("MMMEd", moment.astimezone(zone(tz)), locale=babel_locale)
+    return native_digits(text, babel_locale)
 
 
 def clock(moment: datetime, tz: str) -> str:
@@ -92,7 +115,8 @@ def clock(moment: datetime, tz: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _clock(moment: datetime, tz: str, babel_locale: str) -> str:
-    return format_time(moment.astimezone(zone(tz)), "short", locale=babel_locale)
+    text = format_time(moment.astimezone(zone(tz)), "short", locale=babel_locale)
+    return native_digits(text, babel_locale)
 
 
 def when(moment: datetime, tz: str) -> str:

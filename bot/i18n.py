@@ -44,18 +44,47 @@ def _babel_locale(identifier: str) -> Locale:
     return Locale.parse(identifier)
 
 
-# Most common first: the order of the language picker.
+# The order of the language picker: English, then the languages people seeking sanctuary in
+# the UK most often read (asylum claims by nationality), then the others, Welsh last.
+# Dari has no Babel locale of its own: it is Persian as written in Afghanistan (fa_AF).
 LANGUAGES: tuple[Language, ...] = (
     Language("en", "en_GB", "English", miles=True),
     Language("ar", "ar", "العربية", rtl=True),
     Language("fa", "fa", "فارسی", rtl=True),
+    Language("fa_AF", "fa_AF", "دری", rtl=True),
+    Language("ps", "ps", "پښتو", rtl=True),
+    Language("ur", "ur", "اردو", rtl=True),
+    Language("ckb", "ckb", "کوردی (سۆرانی)", rtl=True),
+    Language("ku", "ku", "Kurdî (Kurmancî)"),
+    Language("ti", "ti", "ትግርኛ"),
+    Language("am", "am", "አማርኛ"),
+    Language("so", "so", "Soomaali"),
+    Language("sq", "sq", "Shqip"),
+    Language("vi", "vi", "Tiếng Việt"),
+    Language("bn", "bn", "বাংলা"),
+    Language("tr", "tr", "Türkçe"),
     Language("uk", "uk", "Українська"),
+    Language("ru", "ru", "Русский"),
     Language("fr", "fr", "Français"),
+    Language("es", "es", "Español"),
+    Language("cy", "cy", "Cymraeg"),
 )
 BY_CODE: dict[str, Language] = {lang.code: lang for lang in LANGUAGES}
 
 # Telegram language codes (IETF tags) that map to a language of ours by more than their prefix.
-ALIASES: dict[str, str] = {"pes": "fa", "fa-ir": "fa", "uk-ua": "uk"}
+ALIASES: dict[str, str] = {
+    "prs": "fa_AF",  # Dari
+    "fa-af": "fa_AF",
+    "pes": "fa",
+    "kmr": "ku",  # Kurmanji
+    "sdh": "ckb",  # Southern Kurdish readers most often read Sorani
+    "ku-iq": "ckb",
+    "ku-arab": "ckb",
+    "pbu": "ps",
+    "pbt": "ps",
+    "syl": "bn",  # Sylheti: no catalog, Bengali is offered
+}
+_CODES_LOWER = {lang.code.lower().replace("_", "-"): lang.code for lang in LANGUAGES}
 
 _current: ContextVar[str] = ContextVar("sanctuary_locale", default=DEFAULT_LOCALE)
 _translations: dict[str, _gettext.NullTranslations] = {}
@@ -101,12 +130,12 @@ def match_language(tag: str | None) -> str | None:
     norm = tag.strip().replace("_", "-").lower()
     if norm in ALIASES:
         return ALIASES[norm]
-    if norm in BY_CODE:
-        return norm
+    if norm in _CODES_LOWER:
+        return _CODES_LOWER[norm]
     prefix = norm.split("-", 1)[0]
     if prefix in ALIASES:
         return ALIASES[prefix]
-    return prefix if prefix in BY_CODE else None
+    return _CODES_LOWER.get(prefix)
 
 
 def current_locale() -> str:

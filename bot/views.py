@@ -7,7 +7,7 @@ escaped here, inserted values are isolated for right-to-left languages.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from babel.dates import get_day_names
@@ -54,7 +54,6 @@ class View:
 
     text: str
     markup: Markup | None = None
-    extra: tuple[View, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if len(self.text) > TEXT_LIMIT:

@@ -1,0 +1,113 @@
+"""Every language through the main journeys: translated, filled in, within Telegram's limits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.fakeapi import SentMessage
+from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
+from tests.conftest import Harness
+from tests.helpers import tr
+
+LEEDS = (53.7997, -1.5492)
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def english_sentences() -> list[str]:
+    """English texts long enough that finding one in a reply means it was not translated."""
+    with (LOCALES_DIR / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    found = []
+    for message in template:
+        text = message.id if isinstance(message.id, str) else message.id[0]
+        for part in PLACEHOLDER.split(re.sub(r"</?[a-z]+>", "", text)):
+            if len(part.strip()) >= 18:
+                found.append(part.strip())
+    return found
+
+
+ENGLISH = english_sentences()
+
+
+async def _journey(bot: Harness, code: str) -> list[SentMessage]:
+    chat = bot.chat(8000 + LANGUAGES.index(next(x for x in LANGUAGES if x.code == code)), code)
+    replies: list[SentMessage] = []
+    replies += await chat.send("/start")
+    replies += await chat.press_data(f"L:{code}:s")
+    replies += await chat.press_data("I:seeking")
+    replies += await chat.press_data("M:find")
+    replies += await chat.share_location(*LEEDS)
+    replies += await chat.press_data("S:5380:-155:-:0:1")  # page 2
+    replies += await chat.press_data("C:5380:-155:-:0:0")
+    replies += await chat.press_data("N:5380:-155:-:0:0")
+    replies += await chat.press_data("S:5380:-155:-:4:0")  # women only: nothing, nearest groups
+    replies += await chat.press_data("S:5380:-155:sport:0:0")
+    card_id = next(
+        d
+        for m in replies[-1:]
+        for row in m.buttons()
+        for _t, d, _u in row
+        if d and d.startswith("A:")
+    )
+    replies += await chat.press_data(card_id)
+    replies += await chat.send("/groups")
+    replies += await chat.send("Bangor")
+    replies += await chat.send("Xyzzyville")
+    replies += await chat.send("/privacy")
+    replies += await chat.send("/help")
+    replies += await chat.send("/language")
+    replies += await chat.press_data("zzz")  # expired
+    return replies
+
+
+@pytest.mark.parametrize("code", [lang.code for lang in LANGUAGES if lang.code != "en"])
+async def test_language_renders_completely(bot: Harness, code: str) -> None:
+    replies = await _journey(bot, code)
+    assert len(replies) >= 15
+    errors = [call for call in bot.server.calls if call.status >= 400]
+    assert errors == [], [(c.method, c.result) for c in errors]  # no text too long, no bad data
+    sorry = tr(code, "Sorry, something went wrong on our side. Please try again in a moment.")
+    rtl = next(lang for lang in LANGUAGES if lang.code == code).rtl
+    for message in replies:
+        text = message.plain_text()
+        assert sorry not in text
+        assert not PLACEHOLDER.search(text), text
+        leaked = [s for s in ENGLISH if s in text and s not in _activity_texts()]
+        if message.kind == "text" and "Choose your language" not in text:
+            assert leaked == [], (code, leaked)
+        for row in message.buttons():
+            for label, data, _url in row:
+                assert data is None or len(data.encode()) <= 64
+                assert not PLACEHOLDER.search(label)
+    if rtl:  # inserted distances, dates and names are isolated in right-to-left text
+        results = [
+            m
+            for m in replies
+            if any(d and d.startswith("A:") for r in m.buttons() for _t, d, _u in r)
+        ]
+        assert results and all("\u2068" in m.text for m in results), [
+            m.text[:300] for m in results if "\u2068" not in m.text
+        ]
+    answers = bot.server.calls_to("answerCallbackQuery")
+    assert answers[-1].params.get("text") == tr(
+        code, "This menu has expired. Please start again with /start."
+    )
+
+
+def _activity_texts() -> str:
+    from tests.data import ACTIVITIES_CSV, GROUPS_CSV
+
+    return ACTIVITIES_CSV + GROUPS_CSV
+
+
+def test_every_language_has_its_commands_translated() -> None:
+    from bot import views
+
+    with use_locale("en"):
+        english = dict(views.commands())
+    for lang in LANGUAGES[1:]:
+        with use_locale(lang.code):
+            assert dict(views.commands()) != english, lang.code
