@@ -423,7 +423,8 @@ def card(
         lines += [fmt.escape(activity.description), ""]
     lines.append(_("🗓 <b>When:</b> {schedule}").format(schedule=describe_repeat(activity, tz)))
     if occurrences:
-        dates = "; ".join(fmt.bidi(fmt.when(o.start, tz)) for o in occurrences)
+        separator = "؛ " if current_language().rtl else "; "  # the Arabic-script semicolon
+        dates = separator.join(fmt.bidi(fmt.when(o.start, tz)) for o in occurrences)
         lines.append(_("Next: {dates}").format(dates=dates))
     else:
         lines.append(_("No upcoming dates."))
