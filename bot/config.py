@@ -22,6 +22,22 @@ class ConfigError(ValueError):
     """A configuration value is missing or wrong; the message names the variable."""
 
 
+def _number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, what: str
+) -> float:
+    """A number from ``low`` to ``high``, or a ConfigError naming the variable."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # also false for nan
+        raise ConfigError(f"{name} must be {what} from {low:g} to {high:g}, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the bot reads from its environment."""
@@ -71,24 +87,8 @@ class Config:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"SANCTUARY_TIMEZONE: unknown time zone {tz!r}") from None
-        radius_raw = env.get("SANCTUARY_RADIUS_MILES", "").strip() or "25"
-        try:
-            radius = float(radius_raw)
-        except ValueError:
-            radius = -1.0
-        if not 0 < radius <= 200:
-            raise ConfigError(
-                f"SANCTUARY_RADIUS_MILES must be a number of miles from 1 to 200, got {radius_raw!r}"
-            )
-        rate_raw = env.get("SANCTUARY_SEND_RATE", "").strip() or "30"
-        try:
-            send_rate = float(rate_raw)
-        except ValueError:
-            send_rate = -1.0
-        if not 0 < send_rate <= 1000:
-            raise ConfigError(
-                f"SANCTUARY_SEND_RATE must be messages per second from 1 to 1000, got {rate_raw!r}"
-            )
+        radius = _number(env, "SANCTUARY_RADIUS_MILES", 25, 1, 200, "a number of miles")
+        send_rate = _number(env, "SANCTUARY_SEND_RATE", 30, 1, 1000, "messages per second")
         return cls(
             token=token,
             api_url=api_url,

@@ -28,6 +28,8 @@ def test_defaults() -> None:
         ({"SANCTUARY_TIMEZONE": "Mars/Olympus"}, "SANCTUARY_TIMEZONE"),
         ({"SANCTUARY_RADIUS_MILES": "far"}, "SANCTUARY_RADIUS_MILES"),
         ({"SANCTUARY_RADIUS_MILES": "0"}, "SANCTUARY_RADIUS_MILES"),
+        ({"SANCTUARY_RADIUS_MILES": "nan"}, "SANCTUARY_RADIUS_MILES"),
+        ({"SANCTUARY_SEND_RATE": "5000"}, "SANCTUARY_SEND_RATE"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
