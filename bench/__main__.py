@@ -224,6 +224,80 @@ def bench_delivery(messages: int, rate: float) -> None:
     )
 
 
+def _rss_mb() -> float:
+    """Resident memory of this process now (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _reminders(pending: int) -> tuple[float, float, int, float]:
+    """Restart-to-ready time and memory growth with ``pending`` reminder subscriptions."""
+    from bot.config import Config
+    from bot.geo import Gazetteer
+    from bot.services import Services
+    from storage.db import Database, to_db, utcnow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Config("1:bench", "http://127.0.0.1:9/bot", Path(tmp) / "r.db", CACHE, None)
+        db = await Database.open(config.db_path)
+        groups, activities = synthetic(10_000)
+        now = to_db(utcnow())
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO groups (id, ref, name, kind, town, nation, lat, lon, created_at, "
+                "updated_at) VALUES (?, ?, ?, 'group', 'Town', 'england', ?, ?, ?, ?)",
+                [(g.id, g.ref, g.name, g.lat, g.lon, now, now) for g in groups],
+            )
+            await conn.executemany(
+                "INSERT INTO activities (id, group_id, title, category, lat, lon, starts_at, "
+                "duration_min, rrule, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (a.id, a.group_id, a.title, a.category, a.lat, a.lon, to_db(a.starts_at),
+                     a.duration_min, a.rrule, now, now)
+                    for a in activities
+                ],
+            )  # fmt: skip
+            users = pending // 4
+            await conn.executemany(
+                "INSERT INTO users (id, locale, created_at, updated_at) VALUES (?, 'en', ?, ?)",
+                [(10_000 + i, now, now) for i in range(users)],
+            )
+            await conn.executemany(
+                "INSERT INTO reminders (user_id, activity_id, created_at) VALUES (?, ?, ?)",
+                [
+                    (10_000 + i % users, 1 + (i // users * 2503 + i) % 10_000, now)
+                    for i in range(pending)
+                ],
+            )
+        await db.close()
+        Gazetteer.load(CACHE)  # built once beforehand: a restart reads the cache
+        before = _rss_mb()
+        start = time.perf_counter()
+        services = await Services.create(config)
+        services.clock = lambda: NOW
+        ready = time.perf_counter() - start
+        loaded = _rss_mb()  # the bot without its reminders: places, directory, database
+        plan_start = time.perf_counter()
+        planned = await services.plan_reminders()
+        plan_s = time.perf_counter() - plan_start
+        growth = _rss_mb() - loaded
+        print(f"(services loaded: +{loaded - before:.1f} MB before any reminder is read)")
+        await services.close()
+    return ready, growth, planned, plan_s
+
+
+def bench_reminders(pending: int) -> None:
+    """100,000 pending reminders: memory growth and restart-to-ready time."""
+    ready, growth, planned, plan_s = asyncio.run(_reminders(pending))
+    print(
+        f"BENCH name=reminders pending={pending} rss_growth_mb={growth:.1f} restart_s={ready:.2f} "
+        f"first_plan_s={plan_s:.2f} planned_now={planned} goal_rss_mb=30 goal_restart_s=2"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks."""
     parser = argparse.ArgumentParser(prog="python -m bench")
@@ -237,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         default=300.0,
         help="the limit for the delivery bench: Telegram's 30/s would take 6 minutes for 10,000",
     )
-    parser.add_argument("--only", choices=["search", "find", "delivery"], default=None)
+    parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument("--only", choices=["search", "find", "delivery", "reminders"], default=None)
     args = parser.parse_args(argv)
     if args.only in (None, "search"):
         bench_search(args.activities, args.queries)
@@ -246,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "delivery"):
         bench_delivery(args.messages, args.send_rate)
         bench_delivery(min(args.messages, 600), 30.0)
+    if args.only in (None, "reminders"):
+        bench_reminders(args.pending)
     return 0
 
 

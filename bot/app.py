@@ -27,6 +27,7 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH_S = 30.0
+PLAN_EVERY_S = 60.0
 WAIT_LIMIT_S = 10.0
 DEMO_TOKEN = "123456:demo-token-not-real"
 
@@ -68,6 +69,12 @@ async def _refresh_directory(context: AppContext) -> None:
     """Reload activities and groups when the database changed (imports, other processes)."""
     if await context.services.directory.refresh():
         log.info("directory reloaded")
+
+
+async def _plan_reminders(context: AppContext) -> None:
+    """Turn due reminders into outbox rows and wake the sender (never sends itself)."""
+    if await context.services.plan_reminders():
+        log.info("reminders planned")
 
 
 async def set_commands(app: App) -> None:
@@ -119,7 +126,7 @@ def build_app(
     processor: BaseUpdateProcessor | None = None,
 ) -> App:
     """Build the application; services are created in post_init and closed in post_shutdown."""
-    from handlers import base, find, groups, privacy, start
+    from handlers import base, find, groups, privacy, reminders, start
 
     quiet_libraries()
 
@@ -131,6 +138,7 @@ def build_app(
             app.job_queue.run_repeating(
                 _refresh_directory, interval=DIRECTORY_REFRESH_S, first=DIRECTORY_REFRESH_S
             )
+            app.job_queue.run_repeating(_plan_reminders, interval=PLAN_EVERY_S, first=5)
 
     async def post_stop(app: App) -> None:
         if app.bot_data.services is not None:
@@ -159,6 +167,7 @@ def build_app(
     base.register(app)
     # Group 0, first match wins: commands and buttons of each journey...
     start.register(app)
+    reminders.register(app)  # before find: find claims every other X: card button
     find.register(app)
     groups.register(app)
     privacy.register(app)

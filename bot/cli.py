@@ -119,17 +119,23 @@ async def _deliver(config: Config) -> int:
     from telegram import Bot
 
     from bot.delivery import RateLimiter, Sender
-    from bot.renderers import RENDERERS
-    from storage.db import Database
+    from bot.renderers import build_renderers
+    from bot.search import Directory
+    from storage.activities import ActivityRepository
+    from storage.db import Database, utcnow
+    from storage.groups import GroupRepository
     from storage.outbox import OutboxRepository
     from storage.users import UserRepository
 
     db = await Database.open(config.db_path)
     try:
+        directory = Directory(ActivityRepository(db), GroupRepository(db))
+        await directory.refresh(force=True)
         async with Bot(config.token or "", base_url=config.api_url) as bot:
             outbox = OutboxRepository(db)
             limiter = RateLimiter(per_second=config.send_rate)
-            sender = Sender(bot, outbox, UserRepository(db), RENDERERS, limiter)
+            renderers = build_renderers(directory, utcnow)
+            sender = Sender(bot, outbox, UserRepository(db), renderers, limiter)
             await sender.start()
             sent = 0
             while True:

@@ -12,11 +12,13 @@ from telegram import Bot
 from bot.config import Config, ConfigError
 from bot.delivery import RateLimiter, Sender
 from bot.geo import Gazetteer, Locator, Outcodes
+from bot.reminders import ReminderPlanner
 from bot.search import Directory
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository
 from storage.outbox import OutboxRepository
+from storage.reminders import ReminderRepository
 from storage.users import UserRepository
 
 
@@ -42,9 +44,11 @@ class Services:
     directory: Directory
     locator: Locator
     outbox: OutboxRepository
+    reminders: ReminderRepository
     clock: Callable[[], datetime] = utcnow
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
+    _planner: ReminderPlanner | None = None
 
     @classmethod
     async def create(
@@ -71,16 +75,27 @@ class Services:
             directory=directory,
             locator=Locator(gazetteer, outcodes),
             outbox=OutboxRepository(db),
+            reminders=ReminderRepository(db),
         )
 
     async def start_sender(self, bot: Bot) -> None:
         """Start the one task that sends the outbox (after recovering rows a crash left)."""
-        from bot.renderers import RENDERERS
+        from bot.renderers import build_renderers
 
         limiter = RateLimiter(per_second=self.config.send_rate)
-        self.sender = Sender(bot, self.outbox, self.users, RENDERERS, limiter, now=self.now)
+        renderers = build_renderers(self.directory, self.now)
+        self.sender = Sender(bot, self.outbox, self.users, renderers, limiter, now=self.now)
         await self.sender.start()
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+
+    async def plan_reminders(self) -> int:
+        """Put due reminders in the outbox and wake the sender; returns rows added."""
+        if self._planner is None:
+            self._planner = ReminderPlanner(self.reminders, self.outbox, self.directory, self.now)
+        added = await self._planner.plan()
+        if added and self.sender is not None:
+            self.sender.wake()
+        return added
 
     async def stop_sender(self) -> None:
         """Let the message in flight finish, then stop sending."""

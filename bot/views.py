@@ -165,6 +165,7 @@ def help_text() -> View:
             _("/find – welcoming activities near you"),
             _("/groups – City of Sanctuary groups near you"),
             _("/language – change the language"),
+            _("/reminders – your reminders"),
             _("/privacy – what I keep and how to delete it"),
             _("/start – start again"),
             "",
@@ -181,6 +182,7 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
         _(
             "I keep only: your Telegram number (to answer you), your language, what brought you here, and your area if you choose to save it (rounded to about 1 km)."
         ),
+        _("If you ask for reminders, I keep which activities they are for, until you stop them."),
         _("I never ask your name, nationality, immigration status or address."),
         _("When you share your location, I use it for that search only and do not store it."),
         _("Groups see no names: only how many people are interested."),
@@ -415,8 +417,9 @@ def card(
     occurrences: list[Occurrence],
     km: float | None,
     back: SearchState | None,
+    reminded: bool = False,
 ) -> View:
-    """Everything about one activity, with map, calendar and English buttons."""
+    """Everything about one activity, with map, calendar, reminder and English buttons."""
     tz = group.timezone
     lines = [f"<b>{fmt.escape(activity.title)}</b>", category_label(activity.category), ""]
     if activity.description:
@@ -455,6 +458,10 @@ def card(
             button(_("📅 Add to calendar"), f"X:ics:{activity.id}"),
         ),
     ]
+    if reminded:
+        rows.append([button(_("🔕 Stop reminders"), f"X:unrem:{activity.id}")])
+    else:
+        rows.append([button(_("⏰ Remind me"), f"X:rem:{activity.id}")])
     if current_language().code != "en":
         rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
     if back is not None:
@@ -529,6 +536,7 @@ def language_saved() -> str:
 COMMANDS = (
     ("find", N_("Welcoming activities near you")),
     ("groups", N_("City of Sanctuary groups near you")),
+    ("reminders", N_("Your reminders")),
     ("language", N_("Change the language")),
     ("privacy", N_("What I keep and how to delete it")),
     ("help", N_("How this bot helps")),
@@ -544,3 +552,53 @@ def commands() -> list[tuple[str, str]]:
 def not_understood() -> str:
     """Anything the bot cannot read."""
     return _("I can read text, locations and buttons. Type /help to see what I can do.")
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+
+def reminder_message(activity: Activity, group: Group, start: datetime, cancelled: bool) -> View:
+    """A reminder of one occurrence (or the news that it is cancelled)."""
+    title = fmt.escape(activity.title)
+    when = fmt.bidi(fmt.when(start, group.timezone))
+    if cancelled:
+        head = _("❌ Cancelled: {title}").format(title=f"<b>{title}</b>")
+        return View(f"{head}\n🗓 {when}")
+    head = _("⏰ Reminder: {title}").format(title=f"<b>{title}</b>")
+    place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
+    lines = [head, f"🗓 {when}"]
+    if place:
+        lines.append(f"📍 {fmt.escape(place)}")
+    return View("\n".join(lines))
+
+
+def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> View:
+    """The person's reminders, each with a button to stop it."""
+    lines = ["<b>" + _("Your reminders") + "</b>", ""]
+    rows = []
+    if not items:
+        lines.append(_("You have no reminders yet. Open an activity and tap “⏰ Remind me”."))
+    for number, (activity, group, nxt) in enumerate(items, start=1):
+        when = fmt.bidi(fmt.when(nxt.start, group.timezone)) if nxt else _("No upcoming dates.")
+        lines.append(f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}")
+        label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
+        rows.append([button(label, f"R:{activity.id}")])
+    rows.append([button(_("⚙️ Reminder settings"), "RS:show")])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def reminder_settings(day_before: bool, hour_before: bool) -> View:
+    """Switch the day-before and hour-before reminders on and off."""
+    text = "\n".join(
+        [
+            "<b>" + _("Reminder settings") + "</b>",
+            _("When should I remind you?"),
+            _("I send reminders between 08:00 and 21:00, except the one an hour before."),
+        ]
+    )
+    rows = [
+        [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), "RS:day")],
+        [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), "RS:hour")],
+        [button(_("⬅️ Menu"), "M:menu")],
+    ]
+    return View(text, InlineKeyboardMarkup(rows))

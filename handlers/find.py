@@ -159,7 +159,11 @@ async def open_card(update: Update, context: AppContext) -> None:
     except Expired:
         await expired(update, context)
         return
-    view = card_view(context, activity_id, state)
+    user = update.effective_user
+    reminded = user is not None and await context.services.reminders.is_subscribed(
+        user.id, activity_id
+    )
+    view = card_view(context, activity_id, state, reminded)
     if view is None:
         await answer(query, views.expired())
         return
@@ -168,7 +172,7 @@ async def open_card(update: Update, context: AppContext) -> None:
 
 
 def card_view(
-    context: AppContext, activity_id: int, state: SearchState | None
+    context: AppContext, activity_id: int, state: SearchState | None, reminded: bool = False
 ) -> views.View | None:
     """The card of a published activity, or None when it is gone."""
     directory = context.services.directory
@@ -178,7 +182,7 @@ def card_view(
     group = directory.groups[activity.group_id]
     occurrences = directory.next_occurrences(activity_id, context.services.now(), 3)
     km = haversine_km(*state.point, activity.lat, activity.lon) if state else None
-    return views.card(activity, group, occurrences, km, state)
+    return views.card(activity, group, occurrences, km, state, reminded)
 
 
 async def card_action(update: Update, context: AppContext) -> None:

@@ -18,6 +18,8 @@ class User:
     area_label: str | None
     created_at: datetime
     updated_at: datetime
+    remind_day_before: bool = True
+    remind_hour_before: bool = True
 
     @property
     def has_area(self) -> bool:

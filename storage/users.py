@@ -8,7 +8,10 @@ from typing import Any
 from storage.db import Database, from_db, to_db, utcnow
 from storage.models import User
 
-_COLUMNS = "id, locale, intent, area_lat, area_lon, area_label, created_at, updated_at"
+_COLUMNS = (
+    "id, locale, intent, area_lat, area_lon, area_label, created_at, updated_at, "
+    "remind_day_before, remind_hour_before"
+)
 _MISSING = object()
 
 
@@ -22,6 +25,8 @@ def _user(row: Any) -> User:
         area_label=row["area_label"],
         created_at=from_db(row["created_at"]),
         updated_at=from_db(row["updated_at"]),
+        remind_day_before=bool(row["remind_day_before"]),
+        remind_hour_before=bool(row["remind_hour_before"]),
     )
 
 
@@ -54,7 +59,8 @@ class UserRepository:
         return user
 
     async def _upsert(self, user_id: int, column: str, value: Any) -> User:
-        assert column in ("locale", "intent"), column  # identifiers are constants, values bound
+        # identifiers are constants, values bound
+        assert column in ("locale", "intent", "remind_day_before", "remind_hour_before"), column
         now = to_db(utcnow())
         async with self._db.conn.execute(
             f"INSERT INTO users (id, {column}, created_at, updated_at) VALUES (?, ?, ?, ?) "
@@ -75,6 +81,16 @@ class UserRepository:
     async def set_intent(self, user_id: int, intent: str) -> User:
         """Store what brought the person here (seeking, volunteer, supporter)."""
         return await self._upsert(user_id, "intent", intent)
+
+    async def set_reminder_lead(self, user_id: int, lead: str, on: bool) -> User:
+        """Switch the day-before or hour-before reminder on or off."""
+        column = "remind_day_before" if lead == "day" else "remind_hour_before"
+        return await self._upsert(user_id, column, int(on))
+
+    async def ensure(self, user_id: int) -> User:
+        """The user's row, created (with nothing in it) when they first need one."""
+        user = await self.get(user_id)
+        return user if user is not None else await self._upsert(user_id, "intent", None)
 
     async def save_area(self, user_id: int, lat: float, lon: float, label: str) -> User:
         """Save the person's area, rounded here to about 1 km whatever the caller passed."""

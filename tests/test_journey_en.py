@@ -45,7 +45,19 @@ async def test_commands_menu_set_per_language(bot: Harness) -> None:
     assert {"", "ar", "fa", "uk", "fr"} <= codes
     english = {c["command"]: c["description"] for c in bot.server.commands[""]}
     arabic = {c["command"]: c["description"] for c in bot.server.commands["ar"]}
-    assert set(english) == set(arabic) == {"find", "groups", "language", "privacy", "help", "start"}
+    assert (
+        set(english)
+        == set(arabic)
+        == {
+            "find",
+            "groups",
+            "reminders",
+            "language",
+            "privacy",
+            "help",
+            "start",
+        }
+    )
     assert english["find"] != arabic["find"]
 
 

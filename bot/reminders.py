@@ -1,0 +1,107 @@
+"""Reminders: turn "Remind me" subscriptions into outbox rows as their moments come.
+
+One repeating job (not one job per reminder) asks the planner every minute. A reminder goes
+24 hours and 1 hour before each occurrence (each can be switched off); the day-before one
+waits out quiet hours (21:00-08:00 in the activity's zone). A moment missed while the bot was
+down is still sent if the activity has not started; rows are unique per person, occurrence
+and lead, so planning twice never sends twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+from bot.recurrence import local_to_utc, zone
+from bot.search import Directory
+from storage.outbox import OutboxItem, OutboxRepository
+from storage.reminders import ReminderRepository, Subscription
+
+LEADS: dict[str, timedelta] = {"day": timedelta(hours=24), "hour": timedelta(hours=1)}
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
+PLAN_AHEAD = timedelta(minutes=2)
+
+
+def reminder_moment(start: datetime, lead: str, tz: str) -> datetime | None:
+    """When to remind (UTC) of an occurrence starting at ``start``; None when it is too late.
+
+    The day-before reminder never goes in quiet hours: it waits until 08:00 local time.
+    """
+    moment = start - LEADS[lead]
+    if lead == "hour":
+        return moment
+    local = moment.astimezone(zone(tz))
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return moment
+    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
+    moment = local_to_utc(day, QUIET_UNTIL, tz)
+    return moment if moment < start else None
+
+
+def _wants(sub: Subscription, lead: str) -> bool:
+    return sub.day_before if lead == "day" else sub.hour_before
+
+
+class ReminderPlanner:
+    """Puts due reminders in the outbox; remembers what it planned to skip repeats cheaply."""
+
+    def __init__(
+        self,
+        reminders: ReminderRepository,
+        outbox: OutboxRepository,
+        directory: Directory,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.reminders = reminders
+        self.outbox = outbox
+        self.directory = directory
+        self.now = now
+        self._planned: dict[tuple[int, int, datetime, str], datetime] = {}
+
+    async def plan(self) -> int:
+        """Enqueue every reminder due by now (or in the next two minutes); returns rows added."""
+        now = self.now()
+        horizon = now + LEADS["day"] + PLAN_AHEAD
+        # Only activities taking place within a day are looked at (their next occurrence is
+        # cached by the directory), and only their subscriptions are read.
+        due = []
+        for activity_id in await self.reminders.subscribed_activities():
+            schedule = self.directory.schedules.get(activity_id)
+            upcoming = schedule.next(now) if schedule is not None else None
+            if upcoming is not None and upcoming.start <= horizon:
+                due.append(activity_id)
+        by_activity: dict[int, list[Subscription]] = defaultdict(list)
+        for sub in await self.reminders.for_activities(due):
+            by_activity[sub.activity_id].append(sub)
+        items: list[OutboxItem] = []
+        for activity_id, subs in by_activity.items():
+            schedule = self.directory.schedules[activity_id]
+            for occurrence in schedule.occurrences(now, 3):
+                start = occurrence.start
+                if start > horizon:
+                    break
+                if start <= now:
+                    continue  # already started: too late to remind
+                for lead in LEADS:
+                    moment = reminder_moment(start, lead, schedule.tz)
+                    if moment is None or moment > now + PLAN_AHEAD:
+                        continue
+                    for sub in subs:
+                        key = (sub.user_id, activity_id, start, lead)
+                        if key in self._planned or not _wants(sub, lead):
+                            continue
+                        self._planned[key] = start
+                        if sub.created_at > moment:
+                            continue  # asked after that moment: no late "tomorrow" reminder
+                        items.append(
+                            OutboxItem(
+                                "reminder",
+                                f"{activity_id}:{start.isoformat()}:{lead}",
+                                sub.user_id,
+                                {"activity_id": activity_id, "start": start.isoformat()},
+                                not_before=max(moment, now),
+                            )
+                        )
+        self._planned = {k: s for k, s in self._planned.items() if s > now}
+        return await self.outbox.enqueue(items, now) if items else 0

@@ -1,0 +1,141 @@
+"""Reminders: planned in the outbox at the right moments, across quiet hours and clock changes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.recurrence import local_to_utc
+from bot.reminders import reminder_moment
+from tests.conftest import Harness
+from tests.helpers import only, tr
+
+LONDON = "Europe/London"
+LEEDS = (53.7997, -1.5492)
+
+
+def test_quiet_hours_move_only_the_day_before_reminder() -> None:
+    start = local_to_utc(date(2026, 11, 24), time(10), LONDON)
+    assert reminder_moment(start, "day", LONDON) == start - timedelta(hours=24)
+    early = local_to_utc(date(2026, 11, 24), time(7, 30), LONDON)  # day-before at 07:30: quiet
+    assert reminder_moment(early, "day", LONDON) == local_to_utc(
+        date(2026, 11, 23), time(8), LONDON
+    )
+    late = local_to_utc(date(2026, 11, 24), time(22), LONDON)  # day-before at 22:00: quiet
+    assert reminder_moment(late, "day", LONDON) == local_to_utc(date(2026, 11, 24), time(8), LONDON)
+    assert reminder_moment(late, "hour", LONDON) == late - timedelta(hours=1)  # never moved
+    just_after_8 = local_to_utc(date(2026, 11, 24), time(8, 0), LONDON)
+    assert reminder_moment(just_after_8, "day", LONDON) == local_to_utc(
+        date(2026, 11, 23), time(8), LONDON
+    )
+
+
+async def _subscribe_to_first(bot: Harness, user_id: int, language: str = "en") -> int:
+    chat = bot.chat(user_id, language)
+    await chat.share_location(*LEEDS)
+    card = only(await chat.press_data(chat.last_with_buttons().button_data("1")))  # type: ignore[union-attr]
+    activity_id = int(card.button_data("⏰").split(":")[2])
+    await chat.press_data(f"X:rem:{activity_id}", card.message_id)
+    return activity_id
+
+
+async def _delivered(bot: Harness, chat_id: int, count: int) -> list[str]:
+    for _ in range(100):
+        texts = [m.text for m in bot.server.messages(chat_id) if "⏰" in m.text or "❌" in m.text]
+        if len(texts) >= count:
+            return texts
+        await asyncio.sleep(0.03)
+    raise AssertionError(bot.server.describe_calls())
+
+
+async def test_remind_me_then_reminders_arrive_once_in_local_time(bot: Harness) -> None:
+    # The café is on Tuesdays 18:00-20:00 London time; NOW is Monday 23 Nov 12:00 UTC.
+    activity_id = await _subscribe_to_first(bot, 4001)
+    assert await bot.row("SELECT activity_id FROM reminders WHERE user_id = 4001") == (activity_id,)
+    card = bot.chats[4001].last_with_buttons()
+    assert card is not None and "Stop reminders" in " ".join(
+        t for r in card.buttons() for t, _d, _u in r
+    )
+    services = bot.services
+    assert await services.plan_reminders() == 0  # Tuesday 18:00 minus 24 h is not yet
+    services.clock = lambda: datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert await services.plan_reminders() == 1
+    assert await services.plan_reminders() == 0  # planned once
+    texts = await _delivered(bot, 4001, 1)
+    assert "Reminder: <b>Conversation café</b>" in texts[0] and "Tue 24 Nov, 18:00" in texts[0]
+    services.clock = lambda: datetime(2026, 11, 24, 17, 0, 30, tzinfo=UTC)
+    assert await services.plan_reminders() == 1  # the hour-before one
+    await _delivered(bot, 4001, 2)
+    assert await bot.row("SELECT COUNT(*) FROM outbox WHERE chat_id = 4001 AND state = 'sent'") == (
+        2,
+    )
+
+
+async def test_missed_while_down_is_sent_if_not_started(bot: Harness) -> None:
+    await _subscribe_to_first(bot, 4002)
+    services = bot.services
+    services.clock = lambda: datetime(2026, 11, 24, 17, 30, tzinfo=UTC)  # both moments passed
+    assert await services.plan_reminders() == 2  # not started yet: both still useful
+    assert len(await _delivered(bot, 4002, 2)) == 2
+    services.clock = lambda: datetime(2026, 11, 24, 18, 30, tzinfo=UTC)  # now it has started
+    await _subscribe_to_first(bot, 4005)
+    assert await services.plan_reminders() == 0  # too late for this week's café
+
+
+async def test_settings_and_list(bot: Harness) -> None:
+    activity_id = await _subscribe_to_first(bot, 4003, "fr")
+    chat = bot.chats[4003]
+    settings = only(await chat.send("/settings"))
+    assert tr("fr", "24 hours before") in settings.plain_text() or settings.buttons()
+    await chat.press_data("RS:day", settings.message_id)
+    assert await bot.row(
+        "SELECT remind_day_before, remind_hour_before FROM users WHERE id = 4003"
+    ) == (0, 1)
+    services = bot.services
+    services.clock = lambda: datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert await services.plan_reminders() == 0  # the day-before one is off
+    listed = only(await chat.send("/reminders"))
+    assert "Conversation café" in listed.plain_text()
+    stopped = only(await chat.press_data(f"R:{activity_id}", listed.message_id))
+    assert tr("fr", "You have no reminders yet. Open an activity and tap “⏰ Remind me”.") in (
+        stopped.plain_text()
+    )
+    assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 4003") == (0,)
+
+
+async def test_cancelled_occurrence_sends_a_cancellation(bot: Harness) -> None:
+    activity_id = await _subscribe_to_first(bot, 4004)
+    services = bot.services
+    services.clock = lambda: datetime(2026, 11, 24, 16, 59, tzinfo=UTC)
+    assert await services.plan_reminders() >= 1
+    await _delivered(bot, 4004, 1)
+    await services.db.conn.execute(
+        "INSERT INTO activity_skips (activity_id, local_date) VALUES (?, '2026-12-01')",
+        (activity_id,),
+    )
+    await services.db.conn.execute("UPDATE activities SET updated_at = '2099-01-01T00:00:00+00:00'")
+    services.clock = lambda: datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
+    assert await services.plan_reminders() == 1  # planned before the organiser cancels...
+    await services.directory.refresh()
+    services.sender.wake()  # type: ignore[union-attr]
+    texts = await _delivered(bot, 4004, 2)
+    assert texts[-1].startswith("❌ Cancelled: <b>Conversation café</b>")
+
+
+async def test_daylight_saving_weeks_keep_local_time(bot: Harness) -> None:
+    """A Sunday 10:00 series across the last Sundays of March and October 2027."""
+    from bot.recurrence import Schedule
+
+    start = local_to_utc(date(2027, 3, 21), time(10), LONDON)
+    schedule = Schedule(start, 60, "FREQ=WEEKLY;BYDAY=SU", None, LONDON)
+    march = schedule.occurrences(datetime(2027, 3, 22, tzinfo=UTC), 2)
+    assert [o.start for o in march] == [
+        datetime(2027, 3, 28, 9, tzinfo=UTC),  # BST from 28 March: 10:00 local
+        datetime(2027, 4, 4, 9, tzinfo=UTC),
+    ]
+    assert reminder_moment(march[0].start, "day", LONDON) == datetime(2027, 3, 27, 9, tzinfo=UTC)
+    october = schedule.occurrences(datetime(2027, 10, 25, tzinfo=UTC), 1)
+    assert october[0].start == datetime(2027, 10, 31, 10, tzinfo=UTC)  # GMT again
+    assert reminder_moment(october[0].start, "hour", LONDON) == datetime(
+        2027, 10, 31, 9, tzinfo=UTC
+    )
