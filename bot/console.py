@@ -60,7 +60,12 @@ async def _press(chat: Conversation, number: int, out: TextIO) -> list[SentMessa
     if not 1 <= number <= len(flat) or flat[number - 1] is None:
         print(f"(choose a button from 1 to {len(flat)})", file=out)
         return []
-    return await chat.press_data(str(flat[number - 1]), message.message_id)
+    answers = len(chat.server.calls_to("answerCallbackQuery"))
+    replies = await chat.press_data(str(flat[number - 1]), message.message_id)
+    for call in chat.server.calls_to("answerCallbackQuery")[answers:]:
+        if call.params.get("text"):
+            print(f"💬 {call.params['text']}", file=out)  # Telegram's pop-up after a button
+    return replies
 
 
 async def run_console(

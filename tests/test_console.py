@@ -45,6 +45,7 @@ async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
     assert "welcoming activities near you" in text
     assert "Leeds City of Sanctuary (sample)" in text
     assert "🗓 When:" in text
+    assert "💬 This menu has expired" not in text
     assert "📎 activity-" in text and ".ics" in text
     assert "Glasgow City of Sanctuary (sample)" in text
     assert "(choose a button from 1 to" in text
