@@ -210,6 +210,8 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
                 elapsed = time.perf_counter() - start
             sent = (await outbox.counts()).get("sent", 0)
             await db.close()
+        for line in server.violation_log[:3]:
+            print(f"(violation: {line})")
         return elapsed, sent, server.violations
 
 
