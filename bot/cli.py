@@ -134,8 +134,9 @@ async def _deliver(config: Config) -> int:
         async with Bot(config.token or "", base_url=config.api_url) as bot:
             outbox = OutboxRepository(db)
             limiter = RateLimiter(per_second=config.send_rate)
-            renderers = build_renderers(directory, utcnow)
-            sender = Sender(bot, outbox, UserRepository(db), renderers, limiter)
+            users = UserRepository(db)
+            renderers = build_renderers(directory, utcnow, users, config)
+            sender = Sender(bot, outbox, users, renderers, limiter)
             await sender.start()
             sent = 0
             while True:

@@ -17,6 +17,7 @@ from bot.recurrence import local_to_utc, zone
 from bot.search import Directory
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.reminders import ReminderRepository, Subscription
+from storage.users import UserRepository
 
 LEADS: dict[str, timedelta] = {"day": timedelta(hours=24), "hour": timedelta(hours=1)}
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
@@ -105,3 +106,41 @@ class ReminderPlanner:
                         )
         self._planned = {k: s for k, s in self._planned.items() if s > now}
         return await self.outbox.enqueue(items, now) if items else 0
+
+
+DIGEST_WEEKDAY, DIGEST_FROM = 0, time(9, 0)  # Mondays from 09:00, until quiet hours
+
+
+def digest_week(now: datetime, tz: str) -> str | None:
+    """The ISO week whose digest is due now (Monday 09:00-21:00 local time), else None."""
+    local = now.astimezone(zone(tz))
+    if local.weekday() != DIGEST_WEEKDAY or not DIGEST_FROM <= local.time() < QUIET_FROM:
+        return None
+    year, week, _day = local.date().isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class DigestPlanner:
+    """Puts this week's digest in the outbox for everyone who asked, once per week."""
+
+    def __init__(
+        self, users: UserRepository, outbox: OutboxRepository, now: Callable[[], datetime], tz: str
+    ) -> None:
+        self.users = users
+        self.outbox = outbox
+        self.now = now
+        self.tz = tz
+        self._done_week: str | None = None
+
+    async def plan(self) -> int:
+        """On Monday from 09:00, one digest row per reader (a restart re-plans harmlessly)."""
+        now = self.now()
+        week = digest_week(now, self.tz)
+        if week is None or week == self._done_week:
+            return 0
+        readers = await self.users.digest_readers()
+        added = await self.outbox.enqueue(
+            [OutboxItem("digest", week, user_id) for user_id in readers], now
+        )
+        self._done_week = week
+        return added

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import formatting as fmt
+from bot.config import Config
 from bot.delivery import Renderer
 from bot.i18n import gettext
 from bot.recurrence import zone
 from bot.search import Directory
-from bot.views import View, reminder_message
+from bot.views import View, digest_message, reminder_message
 from storage.outbox import OutboxRow
+from storage.users import UserRepository
+
+DIGEST_SIZE = 8  # activities in one digest
+DIGEST_LOOK_AT = 40  # nearest activities looked at to find those of the coming week
 
 
 async def notice(row: OutboxRow) -> View | None:
@@ -28,9 +33,12 @@ async def notice(row: OutboxRow) -> View | None:
 
 
 def build_renderers(
-    directory: Directory | None, now: Callable[[], datetime]
+    directory: Directory | None,
+    now: Callable[[], datetime],
+    users: UserRepository | None = None,
+    config: Config | None = None,
 ) -> dict[str, Renderer]:
-    """The renderers; reminders need the directory (activities as they are when sent)."""
+    """The renderers; reminders and digests need the directory as it is when they are sent."""
 
     async def reminder(row: OutboxRow) -> View | None:
         """A reminder of one occurrence, or its cancellation if it was cancelled since."""
@@ -43,9 +51,35 @@ def build_renderers(
         cancelled = start.astimezone(zone(group.timezone)).date() in activity.skips
         return reminder_message(activity, group, start, cancelled)
 
+    async def digest(row: OutboxRow) -> View | None:
+        """The coming week's activities near the reader's saved area, nearest first."""
+        assert directory is not None and users is not None and config is not None
+        user = await users.get(row.chat_id)
+        if user is None or user.area_lat is None or user.area_lon is None:
+            return None  # the area was forgotten since: nothing to send
+        moment = now()
+        week_end = moment + timedelta(days=7)
+        found = directory.search(
+            user.area_lat,
+            user.area_lon,
+            config.search_radius_miles * fmt.KM_PER_MILE,
+            moment,
+            page_size=DIGEST_LOOK_AT,
+        )
+        listed = []
+        for hit in found.hits:
+            nxt = directory.next_occurrence(hit.activity.id, moment)
+            if nxt is not None and nxt.start < week_end:
+                listed.append((hit, nxt))
+        if not listed:
+            return None
+        return digest_message(user.area_label, listed[:DIGEST_SIZE])
+
     renderers: dict[str, Renderer] = {"notice": notice}
     if directory is not None:
         renderers["reminder"] = reminder
+        if users is not None and config is not None:
+            renderers["digest"] = digest
     return renderers
 
 

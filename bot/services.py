@@ -12,7 +12,7 @@ from telegram import Bot
 from bot.config import Config, ConfigError
 from bot.delivery import RateLimiter, Sender
 from bot.geo import Gazetteer, Locator, Outcodes
-from bot.reminders import ReminderPlanner
+from bot.reminders import DigestPlanner, ReminderPlanner
 from bot.search import Directory
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
@@ -49,6 +49,7 @@ class Services:
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
     _planner: ReminderPlanner | None = None
+    _digests: DigestPlanner | None = None
 
     @classmethod
     async def create(
@@ -83,16 +84,19 @@ class Services:
         from bot.renderers import build_renderers
 
         limiter = RateLimiter(per_second=self.config.send_rate)
-        renderers = build_renderers(self.directory, self.now)
+        renderers = build_renderers(self.directory, self.now, self.users, self.config)
         self.sender = Sender(bot, self.outbox, self.users, renderers, limiter, now=self.now)
         await self.sender.start()
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
 
     async def plan_reminders(self) -> int:
-        """Put due reminders in the outbox and wake the sender; returns rows added."""
+        """Put due reminders and digests in the outbox and wake the sender; returns rows added."""
         if self._planner is None:
             self._planner = ReminderPlanner(self.reminders, self.outbox, self.directory, self.now)
+            self._digests = DigestPlanner(self.users, self.outbox, self.now, self.config.timezone)
         added = await self._planner.plan()
+        if self._digests is not None:
+            added += await self._digests.plan()
         if added and self.sender is not None:
             self.sender.wake()
         return added

@@ -25,7 +25,7 @@ from bot.domain import Category, Intent
 from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
 from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
 from bot.recurrence import Occurrence, Repeat
-from bot.search import GroupHit, Page, activity_needs
+from bot.search import GroupHit, Hit, Page, activity_needs
 from storage.models import Activity, Group
 
 _ = gettext
@@ -587,18 +587,35 @@ def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> Vi
     return View("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-def reminder_settings(day_before: bool, hour_before: bool) -> View:
-    """Switch the day-before and hour-before reminders on and off."""
+def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False) -> View:
+    """Switch the day-before and hour-before reminders and the weekly digest on and off."""
     text = "\n".join(
         [
             "<b>" + _("Reminder settings") + "</b>",
             _("When should I remind you?"),
             _("I send reminders between 08:00 and 21:00, except the one an hour before."),
+            _("Weekly digest: every Monday morning, the week's activities near your saved area."),
         ]
     )
     rows = [
         [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), "RS:day")],
         [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), "RS:hour")],
+        [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), "RS:digest")],
         [button(_("⬅️ Menu"), "M:menu")],
     ]
     return View(text, InlineKeyboardMarkup(rows))
+
+
+def digest_message(area: str | None, listed: list[tuple[Hit, Occurrence]]) -> View:
+    """The weekly digest: this week's activities near the saved area, nearest first."""
+    place = fmt.bidi(fmt.escape(area)) if area else _("my area")
+    lines = [_("📰 <b>This week near {place}</b>").format(place=place), ""]
+    for number, (hit, nxt) in enumerate(listed, start=1):
+        icon = category_label(hit.activity.category).split(" ", 1)[0]
+        lines.append(
+            f"{fmt.number(number)}. {icon} <b>{fmt.escape(hit.activity.title)}</b> — "
+            f"{fmt.bidi(fmt.distance(hit.km))}"
+        )
+        lines.append(f"    {fmt.bidi(fmt.when(nxt.start, hit.group.timezone))}")
+    lines += ["", _("You can stop this in /settings.")]
+    return View("\n".join(lines))

@@ -109,10 +109,18 @@ async def settings(update: Update, context: AppContext) -> None:
     row = await users.get(user.id)
     if query is not None:
         item = (query.data or "").partition(":")[2]
-        if item not in ("show", "day", "hour"):
+        if item not in ("show", "day", "hour", "digest"):
             await expired(update, context)
             return
-        if item != "show":
+        if item == "digest":
+            if row is None or not row.has_area:
+                await answer(
+                    query,
+                    _("Save an area first: search for a place, then tap “💾 Save this area”."),
+                )
+                return
+            row = await users.set_digest(user.id, not row.weekly_digest)
+        elif item != "show":
             on = (
                 (row.remind_day_before if item == "day" else row.remind_hour_before)
                 if row
@@ -121,7 +129,9 @@ async def settings(update: Update, context: AppContext) -> None:
             row = await users.set_reminder_lead(user.id, item, not on)
         await answer(query)
     view = views.reminder_settings(
-        row.remind_day_before if row else True, row.remind_hour_before if row else True
+        row.remind_day_before if row else True,
+        row.remind_hour_before if row else True,
+        row.weekly_digest if row else False,
     )
     await (show(update, view) if query is not None else send(update, view))
 

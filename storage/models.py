@@ -20,6 +20,7 @@ class User:
     updated_at: datetime
     remind_day_before: bool = True
     remind_hour_before: bool = True
+    weekly_digest: bool = False
 
     @property
     def has_area(self) -> bool:

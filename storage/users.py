@@ -10,7 +10,7 @@ from storage.models import User
 
 _COLUMNS = (
     "id, locale, intent, area_lat, area_lon, area_label, created_at, updated_at, "
-    "remind_day_before, remind_hour_before"
+    "remind_day_before, remind_hour_before, weekly_digest"
 )
 _MISSING = object()
 
@@ -27,6 +27,7 @@ def _user(row: Any) -> User:
         updated_at=from_db(row["updated_at"]),
         remind_day_before=bool(row["remind_day_before"]),
         remind_hour_before=bool(row["remind_hour_before"]),
+        weekly_digest=bool(row["weekly_digest"]),
     )
 
 
@@ -60,7 +61,8 @@ class UserRepository:
 
     async def _upsert(self, user_id: int, column: str, value: Any) -> User:
         # identifiers are constants, values bound
-        assert column in ("locale", "intent", "remind_day_before", "remind_hour_before"), column
+        allowed = ("locale", "intent", "remind_day_before", "remind_hour_before", "weekly_digest")
+        assert column in allowed, column
         now = to_db(utcnow())
         async with self._db.conn.execute(
             f"INSERT INTO users (id, {column}, created_at, updated_at) VALUES (?, ?, ?, ?) "
@@ -86,6 +88,17 @@ class UserRepository:
         """Switch the day-before or hour-before reminder on or off."""
         column = "remind_day_before" if lead == "day" else "remind_hour_before"
         return await self._upsert(user_id, column, int(on))
+
+    async def set_digest(self, user_id: int, on: bool) -> User:
+        """Switch the weekly digest on or off."""
+        return await self._upsert(user_id, "weekly_digest", int(on))
+
+    async def digest_readers(self) -> list[int]:
+        """People who asked for the weekly digest and have a saved area."""
+        async with self._db.conn.execute(
+            "SELECT id FROM users WHERE weekly_digest = 1 AND area_lat IS NOT NULL"
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
 
     async def ensure(self, user_id: int) -> User:
         """The user's row, created (with nothing in it) when they first need one."""

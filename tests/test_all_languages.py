@@ -116,3 +116,29 @@ def test_every_language_has_its_commands_translated() -> None:
     for lang in LANGUAGES[1:]:
         with use_locale(lang.code):
             assert dict(views.commands()) != english, lang.code
+
+
+async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
+    """Reminders, cancellations, digests and settings: translated and filled in, every language."""
+    from bot import views
+    from tests.conftest import NOW
+
+    directory = bot.services.directory
+    found = directory.search(*LEEDS, 40.0, NOW)
+    listed = [(hit, directory.next_occurrence(hit.activity.id, NOW)) for hit in found.hits]
+    hit = found.hits[0]
+    for lang in LANGUAGES[1:]:
+        with use_locale(lang.code):
+            rendered = [
+                views.reminder_message(hit.activity, hit.group, NOW, cancelled=False),
+                views.reminder_message(hit.activity, hit.group, NOW, cancelled=True),
+                views.digest_message("Leeds", [(h, o) for h, o in listed if o is not None]),
+                views.reminders_list([(hit.activity, hit.group, listed[0][1])]),
+                views.reminders_list([]),
+                views.reminder_settings(True, False, True),
+            ]
+        for view in rendered:
+            assert not PLACEHOLDER.search(view.text), (lang.code, view.text)
+            leaked = [s for s in ENGLISH if s in view.text and s not in _activity_texts()]
+            assert leaked == [], (lang.code, leaked)
+            assert len(view.text) <= 4096

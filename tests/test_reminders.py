@@ -139,3 +139,34 @@ async def test_daylight_saving_weeks_keep_local_time(bot: Harness) -> None:
     assert reminder_moment(october[0].start, "hour", LONDON) == datetime(
         2027, 10, 31, 9, tzinfo=UTC
     )
+
+
+async def test_weekly_digest_on_mondays_near_the_saved_area(bot: Harness) -> None:
+    chat = bot.chat(4101)
+    settings = only(await chat.send("/settings"))
+    await chat.press_data("RS:digest", settings.message_id)
+    assert "Save an area first" in (bot.server.calls_to("answerCallbackQuery")[-1].params["text"])
+    assert await bot.row("SELECT weekly_digest FROM users WHERE id = 4101") in (None, (0,))
+    await chat.send("Leeds")
+    await chat.press("Save this area")
+    settings = only(await chat.send("/settings"))
+    switched = only(await chat.press_data("RS:digest", settings.message_id))
+    assert "✅ 📰 Weekly digest" in [t for r in switched.buttons() for t, _d, _u in r]
+    assert await bot.row("SELECT weekly_digest FROM users WHERE id = 4101") == (1,)
+    services = bot.services
+    services.clock = lambda: datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # Monday 08:30: not yet
+    assert await services.plan_reminders() == 0
+    services.clock = lambda: datetime(2026, 11, 23, 9, 5, tzinfo=UTC)  # Monday 09:05 London
+    assert await services.plan_reminders() == 1
+    assert await services.plan_reminders() == 0  # once a week
+    for _ in range(100):
+        digests = [m for m in bot.server.messages(4101) if "📰" in m.text and "Leeds" in m.text]
+        if digests:
+            break
+        await asyncio.sleep(0.03)
+    text = digests[0].plain_text()
+    assert text.startswith("📰 This week near Leeds")
+    assert text.index("Conversation café") < text.index("Friday football")  # nearest first
+    assert "Summer picnic" not in text and "Sheffield" not in text
+    services.clock = lambda: datetime(2026, 11, 24, 9, 5, tzinfo=UTC)  # Tuesday: nothing
+    assert await services.plan_reminders() == 0
