@@ -184,7 +184,7 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
 
     from bot.delivery import RateLimiter, Sender
     from bot.fakeapi import FakeBotAPI
-    from bot.renderers import RENDERERS
+    from bot.renderers import build_renderers
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
@@ -202,7 +202,11 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
             )
             async with Bot("1:bench", base_url=server.base_url) as bot:
                 sender = Sender(
-                    bot, outbox, UserRepository(db), RENDERERS, RateLimiter(per_second=rate)
+                    bot,
+                    outbox,
+                    UserRepository(db),
+                    build_renderers(None, lambda: NOW),
+                    RateLimiter(per_second=rate),
                 )
                 start = time.perf_counter()
                 while await sender.run_once():

@@ -81,6 +81,3 @@ def build_renderers(
         if users is not None and config is not None:
             renderers["digest"] = digest
     return renderers
-
-
-RENDERERS: dict[str, Renderer] = {"notice": notice}

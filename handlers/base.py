@@ -73,8 +73,12 @@ async def show(update: Update, view: views.View) -> None:
     """Edit the message a button belongs to into ``view``, or send it when that is impossible."""
     query = update.callback_query
     message = query.message if query is not None else None
-    can_edit = isinstance(message, Message) and not isinstance(view.markup, ReplyKeyboardMarkup)
-    if can_edit and isinstance(message, Message) and message.text is not None:
+    editable = isinstance(message, Message) and message.text is not None
+    if (
+        editable
+        and isinstance(message, Message)
+        and not isinstance(view.markup, ReplyKeyboardMarkup)
+    ):
         markup = view.markup if isinstance(view.markup, InlineKeyboardMarkup) else None
         try:
             await message.edit_text(

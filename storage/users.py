@@ -103,7 +103,19 @@ class UserRepository:
     async def ensure(self, user_id: int) -> User:
         """The user's row, created (with nothing in it) when they first need one."""
         user = await self.get(user_id)
-        return user if user is not None else await self._upsert(user_id, "intent", None)
+        if user is not None:
+            return user
+        now = to_db(utcnow())
+        async with self._db.conn.execute(
+            f"INSERT INTO users (id, created_at, updated_at) VALUES (?, ?, ?) "
+            f"ON CONFLICT (id) DO UPDATE SET updated_at = updated_at RETURNING {_COLUMNS}",
+            (user_id, now, now),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        created = _user(row)
+        self._remember(user_id, created)
+        return created
 
     async def save_area(self, user_id: int, lat: float, lon: float, label: str) -> User:
         """Save the person's area, rounded here to about 1 km whatever the caller passed."""
