@@ -64,12 +64,17 @@ class UserRepository:
         allowed = ("locale", "intent", "remind_day_before", "remind_hour_before", "weekly_digest")
         assert column in allowed, column
         now = to_db(utcnow())
-        async with self._db.conn.execute(
+        return await self._write(
+            user_id,
             f"INSERT INTO users (id, {column}, created_at, updated_at) VALUES (?, ?, ?, ?) "
             f"ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, "
             f"updated_at = excluded.updated_at RETURNING {_COLUMNS}",
             (user_id, value, now, now),
-        ) as cur:
+        )
+
+    async def _write(self, user_id: int, sql: str, params: tuple[Any, ...]) -> User:
+        """Run an INSERT/UPDATE ... RETURNING the user's row, and keep the cache in step."""
+        async with self._db.conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         assert row is not None
         user = _user(row)
@@ -106,33 +111,25 @@ class UserRepository:
         if user is not None:
             return user
         now = to_db(utcnow())
-        async with self._db.conn.execute(
+        return await self._write(
+            user_id,
             f"INSERT INTO users (id, created_at, updated_at) VALUES (?, ?, ?) "
             f"ON CONFLICT (id) DO UPDATE SET updated_at = updated_at RETURNING {_COLUMNS}",
             (user_id, now, now),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        created = _user(row)
-        self._remember(user_id, created)
-        return created
+        )
 
     async def save_area(self, user_id: int, lat: float, lon: float, label: str) -> User:
         """Save the person's area, rounded here to about 1 km whatever the caller passed."""
         now = to_db(utcnow())
-        async with self._db.conn.execute(
+        return await self._write(
+            user_id,
             f"INSERT INTO users (id, area_lat, area_lon, area_label, created_at, updated_at) "
             f"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
             f"area_lat = excluded.area_lat, area_lon = excluded.area_lon, "
             f"area_label = excluded.area_label, updated_at = excluded.updated_at "
             f"RETURNING {_COLUMNS}",
             (user_id, round(lat, 2), round(lon, 2), label[:80], now, now),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        user = _user(row)
-        self._remember(user_id, user)
-        return user
+        )
 
     async def clear_area(self, user_id: int) -> None:
         """Forget the saved area."""
