@@ -28,6 +28,7 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH_S = 30.0
 PLAN_EVERY_S = 60.0
+RETENTION_EVERY_S = 3600.0  # each step acts only on what is due: hourly keeps daytime asks
 WAIT_LIMIT_S = 10.0
 DEMO_TOKEN = "123456:demo-token-not-real"
 
@@ -75,6 +76,13 @@ async def _plan_reminders(context: AppContext) -> None:
     """Turn due reminders into outbox rows and wake the sender (never sends itself)."""
     if await context.services.plan_reminders():
         log.info("reminders planned")
+
+
+async def _retention(context: AppContext) -> None:
+    """Ask the long-silent whether to stay; delete those who never answered; purge old rows."""
+    report = await context.services.run_retention()
+    for user_id in report.forgotten:
+        context.application.drop_user_data(user_id)
 
 
 async def set_commands(app: App) -> None:
@@ -126,7 +134,7 @@ def build_app(
     processor: BaseUpdateProcessor | None = None,
 ) -> App:
     """Build the application; services are created in post_init and closed in post_shutdown."""
-    from handlers import base, find, groups, privacy, reminders, start
+    from handlers import admin, base, find, groups, privacy, reminders, start
 
     quiet_libraries()
 
@@ -139,6 +147,7 @@ def build_app(
                 _refresh_directory, interval=DIRECTORY_REFRESH_S, first=DIRECTORY_REFRESH_S
             )
             app.job_queue.run_repeating(_plan_reminders, interval=PLAN_EVERY_S, first=5)
+            app.job_queue.run_repeating(_retention, interval=RETENTION_EVERY_S, first=120)
 
     async def post_stop(app: App) -> None:
         if app.bot_data.services is not None:
@@ -167,6 +176,7 @@ def build_app(
     base.register(app)
     # Group 0, first match wins: commands and buttons of each journey...
     start.register(app)
+    admin.register(app)
     reminders.register(app)  # before find: find claims every other X: card button
     find.register(app)
     groups.register(app)

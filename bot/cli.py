@@ -1,4 +1,5 @@
-"""The ``sanctuary-bot`` command line: run, console, seed-demo, import, export."""
+"""The ``sanctuary-bot`` command line: run, console, seed-demo, import, export, deliver,
+grant, revoke, audit."""
 
 from __future__ import annotations
 
@@ -61,7 +62,66 @@ def _parser() -> argparse.ArgumentParser:
         "(SANCTUARY_SEND_RATE per second) and exit when none is due. The running bot does this "
         "by itself; this is for operators and for recovery after a crash.",
     )
+    for name, verb in (("grant", "give"), ("revoke", "take away")):
+        role = sub.add_parser(
+            name,
+            help=f"{verb} a role: network coordinator, or admin of a group",
+            description=f"{verb.capitalize()} a role. Coordinators act for the whole network; "
+            "a group admin (--group REF, the group's reference in the directory) manages one "
+            "group. Every change is written to the audit log.",
+        )
+        role.add_argument("role", choices=["coordinator", "admin"])
+        role.add_argument("telegram_id", type=int, help="the person's numeric Telegram id")
+        role.add_argument("--group", metavar="REF", help="the group (admins only)")
+    audit = sub.add_parser(
+        "audit",
+        help="print the latest lines of the audit log",
+        description="Role changes, refusals and group-chat settings, newest first.",
+    )
+    audit.add_argument("--limit", type=int, default=50)
     return parser
+
+
+async def _roles_command(config: Config, args: argparse.Namespace) -> tuple[int, str]:
+    """grant, revoke and audit: (exit code, what to print)."""
+    from storage.db import Database, utcnow
+    from storage.groups import GroupRepository
+    from storage.roles import NETWORK, RoleRepository
+
+    db = await Database.open(config.db_path)
+    try:
+        roles = RoleRepository(db)
+        if args.command == "audit":
+            lines = [
+                f"{e.at.isoformat()} {e.action} actor={e.actor if e.actor is not None else '-'} "
+                f"target={e.target if e.target is not None else '-'} "
+                f"group={e.group_id if e.group_id is not None else '-'} {e.detail}".rstrip()
+                for e in await roles.audit(args.limit)
+            ]
+            return 0, "\n".join(lines) + ("\n" if lines else "")
+        if args.telegram_id <= 0:
+            return 2, "a Telegram user id is a positive number"
+        group_id = NETWORK
+        if args.role == "admin":
+            if not args.group:
+                return 2, "admin needs --group REF"
+            refs = await GroupRepository(db).refs()
+            if args.group not in refs:
+                return 2, f"no group with reference {args.group!r}"
+            group_id = refs[args.group]
+        elif args.group:
+            return 2, "a coordinator acts for the whole network: no --group"
+        change = roles.grant if args.command == "grant" else roles.revoke
+        done = await change(args.telegram_id, args.role, group_id, None, utcnow())
+        where = f" of {args.group}" if args.group else ""
+        verb = "granted" if args.command == "grant" else "revoked"
+        return 0, (
+            f"{verb}: {args.role}{where} for {args.telegram_id}\n"
+            if done
+            else f"nothing to do: {args.telegram_id} {'already has' if args.command == 'grant' else 'does not have'} that role\n"
+        )
+    finally:
+        await db.close()
 
 
 async def _with_db(config: Config, command: str, kind: str, text: str) -> str:
@@ -184,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         load_catalogs()
         return asyncio.run(_deliver(config))
+    if command in ("grant", "revoke", "audit"):
+        code, output = asyncio.run(_roles_command(config, args))
+        if code:
+            print(f"sanctuary-bot: error: {output}", file=sys.stderr)
+        else:
+            sys.stdout.write(output)
+        return code
     if command in ("run", "console"):
         from bot.console import run_console
 

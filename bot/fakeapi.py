@@ -426,25 +426,33 @@ class FakeUser:
             user["language_code"] = self.language_code
         return user
 
-    def _message(self, content: JSONDict) -> int:
+    def _message(self, content: JSONDict, chat_id: int | None = None) -> int:
+        chat = self.chat_id if chat_id is None else chat_id
         message: JSONDict = {
-            "message_id": self.server._next_message_id(self.chat_id),
+            "message_id": self.server._next_message_id(chat),
             "from": self.to_dict(),
-            "chat": self.server._chat_json(self.chat_id),
+            "chat": self.server._chat_json(chat),
             "date": _now(),
             **content,
         }
         return self.server.queue_update({"message": message})
 
-    def send_text(self, text: str) -> int:
-        """Queue a text message; a leading /command gets a bot_command entity."""
+    def send_text(self, text: str, chat_id: int | None = None) -> int:
+        """Queue a text message (in a group chat when ``chat_id`` is given, e.g. -1001234).
+
+        A leading /command gets a bot_command entity.
+        """
         content: JSONDict = {"text": text}
         command = _BOT_COMMAND_RE.match(text)
         if command is not None:
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(command.group(0))}
             ]
-        return self._message(content)
+        return self._message(content, chat_id)
+
+    def add_bot_to(self, chat_id: int) -> int:
+        """Add the bot to the group chat ``chat_id`` (a my_chat_member update from this user)."""
+        return self._member_update("left", "member", chat_id)
 
     def send_location(self, lat: float, lon: float) -> int:
         """Queue a shared location."""
@@ -464,7 +472,7 @@ class FakeUser:
         self.server.unblock(self.chat_id)
         return self._member_update("kicked", "member")
 
-    def _member_update(self, old: str, new: str) -> int:
+    def _member_update(self, old: str, new: str, chat_id: int | None = None) -> int:
         def member(status: str) -> JSONDict:
             data: JSONDict = {"user": self.server.bot_user(), "status": status}
             if status == "kicked":
@@ -474,7 +482,7 @@ class FakeUser:
         return self.server.queue_update(
             {
                 "my_chat_member": {
-                    "chat": self.server._chat_json(self.chat_id),
+                    "chat": self.server._chat_json(self.chat_id if chat_id is None else chat_id),
                     "from": self.to_dict(),
                     "date": _now(),
                     "old_chat_member": member(old),

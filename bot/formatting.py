@@ -108,6 +108,12 @@ def _day(moment: datetime, tz: str, babel_locale: str) -> str:
     return native_digits(text, babel_locale)
 
 
+def full_date(moment: datetime, tz: str) -> str:
+    """Day, month and year, e.g. ``25 Nov 2026``, in ``tz``."""
+    text = format_skeleton("yMMMd", moment.astimezone(zone(tz)), locale=current_language().babel)
+    return native_digits(text, current_language().babel)
+
+
 def clock(moment: datetime, tz: str) -> str:
     """The local time of day, e.g. ``18:00``."""
     return _clock(moment, tz, current_language().babel)

@@ -10,11 +10,12 @@ and lead, so planning twice never sends twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 
 from bot.recurrence import local_to_utc, zone
 from bot.search import Directory
+from storage.group_chats import GroupChatRepository
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.reminders import ReminderRepository, Subscription
 from storage.users import UserRepository
@@ -107,6 +108,10 @@ class ReminderPlanner:
         self._planned = {k: s for k, s in self._planned.items() if s > now}
         return await self.outbox.enqueue(items, now) if items else 0
 
+    def forget(self, user_id: int) -> None:
+        """Drop what the planner remembers about a person whose data was deleted."""
+        self._planned = {k: s for k, s in self._planned.items() if k[0] != user_id}
+
 
 DIGEST_WEEKDAY, DIGEST_FROM = 0, time(9, 0)  # Mondays from 09:00, until quiet hours
 
@@ -120,27 +125,59 @@ def digest_week(now: datetime, tz: str) -> str | None:
     return f"{year}-W{week:02d}"
 
 
-class DigestPlanner:
-    """Puts this week's digest in the outbox for everyone who asked, once per week."""
+class WeeklyPlanner:
+    """Puts one row per recipient in the outbox each Monday from 09:00, once per week.
+
+    A restart re-plans harmlessly: rows are unique per kind, week and recipient.
+    """
 
     def __init__(
-        self, users: UserRepository, outbox: OutboxRepository, now: Callable[[], datetime], tz: str
+        self,
+        recipients: Callable[[str], Awaitable[list[OutboxItem]]],
+        outbox: OutboxRepository,
+        now: Callable[[], datetime],
+        tz: str,
     ) -> None:
-        self.users = users
+        self.recipients = recipients
         self.outbox = outbox
         self.now = now
         self.tz = tz
         self._done_week: str | None = None
 
     async def plan(self) -> int:
-        """On Monday from 09:00, one digest row per reader (a restart re-plans harmlessly)."""
+        """Enqueue this week's rows if it is Monday daytime and not done yet; rows added."""
         now = self.now()
         week = digest_week(now, self.tz)
         if week is None or week == self._done_week:
             return 0
-        readers = await self.users.digest_readers()
-        added = await self.outbox.enqueue(
-            [OutboxItem("digest", week, user_id) for user_id in readers], now
-        )
+        items = await self.recipients(week)
+        added = await self.outbox.enqueue(items, now) if items else 0
         self._done_week = week
         return added
+
+
+def digest_planner(
+    users: UserRepository, outbox: OutboxRepository, now: Callable[[], datetime], tz: str
+) -> WeeklyPlanner:
+    """The weekly digest for everyone who asked for it and saved an area."""
+
+    async def readers(week: str) -> list[OutboxItem]:
+        return [OutboxItem("digest", week, user_id) for user_id in await users.digest_readers()]
+
+    return WeeklyPlanner(readers, outbox, now, tz)
+
+
+def weekly_post_planner(
+    chats: GroupChatRepository, outbox: OutboxRepository, now: Callable[[], datetime], tz: str
+) -> WeeklyPlanner:
+    """The week's activities for every group chat that asked (the limiter spaces them 20/min)."""
+
+    async def group_chats(week: str) -> list[OutboxItem]:
+        return [
+            OutboxItem(
+                "weekly", week, chat.chat_id, {"group_id": chat.group_id, "locale": chat.locale}
+            )
+            for chat in await chats.weekly()
+        ]
+
+    return WeeklyPlanner(group_chats, outbox, now, tz)

@@ -8,14 +8,15 @@ from datetime import datetime, timedelta
 from bot import formatting as fmt
 from bot.config import Config
 from bot.delivery import Renderer
-from bot.i18n import gettext
+from bot.i18n import gettext, use_locale
 from bot.recurrence import zone
 from bot.search import Directory
-from bot.views import View, digest_message, reminder_message
+from bot.views import View, digest_message, reminder_message, stay_question, weekly_post
 from storage.outbox import OutboxRow
 from storage.users import UserRepository
 
 DIGEST_SIZE = 8  # activities in one digest
+WEEKLY_SIZE = 25  # occurrences in one group chat's weekly post
 DIGEST_LOOK_AT = 40  # nearest activities looked at to find those of the coming week
 
 
@@ -75,9 +76,42 @@ def build_renderers(
             return None
         return digest_message(user.area_label, listed[:DIGEST_SIZE])
 
+    async def stay(row: OutboxRow) -> View | None:
+        """After a year of silence: shall I keep your settings? (unless they wrote since)"""
+        assert users is not None
+        user = await users.get(row.chat_id)
+        if user is None or user.retention_asked_at is None:
+            return None
+        return stay_question()
+
+    async def weekly(row: OutboxRow) -> View | None:
+        """A group chat's week: its group's activities of the next 7 days, in date order."""
+        assert directory is not None
+        group = directory.groups.get(int(row.payload.get("group_id", 0)))
+        if group is None:
+            return None
+        moment = now()
+        week_end = moment + timedelta(days=7)
+        listed = []
+        for activity in directory.activities.values():
+            if activity.group_id != group.id:
+                continue
+            for occurrence in directory.next_occurrences(activity.id, moment, 7):
+                if occurrence.start >= week_end:
+                    break
+                listed.append((occurrence, activity))
+        if not listed:
+            return None
+        listed.sort(key=lambda item: (item[0].start, item[1].title))
+        with use_locale(str(row.payload.get("locale") or "en")):
+            return weekly_post(group, listed[:WEEKLY_SIZE])
+
     renderers: dict[str, Renderer] = {"notice": notice}
+    if users is not None:
+        renderers["stay"] = stay
     if directory is not None:
         renderers["reminder"] = reminder
+        renderers["weekly"] = weekly
         if users is not None and config is not None:
             renderers["digest"] = digest
     return renderers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from telegram import Bot
@@ -12,13 +12,17 @@ from telegram import Bot
 from bot.config import Config, ConfigError
 from bot.delivery import RateLimiter, Sender
 from bot.geo import Gazetteer, Locator, Outcodes
-from bot.reminders import DigestPlanner, ReminderPlanner
+from bot.reminders import ReminderPlanner, WeeklyPlanner, digest_planner, weekly_post_planner
+from bot.retention import Retention, RetentionReport
 from bot.search import Directory
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
+from storage.group_chats import GroupChatRepository
 from storage.groups import GroupRepository
 from storage.outbox import OutboxRepository
+from storage.personal import PersonalDataRepository
 from storage.reminders import ReminderRepository
+from storage.roles import RoleRepository
 from storage.users import UserRepository
 
 
@@ -45,11 +49,17 @@ class Services:
     locator: Locator
     outbox: OutboxRepository
     reminders: ReminderRepository
+    personal: PersonalDataRepository
+    roles: RoleRepository
+    group_chats: GroupChatRepository
     clock: Callable[[], datetime] = utcnow
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
     _planner: ReminderPlanner | None = None
-    _digests: DigestPlanner | None = None
+    _weekly: list[WeeklyPlanner] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.users.clock = self.now  # rows carry the service clock's time (tests move it)
 
     @classmethod
     async def create(
@@ -77,6 +87,9 @@ class Services:
             locator=Locator(gazetteer, outcodes),
             outbox=OutboxRepository(db),
             reminders=ReminderRepository(db),
+            personal=PersonalDataRepository(db),
+            roles=RoleRepository(db),
+            group_chats=GroupChatRepository(db),
         )
 
     async def start_sender(self, bot: Bot) -> None:
@@ -93,13 +106,37 @@ class Services:
         """Put due reminders and digests in the outbox and wake the sender; returns rows added."""
         if self._planner is None:
             self._planner = ReminderPlanner(self.reminders, self.outbox, self.directory, self.now)
-            self._digests = DigestPlanner(self.users, self.outbox, self.now, self.config.timezone)
+            tz = self.config.timezone
+            self._weekly = [
+                digest_planner(self.users, self.outbox, self.now, tz),
+                weekly_post_planner(self.group_chats, self.outbox, self.now, tz),
+            ]
         added = await self._planner.plan()
-        if self._digests is not None:
-            added += await self._digests.plan()
+        for planner in self._weekly:
+            added += await planner.plan()
         if added and self.sender is not None:
             self.sender.wake()
         return added
+
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """Delete everything about a person (/forget, retention) and drop what memory holds."""
+        done = await self.personal.erase(user_id)
+        self.users.evict(user_id)
+        if self.sender is not None:
+            self.sender.unreachable.discard(user_id)
+        if self._planner is not None:
+            self._planner.forget(user_id)
+        return done
+
+    async def run_retention(self) -> RetentionReport:
+        """Ask the long-silent whether to stay, delete those who never answered, purge."""
+        retention = Retention(
+            self.users, self.personal, self.outbox, self.forget, self.now, self.config.timezone
+        )
+        report = await retention.run()
+        if report.asked and self.sender is not None:
+            self.sender.wake()
+        return report
 
     async def stop_sender(self) -> None:
         """Let the message in flight finish, then stop sending."""

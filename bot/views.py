@@ -127,7 +127,7 @@ def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> Vie
     rows += [
         [button(_("🏠 Groups near me"), "M:groups")],
         row(button(_("🌐 Language"), "M:lang"), button(_("ℹ️ Help"), "M:help")),
-        [button(_("🔒 Privacy"), "M:privacy")],
+        row(button(_("🔒 Privacy"), "M:privacy"), button(_("🚚 I've moved"), "D:moved")),
     ]
     return View("\n".join(lines), InlineKeyboardMarkup(rows))
 
@@ -167,6 +167,8 @@ def help_text() -> View:
             _("/language – change the language"),
             _("/reminders – your reminders"),
             _("/privacy – what I keep and how to delete it"),
+            _("/mydata – a copy of everything I keep about you"),
+            _("/forget – delete everything I keep about you"),
             _("/start – start again"),
             "",
             _("You can type a town, city or postcode at any time."),
@@ -176,16 +178,21 @@ def help_text() -> View:
 
 
 def privacy(has_area: bool, attributions: list[str]) -> View:
-    """What the bot keeps, who sees it, and how to delete it."""
+    """What the bot keeps, who sees it, how long, and how to get it or delete it."""
     lines = [
         _("<b>Your privacy</b>"),
         _(
-            "I keep only: your Telegram number (to answer you), your language, what brought you here, and your area if you choose to save it (rounded to about 1 km)."
+            "I keep only: your Telegram number (to answer you), your language, what brought you here, your settings, the day you last wrote, and your area if you choose to save it (rounded to about 1 km)."
         ),
         _("If you ask for reminders, I keep which activities they are for, until you stop them."),
         _("I never ask your name, nationality, immigration status or address."),
         _("When you share your location, I use it for that search only and do not store it."),
         _("Groups see no names: only how many people are interested."),
+        _("Only the people who run this bot can see what I keep. We do not share it."),
+        _(
+            "If you do not write for 12 months, I ask if you want to stay. With no answer in 30 days, I delete everything."
+        ),
+        _("/mydata sends you a copy of it all. /forget deletes it all."),
     ]
     if has_area:
         lines.append(_("You have saved an area. You can forget it with the button below."))
@@ -194,6 +201,9 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
     rows = []
     if has_area:
         rows.append([button(_("🗑 Forget my area"), "M:forgetarea")])
+    rows.append(
+        row(button(_("📦 My data"), "D:data"), button(_("🗑 Delete everything"), "D:forget"))
+    )
     rows.append([button(_("⬅️ Menu"), "M:menu")])
     return View("\n".join(lines), InlineKeyboardMarkup(rows))
 
@@ -601,6 +611,7 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
         [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), "RS:day")],
         [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), "RS:hour")],
         [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), "RS:digest")],
+        [button(_("🚚 I've moved"), "D:moved")],
         [button(_("⬅️ Menu"), "M:menu")],
     ]
     return View(text, InlineKeyboardMarkup(rows))
@@ -619,3 +630,212 @@ def digest_message(area: str | None, listed: list[tuple[Hit, Occurrence]]) -> Vi
         lines.append(f"    {fmt.bidi(fmt.when(nxt.start, hit.group.timezone))}")
     lines += ["", _("You can stop this in /settings.")]
     return View("\n".join(lines))
+
+
+# --- data rights and moving --------------------------------------------------------------
+
+MENU_ROW = "M:menu"
+
+
+def my_data(
+    language: str,
+    intent: str | None,
+    area_label: str | None,
+    has_area: bool,
+    reminders: int,
+    since: datetime | None,
+) -> View:
+    """A short readable summary of what is kept (the JSON file follows)."""
+    lines = ["<b>" + _("📦 What I keep about you") + "</b>", ""]
+    lines.append(_("Language: {language}").format(language=fmt.bidi(language)))
+    if intent in INTENT_LABELS:
+        answer = gettext(INTENT_LABELS[intent])
+        lines.append(_("What brought you here: {answer}").format(answer=answer))
+    if has_area:
+        place = fmt.bidi(fmt.escape(area_label)) if area_label else _("my area")
+        lines.append(_("Saved area: {place}").format(place=place))
+    else:
+        lines.append(_("No saved area."))
+    lines.append(
+        ngettext(
+            "Reminders for {count} activity.", "Reminders for {count} activities.", reminders
+        ).format(count=fmt.number(reminders))
+    )
+    if since is not None:
+        lines.append(
+            _("You first wrote on {date}.").format(
+                date=fmt.bidi(fmt.full_date(since, "Europe/London"))
+            )
+        )
+    lines += ["", _("The file below has all of it. To delete everything: /forget")]
+    return View("\n".join(lines))
+
+
+def nothing_kept() -> View:
+    """/mydata for someone the bot keeps nothing about."""
+    return View(
+        _("I keep nothing about you."), InlineKeyboardMarkup([[button(_("⬅️ Menu"), MENU_ROW)]])
+    )
+
+
+def my_data_caption() -> str:
+    """The caption of the JSON file."""
+    return _("Everything I keep about you (JSON).")
+
+
+def forget_confirm() -> View:
+    """The one confirmation before deleting everything."""
+    text = "\n".join(
+        [
+            "<b>" + _("🗑 Delete everything?") + "</b>",
+            _(
+                "I will delete your language, settings, saved area and reminders. This cannot be undone."
+            ),
+        ]
+    )
+    rows = [
+        [button(_("🗑 Yes, delete everything"), "D:erase")],
+        [button(_("✖️ No, keep it"), MENU_ROW)],
+    ]
+    return View(text, InlineKeyboardMarkup(rows))
+
+
+def forgotten() -> View:
+    """Everything is deleted."""
+    return View(
+        _(
+            "✅ Done. I have deleted everything I kept about you. If you write again, we start fresh."
+        )
+    )
+
+
+def stay_question() -> View:
+    """After 12 months of silence: keep or delete?"""
+    text = "\n".join(
+        [
+            _("👋 You have not used this bot for a year. Shall I keep your settings?"),
+            _("If you do not answer within 30 days, I will delete everything I keep about you."),
+        ]
+    )
+    rows = [
+        [button(_("✅ Keep my settings"), "D:keep")],
+        [button(_("🗑 Delete everything"), "D:forget")],
+    ]
+    return View(text, InlineKeyboardMarkup(rows))
+
+
+def stay_kept() -> View:
+    """The person wants to stay."""
+    return View(
+        _("✅ Thank you. I will keep your settings."),
+        InlineKeyboardMarkup([[button(_("⬅️ Menu"), MENU_ROW)]]),
+    )
+
+
+def ask_new_area() -> View:
+    """I've moved: where are you now?"""
+    text = "\n".join(
+        [
+            "<b>" + _("🚚 Where are you now?") + "</b>",
+            _("Tap the button below to share your location, or type a town, city or postcode."),
+            _("I save only the area, rounded to about 1 km."),
+        ]
+    )
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(_("📍 Share my location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    return View(text, keyboard)
+
+
+def moved(
+    label: str | None,
+    digest: bool,
+    group: GroupHit | None,
+    far: list[Activity],
+    radius_miles: float,
+    here: SearchState,
+) -> View:
+    """The new area is saved: the nearest group, and reminders now far away to drop."""
+    place = fmt.bidi(fmt.escape(label)) if label else _("this area")
+    lines = [_("✅ Your area is now {place}.").format(place=place)]
+    if digest:
+        lines.append(_("Your weekly digest will show activities near it."))
+    if group is not None:
+        lines += ["", _("🏠 The nearest City of Sanctuary group:"), _group_lines(1, group)]
+    rows = []
+    if far:
+        lines += [
+            "",
+            ngettext(
+                "This reminder is for an activity more than {distance} away:",
+                "These reminders are for activities more than {distance} away:",
+                len(far),
+            ).format(distance=fmt.bidi(fmt.radius(radius_miles))),
+        ]
+        for activity in far:
+            lines.append(f"• {fmt.escape(activity.title)}")
+            rows.append([button(f"🔕 {activity.title[:40]}", f"D:drop:{activity.id}")])
+        if len(far) > 1:
+            rows.append([button(_("🔕 Stop all of these"), "D:dropfar")])
+    rows.append([button(_("🔎 Activities here"), f"S:{here.encode()}")])
+    rows.append([button(_("⬅️ Menu"), MENU_ROW)])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+# --- group chats -------------------------------------------------------------------------
+
+
+def weekly_post(group: Group, listed: list[tuple[Occurrence, Activity]]) -> View:
+    """A group chat's weekly post: the group's activities of the coming week, by date."""
+    lines = [
+        _("📅 <b>This week at {group}</b>").format(group=fmt.bidi(fmt.escape(group.name))),
+        "",
+    ]
+    for occurrence, activity in listed:
+        when = fmt.bidi(fmt.when(occurrence.start, group.timezone))
+        icon = category_label(activity.category).split(" ", 1)[0]
+        lines.append(f"{icon} {when} · <b>{fmt.escape(activity.title)}</b>")
+        if activity.venue:
+            lines.append(f"    📍 {fmt.escape(activity.venue)}")
+    lines += ["", _("Reminders and more: write to me privately and send /find.")]
+    return View("\n".join(lines))
+
+
+def weekly_on(group_name: str) -> str:
+    """The weekly post is switched on in this chat."""
+    return _("✅ Every Monday morning I will post the week's activities of {group} here.").format(
+        group=fmt.bidi(fmt.escape(group_name))
+    )
+
+
+def weekly_off() -> str:
+    """The weekly post is switched off."""
+    return _("🔕 I will no longer post the week's activities here.")
+
+
+def weekly_usage() -> str:
+    """How /weekly is used."""
+    return _("Send /weekly on or /weekly off in your group's Telegram chat.")
+
+
+def weekly_which(refs: list[str]) -> str:
+    """The admin of several groups must say which one."""
+    return _("Which group? Send /weekly on followed by one of: {refs}").format(
+        refs=fmt.bidi(fmt.escape(", ".join(refs)))
+    )
+
+
+def admins_only() -> str:
+    """A refusal: the caller lacks the role (checked on the server, every time)."""
+    return _(
+        "Only an admin of a City of Sanctuary group can do this. Ask your group's coordinator."
+    )
+
+
+def hello_group() -> str:
+    """The bot was added to a group chat."""
+    return _(
+        "👋 Hello! An admin of your City of Sanctuary group can send /weekly on here: every Monday I will post the group's activities for the week."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime, timedelta
 
 from telegram import (
     CallbackQuery,
@@ -20,10 +21,12 @@ from telegram.ext import CallbackQueryHandler, ChatMemberHandler, TypeHandler
 from bot import views
 from bot.context import App, AppContext
 from bot.i18n import resolve_locale, set_locale
+from storage.models import User
 
 log = logging.getLogger(__name__)
 # Link previews cost people data: never shown (one shared object, built once).
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+SEEN_EVERY = timedelta(days=1)  # how precisely "the day you last wrote" is kept
 
 
 async def locale_middleware(update: Update, context: AppContext) -> None:
@@ -34,12 +37,24 @@ async def locale_middleware(update: Update, context: AppContext) -> None:
     user = update.effective_user
     stored = None
     if user is not None:
-        row = await context.services.users.get(user.id)
+        services = context.services
+        row = await services.users.get(user.id)
+        if row is not None and _stale(row, services.now()):
+            row = await services.users.touch(user.id, services.now())
         stored = row.locale if row else None
         sender = context.services.sender
         if sender is not None and update.my_chat_member is None and user.id in sender.unreachable:
             await sender.chat_reachable(user.id)
     set_locale(resolve_locale(stored, user.language_code if user else None))
+
+
+def _stale(row: User, now: datetime) -> bool:
+    """Whether the person's "last wrote" day needs writing (at most once a day)."""
+    return (
+        row.retention_asked_at is not None
+        or row.last_seen_at is None
+        or now - row.last_seen_at >= SEEN_EVERY
+    )
 
 
 async def my_chat_member(update: Update, context: AppContext) -> None:
@@ -52,8 +67,13 @@ async def my_chat_member(update: Update, context: AppContext) -> None:
     if change.new_chat_member.status in ("kicked", "left"):
         sender.unreachable.add(chat_id)
         await context.services.outbox.set_unreachable(chat_id, "blocked", context.services.now())
-    else:
-        await sender.chat_reachable(chat_id)
+        return
+    await sender.chat_reachable(chat_id)
+    if change.chat.type in ("group", "supergroup") and change.old_chat_member.status in (
+        "left",
+        "kicked",
+    ):
+        await context.bot.send_message(chat_id, views.hello_group())  # added to a group chat
 
 
 async def send(update: Update, view: views.View) -> Message | None:

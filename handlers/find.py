@@ -18,6 +18,7 @@ from bot.i18n import use_locale
 from bot.ics import activity_ics
 from handlers.base import answer, expired, send, show
 from handlers.groups import group_view
+from handlers.privacy import moved_to
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ def results_view(context: AppContext, state: SearchState) -> views.View:
 async def _search(
     update: Update, context: AppContext, lat: float, lon: float, label: str | None
 ) -> None:
+    if context.session.get("mode") == "m":
+        await moved_to(update, context, lat, lon, label)
+        return
     state = SearchState.at(lat, lon)
     context.session["last_place"] = (state.lat, state.lon, label)
     if context.session.get("mode") == "g":
@@ -94,7 +98,8 @@ async def on_text(update: Update, context: AppContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     text = message.text
-    mode = "g" if context.session.get("mode") == "g" else "f"
+    mode = context.session.get("mode")
+    mode = mode if mode in ("g", "m") else "f"
     locator = context.services.locator
     result = locator.locate(text[:200])
     if result.status == "found":
@@ -111,12 +116,15 @@ async def on_text(update: Update, context: AppContext) -> None:
 
 
 async def chose_place(update: Update, context: AppContext) -> None:
-    """P:<key>:<mode>: one of several places with the same name, or a suggestion."""
+    """P:<key>:<mode>: one of several places with the same name, or a suggestion.
+
+    The mode says what the place is for: f find activities, g groups, m the new area.
+    """
     query = update.callback_query
     assert query is not None
     try:
         _prefix, fields = split(query.data)
-        if len(fields) != 2 or fields[1] not in ("f", "g"):
+        if len(fields) != 2 or fields[1] not in ("f", "g", "m"):
             raise Expired(query.data or "")
         place = context.services.locator.get(fields[0])
         if place is None:

@@ -21,6 +21,8 @@ class User:
     remind_day_before: bool = True
     remind_hour_before: bool = True
     weekly_digest: bool = False
+    last_seen_at: datetime | None = None
+    retention_asked_at: datetime | None = None
 
     @property
     def has_area(self) -> bool:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from storage.db import Database, from_db, to_db, utcnow
 
 _COLUMNS = (
@@ -178,12 +180,17 @@ class OutboxRepository:
             return {row[0] for row in await cur.fetchall()}
 
     async def migrate_chat(self, old: int, new: int, now: datetime) -> None:
-        """A group became a supergroup: its pending rows follow it to the new id."""
-        await self._db.conn.execute(
-            "UPDATE OR IGNORE outbox SET chat_id = ?, updated_at = ? "
-            "WHERE chat_id = ? AND state IN ('pending', 'sending')",
-            (new, to_db(now), old),
-        )
+        """A group became a supergroup: its pending rows and weekly post follow it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE OR IGNORE outbox SET chat_id = ?, updated_at = ? "
+                "WHERE chat_id = ? AND state IN ('pending', 'sending')",
+                (new, to_db(now), old),
+            )
+            await conn.execute(  # a group chat's weekly post follows it too
+                "UPDATE OR IGNORE group_chats SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
+                (new, to_db(now), old),
+            )
 
     async def cancel(self, kind: str, subject: str) -> int:
         """Cancel what is still pending for a subject (e.g. a paused campaign)."""
@@ -218,3 +225,35 @@ class OutboxRepository:
         ) as cur:
             row = await cur.fetchone()
         return _row(row) if row else None
+
+    async def purge_finished(self, before: datetime) -> int:
+        """Delete rows finished before ``before``, keeping their anonymous monthly counts."""
+        async with self._db.transaction() as conn:
+            return await delete_counted(
+                conn,
+                "state IN ('sent', 'failed', 'blocked', 'cancelled') AND updated_at < ?",
+                (to_db(before),),
+            )
+
+    async def tally(self) -> dict[tuple[str, str, str], int]:
+        """The counts of rows deleted so far: (month, kind, state) → count."""
+        async with self._db.conn.execute(
+            "SELECT month, kind, state, count FROM outbox_tally"
+        ) as cur:
+            return {(r[0], r[1], r[2]): r[3] for r in await cur.fetchall()}
+
+
+async def delete_counted(conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]) -> int:
+    """Delete outbox rows matching ``where`` (a constant), adding finished ones to the tally.
+
+    Pending rows are simply dropped: they were never sent, so there is nothing to count.
+    """
+    await conn.execute(
+        "INSERT INTO outbox_tally (month, kind, state, count) "
+        "SELECT substr(updated_at, 1, 7), kind, state, COUNT(*) FROM outbox "
+        f"WHERE ({where}) AND state IN ('sent', 'failed', 'blocked') GROUP BY 1, 2, 3 "
+        "ON CONFLICT (month, kind, state) DO UPDATE SET count = count + excluded.count",
+        params,
+    )
+    async with conn.execute(f"DELETE FROM outbox WHERE {where}", params) as cur:
+        return cur.rowcount

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from storage.db import Database, from_db, to_db, utcnow
@@ -10,7 +12,7 @@ from storage.models import User
 
 _COLUMNS = (
     "id, locale, intent, area_lat, area_lon, area_label, created_at, updated_at, "
-    "remind_day_before, remind_hour_before, weekly_digest"
+    "remind_day_before, remind_hour_before, weekly_digest, last_seen_at, retention_asked_at"
 )
 _MISSING = object()
 
@@ -28,14 +30,21 @@ def _user(row: Any) -> User:
         remind_day_before=bool(row["remind_day_before"]),
         remind_hour_before=bool(row["remind_hour_before"]),
         weekly_digest=bool(row["weekly_digest"]),
+        last_seen_at=from_db(row["last_seen_at"]) if row["last_seen_at"] else None,
+        retention_asked_at=(
+            from_db(row["retention_asked_at"]) if row["retention_asked_at"] else None
+        ),
     )
 
 
 class UserRepository:
     """All SQL about users, with a bounded in-memory cache for the per-update lookup."""
 
-    def __init__(self, db: Database, cache_size: int = 20_000) -> None:
+    def __init__(
+        self, db: Database, cache_size: int = 20_000, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._db = db
+        self.clock = clock  # the service clock, so tests can move time
         self._cache: OrderedDict[int, User | object] = OrderedDict()
         self._cache_size = cache_size
 
@@ -63,13 +72,13 @@ class UserRepository:
         # identifiers are constants, values bound
         allowed = ("locale", "intent", "remind_day_before", "remind_hour_before", "weekly_digest")
         assert column in allowed, column
-        now = to_db(utcnow())
+        now = to_db(self.clock())
         return await self._write(
             user_id,
-            f"INSERT INTO users (id, {column}, created_at, updated_at) VALUES (?, ?, ?, ?) "
-            f"ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, "
+            f"INSERT INTO users (id, {column}, created_at, updated_at, last_seen_at) "
+            f"VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, "
             f"updated_at = excluded.updated_at RETURNING {_COLUMNS}",
-            (user_id, value, now, now),
+            (user_id, value, now, now, now),
         )
 
     async def _write(self, user_id: int, sql: str, params: tuple[Any, ...]) -> User:
@@ -110,25 +119,25 @@ class UserRepository:
         user = await self.get(user_id)
         if user is not None:
             return user
-        now = to_db(utcnow())
+        now = to_db(self.clock())
         return await self._write(
             user_id,
-            f"INSERT INTO users (id, created_at, updated_at) VALUES (?, ?, ?) "
+            f"INSERT INTO users (id, created_at, updated_at, last_seen_at) VALUES (?, ?, ?, ?) "
             f"ON CONFLICT (id) DO UPDATE SET updated_at = updated_at RETURNING {_COLUMNS}",
-            (user_id, now, now),
+            (user_id, now, now, now),
         )
 
     async def save_area(self, user_id: int, lat: float, lon: float, label: str) -> User:
         """Save the person's area, rounded here to about 1 km whatever the caller passed."""
-        now = to_db(utcnow())
+        now = to_db(self.clock())
         return await self._write(
             user_id,
-            f"INSERT INTO users (id, area_lat, area_lon, area_label, created_at, updated_at) "
-            f"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            f"INSERT INTO users (id, area_lat, area_lon, area_label, created_at, updated_at, "
+            f"last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
             f"area_lat = excluded.area_lat, area_lon = excluded.area_lon, "
             f"area_label = excluded.area_label, updated_at = excluded.updated_at "
             f"RETURNING {_COLUMNS}",
-            (user_id, round(lat, 2), round(lon, 2), label[:80], now, now),
+            (user_id, round(lat, 2), round(lon, 2), label[:80], now, now, now),
         )
 
     async def clear_area(self, user_id: int) -> None:
@@ -136,8 +145,49 @@ class UserRepository:
         await self._db.conn.execute(
             "UPDATE users SET area_lat = NULL, area_lon = NULL, area_label = NULL, "
             "updated_at = ? WHERE id = ?",
-            (to_db(utcnow()), user_id),
+            (to_db(self.clock()), user_id),
         )
+        self._cache.pop(user_id, None)
+
+    async def touch(self, user_id: int, now: datetime) -> User | None:
+        """The person wrote: note the day and withdraw any "do you want to stay?" question."""
+        async with self._db.conn.execute(
+            f"UPDATE users SET last_seen_at = ?, retention_asked_at = NULL WHERE id = ? "
+            f"RETURNING {_COLUMNS}",
+            (to_db(now), user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        user = _user(row) if row else None
+        self._remember(user_id, user)
+        return user
+
+    async def silent_since(self, before: datetime, limit: int = 1000) -> list[tuple[int, str]]:
+        """People not seen since ``before`` and not asked yet: (id, last seen as stored)."""
+        async with self._db.conn.execute(
+            "SELECT id, last_seen_at FROM users WHERE last_seen_at < ? "
+            "AND retention_asked_at IS NULL ORDER BY last_seen_at LIMIT ?",
+            (to_db(before), limit),
+        ) as cur:
+            return [(row[0], row[1]) for row in await cur.fetchall()]
+
+    async def mark_asked(self, user_ids: list[int], now: datetime) -> None:
+        """Record that these people were asked whether they want to stay."""
+        await self._db.conn.executemany(
+            "UPDATE users SET retention_asked_at = ? WHERE id = ? AND retention_asked_at IS NULL",
+            [(to_db(now), user_id) for user_id in user_ids],
+        )
+        for user_id in user_ids:
+            self._cache.pop(user_id, None)
+
+    async def unanswered_since(self, before: datetime) -> list[int]:
+        """People asked before ``before`` who never wrote again: retention deletes them."""
+        async with self._db.conn.execute(
+            "SELECT id FROM users WHERE retention_asked_at < ? ORDER BY id", (to_db(before),)
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
+    def evict(self, user_id: int) -> None:
+        """Drop the cached row (after the person's data was deleted elsewhere)."""
         self._cache.pop(user_id, None)
 
     async def count(self) -> int:

@@ -63,7 +63,12 @@ async def _journey(bot: Harness, code: str) -> list[SentMessage]:
     replies += await chat.send("Xyzzyville")
     replies += await chat.send("/privacy")
     replies += await chat.send("/help")
+    replies += await chat.send("/mydata")
+    replies += await chat.press_data("D:moved")
+    replies += await chat.send("Cardiff")  # far from the Leeds reminder; the nearest group
     replies += await chat.send("/language")
+    replies += await chat.send("/forget")
+    replies += await chat.press_data("D:erase")
     replies += await chat.press_data("zzz")  # expired
     return replies
 
@@ -136,6 +141,8 @@ async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
                 views.reminders_list([(hit.activity, hit.group, listed[0][1])]),
                 views.reminders_list([]),
                 views.reminder_settings(True, False, True),
+                views.stay_question(),
+                views.weekly_post(hit.group, [(o, h.activity) for h, o in listed if o][:5]),
             ]
         for view in rendered:
             assert not PLACEHOLDER.search(view.text), (lang.code, view.text)

@@ -194,3 +194,42 @@ async def test_rows_left_sending_are_recovered(rig: Rig) -> None:
     assert await rig.sender.start() == 2  # as after a crash
     await rig.drain()
     assert await rig.outbox.counts() == {"sent": 2}
+
+
+async def test_a_storm_of_429s_with_blocked_chats_5xx_and_timeouts(rig: Rig) -> None:
+    """400 messages while Telegram answers 429 again and again (and worse): each sent once."""
+    import asyncio
+
+    chats = list(range(1000, 1200))
+    blocked = set(chats[::40])  # 5 people blocked the bot
+    for chat in blocked:
+        rig.server.block(chat)
+    await rig.outbox.enqueue(_items(chats * 2, "storm"))
+    rig.server.fail_next("sendMessage", kind="500", count=3)
+    rig.server.fail_next("sendMessage", kind="timeout", count=1)
+
+    async def storms() -> None:
+        seen = 0
+        for _wave in range(3):  # three waves of three 429s each, every 100 sends
+            for _ in range(100):
+                call = await rig.server.wait_for_call(
+                    lambda c: c.method == "sendMessage", timeout=30, since=seen
+                )
+                calls = rig.server.calls
+                seen = next(i for i in range(seen, len(calls)) if calls[i] is call) + 1
+            rig.server.fail_next("sendMessage", kind="429", count=3, retry_after=1)
+
+    storm = asyncio.create_task(storms())
+    await rig.drain(rounds=400)
+    await storm
+    counts = await rig.outbox.counts()
+    assert counts == {"sent": 2 * (len(chats) - len(blocked)), "blocked": 2 * len(blocked)}
+    for chat in chats:
+        assert len(rig.texts(chat)) == (0 if chat in blocked else 2), chat
+    assert rig.server.violations == 0
+    sends = rig.server.calls_to("sendMessage")
+    limited = [c.at for c in sends if c.status == 429]
+    ok = [c.at for c in sends if c.status == 200]
+    assert len(limited) == 9
+    for moment in limited:  # nothing went out while Telegram asked to wait
+        assert not [t for t in ok if moment < t < moment + 0.95], moment

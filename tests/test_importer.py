@@ -179,7 +179,7 @@ def test_cli_import_export_seed_and_bad_config(tmp_path: Path) -> None:
     assert len(out.stdout.splitlines()) == 6
     seeded = _cli("seed-demo", env=env)
     assert seeded.returncode == 0 and "seeded" in seeded.stdout
-    for sub in ("run", "console", "seed-demo", "import", "export"):
+    for sub in ("run", "console", "seed-demo", "import", "export", "grant", "revoke", "audit"):
         helped = _cli(sub, "--help", env=env)
         assert helped.returncode == 0 and "usage: sanctuary-bot" in helped.stdout
     missing = _cli("import", "groups", str(tmp_path / "nope.csv"), env=env)

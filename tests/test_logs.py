@@ -21,6 +21,11 @@ async def test_a_journey_logs_no_text_or_coordinates(
     await chat.send("Sheffeild")
     await chat.press("Save this area")
     await chat.send("my secret words")
+    await chat.press_data("D:moved")
+    await chat.send("Cardiff")  # the new area: a place name that must not be logged
+    await chat.send("/mydata")
+    await chat.send("/forget")
+    await chat.press("Yes, delete everything")
     bot.server.fail_next("sendMessage", kind="500")
     await chat.send("Leeds")  # an error is logged: it must not carry the text either
     logged = "\n".join(
@@ -28,5 +33,17 @@ async def test_a_journey_logs_no_text_or_coordinates(
         for record in caplog.records
     )
     assert any(record.levelno >= logging.ERROR for record in caplog.records)
-    for secret in ("53.79", "53.8", "-1.54", "-1.55", "Sheffeild", "secret", "Leeds", "TEST-token"):
+    for secret in (
+        "53.79",
+        "53.8",
+        "-1.54",
+        "-1.55",
+        "Sheffeild",
+        "secret",
+        "Leeds",
+        "Cardiff",
+        "51.4",
+        "-3.1",
+        "TEST-token",
+    ):
         assert secret not in logged, secret

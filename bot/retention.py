@@ -1,0 +1,90 @@
+"""Retention: keep nothing longer than needed.
+
+A person silent for 12 months is asked once (in daytime) whether they want to stay; 30 days
+after that question, if they never wrote again, they are deleted as by /forget. Finished
+outbox rows are kept 90 days (then only anonymous monthly counts remain), and the delivery
+status of a chat that has no user row goes after 12 months. One repeating job runs this;
+every step is idempotent, so a missed or repeated run is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.recurrence import zone
+from bot.reminders import QUIET_FROM, QUIET_UNTIL
+from storage.outbox import OutboxItem, OutboxRepository
+from storage.personal import PersonalDataRepository
+from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
+SILENT_AFTER = timedelta(days=365)
+ANSWER_WITHIN = timedelta(days=30)
+KEEP_FINISHED_MESSAGES = timedelta(days=90)
+KEEP_ORPHAN_CHATS = timedelta(days=365)
+
+
+@dataclass(slots=True)
+class RetentionReport:
+    """What one run did (counts only: logged)."""
+
+    asked: int = 0
+    forgotten: list[int] = field(default_factory=list)
+    messages_purged: int = 0
+    chats_purged: int = 0
+
+
+class Retention:
+    """The daily clean-up (run every hour: each step only acts on what is due)."""
+
+    def __init__(
+        self,
+        users: UserRepository,
+        personal: PersonalDataRepository,
+        outbox: OutboxRepository,
+        forget: Callable[[int], Awaitable[object]],
+        now: Callable[[], datetime],
+        tz: str,
+    ) -> None:
+        self.users = users
+        self.personal = personal
+        self.outbox = outbox
+        self.forget = forget
+        self.now = now
+        self.tz = tz
+
+    def daytime(self, moment: datetime) -> bool:
+        """Whether questions may be sent now (outside quiet hours in the network's zone)."""
+        local = moment.astimezone(zone(self.tz)).time()
+        return QUIET_UNTIL <= local < QUIET_FROM
+
+    async def run(self) -> RetentionReport:
+        """Ask, delete and purge what is due now."""
+        now = self.now()
+        report = RetentionReport()
+        if self.daytime(now):
+            silent = await self.users.silent_since(now - SILENT_AFTER)
+            if silent:
+                # The subject names the silence being asked about: a repeat adds nothing.
+                await self.outbox.enqueue(
+                    [OutboxItem("stay", f"seen:{seen}", user_id) for user_id, seen in silent], now
+                )
+                await self.users.mark_asked([user_id for user_id, _seen in silent], now)
+                report.asked = len(silent)
+        for user_id in await self.users.unanswered_since(now - ANSWER_WITHIN):
+            await self.forget(user_id)
+            report.forgotten.append(user_id)
+        report.messages_purged = await self.outbox.purge_finished(now - KEEP_FINISHED_MESSAGES)
+        report.chats_purged = await self.personal.purge_orphan_chats(now - KEEP_ORPHAN_CHATS)
+        if report.asked or report.forgotten or report.messages_purged or report.chats_purged:
+            log.info(
+                "retention: asked %d, deleted %d people, %d old messages, %d chat statuses",
+                report.asked,
+                len(report.forgotten),
+                report.messages_purged,
+                report.chats_purged,
+            )
+        return report

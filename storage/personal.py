@@ -1,0 +1,107 @@
+"""A person's data across tables: everything we keep about them, and deleting all of it.
+
+Every table that holds a person's Telegram id is named here, once. tests/test_privacy.py
+scans every table of the schema for a forgotten person's id, so a new table that stores one
+and is not handled here fails the suite.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, to_db
+from storage.outbox import delete_counted
+
+_PROFILE = (
+    "id, locale, intent, area_lat, area_lon, area_label, remind_day_before, "
+    "remind_hour_before, weekly_digest, created_at, updated_at, last_seen_at, retention_asked_at"
+)
+
+
+class PersonalDataRepository:
+    """Export and erasure of one person's data (the /mydata and /forget commands)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        async with self._db.conn.execute(sql, params) as cur:
+            return [dict(row) for row in await cur.fetchall()]
+
+    async def export(self, user_id: int) -> dict[str, Any] | None:
+        """Everything stored about the person, as plain JSON-ready values; None if nothing."""
+        profile = await self._rows(f"SELECT {_PROFILE} FROM users WHERE id = ?", (user_id,))
+        reminders = await self._rows(
+            "SELECT r.activity_id, a.title AS activity, r.created_at FROM reminders r "
+            "JOIN activities a ON a.id = r.activity_id WHERE r.user_id = ? "
+            "ORDER BY r.created_at, r.activity_id",
+            (user_id,),
+        )
+        messages = await self._rows(
+            "SELECT kind, subject, state, attempts, not_before, created_at, updated_at "
+            "FROM outbox WHERE chat_id = ? ORDER BY id",
+            (user_id,),
+        )
+        chat = await self._rows(
+            "SELECT unreachable, reason, updated_at FROM chat_status WHERE chat_id = ?",
+            (user_id,),
+        )
+        posted = await self._rows(
+            "SELECT id, title, status, created_at FROM activities WHERE created_by = ? ORDER BY id",
+            (user_id,),
+        )
+        roles = await self._rows(
+            "SELECT role, group_id, created_at FROM roles WHERE user_id = ? ORDER BY role",
+            (user_id,),
+        )
+        audit = await self._rows(
+            "SELECT at, action, group_id, detail, actor = ? AS by_you FROM audit_log "
+            "WHERE actor = ? OR target = ? ORDER BY id",
+            (user_id, user_id, user_id),
+        )
+        if not (profile or reminders or messages or chat or posted or roles or audit):
+            return None
+        return {
+            "profile": profile[0] if profile else None,
+            "reminders": reminders,
+            "messages": messages,
+            "chat_status": chat[0] if chat else None,
+            "activities_posted": posted,
+            "roles": roles,
+            "audit_log": audit,
+        }
+
+    async def erase(self, user_id: int) -> dict[str, int]:
+        """Delete the person and everything linked to them, in one transaction.
+
+        Messages already sent stay only as anonymous monthly counts; pending ones are dropped.
+        Activities they posted pass to their group (no owner) instead of vanishing; their roles
+        go; audit lines stay without their id.
+        Returns how many rows each table lost (or changed, for activities).
+        """
+        done: dict[str, int] = {}
+        async with self._db.transaction() as conn:
+            done["outbox"] = await delete_counted(conn, "chat_id = ?", (user_id,))
+            for table, sql in (
+                ("chat_status", "DELETE FROM chat_status WHERE chat_id = ?"),
+                ("reminders", "DELETE FROM reminders WHERE user_id = ?"),
+                ("activities", "UPDATE activities SET created_by = NULL WHERE created_by = ?"),
+                ("roles", "DELETE FROM roles WHERE user_id = ?"),
+                # The audit log keeps what happened, no longer to whom or by whom.
+                ("audit_actor", "UPDATE audit_log SET actor = NULL WHERE actor = ?"),
+                ("audit_target", "UPDATE audit_log SET target = NULL WHERE target = ?"),
+                ("users", "DELETE FROM users WHERE id = ?"),
+            ):
+                async with conn.execute(sql, (user_id,)) as cur:
+                    done[table] = cur.rowcount
+        return done
+
+    async def purge_orphan_chats(self, before: datetime) -> int:
+        """Delivery status of private chats with no user row, untouched since ``before``."""
+        async with self._db.conn.execute(
+            "DELETE FROM chat_status WHERE chat_id > 0 AND updated_at < ? "
+            "AND chat_id NOT IN (SELECT id FROM users)",
+            (to_db(before),),
+        ) as cur:
+            return cur.rowcount

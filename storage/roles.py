@@ -1,0 +1,133 @@
+"""Roles (coordinator, group admin, volunteer) and the audit log every change is written to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, from_db, to_db, utcnow
+
+COORDINATOR, ADMIN, VOLUNTEER = "coordinator", "admin", "volunteer"
+NETWORK = 0  # the group_id of a network-wide role
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A person's role, in one group or (coordinator) the whole network."""
+
+    user_id: int
+    role: str
+    group_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    at: datetime
+    actor: int | None
+    action: str
+    target: int | None
+    group_id: int | None
+    detail: str
+
+
+class RoleRepository:
+    """All SQL about roles and the audit log; a change and its audit line share a transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def grant(
+        self, user_id: int, role: str, group_id: int, actor: int | None, now: datetime
+    ) -> bool:
+        """Give a role (audited); False when the person already had it."""
+        if (role == COORDINATOR) != (group_id == NETWORK) or role not in (
+            COORDINATOR,
+            ADMIN,
+            VOLUNTEER,
+        ):
+            raise ValueError(f"{role} with group {group_id}")
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "INSERT OR IGNORE INTO roles (user_id, role, group_id, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (user_id, role, group_id, to_db(now)),
+            ) as cur:
+                added = cur.rowcount > 0
+            if added:
+                await self._audit(conn, now, actor, "grant", user_id, group_id, role)
+        return added
+
+    async def revoke(
+        self, user_id: int, role: str, group_id: int, actor: int | None, now: datetime
+    ) -> bool:
+        """Take a role away (audited); False when the person did not have it."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "DELETE FROM roles WHERE user_id = ? AND role = ? AND group_id = ?",
+                (user_id, role, group_id),
+            ) as cur:
+                removed = cur.rowcount > 0
+            if removed:
+                await self._audit(conn, now, actor, "revoke", user_id, group_id, role)
+        return removed
+
+    async def roles_of(self, user_id: int) -> list[Role]:
+        """Every role the person holds (checked again on every command and button)."""
+        async with self._db.conn.execute(
+            "SELECT user_id, role, group_id FROM roles WHERE user_id = ? ORDER BY role, group_id",
+            (user_id,),
+        ) as cur:
+            return [Role(r[0], r[1], r[2]) for r in await cur.fetchall()]
+
+    async def members(self, group_id: int) -> list[Role]:
+        """The admins and volunteers of a group."""
+        async with self._db.conn.execute(
+            "SELECT user_id, role, group_id FROM roles WHERE group_id = ? ORDER BY role, user_id",
+            (group_id,),
+        ) as cur:
+            return [Role(r[0], r[1], r[2]) for r in await cur.fetchall()]
+
+    async def log(
+        self,
+        actor: int | None,
+        action: str,
+        *,
+        target: int | None = None,
+        group_id: int | None = None,
+        detail: str = "",
+        now: datetime | None = None,
+    ) -> None:
+        """Write an audit line on its own (refusals, settings changed by a role)."""
+        await self._audit(self._db.conn, now or utcnow(), actor, action, target, group_id, detail)
+
+    @staticmethod
+    async def _audit(
+        conn: aiosqlite.Connection,
+        now: datetime,
+        actor: int | None,
+        action: str,
+        target: int | None,
+        group_id: int | None,
+        detail: str,
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO audit_log (at, actor, action, target, group_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (to_db(now), actor, action, target, group_id, detail[:200]),
+        )
+
+    async def audit(self, limit: int = 100) -> list[AuditEntry]:
+        """The latest audit lines, newest first."""
+        async with self._db.conn.execute(
+            "SELECT at, actor, action, target, group_id, detail FROM audit_log "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ) as cur:
+            return [
+                AuditEntry(from_db(r[0]), r[1], r[2], r[3], r[4], r[5])
+                for r in await cur.fetchall()
+            ]

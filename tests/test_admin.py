@@ -1,0 +1,179 @@
+"""Roles from the command line, the audit log, and /weekly in a group's Telegram chat."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from storage.db import Database
+from storage.roles import ADMIN, COORDINATOR, NETWORK, RoleRepository
+from tests.conftest import Harness, seed_test_data
+from tests.helpers import tr
+
+GROUP_CHAT = -1001234567890  # a supergroup
+OTHER_CHAT = -4242
+
+
+def _seeded(tmp_path: Path) -> Path:
+    path = tmp_path / "roles.db"
+
+    async def seed() -> None:
+        db = await Database.open(path)
+        await seed_test_data(db)
+        await db.close()
+
+    asyncio.run(seed())
+    return path
+
+
+def test_cli_grants_and_revokes_roles_with_an_audit_trail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _seeded(tmp_path)
+    monkeypatch.setenv("SANCTUARY_DB", str(path))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert cli.main(["grant", "coordinator", "5001"]) == 0
+    assert cli.main(["grant", "admin", "5002", "--group", "leeds"]) == 0
+    assert cli.main(["grant", "admin", "5002", "--group", "leeds"]) == 0  # nothing to do
+    assert "already has" in capsys.readouterr().out
+    assert cli.main(["grant", "admin", "5003"]) == 2
+    assert "admin needs --group REF" in capsys.readouterr().err
+    assert cli.main(["grant", "admin", "5003", "--group", "atlantis"]) == 2
+    assert "no group with reference 'atlantis'" in capsys.readouterr().err
+    assert cli.main(["grant", "coordinator", "5003", "--group", "leeds"]) == 2
+    assert cli.main(["revoke", "coordinator", "5001"]) == 0
+    with sqlite3.connect(path) as conn:
+        roles = conn.execute("SELECT user_id, role FROM roles ORDER BY user_id").fetchall()
+        audit = conn.execute("SELECT actor, action, target, detail FROM audit_log").fetchall()
+    assert roles == [(5002, "admin")]
+    assert audit == [
+        (None, "grant", 5001, "coordinator"),
+        (None, "grant", 5002, "admin"),
+        (None, "revoke", 5001, "coordinator"),
+    ]
+    capsys.readouterr()
+    assert cli.main(["audit", "--limit", "2"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2 and "revoke" in printed[0] and "target=5001" in printed[0]
+
+
+async def _grant(bot: Harness, user_id: int, role: str, ref: str | None = None) -> None:
+    refs = await bot.services.groups.refs()
+    group = refs[ref] if ref else NETWORK
+    await bot.services.roles.grant(user_id, role, group, None, datetime.now(UTC))
+
+
+async def _in_group(bot: Harness, user_id: int, text: str, chat_id: int = GROUP_CHAT) -> str:
+    bot.chat(user_id)  # registers the user with the fake server
+    user = bot.chats[user_id].user
+    mark = bot.server.mark()
+    await bot.processor.wait_processed(user.send_text(text, chat_id))
+    sent = bot.server.messages_since(chat_id, mark)
+    assert len(sent) == 1, [m.text for m in sent]
+    return sent[0].plain_text()
+
+
+async def test_weekly_on_in_a_group_chat_posts_the_week_every_monday(bot: Harness) -> None:
+    await _grant(bot, 6001, ADMIN, "leeds")
+    admin = bot.chat(6001)
+    mark = bot.server.mark()
+    await bot.processor.wait_processed(admin.user.add_bot_to(GROUP_CHAT))
+    hello = bot.server.messages_since(GROUP_CHAT, mark)
+    assert "/weekly on" in hello[0].plain_text()
+
+    answer = await _in_group(bot, 6001, "/weekly on")
+    assert "Every Monday morning I will post the week's activities of Leeds" in answer
+    assert await bot.row("SELECT group_id, weekly FROM group_chats WHERE chat_id = ?", GROUP_CHAT)
+    services = bot.services
+    services.clock = lambda: datetime(2026, 11, 30, 9, 0, 30, tzinfo=UTC)  # Monday 09:00
+    assert await services.plan_reminders() == 1
+    assert await services.plan_reminders() == 0  # once a week
+    for _ in range(200):
+        posts = [m for m in bot.server.messages(GROUP_CHAT) if "This week at" in m.text]
+        if posts:
+            break
+        await asyncio.sleep(0.02)
+    text = posts[0].plain_text()
+    assert "This week at Leeds City of Sanctuary (test)" in text
+    assert "Conversation café" in text and "Tue 1 Dec, 18:00" in text
+    assert "Sheffield" not in text and "Student welcome tea" not in text  # other groups
+    assert "Summer picnic" not in text  # long past
+
+    off = await _in_group(bot, 6001, "/weekly off")
+    assert "no longer post" in off
+    assert await bot.row("SELECT weekly FROM group_chats WHERE chat_id = ?", GROUP_CHAT) == (0,)
+    actions = [e.action for e in await services.roles.audit()]
+    assert actions[:2] == ["weekly_off", "weekly_on"]
+
+
+async def test_weekly_is_refused_to_anyone_without_the_role(bot: Harness) -> None:
+    await _grant(bot, 6002, ADMIN, "leeds")
+    assert "Only an admin" in await _in_group(bot, 6003, "/weekly on")
+    assert "Only an admin" in await _in_group(bot, 6003, "/weekly on leeds")
+    # An admin of Leeds cannot switch on another group's post.
+    assert "Only an admin" in await _in_group(bot, 6002, "/weekly on sheffield")
+    assert await bot.row("SELECT COUNT(*) FROM group_chats") == (0,)
+    # ...nor switch off a chat linked to another group, once a coordinator linked it.
+    await _grant(bot, 6004, COORDINATOR)
+    which = await _in_group(bot, 6004, "/weekly on", OTHER_CHAT)
+    assert "Which group?" in which and "sheffield" in which
+    assert "Sheffield" in await _in_group(bot, 6004, "/weekly on sheffield", OTHER_CHAT)
+    assert "Only an admin" in await _in_group(bot, 6002, "/weekly off", OTHER_CHAT)
+    assert await bot.row("SELECT weekly FROM group_chats WHERE chat_id = ?", OTHER_CHAT) == (1,)
+    # A removed admin's command is refused too: roles are read every time.
+    await bot.services.roles.revoke(
+        6002, ADMIN, (await bot.services.groups.refs())["leeds"], None, datetime.now(UTC)
+    )
+    assert "Only an admin" in await _in_group(bot, 6002, "/weekly on")
+    refused = [e for e in await bot.services.roles.audit() if e.action == "refused"]
+    assert len(refused) == 5 and all(e.detail == "weekly" for e in refused)
+
+
+async def test_weekly_usage_in_private_and_in_arabic(bot: Harness) -> None:
+    chat = bot.chat(6005, "ar")
+    answer = await chat.send("/weekly on")
+    assert (
+        tr("ar", "Send /weekly on or /weekly off in your group's Telegram chat.")
+        in answer[0].plain_text()
+    )
+    refusal = await _in_group(bot, 6005, "/weekly on")
+    assert refusal == tr(
+        "ar",
+        "Only an admin of a City of Sanctuary group can do this. Ask your group's coordinator.",
+    )
+
+
+async def test_forget_removes_roles_and_anonymises_the_audit_log(bot: Harness) -> None:
+    await _grant(bot, 6006, ADMIN, "leeds")
+    await _in_group(bot, 6006, "/weekly on")
+    chat = bot.chat(6006)
+    await chat.send("/forget")
+    await chat.press("Yes, delete everything")
+    assert await bot.row("SELECT COUNT(*) FROM roles WHERE user_id = 6006") == (0,)
+    assert await bot.row("SELECT COUNT(*) FROM audit_log WHERE actor = 6006 OR target = 6006") == (
+        0,
+    )
+    assert await bot.row("SELECT COUNT(*) FROM audit_log") == (2,)  # what happened stays
+
+
+def test_roles_repository_round_trip(tmp_path: Path) -> None:
+    async def go() -> None:
+        db = await Database.open(tmp_path / "r.db")
+        roles = RoleRepository(db)
+        now = datetime.now(UTC)
+        assert await roles.grant(1, COORDINATOR, NETWORK, None, now)
+        assert not await roles.grant(1, COORDINATOR, NETWORK, None, now)
+        assert [r.role for r in await roles.roles_of(1)] == [COORDINATOR]
+        assert not await roles.revoke(2, COORDINATOR, NETWORK, 1, now)
+        with pytest.raises(ValueError):
+            await roles.grant(3, COORDINATOR, 7, None, now)  # a coordinator has no group
+        with pytest.raises(ValueError):
+            await roles.grant(3, ADMIN, NETWORK, None, now)  # an admin has one
+        await db.close()
+
+    asyncio.run(go())
