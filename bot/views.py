@@ -820,9 +820,9 @@ def weekly_usage() -> str:
     return _("Send /weekly on or /weekly off in your group's Telegram chat.")
 
 
-def weekly_which(refs: list[str]) -> str:
-    """The admin of several groups must say which one."""
-    return _("Which group? Send /weekly on followed by one of: {refs}").format(
+def which_group(refs: list[str]) -> str:
+    """The admin of several groups (or a coordinator) must say which one."""
+    return _("Which group? Add one of these after the command: {refs}").format(
         refs=fmt.bidi(fmt.escape(", ".join(refs)))
     )
 
@@ -839,3 +839,59 @@ def hello_group() -> str:
     return _(
         "👋 Hello! An admin of your City of Sanctuary group can send /weekly on here: every Monday I will post the group's activities for the week."
     )
+
+
+# --- the team: invites and volunteers ----------------------------------------------------
+
+
+def invite_link(group_name: str, link: str) -> View:
+    """A one-time invite link for a new volunteer."""
+    text = "\n".join(
+        [
+            _(
+                "🔗 An invite to {group}. Send it to one new volunteer: it works once, within 7 days."
+            ).format(group=fmt.bidi(fmt.escape(group_name))),
+            fmt.escape(link),
+        ]
+    )
+    return View(text)
+
+
+def joined(group_name: str) -> View:
+    """The invite worked."""
+    return View(
+        _("✅ Welcome to the team of {group}! You are now a volunteer.").format(
+            group=fmt.bidi(fmt.escape(group_name))
+        )
+    )
+
+
+def invite_invalid() -> View:
+    """An expired, used or unknown invite."""
+    return View(
+        _("This invite has expired or was already used. Ask your group admin for a new one.")
+    )
+
+
+def team(group_name: str, group_id: int, members: list[tuple[int, str, str]]) -> View:
+    """The admins and volunteers of a group; each volunteer with a button to remove them."""
+    lines = [
+        _("👥 <b>Team of {group}</b>").format(group=fmt.bidi(fmt.escape(group_name))),
+        "",
+    ]
+    rows = []
+    volunteers = [(uid, label) for uid, role, label in members if role == "volunteer"]
+    for uid, role, label in members:
+        shown = fmt.bidi(fmt.escape(label)) if label else f"#{fmt.number(uid)}"
+        lines.append(f"{'⭐' if role == 'admin' else '•'} {shown}")
+    if not volunteers:
+        lines.append(_("No volunteers yet. Send /invite to invite one."))
+    for uid, label in volunteers:
+        name = label[:30] if label else f"#{uid}"
+        rows.append([button(f"❌ {name}", f"T:rm:{group_id}:{uid}")])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
+
+
+def removed_from_team() -> str:
+    """Answer to the admin who removed a volunteer."""
+    return _("Removed from the team.")

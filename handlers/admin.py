@@ -1,20 +1,23 @@
-"""Group admins: the weekly post in a group's Telegram chat (/weekly on|off).
+"""Group admins: invites, the team, and the weekly post in a group's Telegram chat.
 
-Roles are read from the database on every command: nothing about who may do what is trusted
-from the update or kept in memory. A refusal is answered and written to the audit log.
+Roles are read from the database on every command and button: nothing about who may do what
+is trusted from the update or kept in memory. A refusal is answered and written to the audit
+log.
 """
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import views
+from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
 from bot.i18n import current_locale
+from handlers.base import answer, expired, send, show
 from storage.models import Group
-from storage.roles import ADMIN, COORDINATOR
+from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
 GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 
@@ -25,8 +28,49 @@ async def _reply(update: Update, text: str) -> None:
         await message.reply_text(text)
 
 
-def _group_by_ref(context: AppContext, ref: str) -> Group | None:
-    return next((g for g in context.services.directory.groups.values() if g.ref == ref), None)
+async def _may_manage(context: AppContext, user_id: int, group_id: int) -> bool:
+    """Whether the person is a coordinator or an admin of this group (read now, every time)."""
+    roles = await context.services.roles.roles_of(user_id)
+    return any(r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id) for r in roles)
+
+
+async def _refuse(update: Update, context: AppContext, what: str, group_id: int | None) -> None:
+    user = update.effective_user
+    services = context.services
+    await services.roles.log(
+        user.id if user else None, "refused", group_id=group_id, detail=what, now=services.now()
+    )
+    if update.callback_query is not None:
+        await answer(update.callback_query, views.admins_only())
+    else:
+        await _reply(update, views.admins_only())
+
+
+async def _managed_group(update: Update, context: AppContext, what: str) -> Group | None:
+    """The group the caller manages, named after the command when they manage several.
+
+    Replies (which group? / refused) and returns None when there is none to act on.
+    """
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    directory = context.services.directory
+    roles = await context.services.roles.roles_of(user.id)
+    coordinator = any(r.role == COORDINATOR for r in roles)
+    admin_of = {r.group_id for r in roles if r.role == ADMIN}
+    group: Group | None = None
+    if args:
+        group = next((g for g in directory.groups.values() if g.ref == args[0].lower()), None)
+    elif len(admin_of) == 1:
+        group = directory.groups.get(next(iter(admin_of)))
+    elif coordinator or admin_of:
+        refs = sorted(g.ref for g in directory.groups.values() if coordinator or g.id in admin_of)
+        await _reply(update, views.which_group(refs))
+        return None
+    if group is None or not (coordinator or group.id in admin_of):
+        await _refuse(update, context, what, group.id if group else None)
+        return None
+    return group
 
 
 async def weekly(update: Update, context: AppContext) -> None:
@@ -38,34 +82,23 @@ async def weekly(update: Update, context: AppContext) -> None:
         await _reply(update, views.weekly_usage())
         return
     services = context.services
-    now = services.now()
-    roles = await services.roles.roles_of(user.id)
-    coordinator = any(r.role == COORDINATOR for r in roles)
-    admin_of = {r.group_id for r in roles if r.role == ADMIN}
-    linked = await services.group_chats.get(chat.id)
-
-    group: Group | None = None
+    group: Group | None
     if args[0] == "off":
-        group = services.directory.groups.get(linked.group_id) if linked else None
-    elif len(args) == 2:
-        group = _group_by_ref(context, args[1])
-    elif len(admin_of) == 1:
-        group = services.directory.groups.get(next(iter(admin_of)))
-    if group is None and (coordinator or admin_of):
-        if args[0] == "off":  # nothing linked here: nothing to switch off
+        linked = await services.group_chats.get(chat.id)
+        if linked is None:  # nothing linked here: nothing to switch off
             await _reply(update, views.weekly_off())
             return
-        groups = services.directory.groups.values()
-        refs = sorted(g.ref for g in groups if coordinator or g.id in admin_of)
-        await _reply(update, views.weekly_which(refs))
-        return
-    if group is None or not (coordinator or group.id in admin_of):
-        await services.roles.log(
-            user.id, "refused", group_id=group.id if group else None, detail="weekly", now=now
-        )
-        await _reply(update, views.admins_only())
-        return
+        group = services.directory.groups.get(linked.group_id)
+        if group is None or not await _may_manage(context, user.id, group.id):
+            await _refuse(update, context, "weekly", linked.group_id)
+            return
+    else:
+        context.args = args[1:]
+        group = await _managed_group(update, context, "weekly")
+        if group is None:
+            return
     on = args[0] == "on"
+    now = services.now()
     await services.group_chats.set_weekly(chat.id, group.id, on, current_locale(), now)
     await services.roles.log(
         user.id, "weekly_on" if on else "weekly_off", group_id=group.id, now=now
@@ -73,6 +106,67 @@ async def weekly(update: Update, context: AppContext) -> None:
     await _reply(update, views.weekly_on(group.name) if on else views.weekly_off())
 
 
+async def invite(update: Update, context: AppContext) -> None:
+    """/invite [group]: a one-time link that makes someone a volunteer of the group."""
+    user = update.effective_user
+    assert user is not None
+    group = await _managed_group(update, context, "invite")
+    if group is None:
+        return
+    services = context.services
+    code = await services.roles.create_invite(group.id, user.id, services.now())
+    link = f"https://t.me/{context.bot.username}?start=j-{code}"
+    await send(update, views.invite_link(group.name, link))
+
+
+async def join(update: Update, context: AppContext, code: str) -> None:
+    """/start j-<code>: the invite link was opened."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    group_id = await services.roles.redeem_invite(code, user.id, user.first_name, services.now())
+    group = services.directory.groups.get(group_id) if group_id is not None else None
+    await send(update, views.joined(group.name) if group else views.invite_invalid())
+
+
+async def _team_view(context: AppContext, group: Group) -> views.View:
+    members = await context.services.roles.members(group.id)
+    return views.team(group.name, group.id, [(m.user_id, m.role, m.label) for m in members])
+
+
+async def team(update: Update, context: AppContext) -> None:
+    """/team [group]: the group's admins and volunteers, each volunteer removable."""
+    group = await _managed_group(update, context, "team")
+    if group is not None:
+        await send(update, await _team_view(context, group))
+
+
+async def remove_volunteer(update: Update, context: AppContext) -> None:
+    """T:rm:<group>:<user>: remove a volunteer (the caller's role is checked again here)."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    try:
+        _prefix, fields = split(query.data)
+        if len(fields) != 3 or fields[0] != "rm":
+            raise Expired(query.data or "")
+        group_id, volunteer = positive_id(fields[1]), positive_id(fields[2])
+    except Expired:
+        await expired(update, context)
+        return
+    services = context.services
+    group = services.directory.groups.get(group_id)
+    if group is None or not await _may_manage(context, query.from_user.id, group_id):
+        await _refuse(update, context, "team", group_id)
+        return
+    await services.roles.revoke(volunteer, VOLUNTEER, group_id, query.from_user.id, services.now())
+    await answer(query, views.removed_from_team())
+    await show(update, await _team_view(context, group))
+
+
 def register(app: App) -> None:
-    """Admin commands (group chats and private chats alike: each checks where it runs)."""
+    """Admin commands and buttons (/weekly checks itself where it runs)."""
+    private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("weekly", weekly))
+    app.add_handler(CommandHandler("invite", invite, filters=private))
+    app.add_handler(CommandHandler("team", team, filters=private))
+    app.add_handler(CallbackQueryHandler(remove_volunteer, pattern=r"^T:"))

@@ -20,7 +20,15 @@ _INTENTS = {i.value for i in Intent}
 
 
 async def start(update: Update, context: AppContext) -> None:
-    """/start: the language picker, the person's Telegram language first."""
+    """/start: the language picker, the person's Telegram language first.
+
+    /start j-<code> comes from an invite link: the person joins a group's team.
+    """
+    if context.args and context.args[0].startswith("j-"):
+        from handlers.admin import join
+
+        await join(update, context, context.args[0][2:])
+        return
     user = update.effective_user
     stored = await context.services.users.get(user.id) if user else None
     suggested = (stored.locale if stored else None) or match_language(

@@ -52,7 +52,7 @@ class PersonalDataRepository:
             (user_id,),
         )
         roles = await self._rows(
-            "SELECT role, group_id, created_at FROM roles WHERE user_id = ? ORDER BY role",
+            "SELECT role, group_id, label, created_at FROM roles WHERE user_id = ? ORDER BY role",
             (user_id,),
         )
         audit = await self._rows(
@@ -88,6 +88,8 @@ class PersonalDataRepository:
                 ("reminders", "DELETE FROM reminders WHERE user_id = ?"),
                 ("activities", "UPDATE activities SET created_by = NULL WHERE created_by = ?"),
                 ("roles", "DELETE FROM roles WHERE user_id = ?"),
+                ("invites_made", "UPDATE invites SET created_by = NULL WHERE created_by = ?"),
+                ("invites_used", "UPDATE invites SET used_by = NULL WHERE used_by = ?"),
                 # The audit log keeps what happened, no longer to whom or by whom.
                 ("audit_actor", "UPDATE audit_log SET actor = NULL WHERE actor = ?"),
                 ("audit_target", "UPDATE audit_log SET target = NULL WHERE target = ?"),

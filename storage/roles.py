@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -11,6 +12,7 @@ from storage.db import Database, from_db, to_db, utcnow
 
 COORDINATOR, ADMIN, VOLUNTEER = "coordinator", "admin", "volunteer"
 NETWORK = 0  # the group_id of a network-wide role
+INVITE_VALID = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +22,7 @@ class Role:
     user_id: int
     role: str
     group_id: int
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +81,57 @@ class RoleRepository:
     async def roles_of(self, user_id: int) -> list[Role]:
         """Every role the person holds (checked again on every command and button)."""
         async with self._db.conn.execute(
-            "SELECT user_id, role, group_id FROM roles WHERE user_id = ? ORDER BY role, group_id",
+            "SELECT user_id, role, group_id, label FROM roles WHERE user_id = ? "
+            "ORDER BY role, group_id",
             (user_id,),
         ) as cur:
-            return [Role(r[0], r[1], r[2]) for r in await cur.fetchall()]
+            return [Role(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
 
     async def members(self, group_id: int) -> list[Role]:
         """The admins and volunteers of a group."""
         async with self._db.conn.execute(
-            "SELECT user_id, role, group_id FROM roles WHERE group_id = ? ORDER BY role, user_id",
+            "SELECT user_id, role, group_id, label FROM roles WHERE group_id = ? "
+            "ORDER BY role, created_at, user_id",
             (group_id,),
         ) as cur:
-            return [Role(r[0], r[1], r[2]) for r in await cur.fetchall()]
+            return [Role(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+
+    async def create_invite(
+        self, group_id: int, actor: int, now: datetime, valid: timedelta = INVITE_VALID
+    ) -> str:
+        """A one-time invite code for the group (audited)."""
+        code = secrets.token_urlsafe(12)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO invites (code, group_id, created_by, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (code, group_id, actor, to_db(now), to_db(now + valid)),
+            )
+            await self._audit(conn, now, actor, "invite", None, group_id, "")
+        return code
+
+    async def redeem_invite(self, code: str, user_id: int, label: str, now: datetime) -> int | None:
+        """Use an invite: the person becomes a volunteer; the group id, or None if not valid.
+
+        Once only, within its time: the use and the role are one transaction.
+        """
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? "
+                "AND used_by IS NULL AND expires_at > ? RETURNING group_id, created_by",
+                (user_id, to_db(now), code[:64], to_db(now)),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            group_id, actor = int(row[0]), row[1]
+            await conn.execute(
+                "INSERT OR IGNORE INTO roles (user_id, role, group_id, created_at, label) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (user_id, VOLUNTEER, group_id, to_db(now), label[:64]),
+            )
+            await self._audit(conn, now, actor, "grant", user_id, group_id, "volunteer (invite)")
+        return group_id
 
     async def log(
         self,

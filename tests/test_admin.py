@@ -13,7 +13,7 @@ from bot import cli
 from storage.db import Database
 from storage.roles import ADMIN, COORDINATOR, NETWORK, RoleRepository
 from tests.conftest import Harness, seed_test_data
-from tests.helpers import tr
+from tests.helpers import last_callback_answer, only, tr
 
 GROUP_CHAT = -1001234567890  # a supergroup
 OTHER_CHAT = -4242
@@ -152,13 +152,15 @@ async def test_forget_removes_roles_and_anonymises_the_audit_log(bot: Harness) -
     await _grant(bot, 6006, ADMIN, "leeds")
     await _in_group(bot, 6006, "/weekly on")
     chat = bot.chat(6006)
+    await chat.send("/invite")
     await chat.send("/forget")
     await chat.press("Yes, delete everything")
     assert await bot.row("SELECT COUNT(*) FROM roles WHERE user_id = 6006") == (0,)
     assert await bot.row("SELECT COUNT(*) FROM audit_log WHERE actor = 6006 OR target = 6006") == (
         0,
     )
-    assert await bot.row("SELECT COUNT(*) FROM audit_log") == (2,)  # what happened stays
+    assert await bot.row("SELECT COUNT(*) FROM audit_log") == (3,)  # what happened stays
+    assert await bot.row("SELECT created_by FROM invites") == (None,)
 
 
 def test_roles_repository_round_trip(tmp_path: Path) -> None:
@@ -177,3 +179,59 @@ def test_roles_repository_round_trip(tmp_path: Path) -> None:
         await db.close()
 
     asyncio.run(go())
+
+
+async def test_invite_join_team_and_remove(bot: Harness) -> None:
+    await _grant(bot, 6101, ADMIN, "leeds")
+    admin = bot.chat(6101)
+    link = only(await admin.send("/invite")).plain_text()
+    assert "An invite to Leeds City of Sanctuary (test)" in link
+    code = link.rsplit("?start=", 1)[1].strip()
+    assert code.startswith("j-") and len(code) <= 64
+    volunteer = bot.chat(6102)
+    welcome = only(await volunteer.send(f"/start {code}"))
+    assert "Welcome to the team of Leeds City of Sanctuary (test)" in welcome.plain_text()
+    again = only(await bot.chat(6103).send(f"/start {code}"))  # once only
+    assert "expired or was already used" in again.plain_text()
+    assert (
+        "expired or was already used"
+        in only(await volunteer.send("/start j-nonsense")).plain_text()
+    )
+    leeds = (await bot.services.groups.refs())["leeds"]
+    assert await bot.row("SELECT role, group_id, label FROM roles WHERE user_id = 6102") == (
+        "volunteer",
+        leeds,
+        "Test",
+    )
+
+    team = only(await admin.send("/team"))
+    assert "Team of Leeds" in team.plain_text() and "• Test" in team.plain_text()
+    # The volunteer cannot remove anyone, not even with the admin's button data.
+    data = team.button_data("Test")
+    await volunteer.press_data(data)
+    assert "Only an admin" in (last_callback_answer(bot.server) or "")
+    assert "Only an admin" in only(await volunteer.send("/team")).plain_text()
+    assert "Only an admin" in only(await volunteer.send("/invite")).plain_text()
+    for forged in ("T:rm:x:1", "T:rm:1", "T:zz:1:2"):
+        await admin.press_data(forged)
+        assert "expired" in (last_callback_answer(bot.server) or "")
+    removed = only(await admin.press("Test", team))
+    assert "No volunteers yet" in removed.plain_text()
+    assert await bot.row("SELECT COUNT(*) FROM roles WHERE user_id = 6102") == (0,)
+    actions = [(e.action, e.detail) for e in await bot.services.roles.audit()]
+    assert actions[:3] == [("revoke", "volunteer"), ("refused", "invite"), ("refused", "team")]
+    assert ("grant", "volunteer (invite)") in actions and ("invite", "") in actions
+
+
+async def test_an_invite_expires_after_seven_days(bot: Harness) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import NOW
+
+    await _grant(bot, 6111, ADMIN, "leeds")
+    link = only(await bot.chat(6111).send("/invite")).plain_text()
+    code = link.rsplit("?start=", 1)[1].strip()
+    bot.services.clock = lambda: NOW + timedelta(days=7, seconds=1)
+    late = only(await bot.chat(6112).send(f"/start {code}"))
+    assert "expired or was already used" in late.plain_text()
+    assert await bot.row("SELECT COUNT(*) FROM roles WHERE user_id = 6112") == (0,)

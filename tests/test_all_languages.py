@@ -143,6 +143,12 @@ async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
                 views.reminder_settings(True, False, True),
                 views.stay_question(),
                 views.weekly_post(hit.group, [(o, h.activity) for h, o in listed if o][:5]),
+                views.invite_link(hit.group.name, "https://t.me/bot?start=j-x"),
+                views.joined(hit.group.name),
+                views.invite_invalid(),
+                views.team(hit.group.name, 1, [(5, "admin", "Ann"), (6, "volunteer", "")]),
+                views.team(hit.group.name, 1, []),
+                views.View(views.which_group(["leeds"]) + views.removed_from_team()),
             ]
         for view in rendered:
             assert not PLACEHOLDER.search(view.text), (lang.code, view.text)

@@ -64,6 +64,9 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     await _wait_sent(bot, user_id, "This week near")
     await bot.processor.wait_processed(chat.user.block_bot())
     await bot.processor.wait_processed(chat.user.unblock_bot())
+    leeds = (await services.groups.refs())["leeds"]
+    code = await services.roles.create_invite(leeds, 55, services.now())
+    await chat.send(f"/start j-{code}")  # joins the Leeds team as a volunteer
     await bot.services.db.conn.execute(  # a volunteer's post (#3 posts them in the bot)
         "UPDATE activities SET created_by = ? WHERE id = ?", (user_id, activity_id)
     )
