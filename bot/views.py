@@ -188,6 +188,7 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
         _("I never ask your name, nationality, immigration status or address."),
         _("When you share your location, I use it for that search only and do not store it."),
         _("Groups see no names: only how many people are interested."),
+        _("If you join a group's team as a volunteer, its admins see your Telegram first name."),
         _("Only the people who run this bot can see what I keep. We do not share it."),
         _(
             "If you do not write for 12 months, I ask if you want to stay. With no answer in 30 days, I delete everything."

@@ -63,7 +63,7 @@ async def _managed_group(update: Update, context: AppContext, what: str) -> Grou
         group = next((g for g in directory.groups.values() if g.ref == args[0].lower()), None)
     elif len(admin_of) == 1:
         group = directory.groups.get(next(iter(admin_of)))
-    elif coordinator or admin_of:
+    if group is None and (coordinator or admin_of):  # none named, several, or a wrong name
         refs = sorted(g.ref for g in directory.groups.values() if coordinator or g.id in admin_of)
         await _reply(update, views.which_group(refs))
         return None

@@ -122,6 +122,7 @@ async def test_weekly_is_refused_to_anyone_without_the_role(bot: Harness) -> Non
     await _grant(bot, 6004, COORDINATOR)
     which = await _in_group(bot, 6004, "/weekly on", OTHER_CHAT)
     assert "Which group?" in which and "sheffield" in which
+    assert "Which group?" in await _in_group(bot, 6004, "/weekly on atlantis", OTHER_CHAT)
     assert "Sheffield" in await _in_group(bot, 6004, "/weekly on sheffield", OTHER_CHAT)
     assert "Only an admin" in await _in_group(bot, 6002, "/weekly off", OTHER_CHAT)
     assert await bot.row("SELECT weekly FROM group_chats WHERE chat_id = ?", OTHER_CHAT) == (1,)
