@@ -39,8 +39,9 @@ async def locale_middleware(update: Update, context: AppContext) -> None:
     if user is not None:
         services = context.services
         row = await services.users.get(user.id)
-        if row is not None and _stale(row, services.now()):
-            row = await services.users.touch(user.id, services.now())
+        now = services.now()
+        if row is not None and _stale(row, now):
+            row = await services.users.touch(user.id, now)
         stored = row.locale if row else None
         sender = context.services.sender
         if sender is not None and update.my_chat_member is None and user.id in sender.unreachable:
