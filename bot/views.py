@@ -132,6 +132,15 @@ def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> Vie
     return View("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+def _share_location_keyboard() -> ReplyKeyboardMarkup:
+    """One button that shares the person's location (hidden once used)."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(_("📍 Share my location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
 def ask_location(mode: str) -> View:
     """Ask for a location: a button that shares it, or typing a place."""
     if mode == "g":
@@ -145,12 +154,7 @@ def ask_location(mode: str) -> View:
             _("Your location is only used for this search."),
         ]
     )
-    keyboard = ReplyKeyboardMarkup(
-        [[KeyboardButton(_("📍 Share my location"), request_location=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
-    return View(text, keyboard)
+    return View(text, _share_location_keyboard())
 
 
 def help_text() -> View:
@@ -635,8 +639,6 @@ def digest_message(area: str | None, listed: list[tuple[Hit, Occurrence]]) -> Vi
 
 # --- data rights and moving --------------------------------------------------------------
 
-MENU_ROW = "M:menu"
-
 
 def my_data(
     language: str,
@@ -675,7 +677,7 @@ def my_data(
 def nothing_kept() -> View:
     """/mydata for someone the bot keeps nothing about."""
     return View(
-        _("I keep nothing about you."), InlineKeyboardMarkup([[button(_("⬅️ Menu"), MENU_ROW)]])
+        _("I keep nothing about you."), InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]])
     )
 
 
@@ -696,7 +698,7 @@ def forget_confirm() -> View:
     )
     rows = [
         [button(_("🗑 Yes, delete everything"), "D:erase")],
-        [button(_("✖️ No, keep it"), MENU_ROW)],
+        [button(_("✖️ No, keep it"), "M:menu")],
     ]
     return View(text, InlineKeyboardMarkup(rows))
 
@@ -729,7 +731,7 @@ def stay_kept() -> View:
     """The person wants to stay."""
     return View(
         _("✅ Thank you. I will keep your settings."),
-        InlineKeyboardMarkup([[button(_("⬅️ Menu"), MENU_ROW)]]),
+        InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]),
     )
 
 
@@ -742,12 +744,7 @@ def ask_new_area() -> View:
             _("I save only the area, rounded to about 1 km."),
         ]
     )
-    keyboard = ReplyKeyboardMarkup(
-        [[KeyboardButton(_("📍 Share my location"), request_location=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
-    return View(text, keyboard)
+    return View(text, _share_location_keyboard())
 
 
 def moved(
@@ -781,7 +778,7 @@ def moved(
         if len(far) > 1:
             rows.append([button(_("🔕 Stop all of these"), "D:dropfar")])
     rows.append([button(_("🔎 Activities here"), f"S:{here.encode()}")])
-    rows.append([button(_("⬅️ Menu"), MENU_ROW)])
+    rows.append([button(_("⬅️ Menu"), "M:menu")])
     return View("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
