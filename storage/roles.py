@@ -54,12 +54,7 @@ class RoleRepository:
         ):
             raise ValueError(f"{role} with group {group_id}")
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "INSERT OR IGNORE INTO roles (user_id, role, group_id, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (user_id, role, group_id, to_db(now)),
-            ) as cur:
-                added = cur.rowcount > 0
+            added = await self._add_role(conn, user_id, role, group_id, now)
             if added:
                 await self._audit(conn, now, actor, "grant", user_id, group_id, role)
         return added
@@ -125,11 +120,7 @@ class RoleRepository:
             if row is None:
                 return None
             group_id, actor = int(row[0]), row[1]
-            await conn.execute(
-                "INSERT OR IGNORE INTO roles (user_id, role, group_id, created_at, label) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (user_id, VOLUNTEER, group_id, to_db(now), label[:64]),
-            )
+            await self._add_role(conn, user_id, VOLUNTEER, group_id, now, label)
             await self._audit(conn, now, actor, "grant", user_id, group_id, "volunteer (invite)")
         return group_id
 
@@ -145,6 +136,23 @@ class RoleRepository:
     ) -> None:
         """Write an audit line on its own (refusals, settings changed by a role)."""
         await self._audit(self._db.conn, now or utcnow(), actor, action, target, group_id, detail)
+
+    @staticmethod
+    async def _add_role(
+        conn: aiosqlite.Connection,
+        user_id: int,
+        role: str,
+        group_id: int,
+        now: datetime,
+        label: str = "",
+    ) -> bool:
+        """Insert a role inside the caller's transaction; False when it was already there."""
+        async with conn.execute(
+            "INSERT OR IGNORE INTO roles (user_id, role, group_id, created_at, label) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (user_id, role, group_id, to_db(now), label[:64]),
+        ) as cur:
+            return cur.rowcount > 0
 
     @staticmethod
     async def _audit(
