@@ -230,6 +230,112 @@ def bench_delivery(messages: int, rate: float) -> None:
     )
 
 
+async def _campaign(supporters: int, rate: float) -> dict[str, float]:
+    """A call to ``supporters`` people through the desk, the outbox and the sender, paused
+    half way and resumed, against a server counting limit violations."""
+    from telegram import Bot
+
+    from bot.campaigns import CampaignDesk
+    from bot.delivery import RateLimiter, Sender
+    from bot.fakeapi import FakeBotAPI
+    from bot.renderers import build_renderers
+    from storage.alerts import AlertRepository
+    from storage.campaigns import CampaignRepository
+    from storage.db import Database, to_db
+    from storage.outbox import OutboxRepository
+    from storage.roles import RoleRepository
+    from storage.users import UserRepository
+
+    async with FakeBotAPI() as server:
+        server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = await Database.open(Path(tmp) / "c.db")
+            stamp = to_db(NOW)
+            locales = ("en", "ar", "fa", "uk", "fr")
+            async with db.transaction() as conn:
+                await conn.executemany(
+                    "INSERT INTO users (id, locale, intent, created_at, updated_at) "
+                    "VALUES (?, ?, 'supporter', ?, ?)",
+                    [(i, locales[i % 5], stamp, stamp) for i in range(1, supporters + 1)],
+                )
+                await conn.executemany(
+                    "INSERT INTO alert_subs (user_id, topics, areas, created_at, updated_at) "
+                    "VALUES (?, 63, 7, ?, ?)",
+                    [(i, stamp, stamp) for i in range(1, supporters + 1)],
+                )
+            campaigns, outbox, users = (
+                CampaignRepository(db),
+                OutboxRepository(db),
+                UserRepository(db),
+            )
+            call = await campaigns.create(1, NOW)
+            await campaigns.update(
+                call.id, NOW, title="Lift the ban", body="Ask your MP. " * 20,
+                action_url="https://example.org/act", topics=1,
+            )  # fmt: skip
+            await campaigns.set_translation(call.id, "ar", "ارفعوا الحظر", "اكتبوا", NOW)
+            desk = CampaignDesk(
+                campaigns, AlertRepository(db), RoleRepository(db), lambda a, b: "", lambda: NOW,
+                lambda: None,
+            )  # fmt: skip
+            start = time.perf_counter()
+            await desk.confirm(call.id, 1)
+            launch_s = time.perf_counter() - start
+            async with Bot("1:bench", base_url=server.base_url) as bot:
+                renderers = build_renderers(None, lambda: NOW, users, None, campaigns)
+                sender = Sender(bot, outbox, users, renderers, RateLimiter(per_second=rate))
+                task = asyncio.create_task(sender.run(idle_s=0.2))
+                start = time.perf_counter()
+                while True:  # half of them, then pause
+                    if len(server.calls_to("sendMessage")) >= supporters // 2:
+                        break
+                    await asyncio.sleep(0.01)
+                await desk.pause(call.id, 1)
+                paused_at = time.monotonic()
+                await asyncio.sleep(2.0)
+                after_pause = [c.at for c in server.calls_to("sendMessage") if c.at > paused_at]
+                stop_s = (max(after_pause) - paused_at) if after_pause else 0.0
+                await desk.resume(call.id, 1)
+                sender.wake()
+                while True:  # until nothing is left to send
+                    counts = await outbox.counts("campaign")
+                    if not counts.get("pending", 0) and not counts.get("sending", 0):
+                        break
+                    await asyncio.sleep(0.05)
+                elapsed = time.perf_counter() - start - 2.0
+                sender.stop()
+                await task
+            await desk.finish()
+            done = await campaigns.get(call.id)
+            assert done is not None
+            await db.close()
+        for line in server.violation_log[:3]:
+            print(f"(violation: {line})")
+        return {
+            "sent": done.figures.sent,
+            "state_sent": float(done.state == "sent"),
+            "launch_s": launch_s,
+            "seconds": elapsed,
+            "violations": server.violations,
+            "stop_s": stop_s,
+            "after_pause": len(after_pause),
+        }
+
+
+def bench_campaign(supporters: int, rate: float) -> None:
+    """A 10,000-supporter call, paused half way and resumed, within the limits."""
+    r = asyncio.run(_campaign(supporters, rate))
+    achieved = r["sent"] / r["seconds"]
+    print(
+        f"BENCH name=campaign supporters={supporters} sent={r['sent']:.0f} "
+        f"finished={r['state_sent'] == 1} launch_s={r['launch_s']:.2f} "
+        f"rate_per_s={achieved:.1f} limit_per_s={rate:g} ratio={achieved / rate:.3f} "
+        f"violations={r['violations']:.0f} pause_stop_s={r['stop_s']:.2f} "
+        f"sent_after_pause={r['after_pause']:.0f} seconds={r['seconds']:.1f} "
+        f"goal_violations=0 goal_pause_stop_s=1"
+    )
+
+
 def _rss_mb() -> float:
     """Resident memory of this process now (Linux)."""
     with open("/proc/self/status") as status:
@@ -318,7 +424,10 @@ def main(argv: list[str] | None = None) -> int:
         help="the limit for the delivery bench: Telegram's 30/s would take 6 minutes for 10,000",
     )
     parser.add_argument("--pending", type=int, default=100_000)
-    parser.add_argument("--only", choices=["search", "find", "delivery", "reminders"], default=None)
+    parser.add_argument("--supporters", type=int, default=10_000)
+    parser.add_argument(
+        "--only", choices=["search", "find", "delivery", "campaign", "reminders"], default=None
+    )
     args = parser.parse_args(argv)
     if args.only in (None, "search"):
         bench_search(args.activities, args.queries)
@@ -327,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "delivery"):
         bench_delivery(args.messages, args.send_rate)
         bench_delivery(min(args.messages, 600), 30.0)
+    if args.only in (None, "campaign"):
+        bench_campaign(args.supporters, args.send_rate)
     if args.only in (None, "reminders"):
         bench_reminders(args.pending)
     return 0

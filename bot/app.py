@@ -134,7 +134,18 @@ def build_app(
     processor: BaseUpdateProcessor | None = None,
 ) -> App:
     """Build the application; services are created in post_init and closed in post_shutdown."""
-    from handlers import admin, base, find, groups, privacy, reminders, start
+    from handlers import (
+        admin,
+        alerts,
+        base,
+        campaigns,
+        find,
+        groups,
+        privacy,
+        reminders,
+        safeguarding,
+        start,
+    )
 
     quiet_libraries()
 
@@ -178,9 +189,12 @@ def build_app(
     start.register(app)
     admin.register(app)
     reminders.register(app)  # before find: find claims every other X: card button
+    safeguarding.register(app)  # before find too (X:int:); its typed words only after a report
     find.register(app)
     groups.register(app)
     privacy.register(app)
+    alerts.register(app)
+    campaigns.register(app)  # its typed answers only for a coordinator being asked something
     # ...then the catch-alls: any other private text is a place; stale buttons; the rest.
     find.register_text(app)
     app.add_handler(base.expired_callback_handler())

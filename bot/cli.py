@@ -1,5 +1,5 @@
 """The ``sanctuary-bot`` command line: run, console, seed-demo, import, export, deliver,
-grant, revoke, audit."""
+grant, revoke, audit, stats."""
 
 from __future__ import annotations
 
@@ -79,7 +79,42 @@ def _parser() -> argparse.ArgumentParser:
         description="Role changes, refusals and group-chat settings, newest first.",
     )
     audit.add_argument("--limit", type=int, default=50)
+    stats = sub.add_parser(
+        "stats",
+        help="print the network's figures for a report",
+        description="Users by purpose and language, people with roles, alert subscribers, "
+        "groups, activities (by status, active now, added by month), reminders sent by month, "
+        "campaign calls launched, messages sent and 'I did it' answers by month of launch. "
+        "Counts only: no ids.",
+    )
+    stats.add_argument("--csv", action="store_true", help="CSV for a spreadsheet")
     return parser
+
+
+async def _stats(config: Config, as_csv: bool) -> str:
+    """The figures as aligned text or CSV (figure,key,month,count)."""
+    import csv
+    import io
+
+    from storage.db import Database, utcnow
+    from storage.stats import StatsRepository
+
+    db = await Database.open(config.db_path)
+    try:
+        figures = await StatsRepository(db).figures(utcnow())
+    finally:
+        await db.close()
+    if as_csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["figure", "key", "month", "count"])
+        writer.writerows([f.figure, f.key, f.month, f.count] for f in figures)
+        return out.getvalue()
+    lines: list[str] = []
+    for f in figures:
+        label = " ".join(part for part in (f.key, f.month) if part) or "total"
+        lines.append(f"{f.figure:<22} {label:<24} {f.count:>8}")
+    return "\n".join(lines) + "\n"
 
 
 async def _roles_command(config: Config, args: argparse.Namespace) -> tuple[int, str]:
@@ -251,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(output)
         return code
+    if command == "stats":
+        sys.stdout.write(asyncio.run(_stats(config, args.csv)))
+        return 0
     if command in ("run", "console"):
         from bot.console import run_console
 

@@ -41,6 +41,11 @@ Renderer = Callable[[OutboxRow], Awaitable[View | None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+class Held(Exception):
+    """Raised by a renderer: the row's subject is on hold (a paused call). The row is set
+    aside unsent, to be put back when its subject carries on."""
+
+
 class RateLimiter:
     """Telegram's limits as earliest-send times: nothing here sleeps, the sender does."""
 
@@ -192,6 +197,9 @@ class Sender:
             return
         try:
             view = await self._render(row)
+        except Held as held:
+            await self.outbox.hold(row.id, str(held) or "held", now)
+            return
         except Exception as exc:  # a broken renderer fails its row, not the sender
             log.exception("rendering outbox row %d (%s) failed", row.id, row.kind)
             await self.outbox.fail(row.id, f"render: {type(exc).__name__}", now)

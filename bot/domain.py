@@ -6,6 +6,7 @@ translated at render time (see ``bot.labels``). Never match on a translated labe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -77,3 +78,48 @@ class Intent(StrEnum):
     SEEKING = "seeking"
     VOLUNTEER = "volunteer"
     SUPPORTER = "supporter"
+
+
+class Topic(StrEnum):
+    """What a campaign call is about; supporters subscribe by topic."""
+
+    ASYLUM = "asylum"
+    DETENTION = "detention"
+    WORK = "work"
+    WELCOME = "welcome"
+    HOUSING = "housing"
+    RESETTLEMENT = "resettlement"
+
+
+class AlertArea(StrEnum):
+    """Which campaign calls a supporter wants, by where they are about."""
+
+    UK = "uk"  # calls for the whole UK
+    NATION = "nation"  # calls for the nation of their saved area
+    NEAR = "near"  # calls about a place near their saved area
+
+
+class CampaignState(StrEnum):
+    """Where a campaign call is in its life."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+def mask(codes: Iterable[str], order: tuple[StrEnum, ...]) -> int:
+    """A bit mask over ``order`` of the codes given (unknown codes ignored)."""
+    chosen = set(codes)
+    return sum(1 << i for i, code in enumerate(order) if code in chosen)
+
+
+def unmask(bits: int, order: tuple[StrEnum, ...]) -> list[str]:
+    """The codes of a bit mask over ``order``, in order."""
+    return [code.value for i, code in enumerate(order) if bits & (1 << i)]
+
+
+TOPIC_ORDER: tuple[Topic, ...] = tuple(Topic)
+AREA_ORDER: tuple[AlertArea, ...] = tuple(AlertArea)

@@ -512,6 +512,7 @@ class Gazetteer:
         self._prefix = {k: tuple(v) for k, v in prefix.items()}
         self._choices = list(self._exact)
         self._towns: SpatialIndex[Place] | None = None
+        self._all: SpatialIndex[Place] | None = None
 
     @classmethod
     def load(cls, cache_dir: Path) -> Gazetteer:
@@ -570,6 +571,17 @@ class Gazetteer:
             max_km,
         )
         return hits[0][2] if hits else None
+
+    def region_at(self, lat: float, lon: float, max_km: float = 30.0) -> Region:
+        """The nation ("ENG", "SCT", "WLS", "NIR") of the nearest place, "" when none is near."""
+        if self._all is None:
+            index: SpatialIndex[Place] = SpatialIndex(cell_deg=0.2)
+            for i, place in enumerate(self._places):
+                if place.region:
+                    index.add(i, place.lat, place.lon, place)
+            self._all = index
+        hits = self._all.nearest(lat, lon, 1, None, max_km)
+        return hits[0][2].region if hits else ""
 
     # -- internals --------------------------------------------------------------------------
 

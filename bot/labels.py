@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import Category, Intent, Need, Stream
+from bot.domain import Category, Intent, Nation, Need, Stream, Topic
 from bot.i18n import N_, gettext
 
 CATEGORY_LABELS: dict[str, str] = {
@@ -78,3 +78,40 @@ def stream_label(code: str | None) -> str:
     if code and code in STREAM_LABELS:
         return gettext(STREAM_LABELS[code])
     return gettext("City of Sanctuary group")
+
+
+TOPIC_LABELS: dict[str, str] = {
+    Topic.ASYLUM: N_("Asylum system"),
+    Topic.DETENTION: N_("Detention"),
+    Topic.WORK: N_("Right to work"),
+    Topic.WELCOME: N_("Local welcome"),
+    Topic.HOUSING: N_("Housing and destitution"),
+    Topic.RESETTLEMENT: N_("Resettlement"),
+}
+
+NATION_LABELS: dict[str, str] = {
+    Nation.ENGLAND: N_("England"),
+    Nation.SCOTLAND: N_("Scotland"),
+    Nation.WALES: N_("Wales"),
+    Nation.NORTHERN_IRELAND: N_("Northern Ireland"),
+}
+
+# Gazetteer regions (GeoNames admin1 codes) as nations.
+REGION_NATIONS: dict[str, str] = {
+    "ENG": Nation.ENGLAND,
+    "SCT": Nation.SCOTLAND,
+    "WLS": Nation.WALES,
+    "NIR": Nation.NORTHERN_IRELAND,
+}
+
+
+def topic_label(code: str) -> str:
+    """The translated name of a campaign topic."""
+    label = TOPIC_LABELS.get(code)
+    return gettext(label) if label else code
+
+
+def nation_label(code: str) -> str:
+    """The translated name of a nation of the UK."""
+    label = NATION_LABELS.get(code)
+    return gettext(label) if label else code

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot import formatting as fmt
+from bot.campaign_views import call_message
 from bot.config import Config
-from bot.delivery import Renderer
-from bot.i18n import gettext, use_locale
+from bot.delivery import Held, Renderer
+from bot.i18n import current_locale, gettext, use_locale
 from bot.recurrence import zone
+from bot.safeguarding_views import concern_notice
 from bot.search import Directory
 from bot.views import View, digest_message, reminder_message, stay_question, weekly_post
+from storage.campaigns import CampaignRepository
 from storage.outbox import OutboxRow
 from storage.users import UserRepository
 
@@ -33,11 +36,23 @@ async def notice(row: OutboxRow) -> View | None:
     return View(gettext(message).format(**safe))
 
 
+async def concern(row: OutboxRow) -> View | None:
+    """To a group's safeguarding contact and admins: a concern was reported (never by whom)."""
+    p = row.payload
+    return concern_notice(
+        str(p.get("title", "")),
+        str(p.get("group", "")),
+        str(p.get("reason", "")),
+        bool(p.get("hidden")),
+    )
+
+
 def build_renderers(
     directory: Directory | None,
     now: Callable[[], datetime],
     users: UserRepository | None = None,
     config: Config | None = None,
+    campaigns: CampaignRepository | None = None,
 ) -> dict[str, Renderer]:
     """The renderers; reminders and digests need the directory as it is when they are sent."""
 
@@ -106,7 +121,20 @@ def build_renderers(
         with use_locale(str(row.payload.get("locale") or "en")):
             return weekly_post(group, listed[:WEEKLY_SIZE])
 
-    renderers: dict[str, Renderer] = {"notice": notice}
+    async def campaign(row: OutboxRow) -> View | None:
+        """A campaign call in the reader's language; held while the call is paused."""
+        assert campaigns is not None
+        campaign_id = int(row.payload.get("campaign_id", 0))
+        found = await campaigns.get(campaign_id)
+        if found is None:
+            return None
+        if found.state != "sending":
+            raise Held(found.state)
+        return call_message(found, current_locale(), campaign_id)
+
+    renderers: dict[str, Renderer] = {"notice": notice, "concern": concern}
+    if campaigns is not None:
+        renderers["campaign"] = campaign
     if users is not None:
         renderers["stay"] = stay
     if directory is not None:

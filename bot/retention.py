@@ -3,7 +3,9 @@
 A person silent for 12 months is asked once (in daytime) whether they want to stay; 30 days
 after that question, if they never wrote again, they are deleted as by /forget. Finished
 outbox rows are kept 90 days (then only anonymous monthly counts remain), and the delivery
-status of a chat that has no user row goes after 12 months. One repeating job runs this;
+status of a chat that has no user row goes after 12 months. Who received a campaign call
+(and what they answered) goes 90 days after the call finished; its counts stay. The words of a
+reported concern go 6 months after it was reviewed (the report stays, as a count and reason). One repeating job runs this;
 every step is idempotent, so a missed or repeated run is harmless.
 """
 
@@ -16,8 +18,10 @@ from datetime import datetime, timedelta
 
 from bot.recurrence import zone
 from bot.reminders import QUIET_FROM, QUIET_UNTIL
+from storage.campaigns import CampaignRepository
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.personal import PersonalDataRepository
+from storage.safeguarding import SafeguardingRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,7 @@ SILENT_AFTER = timedelta(days=365)
 ANSWER_WITHIN = timedelta(days=30)
 KEEP_FINISHED_MESSAGES = timedelta(days=90)
 KEEP_ORPHAN_CHATS = timedelta(days=365)
+KEEP_REPORT_WORDS = timedelta(days=183)  # six months after review
 
 
 @dataclass(slots=True)
@@ -35,6 +40,8 @@ class RetentionReport:
     forgotten: list[int] = field(default_factory=list)
     messages_purged: int = 0
     chats_purged: int = 0
+    recipients_purged: int = 0
+    words_purged: int = 0
 
 
 class Retention:
@@ -48,6 +55,8 @@ class Retention:
         forget: Callable[[int], Awaitable[object]],
         now: Callable[[], datetime],
         tz: str,
+        campaigns: CampaignRepository | None = None,
+        safeguarding: SafeguardingRepository | None = None,
     ) -> None:
         self.users = users
         self.personal = personal
@@ -55,6 +64,8 @@ class Retention:
         self.forget = forget
         self.now = now
         self.tz = tz
+        self.campaigns = campaigns
+        self.safeguarding = safeguarding
 
     def daytime(self, moment: datetime) -> bool:
         """Whether questions may be sent now (outside quiet hours in the network's zone)."""
@@ -79,12 +90,28 @@ class Retention:
             report.forgotten.append(user_id)
         report.messages_purged = await self.outbox.purge_finished(now - KEEP_FINISHED_MESSAGES)
         report.chats_purged = await self.personal.purge_orphan_chats(now - KEEP_ORPHAN_CHATS)
-        if report.asked or report.forgotten or report.messages_purged or report.chats_purged:
+        if self.campaigns is not None:
+            report.recipients_purged = await self.campaigns.purge_recipients(
+                now - KEEP_FINISHED_MESSAGES
+            )
+        if self.safeguarding is not None:
+            report.words_purged = await self.safeguarding.purge_words(now - KEEP_REPORT_WORDS)
+        if (
+            report.words_purged
+            or report.asked
+            or report.forgotten
+            or report.messages_purged
+            or report.chats_purged
+            or report.recipients_purged
+        ):
             log.info(
-                "retention: asked %d, deleted %d people, %d old messages, %d chat statuses",
+                "retention: asked %d, deleted %d people, %d old messages, %d chat statuses, "
+                "%d call recipients, %d report texts",
                 report.asked,
                 len(report.forgotten),
                 report.messages_purged,
                 report.chats_purged,
+                report.recipients_purged,
+                report.words_purged,
             )
         return report

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from telegram import Bot
 
+from bot.campaigns import CampaignDesk
 from bot.config import Config, ConfigError
 from bot.delivery import RateLimiter, Sender
 from bot.geo import Gazetteer, Locator, Outcodes
@@ -16,6 +17,8 @@ from bot.reminders import ReminderPlanner, WeeklyPlanner, digest_planner, weekly
 from bot.retention import Retention, RetentionReport
 from bot.search import Directory
 from storage.activities import ActivityRepository
+from storage.alerts import AlertRepository
+from storage.campaigns import CampaignRepository
 from storage.db import Database, utcnow
 from storage.group_chats import GroupChatRepository
 from storage.groups import GroupRepository
@@ -23,6 +26,7 @@ from storage.outbox import OutboxRepository
 from storage.personal import PersonalDataRepository
 from storage.reminders import ReminderRepository
 from storage.roles import RoleRepository
+from storage.safeguarding import SafeguardingRepository
 from storage.users import UserRepository
 
 
@@ -52,14 +56,31 @@ class Services:
     personal: PersonalDataRepository
     roles: RoleRepository
     group_chats: GroupChatRepository
+    alerts: AlertRepository
+    campaigns: CampaignRepository
+    safeguarding: SafeguardingRepository
     clock: Callable[[], datetime] = utcnow
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
     _planner: ReminderPlanner | None = None
     _weekly: list[WeeklyPlanner] = field(default_factory=list)
 
+    desk: CampaignDesk = field(init=False)
+
     def __post_init__(self) -> None:
         self.users.clock = self.now  # rows carry the service clock's time (tests move it)
+        self.desk = CampaignDesk(
+            self.campaigns,
+            self.alerts,
+            self.roles,
+            self.locator.gazetteer.region_at,
+            self.now,
+            self._wake,
+        )
+
+    def _wake(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
 
     @classmethod
     async def create(
@@ -90,6 +111,9 @@ class Services:
             personal=PersonalDataRepository(db),
             roles=RoleRepository(db),
             group_chats=GroupChatRepository(db),
+            alerts=AlertRepository(db),
+            campaigns=CampaignRepository(db),
+            safeguarding=SafeguardingRepository(db),
         )
 
     async def start_sender(self, bot: Bot) -> None:
@@ -97,13 +121,16 @@ class Services:
         from bot.renderers import build_renderers
 
         limiter = RateLimiter(per_second=self.config.send_rate)
-        renderers = build_renderers(self.directory, self.now, self.users, self.config)
+        renderers = build_renderers(
+            self.directory, self.now, self.users, self.config, self.campaigns
+        )
         self.sender = Sender(bot, self.outbox, self.users, renderers, limiter, now=self.now)
         await self.sender.start()
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
 
     async def plan_reminders(self) -> int:
-        """Put due reminders and digests in the outbox and wake the sender; returns rows added."""
+        """Put due reminders, digests and scheduled calls in the outbox and wake the sender;
+        mark finished calls sent. Returns rows added."""
         if self._planner is None:
             self._planner = ReminderPlanner(self.reminders, self.outbox, self.directory, self.now)
             tz = self.config.timezone
@@ -114,6 +141,8 @@ class Services:
         added = await self._planner.plan()
         for planner in self._weekly:
             added += await planner.plan()
+        added += await self.desk.launch_due()
+        await self.desk.finish()
         if added and self.sender is not None:
             self.sender.wake()
         return added
@@ -131,7 +160,14 @@ class Services:
     async def run_retention(self) -> RetentionReport:
         """Ask the long-silent whether to stay, delete those who never answered, purge."""
         retention = Retention(
-            self.users, self.personal, self.outbox, self.forget, self.now, self.config.timezone
+            self.users,
+            self.personal,
+            self.outbox,
+            self.forget,
+            self.now,
+            self.config.timezone,
+            self.campaigns,
+            self.safeguarding,
         )
         report = await retention.run()
         if report.asked and self.sender is not None:

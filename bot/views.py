@@ -118,14 +118,16 @@ def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> Vie
     lines = [_("What would you like to do?")]
     if intent == Intent.VOLUNTEER:
         lines.append(_("Volunteers can soon post activities here. Ask your group's coordinator."))
-    elif intent == Intent.SUPPORTER:
-        lines.append(_("Campaign alerts are coming soon. Meanwhile, find a group near you."))
     rows = [[button(_("🔎 Find welcoming activities"), "M:find")]]
     if has_area:
         label = area_label or _("my area")
         rows.append([button(_("📍 Activities near {place}").format(place=label), "M:near")])
     rows += [
         [button(_("🏠 Groups near me"), "M:groups")],
+    ]
+    if intent in (Intent.SUPPORTER, Intent.VOLUNTEER):  # never offered unasked to seekers
+        rows.append([button(_("📣 Campaign alerts"), "M:alerts")])
+    rows += [
         row(button(_("🌐 Language"), "M:lang"), button(_("ℹ️ Help"), "M:help")),
         row(button(_("🔒 Privacy"), "M:privacy"), button(_("🚚 I've moved"), "D:moved")),
     ]
@@ -170,6 +172,7 @@ def help_text() -> View:
             _("/groups – City of Sanctuary groups near you"),
             _("/language – change the language"),
             _("/reminders – your reminders"),
+            _("/alerts – campaign calls, if you want them"),
             _("/privacy – what I keep and how to delete it"),
             _("/mydata – a copy of everything I keep about you"),
             _("/forget – delete everything I keep about you"),
@@ -433,6 +436,7 @@ def card(
     km: float | None,
     back: SearchState | None,
     reminded: bool = False,
+    interested: bool = False,
 ) -> View:
     """Everything about one activity, with map, calendar, reminder and English buttons."""
     tz = group.timezone
@@ -477,11 +481,23 @@ def card(
         rows.append([button(_("🔕 Stop reminders"), f"X:unrem:{activity.id}")])
     else:
         rows.append([button(_("⏰ Remind me"), f"X:rem:{activity.id}")])
+    rows.append(
+        row(
+            interest_button(activity.id, interested),
+            button(_("⚠️ Report a concern"), f"Q:{activity.id}"),
+        )
+    )
     if current_language().code != "en":
         rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
     return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def interest_button(activity_id: int, interested: bool) -> InlineKeyboardButton:
+    """ "I'm interested" on a card, ticked once pressed (pressing again takes it back)."""
+    label = _("✅ I'm interested") if interested else _("🙋 I'm interested")
+    return button(label, f"X:int:{activity_id}")
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -552,6 +568,7 @@ COMMANDS = (
     ("find", N_("Welcoming activities near you")),
     ("groups", N_("City of Sanctuary groups near you")),
     ("reminders", N_("Your reminders")),
+    ("alerts", N_("Campaign calls, if you want them")),
     ("language", N_("Change the language")),
     ("privacy", N_("What I keep and how to delete it")),
     ("help", N_("How this bot helps")),

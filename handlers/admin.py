@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import safeguarding_views as sv
 from bot import views
 from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
@@ -130,8 +131,14 @@ async def join(update: Update, context: AppContext, code: str) -> None:
 
 
 async def _team_view(context: AppContext, group: Group) -> views.View:
-    members = await context.services.roles.members(group.id)
-    return views.team(group.name, group.id, [(m.user_id, m.role, m.label) for m in members])
+    services = context.services
+    members = await services.roles.members(group.id)
+    view = views.team(group.name, group.id, [(m.user_id, m.role, m.label) for m in members])
+    contact = await services.safeguarding.contact(group.id)
+    interest = await services.safeguarding.interest_counts(group.id)
+    extra = [sv.contact_line(contact.label or f"#{contact.user_id}" if contact else None)]
+    extra += sv.interest_lines([(title, count) for _id, title, count in interest[:10]])
+    return views.View(view.text + "\n\n" + "\n".join(extra), view.markup)
 
 
 async def team(update: Update, context: AppContext) -> None:

@@ -168,10 +168,12 @@ async def open_card(update: Update, context: AppContext) -> None:
         await expired(update, context)
         return
     user = update.effective_user
-    reminded = user is not None and await context.services.reminders.is_subscribed(
-        user.id, activity_id
+    services = context.services
+    reminded = user is not None and await services.reminders.is_subscribed(user.id, activity_id)
+    interested = user is not None and await services.safeguarding.is_interested(
+        activity_id, user.id
     )
-    view = card_view(context, activity_id, state, reminded)
+    view = card_view(context, activity_id, state, reminded, interested)
     if view is None:
         await answer(query, views.expired())
         return
@@ -180,7 +182,11 @@ async def open_card(update: Update, context: AppContext) -> None:
 
 
 def card_view(
-    context: AppContext, activity_id: int, state: SearchState | None, reminded: bool = False
+    context: AppContext,
+    activity_id: int,
+    state: SearchState | None,
+    reminded: bool = False,
+    interested: bool = False,
 ) -> views.View | None:
     """The card of a published activity, or None when it is gone."""
     directory = context.services.directory
@@ -190,7 +196,7 @@ def card_view(
     group = directory.groups[activity.group_id]
     occurrences = directory.next_occurrences(activity_id, context.services.now(), 3)
     km = haversine_km(*state.point, activity.lat, activity.lon) if state else None
-    return views.card(activity, group, occurrences, km, state, reminded)
+    return views.card(activity, group, occurrences, km, state, reminded, interested)
 
 
 async def card_action(update: Update, context: AppContext) -> None:

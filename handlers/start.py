@@ -8,11 +8,13 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import campaign_views as cv
 from bot import views
 from bot.callbacks import Expired, split
 from bot.context import App, AppContext
 from bot.domain import Intent
 from bot.i18n import BY_CODE, current_locale, match_language, set_locale
+from handlers.alerts import subscribe_supporter
 from handlers.base import answer, expired, send, show
 
 log = logging.getLogger(__name__)
@@ -109,9 +111,22 @@ async def chose_intent(update: Update, context: AppContext) -> None:
     except Expired:
         await expired(update, context)
         return
-    await context.services.users.set_intent(query.from_user.id, fields[0])
+    users = context.services.users
+    before = await users.get(query.from_user.id)
+    await users.set_intent(query.from_user.id, fields[0])
     await answer(query)
-    await show(update, await _menu_view(update, context))
+    menu_view = await _menu_view(update, context)
+    # Subscribed when they first say they came for campaigns, never again after /stop alerts.
+    newly = before is None or before.intent != Intent.SUPPORTER
+    if (
+        fields[0] == Intent.SUPPORTER
+        and newly
+        and await subscribe_supporter(context, query.from_user.id)
+    ):
+        menu_view = views.View(
+            cv.alerts_subscribed_note() + "\n\n" + menu_view.text, menu_view.markup
+        )
+    await show(update, menu_view)
 
 
 async def menu_button(update: Update, context: AppContext) -> None:

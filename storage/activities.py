@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
@@ -167,3 +167,19 @@ class ActivityRepository:
         async with self._db.conn.execute("SELECT COUNT(*) FROM activities") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def set_status(
+        self, activity_id: int, status: str, now: datetime, only_from: tuple[str, ...] = ()
+    ) -> bool:
+        """Publish, hide or cancel an activity (from ``only_from`` states when given)."""
+        if status not in ("draft", "pending", "published", "hidden", "cancelled"):
+            raise ValueError(status)
+        guard = ""
+        params: tuple[object, ...] = (status, to_db(now), activity_id)
+        if only_from:
+            guard = f" AND status IN ({', '.join('?' * len(only_from))})"
+            params = (*params, *only_from)
+        async with self._db.conn.execute(
+            f"UPDATE activities SET status = ?, updated_at = ? WHERE id = ?{guard}", params
+        ) as cur:
+            return cur.rowcount > 0

@@ -71,30 +71,8 @@ class OutboxRepository:
 
         Chats known to be unreachable get their rows as 'blocked' straight away.
         """
-        stamp = now or utcnow()
-        rows = [
-            (
-                item.kind,
-                item.subject,
-                item.chat_id,
-                json.dumps(item.payload, ensure_ascii=False, sort_keys=True),
-                to_db(item.not_before or stamp),
-                to_db(stamp),
-                to_db(stamp),
-                item.chat_id,
-            )
-            for item in items
-        ]
         async with self._db.transaction() as conn:
-            before = conn.total_changes
-            await conn.executemany(
-                "INSERT OR IGNORE INTO outbox (kind, subject, chat_id, payload, not_before, "
-                "created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS "
-                "(SELECT 1 FROM chat_status WHERE chat_id = ? AND unreachable = 1) "
-                "THEN 'blocked' ELSE 'pending' END)",
-                rows,
-            )
-            return conn.total_changes - before
+            return await insert_items(conn, items, now or utcnow())
 
     async def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
         """Mark up to ``limit`` due rows as 'sending' and return them, oldest first."""
@@ -192,14 +170,12 @@ class OutboxRepository:
                 (new, to_db(now), old),
             )
 
-    async def cancel(self, kind: str, subject: str) -> int:
-        """Cancel what is still pending for a subject (e.g. a paused campaign)."""
-        async with self._db.conn.execute(
-            "UPDATE outbox SET state = 'cancelled' WHERE kind = ? AND subject = ? "
-            "AND state = 'pending'",
-            (kind, subject),
-        ) as cur:
-            return cur.rowcount
+    async def hold(self, row_id: int, reason: str, now: datetime) -> None:
+        """A claimed row whose subject is on hold (a paused call): set aside, not sent."""
+        await self._db.conn.execute(
+            "UPDATE outbox SET state = 'cancelled', error = ?, updated_at = ? WHERE id = ?",
+            (reason[:500], to_db(now), row_id),
+        )
 
     async def counts(self, kind: str | None = None, subject: str | None = None) -> dict[str, int]:
         """How many rows are in each state."""
@@ -257,3 +233,31 @@ async def delete_counted(conn: aiosqlite.Connection, where: str, params: tuple[A
     )
     async with conn.execute(f"DELETE FROM outbox WHERE {where}", params) as cur:
         return cur.rowcount
+
+
+async def insert_items(
+    conn: aiosqlite.Connection, items: Iterable[OutboxItem], stamp: datetime
+) -> int:
+    """Insert outbox rows inside the caller's transaction; returns how many were new."""
+    rows = [
+        (
+            item.kind,
+            item.subject,
+            item.chat_id,
+            json.dumps(item.payload, ensure_ascii=False, sort_keys=True),
+            to_db(item.not_before or stamp),
+            to_db(stamp),
+            to_db(stamp),
+            item.chat_id,
+        )
+        for item in items
+    ]
+    before = conn.total_changes
+    await conn.executemany(
+        "INSERT OR IGNORE INTO outbox (kind, subject, chat_id, payload, not_before, "
+        "created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS "
+        "(SELECT 1 FROM chat_status WHERE chat_id = ? AND unreachable = 1) "
+        "THEN 'blocked' ELSE 'pending' END)",
+        rows,
+    )
+    return conn.total_changes - before

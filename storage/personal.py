@@ -60,7 +60,31 @@ class PersonalDataRepository:
             "WHERE actor = ? OR target = ? ORDER BY id",
             (user_id, user_id, user_id),
         )
-        if not (profile or reminders or messages or chat or posted or roles or audit):
+        alerts = await self._rows(
+            "SELECT topics, areas, created_at, updated_at FROM alert_subs WHERE user_id = ?",
+            (user_id,),
+        )
+        calls = await self._rows(
+            "SELECT r.campaign_id, c.title, r.response FROM campaign_recipients r "
+            "JOIN campaigns c ON c.id = r.campaign_id WHERE r.user_id = ? ORDER BY r.campaign_id",
+            (user_id,),
+        )
+        reports = await self._rows(
+            "SELECT r.activity_id, a.title AS activity, r.reason, r.words, r.created_at, "
+            "r.reviewed_at FROM reports r JOIN activities a ON a.id = r.activity_id "
+            "WHERE r.reporter = ? ORDER BY r.id",
+            (user_id,),
+        )
+        interest = await self._rows(
+            "SELECT i.activity_id, a.title AS activity, i.created_at FROM interest i "
+            "JOIN activities a ON a.id = i.activity_id WHERE i.user_id = ? ORDER BY i.created_at",
+            (user_id,),
+        )
+        safeguarding = await self._rows(
+            "SELECT group_id, set_at FROM safeguarding_contacts WHERE user_id = ?", (user_id,)
+        )
+        found = (profile, reminders, messages, chat, posted, roles, audit, alerts, calls)
+        if not any((*found, reports, interest, safeguarding)):
             return None
         return {
             "profile": profile[0] if profile else None,
@@ -70,6 +94,11 @@ class PersonalDataRepository:
             "activities_posted": posted,
             "roles": roles,
             "audit_log": audit,
+            "campaign_alerts": alerts[0] if alerts else None,
+            "campaign_calls_received": calls,
+            "concerns_reported": reports,
+            "interested_in": interest,
+            "safeguarding_contact_of": safeguarding,
         }
 
     async def erase(self, user_id: int) -> dict[str, int]:
@@ -88,11 +117,23 @@ class PersonalDataRepository:
                 ("reminders", "DELETE FROM reminders WHERE user_id = ?"),
                 ("activities", "UPDATE activities SET created_by = NULL WHERE created_by = ?"),
                 ("roles", "DELETE FROM roles WHERE user_id = ?"),
+                ("alert_subs", "DELETE FROM alert_subs WHERE user_id = ?"),
+                # Who received a call and what they answered goes; the call's counts stay.
+                ("campaign_recipients", "DELETE FROM campaign_recipients WHERE user_id = ?"),
+                ("campaigns", "UPDATE campaigns SET created_by = NULL WHERE created_by = ?"),
                 ("invites_made", "UPDATE invites SET created_by = NULL WHERE created_by = ?"),
                 ("invites_used", "UPDATE invites SET used_by = NULL WHERE used_by = ?"),
                 # The audit log keeps what happened, no longer to whom or by whom.
                 ("audit_actor", "UPDATE audit_log SET actor = NULL WHERE actor = ?"),
                 ("audit_target", "UPDATE audit_log SET target = NULL WHERE target = ?"),
+                # A concern stays for review (and as a count), no longer linked to who sent it.
+                ("reports", "UPDATE reports SET reporter = NULL WHERE reporter = ?"),
+                ("interest", "DELETE FROM interest WHERE user_id = ?"),
+                ("safeguarding_contacts", "DELETE FROM safeguarding_contacts WHERE user_id = ?"),
+                (
+                    "safeguarding_set_by",
+                    "UPDATE safeguarding_contacts SET set_by = NULL WHERE set_by = ?",
+                ),
                 ("users", "DELETE FROM users WHERE id = ?"),
             ):
                 async with conn.execute(sql, (user_id,)) as cur:

@@ -155,3 +155,64 @@ async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
             leaked = [s for s in ENGLISH if s in view.text and s not in _activity_texts()]
             assert leaked == [], (lang.code, leaked)
             assert len(view.text) <= 4096
+
+
+def test_campaign_and_safeguarding_views_render_in_every_language() -> None:
+    """Alerts, calls, the coordinators' desk and safeguarding: translated and filled in."""
+    from bot import campaign_views as cv
+    from bot import safeguarding_views as sv
+    from bot.views import View
+    from storage.campaigns import Campaign, Figures
+    from storage.safeguarding import Report
+    from tests.conftest import NOW
+
+    call = Campaign(
+        id=3, title="Lift the ban", body="Ask your MP.", action_url="https://example.org/a",
+        topics=5, area="near", area_lat=53.8, area_lon=-1.55, area_label="Leeds", radius_km=40,
+        send_at=NOW, state="scheduled", created_by=1, created_at=NOW, updated_at=NOW,
+        launched_at=None, figures=Figures(10, 8, 1, 1, 0, 3, 1), translations={"ar": ("أ", "ب")},
+    )  # fmt: skip
+    report = Report(1, 7, "money", "words", NOW)
+    for lang in LANGUAGES[1:]:
+        with use_locale(lang.code):
+            rendered = [
+                cv.alerts_explained(),
+                cv.alerts_settings(5, 3, "wales", "Cardiff"),
+                cv.alerts_settings(63, 7, None, None),
+                View(cv.alerts_subscribed_note()),
+                cv.alerts_stopped(),
+                cv.alerts_declined(),
+                cv.stop_usage(),
+                cv.call_message(call, lang.code, 3),
+                cv.compose_summary(call, cv.incomplete(["x"])),
+                cv.ask_field("when"),
+                cv.too_long(120, 130),
+                cv.bad_url(),
+                cv.bad_when(),
+                cv.place_unknown(),
+                cv.topics_picker(call),
+                cv.area_picker(call),
+                cv.when_picker(call),
+                cv.translation_languages(call),
+                cv.ask_translation("Arabic", "body"),
+                cv.confirm_question(call, 21),
+                cv.campaign_list([(call, call.figures)]),
+                cv.cancel_confirm(call),
+                cv.compose_cancelled(),
+                sv.report_reasons(7),
+                sv.report_filed(),
+                sv.report_already(),
+                sv.words_added(),
+                sv.concern_notice("Café", "Leeds", "unsafe", hidden=True),
+                sv.reports_list([(7, "Café", "Leeds", True, [report])]),
+                sv.reports_list([]),
+                sv.contact_picker("Leeds", 1, [(5, "Ann")], "Ann"),
+                sv.contact_set("Ann", "Leeds"),
+                View("\n".join(sv.interest_lines([("Café", 1), ("Tea", 5)]))),
+                View(sv.contact_line(None) + sv.contact_line("Ann")),
+            ]
+        for view in rendered:
+            assert not PLACEHOLDER.search(view.text), (lang.code, view.text)
+            leaked = [s for s in ENGLISH if s in view.text and s not in _activity_texts()]
+            assert leaked == [], (lang.code, leaked)
+            assert len(view.text) <= 4096

@@ -30,6 +30,7 @@ async def test_start_language_intent_menu(bot: Harness) -> None:
     menu = only(await chat.press("looking for welcome"))
     assert "What would you like to do?" in menu.plain_text()
     assert "🔎 Find welcoming activities" in button_texts(menu)
+    assert "📣 Campaign alerts" not in button_texts(menu)  # never offered unasked to seekers
     assert await bot.row(
         "SELECT locale, intent, area_lat, area_lon FROM users WHERE id = 1001"
     ) == (
@@ -52,6 +53,7 @@ async def test_commands_menu_set_per_language(bot: Harness) -> None:
             "find",
             "groups",
             "reminders",
+            "alerts",
             "language",
             "privacy",
             "help",

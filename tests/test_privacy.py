@@ -53,6 +53,10 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     card = only(await chat.press_data(results.button_data("1")))
     activity_id = int(card.button_data("⏰").split(":")[2])
     await chat.press_data(f"X:rem:{activity_id}", card.message_id)
+    await chat.press_data(f"X:int:{activity_id}", card.message_id)  # interested, anonymously
+    await chat.press_data(f"Q:{activity_id}", card.message_id)  # and reports a concern
+    await chat.press("Wrong information")
+    await chat.send("The time is wrong")
     await chat.send("Sheffield")
     await chat.press("Save this area")
     await chat.send("/settings")
@@ -70,6 +74,17 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     await bot.services.db.conn.execute(  # a volunteer's post (#3 posts them in the bot)
         "UPDATE activities SET created_by = ? WHERE id = ?", (user_id, activity_id)
     )
+    await chat.send("/alerts")  # opts in to campaign calls, receives one and answers it
+    await chat.press("Yes, send me campaign calls")
+    call = await services.campaigns.create(55, services.now())
+    await services.campaigns.update(
+        call.id, services.now(), title="Act now", body="Write.", action_url="https://example.org/a",
+        topics=1,
+    )  # fmt: skip
+    await services.desk.confirm(call.id, 55)
+    await _wait_sent(bot, user_id, "Act now")
+    await chat.press("I did it")
+    await services.campaigns.create(user_id, services.now())  # and drafts a call of their own
     return activity_id
 
 
@@ -92,7 +107,15 @@ async def test_mydata_summary_and_file(bot: Harness) -> None:
     assert (profile["area_lat"], profile["area_lon"]) == (53.38, -1.47)  # rounded, ~1 km
     assert [r["activity_id"] for r in exported["reminders"]] == [activity_id]
     assert exported["reminders"][0]["activity"] == "Conversation café"
-    assert {m["kind"] for m in exported["messages"]} == {"reminder", "digest"}
+    assert {m["kind"] for m in exported["messages"]} == {"reminder", "digest", "campaign"}
+    assert exported["campaign_alerts"]["topics"] == 63
+    assert [(r["reason"], r["words"]) for r in exported["concerns_reported"]] == [
+        ("wrong", "The time is wrong")
+    ]
+    assert [i["activity_id"] for i in exported["interested_in"]] == [activity_id]
+    assert exported["campaign_calls_received"] == [
+        {"campaign_id": 1, "title": "Act now", "response": "did"}
+    ]
     assert exported["chat_status"]["unreachable"] == 0
     assert [a["id"] for a in exported["activities_posted"]] == [activity_id]
 
@@ -120,6 +143,8 @@ async def test_forget_deletes_every_trace_and_keeps_counts(bot: Harness) -> None
     assert await _every_trace(bot, UID) == {}
     # Anonymous counts stay; the posted activity passes to its group and is still found.
     assert await bot.row("SELECT SUM(count) FROM outbox_tally WHERE kind = 'reminder'") == (1,)
+    assert await bot.row("SELECT did FROM campaigns WHERE id = 1") == (1,)  # the answer counted
+    assert await bot.row("SELECT reason, reporter FROM reports") == ("wrong", None)  # for review
     assert await bot.row("SELECT created_by, status FROM activities WHERE id = ?", activity_id) == (
         None,
         "published",

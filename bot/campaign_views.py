@@ -1,0 +1,453 @@
+"""What supporters and coordinators see of campaign calls: alert settings, the call itself,
+composing, preview and figures. Rendered in the current locale; coordinators' text escaped.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import formatting as fmt
+from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea
+from bot.i18n import LANGUAGES, gettext, ngettext
+from bot.labels import nation_label, topic_label
+from bot.views import View, button, row
+from storage.campaigns import Campaign, Figures
+
+_ = gettext
+TZ = "Europe/London"
+TITLE_LIMIT = 120
+BODY_LIMIT = 2500  # leaves room for the title, the English note and the footer in 4096
+
+
+# --- supporters: alert settings ----------------------------------------------------------
+
+
+def alerts_explained() -> View:
+    """For someone not subscribed: what campaign calls are, before they choose."""
+    text = "\n\n".join(
+        [
+            _("📣 <b>Campaign alerts</b>"),
+            _(
+                "City of Sanctuary coordinators sometimes ask supporters to act for a fairer asylum system: for example, to write to their MP or sign a letter."
+            ),
+            _(
+                "These messages are only for people who ask for them. You never need them to find welcome or support, and nothing else changes if you say no."
+            ),
+            _("Would you like to receive campaign calls?"),
+        ]
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [button(_("✅ Yes, send me campaign calls"), "AL:on")],
+            [button(_("No, thank you"), "AL:no")],
+        ]
+    )
+    return View(text, markup)
+
+
+def alerts_settings(topics: int, areas: int, nation: str | None, place: str | None) -> View:
+    """The topics and areas a subscriber gets calls for, each a toggle; stop all."""
+    text = "\n\n".join(
+        [
+            _("📣 <b>Campaign alerts</b>"),
+            _("You get calls on the ticked topics, for the ticked areas. Tap to change."),
+            _("To stop them all, tap the last button or send /stop alerts."),
+        ]
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    for i, topic in enumerate(TOPIC_ORDER):
+        mark = "✅" if topics & (1 << i) else "▫️"
+        rows.append([button(f"{mark} {topic_label(topic)}", f"AL:t:{topic.value}")])
+    labels = {
+        AlertArea.UK: _("Calls for the whole UK"),
+        AlertArea.NATION: (
+            _("Calls for {nation}").format(nation=nation_label(nation))
+            if nation
+            else _("Calls for my nation (save an area first)")
+        ),
+        AlertArea.NEAR: (
+            _("Calls near {place}").format(place=place)
+            if place
+            else _("Calls near me (save an area first)")
+        ),
+    }
+    for i, area in enumerate(AREA_ORDER):
+        mark = "✅" if areas & (1 << i) else "▫️"
+        rows.append([button(f"{mark} {labels[area]}", f"AL:a:{area.value}")])
+    rows.append([button(_("🔕 Stop all campaign calls"), "AL:off")])
+    return View(text, InlineKeyboardMarkup(rows))
+
+
+def alerts_subscribed_note() -> str:
+    """Said once, when someone who came to support campaigns is subscribed."""
+    return _("📣 You will get campaign calls on every topic. Change or stop them with /alerts.")
+
+
+def alerts_stopped() -> View:
+    """/stop alerts, or the stop button."""
+    return View(_("🔕 You will get no more campaign calls. Send /alerts to start again."))
+
+
+def alerts_declined() -> View:
+    """A person chose not to receive calls."""
+    return View(_("OK: no campaign calls. Everything else stays the same."))
+
+
+def stop_usage() -> View:
+    """/stop with nothing or something unknown after it."""
+    return View(_("To stop every campaign call, send /stop alerts."))
+
+
+# --- the call as recipients see it -------------------------------------------------------
+
+
+def call_message(campaign: Campaign, locale: str, campaign_id: int) -> View:
+    """The call in the reader's language when translated (else English, said so)."""
+    translated = campaign.translations.get(locale)
+    title, body = translated if translated else (campaign.title, campaign.body)
+    lines = [f"📣 <b>{fmt.escape(title)}</b>", "", fmt.escape(body)]
+    if translated is None and locale != "en":
+        lines += ["", _("<i>This call is in English: there is no translation yet.</i>")]
+    lines += ["", _("You get this because you asked for campaign calls: /alerts to change.")]
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("➡️ Take action"), url=campaign.action_url)],
+            row(
+                button(_("✅ I did it"), f"CA:did:{campaign_id}"),
+                button(_("Not for me"), f"CA:not:{campaign_id}"),
+            ),
+        ]
+    )
+    return View("\n".join(lines), markup)
+
+
+def thanks_did() -> str:
+    """Pop-up after "I did it"."""
+    return _("Thank you! Together we are building a culture of welcome. 💚")
+
+
+def thanks_not() -> str:
+    """Pop-up after "Not for me"."""
+    return _("Thank you for telling us.")
+
+
+# --- coordinators: composing ---------------------------------------------------------------
+
+
+def coordinators_only() -> str:
+    """Refusal for anyone else."""
+    return _("Only a network coordinator can do this.")
+
+
+def _area_text(campaign: Campaign) -> str:
+    if campaign.area == "uk":
+        return _("The whole UK")
+    if campaign.area == "near":
+        label = fmt.escape(campaign.area_label or "?")
+        return _("Within {km} km of {place}").format(
+            km=fmt.number(round(campaign.radius_km)), place=fmt.bidi(label)
+        )
+    return nation_label(campaign.area)
+
+
+def _topics_text(bits: int) -> str:
+    names = [topic_label(t) for i, t in enumerate(TOPIC_ORDER) if bits & (1 << i)]
+    return fmt.join(names) if names else "—"
+
+
+def _when_text(campaign: Campaign) -> str:
+    if campaign.send_at is None:
+        return _("As soon as you confirm")
+    return fmt.when(campaign.send_at, TZ) + " (" + fmt.full_date(campaign.send_at, TZ) + ")"
+
+
+def missing(campaign: Campaign) -> list[str]:
+    """What a draft still needs before it can be sent (as translated field names)."""
+    needed = []
+    if not campaign.title:
+        needed.append(_("title"))
+    if not campaign.body:
+        needed.append(_("text"))
+    if not campaign.action_url:
+        needed.append(_("action link"))
+    if not campaign.topics:
+        needed.append(_("topics"))
+    return needed
+
+
+def compose_summary(campaign: Campaign, note: str | None = None) -> View:
+    """A call being composed or edited: each field, and buttons to change or send it."""
+    cid = campaign.id
+    languages = ", ".join(sorted(campaign.translations)) or "—"
+    lines = [
+        _("📝 <b>Campaign call #{number}</b> ({state})").format(
+            number=cid, state=state_label(campaign.state)
+        ),
+        "",
+        _("<b>Title:</b> {title}").format(title=fmt.escape(campaign.title) or "—"),
+        _("<b>Text:</b> {text}").format(text=fmt.escape(fmt.clean(campaign.body, 300)) or "—"),
+        _("<b>Action link:</b> {url}").format(url=fmt.escape(campaign.action_url) or "—"),
+        _("<b>Topics:</b> {topics}").format(topics=_topics_text(campaign.topics)),
+        _("<b>Area:</b> {area}").format(area=_area_text(campaign)),
+        _("<b>Send:</b> {when}").format(when=_when_text(campaign)),
+        _("<b>Translations:</b> {languages}").format(languages=languages),
+    ]
+    if note:
+        lines = [note, "", *lines]
+    launched = campaign.launched
+    rows = [
+        row(button(_("✏️ Title"), f"K:f:{cid}:title"), button(_("✏️ Text"), f"K:f:{cid}:body")),
+        row(
+            button(_("🔗 Action link"), f"K:f:{cid}:url"),
+            button(_("🌐 Add a translation"), f"K:tr:{cid}"),
+        ),
+    ]
+    if not launched:
+        rows.append(row(button(_("🏷 Topics"), f"K:tp:{cid}"), button(_("🗺 Area"), f"K:ar:{cid}")))
+        rows.append([button(_("🕒 Send time"), f"K:wh:{cid}")])
+    rows.append([button(_("👁 Preview"), f"K:pv:{cid}")])
+    if campaign.state == "draft":
+        rows.append(
+            row(button(_("✅ Confirm"), f"K:ok:{cid}"), button(_("🗑 Discard"), f"K:ca:{cid}"))
+        )
+    else:
+        rows.append([button(_("⬅️ All calls"), "K:list")])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def ask_field(field: str) -> View:
+    """Ask for one typed field."""
+    prompts = {
+        "title": _("Send the title of the call (in English, at most {limit} characters).").format(
+            limit=TITLE_LIMIT
+        ),
+        "body": _(
+            "Send the text of the call in English: short sentences, what to do and why (at most {limit} characters)."
+        ).format(limit=BODY_LIMIT),
+        "url": _("Send the action link, starting with https://"),
+        "place": _("Send the town or city the call is about."),
+        "when": _(
+            "Send the date and time (Europe/London), for example 2026-12-01 18:00, or tap a button."
+        ),
+    }
+    text = prompts[field] + "\n" + _("Send /cancel to stop.")
+    return View(text)
+
+
+def too_long(limit: int, length: int) -> View:
+    """Typed text longer than allowed."""
+    return View(
+        _("That is {length} characters; the limit is {limit}. Please shorten it.").format(
+            length=fmt.number(length), limit=fmt.number(limit)
+        )
+    )
+
+
+def bad_url() -> View:
+    """Not an https link."""
+    return View(_("That is not a link I can use. Send a full link starting with https://"))
+
+
+def bad_when() -> View:
+    """Not a date and time we understand, or in the past."""
+    return View(
+        _("I could not read that as a date and time in the future. Use the form 2026-12-01 18:00.")
+    )
+
+
+def place_unknown() -> View:
+    """The town was not found."""
+    return View(_("I could not find that place. Try the name of a town or city."))
+
+
+def topics_picker(campaign: Campaign) -> View:
+    """Toggle the call's topics."""
+    rows = []
+    for i, topic in enumerate(TOPIC_ORDER):
+        mark = "✅" if campaign.topics & (1 << i) else "▫️"
+        rows.append([button(f"{mark} {topic_label(topic)}", f"K:t:{campaign.id}:{topic.value}")])
+    rows.append([button(_("Done"), f"K:sum:{campaign.id}")])
+    return View(_("Which topics is this call about?"), InlineKeyboardMarkup(rows))
+
+
+def area_picker(campaign: Campaign) -> View:
+    """Whole UK, one nation, or near a place."""
+    cid = campaign.id
+    rows = [[button(_("The whole UK"), f"K:a:{cid}:uk")]]
+    nations = ("england", "scotland", "wales", "northern-ireland")
+    rows += [
+        row(*(button(nation_label(n), f"K:a:{cid}:{n}") for n in nations[:2])),
+        row(*(button(nation_label(n), f"K:a:{cid}:{n}") for n in nations[2:])),
+        [button(_("Near a town or city…"), f"K:a:{cid}:near")],
+    ]
+    return View(_("Who is this call for?"), InlineKeyboardMarkup(rows))
+
+
+def when_picker(campaign: Campaign) -> View:
+    """Now, tomorrow morning or evening, or type a date."""
+    cid = campaign.id
+    view = ask_field("when")
+    rows = [
+        [button(_("As soon as I confirm"), f"K:now:{cid}")],
+        row(
+            button(_("Tomorrow 09:00"), f"K:tm:{cid}:9"),
+            button(_("Tomorrow 18:00"), f"K:tm:{cid}:18"),
+        ),
+    ]
+    return View(view.text, InlineKeyboardMarkup(rows))
+
+
+def translation_languages(campaign: Campaign) -> View:
+    """Which language to add (those already there are ticked: tapping replaces them)."""
+    buttons = [
+        button(
+            ("✅ " if lang.code in campaign.translations else "") + lang.native_name,
+            f"K:tl:{campaign.id}:{lang.code}",
+        )
+        for lang in LANGUAGES
+        if lang.code != "en"
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([button(_("⬅️ Back"), f"K:sum:{campaign.id}")])
+    return View(_("Which language is the translation in?"), InlineKeyboardMarkup(rows))
+
+
+def ask_translation(language: str, part: str) -> View:
+    """Ask for the translated title, then the translated text."""
+    if part == "title":
+        text = _("Send the title in {language}.").format(language=language)
+    else:
+        text = _("Now send the text in {language}.").format(language=language)
+    return View(text + "\n" + _("Send /cancel to stop."))
+
+
+def preview_intro() -> str:
+    """Said before the preview."""
+    return _("👁 This is exactly what supporters will see:")
+
+
+def confirm_question(campaign: Campaign, audience: int) -> View:
+    """The last check before sending or scheduling."""
+    count = ngettext(
+        "It goes to {count} person who asked for these calls.",
+        "It goes to {count} people who asked for these calls.",
+        audience,
+    ).format(count=fmt.number(audience))
+    if campaign.send_at is None:
+        question = _("Send call #{number} now?").format(number=campaign.id)
+    else:
+        question = _("Send call #{number} on {when}?").format(
+            number=campaign.id, when=_when_text(campaign)
+        )
+    note = _("The audience is fixed when it is sent: later subscribers will not get it.")
+    markup = InlineKeyboardMarkup(
+        [
+            row(
+                button(_("✅ Yes, send"), f"K:go:{campaign.id}"),
+                button(_("⬅️ Back"), f"K:sum:{campaign.id}"),
+            )
+        ]
+    )
+    return View("\n\n".join([question, count, note]), markup)
+
+
+def incomplete(fields: list[str]) -> str:
+    """Confirm pressed on a draft with missing fields."""
+    return _("Still missing: {fields}.").format(fields=fmt.join(fields))
+
+
+def confirmed(state: str) -> str:
+    """After confirming."""
+    if state == "scheduled":
+        return _("🕒 Scheduled. See it and pause it with /campaigns.")
+    return _("📤 Sending now. Follow it with /campaigns.")
+
+
+def not_editable() -> str:
+    """A button on a call that can no longer change that way."""
+    return _("This call can no longer be changed that way.")
+
+
+def compose_cancelled() -> View:
+    """/cancel while composing."""
+    return View(_("Stopped. Your draft is kept: send /campaign to carry on."))
+
+
+def discarded() -> str:
+    """A draft discarded."""
+    return _("Draft discarded.")
+
+
+# --- coordinators: the list and figures ----------------------------------------------------
+
+
+def state_label(state: str) -> str:
+    """A call's state in words."""
+    labels = {
+        "draft": _("draft"),
+        "scheduled": _("scheduled"),
+        "sending": _("sending"),
+        "paused": _("paused"),
+        "sent": _("sent"),
+        "cancelled": _("cancelled"),
+    }
+    return labels.get(state, state)
+
+
+def figures_line(figures: Figures) -> str:
+    """Recipients, deliveries and answers in one short line."""
+    return _(
+        "👥 {recipients} · ✉️ sent {sent} · ⏳ pending {pending} · ⚠️ failed {failed} · 🚫 unreachable {unreachable} · ✅ did it {did} · ✋ not for me {not_for_me}"
+    ).format(
+        recipients=fmt.number(figures.recipients),
+        sent=fmt.number(figures.sent),
+        pending=fmt.number(figures.pending),
+        failed=fmt.number(figures.failed),
+        unreachable=fmt.number(figures.unreachable),
+        did=fmt.number(figures.did),
+        not_for_me=fmt.number(figures.not_for_me),
+    )
+
+
+def campaign_list(items: list[tuple[Campaign, Figures]]) -> View:
+    """/campaigns: the latest calls, their state and figures, with what can be done."""
+    if not items:
+        return View(_("No campaign calls yet. Send /campaign to write one."))
+    lines = [_("📣 <b>Campaign calls</b>"), ""]
+    rows = []
+    for campaign, figures in items:
+        when = campaign.launched_at or campaign.send_at or campaign.updated_at
+        lines.append(
+            f"<b>#{campaign.id} {fmt.escape(fmt.clean(campaign.title, 60))}</b> · "
+            f"{state_label(campaign.state)} · {fmt.when(when, TZ)}"
+        )
+        lines.append(figures_line(figures))
+        lines.append("")
+        cid = campaign.id
+        actions = []
+        if campaign.state in ("sending", "scheduled"):
+            actions.append(button(_("⏸ Pause #{number}").format(number=cid), f"K:pa:{cid}"))
+        if campaign.state == "paused":
+            actions.append(button(_("▶️ Resume #{number}").format(number=cid), f"K:re:{cid}"))
+        if campaign.state in ("scheduled", "paused"):
+            actions.append(button(_("✏️ Edit #{number}").format(number=cid), f"K:sum:{cid}"))
+        if campaign.state in ("scheduled", "sending", "paused"):
+            actions.append(button(_("✖️ Cancel #{number}").format(number=cid), f"K:ca:{cid}"))
+        if actions:
+            rows.append(row(*actions[:2]))
+            if len(actions) > 2:
+                rows.append(row(*actions[2:]))
+    rows.append([button(_("🔄 Refresh"), "K:list")])
+    return View("\n".join(lines).rstrip(), InlineKeyboardMarkup(rows))
+
+
+def cancel_confirm(campaign: Campaign) -> View:
+    """Cancelling is for good: ask once."""
+    return View(
+        _("Cancel call #{number} for good? Nothing more of it will be sent.").format(
+            number=campaign.id
+        ),
+        InlineKeyboardMarkup(
+            [row(button(_("Yes, cancel it"), f"K:cx:{campaign.id}"), button(_("⬅️ Back"), "K:list"))]
+        ),
+    )

@@ -1,0 +1,166 @@
+"""What people see of safeguarding: reporting a concern, reviewing reports, the safeguarding
+contact, and "I'm interested". Reporters are never named to anyone."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup
+
+from bot import formatting as fmt
+from bot.i18n import N_, gettext, ngettext
+from bot.views import View, button, row
+from storage.safeguarding import Report
+
+_ = gettext
+REASON_LABELS = {
+    "wrong": N_("Wrong information"),
+    "unsafe": N_("It feels unsafe"),
+    "money": N_("They ask for money or documents"),
+    "other": N_("Something else"),
+}
+
+
+def reason_label(code: str) -> str:
+    """A report reason in words."""
+    label = REASON_LABELS.get(code)
+    return gettext(label) if label else code
+
+
+def report_reasons(activity_id: int) -> View:
+    """Why are you worried? Four reasons and a way out."""
+    text = "\n\n".join(
+        [
+            _("⚠️ <b>Report a concern</b>"),
+            _("What worries you about this activity?"),
+            _("Your report is anonymous: the organisers never see who sent it."),
+        ]
+    )
+    rows = [[button(reason_label(code), f"Q:r:{activity_id}:{code}")] for code in REASON_LABELS]
+    rows.append([button(_("Cancel"), "Q:x")])
+    return View(text, InlineKeyboardMarkup(rows))
+
+
+def report_filed() -> View:
+    """Thanks, and an optional few words."""
+    return View(
+        _(
+            "✅ Thank you. The group's safeguarding contact has been told. If you want, type a few words about what happened, or tap Done."
+        ),
+        InlineKeyboardMarkup([[button(_("Done"), "Q:done")]]),
+    )
+
+
+def report_already() -> View:
+    """A second report from the same person."""
+    return View(_("You have already reported this activity. Thank you: it will be reviewed."))
+
+
+def words_added() -> View:
+    """The reporter's words were added."""
+    return View(_("✅ Thank you, your words were added to the report."))
+
+
+def report_closed() -> str:
+    """Done, or cancelled."""
+    return _("Thank you.")
+
+
+def concern_notice(title: str, group: str, reason: str, hidden: bool) -> View:
+    """To the safeguarding contact and admins: a new concern (never who reported it)."""
+    lines = [
+        _("⚠️ A concern was reported about “{title}” ({group}): {reason}.").format(
+            title=fmt.bidi(fmt.escape(title)),
+            group=fmt.bidi(fmt.escape(group)),
+            reason=reason_label(reason),
+        )
+    ]
+    if hidden:
+        lines.append(_("🚫 After several reports it is hidden from search until it is reviewed."))
+    lines.append(_("Please review it with /reports."))
+    return View("\n".join(lines))
+
+
+def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
+    """Open reports by activity, with restore / remove buttons."""
+    if not items:
+        return View(_("No open reports. Thank you for keeping people safe."))
+    lines = [_("⚠️ <b>Open reports</b>"), ""]
+    rows = []
+    for activity_id, title, group, hidden, reports in items:
+        state = _("hidden from search") if hidden else _("still shown")
+        lines.append(
+            f"<b>{fmt.escape(fmt.clean(title, 80))}</b> ({fmt.escape(fmt.clean(group, 60))}) · "
+            + state
+        )
+        for report in reports:
+            words = f": {fmt.escape(report.words)}" if report.words else ""
+            lines.append(f"• {reason_label(report.reason)}{words}")
+        lines.append("")
+        short = fmt.clean(title, 20)
+        rows.append(
+            row(
+                button(_("✅ Show “{title}”").format(title=short), f"Q:ok:{activity_id}"),
+                button(_("🗑 Remove “{title}”").format(title=short), f"Q:rm:{activity_id}"),
+            )
+        )
+    text = "\n".join(lines).rstrip()
+    return View(text[:4000], InlineKeyboardMarkup(rows))
+
+
+def reviewed(outcome: str) -> str:
+    """After a review."""
+    if outcome == "restored":
+        return _("✅ The activity is shown again.")
+    return _("🗑 The activity was removed.")
+
+
+def contact_picker(
+    group: str, group_id: int, members: list[tuple[int, str]], current: str | None
+) -> View:
+    """/safeguarding: choose the contact among the team."""
+    lines = [
+        _(
+            "🛡 Who is the safeguarding contact of {group}? They are told at once when someone reports a concern about one of its activities."
+        ).format(group=fmt.bidi(fmt.escape(group)))
+    ]
+    if current:
+        lines.append(_("Now: {name}").format(name=fmt.bidi(fmt.escape(current))))
+    if not members:
+        lines.append(_("No volunteers yet. Send /invite to invite one."))
+        return View("\n\n".join(lines))
+    rows = [[button(label[:30] or f"#{uid}", f"Q:sg:{group_id}:{uid}")] for uid, label in members]
+    return View("\n\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def contact_set(name: str, group: str) -> View:
+    """The contact was set."""
+    return View(
+        _("🛡 {name} is now the safeguarding contact of {group}.").format(
+            name=fmt.bidi(fmt.escape(name)), group=fmt.bidi(fmt.escape(group))
+        )
+    )
+
+
+def contact_line(name: str | None) -> str:
+    """In the team list: who the safeguarding contact is, or how to choose one."""
+    if name is None:
+        return _("🛡 No safeguarding contact yet: choose one with /safeguarding.")
+    return _("🛡 Safeguarding contact: {name}").format(name=fmt.bidi(fmt.escape(name)))
+
+
+def interest_marked(marked: bool) -> str:
+    """Pop-up after "I'm interested"."""
+    if marked:
+        return _("🙋 Thank you! The organisers see only how many people are interested.")
+    return _("Your interest was removed.")
+
+
+def interest_lines(counts: list[tuple[str, int]]) -> list[str]:
+    """For the team list: how many people are interested in each activity."""
+    return [
+        ngettext(
+            "🙋 {count} person interested: {title}",
+            "🙋 {count} people interested: {title}",
+            count,
+        ).format(count=fmt.number(count), title=fmt.bidi(fmt.escape(title)))
+        for title, count in counts
+    ]

@@ -1,0 +1,147 @@
+"""Supporters: /alerts (topics and areas of campaign calls), /stop alerts, and the answers
+to a call ("I did it", "Not for me").
+
+Nobody is subscribed without asking: people who came to support campaigns are subscribed
+when they say so at /start (and told how to stop); everyone else, people seeking sanctuary
+first, is told plainly what calls are before they can opt in.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot import campaign_views as cv
+from bot.callbacks import Expired, positive_id, split
+from bot.context import App, AppContext
+from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea, Topic
+from bot.labels import REGION_NATIONS
+from bot.views import View
+from handlers.base import answer, expired, send, show
+
+ALL_TOPICS = (1 << len(TOPIC_ORDER)) - 1
+ALL_AREAS = (1 << len(AREA_ORDER)) - 1
+_TOPICS = {t.value: 1 << i for i, t in enumerate(TOPIC_ORDER)}
+_AREAS = {a.value: 1 << i for i, a in enumerate(AREA_ORDER)}
+assert set(_TOPICS) == {t.value for t in Topic} and set(_AREAS) == {a.value for a in AlertArea}
+
+
+async def subscribe_supporter(context: AppContext, user_id: int) -> bool:
+    """Someone said they came to support campaigns: every topic, every area (once)."""
+    alerts = context.services.alerts
+    if await alerts.get(user_id) is not None:
+        return False
+    await alerts.set(user_id, ALL_TOPICS, ALL_AREAS, context.services.now())
+    return True
+
+
+async def _settings_view(context: AppContext, user_id: int, topics: int, areas: int) -> View:
+    services = context.services
+    user = await services.users.get(user_id)
+    nation = place = None
+    if user is not None and user.area_lat is not None and user.area_lon is not None:
+        region = services.locator.gazetteer.region_at(user.area_lat, user.area_lon)
+        nation = REGION_NATIONS.get(region)
+        place = user.area_label
+    return cv.alerts_settings(topics, areas, nation, place)
+
+
+async def alerts_command(update: Update, context: AppContext) -> None:
+    """/alerts: the settings of a subscriber, or what calls are for anyone else."""
+    user = update.effective_user
+    assert user is not None
+    sub = await context.services.alerts.get(user.id)
+    if sub is None:
+        await send(update, cv.alerts_explained())
+    else:
+        await send(update, await _settings_view(context, user.id, sub.topics, sub.areas))
+
+
+async def stop_command(update: Update, context: AppContext) -> None:
+    """/stop alerts: no more campaign calls, at once."""
+    user = update.effective_user
+    assert user is not None
+    if [a.lower() for a in context.args or []] != ["alerts"]:
+        await send(update, cv.stop_usage())
+        return
+    await context.services.alerts.stop(user.id)
+    await send(update, cv.alerts_stopped())
+
+
+async def alerts_button(update: Update, context: AppContext) -> None:
+    """AL:on, AL:no, AL:off, AL:t:<topic>, AL:a:<area>, and the menu's M:alerts."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    user_id = query.from_user.id
+    alerts = context.services.alerts
+    now = context.services.now()
+    if query.data == "M:alerts":
+        await answer(query)
+        sub = await alerts.get(user_id)
+        if sub is None:
+            await show(update, cv.alerts_explained())
+        else:
+            await show(update, await _settings_view(context, user_id, sub.topics, sub.areas))
+        return
+    try:
+        _prefix, fields = split(query.data)
+        action = fields[0] if fields else ""
+        if action in ("on", "no", "off") and len(fields) == 1:
+            bit = 0
+        elif action == "t" and len(fields) == 2 and fields[1] in _TOPICS:
+            bit = _TOPICS[fields[1]]
+        elif action == "a" and len(fields) == 2 and fields[1] in _AREAS:
+            bit = _AREAS[fields[1]]
+        else:
+            raise Expired(query.data or "")
+    except Expired:
+        await expired(update, context)
+        return
+    await answer(query)
+    if action == "no":
+        await show(update, cv.alerts_declined())
+        return
+    if action == "off":
+        await alerts.stop(user_id)
+        await show(update, cv.alerts_stopped())
+        return
+    sub = await alerts.get(user_id)
+    if action == "on":
+        topics, areas = (sub.topics, sub.areas) if sub else (ALL_TOPICS, ALL_AREAS)
+    elif sub is None:  # a settings button after /stop alerts: ask again, never assume
+        await show(update, cv.alerts_explained())
+        return
+    elif action == "t":
+        topics, areas = sub.topics ^ bit, sub.areas
+    else:
+        topics, areas = sub.topics, sub.areas ^ bit
+    await alerts.set(user_id, topics, areas, now)
+    await show(update, await _settings_view(context, user_id, topics, areas))
+
+
+async def call_answer(update: Update, context: AppContext) -> None:
+    """CA:did:<call> / CA:not:<call>: counted once per person, never shown as who."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    try:
+        _prefix, fields = split(query.data)
+        if len(fields) != 2 or fields[0] not in ("did", "not"):
+            raise Expired(query.data or "")
+        campaign_id = positive_id(fields[1])
+    except Expired:
+        await expired(update, context)
+        return
+    done = await context.services.campaigns.respond(campaign_id, query.from_user.id, fields[0])
+    if done is None:  # not a recipient of this call: a forged or foreign button
+        await expired(update, context)
+        return
+    await answer(query, cv.thanks_did() if fields[0] == "did" else cv.thanks_not())
+
+
+def register(app: App) -> None:
+    """Alert settings and answers to calls (private chats)."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("alerts", alerts_command, filters=private))
+    app.add_handler(CommandHandler("stop", stop_command, filters=private))
+    app.add_handler(CallbackQueryHandler(alerts_button, pattern=r"^(AL:|M:alerts$)"))
+    app.add_handler(CallbackQueryHandler(call_answer, pattern=r"^CA:"))

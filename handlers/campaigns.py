@@ -1,0 +1,393 @@
+"""Coordinators: /campaign composes a call (title, English text, translations, action link,
+topics, area, send time), previews it and sends or schedules it; /campaigns lists calls with
+their figures and pauses, resumes, edits or cancels them.
+
+The coordinator role is read from the database on every command and button; a refusal is
+answered and audited. The call itself lives in the database from its first answer (a draft),
+so a restart loses at most the question being asked: /campaign carries on.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import campaign_views as cv
+from bot import formatting as fmt
+from bot.callbacks import Expired, positive_id, split
+from bot.campaigns import NATIONS, choose_audience, valid_action_url
+from bot.context import App, AppContext
+from bot.domain import TOPIC_ORDER
+from bot.geo import round_area
+from bot.i18n import BY_CODE, current_locale
+from bot.recurrence import zone
+from bot.views import View, place_label
+from handlers.base import answer, expired, send, show
+from storage.campaigns import Campaign
+from storage.roles import COORDINATOR
+
+_TOPICS = {t.value: 1 << i for i, t in enumerate(TOPIC_ORDER)}
+_TEXT_FIELDS = {"title": cv.TITLE_LIMIT, "body": cv.BODY_LIMIT}
+_WHEN = (
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2})[:.](\d{2})$"), "ymd"),
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:.](\d{2})$"), "dmy"),
+    (re.compile(r"^(\d{1,2})/(\d{1,2}) +(\d{1,2})[:.](\d{2})$"), "dm"),
+)
+
+
+def parse_when(text: str, now: datetime, tz: str = cv.TZ) -> datetime | None:
+    """A typed local date and time in the future, as UTC; None when unreadable or past."""
+    text = " ".join(text.split())
+    for pattern, form in _WHEN:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        numbers = [int(g) for g in match.groups()]
+        if form == "ymd":
+            year, month, day, hour, minute = numbers
+        elif form == "dmy":
+            day, month, year, hour, minute = numbers
+        else:
+            day, month, hour, minute = numbers
+            year = now.astimezone(zone(tz)).year
+        try:
+            local = datetime(year, month, day, hour, minute, tzinfo=zone(tz))
+        except ValueError:
+            return None
+        if form == "dm" and local < now:
+            try:
+                local = local.replace(year=year + 1)
+            except ValueError:
+                return None
+        moment = local.astimezone(now.tzinfo)
+        return moment if moment > now else None
+    return None
+
+
+class Desk:
+    """The /campaign and /campaigns journeys of one application.
+
+    ``composing`` holds who is answering a typed question right now (in memory: after a
+    restart, /campaign asks again).
+    """
+
+    def __init__(self) -> None:
+        self.composing = filters.User(allow_empty=False)
+
+    # -- checks -------------------------------------------------------------------------------
+
+    async def _coordinator(self, update: Update, context: AppContext, what: str) -> int | None:
+        """The caller's id when they are a coordinator now; else refuse (audited)."""
+        user = update.effective_user
+        if user is None:
+            return None
+        roles = await context.services.roles.roles_of(user.id)
+        if any(r.role == COORDINATOR for r in roles):
+            return user.id
+        self._stop_asking(context, user.id)
+        services = context.services
+        await services.roles.log(user.id, "refused", detail=what, now=services.now())
+        if update.callback_query is not None:
+            await answer(update.callback_query, cv.coordinators_only())
+        else:
+            await send(update, View(cv.coordinators_only()))
+        return None
+
+    def _ask(self, context: AppContext, user_id: int, step: tuple[Any, ...]) -> None:
+        context.session["compose"] = step
+        self.composing.add_user_ids(user_id)
+
+    def _stop_asking(self, context: AppContext, user_id: int) -> None:
+        context.session.pop("compose", None)
+        self.composing.remove_user_ids(user_id)
+
+    # -- commands -------------------------------------------------------------------------------
+
+    async def campaign(self, update: Update, context: AppContext) -> None:
+        """/campaign: carry on with the draft, or start one (asking for its title)."""
+        user_id = await self._coordinator(update, context, "campaign")
+        if user_id is None:
+            return
+        services = context.services
+        draft = await services.campaigns.draft_of(user_id)
+        if draft is None:
+            draft = await services.campaigns.create(user_id, services.now())
+            self._ask(context, user_id, (draft.id, "title"))
+            await send(update, cv.ask_field("title"))
+            return
+        self._stop_asking(context, user_id)
+        await send(update, cv.compose_summary(draft))
+
+    async def campaigns(self, update: Update, context: AppContext) -> None:
+        """/campaigns: the latest calls with their state and figures."""
+        if await self._coordinator(update, context, "campaigns") is not None:
+            await send(update, await self._list(context))
+
+    async def _list(self, context: AppContext) -> View:
+        repo = context.services.campaigns
+        items = [(c, await repo.figures(c)) for c in await repo.recent()]
+        return cv.campaign_list(items)
+
+    async def cancel(self, update: Update, context: AppContext) -> None:
+        """/cancel while answering a question: stop asking; the draft stays."""
+        user = update.effective_user
+        assert user is not None
+        self._stop_asking(context, user.id)
+        await send(update, cv.compose_cancelled())
+
+    # -- typed answers --------------------------------------------------------------------------
+
+    async def on_text(self, update: Update, context: AppContext) -> None:
+        """The answer to the question asked (title, text, link, place, time, translation)."""
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        user_id = await self._coordinator(update, context, "campaign")
+        if user_id is None:
+            return
+        step = context.session.get("compose")
+        if not step:
+            self._stop_asking(context, user_id)
+            await send(update, cv.compose_cancelled())
+            return
+        services = context.services
+        campaign = await services.campaigns.get(step[0])
+        if campaign is None or campaign.state not in ("draft", "scheduled", "paused"):
+            self._stop_asking(context, user_id)
+            await send(update, View(cv.not_editable()))
+            return
+        error = await self._take(context, campaign, step, message.text)
+        if error is not None:
+            await send(update, error)  # the question stands: send it again
+            return
+        if step[1] == "tr_title":
+            self._ask(context, user_id, (campaign.id, "tr_body", step[2], message.text.strip()))
+            await send(update, cv.ask_translation(fmt.language_name(step[2]), "body"))
+            return
+        self._stop_asking(context, user_id)
+        fresh = await services.campaigns.get(campaign.id)
+        assert fresh is not None
+        if step[1] == "title" and not fresh.body:  # a new draft: straight on to the text
+            self._ask(context, user_id, (campaign.id, "body"))
+            await send(update, cv.ask_field("body"))
+        elif step[1] == "body" and not fresh.action_url:
+            self._ask(context, user_id, (campaign.id, "url"))
+            await send(update, cv.ask_field("url"))
+        elif step[1] == "url" and not fresh.topics:
+            await send(update, cv.topics_picker(fresh))
+        else:
+            await send(update, cv.compose_summary(fresh))
+
+    async def _take(
+        self, context: AppContext, campaign: Campaign, step: tuple[Any, ...], text: str
+    ) -> View | None:
+        """Validate and store one typed answer; the error to show, or None when stored."""
+        services = context.services
+        now = services.now()
+        repo = services.campaigns
+        field = step[1]
+        value = text.strip()
+        if field in _TEXT_FIELDS or field in ("tr_title", "tr_body"):
+            limit = _TEXT_FIELDS.get(field) or (
+                cv.TITLE_LIMIT if field == "tr_title" else cv.BODY_LIMIT
+            )
+            if len(value) > limit:
+                return cv.too_long(limit, len(value))
+            if field in _TEXT_FIELDS:
+                await repo.update(campaign.id, now, **{field: value})
+            elif field == "tr_body":
+                await repo.set_translation(campaign.id, step[2], step[3], value, now)
+            return None
+        if field == "url":
+            url = valid_action_url(value)
+            if url is None:
+                return cv.bad_url()
+            await repo.update(campaign.id, now, action_url=url)
+            return None
+        if field == "place":
+            result = services.locator.locate(value[:200])
+            if result.status not in ("found", "ambiguous"):
+                return cv.place_unknown()
+            place = result.places[0]
+            lat, lon = round_area(place.lat, place.lon)
+            label = place_label(place.name, place.region)
+            await repo.update(
+                campaign.id, now, area="near", area_lat=lat, area_lon=lon, area_label=label
+            )
+            return None
+        if field == "when":
+            moment = parse_when(value, now)
+            if moment is None:
+                return cv.bad_when()
+            await repo.update(campaign.id, now, send_at=moment)
+            return None
+        raise Expired(field)
+
+    # -- buttons --------------------------------------------------------------------------------
+
+    async def button(self, update: Update, context: AppContext) -> None:
+        """K:<action>[:<call>[:<value>]]: every step re-checks the role and the call's state."""
+        query = update.callback_query
+        assert query is not None
+        user_id = await self._coordinator(update, context, "campaign")
+        if user_id is None:
+            return
+        try:
+            _prefix, fields = split(query.data)
+            action = fields[0] if fields else ""
+            if action == "list" and len(fields) == 1:
+                await answer(query)
+                await show(update, await self._list(context))
+                return
+            if len(fields) not in (2, 3):
+                raise Expired(query.data or "")
+            campaign = await context.services.campaigns.get(positive_id(fields[1]))
+            if campaign is None:
+                raise Expired(query.data or "")
+            value = fields[2] if len(fields) == 3 else None
+            await self._act(update, context, user_id, action, campaign, value)
+        except Expired:
+            await expired(update, context)
+
+    async def _act(
+        self,
+        update: Update,
+        context: AppContext,
+        user_id: int,
+        action: str,
+        campaign: Campaign,
+        value: str | None,
+    ) -> None:
+        query = update.callback_query
+        assert query is not None
+        services = context.services
+        repo = services.campaigns
+        desk = services.desk
+        now = services.now()
+        cid = campaign.id
+        editable = campaign.state in ("draft", "scheduled", "paused")
+        before_launch = editable and not campaign.launched
+        if action == "pa" and value is None:
+            await answer(
+                query,
+                cv.state_label("paused") if await desk.pause(cid, user_id) else cv.not_editable(),
+            )
+            await show(update, await self._list(context))
+        elif action == "re" and value is None:
+            await answer(
+                query,
+                cv.state_label("sending") if await desk.resume(cid, user_id) else cv.not_editable(),
+            )
+            await show(update, await self._list(context))
+        elif action == "ca" and value is None:
+            await answer(query)
+            if campaign.state == "draft":
+                await repo.discard(cid)
+                self._stop_asking(context, user_id)
+                await show(update, View(cv.discarded()))
+            else:
+                await show(update, cv.cancel_confirm(campaign))
+        elif action == "cx" and value is None:
+            done = await desk.cancel(cid, user_id)
+            await answer(query, cv.state_label("cancelled") if done else cv.not_editable())
+            await show(update, await self._list(context))
+        elif not editable:
+            await answer(query, cv.not_editable())
+        elif action == "sum" and value is None:
+            await answer(query)
+            self._stop_asking(context, user_id)
+            await show(update, cv.compose_summary(campaign))
+        elif action == "f" and value in ("title", "body", "url"):
+            await answer(query)
+            self._ask(context, user_id, (cid, value))
+            await send(update, cv.ask_field(value))
+        elif action == "tr" and value is None:
+            await answer(query)
+            await show(update, cv.translation_languages(campaign))
+        elif action == "tl" and value in BY_CODE and value != "en":
+            await answer(query)
+            self._ask(context, user_id, (cid, "tr_title", value))
+            await send(update, cv.ask_translation(fmt.language_name(value), "title"))
+        elif action == "pv" and value is None:
+            await answer(query)
+            await send(update, View(cv.preview_intro()))
+            await send(update, cv.call_message(campaign, current_locale(), cid))
+        elif action == "ok" and value is None and campaign.state == "draft":
+            needed = cv.missing(campaign)
+            if needed:
+                await answer(query, cv.incomplete(needed))
+                return
+            await answer(query)
+            subscribers = await services.alerts.subscribers(campaign.topics)
+            region_at = services.locator.gazetteer.region_at
+            audience = len(choose_audience(campaign, subscribers, region_at))
+            await show(update, cv.confirm_question(campaign, audience))
+        elif action == "go" and value is None and campaign.state == "draft":
+            if cv.missing(campaign):
+                await answer(query, cv.incomplete(cv.missing(campaign)))
+                return
+            state = await desk.confirm(cid, user_id)
+            await answer(query, cv.confirmed(state) if state else cv.not_editable())
+            if state:
+                await show(update, View(cv.confirmed(state)))
+        elif not before_launch:
+            await answer(query, cv.not_editable())
+        elif action == "tp" and value is None:
+            await answer(query)
+            await show(update, cv.topics_picker(campaign))
+        elif action == "t" and value in _TOPICS:
+            await answer(query)
+            await repo.update(cid, now, topics=campaign.topics ^ _TOPICS[value])
+            fresh = await repo.get(cid)
+            assert fresh is not None
+            await show(update, cv.topics_picker(fresh))
+        elif action == "ar" and value is None:
+            await answer(query)
+            await show(update, cv.area_picker(campaign))
+        elif action == "a" and value in ("uk", "near", *NATIONS):
+            await answer(query)
+            if value == "near":
+                self._ask(context, user_id, (cid, "place"))
+                await send(update, cv.ask_field("place"))
+                return
+            await repo.update(cid, now, area=value, area_lat=None, area_lon=None, area_label=None)
+            await self._summary(update, context, cid)
+        elif action == "wh" and value is None:
+            await answer(query)
+            await show(update, cv.when_picker(campaign))
+            self._ask(context, user_id, (cid, "when"))
+        elif action == "now" and value is None:
+            await answer(query)
+            self._stop_asking(context, user_id)
+            await repo.update(cid, now, send_at=None)
+            await self._summary(update, context, cid)
+        elif action == "tm" and value in ("9", "18"):
+            await answer(query)
+            self._stop_asking(context, user_id)
+            local = now.astimezone(zone(cv.TZ)) + timedelta(days=1)
+            moment = local.replace(hour=int(value), minute=0, second=0, microsecond=0)
+            await repo.update(cid, now, send_at=moment.astimezone(now.tzinfo))
+            await self._summary(update, context, cid)
+        else:
+            raise Expired(action)
+
+    async def _summary(self, update: Update, context: AppContext, cid: int) -> None:
+        fresh = await context.services.campaigns.get(cid)
+        assert fresh is not None
+        await show(update, cv.compose_summary(fresh))
+
+
+def register(app: App) -> None:
+    """Coordinator commands and buttons; typed answers go before find's catch-all."""
+    desk = Desk()
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("campaign", desk.campaign, filters=private))
+    app.add_handler(CommandHandler("campaigns", desk.campaigns, filters=private))
+    app.add_handler(CommandHandler("cancel", desk.cancel, filters=private & desk.composing))
+    app.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & desk.composing, desk.on_text)
+    )
+    app.add_handler(CallbackQueryHandler(desk.button, pattern=r"^K:"))

@@ -1,0 +1,298 @@
+"""Safeguarding: "Report a concern" and "I'm interested" on every card, /reports to review
+concerns, /safeguarding to choose a group's safeguarding contact.
+
+A concern tells the group's safeguarding contact and admins at once (through the outbox);
+three open reports from different people hide the activity until someone reviews it.
+Reporters are anonymous to organisers; interest is shown as counts only. Roles are read from
+the database on every command and button; refusals are answered and audited.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import safeguarding_views as sv
+from bot import views
+from bot.callbacks import Expired, positive_id, split
+from bot.context import App, AppContext
+from handlers.admin import _managed_group, _refuse
+from handlers.base import answer, expired, send, show
+from storage.outbox import OutboxItem
+from storage.roles import ADMIN, COORDINATOR, NETWORK
+from storage.safeguarding import HIDE_AFTER, REASONS, Report
+
+
+class Safeguarding:
+    """The journeys of one application (``asking``: reporters who may add words now)."""
+
+    def __init__(self) -> None:
+        self.asking = filters.User(allow_empty=False)
+
+    async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
+        """The groups whose reports the person may review; None for every group."""
+        roles = await context.services.roles.roles_of(user_id)
+        if any(r.role == COORDINATOR for r in roles):
+            return None
+        groups = {r.group_id for r in roles if r.role == ADMIN}
+        for group_id in context.services.directory.groups:
+            contact = await context.services.safeguarding.contact(group_id)
+            if contact is not None and contact.user_id == user_id:
+                groups.add(group_id)
+        return groups
+
+    async def _tell_reviewers(
+        self, context: AppContext, activity_id: int, reason: str, hidden: bool, report_id: int
+    ) -> None:
+        services = context.services
+        activity = await services.activities.get(activity_id)
+        if activity is None:
+            return
+        group = services.directory.groups.get(activity.group_id)
+        people = {
+            m.user_id for m in await services.roles.members(activity.group_id) if m.role == ADMIN
+        }
+        contact = await services.safeguarding.contact(activity.group_id)
+        if contact is not None:
+            people.add(contact.user_id)
+        if not people:  # nobody in the group yet: the network's coordinators
+            people = {m.user_id for m in await services.roles.members(NETWORK)}
+        payload = {
+            "title": activity.title,
+            "group": group.name if group else "",
+            "reason": reason,
+            "hidden": hidden,
+        }
+        subject = f"report:{report_id}:{'hidden' if hidden else 'new'}"
+        await services.outbox.enqueue(
+            [OutboxItem("concern", subject, person, payload) for person in sorted(people)],
+            services.now(),
+        )
+        if services.sender is not None:
+            services.sender.wake()
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    async def report_button(self, update: Update, context: AppContext) -> None:
+        """Q:<activity> reasons; Q:r:<activity>:<reason> files; Q:x / Q:done close."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        services = context.services
+        try:
+            _prefix, fields = split(query.data)
+            if fields in (["x"], ["done"]):
+                self._stop(context, query.from_user.id)
+                await answer(query, sv.report_closed())
+                return
+            if len(fields) == 1:
+                activity_id = positive_id(fields[0])
+                if activity_id not in services.directory.activities:
+                    raise Expired(fields[0])
+                await answer(query)
+                await send(update, sv.report_reasons(activity_id))
+                return
+            if len(fields) != 3 or fields[0] != "r" or fields[2] not in REASONS:
+                raise Expired(query.data or "")
+            activity_id = positive_id(fields[1])
+            activity = await services.activities.get(activity_id)
+            if activity is None:
+                raise Expired(fields[1])
+        except Expired:
+            await expired(update, context)
+            return
+        await answer(query)
+        filed = await services.safeguarding.file(
+            activity_id, query.from_user.id, fields[2], services.now()
+        )
+        if filed.report_id is None:
+            await show(update, sv.report_already())
+            return
+        hidden = False
+        if filed.open_reports >= HIDE_AFTER:
+            hidden = await services.activities.set_status(
+                activity_id, "hidden", services.now(), only_from=("published",)
+            )
+            if hidden:
+                await services.directory.refresh(force=True)
+        await self._tell_reviewers(context, activity_id, fields[2], hidden, filed.report_id)
+        context.session["report"] = filed.report_id
+        self.asking.add_user_ids(query.from_user.id)
+        await show(update, sv.report_filed())
+
+    def _stop(self, context: AppContext, user_id: int) -> None:
+        context.session.pop("report", None)
+        self.asking.remove_user_ids(user_id)
+
+    async def report_words(self, update: Update, context: AppContext) -> None:
+        """The reporter's optional words after filing (once)."""
+        message = update.effective_message
+        user = update.effective_user
+        assert message is not None and message.text is not None and user is not None
+        report_id = context.session.get("report")
+        self._stop(context, user.id)
+        if isinstance(report_id, int) and await context.services.safeguarding.add_words(
+            report_id, user.id, message.text.strip()
+        ):
+            await send(update, sv.words_added())
+        else:
+            await send(update, views.View(views.not_understood()))
+
+    # -- reviewing ----------------------------------------------------------------------------
+
+    async def reports(self, update: Update, context: AppContext) -> None:
+        """/reports: open concerns about the activities the caller may review."""
+        user = update.effective_user
+        assert user is not None
+        groups = await self._reviewable(context, user.id)
+        if groups is not None and not groups:
+            await _refuse(update, context, "reports", None)
+            return
+        await send(update, await self._list(context, groups))
+
+    async def _list(self, context: AppContext, groups: set[int] | None) -> views.View:
+        services = context.services
+        by_activity: dict[int, list[Report]] = {}
+        for report in await services.safeguarding.open_reports():
+            by_activity.setdefault(report.activity_id, []).append(report)
+        items = []
+        for activity_id, reports in by_activity.items():
+            activity = await services.activities.get(activity_id)
+            if activity is None or (groups is not None and activity.group_id not in groups):
+                continue
+            group = services.directory.groups.get(activity.group_id)
+            hidden = activity_id not in services.directory.activities
+            items.append(
+                (activity_id, activity.title, group.name if group else "", hidden, reports)
+            )
+        return sv.reports_list(items[:10])
+
+    async def review_button(self, update: Update, context: AppContext) -> None:
+        """Q:ok:<activity> shows it again; Q:rm:<activity> removes it (permission re-checked)."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        services = context.services
+        try:
+            _prefix, fields = split(query.data)
+            if len(fields) != 2 or fields[0] not in ("ok", "rm"):
+                raise Expired(query.data or "")
+            activity = await services.activities.get(positive_id(fields[1]))
+            if activity is None:
+                raise Expired(fields[1])
+        except Expired:
+            await expired(update, context)
+            return
+        groups = await self._reviewable(context, query.from_user.id)
+        if groups is not None and activity.group_id not in groups:
+            await _refuse(update, context, "review", activity.group_id)
+            return
+        now = services.now()
+        outcome = "restored" if fields[0] == "ok" else "removed"
+        if outcome == "restored":
+            await services.activities.set_status(activity.id, "published", now, ("hidden",))
+        else:
+            await services.activities.set_status(activity.id, "cancelled", now)
+        await services.safeguarding.review(activity.id, outcome, now)
+        await services.roles.log(
+            query.from_user.id, f"report_{outcome}", group_id=activity.group_id,
+            detail=str(activity.id), now=now,
+        )  # fmt: skip
+        await services.directory.refresh(force=True)
+        await answer(query, sv.reviewed(outcome))
+        await show(update, await self._list(context, groups))
+
+    # -- the safeguarding contact -----------------------------------------------------------
+
+    async def contact_command(self, update: Update, context: AppContext) -> None:
+        """/safeguarding [group]: choose the group's safeguarding contact among its team."""
+        group = await _managed_group(update, context, "safeguarding")
+        if group is None:
+            return
+        services = context.services
+        members = [(m.user_id, m.label) for m in await services.roles.members(group.id)]
+        current = await services.safeguarding.contact(group.id)
+        name = (current.label or f"#{current.user_id}") if current else None
+        await send(update, sv.contact_picker(group.name, group.id, members, name))
+
+    async def contact_button(self, update: Update, context: AppContext) -> None:
+        """Q:sg:<group>:<user>: set the contact (admin and membership checked again)."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        services = context.services
+        try:
+            _prefix, fields = split(query.data)
+            if len(fields) != 3 or fields[0] != "sg":
+                raise Expired(query.data or "")
+            group_id, user_id = positive_id(fields[1]), positive_id(fields[2])
+        except Expired:
+            await expired(update, context)
+            return
+        roles = await services.roles.roles_of(query.from_user.id)
+        allowed = any(
+            r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id) for r in roles
+        )
+        group = services.directory.groups.get(group_id)
+        member = next(
+            (m for m in await services.roles.members(group_id) if m.user_id == user_id), None
+        )
+        if not allowed or group is None or member is None:
+            await _refuse(update, context, "safeguarding", group_id)
+            return
+        now = services.now()
+        await services.safeguarding.set_contact(
+            group_id, user_id, member.label, query.from_user.id, now
+        )
+        await services.roles.log(
+            query.from_user.id, "safeguarding_contact", target=user_id, group_id=group_id, now=now
+        )
+        await answer(query)
+        await show(update, sv.contact_set(member.label or f"#{user_id}", group.name))
+
+    # -- interest -----------------------------------------------------------------------------
+
+    async def interest_button(self, update: Update, context: AppContext) -> None:
+        """X:int:<activity>: mark or unmark "I'm interested" (anonymous: counts only)."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        services = context.services
+        try:
+            _prefix, fields = split(query.data)
+            if len(fields) != 2 or fields[0] != "int":
+                raise Expired(query.data or "")
+            activity_id = positive_id(fields[1])
+            if activity_id not in services.directory.activities:
+                raise Expired(fields[1])
+        except Expired:
+            await expired(update, context)
+            return
+        marked = await services.safeguarding.toggle_interest(
+            activity_id, query.from_user.id, services.now()
+        )
+        await answer(query, sv.interest_marked(marked))
+        message = query.message
+        if isinstance(message, Message) and isinstance(message.reply_markup, InlineKeyboardMarkup):
+            data = f"X:int:{activity_id}"
+            rows: list[list[InlineKeyboardButton]] = [
+                [
+                    views.interest_button(activity_id, marked) if b.callback_data == data else b
+                    for b in r
+                ]
+                for r in message.reply_markup.inline_keyboard
+            ]
+            await message.edit_reply_markup(InlineKeyboardMarkup(rows))
+
+
+def register(app: App) -> None:
+    """Safeguarding commands and buttons (before find, which claims the other X: buttons)."""
+    journey = Safeguarding()
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("reports", journey.reports, filters=private))
+    app.add_handler(CommandHandler("safeguarding", journey.contact_command, filters=private))
+    app.add_handler(CallbackQueryHandler(journey.review_button, pattern=r"^Q:(ok|rm):"))
+    app.add_handler(CallbackQueryHandler(journey.contact_button, pattern=r"^Q:sg:"))
+    app.add_handler(CallbackQueryHandler(journey.report_button, pattern=r"^Q:"))
+    app.add_handler(CallbackQueryHandler(journey.interest_button, pattern=r"^X:int:"))
+    app.add_handler(
+        MessageHandler(
+            private & filters.TEXT & ~filters.COMMAND & journey.asking, journey.report_words
+        )
+    )

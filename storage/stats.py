@@ -1,0 +1,88 @@
+"""The network's figures for a report (``sanctuary-bot stats``): counts only, no ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One count: what it counts, of which kind, in which month ("" for now)."""
+
+    figure: str
+    key: str
+    month: str
+    count: int
+
+
+class StatsRepository:
+    """Read-only aggregate queries."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _pairs(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        async with self._db.conn.execute(sql, params) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def figures(self, now: datetime) -> list[Figure]:
+        """Everything the report shows, in a stable order."""
+        out: list[Figure] = []
+
+        async def add(figure: str, sql: str, params: tuple[Any, ...] = ()) -> None:
+            for row in await self._pairs(sql, params):
+                key, month, count = row  # every query selects these three
+                out.append(Figure(figure, str(key or ""), str(month or ""), int(count or 0)))
+
+        today = to_db(now)[:10]
+        await add(
+            "users_by_purpose",
+            "SELECT COALESCE(intent, 'not said'), '', COUNT(*) FROM users GROUP BY 1 ORDER BY 1",
+        )
+        await add(
+            "users_by_language",
+            "SELECT COALESCE(locale, 'not chosen'), '', COUNT(*) FROM users GROUP BY 1 ORDER BY 1",
+        )
+        await add(
+            "people_with_role",
+            "SELECT role, '', COUNT(DISTINCT user_id) FROM roles GROUP BY 1 ORDER BY 1",
+        )
+        await add("alert_subscribers", "SELECT '', '', COUNT(*) FROM alert_subs")
+        await add("groups", "SELECT kind, '', COUNT(*) FROM groups GROUP BY 1 ORDER BY 1")
+        await add(
+            "activities",
+            "SELECT status, '', COUNT(*) FROM activities GROUP BY 1 ORDER BY 1",
+        )
+        await add(
+            "activities_active",
+            "SELECT '', '', COUNT(*) FROM activities WHERE status = 'published' AND "
+            "(starts_at >= ? OR (rrule IS NOT NULL AND (until IS NULL OR until >= ?)))",
+            (to_db(now), today),
+        )
+        await add(
+            "activities_added",
+            "SELECT '', substr(created_at, 1, 7), COUNT(*) FROM activities GROUP BY 2 ORDER BY 2",
+        )
+        await add(
+            "reminders_sent",
+            "SELECT '', month, SUM(n) FROM ("
+            "SELECT substr(updated_at, 1, 7) AS month, COUNT(*) AS n FROM outbox "
+            "WHERE kind = 'reminder' AND state = 'sent' GROUP BY 1 "
+            "UNION ALL SELECT month, count FROM outbox_tally "
+            "WHERE kind = 'reminder' AND state = 'sent') GROUP BY month ORDER BY month",
+        )
+        for figure, column in (
+            ("calls_launched", "COUNT(*)"),
+            ("call_messages_sent", "SUM(sent)"),
+            ("calls_i_did_it", "SUM(did)"),
+        ):
+            await add(
+                figure,
+                f"SELECT '', substr(launched_at, 1, 7), {column} FROM campaigns "
+                "WHERE launched_at IS NOT NULL GROUP BY 2 ORDER BY 2",
+            )
+        return out
