@@ -150,6 +150,14 @@ async def test_compose_translate_preview_schedule_pause_resume_and_send(bot: Har
     assert await bot.row("SELECT state FROM campaigns WHERE id = ?", cid) == ("paused",)
     await chat.press(f"Resume #{cid}")
     assert await bot.row("SELECT state FROM campaigns WHERE id = ?", cid) == ("scheduled",)
+    edit = only(await chat.press(f"Edit #{cid}"))  # a scheduled call can still be changed
+    assert "Confirm" not in " ".join(button_texts(edit))  # ...and stays scheduled
+    await chat.press("✏️ Title", edit)
+    await chat.send("Lift the ban on work now")
+    assert await bot.row("SELECT title, state FROM campaigns WHERE id = ?", cid) == (
+        "Lift the ban on work now",
+        "scheduled",
+    )
 
     await _start(bot, 7206, "supporter")  # subscribes before the send time: included
     services = bot.services
