@@ -29,25 +29,33 @@ async def _reply(update: Update, text: str) -> None:
         await message.reply_text(text)
 
 
-async def _may_manage(context: AppContext, user_id: int, group_id: int) -> bool:
+async def may_manage(context: AppContext, user_id: int, group_id: int) -> bool:
     """Whether the person is a coordinator or an admin of this group (read now, every time)."""
     roles = await context.services.roles.roles_of(user_id)
     return any(r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id) for r in roles)
 
 
-async def _refuse(update: Update, context: AppContext, what: str, group_id: int | None) -> None:
+async def refuse(
+    update: Update,
+    context: AppContext,
+    what: str,
+    group_id: int | None,
+    message: str | None = None,
+) -> None:
+    """Answer a refused command or button (default: admins only) and audit it."""
     user = update.effective_user
     services = context.services
     await services.roles.log(
         user.id if user else None, "refused", group_id=group_id, detail=what, now=services.now()
     )
+    text = message or views.admins_only()
     if update.callback_query is not None:
-        await answer(update.callback_query, views.admins_only())
+        await answer(update.callback_query, text)
     else:
-        await _reply(update, views.admins_only())
+        await _reply(update, text)
 
 
-async def _managed_group(update: Update, context: AppContext, what: str) -> Group | None:
+async def managed_group(update: Update, context: AppContext, what: str) -> Group | None:
     """The group the caller manages, named after the command when they manage several.
 
     Replies (which group? / refused) and returns None when there is none to act on.
@@ -69,7 +77,7 @@ async def _managed_group(update: Update, context: AppContext, what: str) -> Grou
         await _reply(update, views.which_group(refs))
         return None
     if group is None or not (coordinator or group.id in admin_of):
-        await _refuse(update, context, what, group.id if group else None)
+        await refuse(update, context, what, group.id if group else None)
         return None
     return group
 
@@ -90,12 +98,12 @@ async def weekly(update: Update, context: AppContext) -> None:
             await _reply(update, views.weekly_off())
             return
         group = services.directory.groups.get(linked.group_id)
-        if group is None or not await _may_manage(context, user.id, group.id):
-            await _refuse(update, context, "weekly", linked.group_id)
+        if group is None or not await may_manage(context, user.id, group.id):
+            await refuse(update, context, "weekly", linked.group_id)
             return
     else:
         context.args = args[1:]
-        group = await _managed_group(update, context, "weekly")
+        group = await managed_group(update, context, "weekly")
         if group is None:
             return
     on = args[0] == "on"
@@ -111,7 +119,7 @@ async def invite(update: Update, context: AppContext) -> None:
     """/invite [group]: a one-time link that makes someone a volunteer of the group."""
     user = update.effective_user
     assert user is not None
-    group = await _managed_group(update, context, "invite")
+    group = await managed_group(update, context, "invite")
     if group is None:
         return
     services = context.services
@@ -143,7 +151,7 @@ async def _team_view(context: AppContext, group: Group) -> views.View:
 
 async def team(update: Update, context: AppContext) -> None:
     """/team [group]: the group's admins and volunteers, each volunteer removable."""
-    group = await _managed_group(update, context, "team")
+    group = await managed_group(update, context, "team")
     if group is not None:
         await send(update, await _team_view(context, group))
 
@@ -162,8 +170,8 @@ async def remove_volunteer(update: Update, context: AppContext) -> None:
         return
     services = context.services
     group = services.directory.groups.get(group_id)
-    if group is None or not await _may_manage(context, query.from_user.id, group_id):
-        await _refuse(update, context, "team", group_id)
+    if group is None or not await may_manage(context, query.from_user.id, group_id):
+        await refuse(update, context, "team", group_id)
         return
     await services.roles.revoke(volunteer, VOLUNTEER, group_id, query.from_user.id, services.now())
     await answer(query, views.removed_from_team())

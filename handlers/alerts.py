@@ -46,15 +46,19 @@ async def _settings_view(context: AppContext, user_id: int, topics: int, areas: 
     return cv.alerts_settings(topics, areas, nation, place)
 
 
+async def _alerts_view(context: AppContext, user_id: int) -> View:
+    """A subscriber's settings, or what calls are for anyone else."""
+    sub = await context.services.alerts.get(user_id)
+    if sub is None:
+        return cv.alerts_explained()
+    return await _settings_view(context, user_id, sub.topics, sub.areas)
+
+
 async def alerts_command(update: Update, context: AppContext) -> None:
     """/alerts: the settings of a subscriber, or what calls are for anyone else."""
     user = update.effective_user
     assert user is not None
-    sub = await context.services.alerts.get(user.id)
-    if sub is None:
-        await send(update, cv.alerts_explained())
-    else:
-        await send(update, await _settings_view(context, user.id, sub.topics, sub.areas))
+    await send(update, await _alerts_view(context, user.id))
 
 
 async def stop_command(update: Update, context: AppContext) -> None:
@@ -77,11 +81,7 @@ async def alerts_button(update: Update, context: AppContext) -> None:
     now = context.services.now()
     if query.data == "M:alerts":
         await answer(query)
-        sub = await alerts.get(user_id)
-        if sub is None:
-            await show(update, cv.alerts_explained())
-        else:
-            await show(update, await _settings_view(context, user_id, sub.topics, sub.areas))
+        await show(update, await _alerts_view(context, user_id))
         return
     try:
         _prefix, fields = split(query.data)

@@ -26,6 +26,7 @@ from bot.geo import round_area
 from bot.i18n import BY_CODE, current_locale
 from bot.recurrence import zone
 from bot.views import View, place_label
+from handlers.admin import refuse
 from handlers.base import answer, expired, send, show
 from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
@@ -89,12 +90,7 @@ class Desk:
         if any(r.role == COORDINATOR for r in roles):
             return user.id
         self._stop_asking(context, user.id)
-        services = context.services
-        await services.roles.log(user.id, "refused", detail=what, now=services.now())
-        if update.callback_query is not None:
-            await answer(update.callback_query, cv.coordinators_only())
-        else:
-            await send(update, View(cv.coordinators_only()))
+        await refuse(update, context, what, None, cv.coordinators_only())
         return None
 
     def _ask(self, context: AppContext, user_id: int, step: tuple[Any, ...]) -> None:
@@ -326,8 +322,9 @@ class Desk:
             audience = len(choose_audience(campaign, subscribers, region_at))
             await show(update, cv.confirm_question(campaign, audience))
         elif action == "go" and value is None and campaign.state == "draft":
-            if cv.missing(campaign):
-                await answer(query, cv.incomplete(cv.missing(campaign)))
+            needed = cv.missing(campaign)
+            if needed:
+                await answer(query, cv.incomplete(needed))
                 return
             state = await desk.confirm(cid, user_id)
             await answer(query, cv.confirmed(state) if state else cv.not_editable())

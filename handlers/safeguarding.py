@@ -16,7 +16,7 @@ from bot import safeguarding_views as sv
 from bot import views
 from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
-from handlers.admin import _managed_group, _refuse
+from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show
 from storage.outbox import OutboxItem
 from storage.roles import ADMIN, COORDINATOR, NETWORK
@@ -35,11 +35,7 @@ class Safeguarding:
         if any(r.role == COORDINATOR for r in roles):
             return None
         groups = {r.group_id for r in roles if r.role == ADMIN}
-        for group_id in context.services.directory.groups:
-            contact = await context.services.safeguarding.contact(group_id)
-            if contact is not None and contact.user_id == user_id:
-                groups.add(group_id)
-        return groups
+        return groups | set(await context.services.safeguarding.contact_of(user_id))
 
     async def _tell_reviewers(
         self, context: AppContext, activity_id: int, reason: str, hidden: bool, report_id: int
@@ -145,7 +141,7 @@ class Safeguarding:
         assert user is not None
         groups = await self._reviewable(context, user.id)
         if groups is not None and not groups:
-            await _refuse(update, context, "reports", None)
+            await refuse(update, context, "reports", None)
             return
         await send(update, await self._list(context, groups))
 
@@ -183,7 +179,7 @@ class Safeguarding:
             return
         groups = await self._reviewable(context, query.from_user.id)
         if groups is not None and activity.group_id not in groups:
-            await _refuse(update, context, "review", activity.group_id)
+            await refuse(update, context, "review", activity.group_id)
             return
         now = services.now()
         outcome = "restored" if fields[0] == "ok" else "removed"
@@ -204,7 +200,7 @@ class Safeguarding:
 
     async def contact_command(self, update: Update, context: AppContext) -> None:
         """/safeguarding [group]: choose the group's safeguarding contact among its team."""
-        group = await _managed_group(update, context, "safeguarding")
+        group = await managed_group(update, context, "safeguarding")
         if group is None:
             return
         services = context.services
@@ -226,16 +222,13 @@ class Safeguarding:
         except Expired:
             await expired(update, context)
             return
-        roles = await services.roles.roles_of(query.from_user.id)
-        allowed = any(
-            r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id) for r in roles
-        )
+        allowed = await may_manage(context, query.from_user.id, group_id)
         group = services.directory.groups.get(group_id)
         member = next(
             (m for m in await services.roles.members(group_id) if m.user_id == user_id), None
         )
         if not allowed or group is None or member is None:
-            await _refuse(update, context, "safeguarding", group_id)
+            await refuse(update, context, "safeguarding", group_id)
             return
         now = services.now()
         await services.safeguarding.set_contact(

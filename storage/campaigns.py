@@ -270,11 +270,7 @@ class CampaignRepository:
             ) as cur:
                 if cur.rowcount == 0:
                     return False
-            await conn.execute(
-                "UPDATE outbox SET state = 'cancelled', error = 'paused', updated_at = ? "
-                "WHERE kind = ? AND subject = ? AND state = 'pending'",
-                (to_db(now), KIND, subject(campaign_id)),
-            )
+            await self._set_aside(conn, campaign_id, "paused", now)
         return True
 
     async def resume(self, campaign_id: int, now: datetime) -> str | None:
@@ -306,13 +302,17 @@ class CampaignRepository:
             ) as cur:
                 if cur.rowcount == 0:
                     return False
-            await conn.execute(
-                "UPDATE outbox SET state = 'cancelled', error = 'cancelled', updated_at = ? "
-                "WHERE kind = ? AND subject = ? AND state = 'pending'",
-                (to_db(now), KIND, subject(campaign_id)),
-            )
+            await self._set_aside(conn, campaign_id, "cancelled", now)
             await self._snapshot(conn, campaign_id)
         return True
+
+    async def _set_aside(self, conn: Any, campaign_id: int, reason: str, now: datetime) -> None:
+        """The call's pending messages are not sent (kept as 'cancelled' with the reason)."""
+        await conn.execute(
+            "UPDATE outbox SET state = 'cancelled', error = ?, updated_at = ? "
+            "WHERE kind = ? AND subject = ? AND state = 'pending'",
+            (reason, to_db(now), KIND, subject(campaign_id)),
+        )
 
     async def _snapshot(self, conn: Any, campaign_id: int) -> None:
         """Copy the delivery figures from the outbox rows into the call's own columns."""

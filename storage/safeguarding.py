@@ -67,6 +67,14 @@ class SafeguardingRepository:
             row = await cur.fetchone()
         return Contact(row[0], row[1], row[2]) if row else None
 
+    async def contact_of(self, user_id: int) -> list[int]:
+        """The groups the person is the safeguarding contact of."""
+        async with self._db.conn.execute(
+            "SELECT group_id FROM safeguarding_contacts WHERE user_id = ? ORDER BY group_id",
+            (user_id,),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
     async def file(self, activity_id: int, reporter: int, reason: str, now: datetime) -> Filed:
         """Record a concern (once per person and activity) and count the open ones."""
         if reason not in REASONS:
