@@ -135,12 +135,15 @@ def build_app(
 ) -> App:
     """Build the application; services are created in post_init and closed in post_shutdown."""
     from handlers import (
+        activities,
         admin,
         alerts,
         base,
         campaigns,
+        feedback,
         find,
         groups,
+        manage,
         privacy,
         reminders,
         safeguarding,
@@ -151,6 +154,7 @@ def build_app(
 
     async def post_init(app: App) -> None:
         app.bot_data.services = services or await Services.create(config, gazetteer)
+        await posting.load(app.bot_data.services)  # people answering before a restart
         await app.bot_data.services.start_sender(app.bot)
         await set_commands(app)
         if app.job_queue is not None:
@@ -190,11 +194,15 @@ def build_app(
     admin.register(app)
     reminders.register(app)  # before find: find claims every other X: card button
     safeguarding.register(app)  # before find too (X:int:); its typed words only after a report
+    # Before find, which reads every other location as a search: a pin for "where is it?".
+    posting = activities.register(app)  # answers (text, pins) only while someone is posting
     find.register(app)
     groups.register(app)
     privacy.register(app)
     alerts.register(app)
     campaigns.register(app)  # its typed answers only for a coordinator being asked something
+    manage.register(app, posting)  # typed reasons only from a moderator just asked for one
+    feedback.register(app)  # typed words only just after a feedback answer
     # ...then the catch-alls: any other private text is a place; stale buttons; the rest.
     find.register_text(app)
     app.add_handler(base.expired_callback_handler())

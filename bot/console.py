@@ -16,12 +16,15 @@ from bot.app import TrackingUpdateProcessor, build_app, running
 from bot.config import Config
 from bot.fakeapi import Conversation, FakeBotAPI, SentMessage
 from bot.services import Services, load_outcodes
+from storage.roles import ADMIN
 
 HELP = """\
 You are chatting with sanctuary-bot as a test user. Type as you would in Telegram:
   /start, /find, /groups, /language, /help, /privacy   or a town, city or postcode
   #N                 press button N of the last message with buttons (e.g. #2)
   :loc LAT LON       share a location (e.g. :loc 53.80 -1.55 for Leeds)
+  :admin REF         make yourself an admin of a sample group (e.g. :admin leeds), then try
+                     /newactivity, /myactivities, /moderate, /invite, /team
   :help              this help          :quit   leave (Ctrl-D works too)
 """
 
@@ -103,6 +106,9 @@ async def run_console(
                     if line == ":help":
                         print(HELP, file=out)
                         continue
+                    if line.startswith(":admin"):
+                        await _make_admin(services, user.user_id, line, out)
+                        continue
                     replies = await _handle(chat, line, out)
                     for message in replies:
                         render(message, out)
@@ -110,6 +116,17 @@ async def run_console(
             await services.close()
     print("bye", file=out)
     return 0
+
+
+async def _make_admin(services: Services, user_id: int, line: str, out: TextIO) -> None:
+    """:admin REF: the demo user becomes an admin of a sample group (audited as the CLI)."""
+    ref = line.removeprefix(":admin").strip().lower()
+    group_id = (await services.groups.refs()).get(ref)
+    if group_id is None:
+        print("(usage: :admin REF, a group ref such as leeds, sheffield, glasgow)", file=out)
+        return
+    await services.roles.grant(user_id, ADMIN, group_id, None, services.now())
+    print(f"(you are now an admin of {ref})", file=out)
 
 
 async def _handle(chat: Conversation, line: str, out: TextIO) -> list[SentMessage]:

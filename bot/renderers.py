@@ -10,6 +10,7 @@ from bot.campaign_views import call_message
 from bot.config import Config
 from bot.delivery import Held, Renderer
 from bot.i18n import current_locale, gettext, use_locale
+from bot.posting_views import change_message, feedback_question, still_running
 from bot.recurrence import zone
 from bot.safeguarding_views import concern_notice
 from bot.search import Directory
@@ -45,6 +46,25 @@ async def concern(row: OutboxRow) -> View | None:
         str(p.get("reason", "")),
         bool(p.get("hidden")),
     )
+
+
+async def change(row: OutboxRow) -> View | None:
+    """To people who asked for reminders: an activity changed, lost a date, paused or stopped."""
+    p = row.payload
+    start = datetime.fromisoformat(str(p["start"])) if p.get("start") else None
+    return change_message(str(p.get("title", "")), str(p.get("what", "")), start,
+                          str(p.get("tz") or "Europe/London"))  # fmt: skip
+
+
+async def fresh(row: OutboxRow) -> View | None:
+    """To an organiser: is it still running?"""
+    return still_running(int(row.payload.get("activity_id", 0)), str(row.payload.get("title", "")))
+
+
+async def feedback(row: OutboxRow) -> View | None:
+    """After an occurrence: how welcome did you feel?"""
+    p = row.payload
+    return feedback_question(int(p.get("activity_id", 0)), str(p.get("title", "")))
 
 
 def build_renderers(
@@ -132,7 +152,13 @@ def build_renderers(
             raise Held(found.state)
         return call_message(found, current_locale(), campaign_id)
 
-    renderers: dict[str, Renderer] = {"notice": notice, "concern": concern}
+    renderers: dict[str, Renderer] = {
+        "notice": notice,
+        "concern": concern,
+        "change": change,
+        "fresh": fresh,
+        "feedback": feedback,
+    }
     if campaigns is not None:
         renderers["campaign"] = campaign
     if users is not None:

@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from bot.recurrence import zone
 from bot.reminders import QUIET_FROM, QUIET_UNTIL
 from storage.campaigns import CampaignRepository
+from storage.drafts import DraftRepository
+from storage.feedback import FeedbackRepository
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.personal import PersonalDataRepository
 from storage.safeguarding import SafeguardingRepository
@@ -30,6 +32,8 @@ ANSWER_WITHIN = timedelta(days=30)
 KEEP_FINISHED_MESSAGES = timedelta(days=90)
 KEEP_ORPHAN_CHATS = timedelta(days=365)
 KEEP_REPORT_WORDS = timedelta(days=183)  # six months after review
+KEEP_UNREAD_WORDS = timedelta(days=365)  # feedback words nobody read: a year at most
+KEEP_DRAFTS = timedelta(days=30)  # a half-finished post untouched this long
 
 
 @dataclass(slots=True)
@@ -42,6 +46,7 @@ class RetentionReport:
     chats_purged: int = 0
     recipients_purged: int = 0
     words_purged: int = 0
+    drafts_purged: int = 0
 
 
 class Retention:
@@ -57,6 +62,8 @@ class Retention:
         tz: str,
         campaigns: CampaignRepository | None = None,
         safeguarding: SafeguardingRepository | None = None,
+        feedback: FeedbackRepository | None = None,
+        drafts: DraftRepository | None = None,
     ) -> None:
         self.users = users
         self.personal = personal
@@ -66,6 +73,8 @@ class Retention:
         self.tz = tz
         self.campaigns = campaigns
         self.safeguarding = safeguarding
+        self.feedback = feedback
+        self.drafts = drafts
 
     def daytime(self, moment: datetime) -> bool:
         """Whether questions may be sent now (outside quiet hours in the network's zone)."""
@@ -96,6 +105,12 @@ class Retention:
             )
         if self.safeguarding is not None:
             report.words_purged = await self.safeguarding.purge_words(now - KEEP_REPORT_WORDS)
+        if self.feedback is not None:
+            report.words_purged += await self.feedback.purge_words(
+                now - KEEP_REPORT_WORDS, now - KEEP_UNREAD_WORDS
+            )
+        if self.drafts is not None:
+            report.drafts_purged = await self.drafts.purge(now - KEEP_DRAFTS)
         if (
             report.words_purged
             or report.asked
@@ -103,15 +118,17 @@ class Retention:
             or report.messages_purged
             or report.chats_purged
             or report.recipients_purged
+            or report.drafts_purged
         ):
             log.info(
                 "retention: asked %d, deleted %d people, %d old messages, %d chat statuses, "
-                "%d call recipients, %d report texts",
+                "%d call recipients, %d report and feedback texts, %d drafts",
                 report.asked,
                 len(report.forgotten),
                 report.messages_purged,
                 report.chats_purged,
                 report.recipients_purged,
                 report.words_purged,
+                report.drafts_purged,
             )
         return report

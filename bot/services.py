@@ -13,6 +13,7 @@ from bot.campaigns import CampaignDesk
 from bot.config import Config, ConfigError
 from bot.delivery import RateLimiter, Sender
 from bot.geo import Gazetteer, Locator, Outcodes
+from bot.organiser import Organiser
 from bot.reminders import ReminderPlanner, WeeklyPlanner, digest_planner, weekly_post_planner
 from bot.retention import Retention, RetentionReport
 from bot.search import Directory
@@ -20,6 +21,8 @@ from storage.activities import ActivityRepository
 from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Database, utcnow
+from storage.drafts import DraftRepository
+from storage.feedback import FeedbackRepository
 from storage.group_chats import GroupChatRepository
 from storage.groups import GroupRepository
 from storage.outbox import OutboxRepository
@@ -59,6 +62,8 @@ class Services:
     alerts: AlertRepository
     campaigns: CampaignRepository
     safeguarding: SafeguardingRepository
+    drafts: DraftRepository
+    feedback: FeedbackRepository
     clock: Callable[[], datetime] = utcnow
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
@@ -66,6 +71,7 @@ class Services:
     _weekly: list[WeeklyPlanner] = field(default_factory=list)
 
     desk: CampaignDesk = field(init=False)
+    organiser: Organiser = field(init=False)
 
     def __post_init__(self) -> None:
         self.users.clock = self.now  # rows carry the service clock's time (tests move it)
@@ -74,6 +80,17 @@ class Services:
             self.alerts,
             self.roles,
             self.locator.gazetteer.region_at,
+            self.now,
+            self._wake,
+        )
+        self.organiser = Organiser(
+            self.activities,
+            self.drafts,
+            self.roles,
+            self.reminders,
+            self.outbox,
+            self.feedback,
+            self.directory,
             self.now,
             self._wake,
         )
@@ -114,6 +131,8 @@ class Services:
             alerts=AlertRepository(db),
             campaigns=CampaignRepository(db),
             safeguarding=SafeguardingRepository(db),
+            drafts=DraftRepository(db),
+            feedback=FeedbackRepository(db),
         )
 
     async def start_sender(self, bot: Bot) -> None:
@@ -168,8 +187,13 @@ class Services:
             self.config.timezone,
             self.campaigns,
             self.safeguarding,
+            self.feedback,
+            self.drafts,
         )
         report = await retention.run()
+        if retention.daytime(self.now()):  # questions are not sent at night
+            await self.organiser.keep_fresh()
+            await self.organiser.ask_feedback()
         if report.asked and self.sender is not None:
             self.sender.wake()
         return report

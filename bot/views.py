@@ -117,8 +117,14 @@ def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> Vie
     """The main menu: find, groups, language, help, privacy."""
     lines = [_("What would you like to do?")]
     if intent == Intent.VOLUNTEER:
-        lines.append(_("Volunteers can soon post activities here. Ask your group's coordinator."))
+        lines.append(
+            _("Volunteers post their group's activities here (your group admin sends an invite).")
+        )
     rows = [[button(_("🔎 Find welcoming activities"), "M:find")]]
+    if intent == Intent.VOLUNTEER:
+        rows.append(
+            row(button(_("📝 Post an activity"), "W:new"), button(_("📋 My activities"), "Y:l"))
+        )
     if has_area:
         label = area_label or _("my area")
         rows.append([button(_("📍 Activities near {place}").format(place=label), "M:near")])
@@ -874,11 +880,11 @@ def invite_link(group_name: str, link: str) -> View:
 
 def joined(group_name: str) -> View:
     """The invite worked."""
-    return View(
-        _("✅ Welcome to the team of {group}! You are now a volunteer.").format(
-            group=fmt.bidi(fmt.escape(group_name))
-        )
+    welcome = _("✅ Welcome to the team of {group}! You are now a volunteer.").format(
+        group=fmt.bidi(fmt.escape(group_name))
     )
+    how = _("Post an activity with /newactivity, and look after yours with /myactivities.")
+    return View(welcome + "\n" + how)
 
 
 def invite_invalid() -> View:

@@ -262,8 +262,14 @@ class Safeguarding:
         )
         await answer(query, sv.interest_marked(marked))
         message = query.message
-        if isinstance(message, Message) and isinstance(message.reply_markup, InlineKeyboardMarkup):
-            data = f"X:int:{activity_id}"
+        data = f"X:int:{activity_id}"
+        if (
+            isinstance(message, Message)
+            and isinstance(message.reply_markup, InlineKeyboardMarkup)
+            and any(
+                b.callback_data == data for r in message.reply_markup.inline_keyboard for b in r
+            )
+        ):
             rows: list[list[InlineKeyboardButton]] = [
                 [
                     views.interest_button(activity_id, marked) if b.callback_data == data else b

@@ -12,12 +12,6 @@ import aiosqlite
 from storage.db import Database, date_from_db, from_db, to_db, upsert_sql, utcnow
 from storage.models import Activity, ActivityData
 
-_COLUMNS = (
-    "id, ref, group_id, title, category, description, venue, address, postcode, lat, lon, "
-    "starts_at, duration_min, rrule, until, languages, cost, needs, contact, status, "
-    "created_by, updated_at"
-)
-_PREFIXED = ", ".join("a." + c.strip() for c in _COLUMNS.split(","))
 _DATA_COLUMNS = (
     "ref",
     "group_id",
@@ -38,6 +32,22 @@ _DATA_COLUMNS = (
     "needs",
     "contact",
 )
+_NAMES = (
+    "id", *_DATA_COLUMNS, "status", "created_by", "updated_at", "paused", "stale_since",
+    "moderated", "moderation_note",
+)  # fmt: skip
+
+
+def _select(prefix: str = "") -> str:
+    names = [prefix + n for n in _NAMES]
+    confirmed = f"COALESCE({prefix}confirmed_at, {prefix}created_at) AS confirmed_at"
+    return ", ".join([*names, confirmed])
+
+
+_COLUMNS = _select()
+_PREFIXED = _select("a.")
+# Shown by /find: published, not paused by its organiser, not hidden for want of an answer.
+VISIBLE = "status = 'published' AND paused = 0 AND stale_since IS NULL"
 _UPSERT = upsert_sql("activities", _DATA_COLUMNS, "ref")
 
 
@@ -66,6 +76,11 @@ def _activity(row: Any, skips: frozenset[date] = frozenset()) -> Activity:
         created_by=row["created_by"],
         updated_at=from_db(row["updated_at"]),
         skips=skips,
+        paused=bool(row["paused"]),
+        stale_since=from_db(row["stale_since"]) if row["stale_since"] else None,
+        moderated=bool(row["moderated"]),
+        moderation_note=row["moderation_note"],
+        confirmed_at=from_db(row["confirmed_at"]),
     )
 
 
@@ -109,7 +124,7 @@ class ActivityRepository:
         """Every published activity with its skipped dates: two queries, for the search index."""
         skips = await self._skips()
         async with self._db.conn.execute(
-            f"SELECT {_COLUMNS} FROM activities WHERE status = 'published' ORDER BY id"
+            f"SELECT {_COLUMNS} FROM activities WHERE {VISIBLE} ORDER BY id"
         ) as cur:
             return [_activity(r, skips.get(r["id"], frozenset())) for r in await cur.fetchall()]
 
@@ -183,3 +198,160 @@ class ActivityRepository:
             f"UPDATE activities SET status = ?, updated_at = ? WHERE id = ?{guard}", params
         ) as cur:
             return cur.rowcount > 0
+
+    # -- posted in the bot ------------------------------------------------------------------
+
+    async def create(
+        self, item: ActivityData, group_id: int, created_by: int, status: str, now: datetime
+    ) -> int:
+        """Insert an activity posted in the bot (published, or pending moderation)."""
+        if status not in ("pending", "published"):
+            raise ValueError(status)
+        names = ", ".join((*_DATA_COLUMNS, "status", "created_by", "created_at", "updated_at"))
+        marks = ", ".join("?" * (len(_DATA_COLUMNS) + 4))
+        stamp = to_db(now)
+        async with self._db.conn.execute(
+            f"INSERT INTO activities ({names}) VALUES ({marks}) RETURNING id",
+            (*_row(item, group_id), status, created_by, stamp, stamp),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def update(self, activity_id: int, item: ActivityData, now: datetime) -> bool:
+        """Replace what an activity says (its owner, group, status and ref stay)."""
+        columns = [c for c in _DATA_COLUMNS if c not in ("ref", "group_id")]
+        values = _row(item, 0)[2:]
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        async with self._db.conn.execute(
+            f"UPDATE activities SET {sets}, updated_at = ? WHERE id = ?",
+            (*values, to_db(now), activity_id),
+        ) as cur:
+            return cur.rowcount > 0
+
+    async def set_skips(self, activity_id: int, days: Iterable[date], now: datetime) -> None:
+        """Replace the dates a series skips."""
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM activity_skips WHERE activity_id = ?", (activity_id,))
+            await conn.executemany(
+                "INSERT OR IGNORE INTO activity_skips (activity_id, local_date) VALUES (?, ?)",
+                [(activity_id, d.isoformat()) for d in days],
+            )
+            await conn.execute(
+                "UPDATE activities SET updated_at = ? WHERE id = ?", (to_db(now), activity_id)
+            )
+
+    async def add_skip(self, activity_id: int, day: date, now: datetime) -> bool:
+        """Cancel one date of a series; False when it was already cancelled."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "INSERT OR IGNORE INTO activity_skips (activity_id, local_date) VALUES (?, ?)",
+                (activity_id, day.isoformat()),
+            ) as cur:
+                added = cur.rowcount > 0
+            await conn.execute(
+                "UPDATE activities SET updated_at = ? WHERE id = ?", (to_db(now), activity_id)
+            )
+        return added
+
+    async def _list(self, where: str, params: tuple[Any, ...]) -> list[Activity]:
+        async with self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM activities WHERE {where} ORDER BY id", params
+        ) as cur:
+            return [_activity(r) for r in await cur.fetchall()]
+
+    async def manageable(self, user_id: int, group_ids: Iterable[int]) -> list[Activity]:
+        """Activities the person posted, and those of the groups they run; not cancelled."""
+        groups = sorted(set(group_ids))
+        marks = ", ".join("?" * len(groups)) or "NULL"
+        return await self._list(
+            f"status != 'cancelled' AND (created_by = ? OR group_id IN ({marks}))",
+            (user_id, *groups),
+        )
+
+    async def pending(self, group_ids: Iterable[int] | None) -> list[Activity]:
+        """Activities waiting for moderation (of these groups; of all when None)."""
+        if group_ids is None:
+            return await self._list("status = 'pending'", ())
+        groups = sorted(set(group_ids))
+        marks = ", ".join("?" * len(groups)) or "NULL"
+        return await self._list(f"status = 'pending' AND group_id IN ({marks})", tuple(groups))
+
+    async def approved_count(self, user_id: int, group_id: int) -> int:
+        """How many of the person's activities in the group an admin approved."""
+        async with self._db.conn.execute(
+            "SELECT COUNT(*) FROM activities WHERE created_by = ? AND group_id = ? AND moderated = 1",
+            (user_id, group_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def moderate(
+        self, activity_id: int, outcome: str, note: str | None, now: datetime
+    ) -> bool:
+        """approve (published), changes (back to its author as a draft) or reject (cancelled).
+
+        Only a pending activity can be moderated: a second press changes nothing.
+        """
+        status = {"approve": "published", "changes": "draft", "reject": "cancelled"}[outcome]
+        async with self._db.conn.execute(
+            "UPDATE activities SET status = ?, moderated = moderated OR ?, moderation_note = ?, "
+            "confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+            (status, outcome == "approve", note, to_db(now), to_db(now), activity_id),
+        ) as cur:
+            return cur.rowcount > 0
+
+    async def resubmit(self, activity_id: int, now: datetime) -> bool:
+        """Send an activity changes were asked for back to moderation."""
+        async with self._db.conn.execute(
+            "UPDATE activities SET status = 'pending', updated_at = ? "
+            "WHERE id = ? AND status = 'draft'",
+            (to_db(now), activity_id),
+        ) as cur:
+            return cur.rowcount > 0
+
+    async def set_paused(self, activity_id: int, paused: bool, now: datetime) -> bool:
+        """Pause a series (hidden from /find, no reminders) or resume it."""
+        async with self._db.conn.execute(
+            "UPDATE activities SET paused = ?, updated_at = ? WHERE id = ? AND paused != ?",
+            (paused, to_db(now), activity_id, paused),
+        ) as cur:
+            return cur.rowcount > 0
+
+    async def confirm(self, activity_id: int, now: datetime) -> bool:
+        """ "Still running": fresh again, and shown again if it was hidden for want of this."""
+        async with self._db.conn.execute(
+            "UPDATE activities SET confirmed_at = ?, fresh_asked_at = NULL, stale_since = NULL, "
+            "updated_at = ? WHERE id = ? AND status != 'cancelled'",
+            (to_db(now), to_db(now), activity_id),
+        ) as cur:
+            return cur.rowcount > 0
+
+    async def unconfirmed(self, confirmed_before: datetime) -> list[Activity]:
+        """Published activities nobody confirmed since the date and not asked about yet."""
+        return await self._list(
+            "status = 'published' AND paused = 0 AND fresh_asked_at IS NULL "
+            "AND COALESCE(confirmed_at, created_at) < ?",
+            (to_db(confirmed_before),),
+        )
+
+    async def unanswered(self, asked_before: datetime) -> list[Activity]:
+        """Activities asked "still running?" before the date, not answered, still shown."""
+        return await self._list(
+            "status = 'published' AND stale_since IS NULL AND fresh_asked_at < ?",
+            (to_db(asked_before),),
+        )
+
+    async def mark_asked(self, activity_ids: list[int], now: datetime) -> None:
+        """Record that "still running?" was asked."""
+        await self._db.conn.executemany(
+            "UPDATE activities SET fresh_asked_at = ? WHERE id = ?",
+            [(to_db(now), i) for i in activity_ids],
+        )
+
+    async def mark_stale(self, activity_ids: list[int], now: datetime) -> None:
+        """Hide activities whose owners did not answer (until one confirms)."""
+        await self._db.conn.executemany(
+            "UPDATE activities SET stale_since = ?, updated_at = ? WHERE id = ?",
+            [(to_db(now), to_db(now), i) for i in activity_ids],
+        )

@@ -123,6 +123,16 @@ class Activity:
     created_by: int | None
     updated_at: datetime
     skips: frozenset[date] = field(default_factory=frozenset)
+    paused: bool = False
+    stale_since: datetime | None = None
+    moderated: bool = False
+    moderation_note: str | None = None
+    confirmed_at: datetime | None = None  # last "still running", or when it was posted
+
+    @property
+    def visible(self) -> bool:
+        """Whether /find shows it: published, not paused, not hidden for want of an answer."""
+        return self.status == "published" and not self.paused and self.stale_since is None
 
     @property
     def is_free(self) -> bool:

@@ -83,8 +83,19 @@ class PersonalDataRepository:
         safeguarding = await self._rows(
             "SELECT group_id, set_at FROM safeguarding_contacts WHERE user_id = ?", (user_id,)
         )
+        feedback = await self._rows(
+            "SELECT f.activity_id, a.title AS activity, f.welcome, f.words, f.created_at "
+            "FROM feedback f JOIN activities a ON a.id = f.activity_id WHERE f.user_id = ? "
+            "ORDER BY f.id",
+            (user_id,),
+        )
+        drafts = await self._rows(
+            "SELECT group_id, activity_id, section, step, data, created_at, updated_at "
+            "FROM activity_drafts WHERE user_id = ?",
+            (user_id,),
+        )
         found = (profile, reminders, messages, chat, posted, roles, audit, alerts, calls)
-        if not any((*found, reports, interest, safeguarding)):
+        if not any((*found, reports, interest, safeguarding, feedback, drafts)):
             return None
         return {
             "profile": profile[0] if profile else None,
@@ -99,6 +110,8 @@ class PersonalDataRepository:
             "concerns_reported": reports,
             "interested_in": interest,
             "safeguarding_contact_of": safeguarding,
+            "feedback_given": feedback,
+            "post_in_progress": drafts[0] if drafts else None,
         }
 
     async def erase(self, user_id: int) -> dict[str, int]:
@@ -129,6 +142,9 @@ class PersonalDataRepository:
                 # A concern stays for review (and as a count), no longer linked to who sent it.
                 ("reports", "UPDATE reports SET reporter = NULL WHERE reporter = ?"),
                 ("interest", "DELETE FROM interest WHERE user_id = ?"),
+                # How welcome they felt stays as a count, no longer linked to them.
+                ("feedback", "UPDATE feedback SET user_id = NULL WHERE user_id = ?"),
+                ("activity_drafts", "DELETE FROM activity_drafts WHERE user_id = ?"),
                 ("safeguarding_contacts", "DELETE FROM safeguarding_contacts WHERE user_id = ?"),
                 (
                     "safeguarding_set_by",

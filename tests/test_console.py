@@ -27,6 +27,11 @@ async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
             "LS6 1AA",
             ":loc nonsense",
             "/privacy",
+            ":admin nowhere",
+            ":admin leeds",
+            "/newactivity",
+            "Demo tea",
+            "/myactivities",
             ":quit",
         ]
     )
@@ -51,5 +56,8 @@ async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
     assert "(choose a button from 1 to" in text
     assert "(usage: :loc LAT LON" in text
     assert "Office for National Statistics" in text  # the postcode data's licence in /privacy
+    assert "(usage: :admin REF" in text and "(you are now an admin of leeds)" in text
+    assert "What kind of activity is it?" in text  # the demo user may post now
+    assert "Your activities" in text  # the sample group's activities, to manage
     assert text.rstrip().endswith("bye")
     assert "Traceback" not in text and "something went wrong" not in text

@@ -85,6 +85,12 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     await _wait_sent(bot, user_id, "Act now")
     await chat.press("I did it")
     await services.campaigns.create(user_id, services.now())  # and drafts a call of their own
+    await services.feedback.mark_asked([(activity_id, user_id)], services.now())
+    thanks = only(await chat.press_data(f"FB:{activity_id}:5"))  # says how welcome they felt
+    assert "Thank you" in thanks.plain_text()
+    assert "your words were added" in only(await chat.send("Lovely people")).plain_text()
+    await chat.send("/newactivity")  # and starts posting an activity
+    await chat.send("Football on Fridays")
     return activity_id
 
 
@@ -118,6 +124,11 @@ async def test_mydata_summary_and_file(bot: Harness) -> None:
     ]
     assert exported["chat_status"]["unreachable"] == 0
     assert [a["id"] for a in exported["activities_posted"]] == [activity_id]
+    assert [(f["welcome"], f["words"]) for f in exported["feedback_given"]] == [
+        (5, "Lovely people")
+    ]
+    draft = exported["post_in_progress"]
+    assert draft["step"] == "category" and "Football on Fridays" in draft["data"]
 
 
 async def test_mydata_for_someone_unknown_keeps_nothing(bot: Harness) -> None:
@@ -144,6 +155,7 @@ async def test_forget_deletes_every_trace_and_keeps_counts(bot: Harness) -> None
     # Anonymous counts stay; the posted activity passes to its group and is still found.
     assert await bot.row("SELECT SUM(count) FROM outbox_tally WHERE kind = 'reminder'") == (1,)
     assert await bot.row("SELECT did FROM campaigns WHERE id = 1") == (1,)  # the answer counted
+    assert await bot.row("SELECT welcome, user_id FROM feedback") == (5, None)  # a count now
     assert await bot.row("SELECT reason, reporter FROM reports") == ("wrong", None)  # for review
     assert await bot.row("SELECT created_by, status FROM activities WHERE id = ?", activity_id) == (
         None,

@@ -1,0 +1,77 @@
+"""Anonymous feedback: after an occurrence, people who said "I'm interested" are asked how
+welcome they felt (1-5) and may add a few words. Organisers see aggregates, never who."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot import posting_views as pv
+from bot import views
+from bot.callbacks import Expired, positive_id, split
+from bot.context import App, AppContext
+from handlers.base import answer, expired, send, show
+from storage.feedback import WORDS_LIMIT
+
+
+class Feedback:
+    """The feedback answers of one application (``adding``: people who may type words now)."""
+
+    def __init__(self) -> None:
+        self.adding = filters.User(allow_empty=False)
+
+    async def button(self, update: Update, context: AppContext) -> None:
+        """FB:<activity>:<1-5> records the answer; FB:done closes."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        user_id = query.from_user.id
+        services = context.services
+        try:
+            _prefix, fields = split(query.data)
+            if fields == ["done"]:
+                self._stop(context, user_id)
+                await answer(query, pv.feedback_closed())
+                await show(update, views.View(pv.feedback_closed()))
+                return
+            if len(fields) != 2 or fields[1] not in ("1", "2", "3", "4", "5"):
+                raise Expired(query.data or "")
+            activity_id = positive_id(fields[0])
+            if not await services.feedback.was_asked(activity_id, user_id):
+                raise Expired(fields[0])  # only people who were asked may answer
+        except Expired:
+            await expired(update, context)
+            return
+        await services.feedback.answer(activity_id, user_id, int(fields[1]), services.now())
+        context.session["feedback"] = activity_id
+        self.adding.add_user_ids(user_id)
+        await answer(query)
+        await show(update, pv.feedback_thanks())
+
+    def _stop(self, context: AppContext, user_id: int) -> None:
+        context.session.pop("feedback", None)
+        self.adding.remove_user_ids(user_id)
+
+    async def words(self, update: Update, context: AppContext) -> None:
+        """The optional words after an answer (once)."""
+        message = update.effective_message
+        user = update.effective_user
+        assert message is not None and message.text is not None and user is not None
+        activity_id = context.session.get("feedback")
+        self._stop(context, user.id)
+        words = message.text.strip()[:WORDS_LIMIT]
+        if isinstance(activity_id, int) and await context.services.feedback.add_words(
+            activity_id, user.id, words
+        ):
+            await send(update, pv.feedback_words_added())
+        else:
+            await send(update, views.View(views.not_understood()))
+
+
+def register(app: App) -> None:
+    """Feedback buttons, and the words typed just after (before find's catch-all)."""
+    journey = Feedback()
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^FB:"))
+    app.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & journey.adding, journey.words)
+    )

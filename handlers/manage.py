@@ -1,0 +1,286 @@
+"""Organisers look after their activities: /myactivities (edit, cancel a date, pause, still
+running, cancel, feedback), "still running?" answers, and /moderate for group admins.
+
+Every button names an activity; the caller's right to it is read again from the roles table
+each time (a forged id, another group's activity or a removed volunteer is refused and
+audited).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import posting_views as pv
+from bot.callbacks import Expired, positive_id, split
+from bot.context import App, AppContext
+from bot.posting import SECTIONS, upcoming
+from bot.views import View
+from handlers.activities import Posting
+from handlers.admin import refuse
+from handlers.base import answer, expired, send, show
+from storage.models import Activity, Group
+
+REASON_LIMIT = 300
+
+
+async def _activity(context: AppContext, text: str) -> tuple[Activity, Group]:
+    services = context.services
+    activity = await services.activities.get(positive_id(text))
+    group = services.directory.groups.get(activity.group_id) if activity else None
+    if activity is None or group is None:
+        raise Expired(text)
+    return activity, group
+
+
+async def _manage_view(context: AppContext, activity: Activity, group: Group) -> View:
+    services = context.services
+    counts = dict((a, n) for a, _t, n in await services.safeguarding.interest_counts(group.id))
+    text = pv.card_text(activity, group, services.now())
+    return pv.manage(
+        activity, text, counts.get(activity.id, 0), activity.moderation_note, bool(activity.rrule)
+    )
+
+
+class Manage:
+    """/myactivities, "still running?" and /moderate of one application."""
+
+    def __init__(self, posting: Posting) -> None:
+        self.posting = posting
+        self.reasoning = filters.User(allow_empty=False)  # moderators typing a reason now
+
+    # -- /myactivities --------------------------------------------------------------------------
+
+    async def my_activities(self, update: Update, context: AppContext) -> None:
+        """/myactivities: what the person posted, and their groups' activities if they run one."""
+        user = update.effective_user
+        assert user is not None
+        organiser = context.services.organiser
+        items = await organiser.manageable(user.id)
+        if not items and not await organiser.posting_groups(user.id):
+            await refuse(update, context, "myactivities", None, pv.not_a_volunteer())
+            return
+        await send(update, pv.my_list(items))
+
+    async def button(self, update: Update, context: AppContext) -> None:
+        """Y:<action>[:<activity>[:<value>]]."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        user_id = query.from_user.id
+        services = context.services
+        organiser = services.organiser
+        try:
+            _prefix, fields = split(query.data)
+            if fields == ["l"]:
+                await answer(query)
+                await show(update, pv.my_list(await organiser.manageable(user_id)))
+                return
+            if len(fields) not in (2, 3):
+                raise Expired(query.data or "")
+            action, value = fields[0], (fields[2] if len(fields) == 3 else None)
+            activity, group = await _activity(context, fields[1])
+            if not await organiser.may_edit(user_id, activity):
+                await refuse(
+                    update, context, f"manage:{action}", activity.group_id, pv.not_allowed()
+                )
+                return
+            await self._act(update, context, user_id, action, activity, group, value)
+        except Expired:
+            await expired(update, context)
+
+    async def _act(
+        self,
+        update: Update,
+        context: AppContext,
+        user_id: int,
+        action: str,
+        activity: Activity,
+        group: Group,
+        value: str | None,
+    ) -> None:
+        query = update.callback_query
+        assert query is not None
+        services = context.services
+        organiser = services.organiser
+        aid = activity.id
+        live = activity.status != "cancelled"
+        if action == "o" and value is None:
+            await answer(query)
+            await show(update, await _manage_view(context, activity, group))
+            return
+        if not live:
+            await answer(query, pv.not_allowed())
+            return
+        if action == "e" and value is None:
+            await answer(query)
+            await show(update, pv.edit_picker(aid))
+        elif action == "s" and value in SECTIONS:
+            await answer(query)
+            if not await self.posting.start_edit(update, context, user_id, aid, value):
+                await send(update, pv.stopped(True))
+        elif action == "c" and value is None and activity.rrule:
+            await answer(query)
+            starts = upcoming(activity, group.timezone, services.now())
+            await show(update, pv.dates_picker(aid, starts, group.timezone))
+        elif action == "d" and value is not None and len(value) == 12 and value.isdigit():
+            try:
+                start = datetime.strptime(value, "%Y%m%d%H%M").replace(tzinfo=UTC)
+            except ValueError:
+                raise Expired(value) from None
+            done = await organiser.cancel_date(user_id, activity, group, start)
+            await answer(query, pv.done() if done else pv.not_allowed())
+            await self._refresh(update, context, aid)
+        elif action in ("pa", "re") and value is None:
+            done = await organiser.set_paused(user_id, activity, group, action == "pa")
+            await answer(query, pv.done() if done else pv.not_allowed())
+            await self._refresh(update, context, aid)
+        elif action == "ok" and value is None:
+            done = await organiser.confirm(user_id, activity)
+            await answer(query, pv.done() if done else pv.not_allowed())
+            await self._refresh(update, context, aid)
+        elif action == "x" and value is None:
+            await answer(query)
+            await show(update, pv.cancel_confirm(aid, activity.title))
+        elif action == "xx" and value is None:
+            done = await organiser.cancel(user_id, activity, group)
+            await answer(query, pv.done() if done else pv.not_allowed())
+            await self._refresh(update, context, aid)
+        elif action == "rs" and value is None:
+            done = await organiser.resubmit(user_id, activity, group)
+            await answer(query, pv.done() if done else pv.not_allowed())
+            await self._refresh(update, context, aid)
+        elif action == "fb" and value is None:
+            await answer(query)
+            summary = await services.feedback.summary(aid, services.now())
+            await send(update, pv.feedback_summary(activity.title, summary))
+        else:
+            raise Expired(action)
+
+    async def _refresh(self, update: Update, context: AppContext, activity_id: int) -> None:
+        activity, group = await _activity(context, str(activity_id))
+        await show(update, await _manage_view(context, activity, group))
+
+    # -- "still running?" -----------------------------------------------------------------------
+
+    async def fresh_button(self, update: Update, context: AppContext) -> None:
+        """F:yes:<activity> keeps it (and shows it again); F:end:<activity> cancels it."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        organiser = context.services.organiser
+        try:
+            _prefix, fields = split(query.data)
+            if len(fields) != 2 or fields[0] not in ("yes", "end"):
+                raise Expired(query.data or "")
+            activity, group = await _activity(context, fields[1])
+        except Expired:
+            await expired(update, context)
+            return
+        user_id = query.from_user.id
+        if not await organiser.may_edit(user_id, activity):
+            await refuse(update, context, "fresh", activity.group_id, pv.not_allowed())
+            return
+        if fields[0] == "yes":
+            done = await organiser.confirm(user_id, activity)
+        else:
+            done = await organiser.cancel(user_id, activity, group)
+        await answer(query)
+        await show(
+            update, pv.fresh_answered(fields[0] == "yes") if done else View(pv.not_allowed())
+        )
+
+    # -- /moderate ------------------------------------------------------------------------------
+
+    async def moderate(self, update: Update, context: AppContext) -> None:
+        """/moderate: the first post waiting for the caller's check."""
+        user = update.effective_user
+        assert user is not None
+        groups = await context.services.organiser.moderated_groups(user.id)
+        if groups is not None and not groups:
+            await refuse(update, context, "moderate", None)
+            return
+        await send(update, await self._queue(context, groups))
+
+    async def _queue(self, context: AppContext, groups: set[int] | None) -> View:
+        services = context.services
+        waiting = await services.activities.pending(groups)
+        if not waiting:
+            return pv.nothing_to_moderate()
+        first = waiting[0]
+        activity = await services.activities.get(first.id)
+        group = services.directory.groups.get(first.group_id)
+        if activity is None or group is None:
+            return pv.nothing_to_moderate()
+        text = pv.card_text(activity, group, services.now())
+        return pv.moderation_item(activity, text, group.name, len(waiting))
+
+    async def moderate_button(self, update: Update, context: AppContext) -> None:
+        """Z:a|c|r:<activity>: approve now, or ask for the reason (changes, reject)."""
+        query = update.callback_query
+        assert query is not None and query.from_user is not None
+        user_id = query.from_user.id
+        organiser = context.services.organiser
+        try:
+            _prefix, fields = split(query.data)
+            if len(fields) != 2 or fields[0] not in ("a", "c", "r"):
+                raise Expired(query.data or "")
+            activity, _group = await _activity(context, fields[1])
+        except Expired:
+            await expired(update, context)
+            return
+        if not await organiser.may_moderate(user_id, activity.group_id):
+            await refuse(update, context, "moderate", activity.group_id)
+            return
+        if activity.status != "pending":
+            await answer(query, pv.not_allowed())
+            return
+        await answer(query)
+        if fields[0] == "a":
+            await organiser.moderate(user_id, activity, "approve", None)
+            await send(update, View(pv.moderated("approve")))
+            await send(
+                update, await self._queue(context, await organiser.moderated_groups(user_id))
+            )
+            return
+        outcome = "changes" if fields[0] == "c" else "reject"
+        context.session["moderating"] = (activity.id, outcome)
+        self.reasoning.add_user_ids(user_id)
+        await send(update, pv.ask_reason(outcome))
+
+    async def reason(self, update: Update, context: AppContext) -> None:
+        """The typed reason for "ask for changes" or "reject"."""
+        message = update.effective_message
+        user = update.effective_user
+        assert message is not None and message.text is not None and user is not None
+        self.reasoning.remove_user_ids(user.id)
+        pending = context.session.pop("moderating", None)
+        organiser = context.services.organiser
+        if not isinstance(pending, tuple):
+            await send(update, View(pv.not_allowed()))
+            return
+        activity_id, outcome = pending
+        activity = await context.services.activities.get(activity_id)
+        if activity is None or not await organiser.may_moderate(user.id, activity.group_id):
+            await refuse(update, context, "moderate", activity.group_id if activity else None)
+            return
+        note = " ".join(message.text.split())[:REASON_LIMIT]
+        done = await organiser.moderate(user.id, activity, outcome, note)
+        await send(update, View(pv.moderated(outcome) if done else pv.not_allowed()))
+        await send(update, await self._queue(context, await organiser.moderated_groups(user.id)))
+
+
+def register(app: App, posting: Posting) -> None:
+    """Managing and moderating; typed reasons go before find's catch-all."""
+    journey = Manage(posting)
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("myactivities", journey.my_activities, filters=private))
+    app.add_handler(CommandHandler("moderate", journey.moderate, filters=private))
+    app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^Y:"))
+    app.add_handler(CallbackQueryHandler(journey.fresh_button, pattern=r"^F:"))
+    app.add_handler(CallbackQueryHandler(journey.moderate_button, pattern=r"^Z:"))
+    app.add_handler(
+        MessageHandler(
+            private & filters.TEXT & ~filters.COMMAND & journey.reasoning, journey.reason
+        )
+    )
