@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import posting_views as pv
+from bot import views
 from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
 from bot.posting import (
@@ -150,10 +151,11 @@ class Posting:
         group = self._group(context, draft)
         if activity is None or group is None:
             await services.drafts.delete(draft.user_id)
-            raise Expired("activity")
-        if not await services.organiser.apply_edit(draft, activity, group):
+            await send(update, View(views.expired()))
+            return
+        if not await services.organiser.apply_edit(draft, activity, group):  # refusal audited
             await services.drafts.delete(draft.user_id)
-            await refuse(update, context, "edit", activity.group_id, pv.not_allowed())
+            await send(update, View(pv.not_allowed()))
             return
         await send(update, pv.edit_saved(draft.data.get("title", activity.title)))
 

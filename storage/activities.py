@@ -173,8 +173,15 @@ class ActivityRepository:
     ) -> int:
         """Insert or update activities by ref inside the caller's transaction."""
         now = to_db(utcnow())
+        items = list(items)
         rows = [(*_row(item, group_ids[item.group_ref]), now, now) for item in items]
         await conn.executemany(_UPSERT, rows)
+        # An import is the network saying "still running": fresh again, shown again.
+        await conn.executemany(
+            "UPDATE activities SET confirmed_at = ?, fresh_asked_at = NULL, stale_since = NULL "
+            "WHERE ref = ?",
+            [(now, item.ref) for item in items],
+        )
         return len(rows)
 
     async def count(self) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.fakeapi import Conversation
+from storage.db import to_db
 from storage.roles import VOLUNTEER
 from tests.conftest import NOW, Harness
 from tests.helpers import last_callback_answer, only, tr
@@ -87,6 +88,9 @@ async def test_still_running_asks_hides_and_restores(bot: Harness) -> None:
     cafe = await _cafe(bot)
     await bot.services.db.conn.execute(  # the volunteer's own post
         "UPDATE activities SET created_by = ? WHERE id = ?", (VOL_ID, cafe)
+    )
+    await bot.services.db.conn.execute(  # imported on the test's day, not the machine's
+        "UPDATE activities SET created_at = ?, confirmed_at = NULL", (to_db(NOW),)
     )
     services = bot.services
     services.clock = lambda: NOW + timedelta(days=31)
