@@ -420,11 +420,17 @@ def feedback_summary(title: str, summary: Summary) -> View:
     ]
     if summary.words:
         lines.append("")
-        lines += [f"• {fmt.escape(w)}" for w in summary.words[:20]]
+        room = 3500 - sum(len(line) + 1 for line in lines)
+        for words in summary.words:  # whole entries only: a cut entity would break the HTML
+            line = f"• {fmt.escape(words)}"
+            room -= len(line) + 1
+            if room < 0:
+                lines.append("…")
+                break
+            lines.append(line)
     else:
         lines.append(_("Words people add are shown once at least 3 people have answered."))
-    text = "\n".join(lines)
-    return View(text[:4000])
+    return View("\n".join(lines))
 
 
 # --- /moderate -----------------------------------------------------------------------------

@@ -117,3 +117,15 @@ def test_an_activity_goes_to_answers_and_back_unchanged() -> None:
     again = answers_of(activity, "Europe/London")
     assert {k: again[k] for k in data} == data
     assert to_activity(again, GROUP) == to_activity(data, GROUP)
+
+
+def test_many_long_feedback_words_fit_one_message_whole() -> None:
+    from bot.i18n import use_locale
+    from bot.posting_views import feedback_summary
+    from storage.feedback import Summary
+
+    words = tuple(f"{n} " + "<&>" * 166 for n in range(20))  # 500 characters each, escaped longer
+    with use_locale("en"):
+        view = feedback_summary("Café", Summary(20, 4.2, (0, 1, 2, 7, 10), words))
+    assert len(view.text) <= 4096 and view.text.endswith("…")
+    assert all(line.endswith("&lt;&amp;&gt;") for line in view.text.splitlines() if "• " in line)
