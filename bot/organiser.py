@@ -29,7 +29,7 @@ from storage.feedback import FeedbackRepository
 from storage.models import Activity, Group
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.reminders import ReminderRepository
-from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER, RoleRepository
+from storage.roles import ADMIN, COORDINATOR, VOLUNTEER, Role, RoleRepository
 
 log = logging.getLogger(__name__)
 ASK_AFTER = timedelta(days=30)  # unconfirmed this long: "still running?"
@@ -79,23 +79,12 @@ class Organiser:
         roles = await self.roles.roles_of(user_id)
         return sorted({r.group_id for r in roles if r.role in (ADMIN, VOLUNTEER)})
 
-    async def may_moderate(self, user_id: int, group_id: int) -> bool:
-        """A coordinator, or an admin of the group."""
-        roles = await self.roles.roles_of(user_id)
-        return any(
-            r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id) for r in roles
-        )
-
-    async def moderated_groups(self, user_id: int) -> set[int] | None:
-        """The groups whose posts the person checks; None for every group (a coordinator)."""
-        roles = await self.roles.roles_of(user_id)
-        if any(r.role == COORDINATOR for r in roles):
-            return None
-        return {r.group_id for r in roles if r.role == ADMIN}
-
-    async def would_wait(self, user_id: int, group_id: int) -> bool:
+    async def would_wait(
+        self, user_id: int, group_id: int, roles: list[Role] | None = None
+    ) -> bool:
         """Whether a post by the person would wait for an admin (a volunteer's first posts)."""
-        roles = await self.roles.roles_of(user_id)
+        if roles is None:
+            roles = await self.roles.roles_of(user_id)
         if any(r.role == ADMIN and r.group_id == group_id for r in roles):
             return False
         return await self.activities.approved_count(user_id, group_id) < FIRST_POSTS_MODERATED
@@ -138,7 +127,7 @@ class Organiser:
             await self.refused(user_id, "publish", group.id)
             return None
         now = self.now()
-        pending = await self.would_wait(user_id, group.id)
+        pending = await self.would_wait(user_id, group.id, roles)
         item = to_activity(draft.data, group)
         activity_id = await self.activities.create(
             item, group.id, user_id, "pending" if pending else "published", now
@@ -158,9 +147,7 @@ class Organiser:
         return Published(activity_id, item.title, pending)
 
     async def _tell_moderators(self, group: Group, activity_id: int, title: str) -> None:
-        people = {m.user_id for m in await self.roles.members(group.id) if m.role == ADMIN}
-        if not people:
-            people = {m.user_id for m in await self.roles.members(NETWORK)}
+        people = await self.roles.responsible(group.id)
         args = {"title": title, "group": group.name}
         subject = (
             f"moderate:{activity_id}:{self.now().isoformat()}"  # again after each resubmission

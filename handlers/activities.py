@@ -115,9 +115,8 @@ class Posting:
     def _dates(self, draft: Draft, today: date) -> list[date]:
         if draft.step != "date":
             return []
-        if draft.data.get("repeat", "once") == "once":
-            return [today + timedelta(days=n) for n in range(8)]
-        return next_dates(draft.data, today)
+        once = draft.data.get("repeat", "once") == "once"
+        return next_dates(draft.data, today, 8 if once else 4)  # a one-off: the next 8 days
 
     async def _preview(self, context: AppContext, draft: Draft, group: Group) -> View:
         services = context.services
@@ -166,13 +165,12 @@ class Posting:
         user = update.effective_user
         assert user is not None
         services = context.services
-        groups = await services.organiser.posting_groups(user.id)
         draft = await services.drafts.get(user.id)
-        if draft is not None and await self._allowed(update, context, draft):
-            await self._ask(update, context, draft)
-            return
         if draft is not None:
+            if await self._allowed(update, context, draft):
+                await self._ask(update, context, draft)
             return
+        groups = await services.organiser.posting_groups(user.id)
         if not groups:
             await refuse(update, context, "newactivity", None, pv.not_a_volunteer())
             return

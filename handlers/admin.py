@@ -31,8 +31,7 @@ async def _reply(update: Update, text: str) -> None:
 
 async def may_manage(context: AppContext, user_id: int, group_id: int) -> bool:
     """Whether the person is a coordinator or an admin of this group (read now, every time)."""
-    roles = await context.services.roles.roles_of(user_id)
-    return any(r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id) for r in roles)
+    return await context.services.roles.manages(user_id, group_id)
 
 
 async def refuse(

@@ -19,7 +19,7 @@ from bot.context import App, AppContext
 from bot.posting import SECTIONS, upcoming
 from bot.views import View
 from handlers.activities import Posting
-from handlers.admin import refuse
+from handlers.admin import may_manage, refuse
 from handlers.base import answer, expired, send, show
 from storage.models import Activity, Group
 
@@ -196,7 +196,7 @@ class Manage:
         """/moderate: the first post waiting for the caller's check."""
         user = update.effective_user
         assert user is not None
-        groups = await context.services.organiser.moderated_groups(user.id)
+        groups = await context.services.roles.managed_groups(user.id)
         if groups is not None and not groups:
             await refuse(update, context, "moderate", None)
             return
@@ -229,7 +229,7 @@ class Manage:
         except Expired:
             await expired(update, context)
             return
-        if not await organiser.may_moderate(user_id, activity.group_id):
+        if not await may_manage(context, user_id, activity.group_id):
             await refuse(update, context, "moderate", activity.group_id)
             return
         if activity.status != "pending":
@@ -240,7 +240,8 @@ class Manage:
             await organiser.moderate(user_id, activity, "approve", None)
             await send(update, View(pv.moderated("approve")))
             await send(
-                update, await self._queue(context, await organiser.moderated_groups(user_id))
+                update,
+                await self._queue(context, await context.services.roles.managed_groups(user_id)),
             )
             return
         outcome = "changes" if fields[0] == "c" else "reject"
@@ -261,13 +262,15 @@ class Manage:
             return
         activity_id, outcome = pending
         activity = await context.services.activities.get(activity_id)
-        if activity is None or not await organiser.may_moderate(user.id, activity.group_id):
+        if activity is None or not await may_manage(context, user.id, activity.group_id):
             await refuse(update, context, "moderate", activity.group_id if activity else None)
             return
         note = " ".join(message.text.split())[:REASON_LIMIT]
         done = await organiser.moderate(user.id, activity, outcome, note)
         await send(update, View(pv.moderated(outcome) if done else pv.not_allowed()))
-        await send(update, await self._queue(context, await organiser.moderated_groups(user.id)))
+        await send(
+            update, await self._queue(context, await context.services.roles.managed_groups(user.id))
+        )
 
 
 def register(app: App, posting: Posting) -> None:

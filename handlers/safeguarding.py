@@ -19,7 +19,7 @@ from bot.context import App, AppContext
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show
 from storage.outbox import OutboxItem
-from storage.roles import ADMIN, COORDINATOR, NETWORK
+from storage.roles import ADMIN
 from storage.safeguarding import HIDE_AFTER, REASONS, Report
 
 
@@ -31,10 +31,9 @@ class Safeguarding:
 
     async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
         """The groups whose reports the person may review; None for every group."""
-        roles = await context.services.roles.roles_of(user_id)
-        if any(r.role == COORDINATOR for r in roles):
+        groups = await context.services.roles.managed_groups(user_id)
+        if groups is None:
             return None
-        groups = {r.group_id for r in roles if r.role == ADMIN}
         return groups | set(await context.services.safeguarding.contact_of(user_id))
 
     async def _tell_reviewers(
@@ -45,14 +44,14 @@ class Safeguarding:
         if activity is None:
             return
         group = services.directory.groups.get(activity.group_id)
-        people = {
-            m.user_id for m in await services.roles.members(activity.group_id) if m.role == ADMIN
-        }
         contact = await services.safeguarding.contact(activity.group_id)
-        if contact is not None:
-            people.add(contact.user_id)
-        if not people:  # nobody in the group yet: the network's coordinators
-            people = {m.user_id for m in await services.roles.members(NETWORK)}
+        if contact is not None:  # the contact, and the admins (coordinators when it has none)
+            people = {contact.user_id} | {
+                m.user_id for m in await services.roles.members(activity.group_id)
+                if m.role == ADMIN
+            }  # fmt: skip
+        else:
+            people = await services.roles.responsible(activity.group_id)
         payload = {
             "title": activity.title,
             "group": group.name if group else "",

@@ -91,6 +91,25 @@ class RoleRepository:
         ) as cur:
             return [Role(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
 
+    async def manages(self, user_id: int, group_id: int) -> bool:
+        """Whether the person is a coordinator or an admin of this group (read now)."""
+        return any(
+            r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id)
+            for r in await self.roles_of(user_id)
+        )
+
+    async def managed_groups(self, user_id: int) -> set[int] | None:
+        """The groups the person runs as an admin; None for every group (a coordinator)."""
+        roles = await self.roles_of(user_id)
+        if any(r.role == COORDINATOR for r in roles):
+            return None
+        return {r.group_id for r in roles if r.role == ADMIN}
+
+    async def responsible(self, group_id: int) -> set[int]:
+        """Who is told about a group's activities: its admins, else the network's coordinators."""
+        admins = {m.user_id for m in await self.members(group_id) if m.role == ADMIN}
+        return admins or {m.user_id for m in await self.members(NETWORK)}
+
     async def create_invite(
         self, group_id: int, actor: int, now: datetime, valid: timedelta = INVITE_VALID
     ) -> str:
