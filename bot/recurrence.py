@@ -92,12 +92,23 @@ class Repeat:
         return (day.day - 1) // 7 + 1 == self.nth
 
 
+_RESTART_AFTER = timedelta(days=62)  # a restarted series is reused this long
+
+
 @dataclass(frozen=True, slots=True)
 class Occurrence:
     """One time an activity takes place, in UTC."""
 
     start: datetime
     end: datetime
+
+
+@lru_cache(maxsize=256)
+def _template(rule: str) -> rrule:
+    """A rule parsed once: each series is this with its own start (and last date) put in."""
+    parsed = rrulestr(rule, dtstart=datetime(2000, 1, 3), cache=False)
+    assert isinstance(parsed, rrule)
+    return parsed
 
 
 @lru_cache(maxsize=64)
@@ -124,23 +135,65 @@ class Schedule:
     _rrule: rrule | None = field(default=None, init=False, repr=False)
     _next: Occurrence | None = field(default=None, init=False, repr=False)
     _next_after: datetime | None = field(default=None, init=False, repr=False)
+    _near: tuple[datetime, rrule] | None = field(default=None, init=False, repr=False)
 
     @property
     def duration(self) -> timedelta:
         """How long each occurrence lasts."""
         return timedelta(minutes=self.duration_min)
 
+    def _starting(self, start: datetime) -> rrule:
+        """The series from ``start`` (local, naive). Stored rules never hold an UNTIL: the
+        last date is a column of its own."""
+        until = datetime.combine(self.until, time(23, 59, 59)) if self.until else None
+        assert self.rule is not None
+        return _template(self.rule).replace(dtstart=start, until=until)
+
     def _series(self) -> rrule:
         if self._rrule is None:
             assert self.rule is not None
             local_start = self.starts_at.astimezone(zone(self.tz)).replace(tzinfo=None)
-            until = (
-                datetime.combine(self.until, time(23, 59, 59)) if self.until is not None else None
-            )
-            parsed = rrulestr(self.rule, dtstart=local_start, cache=False)
-            assert isinstance(parsed, rrule)
-            self._rrule = parsed.replace(until=until) if until else parsed
+            self._rrule = self._starting(local_start)
         return self._rrule
+
+    def _series_near(self, cursor: datetime) -> rrule:
+        """The series restarted a whole number of periods before ``cursor`` (local, naive).
+
+        dateutil walks every occurrence from the series' start to find the next one, so a
+        weekly activity started years ago would cost more every week. Restarting it on the
+        same weekday (whole weeks, whole fortnights) or at the start of a month keeps exactly
+        the same later occurrences, because those rules only say which days in each period.
+        """
+        near = self._near
+        if near is not None and near[0] <= cursor < near[0] + _RESTART_AFTER:
+            return near[1]
+        start = self._restart(cursor)
+        if start is None:
+            return self._series()
+        restarted = self._starting(start)
+        self._near = (start, restarted)
+        return restarted
+
+    def _restart(self, cursor: datetime) -> datetime | None:
+        """A start for the series a period or two before ``cursor``, when its rule allows."""
+        assert self.rule is not None
+        parts = dict(part.split("=", 1) for part in self.rule.upper().split(";") if "=" in part)
+        if "COUNT" in parts or set(parts) - {"FREQ", "INTERVAL", "BYDAY", "WKST"}:
+            return None
+        interval = int(parts.get("INTERVAL", "1"))
+        first = self.starts_at.astimezone(zone(self.tz)).replace(tzinfo=None)
+        if parts.get("FREQ") == "WEEKLY":
+            period = 7 * interval
+            skip = ((cursor.date() - first.date()).days // period - 1) * period
+            return first + timedelta(days=skip) if skip > 0 else None
+        if parts.get("FREQ") == "MONTHLY" and "BYDAY" in parts:
+            months = (cursor.year - first.year) * 12 + cursor.month - first.month
+            skip = (months // interval - 1) * interval
+            if skip <= 0:
+                return None
+            index = first.month - 1 + skip
+            return first.replace(year=first.year + index // 12, month=index % 12 + 1, day=1)
+        return None
 
     def occurrences(self, after: datetime, count: int) -> list[Occurrence]:
         """Up to ``count`` occurrences that have not ended by ``after``, earliest first."""
@@ -153,7 +206,7 @@ class Schedule:
         tz = zone(self.tz)
         # Start looking one duration back so an occurrence in progress still counts.
         cursor = (after - self.duration).astimezone(tz).replace(tzinfo=None)
-        series = self._series()
+        series = self._series_near(cursor)
         guard = 0
         while len(found) < count and guard < count + len(self.skips) + 1:
             guard += 1

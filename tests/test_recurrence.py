@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import random
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from dateutil.rrule import rrule, rrulestr
 
-from bot.recurrence import Repeat, RepeatError, Schedule, local_to_utc
+from bot.recurrence import Repeat, RepeatError, Schedule, local_to_utc, zone
 
 LONDON = "Europe/London"
 
@@ -95,3 +97,66 @@ def test_one_off_and_next_cache() -> None:
     assert one.next(datetime(2026, 12, 1, 11, 29, tzinfo=UTC)) is not None
     assert one.next(datetime(2026, 12, 1, 11, 31, tzinfo=UTC)) is None
     assert one.last_end() == datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
+
+
+def _walked(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
+    """The next starts the slow way: every occurrence from the series' first one."""
+    assert schedule.rule is not None
+    tz = zone(schedule.tz)
+    first = schedule.starts_at.astimezone(tz).replace(tzinfo=None)
+    series = rrulestr(schedule.rule, dtstart=first)
+    assert isinstance(series, rrule)
+    if schedule.until is not None:
+        series = series.replace(until=datetime.combine(schedule.until, time(23, 59, 59)))
+    found = []
+    for start in series:
+        if start.date() in schedule.skips:
+            continue
+        utc = start.replace(tzinfo=tz).astimezone(UTC)
+        if utc + schedule.duration > after:
+            found.append(utc)
+            if len(found) == count:
+                break
+    return found
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;BYDAY=TU",
+        "FREQ=WEEKLY;BYDAY=MO,TH,SU",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA,SU",
+        "FREQ=MONTHLY;BYDAY=1SA",
+        "FREQ=MONTHLY;BYDAY=-1FR",
+        "FREQ=MONTHLY;INTERVAL=3;BYDAY=2MO",
+        "FREQ=DAILY;INTERVAL=3",  # not restarted: walked from the start
+    ],
+)
+def test_old_series_give_the_same_dates_as_walking_from_the_start(rule: str) -> None:
+    """A series started years ago is restarted near the asked time: the dates must not move,
+    across daylight saving, skipped dates, a last date, and asking again later or earlier."""
+    rng = random.Random(rule)
+    for _ in range(12):
+        first = datetime(2023, 1, 1, tzinfo=UTC) + timedelta(
+            days=rng.randrange(700), minutes=15 * rng.randrange(96)
+        )
+        schedule = Schedule(
+            first,
+            rng.choice([60, 120, 600]),
+            rule,
+            (first + timedelta(days=rng.randrange(400, 1400))).date()
+            if rng.random() < 0.4
+            else None,
+            rng.choice([LONDON, "America/New_York"]),
+        )
+        walked_all = _walked(schedule, first, 400)
+        schedule.skips = frozenset(
+            s.date() for s in rng.sample(walked_all, min(8, len(walked_all)))
+        )
+        for _ in range(6):
+            after = first + timedelta(days=rng.randrange(-30, 1500), hours=rng.randrange(24))
+            got = [o.start for o in schedule.occurrences(after, 4)]
+            assert got == _walked(schedule, after, 4), (rule, first, after)
+            nxt = schedule.next(after)
+            assert (nxt.start if nxt else None) == (got[0] if got else None)
