@@ -16,10 +16,11 @@ import re
 import subprocess
 import sys
 import unicodedata
-from collections import Counter
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
+from itertools import repeat
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -28,6 +29,7 @@ from rapidfuzz import fuzz, process
 __all__ = [
     "GEONAMES_ATTRIBUTION",
     "OUTCODES_ATTRIBUTION",
+    "CountGrid",
     "Gazetteer",
     "LocateResult",
     "Locator",
@@ -771,7 +773,6 @@ class SpatialIndex(Generic[T]):
         self._cells: dict[_Cell, dict[int, _Entry[T]]] = {}
         self._where: dict[int, _Cell] = {}
         self._bounds: tuple[int, int, int, int] | None = None  # imin, imax, jmin, jmax
-        self._tally_cache: dict[_Cell, list[tuple[T, int]]] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -788,7 +789,6 @@ class SpatialIndex(Generic[T]):
             raise ValueError(f"bad position for item {item_id}: {lat}, {lon}")
         self.remove(item_id)
         cell = self._cell_of(lat, lon)
-        self._tally_cache.pop(cell, None)
         entry: _Entry[T] = (*_unit_vector(lat, lon), payload)
         self._cells.setdefault(cell, {})[item_id] = entry
         self._where[item_id] = cell
@@ -804,7 +804,6 @@ class SpatialIndex(Generic[T]):
         cell = self._where.pop(item_id, None)
         if cell is None:
             return
-        self._tally_cache.pop(cell, None)
         bucket = self._cells[cell]
         del bucket[item_id]
         if not bucket:
@@ -834,88 +833,11 @@ class SpatialIndex(Generic[T]):
         cells = self._cells_near(lat, lon, radius_km)
         return self._collect(lat, lon, radius_km, predicate, (bucket for _cell, bucket in cells))
 
-    def count_within(
-        self,
-        lat: float,
-        lon: float,
-        radius_km: float,
-        predicate: Callable[[T], bool] | None = None,
-    ) -> int:
-        """How many items ``within`` would return, without building or sorting them.
-
-        Cells lying wholly inside the circle are counted by predicate alone, no distances.
-        """
-        qx, qy, qz = _unit_vector(lat, lon)
-        max_sq = _chord_sq(radius_km)
-        # A cell is wholly inside when its farthest corner is, measured on a local flat map
-        # (over-estimating east-west by using the cosine of the cell edge nearer the equator),
-        # with a 1% margin: far more than that approximation's error within a few hundred km.
-        inside_sq = (radius_km * 0.99 / KM_PER_DEGREE) ** 2
-        c = self._cell
-        total = 0
-        for (i, j), bucket in self._cells_near(lat, lon, radius_km):
-            lat_lo, lon_lo = i * c, j * c
-            dlat = max(abs(lat - lat_lo), abs(lat - lat_lo - c))
-            dlon = max(abs(lon - lon_lo), abs(lon - lon_lo - c))
-            cos_lat = math.cos(math.radians(min(abs(lat_lo), abs(lat_lo + c))))
-            if dlat * dlat + (dlon * cos_lat) ** 2 < inside_sq and dlon < 90:
-                if predicate is None:
-                    total += len(bucket)
-                else:
-                    total += sum(
-                        n for payload, n in self._tally(i, j, bucket) if predicate(payload)
-                    )
-                continue
-            for x, y, z, payload in bucket.values():
-                dx, dy, dz = x - qx, y - qy, z - qz
-                if dx * dx + dy * dy + dz * dz <= max_sq and (
-                    predicate is None or predicate(payload)
-                ):
-                    total += 1
-        return total
-
-    def _tally(self, i: int, j: int, bucket: dict[int, _Entry[T]]) -> list[tuple[T, int]]:
-        """A cell's distinct payloads with how many items carry each, cached until the cell
-        changes: a predicate is then asked once per kind of item, not once per item."""
-        cached = self._tally_cache.get((i, j))
-        if cached is None:
-            cached = list(Counter(entry[3] for entry in bucket.values()).items())
-            self._tally_cache[(i, j)] = cached
-        return cached
-
     def _cells_near(
         self, lat: float, lon: float, radius_km: float
     ) -> list[tuple[_Cell, dict[int, _Entry[T]]]]:
         """The occupied cells that may hold items within ``radius_km``."""
-        if not radius_km >= 0 or not self._cells:
-            return []
-        angle = radius_km / EARTH_RADIUS_KM
-        dlat = math.degrees(angle) + 1e-9
-        lat_lo, lat_hi = lat - dlat, lat + dlat
-        if angle >= math.pi / 2 or lat_lo <= -90.0 or lat_hi >= 90.0:
-            lon_ranges = [(-180.0, 180.0)]
-        else:
-            dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(math.radians(lat)))))
-            lon_ranges = _wrap_lon(lon, dlon + 1e-9)
-        c = self._cell
-        i_lo = math.floor(max(lat_lo, -90.0) / c)
-        i_hi = math.floor(min(lat_hi, 90.0) / c)
-        j_ranges = [(math.floor(lo / c), math.floor(hi / c)) for lo, hi in lon_ranges]
-        width = sum(hi - lo + 1 for lo, hi in j_ranges)
-        if (i_hi - i_lo + 1) * width > len(self._cells):
-            return [
-                (cell, bucket)
-                for cell, bucket in self._cells.items()
-                if i_lo <= cell[0] <= i_hi and any(lo <= cell[1] <= hi for lo, hi in j_ranges)
-            ]
-        cells = self._cells
-        return [
-            ((i, j), cells[(i, j)])
-            for i in range(i_lo, i_hi + 1)
-            for lo, hi in j_ranges
-            for j in range(lo, hi + 1)
-            if (i, j) in cells
-        ]
+        return _cells_near(self._cells, self._cell, lat, lon, radius_km)
 
     @staticmethod
     def _collect(
@@ -1006,6 +928,183 @@ class SpatialIndex(Generic[T]):
             r += 1
         best = sorted((-nd, -nid) for nd, nid in heap)
         return [(_chord_km(d), item_id, payloads[item_id]) for d, item_id in best]
+
+
+B = TypeVar("B")
+K = TypeVar("K")
+
+
+def _cells_near(
+    cells: dict[_Cell, B], c: float, lat: float, lon: float, radius_km: float
+) -> list[tuple[_Cell, B]]:
+    """The occupied cells (of size ``c`` degrees) that may hold points within ``radius_km``."""
+    if not radius_km >= 0 or not cells:
+        return []
+    angle = radius_km / EARTH_RADIUS_KM
+    dlat = math.degrees(angle) + 1e-9
+    lat_lo, lat_hi = lat - dlat, lat + dlat
+    if angle >= math.pi / 2 or lat_lo <= -90.0 or lat_hi >= 90.0:
+        lon_ranges = [(-180.0, 180.0)]
+    else:
+        dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(math.radians(lat)))))
+        lon_ranges = _wrap_lon(lon, dlon + 1e-9)
+    i_lo = math.floor(max(lat_lo, -90.0) / c)
+    i_hi = math.floor(min(lat_hi, 90.0) / c)
+    j_ranges = [(math.floor(lo / c), math.floor(hi / c)) for lo, hi in lon_ranges]
+    width = sum(hi - lo + 1 for lo, hi in j_ranges)
+    if (i_hi - i_lo + 1) * width > len(cells):
+        return [
+            (cell, bucket)
+            for cell, bucket in cells.items()
+            if i_lo <= cell[0] <= i_hi and any(lo <= cell[1] <= hi for lo, hi in j_ranges)
+        ]
+    return [
+        ((i, j), cells[(i, j)])
+        for i in range(i_lo, i_hi + 1)
+        for lo, hi in j_ranges
+        for j in range(lo, hi + 1)
+        if (i, j) in cells
+    ]
+
+
+_Point = tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class _Packed(Generic[K]):
+    """A cell's points ready to count: the circle that holds them all (its centre, a unit
+    vector, and radius in km), and the points by kind, laid out together in memory."""
+
+    centre: _Point
+    reach_km: float
+    points: tuple[_Point, ...]
+    kinds: tuple[tuple[K, tuple[_Point, ...]], ...]
+
+    @classmethod
+    def of(cls, members: Iterable[tuple[K, float, float, float]]) -> _Packed[K]:
+        by_kind: dict[K, list[float]] = {}
+        for kind, x, y, z in members:
+            by_kind.setdefault(kind, []).extend((x, y, z))
+        # fresh floats and tuples made one after another lie side by side in memory, so a
+        # count reads a cell in a few cache lines rather than one scattered object per point
+        kinds = []
+        for kind, flat in by_kind.items():
+            fresh = iter(array("d", flat).tolist())
+            kinds.append((kind, tuple(zip(fresh, fresh, fresh, strict=True))))
+        points = tuple(point for _kind, same in kinds for point in same)
+        xs, ys, zs = (math.fsum(axis) for axis in zip(*points, strict=True))
+        norm = math.sqrt(xs * xs + ys * ys + zs * zs)
+        # points all around the sphere have no middle: any one of them will do
+        centre = points[0] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
+        farthest = max(map(math.dist, points, repeat(centre)))
+        return cls(centre, _chord_km(farthest * farthest), points, tuple(kinds))
+
+
+class _CountCell(Generic[K]):
+    """One cell of a CountGrid: its members, and their packed form (made again after a
+    change, when next counted)."""
+
+    __slots__ = ("_packed", "members")
+
+    def __init__(self) -> None:
+        self.members: dict[int, tuple[K, float, float, float]] = {}
+        self._packed: _Packed[K] | None = None
+
+    def changed(self) -> None:
+        self._packed = None
+
+    def packed(self) -> _Packed[K]:
+        if self._packed is None:
+            self._packed = _Packed.of(self.members.values())
+        return self._packed
+
+
+class CountGrid(Generic[K]):
+    """How many points of accepted kinds lie within a radius, without listing them.
+
+    Each cell keeps its points grouped by kind (a small, hashable description such as a
+    category and its needs), so a filter is asked once per kind, never once per point. A cell
+    whose points all lie inside the circle (by the triangle inequality, from the circle around
+    the cell's points) is counted by kind alone, one wholly outside is skipped, and only the
+    cells the circle's edge crosses measure their points, in one pass of C-level code.
+    """
+
+    def __init__(self, cell_deg: float = 0.25) -> None:
+        if not 0 < cell_deg <= 90:
+            raise ValueError(f"cell_deg must be in (0, 90], got {cell_deg}")
+        self._cell = cell_deg
+        self._cells: dict[_Cell, _CountCell[K]] = {}
+        self._where: dict[int, _Cell] = {}
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def add(self, item_id: int, lat: float, lon: float, kind: K) -> None:
+        """Add a point, replacing any point with the same id."""
+        if not (-90.0 <= lat <= 90.0) or not math.isfinite(lon):
+            raise ValueError(f"bad position for item {item_id}: {lat}, {lon}")
+        self.remove(item_id)
+        c = self._cell
+        cell = (math.floor(lat / c), math.floor((((lon + 180.0) % 360.0) - 180.0) / c))
+        point = _unit_vector(lat, lon)
+        slot = self._cells.get(cell)
+        if slot is None:
+            slot = self._cells[cell] = _CountCell()
+        slot.members[item_id] = (kind, *point)
+        slot.changed()
+        self._where[item_id] = cell
+
+    def remove(self, item_id: int) -> None:
+        """Remove a point; unknown ids are ignored."""
+        cell = self._where.pop(item_id, None)
+        if cell is None:
+            return
+        slot = self._cells[cell]
+        del slot.members[item_id]
+        slot.changed()
+        if not slot.members:
+            del self._cells[cell]
+
+    def count(
+        self,
+        lat: float,
+        lon: float,
+        radius_km: float,
+        accept: Callable[[K], bool] | None = None,
+    ) -> int:
+        """How many points within ``radius_km`` have a kind that ``accept`` accepts (all, if
+        None): the number a scan with that predicate finds."""
+        query = _unit_vector(lat, lon)
+        chord = math.sqrt(_chord_sq(radius_km))
+        within = chord.__ge__
+        dist, asin = math.dist, math.asin
+        # a hair of slack keeps rounding from deciding a whole cell: those cells are measured
+        sure_in, sure_out = radius_km - 1e-6, radius_km + 1e-6
+        answers: dict[K, bool] = {}
+        total = 0
+        for _cell, slot in _cells_near(self._cells, self._cell, lat, lon, radius_km):
+            cell = slot.packed()
+            away = 2 * EARTH_RADIUS_KM * asin(min(1.0, dist(cell.centre, query) * 0.5))
+            if away - cell.reach_km > sure_out:
+                continue
+            inside = away + cell.reach_km < sure_in
+            if accept is None:
+                if inside:
+                    total += len(cell.points)
+                else:
+                    total += sum(map(within, map(dist, cell.points, repeat(query))))
+                continue
+            for kind, same in cell.kinds:
+                ok = answers.get(kind)
+                if ok is None:
+                    ok = answers[kind] = accept(kind)
+                if not ok:
+                    continue
+                if inside:
+                    total += len(same)
+                else:
+                    total += sum(map(within, map(dist, same, repeat(query))))
+        return total
 
 
 def _wrap_lon(lon: float, dlon: float) -> list[tuple[float, float]]:

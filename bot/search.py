@@ -6,12 +6,13 @@ fingerprint is checked by a job), so a search costs no database call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import Need
-from bot.geo import SpatialIndex
+from bot.geo import CountGrid, SpatialIndex
 from bot.recurrence import Occurrence, Schedule
 from storage.activities import ActivityRepository
 from storage.groups import GroupRepository
@@ -23,11 +24,11 @@ FINE_CELL_DEG = 0.02
 
 @dataclass(frozen=True, slots=True)
 class Pin:
-    """What the index needs to filter an activity without touching the database."""
+    """What the indexes need to filter an activity: its kind. Few activities differ in kind,
+    so the count asks a filter once per kind, not once per activity."""
 
     category: str
     needs: frozenset[str]
-    last_end: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +72,15 @@ class Directory:
         self.activities: dict[int, Activity] = {}
         self.groups: dict[int, Group] = {}
         self.schedules: dict[int, Schedule] = {}
-        # Two grids over the same pins: coarse cells count matches cheaply (whole cells at a
-        # time), fine cells find the nearest few without measuring a whole city's worth.
-        self._index: SpatialIndex[Pin] = SpatialIndex(COARSE_CELL_DEG)
+        # Two grids over the same activities: coarse cells count matches by kind, fine cells
+        # find the nearest few without measuring a whole city's worth. Activities whose last
+        # date has passed are taken out of both (and put back if asked about an earlier time).
+        self._counts: CountGrid[Pin] = CountGrid(COARSE_CELL_DEG)
         self._fine: SpatialIndex[Pin] = SpatialIndex(FINE_CELL_DEG)
+        self._ends: list[tuple[datetime, int]] = []  # (last end, id), earliest first
+        self._ended = 0  # how many of _ends are out of the grids
+        self._pins: dict[int, Pin] = {}
+        self._everything: SpatialIndex[tuple[Pin, datetime | None]] | None = None
         self._group_index: SpatialIndex[Group] = SpatialIndex()
 
     async def refresh(self, force: bool = False) -> bool:
@@ -95,8 +101,10 @@ class Directory:
         self.groups = {g.id: g for g in groups}
         self.activities = {}
         self.schedules = {}
-        index: SpatialIndex[Pin] = SpatialIndex(COARSE_CELL_DEG)
+        pins: dict[int, Pin] = {}
+        counts: CountGrid[Pin] = CountGrid(COARSE_CELL_DEG)
         fine: SpatialIndex[Pin] = SpatialIndex(FINE_CELL_DEG)
+        ends = []
         for activity in activities:
             group = self.groups.get(activity.group_id)
             if group is None or not group.verified:
@@ -111,15 +119,56 @@ class Directory:
             )
             self.activities[activity.id] = activity
             self.schedules[activity.id] = schedule
-            pin = Pin(activity.category, activity_needs(activity), schedule.last_end())
-            index.add(activity.id, activity.lat, activity.lon, pin)
+            pin = Pin(activity.category, activity_needs(activity))
+            pins[activity.id] = pin
+            counts.add(activity.id, activity.lat, activity.lon, pin)
             fine.add(activity.id, activity.lat, activity.lon, pin)
+            last_end = schedule.last_end()
+            if last_end is not None:
+                ends.append((last_end, activity.id))
         group_index: SpatialIndex[Group] = SpatialIndex(cell_deg=0.25)
         for group in self.groups.values():
             group_index.add(group.id, group.lat, group.lon, group)
-        self._index = index
-        self._fine = fine
+        ends.sort()
+        self._pins, self._counts, self._fine = pins, counts, fine
+        self._ends, self._ended = ends, 0
+        self._everything = None
         self._group_index = group_index
+
+    def _leave_out_ended(self, now: datetime) -> None:
+        """Keep in the grids exactly the activities whose last date ends after ``now``."""
+        ended = bisect_right(self._ends, now, key=lambda end: end[0])
+        for _end, item_id in self._ends[self._ended : ended]:
+            self._counts.remove(item_id)
+            self._fine.remove(item_id)
+        for _end, item_id in self._ends[ended : self._ended]:
+            activity, pin = self.activities[item_id], self._pins[item_id]
+            self._counts.add(item_id, activity.lat, activity.lon, pin)
+            self._fine.add(item_id, activity.lat, activity.lon, pin)
+        self._ended = ended
+
+    def _scan_all(
+        self,
+        lat: float,
+        lon: float,
+        radius_km: float,
+        now: datetime,
+        wanted: Callable[[Pin], bool] | None,
+    ) -> list[tuple[float, int, Pin]]:
+        """Every wanted activity within the radius by checking each one: the baseline."""
+        if self._everything is None:
+            self._everything = SpatialIndex(COARSE_CELL_DEG)
+            for item_id, activity in self.activities.items():
+                last_end = self.schedules[item_id].last_end()
+                self._everything.add(
+                    item_id, activity.lat, activity.lon, (self._pins[item_id], last_end)
+                )
+
+        def still(entry: tuple[Pin, datetime | None]) -> bool:
+            return (entry[1] is None or entry[1] > now) and (wanted is None or wanted(entry[0]))
+
+        found = self._everything.scan(lat, lon, radius_km, still)
+        return [(km, item_id, entry[0]) for km, item_id, entry in found]
 
     def search(
         self,
@@ -140,19 +189,20 @@ class Directory:
         search. ``full_scan`` checks and sorts every activity instead: the benchmark baseline.
         """
 
-        def wanted(pin: Pin) -> bool:
-            if pin.last_end is not None and pin.last_end <= now:
-                return False
+        def kind_wanted(pin: Pin) -> bool:
             if category is not None and pin.category != category:
                 return False
             return needs <= pin.needs
 
+        wanted = kind_wanted if category is not None or needs else None
+
+        found: list[tuple[float, int, Pin]] = []
         if full_scan:
-            found = self._index.scan(lat, lon, radius_km, wanted)
+            found = self._scan_all(lat, lon, radius_km, now, wanted)
             total = len(found)
         else:
-            total = self._index.count_within(lat, lon, radius_km, wanted)
-            found = []
+            self._leave_out_ended(now)
+            total = self._counts.count(lat, lon, radius_km, wanted)
         page = max(0, min(page, (total - 1) // page_size)) if total else 0
         if not full_scan and total:
             found = self._fine.nearest(lat, lon, (page + 1) * page_size, wanted, radius_km)

@@ -14,6 +14,7 @@ import pytest
 
 from bot import geo
 from bot.geo import (
+    CountGrid,
     Gazetteer,
     LocateResult,
     Locator,
@@ -484,15 +485,22 @@ def test_locator_attributions(gazetteer: Gazetteer, outcodes: Outcodes) -> None:
 # -- spatial index ----------------------------------------------------------------------------
 
 
-def _random_index(seed: int, count: int) -> SpatialIndex[int]:
+def _random_points(seed: int, count: int) -> list[tuple[int, float, float, int]]:
     rng = random.Random(seed)
-    index: SpatialIndex[int] = SpatialIndex()
-    for item_id in range(count):
-        index.add(item_id, rng.uniform(49.9, 60.9), rng.uniform(-8.6, 1.8), rng.randrange(10))
+    points = [
+        (item_id, rng.uniform(49.9, 60.9), rng.uniform(-8.6, 1.8), rng.randrange(10))
+        for item_id in range(count)
+    ]
     # far away and awkward places: the index must be correct everywhere
     far = [(-51.7, -57.9), (-33.9, 151.2), (0.0, 179.95), (0.1, -179.95), (89.9, 10.0), (-89.9, 0)]
-    for offset, (lat, lon) in enumerate(far):
-        index.add(count + offset, lat, lon, offset % 10)
+    points += [(count + i, lat, lon, i % 10) for i, (lat, lon) in enumerate(far)]
+    return points
+
+
+def _random_index(seed: int, count: int) -> SpatialIndex[int]:
+    index: SpatialIndex[int] = SpatialIndex()
+    for item_id, lat, lon, payload in _random_points(seed, count):
+        index.add(item_id, lat, lon, payload)
     return index
 
 
@@ -596,3 +604,65 @@ def test_index_after_many_changes_matches_scan() -> None:
     for lat, lon in QUERIES[:3]:
         assert idx.within(lat, lon, 60.0) == idx.scan(lat, lon, 60.0)
         assert idx.nearest(lat, lon, 25) == idx.scan(lat, lon, math.inf)[:25]
+
+
+# -- counting grid ----------------------------------------------------------------------------
+
+
+def _grid_like(cell_deg: float) -> CountGrid[int]:
+    grid: CountGrid[int] = CountGrid(cell_deg)
+    for item_id, lat, lon, payload in _random_points(seed=20250601, count=5_000):
+        grid.add(item_id, lat, lon, payload)
+    return grid
+
+
+@pytest.mark.parametrize("cell_deg", [0.05, 0.25, 2.0])
+def test_count_equals_scan(index: SpatialIndex[int], cell_deg: float) -> None:
+    grid = _grid_like(cell_deg)  # the same points as the index
+    assert len(grid) == len(index)
+    asked: list[int] = []
+
+    def low(kind: int) -> bool:
+        asked.append(kind)
+        return kind < 3
+
+    for lat, lon in [*QUERIES, (53.81, -1.56), (50.2, -5.1), (60.1, -1.2)]:
+        for radius in (0.0, 0.5, 5.0, 40.0, 64.4, 300.0, 1_000.0, 25_000.0):
+            assert grid.count(lat, lon, radius) == len(index.scan(lat, lon, radius))
+            asked.clear()
+            counted = grid.count(lat, lon, radius, low)
+            assert len(asked) == len(set(asked)) <= 10  # once per kind, never per point
+            assert counted == len(index.scan(lat, lon, radius, low))
+
+
+def test_count_after_changes_and_in_a_dense_cluster() -> None:
+    rng = random.Random(5)
+    index: SpatialIndex[str] = SpatialIndex()
+    grid: CountGrid[str] = CountGrid(0.25)
+    for item_id in range(3_000):  # a city: thousands of points in a few cells
+        lat, lon = 53.8 + rng.gauss(0, 0.05), -1.55 + rng.gauss(0, 0.08)
+        kind = rng.choice("abc")
+        index.add(item_id, lat, lon, kind)
+        grid.add(item_id, lat, lon, kind)
+    for _ in range(2_000):
+        item_id = rng.randrange(3_500)
+        if rng.random() < 0.4:
+            index.remove(item_id)
+            grid.remove(item_id)
+        else:
+            lat, lon, kind = rng.uniform(53, 54.5), rng.uniform(-2.5, -0.5), rng.choice("abcd")
+            index.add(item_id, lat, lon, kind)
+            grid.add(item_id, lat, lon, kind)
+    grid.remove(99_999)  # unknown ids are ignored
+    assert len(grid) == len(index)
+    for _ in range(200):
+        lat, lon = 53.8 + rng.gauss(0, 0.2), -1.55 + rng.gauss(0, 0.3)
+        radius = rng.choice([1.0, 3.0, 10.0, 40.0, 80.0])
+        assert grid.count(lat, lon, radius) == len(index.scan(lat, lon, radius))
+        assert grid.count(lat, lon, radius, "ab".__contains__) == len(
+            index.scan(lat, lon, radius, "ab".__contains__)
+        )
+    with pytest.raises(ValueError):
+        grid.add(1, 90.5, 0.0, "a")
+    with pytest.raises(ValueError):
+        CountGrid(cell_deg=100)

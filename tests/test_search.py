@@ -1,0 +1,98 @@
+"""Tests for bot.search: the indexed search finds exactly what checking every activity finds."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.search import Directory
+from storage.models import Activity, Group
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+LEEDS = (53.80, -1.55)
+CATEGORIES = ["english", "conversation", "sport", "food"]
+
+
+def _group(group_id: int, verified: bool = True) -> Group:
+    return Group(
+        group_id, f"g{group_id}", f"Group {group_id}", "group", None, "Leeds", "england",
+        53.8, -1.55, "g@example.org", None, None, None, "", "Europe/London", verified,
+    )  # fmt: skip
+
+
+def _activities(count: int, seed: int) -> list[Activity]:
+    """Around Leeds: weekly series (some with a last date), and one-offs past and future."""
+    rng = random.Random(seed)
+    found = []
+    for i in range(count):
+        shape = rng.random()
+        weekly = shape < 0.6
+        starts = NOW + timedelta(days=rng.randrange(-90, 60), hours=rng.randrange(24))
+        until = (starts + timedelta(days=rng.randrange(0, 90))).date() if shape < 0.3 else None
+        found.append(
+            Activity(
+                id=i + 1, ref=None, group_id=rng.choice([1, 1, 1, 2]),
+                title=f"Activity {i}", category=rng.choice(CATEGORIES), description="",
+                venue="", address="", postcode="",
+                lat=LEEDS[0] + rng.gauss(0, 0.2), lon=LEEDS[1] + rng.gauss(0, 0.3),
+                starts_at=starts, duration_min=90,
+                rrule="FREQ=WEEKLY;BYDAY=TU" if weekly else None, until=until if weekly else None,
+                languages=("en",), cost=rng.choice([None, "£2"]),
+                needs=frozenset(rng.sample(["no_id", "women_only", "step_free"], rng.randrange(3))),
+                contact="", status="published", created_by=None, updated_at=NOW,
+            )
+        )  # fmt: skip
+    return found
+
+
+@pytest.fixture(scope="module")
+def directory() -> Directory:
+    found = Directory(None, None)  # type: ignore[arg-type]  # loaded directly, no database
+    found.load([_group(1), _group(2, verified=False)], _activities(1_500, seed=3))
+    return found
+
+
+FILTERS: list[tuple[str | None, frozenset[str]]] = [
+    (None, frozenset()),
+    ("english", frozenset()),
+    (None, frozenset({"free"})),
+    ("sport", frozenset({"no_id", "free"})),
+]
+
+
+@pytest.mark.parametrize(("category", "needs"), FILTERS)
+def test_search_equals_checking_every_activity(
+    directory: Directory, category: str | None, needs: frozenset[str]
+) -> None:
+    rng = random.Random(9)
+    # time goes forward (series and one-offs end) and back (they are found again)
+    for now in [NOW, NOW + timedelta(days=20), NOW + timedelta(days=75), NOW - timedelta(days=5)]:
+        for _ in range(15):
+            lat, lon = LEEDS[0] + rng.gauss(0, 0.3), LEEDS[1] + rng.gauss(0, 0.4)
+            radius = rng.choice([2.0, 10.0, 40.2, 100.0])
+            for page in (0, 1, 3, 99):
+                args = (lat, lon, radius, now, category, needs)
+                found = directory.search(*args, page=page)
+                assert found == directory.search(*args, page=page, full_scan=True)
+                assert all(hit.group.verified for hit in found.hits)
+                assert all(
+                    (schedule := directory.schedules[hit.activity.id]).last_end() is None
+                    or schedule.last_end() > now  # type: ignore[operator]
+                    for hit in found.hits
+                )
+
+
+def test_search_leaves_out_what_has_ended(directory: Directory) -> None:
+    def still_on(now: datetime) -> int:
+        """Counted by hand: the verified group's activities whose last date ends after now."""
+        ends = [directory.schedules[a.id].last_end() for a in _activities(1_500, seed=3)
+                if a.group_id == 1]  # fmt: skip
+        return sum(1 for end in ends if end is None or end > now)
+
+    later = NOW + timedelta(days=200)
+    everyone = directory.search(*LEEDS, 500.0, NOW)
+    assert everyone.total == still_on(NOW)
+    assert 0 < directory.search(*LEEDS, 500.0, later).total == still_on(later) < everyone.total
+    assert directory.search(*LEEDS, 500.0, NOW).total == everyone.total
