@@ -316,6 +316,7 @@ def results(
         "",
     ]
     numbers = []
+    here = state.at_page(page).encode()  # a card's way back to this page
     for i, hit in enumerate(shown, start=1 + page * PAGE_SIZE):
         activity = hit.activity
         nxt = next_of.get(activity.id)
@@ -325,7 +326,7 @@ def results(
             f"<b>{fmt.escape(activity.title)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
         )
         lines.append(f"    {fmt.bidi(when)} · {fmt.escape(hit.group.name)}")
-        numbers.append(button(fmt.number(i), f"A:{activity.id}:{state.at_page(page).encode()}"))
+        numbers.append(button(fmt.number(i), f"A:{activity.id}:{here}"))
     if pages > 1:
         lines.append("")
         lines.append(
