@@ -19,7 +19,7 @@ from storage.groups import GroupRepository
 from storage.models import Activity, Group
 
 COARSE_CELL_DEG = 0.25
-FINE_CELL_DEG = 0.02
+FINE_CELL_DEG = 0.03
 
 
 @dataclass(frozen=True, slots=True)
