@@ -157,7 +157,8 @@ class Schedule:
         return self._rrule
 
     def _series_near(self, cursor: datetime) -> rrule:
-        """The series restarted a whole number of periods before ``cursor`` (local, naive).
+        """The series restarted whole periods later, in the period holding ``cursor`` (local,
+        naive).
 
         dateutil walks every occurrence from the series' start to find the next one, so a
         weekly activity started years ago would cost more every week. Restarting it on the
@@ -175,7 +176,7 @@ class Schedule:
         return restarted
 
     def _restart(self, cursor: datetime) -> datetime | None:
-        """A start for the series a period or two before ``cursor``, when its rule allows."""
+        """A start for the series in the period holding ``cursor``, when its rule allows."""
         assert self.rule is not None
         parts = dict(part.split("=", 1) for part in self.rule.upper().split(";") if "=" in part)
         if "COUNT" in parts or set(parts) - {"FREQ", "INTERVAL", "BYDAY", "WKST"}:
@@ -184,11 +185,11 @@ class Schedule:
         first = self.starts_at.astimezone(zone(self.tz)).replace(tzinfo=None)
         if parts.get("FREQ") == "WEEKLY":
             period = 7 * interval
-            skip = ((cursor.date() - first.date()).days // period - 1) * period
+            skip = (cursor.date() - first.date()).days // period * period
             return first + timedelta(days=skip) if skip > 0 else None
         if parts.get("FREQ") == "MONTHLY" and "BYDAY" in parts:
             months = (cursor.year - first.year) * 12 + cursor.month - first.month
-            skip = (months // interval - 1) * interval
+            skip = months // interval * interval
             if skip <= 0:
                 return None
             index = first.month - 1 + skip
