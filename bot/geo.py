@@ -972,50 +972,78 @@ _Point = tuple[float, float, float]
 
 @dataclass(frozen=True, slots=True)
 class _Packed(Generic[K]):
-    """A cell's points ready to count: the circle that holds them all (its centre, a unit
-    vector, and radius in km), and the points by kind, laid out together in memory."""
+    """Points ready to count: the circle that holds them all (its centre, a unit vector, and
+    radius in km), and the points by kind, each kind's coordinates in one flat array
+    (x, y, z, x, y, z...): a count reads them in a few cache lines."""
 
     centre: _Point
     reach_km: float
-    points: tuple[_Point, ...]
-    kinds: tuple[tuple[K, tuple[_Point, ...]], ...]
+    size: int
+    flat: array[float]
+    kinds: tuple[tuple[K, int, array[float]], ...]
 
     @classmethod
     def of(cls, members: Iterable[tuple[K, float, float, float]]) -> _Packed[K]:
-        by_kind: dict[K, list[float]] = {}
+        by_kind: dict[K, array[float]] = {}
         for kind, x, y, z in members:
-            by_kind.setdefault(kind, []).extend((x, y, z))
-        # fresh floats and tuples made one after another lie side by side in memory, so a
-        # count reads a cell in a few cache lines rather than one scattered object per point
-        kinds = []
-        for kind, flat in by_kind.items():
-            fresh = iter(array("d", flat).tolist())
-            kinds.append((kind, tuple(zip(fresh, fresh, fresh, strict=True))))
-        points = tuple(point for _kind, same in kinds for point in same)
-        xs, ys, zs = (math.fsum(axis) for axis in zip(*points, strict=True))
+            by_kind.setdefault(kind, array("d")).extend((x, y, z))
+        kinds = tuple((kind, len(same) // 3, same) for kind, same in by_kind.items())
+        flat = array("d")
+        for _kind, _size, same in kinds:
+            flat.extend(same)
+        xs, ys, zs = math.fsum(flat[0::3]), math.fsum(flat[1::3]), math.fsum(flat[2::3])
         norm = math.sqrt(xs * xs + ys * ys + zs * zs)
         # points all around the sphere have no middle: any one of them will do
-        centre = points[0] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
-        farthest = max(map(math.dist, points, repeat(centre)))
-        return cls(centre, _chord_km(farthest * farthest), points, tuple(kinds))
+        centre = (flat[0], flat[1], flat[2]) if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
+        farthest = max(map(math.dist, _points(flat), repeat(centre)))
+        return cls(centre, _chord_km(farthest * farthest), len(flat) // 3, flat, kinds)
+
+
+def _points(flat: array[float]) -> Iterator[tuple[float, float, float]]:
+    """The points of a flat (x, y, z, x, y, z...) array, one after another."""
+    coords = iter(flat)
+    return zip(coords, coords, coords, strict=True)
+
+
+_LEAF_POINTS = 48  # a crowded cell is split into parts of at most this many points
+
+
+def _split(
+    members: list[tuple[K, float, float, float]],
+) -> list[list[tuple[K, float, float, float]]]:
+    """Halve a crowded cell's members across their widest spread until each part is small."""
+    if len(members) <= _LEAF_POINTS:
+        return [members]
+    spreads = [max(axis) - min(axis) for axis in zip(*(m[1:] for m in members), strict=True)]
+    widest = spreads.index(max(spreads))
+    members = sorted(members, key=lambda m: m[1:][widest])
+    half = len(members) // 2
+    return _split(members[:half]) + _split(members[half:])
 
 
 class _CountCell(Generic[K]):
-    """One cell of a CountGrid: its members, and their packed form (made again after a
-    change, when next counted)."""
+    """One cell of a CountGrid: its members, packed whole and, when crowded, in parts
+    (made again after a change, when next counted)."""
 
     __slots__ = ("_packed", "members")
 
     def __init__(self) -> None:
         self.members: dict[int, tuple[K, float, float, float]] = {}
-        self._packed: _Packed[K] | None = None
+        self._packed: tuple[_Packed[K], tuple[_Packed[K], ...]] | None = None
 
     def changed(self) -> None:
         self._packed = None
 
-    def packed(self) -> _Packed[K]:
+    def packed(self) -> tuple[_Packed[K], tuple[_Packed[K], ...]]:
+        """The cell whole, and its parts (only itself when it is not crowded)."""
         if self._packed is None:
-            self._packed = _Packed.of(self.members.values())
+            members = list(self.members.values())
+            whole = _Packed.of(members)
+            parts = _split(members)
+            self._packed = (
+                whole,
+                tuple(_Packed.of(p) for p in parts) if len(parts) > 1 else (whole,),
+            )
         return self._packed
 
 
@@ -1083,27 +1111,36 @@ class CountGrid(Generic[K]):
         answers: dict[K, bool] = {}
         total = 0
         for _cell, slot in _cells_near(self._cells, self._cell, lat, lon, radius_km):
-            cell = slot.packed()
-            away = 2 * EARTH_RADIUS_KM * asin(min(1.0, dist(cell.centre, query) * 0.5))
-            if away - cell.reach_km > sure_out:
+            whole, parts = slot.packed()
+            away = 2 * EARTH_RADIUS_KM * asin(min(1.0, dist(whole.centre, query) * 0.5))
+            if away - whole.reach_km > sure_out:
                 continue
-            inside = away + cell.reach_km < sure_in
-            if accept is None:
-                if inside:
-                    total += len(cell.points)
-                else:
-                    total += sum(map(within, map(dist, cell.points, repeat(query))))
-                continue
-            for kind, same in cell.kinds:
-                ok = answers.get(kind)
-                if ok is None:
-                    ok = answers[kind] = accept(kind)
-                if not ok:
+            if away + whole.reach_km >= sure_in and len(parts) > 1:
+                # the edge crosses a crowded cell: decide part by part
+                cells = []
+                for part in parts:
+                    away = 2 * EARTH_RADIUS_KM * asin(min(1.0, dist(part.centre, query) * 0.5))
+                    if away - part.reach_km <= sure_out:
+                        cells.append((part, away + part.reach_km < sure_in))
+            else:
+                cells = [(whole, away + whole.reach_km < sure_in)]
+            for cell, inside in cells:
+                if accept is None:
+                    if inside:
+                        total += cell.size
+                    else:
+                        total += sum(map(within, map(dist, _points(cell.flat), repeat(query))))
                     continue
-                if inside:
-                    total += len(same)
-                else:
-                    total += sum(map(within, map(dist, same, repeat(query))))
+                for kind, size, same in cell.kinds:
+                    ok = answers.get(kind)
+                    if ok is None:
+                        ok = answers[kind] = accept(kind)
+                    if not ok:
+                        continue
+                    if inside:
+                        total += size
+                    else:
+                        total += sum(map(within, map(dist, _points(same), repeat(query))))
         return total
 
 
