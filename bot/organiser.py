@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from bot.posting import FIRST_POSTS_MODERATED, missing, to_activity, upcoming
 from bot.posting_views import (
@@ -82,10 +82,13 @@ class Organiser:
     async def would_wait(
         self, user_id: int, group_id: int, roles: list[Role] | None = None
     ) -> bool:
-        """Whether a post by the person would wait for an admin (a volunteer's first posts)."""
+        """Whether a post (or a change) by the person would wait for an admin: a volunteer's
+        until their first posts were approved; never a group admin's or a coordinator's."""
         if roles is None:
             roles = await self.roles.roles_of(user_id)
-        if any(r.role == ADMIN and r.group_id == group_id for r in roles):
+        if any(
+            r.role == COORDINATOR or (r.role == ADMIN and r.group_id == group_id) for r in roles
+        ):
             return False
         return await self.activities.approved_count(user_id, group_id) < FIRST_POSTS_MODERATED
 
@@ -165,25 +168,41 @@ class Organiser:
         )
         self._wake()
 
-    async def apply_edit(self, draft: Draft, activity: Activity, group: Group) -> bool:
-        """Write an edited part to the activity and tell people who asked for reminders."""
+    async def apply_edit(
+        self, draft: Draft, activity: Activity, group: Group
+    ) -> Literal["saved", "checked"] | None:
+        """Write an edited part to the activity; None when the person may no longer edit it.
+
+        "saved": people who asked for reminders are told. "checked": the editor's posts still
+        wait for an admin, so a published activity goes back to them (hidden until approved)
+        and they are told; the reminded hear about the change once it is approved.
+        """
         if not await self.may_edit(draft.user_id, activity) or missing(draft.data):
             await self.refused(draft.user_id, "edit", activity.group_id)
-            return False
+            return None
         now = self.now()
-        await self.activities.update(activity.id, to_activity(draft.data, group), now)
+        item = to_activity(draft.data, group)
+        recheck = activity.status == "published" and await self.would_wait(
+            draft.user_id, activity.group_id
+        )
+        await self.activities.update(activity.id, item, now)
         if draft.section == "when":
             skips = [datetime.fromisoformat(d).date() for d in draft.data.get("skips", [])]
             await self.activities.set_skips(activity.id, skips, now)
+        if recheck:
+            await self.activities.recheck(activity.id, now)
         await self.drafts.delete(draft.user_id)
         await self.roles.log(
             draft.user_id, "activity_edited", group_id=activity.group_id,
-            detail=f"{activity.id}:{draft.section}", now=now,
+            detail=f"{activity.id}:{draft.section}" + (":recheck" if recheck else ""), now=now,
         )  # fmt: skip
         await self.directory.refresh(force=True)
+        if recheck:
+            await self._tell_moderators(group, activity.id, item.title)
+            return "checked"
         if activity.status == "published":
             await self._tell_reminded(activity, group, "changed", now)
-        return True
+        return "saved"
 
     async def _tell_reminded(
         self,
@@ -297,6 +316,11 @@ class Organiser:
         )  # fmt: skip
         if outcome == "approve":
             await self.directory.refresh(force=True)
+        group = self.directory.groups.get(activity.group_id)
+        if group is not None and outcome in ("approve", "reject"):
+            # only a changed activity sent back for a check has people with reminders
+            what = "changed" if outcome == "approve" else "cancelled"
+            await self._tell_reminded(activity, group, what, now)
         if activity.created_by is not None:
             message = {
                 "approve": NOTICE_APPROVED,

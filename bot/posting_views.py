@@ -395,12 +395,17 @@ def done() -> str:
     return _("✅ Done.")
 
 
-def edit_saved(title: str) -> View:
-    """An edit was applied."""
-    return View(
-        _("✅ “{title}” is updated. People who asked for reminders are told.").format(
-            title=fmt.bidi(fmt.escape(title))
+def edit_saved(title: str, checked: bool = False) -> View:
+    """An edit was applied (and, from a volunteer not yet trusted, waits for a check)."""
+    name = fmt.bidi(fmt.escape(title))
+    if checked:
+        return View(
+            _(
+                "📨 “{title}” is updated and goes to your group admin for a check. It is hidden from /find until then."
+            ).format(title=name)
         )
+    return View(
+        _("✅ “{title}” is updated. People who asked for reminders are told.").format(title=name)
     )
 
 

@@ -152,11 +152,13 @@ class Posting:
             await services.drafts.delete(draft.user_id)
             await send(update, View(views.expired()))
             return
-        if not await services.organiser.apply_edit(draft, activity, group):  # refusal audited
+        outcome = await services.organiser.apply_edit(draft, activity, group)
+        if outcome is None:  # refused and audited
             await services.drafts.delete(draft.user_id)
             await send(update, View(pv.not_allowed()))
             return
-        await send(update, pv.edit_saved(draft.data.get("title", activity.title)))
+        title = draft.data.get("title", activity.title)
+        await send(update, pv.edit_saved(title, checked=outcome == "checked"))
 
     # -- commands -------------------------------------------------------------------------------
 

@@ -317,6 +317,15 @@ class ActivityRepository:
         ) as cur:
             return cur.rowcount > 0
 
+    async def recheck(self, activity_id: int, now: datetime) -> bool:
+        """A published activity back to moderation (changed by someone not yet trusted)."""
+        async with self._db.conn.execute(
+            "UPDATE activities SET status = 'pending', updated_at = ? "
+            "WHERE id = ? AND status = 'published'",
+            (to_db(now), activity_id),
+        ) as cur:
+            return cur.rowcount > 0
+
     async def set_paused(self, activity_id: int, paused: bool, now: datetime) -> bool:
         """Pause a series (hidden from /find, no reminders) or resume it."""
         async with self._db.conn.execute(

@@ -271,6 +271,59 @@ async def test_moderation_changes_then_approve_and_reject(bot: Harness) -> None:
     assert "We never ask for money" in (await notices(bot, VOL_ID, "was not published"))[0]
 
 
+async def test_a_new_volunteers_change_goes_back_for_a_check(bot: Harness) -> None:
+    """A volunteer still within their first posts cannot change a published activity into
+    something else unchecked: it waits (hidden) for the admin, and the people who asked for
+    reminders hear of the change when it is approved, or of its end when it is rejected."""
+    _leeds, chat = await team(bot)
+    admin = bot.chat(ADMIN_ID)
+    await chat.press("Publish", await quick_post(chat, "Park picnic"))
+    await admin.press("Approve", await queue(admin))
+    activity_id = (await bot.row("SELECT id FROM activities WHERE title = 'Park picnic'"))[0]  # type: ignore[index]
+    seeker = bot.chat(8401, "en")
+    await seeker.send("/start")
+    await seeker.press_data("L:en:s")
+    await seeker.press_data(f"X:rem:{activity_id}")
+    assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 8401") == (1,)
+
+    async def edit_title(new_title: str) -> SentMessage:
+        card = last(await chat.press("Park picnic", only(await chat.send("/myactivities"))))
+        parts = last(await chat.press("Edit", card))
+        await chat.press("Title", parts)
+        return only(await chat.send(new_title))
+
+    saved = await edit_title("Park picnic and games")
+    assert "goes to your group admin for a check" in saved.plain_text()
+    assert "hidden from /find until then" in saved.plain_text()
+    assert await bot.row("SELECT status, title FROM activities WHERE id = ?", activity_id) == (
+        "pending",
+        "Park picnic and games",
+    )
+    assert activity_id not in bot.services.directory.activities
+    assert await bot.row(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'activity_edited' AND detail LIKE ?",
+        f"{activity_id}:%:recheck",
+    ) == (1,)
+    item = await queue(admin)
+    assert "Park picnic and games" in item.plain_text()
+    assert not [m for m in bot.server.messages(8401) if "has changed" in m.text]  # not yet
+    await admin.press("Approve", item)
+    assert await bot.row("SELECT status FROM activities WHERE id = ?", activity_id) == (
+        "published",
+    )
+    assert activity_id in bot.services.directory.activities
+    told = await notices(bot, 8401, "has changed")
+    assert told == ["✏️ “Park picnic and games” has changed. See /reminders for the new details."]
+
+    await edit_title("Park picnic, bring money")
+    await admin.press("Reject", await queue(admin))
+    await admin.send("Not a welcoming activity")
+    assert await bot.row("SELECT status FROM activities WHERE id = ?", activity_id) == (
+        "cancelled",
+    )
+    assert "has been cancelled" in (await notices(bot, 8401, "has been cancelled"))[0]
+
+
 async def test_after_three_approved_posts_a_volunteer_publishes_directly(bot: Harness) -> None:
     _leeds, chat = await team(bot)
     admin = bot.chat(ADMIN_ID)
