@@ -310,19 +310,17 @@ class ActivityRepository:
 
     async def resubmit(self, activity_id: int, now: datetime) -> bool:
         """Send an activity changes were asked for back to moderation."""
-        async with self._db.conn.execute(
-            "UPDATE activities SET status = 'pending', updated_at = ? "
-            "WHERE id = ? AND status = 'draft'",
-            (to_db(now), activity_id),
-        ) as cur:
-            return cur.rowcount > 0
+        return await self._move(activity_id, "draft", "pending", now)
 
     async def recheck(self, activity_id: int, now: datetime) -> bool:
         """A published activity back to moderation (changed by someone not yet trusted)."""
+        return await self._move(activity_id, "published", "pending", now)
+
+    async def _move(self, activity_id: int, was: str, status: str, now: datetime) -> bool:
+        """Change the status only from the expected one: a second press changes nothing."""
         async with self._db.conn.execute(
-            "UPDATE activities SET status = 'pending', updated_at = ? "
-            "WHERE id = ? AND status = 'published'",
-            (to_db(now), activity_id),
+            "UPDATE activities SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (status, to_db(now), activity_id, was),
         ) as cur:
             return cur.rowcount > 0
 
