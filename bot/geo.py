@@ -1054,7 +1054,8 @@ class CountGrid(Generic[K]):
     category and its needs), so a filter is asked once per kind, never once per point. A cell
     whose points all lie inside the circle (by the triangle inequality, from the circle around
     the cell's points) is counted by kind alone, one wholly outside is skipped, and only the
-    cells the circle's edge crosses measure their points, in one pass of C-level code.
+    cells the circle's edge crosses measure their points, in one pass of C-level code. A
+    crowded cell the edge crosses (a city) is decided the same way part by part.
     """
 
     def __init__(self, cell_deg: float = 0.25) -> None:
