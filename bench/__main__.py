@@ -128,7 +128,7 @@ async def _throughput(updates: int, bot: str) -> float:
     bot that answers every update with one fixed message shaped like our results (the same
     HTML text and buttons): what sending such a message costs on its own, with no search.
     """
-    from telegram import Update
+    from telegram import LinkPreviewOptions, Update
     from telegram.constants import ParseMode
     from telegram.ext import Application, MessageHandler, filters
 
@@ -154,8 +154,14 @@ async def _throughput(updates: int, bot: str) -> float:
 
                 async def echo(update: Update, context: Any) -> None:
                     assert update.effective_message is not None
+                    if markup is None:
+                        await update.effective_message.reply_text(text)
+                        return
                     await update.effective_message.reply_text(
-                        text, parse_mode=ParseMode.HTML if markup else None, reply_markup=markup
+                        text,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),  # as ours
                     )
 
                 app = (
