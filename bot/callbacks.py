@@ -4,6 +4,7 @@ does not parse is treated as an expired menu, and permissions are checked again 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from bot.domain import Category, Need
@@ -96,3 +97,11 @@ def split(data: str | None) -> tuple[str, list[str]]:
 def positive_id(text: str) -> int:
     """A database id from callback data."""
     return _int(text, 1, 2**62)
+
+
+def verb_and_id(data: str | None, verbs: Collection[str]) -> tuple[str, int]:
+    """``<prefix>:<verb>:<id>`` with one of ``verbs``: the verb and the database id."""
+    _prefix, fields = split(data)
+    if len(fields) != 2 or fields[0] not in verbs:
+        raise Expired(data or "")
+    return fields[0], positive_id(fields[1])

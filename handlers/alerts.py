@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import campaign_views as cv
-from bot.callbacks import Expired, positive_id, split
+from bot.callbacks import Expired, split, verb_and_id
 from bot.context import App, AppContext
 from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea, Topic
 from bot.labels import REGION_NATIONS
@@ -124,18 +124,15 @@ async def call_answer(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.from_user is not None
     try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 2 or fields[0] not in ("did", "not"):
-            raise Expired(query.data or "")
-        campaign_id = positive_id(fields[1])
+        verb, campaign_id = verb_and_id(query.data, ("did", "not"))
     except Expired:
         await expired(update, context)
         return
-    done = await context.services.campaigns.respond(campaign_id, query.from_user.id, fields[0])
+    done = await context.services.campaigns.respond(campaign_id, query.from_user.id, verb)
     if done is None:  # not a recipient of this call: a forged or foreign button
         await expired(update, context)
         return
-    await answer(query, cv.thanks_did() if fields[0] == "did" else cv.thanks_not())
+    await answer(query, cv.thanks_did() if verb == "did" else cv.thanks_not())
 
 
 def register(app: App) -> None:

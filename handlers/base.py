@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 from telegram import (
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    MaybeInaccessibleMessage,
     Message,
     ReplyKeyboardMarkup,
     Update,
@@ -114,6 +116,26 @@ async def show(update: Update, view: views.View) -> None:
                 return
             log.info("could not edit, sending instead: %s", exc.message)
     await send(update, view)
+
+
+async def swap_buttons(
+    message: MaybeInaccessibleMessage | None, old: set[str], new: InlineKeyboardButton
+) -> None:
+    """Put ``new`` in place of the buttons whose data is in ``old``, the rest kept as it was.
+
+    Nothing is sent when the message has none of them (Telegram refuses an unchanged
+    keyboard), nor when it can no longer be edited: the button's answer said it all.
+    """
+    if not isinstance(message, Message) or not isinstance(
+        message.reply_markup, InlineKeyboardMarkup
+    ):
+        return
+    keyboard = message.reply_markup.inline_keyboard
+    if not any(b.callback_data in old for r in keyboard for b in r):
+        return
+    rows = [[new if b.callback_data in old else b for b in r] for r in keyboard]
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(InlineKeyboardMarkup(rows))
 
 
 async def answer(query: CallbackQuery, text: str | None = None) -> None:

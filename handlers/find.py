@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot import formatting as fmt
 from bot import views
-from bot.callbacks import Expired, SearchState, positive_id, split
+from bot.callbacks import Expired, SearchState, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from bot.geo import haversine_km, looks_like_postcode, valid_uk_coordinates
 from bot.i18n import use_locale
@@ -204,10 +204,7 @@ async def card_action(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 2 or fields[0] not in ("map", "ics", "en"):
-            raise Expired(query.data or "")
-        activity_id = positive_id(fields[1])
+        verb, activity_id = verb_and_id(query.data, ("map", "ics", "en"))
     except Expired:
         await expired(update, context)
         return
@@ -219,14 +216,14 @@ async def card_action(update: Update, context: AppContext) -> None:
         return
     await answer(query)
     group = directory.groups[activity.group_id]
-    if fields[0] == "map":
+    if verb == "map":
         await chat.send_venue(
             latitude=activity.lat,
             longitude=activity.lon,
             title=activity.venue or activity.title,
             address=", ".join(p for p in (activity.address, activity.postcode) if p) or group.town,
         )
-    elif fields[0] == "ics":
+    elif verb == "ics":
         data = activity_ics(activity, group, context.services.now())
         await chat.send_document(
             InputFile(BytesIO(data), filename=f"activity-{activity.id}.ics"),

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import posting_views as pv
-from bot.callbacks import Expired, positive_id, split
+from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from bot.posting import SECTIONS, upcoming
 from bot.views import View
@@ -26,12 +26,12 @@ from storage.models import Activity, Group
 REASON_LIMIT = 300
 
 
-async def _activity(context: AppContext, text: str) -> tuple[Activity, Group]:
+async def _activity(context: AppContext, activity_id: int) -> tuple[Activity, Group]:
     services = context.services
-    activity = await services.activities.get(positive_id(text))
+    activity = await services.activities.get(activity_id)
     group = services.directory.groups.get(activity.group_id) if activity else None
     if activity is None or group is None:
-        raise Expired(text)
+        raise Expired(str(activity_id))
     return activity, group
 
 
@@ -80,7 +80,7 @@ class Manage:
             if len(fields) not in (2, 3):
                 raise Expired(query.data or "")
             action, value = fields[0], (fields[2] if len(fields) == 3 else None)
-            activity, group = await _activity(context, fields[1])
+            activity, group = await _activity(context, positive_id(fields[1]))
             if not await organiser.may_edit(user_id, activity):
                 await refuse(
                     update, context, f"manage:{action}", activity.group_id, pv.not_allowed()
@@ -159,7 +159,7 @@ class Manage:
             raise Expired(action)
 
     async def _refresh(self, update: Update, context: AppContext, activity_id: int) -> None:
-        activity, group = await _activity(context, str(activity_id))
+        activity, group = await _activity(context, activity_id)
         await show(update, await _manage_view(context, activity, group))
 
     # -- "still running?" -----------------------------------------------------------------------
@@ -170,10 +170,8 @@ class Manage:
         assert query is not None and query.from_user is not None
         organiser = context.services.organiser
         try:
-            _prefix, fields = split(query.data)
-            if len(fields) != 2 or fields[0] not in ("yes", "end"):
-                raise Expired(query.data or "")
-            activity, group = await _activity(context, fields[1])
+            verb, activity_id = verb_and_id(query.data, ("yes", "end"))
+            activity, group = await _activity(context, activity_id)
         except Expired:
             await expired(update, context)
             return
@@ -181,14 +179,12 @@ class Manage:
         if not await organiser.may_edit(user_id, activity):
             await refuse(update, context, "fresh", activity.group_id, pv.not_allowed())
             return
-        if fields[0] == "yes":
+        if verb == "yes":
             done = await organiser.confirm(user_id, activity)
         else:
             done = await organiser.cancel(user_id, activity, group)
         await answer(query)
-        await show(
-            update, pv.fresh_answered(fields[0] == "yes") if done else View(pv.not_allowed())
-        )
+        await show(update, pv.fresh_answered(verb == "yes") if done else View(pv.not_allowed()))
 
     # -- /moderate ------------------------------------------------------------------------------
 
@@ -222,10 +218,8 @@ class Manage:
         user_id = query.from_user.id
         organiser = context.services.organiser
         try:
-            _prefix, fields = split(query.data)
-            if len(fields) != 2 or fields[0] not in ("a", "c", "r"):
-                raise Expired(query.data or "")
-            activity, _group = await _activity(context, fields[1])
+            verb, activity_id = verb_and_id(query.data, ("a", "c", "r"))
+            activity, _group = await _activity(context, activity_id)
         except Expired:
             await expired(update, context)
             return
@@ -236,7 +230,7 @@ class Manage:
             await answer(query, pv.not_allowed())
             return
         await answer(query)
-        if fields[0] == "a":
+        if verb == "a":
             await organiser.moderate(user_id, activity, "approve", None)
             await send(update, View(pv.moderated("approve")))
             await send(
@@ -244,7 +238,7 @@ class Manage:
                 await self._queue(context, await context.services.roles.managed_groups(user_id)),
             )
             return
-        outcome = "changes" if fields[0] == "c" else "reject"
+        outcome = "changes" if verb == "c" else "reject"
         context.session["moderating"] = (activity.id, outcome)
         self.reasoning.add_user_ids(user_id)
         await send(update, pv.ask_reason(outcome))

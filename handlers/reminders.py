@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import views
-from bot.callbacks import Expired, positive_id, split
+from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from bot.i18n import gettext
-from handlers.base import answer, expired, send, show
+from handlers.base import answer, expired, send, show, swap_buttons
 
 _ = gettext
-
-
-def _swap(markup: InlineKeyboardMarkup, activity_id: int, reminded: bool) -> InlineKeyboardMarkup:
-    """The card's keyboard with its reminder button switched (the rest kept as it was)."""
-    wanted = {f"X:rem:{activity_id}", f"X:unrem:{activity_id}"}
-    new = (
-        views.button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
-        if reminded
-        else views.button(_("⏰ Remind me"), f"X:rem:{activity_id}")
-    )
-    rows: list[list[InlineKeyboardButton]] = [
-        [new if b.callback_data in wanted else b for b in row] for row in markup.inline_keyboard
-    ]
-    return InlineKeyboardMarkup(rows)
 
 
 async def toggle_from_card(update: Update, context: AppContext) -> None:
@@ -36,16 +19,13 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.from_user is not None
     try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 2 or fields[0] not in ("rem", "unrem"):
-            raise Expired(query.data or "")
-        activity_id = positive_id(fields[1])
+        verb, activity_id = verb_and_id(query.data, ("rem", "unrem"))
     except Expired:
         await expired(update, context)
         return
     services = context.services
     user_id = query.from_user.id
-    if fields[0] == "rem":
+    if verb == "rem":
         if activity_id not in services.directory.activities:  # re-checked: data is untrusted
             await answer(query, views.expired())
             return
@@ -55,13 +35,12 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
     else:
         await services.reminders.unsubscribe(user_id, activity_id)
         await answer(query, _("Reminders stopped."))
-    message = query.message
-    if isinstance(message, Message) and message.reply_markup is not None:
-        # An old card that cannot be edited: the answer above said it all.
-        with contextlib.suppress(BadRequest):
-            await message.edit_reply_markup(
-                _swap(message.reply_markup, activity_id, fields[0] == "rem")
-            )
+    new = (
+        views.button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
+        if verb == "rem"
+        else views.button(_("⏰ Remind me"), f"X:rem:{activity_id}")
+    )
+    await swap_buttons(query.message, {f"X:rem:{activity_id}", f"X:unrem:{activity_id}"}, new)
 
 
 async def _list_view(context: AppContext, user_id: int) -> views.View:

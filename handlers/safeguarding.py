@@ -9,15 +9,15 @@ the database on every command and button; refusals are answered and audited.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import safeguarding_views as sv
 from bot import views
-from bot.callbacks import Expired, positive_id, split
+from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from handlers.admin import managed_group, may_manage, refuse
-from handlers.base import answer, expired, send, show
+from handlers.base import answer, expired, send, show, swap_buttons
 from storage.outbox import OutboxItem
 from storage.roles import ADMIN
 from storage.safeguarding import HIDE_AFTER, REASONS, Report
@@ -167,12 +167,10 @@ class Safeguarding:
         assert query is not None and query.from_user is not None
         services = context.services
         try:
-            _prefix, fields = split(query.data)
-            if len(fields) != 2 or fields[0] not in ("ok", "rm"):
-                raise Expired(query.data or "")
-            activity = await services.activities.get(positive_id(fields[1]))
+            verb, activity_id = verb_and_id(query.data, ("ok", "rm"))
+            activity = await services.activities.get(activity_id)
             if activity is None:
-                raise Expired(fields[1])
+                raise Expired(str(activity_id))
         except Expired:
             await expired(update, context)
             return
@@ -181,7 +179,7 @@ class Safeguarding:
             await refuse(update, context, "review", activity.group_id)
             return
         now = services.now()
-        outcome = "restored" if fields[0] == "ok" else "removed"
+        outcome = "restored" if verb == "ok" else "removed"
         if outcome == "restored":
             await services.activities.set_status(activity.id, "published", now, ("hidden",))
         else:
@@ -247,12 +245,9 @@ class Safeguarding:
         assert query is not None and query.from_user is not None
         services = context.services
         try:
-            _prefix, fields = split(query.data)
-            if len(fields) != 2 or fields[0] != "int":
-                raise Expired(query.data or "")
-            activity_id = positive_id(fields[1])
+            _verb, activity_id = verb_and_id(query.data, ("int",))
             if activity_id not in services.directory.activities:
-                raise Expired(fields[1])
+                raise Expired(str(activity_id))
         except Expired:
             await expired(update, context)
             return
@@ -260,23 +255,8 @@ class Safeguarding:
             activity_id, query.from_user.id, services.now()
         )
         await answer(query, sv.interest_marked(marked))
-        message = query.message
-        data = f"X:int:{activity_id}"
-        if (
-            isinstance(message, Message)
-            and isinstance(message.reply_markup, InlineKeyboardMarkup)
-            and any(
-                b.callback_data == data for r in message.reply_markup.inline_keyboard for b in r
-            )
-        ):
-            rows: list[list[InlineKeyboardButton]] = [
-                [
-                    views.interest_button(activity_id, marked) if b.callback_data == data else b
-                    for b in r
-                ]
-                for r in message.reply_markup.inline_keyboard
-            ]
-            await message.edit_reply_markup(InlineKeyboardMarkup(rows))
+        new = views.interest_button(activity_id, marked)
+        await swap_buttons(query.message, {f"X:int:{activity_id}"}, new)
 
 
 def register(app: App) -> None:
