@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import (
     CallbackQuery,
@@ -18,7 +19,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import CallbackQueryHandler, ChatMemberHandler, TypeHandler
+from telegram.ext import CallbackQueryHandler, ChatMemberHandler, TypeHandler, filters
 
 from bot import views
 from bot.context import App, AppContext
@@ -116,6 +117,30 @@ async def show(update: Update, view: views.View) -> None:
                 return
             log.info("could not edit, sending instead: %s", exc.message)
     await send(update, view)
+
+
+class Awaiting:
+    """Typed answers expected now from some people, just after a button: ``filter`` lets
+    their text reach the right handler, and their session holds what the answer is for.
+    In memory only: after a restart the text is read as anything else would be."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.filter = filters.User(allow_empty=False)
+
+    def expect(self, context: AppContext, user_id: int, about: object) -> None:
+        """Wait for the person's next text, about ``about``."""
+        context.session[self.key] = about
+        self.filter.add_user_ids(user_id)
+
+    def about(self, context: AppContext) -> Any:
+        """What the awaited text is for (None when nothing is awaited)."""
+        return context.session.get(self.key)
+
+    def stop(self, context: AppContext, user_id: int) -> Any:
+        """Wait no longer; what the text was for."""
+        self.filter.remove_user_ids(user_id)
+        return context.session.pop(self.key, None)
 
 
 async def swap_buttons(

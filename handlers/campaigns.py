@@ -27,7 +27,7 @@ from bot.i18n import BY_CODE, current_locale
 from bot.recurrence import zone
 from bot.views import View, place_label
 from handlers.admin import refuse
-from handlers.base import answer, expired, send, show
+from handlers.base import Awaiting, answer, expired, send, show
 from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
 
@@ -77,7 +77,7 @@ class Desk:
     """
 
     def __init__(self) -> None:
-        self.composing = filters.User(allow_empty=False)
+        self.composing = Awaiting("compose")
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -89,17 +89,9 @@ class Desk:
         roles = await context.services.roles.roles_of(user.id)
         if any(r.role == COORDINATOR for r in roles):
             return user.id
-        self._stop_asking(context, user.id)
+        self.composing.stop(context, user.id)
         await refuse(update, context, what, None, cv.coordinators_only())
         return None
-
-    def _ask(self, context: AppContext, user_id: int, step: tuple[Any, ...]) -> None:
-        context.session["compose"] = step
-        self.composing.add_user_ids(user_id)
-
-    def _stop_asking(self, context: AppContext, user_id: int) -> None:
-        context.session.pop("compose", None)
-        self.composing.remove_user_ids(user_id)
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -112,10 +104,10 @@ class Desk:
         draft = await services.campaigns.draft_of(user_id)
         if draft is None:
             draft = await services.campaigns.create(user_id, services.now())
-            self._ask(context, user_id, (draft.id, "title"))
+            self.composing.expect(context, user_id, (draft.id, "title"))
             await send(update, cv.ask_field("title"))
             return
-        self._stop_asking(context, user_id)
+        self.composing.stop(context, user_id)
         await send(update, cv.compose_summary(draft))
 
     async def campaigns(self, update: Update, context: AppContext) -> None:
@@ -132,7 +124,7 @@ class Desk:
         """/cancel while answering a question: stop asking; the draft stays."""
         user = update.effective_user
         assert user is not None
-        self._stop_asking(context, user.id)
+        self.composing.stop(context, user.id)
         await send(update, cv.compose_cancelled())
 
     # -- typed answers --------------------------------------------------------------------------
@@ -144,15 +136,15 @@ class Desk:
         user_id = await self._coordinator(update, context, "campaign")
         if user_id is None:
             return
-        step = context.session.get("compose")
+        step = self.composing.about(context)
         if not step:
-            self._stop_asking(context, user_id)
+            self.composing.stop(context, user_id)
             await send(update, cv.compose_cancelled())
             return
         services = context.services
         campaign = await services.campaigns.get(step[0])
         if campaign is None or campaign.state not in ("draft", "scheduled", "paused"):
-            self._stop_asking(context, user_id)
+            self.composing.stop(context, user_id)
             await send(update, View(cv.not_editable()))
             return
         error = await self._take(context, campaign, step, message.text)
@@ -160,17 +152,19 @@ class Desk:
             await send(update, error)  # the question stands: send it again
             return
         if step[1] == "tr_title":
-            self._ask(context, user_id, (campaign.id, "tr_body", step[2], message.text.strip()))
+            self.composing.expect(
+                context, user_id, (campaign.id, "tr_body", step[2], message.text.strip())
+            )
             await send(update, cv.ask_translation(fmt.language_name(step[2]), "body"))
             return
-        self._stop_asking(context, user_id)
+        self.composing.stop(context, user_id)
         fresh = await services.campaigns.get(campaign.id)
         assert fresh is not None
         if step[1] == "title" and not fresh.body:  # a new draft: straight on to the text
-            self._ask(context, user_id, (campaign.id, "body"))
+            self.composing.expect(context, user_id, (campaign.id, "body"))
             await send(update, cv.ask_field("body"))
         elif step[1] == "body" and not fresh.action_url:
-            self._ask(context, user_id, (campaign.id, "url"))
+            self.composing.expect(context, user_id, (campaign.id, "url"))
             await send(update, cv.ask_field("url"))
         elif step[1] == "url" and not fresh.topics:
             await send(update, cv.topics_picker(fresh))
@@ -282,7 +276,7 @@ class Desk:
             await answer(query)
             if campaign.state == "draft":
                 await repo.discard(cid)
-                self._stop_asking(context, user_id)
+                self.composing.stop(context, user_id)
                 await show(update, View(cv.discarded()))
             else:
                 await show(update, cv.cancel_confirm(campaign))
@@ -294,18 +288,18 @@ class Desk:
             await answer(query, cv.not_editable())
         elif action == "sum" and value is None:
             await answer(query)
-            self._stop_asking(context, user_id)
+            self.composing.stop(context, user_id)
             await show(update, cv.compose_summary(campaign))
         elif action == "f" and value in ("title", "body", "url"):
             await answer(query)
-            self._ask(context, user_id, (cid, value))
+            self.composing.expect(context, user_id, (cid, value))
             await send(update, cv.ask_field(value))
         elif action == "tr" and value is None:
             await answer(query)
             await show(update, cv.translation_languages(campaign))
         elif action == "tl" and value in BY_CODE and value != "en":
             await answer(query)
-            self._ask(context, user_id, (cid, "tr_title", value))
+            self.composing.expect(context, user_id, (cid, "tr_title", value))
             await send(update, cv.ask_translation(fmt.language_name(value), "title"))
         elif action == "pv" and value is None:
             await answer(query)
@@ -347,7 +341,7 @@ class Desk:
         elif action == "a" and value in ("uk", "near", *NATIONS):
             await answer(query)
             if value == "near":
-                self._ask(context, user_id, (cid, "place"))
+                self.composing.expect(context, user_id, (cid, "place"))
                 await send(update, cv.ask_field("place"))
                 return
             await repo.update(cid, now, area=value, area_lat=None, area_lon=None, area_label=None)
@@ -355,15 +349,15 @@ class Desk:
         elif action == "wh" and value is None:
             await answer(query)
             await show(update, cv.when_picker(campaign))
-            self._ask(context, user_id, (cid, "when"))
+            self.composing.expect(context, user_id, (cid, "when"))
         elif action == "now" and value is None:
             await answer(query)
-            self._stop_asking(context, user_id)
+            self.composing.stop(context, user_id)
             await repo.update(cid, now, send_at=None)
             await self._summary(update, context, cid)
         elif action == "tm" and value in ("9", "18"):
             await answer(query)
-            self._stop_asking(context, user_id)
+            self.composing.stop(context, user_id)
             local = now.astimezone(zone(cv.TZ)) + timedelta(days=1)
             moment = local.replace(hour=int(value), minute=0, second=0, microsecond=0)
             await repo.update(cid, now, send_at=moment.astimezone(now.tzinfo))
@@ -383,8 +377,10 @@ def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("campaign", desk.campaign, filters=private))
     app.add_handler(CommandHandler("campaigns", desk.campaigns, filters=private))
-    app.add_handler(CommandHandler("cancel", desk.cancel, filters=private & desk.composing))
+    app.add_handler(CommandHandler("cancel", desk.cancel, filters=private & desk.composing.filter))
     app.add_handler(
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & desk.composing, desk.on_text)
+        MessageHandler(
+            private & filters.TEXT & ~filters.COMMAND & desk.composing.filter, desk.on_text
+        )
     )
     app.add_handler(CallbackQueryHandler(desk.button, pattern=r"^K:"))

@@ -10,7 +10,7 @@ from bot import posting_views as pv
 from bot import views
 from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
-from handlers.base import answer, expired, send, show
+from handlers.base import Awaiting, answer, expired, send, show
 from storage.feedback import WORDS_LIMIT
 
 
@@ -18,7 +18,7 @@ class Feedback:
     """The feedback answers of one application (``adding``: people who may type words now)."""
 
     def __init__(self) -> None:
-        self.adding = filters.User(allow_empty=False)
+        self.adding = Awaiting("feedback")
 
     async def button(self, update: Update, context: AppContext) -> None:
         """FB:<activity>:<1-5> records the answer; FB:done closes."""
@@ -29,7 +29,7 @@ class Feedback:
         try:
             _prefix, fields = split(query.data)
             if fields == ["done"]:
-                self._stop(context, user_id)
+                self.adding.stop(context, user_id)
                 await answer(query, pv.feedback_closed())
                 await show(update, views.View(pv.feedback_closed()))
                 return
@@ -42,22 +42,16 @@ class Feedback:
             await expired(update, context)
             return
         await services.feedback.answer(activity_id, user_id, int(fields[1]), services.now())
-        context.session["feedback"] = activity_id
-        self.adding.add_user_ids(user_id)
+        self.adding.expect(context, user_id, activity_id)
         await answer(query)
         await show(update, pv.feedback_thanks())
-
-    def _stop(self, context: AppContext, user_id: int) -> None:
-        context.session.pop("feedback", None)
-        self.adding.remove_user_ids(user_id)
 
     async def words(self, update: Update, context: AppContext) -> None:
         """The optional words after an answer (once)."""
         message = update.effective_message
         user = update.effective_user
         assert message is not None and message.text is not None and user is not None
-        activity_id = context.session.get("feedback")
-        self._stop(context, user.id)
+        activity_id = self.adding.stop(context, user.id)
         words = message.text.strip()[:WORDS_LIMIT]
         if isinstance(activity_id, int) and await context.services.feedback.add_words(
             activity_id, user.id, words
@@ -73,5 +67,7 @@ def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^FB:"))
     app.add_handler(
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & journey.adding, journey.words)
+        MessageHandler(
+            private & filters.TEXT & ~filters.COMMAND & journey.adding.filter, journey.words
+        )
     )

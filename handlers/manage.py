@@ -20,7 +20,7 @@ from bot.posting import SECTIONS, upcoming
 from bot.views import View
 from handlers.activities import Posting
 from handlers.admin import may_manage, refuse
-from handlers.base import answer, expired, send, show
+from handlers.base import Awaiting, answer, expired, send, show
 from storage.models import Activity, Group
 
 REASON_LIMIT = 300
@@ -49,7 +49,7 @@ class Manage:
 
     def __init__(self, posting: Posting) -> None:
         self.posting = posting
-        self.reasoning = filters.User(allow_empty=False)  # moderators typing a reason now
+        self.reasoning = Awaiting("moderating")  # moderators typing a reason now
 
     # -- /myactivities --------------------------------------------------------------------------
 
@@ -239,8 +239,7 @@ class Manage:
             )
             return
         outcome = "changes" if verb == "c" else "reject"
-        context.session["moderating"] = (activity.id, outcome)
-        self.reasoning.add_user_ids(user_id)
+        self.reasoning.expect(context, user_id, (activity.id, outcome))
         await send(update, pv.ask_reason(outcome))
 
     async def reason(self, update: Update, context: AppContext) -> None:
@@ -248,8 +247,7 @@ class Manage:
         message = update.effective_message
         user = update.effective_user
         assert message is not None and message.text is not None and user is not None
-        self.reasoning.remove_user_ids(user.id)
-        pending = context.session.pop("moderating", None)
+        pending = self.reasoning.stop(context, user.id)
         organiser = context.services.organiser
         if not isinstance(pending, tuple):
             await send(update, View(pv.not_allowed()))
@@ -278,6 +276,6 @@ def register(app: App, posting: Posting) -> None:
     app.add_handler(CallbackQueryHandler(journey.moderate_button, pattern=r"^Z:"))
     app.add_handler(
         MessageHandler(
-            private & filters.TEXT & ~filters.COMMAND & journey.reasoning, journey.reason
+            private & filters.TEXT & ~filters.COMMAND & journey.reasoning.filter, journey.reason
         )
     )

@@ -17,7 +17,7 @@ from bot import views
 from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from handlers.admin import managed_group, may_manage, refuse
-from handlers.base import answer, expired, send, show, swap_buttons
+from handlers.base import Awaiting, answer, expired, send, show, swap_buttons
 from storage.outbox import OutboxItem
 from storage.roles import ADMIN
 from storage.safeguarding import HIDE_AFTER, REASONS, Report
@@ -27,7 +27,7 @@ class Safeguarding:
     """The journeys of one application (``asking``: reporters who may add words now)."""
 
     def __init__(self) -> None:
-        self.asking = filters.User(allow_empty=False)
+        self.asking = Awaiting("report")
 
     async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
         """The groups whose reports the person may review; None for every group."""
@@ -76,7 +76,7 @@ class Safeguarding:
         try:
             _prefix, fields = split(query.data)
             if fields in (["x"], ["done"]):
-                self._stop(context, query.from_user.id)
+                self.asking.stop(context, query.from_user.id)
                 await answer(query, sv.report_closed())
                 return
             if len(fields) == 1:
@@ -110,21 +110,15 @@ class Safeguarding:
             if hidden:
                 await services.directory.refresh(force=True)
         await self._tell_reviewers(context, activity_id, fields[2], hidden, filed.report_id)
-        context.session["report"] = filed.report_id
-        self.asking.add_user_ids(query.from_user.id)
+        self.asking.expect(context, query.from_user.id, filed.report_id)
         await show(update, sv.report_filed())
-
-    def _stop(self, context: AppContext, user_id: int) -> None:
-        context.session.pop("report", None)
-        self.asking.remove_user_ids(user_id)
 
     async def report_words(self, update: Update, context: AppContext) -> None:
         """The reporter's optional words after filing (once)."""
         message = update.effective_message
         user = update.effective_user
         assert message is not None and message.text is not None and user is not None
-        report_id = context.session.get("report")
-        self._stop(context, user.id)
+        report_id = self.asking.stop(context, user.id)
         if isinstance(report_id, int) and await context.services.safeguarding.add_words(
             report_id, user.id, message.text.strip()
         ):
@@ -271,6 +265,6 @@ def register(app: App) -> None:
     app.add_handler(CallbackQueryHandler(journey.interest_button, pattern=r"^X:int:"))
     app.add_handler(
         MessageHandler(
-            private & filters.TEXT & ~filters.COMMAND & journey.asking, journey.report_words
+            private & filters.TEXT & ~filters.COMMAND & journey.asking.filter, journey.report_words
         )
     )
