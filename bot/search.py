@@ -158,11 +158,10 @@ class Directory:
         """Every wanted activity within the radius by checking each one: the baseline."""
         if self._everything is None:
             self._everything = SpatialIndex(COARSE_CELL_DEG)
+            ends = {item_id: end for end, item_id in self._ends}  # worked out at load
             for item_id, activity in self.activities.items():
-                last_end = self.schedules[item_id].last_end()
-                self._everything.add(
-                    item_id, activity.lat, activity.lon, (self._pins[item_id], last_end)
-                )
+                entry = (self._pins[item_id], ends.get(item_id))
+                self._everything.add(item_id, activity.lat, activity.lon, entry)
 
         def still(entry: tuple[Pin, datetime | None]) -> bool:
             return (entry[1] is None or entry[1] > now) and (wanted is None or wanted(entry[0]))
