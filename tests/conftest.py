@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -81,6 +82,18 @@ class Harness:
         async with self.services.db.conn.execute(sql, params) as cur:
             found = await cur.fetchone()
         return tuple(found) if found is not None else None
+
+    async def delivered(self, chat_id: int) -> None:
+        """Wait until the outbox holds nothing more for a chat (it sends on its own time)."""
+        for _ in range(300):
+            left = await self.row(
+                "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND state IN ('pending', 'sending')",
+                chat_id,
+            )
+            if left == (0,):
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"the outbox still holds messages for chat {chat_id}")
 
 
 async def start_bot(

@@ -4,6 +4,7 @@ Arabic conversation of an admin who publishes directly."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.fakeapi import Conversation, SentMessage
@@ -68,8 +69,6 @@ async def queue(admin: Conversation) -> SentMessage:
 
 async def notices(bot: Harness, chat_id: int, contains: str) -> list[str]:
     """Messages the outbox sent to a chat containing a text (waiting for the sender)."""
-    import asyncio
-
     for _ in range(300):
         found = [m.plain_text() for m in bot.server.messages(chat_id) if contains in m.text]
         if found:
@@ -287,6 +286,7 @@ async def test_a_new_volunteers_change_goes_back_for_a_check(bot: Harness) -> No
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 8401") == (1,)
 
     async def edit_title(new_title: str) -> SentMessage:
+        await bot.delivered(VOL_ID)  # else "approved" can land among the replies
         card = last(await chat.press("Park picnic", only(await chat.send("/myactivities"))))
         parts = last(await chat.press("Edit", card))
         await chat.press("Title", parts)
