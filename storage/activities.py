@@ -7,9 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, date_from_db, from_db, to_db, upsert_sql, utcnow
+from storage.db import Connection, Database, date_from_db, from_db, to_db, upsert_sql, utcnow
 from storage.models import Activity, ActivityData
 
 _DATA_COLUMNS = (
@@ -167,7 +165,7 @@ class ActivityRepository:
 
     @staticmethod
     async def upsert_many(
-        conn: aiosqlite.Connection,
+        conn: Connection,
         items: Iterable[ActivityData],
         group_ids: Mapping[str, int],
     ) -> int:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+from aiosqlite.context import contextmanager as statement
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -74,12 +77,62 @@ def date_from_db(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-class Database:
-    """One aiosqlite connection in WAL mode, with foreign keys on."""
+class Connection:
+    """The connection as the repositories use it.
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
-        self.conn = conn
+    There is one connection, shared by every task (handlers, the outbox sender, jobs). While
+    one task's transaction is open, a statement from another task would join it: a second
+    BEGIN fails, and a write is lost with the other task's ROLLBACK. So a statement from
+    outside an open transaction waits for it to end. Like aiosqlite's, ``execute`` may be
+    awaited or used as ``async with`` (the cursor is then closed).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @statement
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
+        """Run one statement."""
+        await self._db.turn()
+        return await self._db.raw.execute(sql, parameters)
+
+    @statement
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> aiosqlite.Cursor:
+        """Run one statement for each set of parameters."""
+        await self._db.turn()
+        return await self._db.raw.executemany(sql, parameters)
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[aiosqlite.Row]:
+        """Run one statement and return every row."""
+        await self._db.turn()
+        return await self._db.raw.execute_fetchall(sql, parameters)
+
+    @property
+    def total_changes(self) -> int:
+        """Rows changed since the connection opened (exact inside one's own transaction)."""
+        return self._db.raw.total_changes
+
+
+class Database:
+    """One aiosqlite connection in WAL mode, with foreign keys on.
+
+    ``conn`` is for every statement; ``transaction()`` gives one task the connection alone.
+    """
+
+    def __init__(self, raw: aiosqlite.Connection, path: str) -> None:
+        self.raw = raw
         self.path = path
+        self.conn = Connection(self)
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    async def turn(self) -> None:
+        """Wait while another task's transaction is open."""
+        if self._lock.locked() and self._owner is not asyncio.current_task():
+            async with self._lock:
+                pass  # nothing can start between here and the caller's statement
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
@@ -100,7 +153,7 @@ class Database:
 
     async def close(self) -> None:
         """Close the connection."""
-        await self.conn.close()
+        await self.raw.close()
 
     async def version(self) -> int:
         """The highest migration applied (0 on an empty database)."""
@@ -120,27 +173,43 @@ class Database:
                 continue
             # executescript commits anything pending first; the script opens its own transaction
             # and the version row joins it, so each file applies whole or not at all.
-            try:
-                await self.conn.executescript("BEGIN;\n" + migration.sql)
-                await self.conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, to_db(utcnow())),
-                )
-                await self.conn.execute("COMMIT")
-            except BaseException:
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
-                raise
+            async with self._alone():
+                try:
+                    await self.raw.executescript("BEGIN;\n" + migration.sql)
+                    await self.raw.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) "
+                        "VALUES (?, ?, ?)",
+                        (migration.version, migration.name, to_db(utcnow())),
+                    )
+                    await self.raw.execute("COMMIT")
+                except BaseException:
+                    if self.raw.in_transaction:
+                        await self.raw.execute("ROLLBACK")
+                    raise
             current = migration.version
         return current
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
+    async def _alone(self) -> AsyncIterator[None]:
+        """This task has the connection to itself: other tasks' statements wait."""
+        if self._owner is not None and self._owner is asyncio.current_task():
+            raise RuntimeError("a transaction inside a transaction")
+        async with self._lock:
+            self._owner = asyncio.current_task()
+            try:
+                yield
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; other tasks wait meanwhile."""
+        async with self._alone():
+            await self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+                await self.raw.execute("COMMIT")
+            except BaseException:
+                if self.raw.in_transaction:
+                    await self.raw.execute("ROLLBACK")
+                raise

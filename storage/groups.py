@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, to_db, upsert_sql, utcnow
+from storage.db import Connection, Database, to_db, upsert_sql, utcnow
 from storage.models import Group, GroupData
 
 _COLUMNS = (
@@ -79,7 +77,7 @@ class GroupRepository:
             return {row["ref"]: row["id"] for row in await cur.fetchall()}
 
     @staticmethod
-    async def upsert_many(conn: aiosqlite.Connection, groups: Iterable[GroupData]) -> int:
+    async def upsert_many(conn: Connection, groups: Iterable[GroupData]) -> int:
         """Insert or update groups by ref inside the caller's transaction."""
         now = to_db(utcnow())
         rows = [(*(getattr(g, c) for c in _DATA_COLUMNS), now, now) for g in groups]

@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, from_db, to_db, utcnow
+from storage.db import Connection, Database, from_db, to_db, utcnow
 
 _COLUMNS = (
     "id, kind, subject, chat_id, payload, state, attempts, not_before, message_id, error, "
@@ -219,7 +217,7 @@ class OutboxRepository:
             return {(r[0], r[1], r[2]): r[3] for r in await cur.fetchall()}
 
 
-async def delete_counted(conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]) -> int:
+async def delete_counted(conn: Connection, where: str, params: tuple[Any, ...]) -> int:
     """Delete outbox rows matching ``where`` (a constant), adding finished ones to the tally.
 
     Pending rows are simply dropped: they were never sent, so there is nothing to count.
@@ -235,9 +233,7 @@ async def delete_counted(conn: aiosqlite.Connection, where: str, params: tuple[A
         return cur.rowcount
 
 
-async def insert_items(
-    conn: aiosqlite.Connection, items: Iterable[OutboxItem], stamp: datetime
-) -> int:
+async def insert_items(conn: Connection, items: Iterable[OutboxItem], stamp: datetime) -> int:
     """Insert outbox rows inside the caller's transaction; returns how many were new."""
     rows = [
         (

@@ -6,9 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from storage.db import Database, from_db, to_db, utcnow
+from storage.db import Connection, Database, from_db, to_db, utcnow
 
 COORDINATOR, ADMIN, VOLUNTEER = "coordinator", "admin", "volunteer"
 NETWORK = 0  # the group_id of a network-wide role
@@ -158,7 +156,7 @@ class RoleRepository:
 
     @staticmethod
     async def _add_role(
-        conn: aiosqlite.Connection,
+        conn: Connection,
         user_id: int,
         role: str,
         group_id: int,
@@ -175,7 +173,7 @@ class RoleRepository:
 
     @staticmethod
     async def _audit(
-        conn: aiosqlite.Connection,
+        conn: Connection,
         now: datetime,
         actor: int | None,
         action: str,
