@@ -1572,10 +1572,20 @@ class Conversation:
         server: FakeBotAPI,
         user: FakeUser,
         processed: Callable[[int], Awaitable[None]],
+        settle: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.server = server
         self.user = user
         self._processed = processed
+        # Awaited before each action (given the chat id): a test harness waits there for
+        # messages sent on their own time (an outbox), which would otherwise land among
+        # the replies to whatever the person does next.
+        self._settle = settle
+
+    async def _mark(self) -> int:
+        if self._settle is not None:
+            await self._settle(self.user.chat_id)
+        return self.server.mark()
 
     @property
     def last(self) -> SentMessage | None:
@@ -1592,12 +1602,12 @@ class Conversation:
 
     async def send(self, text: str) -> list[SentMessage]:
         """Send a text message; returns what the bot sent or edited meanwhile."""
-        mark = self.server.mark()
+        mark = await self._mark()
         return await self._after(self.user.send_text(text), mark)
 
     async def share_location(self, lat: float, lon: float) -> list[SentMessage]:
         """Share a location."""
-        mark = self.server.mark()
+        mark = await self._mark()
         return await self._after(self.user.send_location(lat, lon), mark)
 
     async def press(
@@ -1607,19 +1617,19 @@ class Conversation:
 
         ``message`` defaults to the latest bot message in this chat with an inline keyboard.
         """
+        mark = await self._mark()
         target = message or self.last_with_buttons()
         if target is None:
             raise AssertionError(f"chat {self.user.chat_id} has no message with inline buttons")
         data = target.button_data(text_contains)
-        mark = self.server.mark()
         return await self._after(self.user.press(data, target.message_id), mark)
 
     async def press_data(self, data: str, message_id: int | None = None) -> list[SentMessage]:
         """Press a button with arbitrary (forged or stale) data on a message (default: last)."""
+        mark = await self._mark()
         if message_id is None:
             latest = self.last
             if latest is None:
                 raise AssertionError(f"chat {self.user.chat_id} has no bot message to press")
             message_id = latest.message_id
-        mark = self.server.mark()
         return await self._after(self.user.press(data, message_id), mark)

@@ -19,7 +19,7 @@ from bot.i18n import load_catalogs
 from bot.importer import parse_activities, parse_groups
 from bot.services import Services
 from storage.activities import ActivityRepository
-from storage.db import Database
+from storage.db import Database, to_db
 from storage.groups import GroupRepository
 from tests.data import ACTIVITIES_CSV, GROUPS_CSV
 
@@ -74,7 +74,9 @@ class Harness:
         """A person talking to the bot in a private chat."""
         if user_id not in self.chats:
             user = self.server.user(user_id, first_name="Test", language_code=language_code)
-            self.chats[user_id] = Conversation(self.server, user, self.processor.wait_processed)
+            self.chats[user_id] = Conversation(
+                self.server, user, self.processor.wait_processed, settle=self.delivered
+            )
         return self.chats[user_id]
 
     async def row(self, sql: str, *params: object) -> tuple[object, ...] | None:
@@ -84,11 +86,13 @@ class Harness:
         return tuple(found) if found is not None else None
 
     async def delivered(self, chat_id: int) -> None:
-        """Wait until the outbox holds nothing more for a chat (it sends on its own time)."""
+        """Wait until the outbox has sent what is due for a chat (it sends on its own time)."""
         for _ in range(300):
             left = await self.row(
-                "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND state IN ('pending', 'sending')",
+                "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND "
+                "(state = 'sending' OR (state = 'pending' AND not_before <= ?))",
                 chat_id,
+                to_db(self.services.now()),
             )
             if left == (0,):
                 return
