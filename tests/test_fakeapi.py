@@ -575,3 +575,33 @@ async def test_application_answers_start_through_conversation(
     (again,) = await conversation.press_data("forged", welcome.message_id)
     assert again.text == "You chose forged"
     assert isinstance(again, SentMessage)
+
+
+async def test_a_message_sent_while_settling_is_not_a_reply(
+    server: FakeBotAPI, app_done: dict[int, asyncio.Event]
+) -> None:
+    """What arrives on its own time (an outbox) before an action is not counted as its reply."""
+    done = app_done
+
+    async def processed(update_id: int) -> None:
+        async with asyncio.timeout(3):
+            await done.setdefault(update_id, asyncio.Event()).wait()
+
+    settled: list[int] = []
+
+    async def settle(chat_id: int) -> None:
+        async with httpx.AsyncClient() as client:
+            sent = await client.post(
+                f"{server.base_url}{TOKEN}/sendMessage",
+                json={"chat_id": chat_id, "text": "A notice, sent late"},
+            )
+        assert sent.json()["ok"]
+        settled.append(chat_id)
+
+    conversation = Conversation(server, server.user(502), processed, settle=settle)
+    (welcome,) = await conversation.send("/start")
+    assert welcome.plain_text() == "Welcome!"
+    (edited,) = await conversation.press("Find")  # not the notice: it has no buttons
+    assert edited.text == "You chose find"
+    assert settled == [502, 502]
+    assert [m.text for m in server.messages(502)].count("A notice, sent late") == 2
