@@ -6,6 +6,7 @@ fingerprint is checked by a job), so a search costs no database call.
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ class Directory:
         self._activity_repo = activities
         self._group_repo = groups
         self._stamp: tuple[int, str] | None = None
+        self._reloading = asyncio.Lock()  # one reload at a time: a slower one never lands last
         self.activities: dict[int, Activity] = {}
         self.groups: dict[int, Group] = {}
         self.schedules: dict[int, Schedule] = {}
@@ -85,16 +87,17 @@ class Directory:
 
     async def refresh(self, force: bool = False) -> bool:
         """Reload from the database when it changed; True when something was reloaded."""
-        stamp = await self._activity_repo.stamp()
-        group_count = await self._group_repo.count()
-        full_stamp = (stamp[0] * 7919 + group_count, stamp[1])
-        if not force and full_stamp == self._stamp:
-            return False
-        groups = {g.id: g for g in await self._group_repo.all()}
-        activities = await self._activity_repo.published()
-        self.load(groups.values(), activities)
-        self._stamp = full_stamp
-        return True
+        async with self._reloading:
+            stamp = await self._activity_repo.stamp()
+            group_count = await self._group_repo.count()
+            full_stamp = (stamp[0] * 7919 + group_count, stamp[1])
+            if not force and full_stamp == self._stamp:
+                return False
+            groups = {g.id: g for g in await self._group_repo.all()}
+            activities = await self._activity_repo.published()
+            self.load(groups.values(), activities)
+            self._stamp = full_stamp
+            return True
 
     def load(self, groups: Iterable[Group], activities: Iterable[Activity]) -> None:
         """Replace the contents (also used by tests and benchmarks)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -96,3 +97,46 @@ def test_search_leaves_out_what_has_ended(directory: Directory) -> None:
     assert everyone.total == still_on(NOW)
     assert 0 < directory.search(*LEEDS, 500.0, later).total == still_on(later) < everyone.total
     assert directory.search(*LEEDS, 500.0, NOW).total == everyone.total
+
+
+class _SlowRepos:
+    """Repositories whose reads can be held, to interleave two refreshes."""
+
+    def __init__(self, activities: list[Activity]) -> None:
+        self.data = activities
+        self.version = 1
+        self.hold: asyncio.Event | None = None
+
+    async def stamp(self) -> tuple[int, str]:
+        return (len(self.data), str(self.version))
+
+    async def count(self) -> int:
+        return 2
+
+    async def all(self) -> list[Group]:
+        return [_group(1), _group(2)]
+
+    async def published(self) -> list[Activity]:
+        found = list(self.data)  # what the database holds now...
+        if self.hold is not None:
+            await self.hold.wait()  # ...arrives late
+        return found
+
+
+async def test_a_slow_refresh_cannot_overwrite_a_newer_one() -> None:
+    """The periodic reload has read, a moderator's approval reloads meanwhile: the newer
+    reading stays, instead of the older one landing last (hidden until the next reload)."""
+    everything = _activities(20, seed=5)
+    repos = _SlowRepos(everything[:10])
+    directory = Directory(repos, repos)  # type: ignore[arg-type]
+    late = repos.hold = asyncio.Event()
+    periodic = asyncio.create_task(directory.refresh())
+    await asyncio.sleep(0.01)  # it has read ten activities; they arrive late
+    repos.hold = None
+    repos.data, repos.version = everything, 2  # ten more approved
+    approved = asyncio.create_task(directory.refresh(force=True))
+    await asyncio.sleep(0.01)
+    late.set()
+    await asyncio.gather(periodic, approved)
+    assert set(directory.activities) == {a.id for a in everything}
+    assert not await directory.refresh()  # and the stamp is the newer one
