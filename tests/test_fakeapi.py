@@ -6,7 +6,7 @@ import asyncio
 import datetime as dtm
 import time
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -550,15 +550,20 @@ async def app_done(server: FakeBotAPI) -> AsyncIterator[dict[int, asyncio.Event]
         await application.stop()
 
 
-async def test_application_answers_start_through_conversation(
-    server: FakeBotAPI, app_done: dict[int, asyncio.Event]
-) -> None:
-    done = app_done
+def _processed(done: dict[int, asyncio.Event]) -> Callable[[int], Awaitable[None]]:
+    """Waits until the application has handled an update (for Conversation)."""
 
     async def processed(update_id: int) -> None:
         async with asyncio.timeout(3):
             await done.setdefault(update_id, asyncio.Event()).wait()
 
+    return processed
+
+
+async def test_application_answers_start_through_conversation(
+    server: FakeBotAPI, app_done: dict[int, asyncio.Event]
+) -> None:
+    processed = _processed(app_done)
     conversation = Conversation(server, server.user(501), processed)
     (welcome,) = await conversation.send("/start")
     assert welcome.plain_text() == "Welcome!"
@@ -581,12 +586,7 @@ async def test_a_message_sent_while_settling_is_not_a_reply(
     server: FakeBotAPI, app_done: dict[int, asyncio.Event]
 ) -> None:
     """What arrives on its own time (an outbox) before an action is not counted as its reply."""
-    done = app_done
-
-    async def processed(update_id: int) -> None:
-        async with asyncio.timeout(3):
-            await done.setdefault(update_id, asyncio.Event()).wait()
-
+    processed = _processed(app_done)
     settled: list[int] = []
 
     async def settle(chat_id: int) -> None:
