@@ -90,7 +90,14 @@ async def run_console(
             app = build_app(demo_config, services=services, processor=processor)
             async with running(app):
                 user = server.user(424242, first_name="Demo", language_code=language)
-                chat = Conversation(server, user, processor.wait_processed)
+                shown = server.mark()
+
+                async def meanwhile(chat_id: int) -> None:
+                    # Sent on the bot's own time (reminders, notices) while the person typed.
+                    for message in server.messages_since(chat_id, shown):
+                        render(message, out)
+
+                chat = Conversation(server, user, processor.wait_processed, settle=meanwhile)
                 print(HELP, file=out)
                 loop = asyncio.get_running_loop()
                 while True:
@@ -112,6 +119,7 @@ async def run_console(
                     replies = await _handle(chat, line, out)
                     for message in replies:
                         render(message, out)
+                    shown = server.mark()
         finally:
             await services.close()
     print("bye", file=out)

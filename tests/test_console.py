@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,3 +62,45 @@ async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
     assert "Your activities" in text  # the sample group's activities, to manage
     assert text.rstrip().endswith("bye")
     assert "Traceback" not in text and "something went wrong" not in text
+
+
+class _Pausing(io.StringIO):
+    """A person who stops to read before typing ``/help``."""
+
+    def readline(self, size: int = -1) -> str:
+        line = super().readline(size)
+        if line.startswith("/help"):
+            time.sleep(1.5)  # in the console's reader thread: the bot goes on meanwhile
+        return line
+
+
+async def test_what_arrives_between_two_lines_is_shown(tmp_path: Path) -> None:
+    """A notice sent while the person is typing (here: the report they made reaches them as
+    the group's admin) is printed before the answer to their next line, not lost."""
+    script = "\n".join(
+        [
+            "/start",
+            "#1",  # English
+            "#1",  # looking for welcome and support
+            ":admin leeds",
+            "#1",  # find welcoming activities
+            "Leeds",
+            "#1",  # the nearest activity's card: Leeds's conversation café
+            "#5",  # report a concern
+            "#1",  # wrong information
+            "/help",
+            ":quit",
+        ]
+    )
+    config = replace(
+        Config.from_env({}),
+        db_path=tmp_path / "demo.db",
+        cache_dir=tmp_path / "cache",
+        outcodes_path=OUTCODES_CSV,
+    )
+    out = io.StringIO()
+    assert await run_console(config, _Pausing(script + "\n"), out) == 0
+    text = out.getvalue()
+    notice = text.index("A concern was reported about “Conversation café”")
+    assert text.rindex("you> ", 0, notice) > text.index("has been told")  # after the report
+    assert notice < text.index("How this bot helps")  # before the answer to /help
