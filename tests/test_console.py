@@ -70,7 +70,7 @@ class _Pausing(io.StringIO):
     def readline(self, size: int = -1) -> str:
         line = super().readline(size)
         if line.startswith("/help"):
-            time.sleep(1.5)  # in the console's reader thread: the bot goes on meanwhile
+            time.sleep(2.0)  # in the console's reader thread: the bot goes on meanwhile
         return line
 
 
