@@ -12,6 +12,19 @@ from bot.console import run_console
 from tests.conftest import OUTCODES_CSV
 
 
+async def _console(tmp_path: Path, stdin: io.StringIO) -> str:
+    """Everything the console printed for a typed script, on a fresh demo database."""
+    config = replace(
+        Config.from_env({}),
+        db_path=tmp_path / "demo.db",
+        cache_dir=tmp_path / "cache",
+        outcodes_path=OUTCODES_CSV,
+    )
+    out = io.StringIO()
+    assert await run_console(config, stdin, out) == 0
+    return out.getvalue()
+
+
 async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
     script = "\n".join(
         [
@@ -36,15 +49,7 @@ async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
             ":quit",
         ]
     )
-    config = replace(
-        Config.from_env({}),
-        db_path=tmp_path / "demo.db",
-        cache_dir=tmp_path / "cache",
-        outcodes_path=OUTCODES_CSV,
-    )
-    out = io.StringIO()
-    assert await run_console(config, io.StringIO(script + "\n"), out) == 0
-    text = out.getvalue()
+    text = await _console(tmp_path, io.StringIO(script + "\n"))
     assert "sample data loaded" in text
     assert "[2] العربية" in text
     assert "What brings you here?" in text
@@ -92,15 +97,7 @@ async def test_what_arrives_between_two_lines_is_shown(tmp_path: Path) -> None:
             ":quit",
         ]
     )
-    config = replace(
-        Config.from_env({}),
-        db_path=tmp_path / "demo.db",
-        cache_dir=tmp_path / "cache",
-        outcodes_path=OUTCODES_CSV,
-    )
-    out = io.StringIO()
-    assert await run_console(config, _Pausing(script + "\n"), out) == 0
-    text = out.getvalue()
+    text = await _console(tmp_path, _Pausing(script + "\n"))
     notice = text.index("A concern was reported about “Conversation café”")
     assert text.rindex("you> ", 0, notice) > text.index("has been told")  # after the report
     assert notice < text.index("How this bot helps")  # before the answer to /help
