@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,13 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import CallbackQueryHandler, ChatMemberHandler, TypeHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import views
 from bot.context import App, AppContext
@@ -127,6 +134,14 @@ class Awaiting:
     def __init__(self, key: str) -> None:
         self.key = key
         self.filter = filters.User(allow_empty=False)
+
+    def handler(
+        self, callback: Callable[[Update, AppContext], Coroutine[Any, Any, None]]
+    ) -> MessageHandler[AppContext, None]:
+        """The handler that gets the awaited people's typed text (not commands, private only)."""
+        return MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & self.filter, callback
+        )
 
     def expect(self, context: AppContext, user_id: int, about: object) -> None:
         """Wait for the person's next text, about ``about``."""

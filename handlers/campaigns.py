@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import campaign_views as cv
 from bot import formatting as fmt
@@ -378,9 +378,5 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("campaign", desk.campaign, filters=private))
     app.add_handler(CommandHandler("campaigns", desk.campaigns, filters=private))
     app.add_handler(CommandHandler("cancel", desk.cancel, filters=private & desk.composing.filter))
-    app.add_handler(
-        MessageHandler(
-            private & filters.TEXT & ~filters.COMMAND & desk.composing.filter, desk.on_text
-        )
-    )
+    app.add_handler(desk.composing.handler(desk.on_text))
     app.add_handler(CallbackQueryHandler(desk.button, pattern=r"^K:"))

@@ -4,7 +4,7 @@ welcome they felt (1-5) and may add a few words. Organisers see aggregates, neve
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler
 
 from bot import posting_views as pv
 from bot import views
@@ -64,10 +64,5 @@ class Feedback:
 def register(app: App) -> None:
     """Feedback buttons, and the words typed just after (before find's catch-all)."""
     journey = Feedback()
-    private = filters.ChatType.PRIVATE
     app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^FB:"))
-    app.add_handler(
-        MessageHandler(
-            private & filters.TEXT & ~filters.COMMAND & journey.adding.filter, journey.words
-        )
-    )
+    app.add_handler(journey.adding.handler(journey.words))

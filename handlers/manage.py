@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import posting_views as pv
 from bot.callbacks import Expired, positive_id, split, verb_and_id
@@ -274,8 +274,4 @@ def register(app: App, posting: Posting) -> None:
     app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^Y:"))
     app.add_handler(CallbackQueryHandler(journey.fresh_button, pattern=r"^F:"))
     app.add_handler(CallbackQueryHandler(journey.moderate_button, pattern=r"^Z:"))
-    app.add_handler(
-        MessageHandler(
-            private & filters.TEXT & ~filters.COMMAND & journey.reasoning.filter, journey.reason
-        )
-    )
+    app.add_handler(journey.reasoning.handler(journey.reason))

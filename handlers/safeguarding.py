@@ -10,7 +10,7 @@ the database on every command and button; refusals are answered and audited.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import safeguarding_views as sv
 from bot import views
@@ -263,8 +263,4 @@ def register(app: App) -> None:
     app.add_handler(CallbackQueryHandler(journey.contact_button, pattern=r"^Q:sg:"))
     app.add_handler(CallbackQueryHandler(journey.report_button, pattern=r"^Q:"))
     app.add_handler(CallbackQueryHandler(journey.interest_button, pattern=r"^X:int:"))
-    app.add_handler(
-        MessageHandler(
-            private & filters.TEXT & ~filters.COMMAND & journey.asking.filter, journey.report_words
-        )
-    )
+    app.add_handler(journey.asking.handler(journey.report_words))
