@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, from_db, to_db
+from storage.db import Connection, Database, from_db, to_db
 from storage.outbox import OutboxItem, insert_items
 
 KIND = "campaign"  # the outbox kind of a call
@@ -306,7 +306,9 @@ class CampaignRepository:
             await self._snapshot(conn, campaign_id)
         return True
 
-    async def _set_aside(self, conn: Any, campaign_id: int, reason: str, now: datetime) -> None:
+    async def _set_aside(
+        self, conn: Connection, campaign_id: int, reason: str, now: datetime
+    ) -> None:
         """The call's pending messages are not sent (kept as 'cancelled' with the reason)."""
         await conn.execute(
             "UPDATE outbox SET state = 'cancelled', error = ?, updated_at = ? "
@@ -314,7 +316,7 @@ class CampaignRepository:
             (reason, to_db(now), KIND, subject(campaign_id)),
         )
 
-    async def _snapshot(self, conn: Any, campaign_id: int) -> None:
+    async def _snapshot(self, conn: Connection, campaign_id: int) -> None:
         """Copy the delivery figures from the outbox rows into the call's own columns."""
         await conn.execute(
             "UPDATE campaigns SET "
