@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.fakeapi import FakeBotAPI, SentMessage
 from bot.i18n import gettext, use_locale
 
@@ -32,3 +34,14 @@ def last_callback_answer(server: FakeBotAPI) -> str | None:
 def button_texts(message: SentMessage) -> list[str]:
     """Every inline button label of a message, in order."""
     return [text for row in message.buttons() for text, _data, _url in row]
+
+
+async def sent(server: FakeBotAPI, chat_id: int, contains: str) -> list[SentMessage]:
+    """The messages a chat was sent containing a text, waiting for the first (up to 6 s):
+    the outbox and the jobs send on their own time."""
+    for _ in range(300):
+        found = [m for m in server.messages(chat_id) if contains in m.text]
+        if found:
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(server.describe_calls())

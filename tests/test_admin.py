@@ -13,7 +13,7 @@ from bot import cli
 from storage.db import Database
 from storage.roles import ADMIN, COORDINATOR, NETWORK, RoleRepository
 from tests.conftest import Harness, seed_test_data
-from tests.helpers import last_callback_answer, only, tr
+from tests.helpers import last_callback_answer, only, sent, tr
 
 GROUP_CHAT = -1001234567890  # a supergroup
 OTHER_CHAT = -4242
@@ -93,12 +93,7 @@ async def test_weekly_on_in_a_group_chat_posts_the_week_every_monday(bot: Harnes
     services.clock = lambda: datetime(2026, 11, 30, 9, 0, 30, tzinfo=UTC)  # Monday 09:00
     assert await services.plan_reminders() == 1
     assert await services.plan_reminders() == 0  # once a week
-    for _ in range(200):
-        posts = [m for m in bot.server.messages(GROUP_CHAT) if "This week at" in m.text]
-        if posts:
-            break
-        await asyncio.sleep(0.02)
-    text = posts[0].plain_text()
+    text = (await sent(bot.server, GROUP_CHAT, "This week at"))[0].plain_text()
     assert "This week at Leeds City of Sanctuary (test)" in text
     assert "Conversation café" in text and "Tue 1 Dec, 18:00" in text
     assert "Sheffield" not in text and "Student welcome tea" not in text  # other groups

@@ -4,14 +4,13 @@ Arabic conversation of an admin who publishes directly."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
-from tests.helpers import button_texts, last_callback_answer, only, tr
+from tests.helpers import button_texts, last_callback_answer, only, sent, tr
 
 ADMIN_ID, VOL_ID = 8201, 8202
 LEEDS = (53.7997, -1.5492)
@@ -69,12 +68,7 @@ async def queue(admin: Conversation) -> SentMessage:
 
 async def notices(bot: Harness, chat_id: int, contains: str) -> list[str]:
     """Messages the outbox sent to a chat containing a text (waiting for the sender)."""
-    for _ in range(300):
-        found = [m.plain_text() for m in bot.server.messages(chat_id) if contains in m.text]
-        if found:
-            return found
-        await asyncio.sleep(0.02)
-    raise AssertionError(bot.server.describe_calls())
+    return [m.plain_text() for m in await sent(bot.server, chat_id, contains)]
 
 
 async def test_posting_meets_every_check_then_waits_for_the_admin(bot: Harness) -> None:

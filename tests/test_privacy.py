@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import NOW, Harness
-from tests.helpers import button_texts, last_callback_answer, only, tr
+from tests.helpers import button_texts, last_callback_answer, only, sent, tr
 
 LEEDS = (53.7997, -1.5492)
 UID = 7_770_123  # digits found nowhere else in the test data
@@ -35,12 +34,7 @@ async def _every_trace(bot: Harness, user_id: int) -> dict[str, int]:
 
 
 async def _wait_sent(bot: Harness, chat_id: int, contains: str) -> str:
-    for _ in range(200):
-        for message in bot.server.messages(chat_id):
-            if contains in message.text:
-                return message.text
-        await asyncio.sleep(0.02)
-    raise AssertionError(bot.server.describe_calls())
+    return (await sent(bot.server, chat_id, contains))[0].text
 
 
 async def _use_everything(bot: Harness, user_id: int) -> int:
