@@ -109,16 +109,15 @@ def call_message(campaign: Campaign, locale: str, campaign_id: int) -> View:
     if translated is None and locale != "en":
         lines += ["", _("<i>This call is in English: there is no translation yet.</i>")]
     lines += ["", _("You get this because you asked for campaign calls: /alerts to change.")]
-    markup = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(_("➡️ Take action"), url=campaign.action_url)],
-            row(
-                button(_("✅ I did it"), f"CA:did:{campaign_id}"),
-                button(_("Not for me"), f"CA:not:{campaign_id}"),
-            ),
-        ]
-    )
-    return View("\n".join(lines), markup)
+    rows = [
+        row(
+            button(_("✅ I did it"), f"CA:did:{campaign_id}"),
+            button(_("Not for me"), f"CA:not:{campaign_id}"),
+        )
+    ]
+    if campaign.action_url:  # a draft's preview may not have its link yet
+        rows.insert(0, [InlineKeyboardButton(_("➡️ Take action"), url=campaign.action_url)])
+    return View("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 def thanks_did() -> str:

@@ -44,7 +44,7 @@ async def _coordinator(bot: Harness) -> None:
     await bot.services.roles.grant(COORD, COORDINATOR, NETWORK, None, NOW)
 
 
-async def _compose(bot: Harness, title: str = "Lift the ban on work") -> int:
+async def compose(bot: Harness, title: str = "Lift the ban on work") -> int:
     """A complete draft (English only, asylum topic, whole UK, as soon as confirmed)."""
     chat = bot.chat(COORD)
     ask = only(await chat.send("/campaign"))
@@ -122,7 +122,7 @@ async def test_compose_translate_preview_schedule_pause_resume_and_send(bot: Har
     await _start(bot, 7205, "seeking")
     await bot.chat(7205).send("/alerts")
     await bot.chat(7205).press("Yes, send me campaign calls")  # opted in: gets it
-    cid = await _compose(bot)
+    cid = await compose(bot)
     chat = bot.chat(COORD)
     await chat.press("Add a translation")
     assert "Send the title in Arabic" in only(await chat.press("العربية")).plain_text()
@@ -196,7 +196,7 @@ async def test_pause_stops_within_a_second_and_resume_finishes(bot: Harness) -> 
         await services.users.set_locale(user_id, "en")
         await services.alerts.set(user_id, 1, 1, NOW)
     bot.server.block(800_060)
-    cid = await _compose(bot)
+    cid = await compose(bot)
     chat = bot.chat(COORD)
     await chat.press("Confirm")
     await chat.press("Yes, send")
@@ -226,7 +226,7 @@ async def test_pause_stops_within_a_second_and_resume_finishes(bot: Harness) -> 
 async def test_answers_count_once_per_person_and_never_for_strangers(bot: Harness) -> None:
     await _coordinator(bot)
     await _start(bot, 7301, "supporter")
-    cid = await _compose(bot)
+    cid = await compose(bot)
     chat = bot.chat(COORD)
     await chat.press("Confirm")
     first = await chat.press("Yes, send")
@@ -254,7 +254,7 @@ async def test_answers_count_once_per_person_and_never_for_strangers(bot: Harnes
 
 async def test_everyone_but_a_coordinator_is_refused_at_every_step(bot: Harness) -> None:
     await _coordinator(bot)
-    cid = await _compose(bot)
+    cid = await compose(bot)
     intruder = bot.chat(7401)
     await intruder.send("/start")
     refusal = "Only a network coordinator can do this."
@@ -282,7 +282,7 @@ async def test_area_calls_reach_only_their_area(bot: Harness) -> None:
         if area:
             await services.users.save_area(user_id, area[0], area[1], "somewhere")
         await services.alerts.set(user_id, 63, 7, NOW)
-    cid = await _compose(bot)
+    cid = await compose(bot)
     chat = bot.chat(COORD)
     await chat.press("Area")
     await chat.press("Scotland")
@@ -315,7 +315,7 @@ def test_send_times_are_read_in_london_time() -> None:
 async def test_stats_and_retention_keep_counts_not_people(bot: Harness) -> None:
     await _coordinator(bot)
     await _start(bot, 7601, "supporter", "ar")
-    cid = await _compose(bot)
+    cid = await compose(bot)
     chat = bot.chat(COORD)
     await chat.press("Confirm")
     await chat.press("Yes, send")
@@ -341,3 +341,16 @@ async def test_stats_and_retention_keep_counts_not_people(bot: Harness) -> None:
     assert report.recipients_purged == 1
     assert await bot.row("SELECT COUNT(*) FROM campaign_recipients") == (0,)
     assert await bot.row("SELECT recipients, did FROM campaigns WHERE id = ?", cid) == (1, 1)
+
+
+async def test_a_draft_without_its_link_previews_without_the_action_button(bot: Harness) -> None:
+    await _coordinator(bot)
+    chat = bot.chat(COORD)
+    await chat.send("/campaign")
+    await chat.send("Lift the ban on work")
+    assert "action link" in only(await chat.send("People wait years.")).plain_text()
+    row = await bot.row("SELECT id FROM campaigns ORDER BY id DESC LIMIT 1")
+    assert row is not None
+    preview = await chat.press_data(f"K:pv:{row[0]}")  # the draft's summary, opened before
+    assert "Lift the ban on work" in preview[1].plain_text()
+    assert button_texts(preview[1]) == ["✅ I did it", "Not for me"]
