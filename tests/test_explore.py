@@ -1,0 +1,312 @@
+"""Random walks through the bot as every kind of person: nothing ever breaks.
+
+Each walk presses the buttons it is shown, types commands, places and nonsense, shares
+locations, and now and then presses a button it was never given: another person's, or one
+with its numbers changed. After every step nothing may have gone wrong inside the bot (the
+error handler logs every failure), and a person with no role may never change what only
+volunteers, group admins and coordinators may change. Every press is answered once, and no
+message shows a placeholder left unfilled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+
+import pytest
+
+from bot.fakeapi import Conversation
+from storage.roles import ADMIN, COORDINATOR, NETWORK
+from tests.conftest import NOW, Harness
+from tests.test_campaigns import COORD, compose
+from tests.test_posting import quick_post
+
+TEXTS = [
+    "Leeds",
+    "ليدز",
+    "Sheffeild",
+    "LS6",
+    "LS6 1AA",
+    "Newport",
+    "Atlantis",
+    "hello",
+    "<b>hi</b> & <i>",
+    "\u202eabc\u202c",
+    "🙂",
+    "x" * 300,
+    "12",
+    "0",
+    "-1",
+    "2026-12-01 18:00",
+    "tomorrow",
+    "http://example.org/a",
+    "https://example.org/act",
+    "yes",
+    "/start",
+    "/help",
+    "/menu",
+    "/find",
+    "/groups",
+    "/language",
+    "/privacy",
+    "/mydata",
+    "/forget",
+    "/reminders",
+    "/settings",
+    "/alerts",
+    "/stop",
+    "/myactivities",
+    "/newactivity",
+    "/moderate",
+    "/back",
+    "/cancel",
+    "/campaign",
+    "/campaigns",
+    "/invite",
+    "/team",
+    "/reports",
+    "/safeguarding",
+    "/weekly",
+    "/start j-nosuchcode",
+    "/nosuchcommand",
+]
+# Answers to the questions the bot asks when it waits for typing (posting, campaigns, reports).
+ANSWERS = [
+    "Chess club for everyone",
+    "Lift the ban on work",
+    "We meet, play and talk. Everyone is welcome, beginners too.",
+    "St Mary's Hall, 2 Park Lane, Leeds",
+    "LS1 1AA",
+    "25/12/2026",
+    "1/12/2026",
+    "31/2/2026",
+    "18:00-20:00",
+    "20:00-18:00",
+    "24/12, 31/12",
+    "https://example.org/act",
+    "Leeds",
+    "£2",
+    "Free",
+    "0113 496 0000",
+    "It was cancelled twice and nobody told us.",
+]
+PLACES = [(53.7997, -1.5492), (51.5072, -0.1276), (55.8642, -4.2518), (54.597, -5.93), (0.0, 0.0)]
+# What each person may never change, whatever they press: (what it is, SQL, parameters).
+# Nobody with no role changes any of it; a volunteer changes only their own activities, and
+# never approves them; a group admin changes only their own group; coordinators anything.
+Watch = list[tuple[str, str, tuple[object, ...]]]
+
+
+def _whole(*tables: str) -> Watch:
+    """Every row of these tables."""
+    return [(t, f"SELECT * FROM {t} ORDER BY rowid", ()) for t in tables]
+
+
+# A call as its coordinator made it. Its figures change as supporters answer, and the sender
+# moves it on from sending to sent on its own time: those are left out.
+CAMPAIGNS: Watch = [
+    (
+        "campaigns",
+        "SELECT id, title, body, action_url, topics, area, area_lat, area_lon, area_label, "
+        "radius_km, send_at, created_by, CASE WHEN state IN ('scheduled', 'sending', 'sent') "
+        "THEN 'on its way' ELSE state END AS state FROM campaigns ORDER BY id",
+        (),
+    ),
+    *_whole("campaign_texts"),
+]
+NO_ROLE = [
+    *CAMPAIGNS,
+    *_whole(
+        "activities",
+        "activity_skips",
+        "groups",
+        "roles",
+        "invites",
+        "activity_drafts",
+        "safeguarding_contacts",
+        "group_chats",
+    ),
+]
+
+
+def _volunteer(user_id: int) -> Watch:
+    return [
+        *CAMPAIGNS,
+        *_whole("roles", "invites", "groups", "safeguarding_contacts", "group_chats"),
+        ("activities", "SELECT * FROM activities WHERE created_by IS NOT ?", (user_id,)),
+        ("approved", "SELECT id FROM activities WHERE created_by = ? AND moderated", (user_id,)),
+    ]
+
+
+def _admin(group_id: int) -> Watch:
+    return [
+        *CAMPAIGNS,
+        ("roles", "SELECT * FROM roles WHERE group_id != ? ORDER BY rowid", (group_id,)),
+        ("groups", "SELECT * FROM groups WHERE id != ?", (group_id,)),
+        ("activities", "SELECT * FROM activities WHERE group_id != ?", (group_id,)),
+    ]
+
+
+def _mutations(data: str, rng: random.Random) -> list[str]:
+    """A button's data with its numbers changed, cut short, or made longer."""
+    changed = re.sub(r"\d+", lambda m: str(rng.choice([0, 1, 2, 3, 999999, 2**63])), data)
+    parts = data.split(":")
+    return [changed, ":".join(parts[:-1]), data + ":1", data.replace(":", "::", 1)]
+
+
+class Walker:
+    """One person wandering through the bot."""
+
+    def __init__(
+        self, bot: Harness, chat: Conversation, rng: random.Random, keeps_role: bool
+    ) -> None:
+        self.bot, self.chat, self.rng = bot, chat, rng
+        self.seen: list[str] = []
+        # a volunteer, admin or coordinator who erased their data would have no role left to
+        # explore with: they never do
+        self.never = {"D:erase", "/forget"} if keeps_role else set()
+
+    def _buttons(self) -> list[str]:
+        found = []
+        for message in self.bot.server.messages(self.chat.user.chat_id)[-4:]:
+            if not message.deleted:
+                found += [
+                    d for row in message.buttons() for _t, d, _u in row if d and d not in self.never
+                ]
+        self.seen += found
+        return found
+
+    async def step(self, strangers_buttons: list[str]) -> str:
+        rng = self.rng
+        buttons = self._buttons()
+        last = self.chat.last
+        if last is not None and not last.has_inline_keyboard() and rng.random() < 0.6:
+            text = rng.choice(ANSWERS)  # the bot may be waiting for an answer: give one
+            await self.chat.send(text)
+            return f"answer {text[:30]!r}"
+        roll = rng.random()
+        if buttons and roll < 0.55:
+            data = rng.choice(buttons)
+            await self.chat.press_data(data)
+            return f"press {data}"
+        if roll < 0.62 and strangers_buttons:
+            data = rng.choice(strangers_buttons)
+            await self.chat.press_data(data)
+            return f"press another's {data}"
+        if roll < 0.7 and self.seen:
+            data = rng.choice(_mutations(rng.choice(self.seen), rng))
+            await self.chat.press_data(data)
+            return f"press changed {data}"
+        if roll < 0.78:
+            lat, lon = rng.choice(PLACES)
+            await self.chat.share_location(lat, lon)
+            return f"location {lat},{lon}"
+        text = rng.choice([t for t in TEXTS if t not in self.never])
+        await self.chat.send(text)
+        return f"text {text[:30]!r}"
+
+
+Rows = dict[str, list[dict[str, object]]]
+
+
+async def _rows(bot: Harness, watch: Watch) -> Rows:
+    """What a person may not change, as it is now."""
+    rows = {}
+    for name, sql, params in watch:
+        found = await bot.services.db.conn.execute_fetchall(sql, params)
+        rows[name] = [dict(r) for r in found]
+    return rows
+
+
+def _reported(rows: Rows) -> Rows:
+    """Anyone may report an activity, and the third person's report hides it: after a report,
+    an activity's status (published or hidden) and time of change may differ."""
+    for row in rows.get("activities", []):
+        if row["status"] in ("published", "hidden"):
+            row["status"] = row["updated_at"] = "published or hidden"
+    return rows
+
+
+async def _people(bot: Harness) -> tuple[dict[str, Conversation], dict[str, Watch]]:
+    services = bot.services
+    leeds = (await services.groups.refs())["leeds"]
+    watches = {
+        "admin": _admin(leeds),
+        "volunteer": _volunteer(7003),
+        "seeker": NO_ROLE,
+        "supporter": NO_ROLE,
+    }
+    await services.roles.grant(COORD, COORDINATOR, NETWORK, None, NOW)
+    await services.roles.grant(7002, ADMIN, leeds, None, NOW)
+    people = {
+        "coordinator": bot.chat(COORD, "en"),
+        "admin": bot.chat(7002, "fr"),
+        "volunteer": bot.chat(7003, "en"),
+        "seeker": bot.chat(7004, "ar"),
+        "supporter": bot.chat(7005, "uk"),
+    }
+    intents = {"volunteer": "volunteer", "supporter": "supporter"}
+    for name, chat in people.items():
+        await chat.send("/start")
+        await chat.press_data(f"L:{chat.user.language_code}:s")
+        await chat.press_data(f"I:{intents.get(name, 'seeking')}")
+    code = await services.roles.create_invite(leeds, 7002, NOW)
+    await people["volunteer"].send(f"/start j-{code}")
+    # Something in every queue, so the walks reach the deeper buttons: a post waiting for its
+    # check, a campaign call ready to send, a report to review.
+    await quick_post(people["volunteer"], "Chess club")
+    await people["volunteer"].press("Publish")  # a new volunteer's post waits for a check
+    await compose(bot)
+    seeker = people["seeker"]
+    results = await seeker.share_location(53.7997, -1.5492)
+    card = await seeker.press_data(results[-1].buttons()[0][0][1] or "")  # the nearest one
+    reasons = await seeker.press("⚠️", card[-1])
+    await seeker.press_data(reasons[-1].buttons()[0][0][1] or "")
+    assert await bot.row("SELECT COUNT(*) FROM reports") == (1,)
+    return people, watches
+
+
+# Longer walks for a hunt: EXPLORE_STEPS=3000 EXPLORE_SEEDS=20 pytest tests/test_explore.py
+STEPS = int(os.environ.get("EXPLORE_STEPS", "150"))
+SEEDS = range(1, 1 + int(os.environ.get("EXPLORE_SEEDS", "3")))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_random_walks_never_break_anything(
+    bot: Harness, seed: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    rng = random.Random(seed)
+    people, watches = await _people(bot)
+    walkers = {
+        name: Walker(bot, chat, rng, keeps_role=name not in ("seeker", "supporter"))
+        for name, chat in people.items()
+    }
+    trail: list[str] = []
+    name = "seeker"
+    answered = len(bot.server.callback_answers)
+    for _ in range(STEPS):
+        if rng.random() < 0.3:  # a few steps in a row by the same person, then someone else
+            name = rng.choice(list(walkers))
+        walker = walkers[name]
+        watch = watches.get(name, [])
+        before = await _rows(bot, watch)
+        did = await walker.step([d for w in walkers.values() if w is not walker for d in w.seen])
+        after = await _rows(bot, watch)
+        if re.match(r"press .*Q:r:", did):
+            before, after = _reported(before), _reported(after)
+        trail.append(f"{name}: {did}")
+        assert after == before, "\n".join([*trail[-8:], f"the {name} changed what they may not"])
+        if did.startswith("press"):  # every press is answered once: no spinner left turning
+            assert len(bot.server.callback_answers) == answered + 1, "\n".join(trail[-8:])
+        answered = len(bot.server.callback_answers)
+        failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert not failures, "\n".join(trail[-8:] + [r.getMessage() for r in failures])
+    for chat in people.values():  # no placeholder left unfilled, in any language
+        for message in bot.server.messages(chat.user.chat_id):
+            texts = [message.text] + [t for row in message.buttons() for t, _d, _u in row]
+            assert not [t for t in texts if re.search(r"\{\w*\}|%\(\w+\)", t)], message
+    if os.environ.get("EXPLORE_SHOW"):
+        print("\n".join(trail))
