@@ -94,8 +94,9 @@ ANSWERS = [
 ]
 PLACES = [(53.7997, -1.5492), (51.5072, -0.1276), (55.8642, -4.2518), (54.597, -5.93), (0.0, 0.0)]
 # What each person may never change, whatever they press: (what it is, SQL, parameters).
-# Nobody with no role changes any of it; a volunteer changes only their own activities, and
-# never approves them; a group admin changes only their own group; coordinators anything.
+# Nobody with no role changes any of it; a volunteer changes only their own activities (and
+# those reported, when the group made them its safeguarding contact), and never approves
+# them; a group admin changes only their own group; coordinators anything.
 Watch = list[tuple[str, str, tuple[object, ...]]]
 
 
@@ -135,7 +136,12 @@ def _volunteer(user_id: int) -> Watch:
     return [
         *CAMPAIGNS,
         *_whole("roles", "invites", "groups", "safeguarding_contacts", "group_chats"),
-        ("activities", "SELECT * FROM activities WHERE created_by IS NOT ?", (user_id,)),
+        (
+            "activities",  # but a group's safeguarding contact reviews its reported activities
+            "SELECT * FROM activities WHERE created_by IS NOT ? AND group_id NOT IN "
+            "(SELECT group_id FROM safeguarding_contacts WHERE user_id = ?)",
+            (user_id, user_id),
+        ),
         ("approved", "SELECT id FROM activities WHERE created_by = ? AND moderated", (user_id,)),
     ]
 
