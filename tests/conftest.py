@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,10 +102,16 @@ class Harness:
 
 
 async def start_bot(
-    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes | None
+    tmp_path: Path,
+    gazetteer: Gazetteer,
+    outcodes: Outcodes | None,
+    server: FakeBotAPI | None = None,
 ) -> AsyncIterator[Harness]:
-    """Start the whole bot against a fresh fake server and database."""
-    async with FakeBotAPI() as server:
+    """Start the whole bot against a fake server (a fresh one unless given) and the database
+    in ``tmp_path``: seeded when new, as it was left when started again."""
+    async with AsyncExitStack() as stack:
+        if server is None:
+            server = await stack.enter_async_context(FakeBotAPI())
         config = Config(
             token="123456:TEST-token",
             api_url=server.base_url,
@@ -112,9 +119,11 @@ async def start_bot(
             cache_dir=tmp_path / "cache",
             outcodes_path=OUTCODES_CSV if outcodes is not None else None,
         )
+        new = not config.db_path.exists()
         services = await Services.create(config, gazetteer=gazetteer, outcodes=outcodes)
         services.clock = lambda: NOW
-        await seed_test_data(services.db)
+        if new:
+            await seed_test_data(services.db)
         await services.directory.refresh(force=True)
         processor = TrackingUpdateProcessor()
         app = build_app(config, services=services, processor=processor)
