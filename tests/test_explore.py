@@ -3,9 +3,9 @@
 Each walk presses the buttons it is shown, types commands, places and nonsense, shares
 locations, and now and then presses a button it was never given: another person's, or one
 with its numbers changed. After every step nothing may have gone wrong inside the bot (the
-error handler logs every failure), and a person with no role may never change what only
-volunteers, group admins and coordinators may change. Every press is answered once, and no
-message shows a placeholder left unfilled. Half the walks meet Telegram errors on the way,
+error handler logs every failure), and nobody may have changed what their role does not allow
+(see the watches below). Every press is answered once, and no message shows a placeholder
+left unfilled. Half the walks meet Telegram errors on the way,
 and one goes on across restarts.
 
 A seed fixes every choice but not when the outbox's own messages arrive, so a walk may not
@@ -244,6 +244,7 @@ def _reported(rows: Rows) -> Rows:
 
 
 async def _people(bot: Harness) -> tuple[dict[str, Conversation], dict[str, Watch]]:
+    """Five people who have started the bot, and what each of them may not change."""
     services = bot.services
     leeds = (await services.groups.refs())["leeds"]
     watches = {
