@@ -368,7 +368,7 @@ class Walk:
             print("\n".join(self.trail))
 
 
-@pytest.mark.parametrize("faults", [False, True], ids=["", "faults"])
+@pytest.mark.parametrize("faults", [False, True], ids=["calm", "faults"])
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_random_walks_never_break_anything(
     bot: Harness, seed: int, faults: bool, caplog: pytest.LogCaptureFixture
