@@ -484,10 +484,7 @@ def card(
             button(_("📅 Add to calendar"), f"X:ics:{activity.id}"),
         ),
     ]
-    if reminded:
-        rows.append([button(_("🔕 Stop reminders"), f"X:unrem:{activity.id}")])
-    else:
-        rows.append([button(_("⏰ Remind me"), f"X:rem:{activity.id}")])
+    rows.append([reminder_button(activity.id, reminded)])
     rows.append(
         row(
             interest_button(activity.id, interested),
@@ -499,6 +496,13 @@ def card(
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
     return View("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def reminder_button(activity_id: int, reminded: bool) -> InlineKeyboardButton:
+    """ "Remind me" on a card, or "Stop reminders" once asked for."""
+    if reminded:
+        return button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
+    return button(_("⏰ Remind me"), f"X:rem:{activity_id}")
 
 
 def interest_button(activity_id: int, interested: bool) -> InlineKeyboardButton:

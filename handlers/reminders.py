@@ -35,11 +35,7 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
     else:
         await services.reminders.unsubscribe(user_id, activity_id)
         await answer(query, _("Reminders stopped."))
-    new = (
-        views.button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
-        if verb == "rem"
-        else views.button(_("⏰ Remind me"), f"X:rem:{activity_id}")
-    )
+    new = views.reminder_button(activity_id, reminded=verb == "rem")
     await swap_buttons(query.message, {f"X:rem:{activity_id}", f"X:unrem:{activity_id}"}, new)
 
 
