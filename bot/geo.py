@@ -757,7 +757,12 @@ def _chord_sq(km: float) -> float:
 
 def _chord_km(chord_sq: float) -> float:
     """Great-circle distance (km) from the squared chord between two unit vectors."""
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(chord_sq) * 0.5))
+    return _arc_km(math.sqrt(chord_sq))
+
+
+def _arc_km(chord: float) -> float:
+    """Great-circle distance (km) from the chord between two unit vectors."""
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord * 0.5))
 
 
 class SpatialIndex(Generic[T]):
@@ -1106,21 +1111,21 @@ class CountGrid(Generic[K]):
         query = _unit_vector(lat, lon)
         chord = math.sqrt(_chord_sq(radius_km))
         within = chord.__ge__
-        dist, asin = math.dist, math.asin
+        dist = math.dist
         # a hair of slack keeps rounding from deciding a whole cell: those cells are measured
         sure_in, sure_out = radius_km - 1e-6, radius_km + 1e-6
         answers: dict[K, bool] = {}
         total = 0
         for _cell, slot in _cells_near(self._cells, self._cell, lat, lon, radius_km):
             whole, parts = slot.packed()
-            away = 2 * EARTH_RADIUS_KM * asin(min(1.0, dist(whole.centre, query) * 0.5))
+            away = _arc_km(dist(whole.centre, query))
             if away - whole.reach_km > sure_out:
                 continue
             if away + whole.reach_km >= sure_in and len(parts) > 1:
                 # the edge crosses a crowded cell: decide part by part
                 cells = []
                 for part in parts:
-                    away = 2 * EARTH_RADIUS_KM * asin(min(1.0, dist(part.centre, query) * 0.5))
+                    away = _arc_km(dist(part.centre, query))
                     if away - part.reach_km <= sure_out:
                         cells.append((part, away + part.reach_km < sure_in))
             else:
