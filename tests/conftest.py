@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from storage.activities import ActivityRepository
 from storage.db import Database, to_db
 from storage.groups import GroupRepository
 from tests.data import ACTIVITIES_CSV, GROUPS_CSV
+from tests.helpers import eventually
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OUTCODES_CSV = SHARED / "uk_outcode_centroids.csv"
@@ -88,17 +88,19 @@ class Harness:
 
     async def delivered(self, chat_id: int) -> None:
         """Wait until the outbox has sent what is due for a chat (it sends on its own time)."""
-        for _ in range(300):
+
+        async def none_left() -> bool:
             left = await self.row(
                 "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND "
                 "(state = 'sending' OR (state = 'pending' AND not_before <= ?))",
                 chat_id,
                 to_db(self.services.now()),
             )
-            if left == (0,):
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"the outbox still holds messages for chat {chat_id}")
+            return left == (0,)
+
+        await eventually(
+            none_left, 6.0, lambda: f"the outbox still holds messages for chat {chat_id}"
+        )
 
 
 async def start_bot(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
 
 from bot.fakeapi import FakeBotAPI, SentMessage
 from bot.i18n import gettext, use_locale
@@ -36,12 +38,26 @@ def button_texts(message: SentMessage) -> list[str]:
     return [text for row in message.buttons() for text, _data, _url in row]
 
 
-async def sent(server: FakeBotAPI, chat_id: int, contains: str) -> list[SentMessage]:
-    """The messages a chat was sent containing a text, waiting for the first (up to 6 s):
-    the outbox and the jobs send on their own time."""
-    for _ in range(300):
-        found = [m for m in server.messages(chat_id) if contains in m.text]
-        if found:
-            return found
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]],
+    limit_s: float,
+    failure: Callable[[], str] = lambda: "condition not met in time",
+) -> None:
+    """Wait until ``check`` is true, looking every 20 ms for up to ``limit_s``: the outbox
+    and the jobs work on their own time. Fails with ``failure()``."""
+    for _ in range(int(limit_s / 0.02)):
+        done = check()
+        if await done if inspect.isawaitable(done) else done:
+            return
         await asyncio.sleep(0.02)
-    raise AssertionError(server.describe_calls())
+    raise AssertionError(failure())
+
+
+async def sent(server: FakeBotAPI, chat_id: int, contains: str) -> list[SentMessage]:
+    """The messages a chat was sent containing a text, waiting for the first (up to 6 s)."""
+
+    def found() -> list[SentMessage]:
+        return [m for m in server.messages(chat_id) if contains in m.text]
+
+    await eventually(lambda: bool(found()), 6.0, server.describe_calls)
+    return found()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot import cli
@@ -11,18 +10,10 @@ from bot.fakeapi import SentMessage
 from handlers.campaigns import parse_when
 from storage.roles import COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
-from tests.helpers import button_texts, last_callback_answer, only, tr
+from tests.helpers import button_texts, eventually, last_callback_answer, only, tr
 
 COORD = 7001
 URL = "https://example.org/write-to-your-mp"
-
-
-async def _eventually(check: Callable[[], bool], limit_s: float = 10.0) -> None:
-    for _ in range(int(limit_s / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def _calls(bot: Harness, user_id: int) -> list[SentMessage]:
@@ -168,7 +159,7 @@ async def test_compose_translate_preview_schedule_pause_resume_and_send(bot: Har
         5,
     )
     await _start(bot, 7207, "supporter")  # subscribes after: the audience is fixed
-    await _eventually(lambda: all(_calls(bot, u) for u in (7201, 7202, 7203, 7205, 7206)))
+    await eventually(lambda: all(_calls(bot, u) for u in (7201, 7202, 7203, 7205, 7206)), 10.0)
     assert "Lift the ban on work" in _calls(bot, 7201)[0].plain_text()
     arabic = _calls(bot, 7202)[0].plain_text()
     assert "ارفعوا الحظر" in arabic and "Lift the ban" not in arabic
@@ -200,7 +191,7 @@ async def test_pause_stops_within_a_second_and_resume_finishes(bot: Harness) -> 
     chat = bot.chat(COORD)
     await chat.press("Confirm")
     await chat.press("Yes, send")
-    await _eventually(lambda: sum(len(_calls(bot, u)) for u in people) >= 5)
+    await eventually(lambda: sum(len(_calls(bot, u)) for u in people) >= 5, 10.0)
     await services.desk.pause(cid, COORD)
     paused_at = sum(len(_calls(bot, u)) for u in people)
     await asyncio.sleep(1.5)
@@ -211,7 +202,7 @@ async def test_pause_stops_within_a_second_and_resume_finishes(bot: Harness) -> 
     figures = await services.campaigns.figures(campaign)
     assert figures.pending > 0 and figures.sent + figures.pending + figures.unreachable >= 59
     assert await services.desk.resume(cid, COORD)
-    await _eventually(lambda: all(_calls(bot, u) for u in people if u != 800_060), 15)
+    await eventually(lambda: all(_calls(bot, u) for u in people if u != 800_060), 15.0)
     assert all(len(_calls(bot, u)) == 1 for u in people if u != 800_060)
     for _ in range(100):
         await services.plan_reminders()
@@ -234,7 +225,7 @@ async def test_answers_count_once_per_person_and_never_for_strangers(bot: Harnes
     await chat.press_data(f"K:go:{cid}")  # a second confirmation sends nothing more
     assert last_callback_answer(bot.server) == "This call can no longer be changed that way."
     supporter = bot.chat(7301)
-    await _eventually(lambda: bool(_calls(bot, 7301)))
+    await eventually(lambda: bool(_calls(bot, 7301)), 10.0)
     message = _calls(bot, 7301)[0]
     await supporter.press("I did it", message)
     assert "Thank you!" in (last_callback_answer(bot.server) or "")
@@ -295,7 +286,7 @@ async def test_area_calls_reach_only_their_area(bot: Harness) -> None:
     assert "Within 40 km of Bradford" in summary.plain_text()
     await chat.press("Confirm")
     await chat.press("Yes, send")
-    await _eventually(lambda: bool(_calls(bot, 7501)))
+    await eventually(lambda: bool(_calls(bot, 7501)), 10.0)
     await asyncio.sleep(0.2)
     assert not _calls(bot, 7502) and not _calls(bot, 7503)
     assert await bot.row("SELECT recipients FROM campaigns WHERE id = ?", cid) == (1,)
@@ -319,7 +310,7 @@ async def test_stats_and_retention_keep_counts_not_people(bot: Harness) -> None:
     chat = bot.chat(COORD)
     await chat.press("Confirm")
     await chat.press("Yes, send")
-    await _eventually(lambda: bool(_calls(bot, 7601)))
+    await eventually(lambda: bool(_calls(bot, 7601)), 10.0)
     await bot.chat(7601).press(tr("ar", "✅ I did it"), _calls(bot, 7601)[0])
     services = bot.services
     for _ in range(100):

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.i18n import N_
 from storage.outbox import OutboxItem
 from tests.conftest import Harness
-from tests.helpers import tr
+from tests.helpers import eventually, tr
 
 NOTICE = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
 async def _settle(bot: Harness, chat_id: int, count: int) -> None:
-    for _ in range(100):
-        if len([m for m in bot.server.messages(chat_id) if m.kind == "text"]) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(bot.server.describe_calls())
+    def enough() -> bool:
+        return len([m for m in bot.server.messages(chat_id) if m.kind == "text"]) >= count
+
+    await eventually(enough, 5.0, bot.server.describe_calls)
 
 
 async def test_notice_goes_out_in_the_recipients_language(bot: Harness) -> None:
