@@ -153,9 +153,10 @@ def build_app(
     quiet_libraries()
 
     async def post_init(app: App) -> None:
-        app.bot_data.services = services or await Services.create(config, gazetteer)
-        await posting.load(app.bot_data.services)  # people answering before a restart
-        await app.bot_data.services.start_sender(app.bot)
+        app.bot_data.services = started = services or await Services.create(config, gazetteer)
+        for resume in app.bot_data.resume:  # questions people were answering before a restart
+            await resume(started)
+        await started.start_sender(app.bot)
         await set_commands(app)
         if app.job_queue is not None:
             app.job_queue.run_repeating(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -10,12 +11,14 @@ from bot.services import Services
 
 
 class BotData:
-    """What the application keeps for all chats: only the services."""
+    """What the application keeps for all chats: the services, and what the journeys pick up
+    again when the bot starts (run in post_init, once the services exist)."""
 
-    __slots__ = ("services",)
+    __slots__ = ("resume", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
+        self.resume: list[Callable[[Services], Awaitable[None]]] = []
 
 
 class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from bot.recurrence import zone
 from bot.reminders import QUIET_FROM, QUIET_UNTIL
+from storage.awaited import AwaitedRepository
 from storage.campaigns import CampaignRepository
 from storage.drafts import DraftRepository
 from storage.feedback import FeedbackRepository
@@ -33,7 +34,7 @@ KEEP_FINISHED_MESSAGES = timedelta(days=90)
 KEEP_ORPHAN_CHATS = timedelta(days=365)
 KEEP_REPORT_WORDS = timedelta(days=183)  # six months after review
 KEEP_UNREAD_WORDS = timedelta(days=365)  # feedback words nobody read: a year at most
-KEEP_DRAFTS = timedelta(days=30)  # a half-finished post untouched this long
+KEEP_DRAFTS = timedelta(days=30)  # a half-finished post, or a question unanswered, this long
 
 
 @dataclass(slots=True)
@@ -64,6 +65,7 @@ class Retention:
         safeguarding: SafeguardingRepository | None = None,
         feedback: FeedbackRepository | None = None,
         drafts: DraftRepository | None = None,
+        awaited: AwaitedRepository | None = None,
     ) -> None:
         self.users = users
         self.personal = personal
@@ -75,6 +77,7 @@ class Retention:
         self.safeguarding = safeguarding
         self.feedback = feedback
         self.drafts = drafts
+        self.awaited = awaited
 
     def daytime(self, moment: datetime) -> bool:
         """Whether questions may be sent now (outside quiet hours in the network's zone)."""
@@ -111,6 +114,8 @@ class Retention:
             )
         if self.drafts is not None:
             report.drafts_purged = await self.drafts.purge(now - KEEP_DRAFTS)
+        if self.awaited is not None:
+            report.drafts_purged += await self.awaited.purge(now - KEEP_DRAFTS)
         if (
             report.words_purged
             or report.asked
@@ -122,7 +127,7 @@ class Retention:
         ):
             log.info(
                 "retention: asked %d, deleted %d people, %d old messages, %d chat statuses, "
-                "%d call recipients, %d report and feedback texts, %d drafts",
+                "%d call recipients, %d report and feedback texts, %d drafts and questions",
                 report.asked,
                 len(report.forgotten),
                 report.messages_purged,

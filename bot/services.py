@@ -19,6 +19,7 @@ from bot.retention import Retention, RetentionReport
 from bot.search import Directory
 from storage.activities import ActivityRepository
 from storage.alerts import AlertRepository
+from storage.awaited import AwaitedRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Database, utcnow
 from storage.drafts import DraftRepository
@@ -64,6 +65,7 @@ class Services:
     safeguarding: SafeguardingRepository
     drafts: DraftRepository
     feedback: FeedbackRepository
+    awaited: AwaitedRepository
     clock: Callable[[], datetime] = utcnow
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
@@ -133,6 +135,7 @@ class Services:
             safeguarding=SafeguardingRepository(db),
             drafts=DraftRepository(db),
             feedback=FeedbackRepository(db),
+            awaited=AwaitedRepository(db),
         )
 
     async def start_sender(self, bot: Bot) -> None:
@@ -189,6 +192,7 @@ class Services:
             self.safeguarding,
             self.feedback,
             self.drafts,
+            self.awaited,
         )
         report = await retention.run()
         if retention.daytime(self.now()):  # questions are not sent at night

@@ -473,9 +473,10 @@ class Posting:
 def register(app: App) -> Posting:
     """Posting commands, answers and buttons; answers go before find's catch-all.
 
-    Returns the journey: the application factory loads its listeners in post_init.
+    Returns the journey (managing reuses it). Its listeners are loaded again in post_init.
     """
     journey = Posting()
+    app.bot_data.resume.append(journey.load)
     private = filters.ChatType.PRIVATE
     listening = private & journey.drafting
     app.add_handler(CommandHandler("newactivity", journey.newactivity, filters=private))

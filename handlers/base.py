@@ -31,6 +31,9 @@ from telegram.ext import (
 from bot import views
 from bot.context import App, AppContext
 from bot.i18n import resolve_locale, set_locale
+from bot.retention import KEEP_DRAFTS
+from bot.services import Services
+from storage.awaited import About
 from storage.models import User
 
 log = logging.getLogger(__name__)
@@ -128,12 +131,18 @@ async def show(update: Update, view: views.View) -> None:
 
 class Awaiting:
     """Typed answers expected now from some people, just after a button: ``filter`` lets
-    their text reach the right handler, and their session holds what the answer is for.
-    In memory only: after a restart the text is read as anything else would be."""
+    their text reach the right handler, and the database holds what the answer is for, so a
+    question asked before a restart is still answered after it (``resume``, in post_init)."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, app: App, key: str) -> None:
         self.key = key
         self.filter = filters.User(allow_empty=False)
+        app.bot_data.resume.append(self.resume)
+
+    async def resume(self, services: Services) -> None:
+        """Wait again for the answers asked for before the bot started."""
+        for row in await services.awaited.of(self.key, services.now() - KEEP_DRAFTS):
+            self.filter.add_user_ids(row.user_id)
 
     def handler(
         self, callback: Callable[[Update, AppContext], Coroutine[Any, Any, None]]
@@ -143,19 +152,25 @@ class Awaiting:
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & self.filter, callback
         )
 
-    def expect(self, context: AppContext, user_id: int, about: object) -> None:
+    async def expect(self, context: AppContext, user_id: int, about: About) -> None:
         """Wait for the person's next text, about ``about``."""
-        context.session[self.key] = about
+        services = context.services
+        await services.awaited.expect(user_id, self.key, about, services.now())
         self.filter.add_user_ids(user_id)
 
-    def about(self, context: AppContext) -> Any:
+    async def about(self, context: AppContext, user_id: int) -> About | None:
         """What the awaited text is for (None when nothing is awaited)."""
-        return context.session.get(self.key)
+        if user_id not in self.filter.user_ids:
+            return None
+        return await context.services.awaited.get(user_id, self.key)
 
-    def stop(self, context: AppContext, user_id: int) -> Any:
+    async def stop(self, context: AppContext, user_id: int) -> About | None:
         """Wait no longer; what the text was for."""
-        self.filter.remove_user_ids(user_id)
-        return context.session.pop(self.key, None)
+        about = await self.about(context, user_id)
+        if user_id in self.filter.user_ids:
+            self.filter.remove_user_ids(user_id)
+            await context.services.awaited.drop(user_id, self.key)
+        return about
 
 
 async def swap_buttons(

@@ -28,6 +28,7 @@ from bot.recurrence import zone
 from bot.views import View, place_label
 from handlers.admin import refuse
 from handlers.base import Awaiting, answer, expired, send, show
+from storage.awaited import About
 from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
 
@@ -69,15 +70,31 @@ def parse_when(text: str, now: datetime, tz: str = cv.TZ) -> datetime | None:
     return None
 
 
+# How many parts each question's subject has: (call id, field), a translation's language too,
+# and the body's also the title typed just before.
+_STEP_SIZE = {"tr_title": 3, "tr_body": 4}
+
+
+def _step(about: About | None) -> tuple[Any, ...] | None:
+    """What a coordinator's text answers: (call id, field, ...); None if not that shape."""
+    if not isinstance(about, tuple) or len(about) < 2:
+        return None
+    cid, field, *rest = about
+    if not isinstance(cid, int) or not isinstance(field, str):
+        return None
+    if len(about) != _STEP_SIZE.get(field, 2) or not all(isinstance(x, str) for x in rest):
+        return None
+    return about
+
+
 class Desk:
     """The /campaign and /campaigns journeys of one application.
 
-    ``composing`` holds who is answering a typed question right now (in memory: after a
-    restart, /campaign asks again).
+    ``composing`` holds who is answering a typed question right now, and what for.
     """
 
-    def __init__(self) -> None:
-        self.composing = Awaiting("compose")
+    def __init__(self, app: App) -> None:
+        self.composing = Awaiting(app, "compose")
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -89,7 +106,7 @@ class Desk:
         roles = await context.services.roles.roles_of(user.id)
         if any(r.role == COORDINATOR for r in roles):
             return user.id
-        self.composing.stop(context, user.id)
+        await self.composing.stop(context, user.id)
         await refuse(update, context, what, None, cv.coordinators_only())
         return None
 
@@ -104,10 +121,10 @@ class Desk:
         draft = await services.campaigns.draft_of(user_id)
         if draft is None:
             draft = await services.campaigns.create(user_id, services.now())
-            self.composing.expect(context, user_id, (draft.id, "title"))
+            await self.composing.expect(context, user_id, (draft.id, "title"))
             await send(update, cv.ask_field("title"))
             return
-        self.composing.stop(context, user_id)
+        await self.composing.stop(context, user_id)
         await send(update, cv.compose_summary(draft))
 
     async def campaigns(self, update: Update, context: AppContext) -> None:
@@ -124,7 +141,7 @@ class Desk:
         """/cancel while answering a question: stop asking; the draft stays."""
         user = update.effective_user
         assert user is not None
-        self.composing.stop(context, user.id)
+        await self.composing.stop(context, user.id)
         await send(update, cv.compose_cancelled())
 
     # -- typed answers --------------------------------------------------------------------------
@@ -136,15 +153,15 @@ class Desk:
         user_id = await self._coordinator(update, context, "campaign")
         if user_id is None:
             return
-        step = self.composing.about(context)
-        if not step:
-            self.composing.stop(context, user_id)
+        step = _step(await self.composing.about(context, user_id))
+        if step is None:
+            await self.composing.stop(context, user_id)
             await send(update, cv.compose_cancelled())
             return
         services = context.services
         campaign = await services.campaigns.get(step[0])
         if campaign is None or campaign.state not in ("draft", "scheduled", "paused"):
-            self.composing.stop(context, user_id)
+            await self.composing.stop(context, user_id)
             await send(update, View(cv.not_editable()))
             return
         error = await self._take(context, campaign, step, message.text)
@@ -152,19 +169,19 @@ class Desk:
             await send(update, error)  # the question stands: send it again
             return
         if step[1] == "tr_title":
-            self.composing.expect(
+            await self.composing.expect(
                 context, user_id, (campaign.id, "tr_body", step[2], message.text.strip())
             )
             await send(update, cv.ask_translation(fmt.language_name(step[2]), "body"))
             return
-        self.composing.stop(context, user_id)
+        await self.composing.stop(context, user_id)
         fresh = await services.campaigns.get(campaign.id)
         assert fresh is not None
         if step[1] == "title" and not fresh.body:  # a new draft: straight on to the text
-            self.composing.expect(context, user_id, (campaign.id, "body"))
+            await self.composing.expect(context, user_id, (campaign.id, "body"))
             await send(update, cv.ask_field("body"))
         elif step[1] == "body" and not fresh.action_url:
-            self.composing.expect(context, user_id, (campaign.id, "url"))
+            await self.composing.expect(context, user_id, (campaign.id, "url"))
             await send(update, cv.ask_field("url"))
         elif step[1] == "url" and not fresh.topics:
             await send(update, cv.topics_picker(fresh))
@@ -276,7 +293,7 @@ class Desk:
             await answer(query)
             if campaign.state == "draft":
                 await repo.discard(cid)
-                self.composing.stop(context, user_id)
+                await self.composing.stop(context, user_id)
                 await show(update, View(cv.discarded()))
             else:
                 await show(update, cv.cancel_confirm(campaign))
@@ -288,18 +305,18 @@ class Desk:
             await answer(query, cv.not_editable())
         elif action == "sum" and value is None:
             await answer(query)
-            self.composing.stop(context, user_id)
+            await self.composing.stop(context, user_id)
             await show(update, cv.compose_summary(campaign))
         elif action == "f" and value in ("title", "body", "url"):
             await answer(query)
-            self.composing.expect(context, user_id, (cid, value))
+            await self.composing.expect(context, user_id, (cid, value))
             await send(update, cv.ask_field(value))
         elif action == "tr" and value is None:
             await answer(query)
             await show(update, cv.translation_languages(campaign))
         elif action == "tl" and value in BY_CODE and value != "en":
             await answer(query)
-            self.composing.expect(context, user_id, (cid, "tr_title", value))
+            await self.composing.expect(context, user_id, (cid, "tr_title", value))
             await send(update, cv.ask_translation(fmt.language_name(value), "title"))
         elif action == "pv" and value is None:
             await answer(query)
@@ -341,7 +358,7 @@ class Desk:
         elif action == "a" and value in ("uk", "near", *NATIONS):
             await answer(query)
             if value == "near":
-                self.composing.expect(context, user_id, (cid, "place"))
+                await self.composing.expect(context, user_id, (cid, "place"))
                 await send(update, cv.ask_field("place"))
                 return
             await repo.update(cid, now, area=value, area_lat=None, area_lon=None, area_label=None)
@@ -349,15 +366,15 @@ class Desk:
         elif action == "wh" and value is None:
             await answer(query)
             await show(update, cv.when_picker(campaign))
-            self.composing.expect(context, user_id, (cid, "when"))
+            await self.composing.expect(context, user_id, (cid, "when"))
         elif action == "now" and value is None:
             await answer(query)
-            self.composing.stop(context, user_id)
+            await self.composing.stop(context, user_id)
             await repo.update(cid, now, send_at=None)
             await self._summary(update, context, cid)
         elif action == "tm" and value in ("9", "18"):
             await answer(query)
-            self.composing.stop(context, user_id)
+            await self.composing.stop(context, user_id)
             local = now.astimezone(zone(cv.TZ)) + timedelta(days=1)
             moment = local.replace(hour=int(value), minute=0, second=0, microsecond=0)
             await repo.update(cid, now, send_at=moment.astimezone(now.tzinfo))
@@ -373,7 +390,7 @@ class Desk:
 
 def register(app: App) -> None:
     """Coordinator commands and buttons; typed answers go before find's catch-all."""
-    desk = Desk()
+    desk = Desk(app)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("campaign", desk.campaign, filters=private))
     app.add_handler(CommandHandler("campaigns", desk.campaigns, filters=private))

@@ -17,8 +17,8 @@ from storage.feedback import WORDS_LIMIT
 class Feedback:
     """The feedback answers of one application (``adding``: people who may type words now)."""
 
-    def __init__(self) -> None:
-        self.adding = Awaiting("feedback")
+    def __init__(self, app: App) -> None:
+        self.adding = Awaiting(app, "feedback")
 
     async def button(self, update: Update, context: AppContext) -> None:
         """FB:<activity>:<1-5> records the answer; FB:done closes."""
@@ -29,7 +29,7 @@ class Feedback:
         try:
             _prefix, fields = split(query.data)
             if fields == ["done"]:
-                self.adding.stop(context, user_id)
+                await self.adding.stop(context, user_id)
                 await answer(query, pv.feedback_closed())
                 await show(update, views.View(pv.feedback_closed()))
                 return
@@ -42,7 +42,7 @@ class Feedback:
             await expired(update, context)
             return
         await services.feedback.answer(activity_id, user_id, int(fields[1]), services.now())
-        self.adding.expect(context, user_id, activity_id)
+        await self.adding.expect(context, user_id, activity_id)
         await answer(query)
         await show(update, pv.feedback_thanks())
 
@@ -51,7 +51,7 @@ class Feedback:
         message = update.effective_message
         user = update.effective_user
         assert message is not None and message.text is not None and user is not None
-        activity_id = self.adding.stop(context, user.id)
+        activity_id = await self.adding.stop(context, user.id)
         words = message.text.strip()[:WORDS_LIMIT]
         if isinstance(activity_id, int) and await context.services.feedback.add_words(
             activity_id, user.id, words
@@ -63,6 +63,6 @@ class Feedback:
 
 def register(app: App) -> None:
     """Feedback buttons, and the words typed just after (before find's catch-all)."""
-    journey = Feedback()
+    journey = Feedback(app)
     app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^FB:"))
     app.add_handler(journey.adding.handler(journey.words))

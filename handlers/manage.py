@@ -47,9 +47,9 @@ async def _manage_view(context: AppContext, activity: Activity, group: Group) ->
 class Manage:
     """/myactivities, "still running?" and /moderate of one application."""
 
-    def __init__(self, posting: Posting) -> None:
+    def __init__(self, app: App, posting: Posting) -> None:
         self.posting = posting
-        self.reasoning = Awaiting("moderating")  # moderators typing a reason now
+        self.reasoning = Awaiting(app, "moderating")  # moderators typing a reason now
 
     # -- /myactivities --------------------------------------------------------------------------
 
@@ -239,7 +239,7 @@ class Manage:
             )
             return
         outcome = "changes" if verb == "c" else "reject"
-        self.reasoning.expect(context, user_id, (activity.id, outcome))
+        await self.reasoning.expect(context, user_id, (activity.id, outcome))
         await send(update, pv.ask_reason(outcome))
 
     async def reason(self, update: Update, context: AppContext) -> None:
@@ -247,12 +247,14 @@ class Manage:
         message = update.effective_message
         user = update.effective_user
         assert message is not None and message.text is not None and user is not None
-        pending = self.reasoning.stop(context, user.id)
+        pending = await self.reasoning.stop(context, user.id)
         organiser = context.services.organiser
-        if not isinstance(pending, tuple):
-            await send(update, View(pv.not_allowed()))
-            return
-        activity_id, outcome = pending
+        match pending:
+            case (int() as activity_id, "changes" | "reject" as outcome):
+                pass
+            case _:
+                await send(update, View(pv.not_allowed()))
+                return
         activity = await context.services.activities.get(activity_id)
         if activity is None or not await may_manage(context, user.id, activity.group_id):
             await refuse(update, context, "moderate", activity.group_id if activity else None)
@@ -267,7 +269,7 @@ class Manage:
 
 def register(app: App, posting: Posting) -> None:
     """Managing and moderating; typed reasons go before find's catch-all."""
-    journey = Manage(posting)
+    journey = Manage(app, posting)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("myactivities", journey.my_activities, filters=private))
     app.add_handler(CommandHandler("moderate", journey.moderate, filters=private))

@@ -26,8 +26,8 @@ from storage.safeguarding import HIDE_AFTER, REASONS, Report
 class Safeguarding:
     """The journeys of one application (``asking``: reporters who may add words now)."""
 
-    def __init__(self) -> None:
-        self.asking = Awaiting("report")
+    def __init__(self, app: App) -> None:
+        self.asking = Awaiting(app, "report")
 
     async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
         """The groups whose reports the person may review; None for every group."""
@@ -76,7 +76,7 @@ class Safeguarding:
         try:
             _prefix, fields = split(query.data)
             if fields in (["x"], ["done"]):
-                self.asking.stop(context, query.from_user.id)
+                await self.asking.stop(context, query.from_user.id)
                 await answer(query, sv.report_closed())
                 return
             if len(fields) == 1:
@@ -110,7 +110,7 @@ class Safeguarding:
             if hidden:
                 await services.directory.refresh(force=True)
         await self._tell_reviewers(context, activity_id, fields[2], hidden, filed.report_id)
-        self.asking.expect(context, query.from_user.id, filed.report_id)
+        await self.asking.expect(context, query.from_user.id, filed.report_id)
         await show(update, sv.report_filed())
 
     async def report_words(self, update: Update, context: AppContext) -> None:
@@ -118,7 +118,7 @@ class Safeguarding:
         message = update.effective_message
         user = update.effective_user
         assert message is not None and message.text is not None and user is not None
-        report_id = self.asking.stop(context, user.id)
+        report_id = await self.asking.stop(context, user.id)
         if isinstance(report_id, int) and await context.services.safeguarding.add_words(
             report_id, user.id, message.text.strip()
         ):
@@ -255,7 +255,7 @@ class Safeguarding:
 
 def register(app: App) -> None:
     """Safeguarding commands and buttons (before find, which claims the other X: buttons)."""
-    journey = Safeguarding()
+    journey = Safeguarding(app)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("reports", journey.reports, filters=private))
     app.add_handler(CommandHandler("safeguarding", journey.contact_command, filters=private))

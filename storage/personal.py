@@ -94,8 +94,13 @@ class PersonalDataRepository:
             "FROM activity_drafts WHERE user_id = ?",
             (user_id,),
         )
+        awaited = await self._rows(
+            "SELECT journey, about, updated_at FROM awaited_answers WHERE user_id = ? "
+            "ORDER BY journey",
+            (user_id,),
+        )
         found = (profile, reminders, messages, chat, posted, roles, audit, alerts, calls)
-        if not any((*found, reports, interest, safeguarding, feedback, drafts)):
+        if not any((*found, reports, interest, safeguarding, feedback, drafts, awaited)):
             return None
         return {
             "profile": profile[0] if profile else None,
@@ -112,6 +117,7 @@ class PersonalDataRepository:
             "safeguarding_contact_of": safeguarding,
             "feedback_given": feedback,
             "post_in_progress": drafts[0] if drafts else None,
+            "answers_awaited": awaited,
         }
 
     async def erase(self, user_id: int) -> dict[str, int]:
@@ -145,6 +151,7 @@ class PersonalDataRepository:
                 # How welcome they felt stays as a count, no longer linked to them.
                 ("feedback", "UPDATE feedback SET user_id = NULL WHERE user_id = ?"),
                 ("activity_drafts", "DELETE FROM activity_drafts WHERE user_id = ?"),
+                ("awaited_answers", "DELETE FROM awaited_answers WHERE user_id = ?"),
                 ("safeguarding_contacts", "DELETE FROM safeguarding_contacts WHERE user_id = ?"),
                 (
                     "safeguarding_set_by",

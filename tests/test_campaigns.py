@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot import cli
 from bot.fakeapi import SentMessage
+from bot.geo import Gazetteer, Outcodes
 from handlers.campaigns import parse_when
 from storage.roles import COORDINATOR, NETWORK
-from tests.conftest import NOW, Harness
+from tests.conftest import NOW, Harness, start_bot
 from tests.helpers import button_texts, eventually, last_callback_answer, only, tr
 
 COORD = 7001
@@ -345,3 +347,60 @@ async def test_a_draft_without_its_link_previews_without_the_action_button(bot: 
     preview = await chat.press_data(f"K:pv:{row[0]}")  # the draft's summary, opened before
     assert "Lift the ban on work" in preview[1].plain_text()
     assert button_texts(preview[1]) == ["✅ I did it", "Not for me"]
+
+
+async def test_restarts_while_composing_lose_no_answer(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> None:
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):
+        await _coordinator(bot)
+        chat = bot.chat(COORD)
+        await chat.send("/campaign")
+        assert "Send the text" in only(await chat.send("Lift the ban on work")).plain_text()
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):  # the same database, restarted
+        chat = bot.chat(COORD)
+        asked = only(await chat.send("Leeds"))  # the text of the call, not a place to search
+        assert "action link" in asked.plain_text()
+        assert await bot.row("SELECT title, body FROM campaigns") == (
+            "Lift the ban on work",
+            "Leeds",
+        )
+        await chat.send(URL)
+        await chat.press("Asylum system")
+        await chat.press("Done")
+        await chat.press("Add a translation")
+        await chat.press("العربية")
+        assert "Now send the text in Arabic" in only(await chat.send("ارفعوا الحظر")).plain_text()
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):  # the title typed before it, too
+        summary = only(await bot.chat(COORD).send("الناس ينتظرون سنوات."))
+        assert "Translations:</b> ar" in summary.text
+        assert await bot.row("SELECT locale, title, body FROM campaign_texts") == (
+            "ar",
+            "ارفعوا الحظر",
+            "الناس ينتظرون سنوات.",
+        )
+        assert await bot.row("SELECT COUNT(*) FROM awaited_answers") == (0,)
+        found = only(await bot.chat(COORD).send("Leeds"))  # nothing asked now: a place again
+        assert "welcoming activities near you" in found.plain_text()
+
+
+async def test_a_question_the_bot_cannot_read_is_dropped_politely(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> None:
+    unreadable = ('"title"', "[1]", "[1, 2]", "{}", "not json", '[1, "tr_body", "ar"]')
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):
+        for n, about in enumerate(unreadable):  # as another version of the bot might leave them
+            await bot.services.roles.grant(COORD + n, COORDINATOR, NETWORK, None, NOW)
+            await bot.services.db.conn.execute(
+                "INSERT INTO awaited_answers VALUES (?, 'compose', ?, ?)",
+                (COORD + n, about, NOW.isoformat()),
+            )
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):
+        for n in range(len(unreadable)):
+            chat = bot.chat(COORD + n)
+            stopped = only(await chat.send("Lift the ban on work"))
+            assert "Your draft is kept: send /campaign to carry on." in stopped.plain_text()
+            found = only(await chat.send("Leeds"))  # asked nothing now: a place
+            assert "welcoming activities near you" in found.plain_text()
+        assert await bot.row("SELECT COUNT(*) FROM awaited_answers") == (0,)
+        assert await bot.row("SELECT COUNT(*) FROM campaigns") == (0,)

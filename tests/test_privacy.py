@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from storage.drafts import Draft
 from tests.conftest import NOW, Harness
 from tests.helpers import button_texts, last_callback_answer, only, sent, tr
 
@@ -85,6 +86,7 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     assert "your words were added" in only(await chat.send("Lovely people")).plain_text()
     await chat.send("/newactivity")  # and starts posting an activity
     await chat.send("Football on Fridays")
+    await chat.press_data(f"FB:{activity_id}:5")  # presses their answer again: words may follow
     return activity_id
 
 
@@ -123,6 +125,9 @@ async def test_mydata_summary_and_file(bot: Harness) -> None:
     ]
     draft = exported["post_in_progress"]
     assert draft["step"] == "category" and "Football on Fridays" in draft["data"]
+    assert [(a["journey"], a["about"]) for a in exported["answers_awaited"]] == [
+        ("feedback", str(activity_id))
+    ]
 
 
 async def test_mydata_for_someone_unknown_keeps_nothing(bot: Harness) -> None:
@@ -286,6 +291,33 @@ async def test_old_finished_messages_are_purged_to_counts(bot: Harness) -> None:
         ("2026-08", "digest", "sent"): 1,
         ("2026-08", "digest", "failed"): 1,
     }
+
+
+async def test_unfinished_posts_and_unanswered_questions_go_after_30_days(bot: Harness) -> None:
+    services = bot.services
+    leeds = (await services.groups.refs())["leeds"]
+    await services.drafts.save(Draft(user_id=7011, group_id=leeds, step="title"), NOW)
+    activity_id = (await bot.row("SELECT id FROM activities ORDER BY id LIMIT 1"))[0]  # type: ignore[index]
+    await services.db.conn.execute(  # they said "I'm interested" and were asked how it went
+        "INSERT INTO interest (activity_id, user_id, created_at) VALUES (?, 7012, ?)",
+        (activity_id, NOW.isoformat()),
+    )
+    await services.feedback.mark_asked([(int(str(activity_id)), 7012)], NOW)
+    await bot.chat(7012).send("/help")  # a message of the bot's, standing in for the question
+    thanks = only(await bot.chat(7012).press_data(f"FB:{activity_id}:4"))  # words may follow
+    assert "Thank you" in thanks.plain_text()
+    assert await bot.row("SELECT journey FROM awaited_answers") == ("feedback",)
+    services.clock = lambda: NOW + timedelta(days=29)
+    assert (await services.run_retention()).drafts_purged == 0
+    services.clock = lambda: NOW + timedelta(days=31)
+    assert (await services.run_retention()).drafts_purged == 2
+    assert await bot.row("SELECT COUNT(*) FROM activity_drafts") == (0,)
+    assert await bot.row("SELECT COUNT(*) FROM awaited_answers") == (0,)
+    # the text that comes after all is not taken as words, and the next one is a place
+    assert "/help" in only(await bot.chat(7012).send("Lovely people")).plain_text()
+    assert await bot.row("SELECT words FROM feedback") == (None,)
+    found = only(await bot.chat(7012).send("Leeds"))
+    assert "welcoming activities near you" in found.plain_text()
 
 
 # --- I've moved --------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 from bot.fakeapi import Conversation, SentMessage
+from bot.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN
-from tests.conftest import NOW, Harness
+from tests.conftest import NOW, Harness, start_bot
 from tests.helpers import button_texts, last_callback_answer, only, tr
 
 LEEDS = (53.7997, -1.5492)
@@ -106,6 +108,24 @@ async def test_a_concern_is_told_at_once_three_hide_and_a_review_restores(bot: H
     report = await bot.services.run_retention()
     assert report.words_purged == 1
     assert await bot.row("SELECT COUNT(*), COUNT(words) FROM reports") == (3, 0)
+
+
+async def test_words_sent_after_a_restart_still_reach_the_report(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> None:
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):
+        await _team(bot)
+        chat, card = await _card(bot, 8101, "ar")
+        await chat.press(tr("ar", "⚠️ Report a concern"), card)
+        await chat.press(tr("ar", "They ask for money or documents"))
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):  # the same database, restarted
+        chat = bot.chat(8101, "ar")
+        added = only(await chat.send("طلبوا جواز سفري"))  # "they asked for my passport"
+        assert tr("ar", "✅ Thank you, your words were added to the report.") in added.text
+        assert await bot.row("SELECT reason, words FROM reports") == ("money", "طلبوا جواز سفري")
+        assert await bot.row("SELECT COUNT(*) FROM awaited_answers") == (0,)
+        found = only(await chat.send("ليدز"))  # asked nothing now: Leeds, a place again
+        assert "Conversation café" in found.text
 
 
 async def test_reporting_in_arabic_and_the_notice_in_the_admins_language(bot: Harness) -> None:
