@@ -31,6 +31,10 @@ PLAN_EVERY_S = 60.0
 RETENTION_EVERY_S = 3600.0  # each step acts only on what is due: hourly keeps daytime asks
 WAIT_LIMIT_S = 10.0
 DEMO_TOKEN = "123456:demo-token-not-real"
+# The updates Telegram sends us, and no others. Not edited messages: a live location's moves
+# would each start a new search, and a corrected earlier answer would be read as the answer to
+# the question asked now. Nothing else is handled, so nothing else is worth the data.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 class TrackingUpdateProcessor(BaseUpdateProcessor):
@@ -109,7 +113,7 @@ async def running(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterat
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
         try:
             yield
         finally:
@@ -211,4 +215,4 @@ def build_app(
     return app
 
 
-__all__ = ["Application", "TrackingUpdateProcessor", "build_app"]
+__all__ = ["ALLOWED_UPDATES", "Application", "TrackingUpdateProcessor", "build_app"]

@@ -247,13 +247,11 @@ async def _deliver(config: Config) -> int:
 
 
 def _run_polling(config: Config) -> int:
-    from telegram import Update
-
-    from bot.app import build_app
+    from bot.app import ALLOWED_UPDATES, build_app
 
     app = build_app(config)
     log.info("polling %s", config.api_url.split("//", 1)[-1].split("/", 1)[0])
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

@@ -413,6 +413,7 @@ class FakeUser:
         self.user_id = user_id
         self.first_name = first_name
         self.language_code = language_code
+        self.last_message_id = 0  # of the latest message this user sent
 
     @property
     def chat_id(self) -> int:
@@ -435,7 +436,25 @@ class FakeUser:
             "date": _now(),
             **content,
         }
+        self.last_message_id = message["message_id"]
         return self.server.queue_update({"message": message})
+
+    def _edit(self, message_id: int, content: JSONDict) -> int:
+        """An edited_message update: one of this user's messages, as it is now."""
+        now = _now()
+        message: JSONDict = {
+            "message_id": message_id,
+            "from": self.to_dict(),
+            "chat": self.server._chat_json(self.chat_id),
+            "date": now,
+            "edit_date": now,
+            **content,
+        }
+        return self.server.queue_update({"edited_message": message})
+
+    def edit_text(self, message_id: int, text: str) -> int:
+        """Queue the edit of a text message this user sent (delivered only if allowed)."""
+        return self._edit(message_id, {"text": text})
 
     def send_text(self, text: str, chat_id: int | None = None) -> int:
         """Queue a text message (in a group chat when ``chat_id`` is given, e.g. -1001234).
@@ -454,9 +473,17 @@ class FakeUser:
         """Add the bot to the group chat ``chat_id`` (a my_chat_member update from this user)."""
         return self._member_update("left", "member", chat_id)
 
-    def send_location(self, lat: float, lon: float) -> int:
-        """Queue a shared location."""
-        return self._message({"location": {"latitude": lat, "longitude": lon}})
+    def send_location(self, lat: float, lon: float, live_period: int | None = None) -> int:
+        """Queue a shared location (a live one, updated for ``live_period`` seconds, if given)."""
+        location: JSONDict = {"latitude": lat, "longitude": lon}
+        if live_period is not None:
+            location["live_period"] = live_period
+        return self._message({"location": location})
+
+    def move_live_location(self, message_id: int, lat: float, lon: float) -> int:
+        """Queue a live location's move: Telegram sends it as an edit of the first message."""
+        location: JSONDict = {"latitude": lat, "longitude": lon, "live_period": 900}
+        return self._edit(message_id, {"location": location})
 
     def press(self, callback_data: str, message_id: int) -> int:
         """Queue a callback_query for an inline button of bot message ``message_id``."""
@@ -1605,10 +1632,12 @@ class Conversation:
         mark = await self._mark()
         return await self._after(self.user.send_text(text), mark)
 
-    async def share_location(self, lat: float, lon: float) -> list[SentMessage]:
-        """Share a location."""
+    async def share_location(
+        self, lat: float, lon: float, live_period: int | None = None
+    ) -> list[SentMessage]:
+        """Share a location (a live one when ``live_period`` is given)."""
         mark = await self._mark()
-        return await self._after(self.user.send_location(lat, lon), mark)
+        return await self._after(self.user.send_location(lat, lon, live_period), mark)
 
     async def press(
         self, text_contains: str, message: SentMessage | None = None

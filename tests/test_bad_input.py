@@ -102,3 +102,17 @@ async def test_telegram_failure_while_answering_is_contained(bot: Harness) -> No
     ]
     again = only(await bot.chat().send("Leeds"))
     assert "welcoming activities near you" in again.plain_text()
+
+
+async def test_live_location_moves_and_edited_messages_start_nothing(bot: Harness) -> None:
+    chat = bot.chat(7301)
+    found = only(await chat.share_location(53.80, -1.55, live_period=900))
+    assert "welcoming activities near you" in found.plain_text()
+    shared = chat.user.last_message_id
+    moves = [chat.user.move_live_location(shared, 53.80 + i / 1000, -1.55) for i in (1, 2, 3)]
+    assert "Sheffield" in only(await chat.send("Sheffeild")).plain_text()
+    edit = chat.user.edit_text(chat.user.last_message_id, "Leeds")  # a typo put right
+    helped = only(await chat.send("/help"))  # the only answer since: no search per move or edit
+    assert "/find" in helped.plain_text()
+    for update_id in (*moves, edit):  # Telegram was asked not to send them at all
+        assert "edited_message is not in allowed_updates" in bot.server.dropped_updates[update_id]
