@@ -211,7 +211,10 @@ def build_app(
     # ...then the catch-alls: any other private text is a place; stale buttons; the rest.
     find.register_text(app)
     app.add_handler(base.expired_callback_handler())
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, base.not_understood))
+    # Service messages (a pin, an auto-delete timer set by the person) are not said to us.
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, base.not_understood)
+    )
     return app
 
 

@@ -473,6 +473,10 @@ class FakeUser:
         """Add the bot to the group chat ``chat_id`` (a my_chat_member update from this user)."""
         return self._member_update("left", "member", chat_id)
 
+    def send_content(self, content: JSONDict) -> int:
+        """Queue a message with any content, e.g. a sticker or a service message (a pin)."""
+        return self._message(content)
+
     def send_location(self, lat: float, lon: float, live_period: int | None = None) -> int:
         """Queue a shared location (a live one, updated for ``live_period`` seconds, if given)."""
         location: JSONDict = {"latitude": lat, "longitude": lon}
@@ -1631,6 +1635,11 @@ class Conversation:
         """Send a text message; returns what the bot sent or edited meanwhile."""
         mark = await self._mark()
         return await self._after(self.user.send_text(text), mark)
+
+    async def send_content(self, content: JSONDict) -> list[SentMessage]:
+        """Send a message with any content (Bot API Message fields other than text)."""
+        mark = await self._mark()
+        return await self._after(self.user.send_content(content), mark)
 
     async def share_location(
         self, lat: float, lon: float, live_period: int | None = None

@@ -116,3 +116,15 @@ async def test_live_location_moves_and_edited_messages_start_nothing(bot: Harnes
     assert "/find" in helped.plain_text()
     for update_id in (*moves, edit):  # Telegram was asked not to send them at all
         assert "edited_message is not in allowed_updates" in bot.server.dropped_updates[update_id]
+
+
+async def test_service_messages_in_the_chat_get_no_answer(bot: Harness) -> None:
+    chat = bot.chat(7302)
+    only(await chat.send("/help"))
+    pinned = chat.user.last_message_id
+    assert await chat.send_content({"pinned_message": {"message_id": pinned, "date": 0}}) == []
+    timer = {"message_auto_delete_timer_changed": {"message_auto_delete_time": 86400}}
+    assert await chat.send_content(timer) == []  # someone at risk making the chat vanish
+    sticker = {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular"}}
+    sticker["sticker"] |= {"width": 512, "height": 512, "is_animated": False, "is_video": False}
+    assert "/help" in only(await chat.send_content(sticker)).plain_text()  # content: pointed on
