@@ -79,6 +79,16 @@ TEXTS = [
     "/start j-nosuchcode",
     "/nosuchcommand",
 ]
+# Messages that are not text or a location: content, and service messages from the chat.
+CONTENTS: list[dict[str, object]] = [
+    {"photo": [{"file_id": "p1", "file_unique_id": "up1", "width": 90, "height": 90}]},
+    {"contact": {"phone_number": "+447700900000", "first_name": "Friend"}},
+    {"voice": {"file_id": "v1", "file_unique_id": "uv1", "duration": 3}},
+    {"venue": {"location": {"latitude": 53.38, "longitude": -1.47}, "title": "Library",
+               "address": "Surrey St, Sheffield"}},
+    {"pinned_message": {"message_id": 1, "date": 0}},
+    {"message_auto_delete_timer_changed": {"message_auto_delete_time": 86400}},
+]  # fmt: skip
 # Answers to the questions the bot asks when it waits for typing (posting, campaigns, reports).
 ANSWERS = [
     "Chess club for everyone",
@@ -217,6 +227,10 @@ class Walker:
             lat, lon = rng.choice(PLACES)
             await self.chat.share_location(lat, lon)
             return f"location {lat},{lon}"
+        if roll < 0.8:
+            content = rng.choice(CONTENTS)
+            await self.chat.send_content(content)
+            return f"content {next(iter(content))}"
         text = rng.choice([t for t in TEXTS if t not in self.never])
         await self.chat.send(text)
         return f"text {text[:30]!r}"
