@@ -125,6 +125,7 @@ async def test_service_messages_in_the_chat_get_no_answer(bot: Harness) -> None:
     assert await chat.send_content({"pinned_message": {"message_id": pinned, "date": 0}}) == []
     timer = {"message_auto_delete_timer_changed": {"message_auto_delete_time": 86400}}
     assert await chat.send_content(timer) == []  # someone at risk making the chat vanish
-    sticker = {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular"}}
-    sticker["sticker"] |= {"width": 512, "height": 512, "is_animated": False, "is_video": False}
-    assert "/help" in only(await chat.send_content(sticker)).plain_text()  # content: pointed on
+    sticker = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512,
+               "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
+    pointed = only(await chat.send_content({"sticker": sticker}))  # content: pointed to /help
+    assert "/help" in pointed.plain_text()

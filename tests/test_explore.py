@@ -85,7 +85,8 @@ CONTENTS: list[dict[str, object]] = [
     {"contact": {"phone_number": "+447700900000", "first_name": "Friend"}},
     {"voice": {"file_id": "v1", "file_unique_id": "uv1", "duration": 3}},
     {"venue": {"location": {"latitude": 53.38, "longitude": -1.47}, "title": "Library",
-               "address": "Surrey St, Sheffield"}},
+               "address": "Surrey St, Sheffield"},
+     "location": {"latitude": 53.38, "longitude": -1.47}},  # Telegram sets both
     {"pinned_message": {"message_id": 1, "date": 0}},
     {"message_auto_delete_timer_changed": {"message_auto_delete_time": 86400}},
 ]  # fmt: skip
