@@ -166,11 +166,10 @@ class Awaiting:
 
     async def stop(self, context: AppContext, user_id: int) -> About | None:
         """Wait no longer; what the text was for."""
-        about = await self.about(context, user_id)
-        if user_id in self.filter.user_ids:
-            self.filter.remove_user_ids(user_id)
-            await context.services.awaited.drop(user_id, self.key)
-        return about
+        if user_id not in self.filter.user_ids:
+            return None
+        self.filter.remove_user_ids(user_id)
+        return await context.services.awaited.take(user_id, self.key)
 
 
 async def swap_buttons(

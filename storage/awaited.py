@@ -57,11 +57,14 @@ class AwaitedRepository:
             row = await cur.fetchone()
         return None if row is None else _about(row[0])
 
-    async def drop(self, user_id: int, journey: str) -> None:
-        """Wait no longer for the person's answer in the journey."""
-        await self._db.conn.execute(
-            "DELETE FROM awaited_answers WHERE user_id = ? AND journey = ?", (user_id, journey)
-        )
+    async def take(self, user_id: int, journey: str) -> About | None:
+        """Wait no longer for the person's answer in the journey; what it was for."""
+        async with self._db.conn.execute(
+            "DELETE FROM awaited_answers WHERE user_id = ? AND journey = ? RETURNING about",
+            (user_id, journey),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _about(row[0])
 
     async def of(self, journey: str, since: datetime) -> list[Awaited]:
         """The journey's awaited answers touched since the date (waited for again on start)."""
