@@ -427,29 +427,24 @@ class FakeUser:
             user["language_code"] = self.language_code
         return user
 
-    def _message(self, content: JSONDict, chat_id: int | None = None) -> int:
-        chat = self.chat_id if chat_id is None else chat_id
-        message: JSONDict = {
-            "message_id": self.server._next_message_id(chat),
+    def _message_json(self, message_id: int, chat_id: int, content: JSONDict) -> JSONDict:
+        return {
+            "message_id": message_id,
             "from": self.to_dict(),
-            "chat": self.server._chat_json(chat),
+            "chat": self.server._chat_json(chat_id),
             "date": _now(),
             **content,
         }
-        self.last_message_id = message["message_id"]
+
+    def _message(self, content: JSONDict, chat_id: int | None = None) -> int:
+        chat = self.chat_id if chat_id is None else chat_id
+        self.last_message_id = self.server._next_message_id(chat)
+        message = self._message_json(self.last_message_id, chat, content)
         return self.server.queue_update({"message": message})
 
     def _edit(self, message_id: int, content: JSONDict) -> int:
         """An edited_message update: one of this user's messages, as it is now."""
-        now = _now()
-        message: JSONDict = {
-            "message_id": message_id,
-            "from": self.to_dict(),
-            "chat": self.server._chat_json(self.chat_id),
-            "date": now,
-            "edit_date": now,
-            **content,
-        }
+        message = self._message_json(message_id, self.chat_id, {"edit_date": _now(), **content})
         return self.server.queue_update({"edited_message": message})
 
     def edit_text(self, message_id: int, text: str) -> int:
