@@ -158,6 +158,7 @@ def build_app(
 
     async def post_init(app: App) -> None:
         app.bot_data.services = started = services or await Services.create(config, gazetteer)
+        started.let_go = [app.drop_user_data, *app.bot_data.let_go]  # when someone is forgotten
         for resume in app.bot_data.resume:  # questions people were answering before a restart
             await resume(started)
         await started.start_sender(app.bot)

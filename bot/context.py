@@ -11,14 +11,16 @@ from bot.services import Services
 
 
 class BotData:
-    """What the application keeps for all chats: the services, and what the journeys pick up
-    again when the bot starts (run in post_init, once the services exist)."""
+    """What the application keeps for all chats: the services, what the journeys pick up
+    again when the bot starts (run in post_init, once the services exist), and how each lets
+    go of what it holds in memory about a person who is forgotten."""
 
-    __slots__ = ("resume", "services")
+    __slots__ = ("let_go", "resume", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
         self.resume: list[Callable[[Services], Awaitable[None]]] = []
+        self.let_go: list[Callable[[int], object]] = []
 
 
 class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

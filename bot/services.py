@@ -71,6 +71,8 @@ class Services:
     _sender_task: asyncio.Task[None] | None = None
     _planner: ReminderPlanner | None = None
     _weekly: list[WeeklyPlanner] = field(default_factory=list)
+    # what others hold in memory about a person, each let go of when the person is forgotten
+    let_go: list[Callable[[int], object]] = field(default_factory=list)
 
     desk: CampaignDesk = field(init=False)
     organiser: Organiser = field(init=False)
@@ -177,6 +179,8 @@ class Services:
             self.sender.unreachable.discard(user_id)
         if self._planner is not None:
             self._planner.forget(user_id)
+        for let_go in self.let_go:
+            let_go(user_id)
         return done
 
     async def run_retention(self) -> RetentionReport:

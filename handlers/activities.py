@@ -477,6 +477,7 @@ def register(app: App) -> Posting:
     """
     journey = Posting()
     app.bot_data.resume.append(journey.load)
+    app.bot_data.let_go.append(journey.drafting.remove_user_ids)
     private = filters.ChatType.PRIVATE
     listening = private & journey.drafting
     app.add_handler(CommandHandler("newactivity", journey.newactivity, filters=private))

@@ -138,6 +138,7 @@ class Awaiting:
         self.key = key
         self.filter = filters.User(allow_empty=False)
         app.bot_data.resume.append(self.resume)
+        app.bot_data.let_go.append(self.filter.remove_user_ids)
 
     async def resume(self, services: Services) -> None:
         """Wait again for the answers asked for before the bot started."""

@@ -118,8 +118,7 @@ async def forget_confirmed(update: Update, context: AppContext) -> None:
     """D:erase: delete the person and everything linked to them, then confirm."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    await context.services.forget(query.from_user.id)  # the caller's own data only
-    context.session.clear()
+    await context.services.forget(query.from_user.id)  # the caller's own data only; memory too
     await answer(query)
     await show(update, views.forgotten())
 

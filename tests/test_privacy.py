@@ -161,6 +161,13 @@ async def test_forget_deletes_every_trace_and_keeps_counts(bot: Harness) -> None
         "published",
     )
     assert await bot.services.plan_reminders() == 0  # nothing is planned for them any more
+    assert UID not in bot.app.user_data  # their search, last place and menus: gone from memory
+
+    # They were writing a post, and words after feedback were awaited: no longer. Their next
+    # text is a place again, not the activity's place or words for a feedback now deleted.
+    found = only(await chat.send("Sheffield"))
+    assert "Sheffield welcome café" in found.plain_text()
+    assert await _every_trace(bot, UID) == {}  # a search alone keeps nothing
 
     # Writing again starts fresh: the language picker, nothing remembered.
     again = only(await chat.send("/start"))
@@ -212,6 +219,8 @@ async def test_retention_asks_once_in_daytime_then_deletes_the_silent(bot: Harne
     await _known(bot, 7010, "ar")
     await _known(bot, 7011)
     await _known(bot, 7012)
+    for person in (7010, 7011):
+        only(await bot.chats[person].send("ليدز"))  # a search: held in memory (the last place)
     a_year_on = NOW + timedelta(days=366)
     services.clock = lambda: a_year_on.replace(hour=23)  # night in London: nobody is asked
     assert (await services.run_retention()).asked == 0
@@ -234,8 +243,10 @@ async def test_retention_asks_once_in_daytime_then_deletes_the_silent(bot: Harne
     services.clock = lambda: a_year_on + timedelta(days=29)
     assert (await services.run_retention()).forgotten == []
     services.clock = lambda: a_year_on + timedelta(days=31)
+    assert 7010 in bot.app.user_data and 7011 in bot.app.user_data
     assert (await services.run_retention()).forgotten == [7010]
     assert await _every_trace(bot, 7010) == {}
+    assert 7010 not in bot.app.user_data and 7011 in bot.app.user_data  # memory let go too
     late = only(await bot.chats[7010].press(tr("ar", "✅ Keep my settings")))
     assert tr("ar", "✅ Done. I have deleted everything I kept about you. If you write again, we start fresh.") in late.plain_text()  # fmt: skip
     assert await bot.row("SELECT COUNT(*) FROM users WHERE id IN (7011, 7012)") == (2,)
