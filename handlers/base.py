@@ -148,9 +148,25 @@ class Awaiting:
     def handler(
         self, callback: Callable[[Update, AppContext], Coroutine[Any, Any, None]]
     ) -> MessageHandler[AppContext, None]:
-        """The handler that gets the awaited people's typed text (not commands, private only)."""
+        """The handler that gets the awaited people's typed text (not commands, private only).
+
+        When the question is no longer kept (deleted after 30 days untouched), the text is
+        what it would have been had nothing been asked: a place.
+        """
+
+        async def answered(update: Update, context: AppContext) -> None:
+            user = update.effective_user
+            assert user is not None
+            if await context.services.awaited.waits(user.id, self.key):
+                await callback(update, context)
+                return
+            self.filter.remove_user_ids(user.id)
+            from handlers import find  # imported here: find's own imports lead back to base
+
+            await find.on_text(update, context)
+
         return MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & self.filter, callback
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & self.filter, answered
         )
 
     async def expect(self, context: AppContext, user_id: int, about: About) -> None:

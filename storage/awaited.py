@@ -48,6 +48,13 @@ class AwaitedRepository:
             (user_id, journey, json.dumps(about, ensure_ascii=False), to_db(now)),
         )
 
+    async def waits(self, user_id: int, journey: str) -> bool:
+        """Whether the journey still waits for the person's answer (its row is kept)."""
+        async with self._db.conn.execute(
+            "SELECT 1 FROM awaited_answers WHERE user_id = ? AND journey = ?", (user_id, journey)
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def get(self, user_id: int, journey: str) -> About | None:
         """What the person's next text answers in the journey (None: nothing awaited)."""
         async with self._db.conn.execute(

@@ -168,6 +168,26 @@ async def test_posting_meets_every_check_then_waits_for_the_admin(bot: Harness) 
     assert "Women's <b>conversation</b> café" in told[0] and "/moderate" in told[0]
 
 
+async def test_an_admins_reason_typed_after_a_restart_reaches_the_volunteer(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> None:
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):
+        _leeds, chat = await team(bot)
+        await chat.press("Publish", await quick_post(chat, "Park picnic"))
+        admin = bot.chat(ADMIN_ID)
+        asked = only(await admin.press("Ask for changes", await queue(admin)))
+        assert "What should be changed?" in asked.plain_text()
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):  # the same database, restarted
+        replies = await bot.chat(ADMIN_ID).send("Which park, please?")
+        assert "Sent back with your words" in texts(replies)
+        assert await bot.row(
+            "SELECT status, moderation_note FROM activities WHERE title = 'Park picnic'"
+        ) == ("draft", "Which park, please?")
+        assert "Which park, please?" in (await notices(bot, VOL_ID, "Please change"))[0]
+        found = only(await bot.chat(ADMIN_ID).send("Leeds"))  # asked nothing now: a place
+        assert "welcoming activit" in found.plain_text()
+
+
 async def test_cancel_keeps_the_answers_and_a_restart_loses_nothing(
     tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
 ) -> None:
