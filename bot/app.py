@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot import views
 from bot.config import Config
 from bot.context import App, AppContext, BotData
+from bot.delivery import PatientReplies
 from bot.geo import Gazetteer
 from bot.i18n import LANGUAGES, use_locale
 from bot.services import Services
@@ -188,6 +189,7 @@ def build_app(
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        .rate_limiter(PatientReplies())  # a reply meeting a short 429 waits and goes again
     )
     if processor is not None:
         builder = builder.concurrent_updates(processor)

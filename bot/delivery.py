@@ -11,6 +11,9 @@ each at send time in its recipient's language and sends it within Telegram's lim
   other 400 fails the row at once. Nothing is retried forever; nothing is dropped silently.
 * One message is in flight at a time, so a crash (even kill -9) sends at most that one message
   twice: rows left 'sending' return to 'pending' on start-up.
+
+Replies to a person (handlers answer directly) get ``PatientReplies``: a short 429 is waited
+out and the reply sent once more, instead of being lost.
 """
 
 from __future__ import annotations
@@ -22,12 +25,15 @@ import random
 import time
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.ext import BaseRateLimiter
 
 from bot.i18n import DEFAULT_LOCALE, use_locale
 from bot.views import View
@@ -39,6 +45,53 @@ log = logging.getLogger(__name__)
 
 Renderer = Callable[[OutboxRow], Awaitable[View | None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+# True while the sender sends an outbox row: it handles a 429 itself (pausing everything)
+_SENDING_ROW: ContextVar[bool] = ContextVar("sending_outbox_row", default=False)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asks to wait, in seconds."""
+    with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
+        warnings.simplefilter("ignore")
+        wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+class PatientReplies(BaseRateLimiter[None]):
+    """The application's requests: one that meets a 429 asking to wait at most ``max_wait_s``
+    (a person pressing buttons faster than Telegram lets one chat receive) waits and is sent
+    once more. Longer waits are raised, and so is any 429 the outbox sender meets: it pauses
+    all its sending itself. Nothing else is limited: replies go out at once."""
+
+    def __init__(self, max_wait_s: float = 5.0) -> None:
+        self.max_wait_s = max_wait_s
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            if _SENDING_ROW.get() or seconds > self.max_wait_s:
+                raise
+            log.info("429 from Telegram on %s: sending again in %.0f s", endpoint, seconds)
+        await asyncio.sleep(seconds)
+        return await callback(*args, **kwargs)
 
 
 class Held(Exception):
@@ -208,6 +261,7 @@ class Sender:
             await self.outbox.fail(row.id, "obsolete", now)
             return
         self.limiter.record(row.chat_id)
+        sending = _SENDING_ROW.set(True)
         try:
             message = await self.bot.send_message(
                 row.chat_id,
@@ -217,10 +271,7 @@ class Sender:
                 link_preview_options=NO_PREVIEW,
             )
         except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
-                warnings.simplefilter("ignore")
-                wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            seconds = retry_seconds(exc)
             self.limiter.pause(seconds)
             log.warning("429 from Telegram: pausing all sending for %.0f s", seconds)
             await self._again(row, seconds, f"429 retry after {seconds:.0f}s")
@@ -237,6 +288,8 @@ class Sender:
             await self._again(row, delay * (0.5 + self.rng.random() / 2), exc.message)
         else:
             await self.outbox.sent(row.id, message.message_id, self.now())
+        finally:
+            _SENDING_ROW.reset(sending)
 
     async def _again(self, row: OutboxRow, delay_s: float, error: str) -> None:
         now = self.now()

@@ -19,7 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -30,6 +30,7 @@ from telegram.ext import (
 
 from bot import views
 from bot.context import App, AppContext
+from bot.delivery import retry_seconds
 from bot.i18n import resolve_locale, set_locale
 from bot.retention import KEEP_DRAFTS
 from bot.services import Services
@@ -227,6 +228,11 @@ async def on_error(update: object, context: AppContext) -> None:
     error = context.error
     if isinstance(error, Forbidden):
         log.info("blocked by a user: %s", error.message)
+        return
+    if isinstance(error, RetryAfter):  # longer than a reply waits: this chat may not receive now
+        log.warning(
+            "429 from Telegram: a reply was dropped (retry after %.0f s)", retry_seconds(error)
+        )
         return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error handling update %s", update_id, exc_info=error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from bot.callbacks import SearchState
@@ -101,6 +103,31 @@ async def test_telegram_failure_while_answering_is_contained(bot: Harness) -> No
         "Sorry, something went wrong on our side. Please try again in a moment."
     ]
     again = only(await bot.chat().send("Leeds"))
+    assert "welcoming activities near you" in again.plain_text()
+
+
+async def test_a_short_429_is_waited_out_and_the_answer_still_arrives(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = bot.chat(7311)
+    bot.server.fail_next("sendMessage", kind="429", retry_after=1, chat_id=7311)
+    found = only(await chat.send("Leeds"))  # pressed faster than Telegram lets one chat receive
+    assert "welcoming activities near you" in found.plain_text()
+    tries = [c.status for c in bot.server.calls if c.method == "sendMessage"]
+    assert tries[-2:] == [429, 200]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_long_429_loses_that_answer_quietly_and_the_next_one_arrives(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = bot.chat(7312)
+    bot.server.fail_next("sendMessage", kind="429", retry_after=120, chat_id=7312)
+    assert await chat.send("Leeds") == []  # no apology either: the chat may not receive now
+    assert [c.status for c in bot.server.calls if c.method == "sendMessage"][-1:] == [429]
+    assert "429 from Telegram" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    again = only(await chat.send("Leeds"))
     assert "welcoming activities near you" in again.plain_text()
 
 

@@ -55,3 +55,29 @@ async def test_blocking_the_bot_stops_delivery_until_unblocked(bot: Harness) -> 
     services.sender.wake()
     await _settle(bot, 9002, 2)
     assert await bot.row("SELECT state FROM outbox WHERE subject = 'n3'") == ("sent",)
+
+
+async def test_the_sender_meets_a_429_itself_where_a_reply_would_wait(bot: Harness) -> None:
+    services = bot.services
+    assert services.sender is not None
+    bot.server.fail_next("sendMessage", kind="429", retry_after=1, chat_id=9003)
+    await services.outbox.enqueue(
+        [OutboxItem("notice", "n4", 9003, {"message": NOTICE})], services.now()
+    )
+    services.sender.wake()
+
+    def met() -> bool:
+        return any(c.status == 429 for c in bot.server.calls)
+
+    await eventually(met, 5.0, bot.server.describe_calls)
+    await bot.processor.wait_processed(bot.chat(9004).user.send_text("/help"))  # time passes
+    # The sender paused itself and put the row back (the test clock stands still): the
+    # application's patience with replies did not send it again behind the sender's back.
+    assert await bot.row("SELECT state, attempts, error FROM outbox WHERE subject = 'n4'") == (
+        "pending",
+        1,
+        "429 retry after 1s",
+    )
+    assert [
+        c.status for c in bot.server.calls if c.method == "sendMessage" and c.chat_id == 9003
+    ] == [429]

@@ -350,8 +350,11 @@ class Walk:
             self.name = rng.choice(list(self.walkers))
         name, walker = self.name, self.walkers[self.name]
         fault = rng.choice(FAULTS) if self.faults and rng.random() < 1 / 7 else None
-        if fault:
-            bot.server.fail_next(None, kind=fault, chat_id=walker.chat.user.chat_id)
+        if fault:  # a 429 either waited out by the reply (0 s here) or too long to wait
+            wait = rng.choice([0, 60]) if fault == "429" else 1
+            bot.server.fail_next(
+                None, kind=fault, chat_id=walker.chat.user.chat_id, retry_after=wait
+            )
         watch = self.watches.get(name, [])
         before = await _rows(bot, watch)
         others = [d for w in self.walkers.values() if w is not walker for d in w.seen]
