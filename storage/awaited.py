@@ -57,19 +57,21 @@ class AwaitedRepository:
 
     async def get(self, user_id: int, journey: str) -> About | None:
         """What the person's next text answers in the journey (None: nothing awaited)."""
-        async with self._db.conn.execute(
-            "SELECT about FROM awaited_answers WHERE user_id = ? AND journey = ?",
-            (user_id, journey),
-        ) as cur:
-            row = await cur.fetchone()
-        return None if row is None else _about(row[0])
+        return await self._one_about(
+            "SELECT about FROM awaited_answers WHERE user_id = ? AND journey = ?", user_id, journey
+        )
 
     async def take(self, user_id: int, journey: str) -> About | None:
         """Wait no longer for the person's answer in the journey; what it was for."""
-        async with self._db.conn.execute(
+        return await self._one_about(
             "DELETE FROM awaited_answers WHERE user_id = ? AND journey = ? RETURNING about",
-            (user_id, journey),
-        ) as cur:
+            user_id,
+            journey,
+        )
+
+    async def _one_about(self, sql: str, user_id: int, journey: str) -> About | None:
+        """The ``about`` of the one row ``sql`` reads (or deletes) for the person and journey."""
+        async with self._db.conn.execute(sql, (user_id, journey)) as cur:
             row = await cur.fetchone()
         return None if row is None else _about(row[0])
 
