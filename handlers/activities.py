@@ -10,7 +10,7 @@ answer and at publishing: a removed volunteer's old buttons are refused and audi
 from __future__ import annotations
 
 import contextlib
-from datetime import date, timedelta
+from datetime import date
 
 from telegram import Message, Update
 from telegram.error import BadRequest
@@ -40,39 +40,30 @@ from bot.posting import (
     take_location,
     take_text,
 )
-from bot.services import Services
 from bot.views import View
 from handlers import find
 from handlers.admin import refuse
-from handlers.base import answer, expired, send, show
+from handlers.base import Awaiting, Own, answer, expired, send, show
 from storage.drafts import Draft
 from storage.models import Group
 
-REMEMBER_FOR = timedelta(days=7)  # drafts this recent are listened to again after a restart
 _NONE: dict[str, dict[str, object]] = {"description": {"description": ""}, "until": {"until": None}, "skips": {"skips": []},
          "cost": {"cost": None}, "contact": {"contact": ""}}  # fmt: skip
 _TOGGLES = {"day": ("days", "days"), "lang": ("languages", "languages"), "need": ("needs", "needs")}
-_OWN_COMMANDS = ("/newactivity", "/back", "/cancel")
+# A post's own buttons, commands and pins: doing anything else stops the asking (answers kept).
+_OWN = Own(buttons=("W:",), commands=("newactivity", "back", "cancel"), locations=True)
 
 
 class Posting:
     """The /newactivity journey of one application.
 
-    ``drafting`` holds who is being asked a question now, so that their text and locations
-    come here. It is filled again from the database when the bot starts (``load``).
+    ``asking`` holds who is being asked a question now, so that their text and locations
+    come here; like every awaited answer, it is kept in the database and picked up again when
+    the bot starts. The answers themselves are in the person's draft.
     """
 
-    def __init__(self) -> None:
-        self.drafting = filters.User(allow_empty=False)
-
-    async def load(self, services: Services) -> None:
-        """Listen again to people who were answering questions before a restart."""
-        writers = await services.drafts.writers(services.now() - REMEMBER_FOR)
-        if writers:
-            self.drafting.add_user_ids(writers)
-
-    def _stop(self, user_id: int) -> None:
-        self.drafting.remove_user_ids(user_id)
+    def __init__(self, app: App) -> None:
+        self.asking = Awaiting(app, "posting", _OWN)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -86,7 +77,7 @@ class Posting:
         else:
             ok = draft.group_id in await organiser.posting_groups(draft.user_id)
         if not ok:
-            self._stop(draft.user_id)
+            await self.asking.stop(context, draft.user_id)
             await services.drafts.delete(draft.user_id)
             await refuse(update, context, "post", draft.group_id, pv.not_allowed())
         return ok
@@ -102,7 +93,7 @@ class Posting:
         group = self._group(context, draft)
         if group is None:
             raise Expired("group")
-        self.drafting.add_user_ids(draft.user_id)
+        await self.asking.expect(context, draft.user_id, draft.step)
         if hint:
             await send(update, View(pv.hard_to_read_hint()))
         if draft.step == "preview":
@@ -145,7 +136,7 @@ class Posting:
 
     async def _save_edit(self, update: Update, context: AppContext, draft: Draft) -> None:
         services = context.services
-        self._stop(draft.user_id)
+        await self.asking.stop(context, draft.user_id)
         activity = await services.activities.get(draft.activity_id or 0)
         group = self._group(context, draft)
         if activity is None or group is None:
@@ -196,7 +187,7 @@ class Posting:
         services = context.services
         draft = await services.drafts.get(user.id)
         if draft is None:
-            self._stop(user.id)
+            await self.asking.stop(context, user.id)
             await send(update, pv.stopped(False))
             return
         if not await self._allowed(update, context, draft):
@@ -213,22 +204,13 @@ class Posting:
         """/cancel: stop asking; the answers stay (an edit in progress is dropped)."""
         user = update.effective_user
         assert user is not None
-        self._stop(user.id)
+        await self.asking.stop(context, user.id)
         drafts = context.services.drafts
         draft = await drafts.get(user.id)
         if draft is not None and draft.activity_id is not None:
             await drafts.delete(user.id)
             draft = None
         await send(update, pv.stopped(draft is not None))
-
-    async def other_command(self, update: Update, context: AppContext) -> None:
-        """Any other command while being asked: stop listening (the draft stays)."""
-        message = update.effective_message
-        user = update.effective_user
-        if message is None or user is None or not message.text:
-            return
-        if message.text.split()[0].split("@")[0].lower() not in _OWN_COMMANDS:
-            self._stop(user.id)
 
     # -- answers --------------------------------------------------------------------------------
 
@@ -237,7 +219,7 @@ class Posting:
         assert user is not None
         draft = await context.services.drafts.get(user.id)
         if draft is None:
-            self._stop(user.id)
+            await self.asking.stop(context, user.id)
             return None
         if not await self._allowed(update, context, draft):
             return None
@@ -253,7 +235,7 @@ class Posting:
         user = update.effective_user
         assert user is not None
         if await context.services.drafts.get(user.id) is None:  # gone (forgotten, purged)
-            self._stop(user.id)
+            await self.asking.stop(context, user.id)
             await find.on_text(update, context)  # the text is what it would have been: a place
             return
         found = await self._current(update, context)
@@ -323,7 +305,7 @@ class Posting:
                 await self.newactivity(update, context)
                 return
             if action == "del" and value is None:
-                self._stop(user_id)
+                await self.asking.stop(context, user_id)
                 await services.drafts.delete(user_id)
                 await answer(query)
                 await show(update, pv.discarded())
@@ -440,7 +422,7 @@ class Posting:
             await show(update, await self._preview(context, draft, group))
             return
         done = await services.organiser.publish(draft, group)
-        self._stop(draft.user_id)
+        await self.asking.stop(context, draft.user_id)
         if done is None:
             await answer(query, pv.not_allowed())
             return
@@ -473,19 +455,16 @@ class Posting:
 def register(app: App) -> Posting:
     """Posting commands, answers and buttons; answers go before find's catch-all.
 
-    Returns the journey (managing reuses it). Its listeners are loaded again in post_init.
+    Returns the journey (managing reuses it). Who is being asked is picked up again in
+    post_init; another command, button or pin stops the asking (``Awaiting``).
     """
-    journey = Posting()
-    app.bot_data.resume.append(journey.load)
-    app.bot_data.let_go.append(journey.drafting.remove_user_ids)
+    journey = Posting(app)
     private = filters.ChatType.PRIVATE
-    listening = private & journey.drafting
+    listening = private & journey.asking.filter
     app.add_handler(CommandHandler("newactivity", journey.newactivity, filters=private))
     app.add_handler(CommandHandler("back", journey.back, filters=private))
     app.add_handler(CommandHandler("cancel", journey.cancel, filters=listening))
     app.add_handler(MessageHandler(listening & filters.TEXT & ~filters.COMMAND, journey.on_text))
     app.add_handler(MessageHandler(listening & filters.LOCATION, journey.on_location))
     app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^W:"))
-    # Group 1, after every command has run: another command stops the listening.
-    app.add_handler(MessageHandler(listening & filters.COMMAND, journey.other_command), group=1)
     return journey

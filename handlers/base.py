@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
@@ -29,7 +30,7 @@ from telegram.ext import (
 )
 
 from bot import views
-from bot.context import App, AppContext
+from bot.context import App, AppContext, Turn
 from bot.delivery import retry_seconds
 from bot.i18n import resolve_locale, set_locale
 from bot.retention import KEEP_DRAFTS
@@ -130,16 +131,65 @@ async def show(update: Update, view: views.View) -> None:
     await send(update, view)
 
 
+@dataclass(frozen=True, slots=True)
+class Own:
+    """What belongs to a question, so that doing it does not give the question up: its
+    buttons (callback-data prefixes), its commands (names without "/") and shared pins."""
+
+    buttons: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+    locations: bool = False
+
+    def __contains__(self, turn: Turn) -> bool:
+        if turn.kind == "button":
+            return turn.value.startswith(self.buttons)
+        if turn.kind == "command":
+            return turn.value in self.commands
+        return self.locations
+
+
+def turn_of(update: Update) -> Turn | None:
+    """A button pressed anywhere, or a command or pin sent in private; None for anything else."""
+    if update.callback_query is not None:
+        return Turn("button", update.callback_query.data or "")
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return None
+    if message.location is not None:
+        return Turn("location")
+    text = message.text or ""
+    if text.startswith("/"):
+        return Turn("command", text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower())
+    return None
+
+
+async def turned_elsewhere(update: Update, context: AppContext) -> None:
+    """After every handler: a command, a button or a pin gives up the questions it is not
+    part of, so that the next text is read afresh (a question this update asked stays)."""
+    user = update.effective_user
+    turn = turn_of(update)
+    if user is None or turn is None:
+        return
+    for give_up in context.bot_data.elsewhere:
+        await give_up(context, user.id, turn)
+
+
 class Awaiting:
     """Typed answers expected now from some people, just after a button: ``filter`` lets
     their text reach the right handler, and the database holds what the answer is for, so a
-    question asked before a restart is still answered after it (``resume``, in post_init)."""
+    question asked before a restart is still answered after it (``resume``, in post_init).
 
-    def __init__(self, app: App, key: str) -> None:
+    The question is given up when the person turns to something not ``own``: another command,
+    another journey's button, a shared location. Their next text is then read afresh.
+    """
+
+    def __init__(self, app: App, key: str, own: Own) -> None:
         self.key = key
+        self.own = own
         self.filter = filters.User(allow_empty=False)
         app.bot_data.resume.append(self.resume)
         app.bot_data.let_go.append(self.filter.remove_user_ids)
+        app.bot_data.elsewhere.append(self.elsewhere)
 
     async def resume(self, services: Services) -> None:
         """Wait again for the answers asked for before the bot started."""
@@ -175,6 +225,7 @@ class Awaiting:
         services = context.services
         await services.awaited.expect(user_id, self.key, about, services.now())
         self.filter.add_user_ids(user_id)
+        context.asked.add(self.key)
 
     async def about(self, context: AppContext, user_id: int) -> About | None:
         """What the awaited text is for (None when nothing is awaited)."""
@@ -188,6 +239,12 @@ class Awaiting:
             return None
         self.filter.remove_user_ids(user_id)
         return await context.services.awaited.take(user_id, self.key)
+
+    async def elsewhere(self, context: AppContext, user_id: int, turn: Turn) -> None:
+        """The person turned to ``turn``: stop waiting, unless it is the question's own or
+        the question was asked by this very update."""
+        if turn not in self.own and self.key not in context.asked:
+            await self.stop(context, user_id)
 
 
 async def swap_buttons(
@@ -246,8 +303,10 @@ async def on_error(update: object, context: AppContext) -> None:
 
 
 def register(app: App) -> None:
-    """The locale middleware runs first (group -1) for every update."""
+    """The locale middleware runs first (group -1) for every update; questions given up by
+    turning elsewhere are let go last (group 1), after the journey has handled the update."""
     app.add_handler(TypeHandler(Update, locale_middleware), group=-1)
+    app.add_handler(TypeHandler(Update, turned_elsewhere), group=1)  # after every journey
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)
 

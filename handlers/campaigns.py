@@ -27,7 +27,7 @@ from bot.i18n import BY_CODE, current_locale
 from bot.recurrence import zone
 from bot.views import View, place_label
 from handlers.admin import refuse
-from handlers.base import Awaiting, answer, expired, send, show
+from handlers.base import Awaiting, Own, answer, expired, send, show
 from storage.awaited import About
 from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
@@ -94,7 +94,7 @@ class Desk:
     """
 
     def __init__(self, app: App) -> None:
-        self.composing = Awaiting(app, "compose")
+        self.composing = Awaiting(app, "compose", Own(buttons=("K:",), commands=("cancel",)))
 
     # -- checks -------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from bot import posting_views as pv
 from bot import views
 from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
-from handlers.base import Awaiting, answer, expired, send, show
+from handlers.base import Awaiting, Own, answer, expired, send, show
 from storage.feedback import WORDS_LIMIT
 
 
@@ -18,7 +18,7 @@ class Feedback:
     """The feedback answers of one application (``adding``: people who may type words now)."""
 
     def __init__(self, app: App) -> None:
-        self.adding = Awaiting(app, "feedback")
+        self.adding = Awaiting(app, "feedback", Own(buttons=("FB:",)))
 
     async def button(self, update: Update, context: AppContext) -> None:
         """FB:<activity>:<1-5> records the answer; FB:done closes."""

@@ -20,7 +20,7 @@ from bot.posting import SECTIONS, upcoming
 from bot.views import View
 from handlers.activities import Posting
 from handlers.admin import may_manage, refuse
-from handlers.base import Awaiting, answer, expired, send, show
+from handlers.base import Awaiting, Own, answer, expired, send, show
 from storage.models import Activity, Group
 
 REASON_LIMIT = 300
@@ -49,7 +49,9 @@ class Manage:
 
     def __init__(self, app: App, posting: Posting) -> None:
         self.posting = posting
-        self.reasoning = Awaiting(app, "moderating")  # moderators typing a reason now
+        self.reasoning = Awaiting(
+            app, "moderating", Own(buttons=("Z:",))
+        )  # moderators typing a reason now
 
     # -- /myactivities --------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from bot import views
 from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from handlers.admin import managed_group, may_manage, refuse
-from handlers.base import Awaiting, answer, expired, send, show, swap_buttons
+from handlers.base import Awaiting, Own, answer, expired, send, show, swap_buttons
 from storage.outbox import OutboxItem
 from storage.roles import ADMIN
 from storage.safeguarding import HIDE_AFTER, REASONS, Report
@@ -27,7 +27,7 @@ class Safeguarding:
     """The journeys of one application (``asking``: reporters who may add words now)."""
 
     def __init__(self, app: App) -> None:
-        self.asking = Awaiting(app, "report")
+        self.asking = Awaiting(app, "report", Own(buttons=("Q:",)))
 
     async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
         """The groups whose reports the person may review; None for every group."""

@@ -82,13 +82,6 @@ class DraftRepository:
         ) as cur:
             return cur.rowcount > 0
 
-    async def writers(self, since: datetime) -> list[int]:
-        """People with a draft touched since the date (asked again after a restart)."""
-        async with self._db.conn.execute(
-            "SELECT user_id FROM activity_drafts WHERE updated_at >= ?", (to_db(since),)
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
-
     async def purge(self, before: datetime) -> int:
         """Drafts untouched since the date."""
         async with self._db.conn.execute(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from storage.awaited import AwaitedRepository
 from storage.db import Database, migrations
+from tests.conftest import NOW
 
 
 async def _schema(db: Database) -> list[tuple[str, str]]:
@@ -68,5 +71,23 @@ async def test_wal_and_foreign_keys(tmp_path: Path) -> None:
             assert (await cur.fetchone())[0] == "wal"
         async with database.conn.execute("PRAGMA foreign_keys") as cur:
             assert (await cur.fetchone())[0] == 1
+    finally:
+        await database.close()
+
+
+async def test_posts_in_progress_stay_awaited_answers(tmp_path: Path) -> None:
+    """0012: a volunteer answering a post's questions before the upgrade is still asked after."""
+    database = await Database.open(tmp_path / "d.db", migrate=False)
+    try:
+        await database.migrate(target=11)
+        await database.conn.execute("PRAGMA foreign_keys = OFF")  # no group needed for this
+        await database.conn.execute(
+            "INSERT INTO activity_drafts (user_id, group_id, step, created_at, updated_at) "
+            "VALUES (7, 1, 'venue', '2026-11-20T10:00:00+00:00', '2026-11-21T10:00:00+00:00')"
+        )
+        await database.migrate()
+        awaited = AwaitedRepository(database)
+        assert await awaited.get(7, "posting") == "venue"
+        assert [a.user_id for a in await awaited.of("posting", NOW - timedelta(days=30))] == [7]
     finally:
         await database.close()

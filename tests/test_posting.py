@@ -197,10 +197,14 @@ async def test_cancel_keeps_the_answers_and_a_restart_loses_nothing(
         await chat.send("Board games")
         stopped = only(await chat.send("/cancel"))
         assert "Your answers are kept" in stopped.plain_text()
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):  # the same database, restarted
+        chat = bot.chat(VOL_ID)
+        found = only(await chat.send("Leeds"))  # stopped before the restart: still stopped
+        assert "near you" in found.plain_text()
         category = only(await chat.send("/newactivity"))  # carries on where it was
         assert "What kind of activity is it?" in category.plain_text()
         await chat.press("Arts and crafts", category)
-    async for bot in start_bot(tmp_path, gazetteer, outcodes):  # the same database, restarted
+    async for bot in start_bot(tmp_path, gazetteer, outcodes):  # restarted again, while asked
         chat = bot.chat(VOL_ID)
         repeat = only(await chat.send("Chess, draughts and cards."))  # the pending question
         assert "How often does it happen?" in repeat.plain_text()
