@@ -12,10 +12,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot import formatting as fmt
 from bot import views
 from bot.callbacks import Expired, SearchState, positive_id, split
-from bot.context import App, AppContext
+from bot.context import App, AppContext, Turn
 from bot.geo import haversine_km, valid_uk_coordinates
 from bot.i18n import current_language, gettext
-from handlers.base import answer, expired, send, show
+from handlers.base import Own, answer, expired, send, show
 from storage.models import Activity
 
 _ = gettext
@@ -135,6 +135,10 @@ async def keep(update: Update, context: AppContext) -> None:
 # --- I've moved --------------------------------------------------------------------------
 
 
+# "Where are you now?" is answered by a pin, a typed place or a choice among places (P:).
+_MOVED_OWN = Own(buttons=("D:moved", "P:"), locations=True)
+
+
 async def moved_ask(update: Update, context: AppContext) -> None:
     """D:moved: where are you now? (the next place or location is the new area)"""
     query = update.callback_query
@@ -142,6 +146,15 @@ async def moved_ask(update: Update, context: AppContext) -> None:
     await answer(query)
     context.session["mode"] = "m"
     await send(update, views.ask_new_area())
+
+
+async def moved_elsewhere(context: AppContext, user_id: int, turn: Turn) -> None:
+    """Turning to something else gives up "where are you now?": the next place is a search,
+    and nothing is saved. (The session is read without creating one: a forgotten person's
+    was just dropped.)"""
+    session = context.application.user_data.get(user_id)
+    if session is not None and session.get("mode") == "m" and turn not in _MOVED_OWN:
+        session["mode"] = "f"
 
 
 def _far_reminders(
@@ -219,6 +232,7 @@ async def drop_far(update: Update, context: AppContext) -> None:
 
 def register(app: App) -> None:
     """Commands and buttons of the privacy journey."""
+    app.bot_data.elsewhere.append(moved_elsewhere)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("privacy", privacy_command, filters=private))
     app.add_handler(CommandHandler("mydata", my_data, filters=private))

@@ -99,3 +99,15 @@ async def test_a_button_of_a_search_gives_up_a_post_question_and_its_answers_sta
     )
     again = only(await chat.send("/newactivity"))  # carries on where it was
     assert "What kind of activity is it?" in again.plain_text()
+
+
+async def test_turning_away_from_where_are_you_now_saves_no_area(bot: Harness) -> None:
+    chat = bot.chat(8406)
+    await chat.send("/start")
+    await chat.press_data("L:en:s")
+    asked = only(await chat.press_data("D:moved"))
+    assert "Where are you now?" in asked.plain_text()
+    await chat.send("/help")
+    found = only(await chat.send("Sheffield"))  # a search, not a move
+    assert "Sheffield welcome café" in found.plain_text()
+    assert await bot.row("SELECT area_lat, area_label FROM users WHERE id = 8406") == (None, None)
