@@ -49,9 +49,8 @@ class Manage:
 
     def __init__(self, app: App, posting: Posting) -> None:
         self.posting = posting
-        self.reasoning = Awaiting(
-            app, "moderating", Own(buttons=("Z:",))
-        )  # moderators typing a reason now
+        # Moderators typing a reason now (after "Ask for changes" or "Reject").
+        self.reasoning = Awaiting(app, "moderating", Own(buttons=("Z:",)))
 
     # -- /myactivities --------------------------------------------------------------------------
 
