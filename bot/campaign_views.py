@@ -4,11 +4,10 @@ composing, preview and figures. Rendered in the current locale; coordinators' te
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from bot import formatting as fmt
 from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea
 from bot.i18n import LANGUAGES, gettext, ngettext
+from bot.keyboard import Key, Keyboard
 from bot.labels import nation_label, topic_label
 from bot.views import View, button, row
 from storage.campaigns import Campaign, Figures
@@ -36,7 +35,7 @@ def alerts_explained() -> View:
             _("Would you like to receive campaign calls?"),
         ]
     )
-    markup = InlineKeyboardMarkup(
+    markup = Keyboard(
         [
             [button(_("✅ Yes, send me campaign calls"), "AL:on")],
             [button(_("No, thank you"), "AL:no")],
@@ -54,7 +53,7 @@ def alerts_settings(topics: int, areas: int, nation: str | None, place: str | No
             _("To stop them all, tap the last button or send /stop alerts."),
         ]
     )
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[Key]] = []
     for i, topic in enumerate(TOPIC_ORDER):
         mark = "✅" if topics & (1 << i) else "▫️"
         rows.append([button(f"{mark} {topic_label(topic)}", f"AL:t:{topic.value}")])
@@ -75,7 +74,7 @@ def alerts_settings(topics: int, areas: int, nation: str | None, place: str | No
         mark = "✅" if areas & (1 << i) else "▫️"
         rows.append([button(f"{mark} {labels[area]}", f"AL:a:{area.value}")])
     rows.append([button(_("🔕 Stop all campaign calls"), "AL:off")])
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def alerts_subscribed_note() -> str:
@@ -116,8 +115,8 @@ def call_message(campaign: Campaign, locale: str, campaign_id: int) -> View:
         )
     ]
     if campaign.action_url:  # a draft's preview may not have its link yet
-        rows.insert(0, [InlineKeyboardButton(_("➡️ Take action"), url=campaign.action_url)])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+        rows.insert(0, [Key(_("➡️ Take action"), url=campaign.action_url)])
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def thanks_did() -> str:
@@ -211,7 +210,7 @@ def compose_summary(campaign: Campaign, note: str | None = None) -> View:
         )
     else:
         rows.append([button(_("⬅️ All calls"), "K:list")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def ask_field(field: str) -> View:
@@ -266,7 +265,7 @@ def topics_picker(campaign: Campaign) -> View:
         mark = "✅" if campaign.topics & (1 << i) else "▫️"
         rows.append([button(f"{mark} {topic_label(topic)}", f"K:t:{campaign.id}:{topic.value}")])
     rows.append([button(_("Done"), f"K:sum:{campaign.id}")])
-    return View(_("Which topics is this call about?"), InlineKeyboardMarkup(rows))
+    return View(_("Which topics is this call about?"), Keyboard(rows))
 
 
 def area_picker(campaign: Campaign) -> View:
@@ -279,7 +278,7 @@ def area_picker(campaign: Campaign) -> View:
         row(*(button(nation_label(n), f"K:a:{cid}:{n}") for n in nations[2:])),
         [button(_("Near a town or city…"), f"K:a:{cid}:near")],
     ]
-    return View(_("Who is this call for?"), InlineKeyboardMarkup(rows))
+    return View(_("Who is this call for?"), Keyboard(rows))
 
 
 def when_picker(campaign: Campaign) -> View:
@@ -293,7 +292,7 @@ def when_picker(campaign: Campaign) -> View:
             button(_("Tomorrow 18:00"), f"K:tm:{cid}:18"),
         ),
     ]
-    return View(view.text, InlineKeyboardMarkup(rows))
+    return View(view.text, Keyboard(rows))
 
 
 def translation_languages(campaign: Campaign) -> View:
@@ -308,7 +307,7 @@ def translation_languages(campaign: Campaign) -> View:
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([button(_("⬅️ Back"), f"K:sum:{campaign.id}")])
-    return View(_("Which language is the translation in?"), InlineKeyboardMarkup(rows))
+    return View(_("Which language is the translation in?"), Keyboard(rows))
 
 
 def ask_translation(language: str, part: str) -> View:
@@ -339,7 +338,7 @@ def confirm_question(campaign: Campaign, audience: int) -> View:
             number=campaign.id, when=_when_text(campaign)
         )
     note = _("The audience is fixed when it is sent: later subscribers will not get it.")
-    markup = InlineKeyboardMarkup(
+    markup = Keyboard(
         [
             row(
                 button(_("✅ Yes, send"), f"K:go:{campaign.id}"),
@@ -437,7 +436,7 @@ def campaign_list(items: list[tuple[Campaign, Figures]]) -> View:
             if len(actions) > 2:
                 rows.append(row(*actions[2:]))
     rows.append([button(_("🔄 Refresh"), "K:list")])
-    return View("\n".join(lines).rstrip(), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines).rstrip(), Keyboard(rows))
 
 
 def cancel_confirm(campaign: Campaign) -> View:
@@ -446,7 +445,7 @@ def cancel_confirm(campaign: Campaign) -> View:
         _("Cancel call #{number} for good? Nothing more of it will be sent.").format(
             number=campaign.id
         ),
-        InlineKeyboardMarkup(
+        Keyboard(
             [row(button(_("Yes, cancel it"), f"K:cx:{campaign.id}"), button(_("⬅️ Back"), "K:list"))]
         ),
     )

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from babel.dates import get_day_names
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import formatting as fmt
 from bot.i18n import N_, current_language, gettext, ngettext
+from bot.keyboard import Key, Keyboard
 from bot.labels import category_label, need_label
 from bot.posting import CATEGORIES, NEEDS, SECTIONS, SPOKEN, Problem, upcoming
 from bot.recurrence import Occurrence
@@ -65,7 +65,7 @@ def _date(day: date, tz: str) -> str:
     return fmt.bidi(fmt.day(datetime.combine(day, NOON, tzinfo=UTC), tz))
 
 
-def _grid(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+def _grid(buttons: list[Key], width: int) -> list[list[Key]]:
     return [row(*buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
@@ -89,7 +89,7 @@ def card_text(activity: Activity, group: Group, now: datetime) -> str:
 def choose_group(groups: list[tuple[int, str]]) -> View:
     """Which of your groups is it for?"""
     rows = [[button(fmt.clean(name, 60), f"W:grp:{gid}")] for gid, name in groups]
-    return View(_("Which group is this activity for?"), InlineKeyboardMarkup(rows))
+    return View(_("Which group is this activity for?"), Keyboard(rows))
 
 
 def not_a_volunteer() -> str:
@@ -101,7 +101,7 @@ def not_a_volunteer() -> str:
 
 def question(step: str, data: dict[str, Any], today: date, tz: str, dates: list[date]) -> View:
     """The question for ``step``, with buttons wherever an answer can be tapped."""
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[Key]] = []
     if step == "title":
         text = _("✏️ What is the activity called? Keep it short (at most 80 characters).")
     elif step == "category":
@@ -184,7 +184,7 @@ def question(step: str, data: dict[str, Any], today: date, tz: str, dates: list[
         rows = [[button(_("Use the group's contact"), "W:none")]]
     else:
         raise ValueError(step)
-    return View(text + "\n\n<i>" + _keys() + "</i>", InlineKeyboardMarkup(rows) if rows else None)
+    return View(text + "\n\n<i>" + _keys() + "</i>", Keyboard(rows) if rows else None)
 
 
 PROBLEMS = {
@@ -236,14 +236,14 @@ def preview(card_text: str, pending: bool, missing: list[str]) -> View:
     if not missing:
         rows.append([button(_("✅ Publish"), "W:pub")])
     rows.append(row(button(_("✏️ Change something"), "W:fix"), button(_("🗑 Discard"), "W:del")))
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def fix_picker() -> View:
     """Which part to change before publishing."""
     rows = _grid([button(gettext(SECTION_LABELS[s]), f"W:sec:{s}") for s in SECTIONS], 2)
     rows.append([button(_("⬅️ Back to the preview"), "W:pv")])
-    return View(_("What do you want to change?"), InlineKeyboardMarkup(rows))
+    return View(_("What do you want to change?"), Keyboard(rows))
 
 
 def published(title: str, pending: bool) -> View:
@@ -268,7 +268,7 @@ def stopped(has_draft: bool) -> View:
         return View(_("Stopped."))
     return View(
         _("Stopped. Your answers are kept: /newactivity carries on where you were."),
-        InlineKeyboardMarkup([[button(_("🗑 Discard"), "W:del")]]),
+        Keyboard([[button(_("🗑 Discard"), "W:del")]]),
     )
 
 
@@ -312,7 +312,7 @@ def my_list(items: list[Activity]) -> View:
         [button(f"{status_label(a).split(' ')[0]} {fmt.clean(a.title, 50)}", f"Y:o:{a.id}")]
         for a in items[:40]
     ]
-    return View(_("📋 <b>Your activities</b>: tap one to manage it."), InlineKeyboardMarkup(rows))
+    return View(_("📋 <b>Your activities</b>: tap one to manage it."), Keyboard(rows))
 
 
 def manage(
@@ -346,7 +346,7 @@ def manage(
         row(button(_("💬 Feedback"), f"Y:fb:{aid}"), button(_("❌ Cancel it"), f"Y:x:{aid}"))
     )
     rows.append([button(_("⬅️ My activities"), "Y:l")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def edit_picker(activity_id: int) -> View:
@@ -355,7 +355,7 @@ def edit_picker(activity_id: int) -> View:
         [button(gettext(SECTION_LABELS[s]), f"Y:s:{activity_id}:{s}") for s in SECTIONS], 2
     )
     rows.append([button(_("⬅️ Back"), f"Y:o:{activity_id}")])
-    return View(_("What do you want to change?"), InlineKeyboardMarkup(rows))
+    return View(_("What do you want to change?"), Keyboard(rows))
 
 
 def dates_picker(activity_id: int, starts: list[datetime], tz: str) -> View:
@@ -369,7 +369,7 @@ def dates_picker(activity_id: int, starts: list[datetime], tz: str) -> View:
     rows.append([button(_("⬅️ Back"), f"Y:o:{activity_id}")])
     return View(
         _("Which date does not take place? People who asked for reminders will be told."),
-        InlineKeyboardMarkup(rows),
+        Keyboard(rows),
     )
 
 
@@ -379,7 +379,7 @@ def cancel_confirm(activity_id: int, title: str) -> View:
         _(
             "Cancel “{title}” for good? It disappears from /find and people who asked for reminders are told."
         ).format(title=fmt.bidi(fmt.escape(title))),
-        InlineKeyboardMarkup(
+        Keyboard(
             [
                 row(
                     button(_("Yes, cancel it"), f"Y:xx:{activity_id}"),
@@ -456,7 +456,7 @@ def moderation_item(activity: Activity, card_text: str, group: str, waiting: int
         [button(_("✅ Approve"), f"Z:a:{aid}")],
         row(button(_("✏️ Ask for changes"), f"Z:c:{aid}"), button(_("⛔ Reject"), f"Z:r:{aid}")),
     ]
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def nothing_to_moderate() -> View:
@@ -521,7 +521,7 @@ def still_running(activity_id: int, title: str) -> View:
         _(
             "🗓 Is “{title}” still running? Please tell me, so people seeking sanctuary don't go to an empty room."
         ).format(title=fmt.bidi(fmt.escape(title))),
-        InlineKeyboardMarkup(
+        Keyboard(
             [
                 row(
                     button(_("✅ Yes, still running"), f"F:yes:{activity_id}"),
@@ -545,9 +545,7 @@ def feedback_question(activity_id: int, title: str) -> View:
         _(
             "How welcome did you feel at “{title}”? Tap a number: 1 not at all, 5 very welcome. Your answer is anonymous."
         ).format(title=fmt.bidi(fmt.escape(title))),
-        InlineKeyboardMarkup(
-            [row(*[button(str(n), f"FB:{activity_id}:{n}") for n in range(1, 6)])]
-        ),
+        Keyboard([row(*[button(str(n), f"FB:{activity_id}:{n}") for n in range(1, 6)])]),
     )
 
 
@@ -557,7 +555,7 @@ def feedback_thanks() -> View:
         _(
             "Thank you! If you want, type a few words for the organisers (they never see who wrote them), or tap “Done”."
         ),
-        InlineKeyboardMarkup([[button(_("Done"), "FB:done")]]),
+        Keyboard([[button(_("Done"), "FB:done")]]),
     )
 
 

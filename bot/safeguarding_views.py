@@ -3,10 +3,9 @@ contact, and "I'm interested". Reporters are never named to anyone."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
-
 from bot import formatting as fmt
 from bot.i18n import N_, gettext, ngettext
+from bot.keyboard import Keyboard
 from bot.views import View, button, row
 from storage.safeguarding import Report
 
@@ -36,7 +35,7 @@ def report_reasons(activity_id: int) -> View:
     )
     rows = [[button(reason_label(code), f"Q:r:{activity_id}:{code}")] for code in REASON_LABELS]
     rows.append([button(_("Cancel"), "Q:x")])
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def report_filed() -> View:
@@ -45,7 +44,7 @@ def report_filed() -> View:
         _(
             "✅ Thank you. The group's safeguarding contact has been told. If you want, type a few words about what happened, or tap Done."
         ),
-        InlineKeyboardMarkup([[button(_("Done"), "Q:done")]]),
+        Keyboard([[button(_("Done"), "Q:done")]]),
     )
 
 
@@ -103,7 +102,7 @@ def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
             )
         )
     text = "\n".join(lines).rstrip()
-    return View(text[:4000], InlineKeyboardMarkup(rows))
+    return View(text[:4000], Keyboard(rows))
 
 
 def reviewed(outcome: str) -> str:
@@ -128,7 +127,7 @@ def contact_picker(
         lines.append(_("No volunteers yet. Send /invite to invite one."))
         return View("\n\n".join(lines))
     rows = [[button(label[:30] or f"#{uid}", f"Q:sg:{group_id}:{uid}")] for uid, label in members]
-    return View("\n\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n\n".join(lines), Keyboard(rows))
 
 
 def contact_set(name: str, group: str) -> View:

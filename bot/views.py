@@ -12,7 +12,6 @@ from datetime import UTC, datetime, time, timedelta
 
 from babel.dates import get_day_names
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -23,6 +22,7 @@ from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
 from bot.domain import Category, Intent
 from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
+from bot.keyboard import Key, Keyboard
 from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
 from bot.recurrence import Occurrence, Repeat
 from bot.search import GroupHit, Hit, Page, activity_needs
@@ -60,14 +60,14 @@ class View:
             raise ValueError("view text longer than Telegram allows")
 
 
-def button(text: str, data: str) -> InlineKeyboardButton:
+def button(text: str, data: str) -> Key:
     """An inline button with callback data (checked against Telegram's 64-byte limit)."""
     if len(data.encode()) > 64:
         raise ValueError(f"callback data too long: {data}")
-    return InlineKeyboardButton(text, callback_data=data)
+    return Key(text, data)
 
 
-def row(*buttons: InlineKeyboardButton) -> list[InlineKeyboardButton]:
+def row(*buttons: Key) -> list[Key]:
     """A keyboard row in reading order (reversed for right-to-left languages)."""
     items = list(buttons)
     return items[::-1] if current_language().rtl else items
@@ -90,7 +90,7 @@ def language_picker(suggested: str | None, flow: str) -> View:
         with use_locale(suggested):
             translated = _("Choose your language")
         text = f"🌍 {translated}\n{text}"
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def intent_question() -> View:
@@ -105,7 +105,7 @@ def intent_question() -> View:
         ]
     )
     rows = [[button(gettext(label), f"I:{code}")] for code, label in INTENT_LABELS.items()]
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def privacy_note() -> str:
@@ -137,7 +137,7 @@ def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> Vie
         row(button(_("🌐 Language"), "M:lang"), button(_("ℹ️ Help"), "M:help")),
         row(button(_("🔒 Privacy"), "M:privacy"), button(_("🚚 I've moved"), "D:moved")),
     ]
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def _share_location_keyboard() -> ReplyKeyboardMarkup:
@@ -187,7 +187,7 @@ def help_text() -> View:
             _("You can type a town, city or postcode at any time."),
         ]
     )
-    return View(text, InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(text, Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
 
 
 def privacy(has_area: bool, attributions: list[str]) -> View:
@@ -219,7 +219,7 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
         row(button(_("📦 My data"), "D:data"), button(_("🗑 Delete everything"), "D:forget"))
     )
     rows.append([button(_("⬅️ Menu"), "M:menu")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def expired() -> str:
@@ -247,7 +247,7 @@ def choose_place(query: str, places: list[tuple[str, str, str]], mode: str) -> V
         place=fmt.bidi(fmt.escape(fmt.clean(query, 60)))
     )
     rows = [[button(place_label(name, region), f"P:{key}:{mode}")] for key, name, region in places]
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def place_not_found(query: str, suggestions: list[tuple[str, str, str]], mode: str) -> View:
@@ -263,7 +263,7 @@ def place_not_found(query: str, suggestions: list[tuple[str, str, str]], mode: s
         rows = [[button(place_label(n, r), f"P:{k}:{mode}")] for k, n, r in suggestions[:3]]
     lines.append(_("Type a town, city or postcode, or share your location."))
     rows.append([button(_("⬅️ Menu"), "M:menu")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def postcodes_unavailable() -> View:
@@ -341,10 +341,10 @@ def results(
     if paging:
         rows.append(row(*paging))
     rows += _search_tools(state)
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
-def _search_tools(state: SearchState) -> list[list[InlineKeyboardButton]]:
+def _search_tools(state: SearchState) -> list[list[Key]]:
     lat, lon = state.lat, state.lon
     return [
         row(
@@ -379,7 +379,7 @@ def no_results(state: SearchState, radius_miles: float, groups: list[GroupHit]) 
             [button(_("❌ Clear filters"), f"S:{SearchState(state.lat, state.lon).encode()}")]
         )
     rows += _search_tools(state)
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def category_picker(state: SearchState) -> View:
@@ -390,7 +390,7 @@ def category_picker(state: SearchState) -> View:
     ]
     rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     rows.append([button(_("All activities"), f"S:{state.with_category(None).encode()}")])
-    return View(_("What kind of activity?"), InlineKeyboardMarkup(rows))
+    return View(_("What kind of activity?"), Keyboard(rows))
 
 
 def needs_picker(state: SearchState) -> View:
@@ -405,7 +405,7 @@ def needs_picker(state: SearchState) -> View:
     ]
     rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     rows.append([button(_("🔎 Show results"), f"S:{state.at_page(0).encode()}")])
-    return View(_("Tap what you need, then “Show results”."), InlineKeyboardMarkup(rows))
+    return View(_("Tap what you need, then “Show results”."), Keyboard(rows))
 
 
 def describe_repeat(activity: Activity, tz: str) -> str:
@@ -495,17 +495,17 @@ def card(
         rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
-def reminder_button(activity_id: int, reminded: bool) -> InlineKeyboardButton:
+def reminder_button(activity_id: int, reminded: bool) -> Key:
     """ "Remind me" on a card, or "Stop reminders" once asked for."""
     if reminded:
         return button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
     return button(_("⏰ Remind me"), f"X:rem:{activity_id}")
 
 
-def interest_button(activity_id: int, interested: bool) -> InlineKeyboardButton:
+def interest_button(activity_id: int, interested: bool) -> Key:
     """ "I'm interested" on a card, ticked once pressed (pressing again takes it back)."""
     label = _("✅ I'm interested") if interested else _("🙋 I'm interested")
     return button(label, f"X:int:{activity_id}")
@@ -547,7 +547,7 @@ def group_list(hits: list[GroupHit], lat: int, lon: int, page: int, total: int) 
         paging.append(button(_("Next ▶️"), f"G:{lat}:{lon}:{page + 1}"))
     rows = [row(*paging)] if paging else []
     rows.append([button(_("🔎 Activities here"), f"S:{SearchState(lat, lon).encode()}")])
-    return View("\n".join(lines).rstrip(), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines).rstrip(), Keyboard(rows))
 
 
 def area_saved(label: str | None) -> View:
@@ -559,14 +559,14 @@ def area_saved(label: str | None) -> View:
             _("You can forget it at any time in /privacy."),
         ]
     )
-    return View(text, InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(text, Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
 
 
 def area_forgotten() -> View:
     """Confirmation that the saved area is gone."""
     return View(
         _("🗑 Your saved area is forgotten."),
-        InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]),
+        Keyboard([[button(_("⬅️ Menu"), "M:menu")]]),
     )
 
 
@@ -627,7 +627,7 @@ def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> Vi
         label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
         rows.append([button(label, f"R:{activity.id}")])
     rows.append([button(_("⚙️ Reminder settings"), "RS:show")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False) -> View:
@@ -647,7 +647,7 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
         [button(_("🚚 I've moved"), "D:moved")],
         [button(_("⬅️ Menu"), "M:menu")],
     ]
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def digest_message(area: str | None, listed: list[tuple[Hit, Occurrence]]) -> View:
@@ -704,9 +704,7 @@ def my_data(
 
 def nothing_kept() -> View:
     """/mydata for someone the bot keeps nothing about."""
-    return View(
-        _("I keep nothing about you."), InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]])
-    )
+    return View(_("I keep nothing about you."), Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
 
 
 def my_data_caption() -> str:
@@ -728,7 +726,7 @@ def forget_confirm() -> View:
         [button(_("🗑 Yes, delete everything"), "D:erase")],
         [button(_("✖️ No, keep it"), "M:menu")],
     ]
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def forgotten() -> View:
@@ -752,14 +750,14 @@ def stay_question() -> View:
         [button(_("✅ Keep my settings"), "D:keep")],
         [button(_("🗑 Delete everything"), "D:forget")],
     ]
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, Keyboard(rows))
 
 
 def stay_kept() -> View:
     """The person wants to stay."""
     return View(
         _("✅ Thank you. I will keep your settings."),
-        InlineKeyboardMarkup([[button(_("⬅️ Menu"), "M:menu")]]),
+        Keyboard([[button(_("⬅️ Menu"), "M:menu")]]),
     )
 
 
@@ -807,7 +805,7 @@ def moved(
             rows.append([button(_("🔕 Stop all of these"), "D:dropfar")])
     rows.append([button(_("🔎 Activities here"), f"S:{here.encode()}")])
     rows.append([button(_("⬅️ Menu"), "M:menu")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+    return View("\n".join(lines), Keyboard(rows))
 
 
 # --- group chats -------------------------------------------------------------------------
@@ -915,7 +913,7 @@ def team(group_name: str, group_id: int, members: list[tuple[int, str, str]]) ->
     for uid, label in volunteers:
         name = label[:30] if label else f"#{uid}"
         rows.append([button(f"❌ {name}", f"T:rm:{group_id}:{uid}")])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
+    return View("\n".join(lines), Keyboard(rows) if rows else None)
 
 
 def removed_from_team() -> str:

@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     MaybeInaccessibleMessage,
@@ -33,6 +32,7 @@ from bot import views
 from bot.context import App, AppContext, Turn
 from bot.delivery import retry_seconds
 from bot.i18n import resolve_locale, set_locale
+from bot.keyboard import Key, Keyboard
 from bot.retention import KEEP_DRAFTS
 from bot.services import Services
 from storage.awaited import About
@@ -247,9 +247,7 @@ class Awaiting:
             await self.stop(context, user_id)
 
 
-async def swap_buttons(
-    message: MaybeInaccessibleMessage | None, old: set[str], new: InlineKeyboardButton
-) -> None:
+async def swap_buttons(message: MaybeInaccessibleMessage | None, old: set[str], new: Key) -> None:
     """Put ``new`` in place of the buttons whose data is in ``old``, the rest kept as it was.
 
     Nothing is sent when the message has none of them (Telegram refuses an unchanged
@@ -262,9 +260,9 @@ async def swap_buttons(
     keyboard = message.reply_markup.inline_keyboard
     if not any(b.callback_data in old for r in keyboard for b in r):
         return
-    rows = [[new if b.callback_data in old else b for b in r] for r in keyboard]
+    rows = [[new if b.callback_data in old else Key.of(b) for b in r] for r in keyboard]
     with contextlib.suppress(BadRequest):
-        await message.edit_reply_markup(InlineKeyboardMarkup(rows))
+        await message.edit_reply_markup(Keyboard(rows))
 
 
 async def answer(query: CallbackQuery, text: str | None = None) -> None:
