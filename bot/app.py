@@ -25,6 +25,7 @@ from bot.delivery import PatientReplies
 from bot.geo import Gazetteer
 from bot.i18n import LANGUAGES, use_locale
 from bot.services import Services
+from bot.transport import JsonRequest
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH_S = 30.0
@@ -190,6 +191,7 @@ def build_app(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .rate_limiter(PatientReplies())  # a reply meeting a short 429 waits and goes again
+        .request(JsonRequest())  # calls as JSON bodies: cheaper to encode than forms
     )
     if processor is not None:
         builder = builder.concurrent_updates(processor)

@@ -182,6 +182,7 @@ class ApiCall:
 
     A call held by a "timeout" fault is recorded on arrival with ``status`` 0 (no answer).
     ``result`` is the ``result`` of a successful answer, or the error object for a failure.
+    ``body`` is how the parameters came: ``application/json``, a form type, or "" (none).
     """
 
     method: str
@@ -190,6 +191,7 @@ class ApiCall:
     at: float
     status: int
     result: Any
+    body: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -997,9 +999,16 @@ class FakeBotAPI:
         return None
 
     def _record(
-        self, method: str, params: JSONDict, chat_id: int | None, status: int, result: Any
+        self,
+        method: str,
+        params: JSONDict,
+        chat_id: int | None,
+        status: int,
+        result: Any,
+        request: web.Request,
     ) -> None:
-        self.calls.append(ApiCall(method, params, chat_id, time.monotonic(), status, result))
+        body = request.content_type if request.body_exists else ""
+        self.calls.append(ApiCall(method, params, chat_id, time.monotonic(), status, result, body))
         self._notify()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -1013,7 +1022,7 @@ class FakeBotAPI:
             chat_id = self._call_chat(key, params)
             fault = self._take_fault(key, chat_id)
             if fault is not None and fault.kind == "timeout":
-                self._record(method, params, chat_id, 0, None)
+                self._record(method, params, chat_id, 0, None, request)
                 await self._hold(self.timeout_hold)
                 return web.json_response(_ApiError(504, "Gateway Timeout").body(), status=504)
             if fault is not None:
@@ -1026,13 +1035,13 @@ class FakeBotAPI:
                 handler = self._handlers.get(key)
                 result = handler(params) if handler is not None else True
         except _ApiError as err:
-            self._record(method, params, chat_id, err.status, err.body())
+            self._record(method, params, chat_id, err.status, err.body(), request)
             return web.json_response(err.body(), status=err.status)
         except Exception as exc:  # a bug here or input we do not model: answer like a 500
             error = _ApiError(500, f"Internal Server Error: {type(exc).__name__}: {exc}")
-            self._record(method, params, chat_id, error.status, error.body())
+            self._record(method, params, chat_id, error.status, error.body(), request)
             return web.json_response(error.body(), status=error.status)
-        self._record(method, params, chat_id, 200, result)
+        self._record(method, params, chat_id, 200, result, request)
         return web.json_response({"ok": True, "result": result})
 
     def _check_blocked(self, key: str, chat_id: int | None) -> None:

@@ -1,13 +1,63 @@
-"""How calls leave the bot: keyboards sent as they are."""
+"""How calls leave the bot: JSON bodies (uploads as forms), keyboards sent as they are."""
 
 from __future__ import annotations
 
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from icalendar import Calendar
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import NetworkError, RetryAfter, TimedOut
 
+from bot.fakeapi import FakeBotAPI
 from bot.keyboard import Key, Keyboard
+from bot.transport import JsonRequest
+from tests.conftest import Harness
+from tests.helpers import button_texts, only
 
 LEEDS = (53.7997, -1.5492)
+
+
+async def test_calls_go_as_json_and_files_as_forms(bot: Harness) -> None:
+    chat = bot.chat()
+    results = only(await chat.share_location(*LEEDS))
+    sent = bot.server.calls_to("sendMessage")[-1]
+    assert sent.body == "application/json"
+    markup = sent.params["reply_markup"]
+    assert isinstance(markup, dict)  # an object in the body, not a JSON string in a form
+    labels = [button["text"] for row in markup["inline_keyboard"] for button in row]
+    assert labels == button_texts(results)
+    assert "Next ▶️" in labels and "🗂 Type of activity" in labels
+    card = only(await chat.press("1", results))
+    ics = only(await chat.press("Add to calendar", card))
+    upload = bot.server.calls_to("sendDocument")[-1]
+    assert upload.body == "multipart/form-data"
+    assert ics.document is not None
+    name, data = ics.document
+    assert name.endswith(".ics")
+    assert str(next(iter(Calendar.from_ical(data).walk("VEVENT")))["SUMMARY"]) == (
+        "Conversation café"
+    )
+
+
+async def test_json_request_failures_read_as_python_telegram_bot_errors() -> None:
+    async with FakeBotAPI() as server:
+        server.timeout_hold = 2.0
+        bot = Bot("123:TEST", base_url=server.base_url, request=JsonRequest(read_timeout=0.3))
+        async with bot:
+            server.fail_next("sendMessage", kind="timeout")
+            with pytest.raises(TimedOut):
+                await bot.send_message(5, "held")
+            server.fail_next("sendMessage", kind="429", retry_after=7)
+            with pytest.raises(RetryAfter) as too_many:
+                await bot.send_message(5, "too fast")
+            assert too_many.value.retry_after == 7
+            message = await bot.send_message(5, "<b>hi</b>", parse_mode="HTML")
+            assert message.text == "hi"
+            assert [c.body for c in server.calls_to("sendMessage")] == ["application/json"] * 3
+        base_url = server.base_url
+    gone = Bot("123:TEST", base_url=base_url, request=JsonRequest())
+    with pytest.raises(NetworkError):  # the server has stopped: refused
+        await gone.initialize()  # getMe: a call with no parameters, as JSON too
+    await gone.shutdown()
 
 
 def test_keyboard_serialises_as_python_telegram_bot_would() -> None:
