@@ -266,6 +266,7 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
     from bot.delivery import RateLimiter, Sender
     from bot.fakeapi import FakeBotAPI
     from bot.renderers import build_renderers
+    from bot.transport import JsonRequest
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
@@ -281,7 +282,8 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
                 OutboxItem("notice", f"bench:{i}", chat, {"message": "Free"})
                 for i, chat in enumerate(chats)
             )
-            async with Bot("1:bench", base_url=server.base_url) as bot:
+            request = JsonRequest()  # as the application's bot sends
+            async with Bot("1:bench", base_url=server.base_url, request=request) as bot:
                 sender = Sender(
                     bot,
                     outbox,
