@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The Leeds group's point: a location shared there finds the Leeds activities below.
+LEEDS = (53.7997, -1.5492)
+
 GROUPS_CSV = """\
 ref,name,kind,stream,town,nation,latitude,longitude,email,website,phone,telegram,description
 leeds,Leeds City of Sanctuary (test),group,,Leeds,england,53.7997,-1.5492,leeds@example.org,https://example.org/leeds,0113 496 0000,,Welcome in Leeds.

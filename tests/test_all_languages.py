@@ -10,9 +10,9 @@ from babel.messages.pofile import read_po
 from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
 from tests.conftest import Harness
+from tests.data import LEEDS
 from tests.helpers import tr
 
-LEEDS = (53.7997, -1.5492)
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from bot.formatting import FSI, PDI
 from tests.conftest import Harness
+from tests.data import LEEDS
 from tests.helpers import button_texts, only, tr
-
-LEEDS = (53.7997, -1.5492)
 
 
 async def test_arabic_journey(bot: Harness) -> None:

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 
 from tests.conftest import Harness
+from tests.data import LEEDS
 from tests.helpers import button_texts, only
-
-LEEDS = (53.7997, -1.5492)
 
 
 def _distances(text: str) -> list[float]:

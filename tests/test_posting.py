@@ -10,10 +10,10 @@ from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
+from tests.data import LEEDS
 from tests.helpers import button_texts, last_callback_answer, only, sent, tr
 
 ADMIN_ID, VOL_ID = 8201, 8202
-LEEDS = (53.7997, -1.5492)
 
 
 async def team(bot: Harness, volunteer_locale: str = "en") -> tuple[int, Conversation]:

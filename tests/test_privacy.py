@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from storage.drafts import Draft
 from tests.conftest import NOW, Harness
+from tests.data import LEEDS
 from tests.helpers import button_texts, last_callback_answer, only, sent, tr
 
-LEEDS = (53.7997, -1.5492)
 UID = 7_770_123  # digits found nowhere else in the test data
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.recurrence import local_to_utc
 from bot.reminders import reminder_moment
 from tests.conftest import Harness
+from tests.data import LEEDS
 from tests.helpers import only, tr
 
 LONDON = "Europe/London"
-LEEDS = (53.7997, -1.5492)
 
 
 def test_quiet_hours_move_only_the_day_before_reminder() -> None:

@@ -11,9 +11,9 @@ from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
+from tests.data import LEEDS
 from tests.helpers import button_texts, last_callback_answer, only, tr
 
-LEEDS = (53.7997, -1.5492)
 ADMIN_ID, VOLUNTEER_ID = 8001, 8002
 
 

@@ -11,9 +11,8 @@ from bot.fakeapi import FakeBotAPI
 from bot.keyboard import Key, Keyboard
 from bot.transport import JsonRequest
 from tests.conftest import Harness
+from tests.data import LEEDS
 from tests.helpers import button_texts, only
-
-LEEDS = (53.7997, -1.5492)
 
 
 async def test_calls_go_as_json_and_files_as_forms(bot: Harness) -> None:
