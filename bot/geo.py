@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 import unicodedata
-from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -973,83 +973,66 @@ def _cells_near(
 
 
 _Point = tuple[float, float, float]
+# Rounding never decides whether a point counts: a cell or point this close to the circle's
+# edge is measured (a chord of 1e-12 is about 6 micrometres on the Earth).
+_SLACK = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class _ByReach:
+    """Points of a packed cell (all, or those of one kind), nearest the cell's centre first,
+    with that distance beside each (``rho``, ascending)."""
+
+    rho: list[float]
+    points: list[_Point]
+
+    def within(self, away: float, query: _Point, chord: float) -> int:
+        """How many of the points lie within ``chord`` of ``query``, which lies ``away`` from
+        the centre: by the triangle inequality, those nearer the centre than
+        ``chord - away`` surely do and those nearer than ``away - chord`` surely do not (a
+        bisection finds either run); only the rest are measured."""
+        if away < chord:
+            start = sure = bisect_left(self.rho, chord - _SLACK - away)
+        else:
+            start, sure = bisect_left(self.rho, away - chord - _SLACK), 0
+        rest = self.points[start:] if start else self.points
+        return sure + sum(map(chord.__ge__, map(math.dist, rest, repeat(query))))
 
 
 @dataclass(frozen=True, slots=True)
 class _Packed(Generic[K]):
-    """Points ready to count: the circle that holds them all (its centre, a unit vector, and
-    radius in km), and the points by kind, each kind's coordinates in one flat array
-    (x, y, z, x, y, z...): a count reads them in a few cache lines."""
+    """A cell's points ready to count: the ball that holds them all (its centre and
+    ``reach``), and the points sorted by their distance from the centre, all together and by
+    kind. Distances here are straight lines between unit vectors (chords): they order like
+    distances on the Earth, and the triangle inequality holds for them."""
 
     centre: _Point
-    reach_km: float
-    size: int
-    flat: array[float]
-    kinds: tuple[tuple[K, int, array[float]], ...]
+    reach: float
+    every: _ByReach
+    kinds: tuple[tuple[K, int, _ByReach], ...]  # each kind, its number of points, its points
 
     @classmethod
-    def of(cls, members: Iterable[tuple[K, float, float, float]]) -> _Packed[K]:
-        by_kind: dict[K, array[float]] = {}
-        for kind, x, y, z in members:
-            by_kind.setdefault(kind, array("d")).extend((x, y, z))
-        kinds = tuple((kind, len(same) // 3, same) for kind, same in by_kind.items())
-        flat = array("d")
-        for _kind, _size, same in kinds:
-            flat.extend(same)
-        xs, ys, zs = math.fsum(flat[0::3]), math.fsum(flat[1::3]), math.fsum(flat[2::3])
+    def of(cls, members: Iterable[tuple[K, _Point]]) -> _Packed[K]:
+        members = list(members)
+        xs = math.fsum(point[0] for _kind, point in members)
+        ys = math.fsum(point[1] for _kind, point in members)
+        zs = math.fsum(point[2] for _kind, point in members)
         norm = math.sqrt(xs * xs + ys * ys + zs * zs)
         # points all around the sphere have no middle: any one of them will do
-        centre = (flat[0], flat[1], flat[2]) if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
-        farthest = max(map(math.dist, _points(flat), repeat(centre)))
-        return cls(centre, _chord_km(farthest * farthest), len(flat) // 3, flat, kinds)
-
-
-def _points(flat: array[float]) -> Iterator[tuple[float, float, float]]:
-    """The points of a flat (x, y, z, x, y, z...) array, one after another."""
-    coords = iter(flat)
-    return zip(coords, coords, coords, strict=True)
-
-
-_LEAF_POINTS = 48  # a crowded cell is split into parts of at most this many points
-
-
-def _split(
-    members: list[tuple[K, float, float, float]],
-) -> list[list[tuple[K, float, float, float]]]:
-    """Halve a crowded cell's members across their widest spread until each part is small."""
-    if len(members) <= _LEAF_POINTS:
-        return [members]
-    spreads = [max(axis) - min(axis) for axis in zip(*(m[1:] for m in members), strict=True)]
-    widest = spreads.index(max(spreads))
-    members = sorted(members, key=lambda m: m[1:][widest])
-    half = len(members) // 2
-    return _split(members[:half]) + _split(members[half:])
-
-
-class _CountCell(Generic[K]):
-    """One cell of a CountGrid: its members, packed whole and, when crowded, in parts
-    (made again after a change, when next counted)."""
-
-    __slots__ = ("_packed", "members")
-
-    def __init__(self) -> None:
-        self.members: dict[int, tuple[K, float, float, float]] = {}
-        self._packed: tuple[_Packed[K], tuple[_Packed[K], ...]] | None = None
-
-    def changed(self) -> None:
-        self._packed = None
-
-    def packed(self) -> tuple[_Packed[K], tuple[_Packed[K], ...]]:
-        """The cell whole, and its parts (only itself when it is not crowded)."""
-        if self._packed is None:
-            members = list(self.members.values())
-            whole = _Packed.of(members)
-            parts = _split(members)
-            self._packed = (
-                whole,
-                tuple(_Packed.of(p) for p in parts) if len(parts) > 1 else (whole,),
-            )
-        return self._packed
+        centre = members[0][1] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
+        placed = sorted(
+            ((math.dist(point, centre), point, kind) for kind, point in members),
+            key=lambda entry: entry[0],
+        )
+        by_kind: dict[K, list[tuple[float, _Point]]] = {}
+        for rho, point, kind in placed:
+            by_kind.setdefault(kind, []).append((rho, point))
+        kinds = tuple(
+            (kind, len(same), _ByReach([rho for rho, _p in same], [p for _rho, p in same]))
+            for kind, same in by_kind.items()
+        )
+        every = _ByReach([e[0] for e in placed], [e[1] for e in placed])
+        return cls(centre, placed[-1][0], every, kinds)
 
 
 class CountGrid(Generic[K]):
@@ -1057,17 +1040,18 @@ class CountGrid(Generic[K]):
 
     Each cell keeps its points grouped by kind (a small, hashable description such as a
     category and its needs), so a filter is asked once per kind, never once per point. A cell
-    whose points all lie inside the circle (by the triangle inequality, from the circle around
-    the cell's points) is counted by kind alone, one wholly outside is skipped, and only the
-    cells the circle's edge crosses measure their points, in one pass of C-level code. A
-    crowded cell the edge crosses (a city) is decided the same way part by part.
+    whose points all lie inside the circle (by the triangle inequality, from the ball around
+    the cell's points) is counted by kind alone, one wholly outside is skipped, and in a cell
+    the circle's edge crosses only the points near the edge are measured, in one pass of
+    C-level code (see ``_ByReach``).
     """
 
     def __init__(self, cell_deg: float = 0.25) -> None:
         if not 0 < cell_deg <= 90:
             raise ValueError(f"cell_deg must be in (0, 90], got {cell_deg}")
         self._cell = cell_deg
-        self._cells: dict[_Cell, _CountCell[K]] = {}
+        self._members: dict[_Cell, dict[int, tuple[K, _Point]]] = {}
+        self._packed: dict[_Cell, _Packed[K]] = {}  # made again after a change, when counted
         self._where: dict[int, _Cell] = {}
 
     def __len__(self) -> int:
@@ -1080,12 +1064,8 @@ class CountGrid(Generic[K]):
         self.remove(item_id)
         c = self._cell
         cell = (math.floor(lat / c), math.floor((((lon + 180.0) % 360.0) - 180.0) / c))
-        point = _unit_vector(lat, lon)
-        slot = self._cells.get(cell)
-        if slot is None:
-            slot = self._cells[cell] = _CountCell()
-        slot.members[item_id] = (kind, *point)
-        slot.changed()
+        self._members.setdefault(cell, {})[item_id] = (kind, _unit_vector(lat, lon))
+        self._packed.pop(cell, None)
         self._where[item_id] = cell
 
     def remove(self, item_id: int) -> None:
@@ -1093,11 +1073,11 @@ class CountGrid(Generic[K]):
         cell = self._where.pop(item_id, None)
         if cell is None:
             return
-        slot = self._cells[cell]
-        del slot.members[item_id]
-        slot.changed()
-        if not slot.members:
-            del self._cells[cell]
+        members = self._members[cell]
+        del members[item_id]
+        self._packed.pop(cell, None)
+        if not members:
+            del self._members[cell]
 
     def count(
         self,
@@ -1110,43 +1090,27 @@ class CountGrid(Generic[K]):
         None): the number a scan with that predicate finds."""
         query = _unit_vector(lat, lon)
         chord = math.sqrt(_chord_sq(radius_km))
-        within = chord.__ge__
         dist = math.dist
-        # a hair of slack keeps rounding from deciding a whole cell: those cells are measured
-        sure_in, sure_out = radius_km - 1e-6, radius_km + 1e-6
+        packed = self._packed
         answers: dict[K, bool] = {}
         total = 0
-        for _cell, slot in _cells_near(self._cells, self._cell, lat, lon, radius_km):
-            whole, parts = slot.packed()
-            away = _arc_km(dist(whole.centre, query))
-            if away - whole.reach_km > sure_out:
+        for cell, members in _cells_near(self._members, self._cell, lat, lon, radius_km):
+            whole = packed.get(cell)
+            if whole is None:
+                whole = packed[cell] = _Packed.of(members.values())
+            away = dist(whole.centre, query)
+            if away - whole.reach > chord + _SLACK:
                 continue
-            if away + whole.reach_km >= sure_in and len(parts) > 1:
-                # the edge crosses a crowded cell: decide part by part
-                cells = []
-                for part in parts:
-                    away = _arc_km(dist(part.centre, query))
-                    if away - part.reach_km <= sure_out:
-                        cells.append((part, away + part.reach_km < sure_in))
-            else:
-                cells = [(whole, away + whole.reach_km < sure_in)]
-            for cell, inside in cells:
-                if accept is None:
-                    if inside:
-                        total += cell.size
-                    else:
-                        total += sum(map(within, map(dist, _points(cell.flat), repeat(query))))
-                    continue
-                for kind, size, same in cell.kinds:
-                    ok = answers.get(kind)
-                    if ok is None:
-                        ok = answers[kind] = accept(kind)
-                    if not ok:
-                        continue
-                    if inside:
-                        total += size
-                    else:
-                        total += sum(map(within, map(dist, _points(same), repeat(query))))
+            inside = away + whole.reach < chord - _SLACK
+            if accept is None:
+                total += len(members) if inside else whole.every.within(away, query, chord)
+                continue
+            for kind, size, same in whole.kinds:
+                ok = answers.get(kind)
+                if ok is None:
+                    ok = answers[kind] = accept(kind)
+                if ok:
+                    total += size if inside else same.within(away, query, chord)
         return total
 
 

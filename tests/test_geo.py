@@ -635,6 +635,42 @@ def test_count_equals_scan(index: SpatialIndex[int], cell_deg: float) -> None:
             assert counted == len(index.scan(lat, lon, radius, low))
 
 
+def _at(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
+    """The point ``km`` from (lat, lon) along ``bearing`` (radians) on the sphere."""
+    d, p1, l1 = km / geo.EARTH_RADIUS_KM, math.radians(lat), math.radians(lon)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(bearing))
+    l2 = l1 + math.atan2(
+        math.sin(bearing) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
+    )
+    return math.degrees(p2), math.degrees(l2)
+
+
+def test_count_on_the_edge() -> None:
+    """Points a hair inside and outside the circle, among cells it crosses and cells it holds
+    whole: each is measured, never decided by the shortcut for the points around it."""
+    rng = random.Random(8)
+    index: SpatialIndex[str] = SpatialIndex()
+    grid: CountGrid[str] = CountGrid(0.25)
+    centre, radius = (53.8, -1.55), 40.0
+    for item_id in range(4_000):
+        if item_id % 2:  # a ring of points just either side of the edge
+            bearing = rng.uniform(0, 2 * math.pi)
+            km = radius * (1 + rng.choice([-1, 1]) * 10 ** -rng.uniform(3, 9))
+            lat, lon = _at(*centre, km, bearing)
+        else:  # and points everywhere around, inside and out
+            lat, lon = _at(*centre, rng.uniform(0, 80), rng.uniform(0, 2 * math.pi))
+        kind = rng.choice("ab")
+        index.add(item_id, lat, lon, kind)
+        grid.add(item_id, lat, lon, kind)
+    expected = len(index.scan(*centre, radius))
+    assert 1_000 < expected < 3_000
+    assert grid.count(*centre, radius) == expected
+    assert grid.count(*centre, radius, "a".__eq__) == len(index.scan(*centre, radius, "a".__eq__))
+    for _ in range(20):  # circles that cross the ring: parts of it inside, parts out
+        lat, lon = centre[0] + rng.gauss(0, 0.05), centre[1] + rng.gauss(0, 0.08)
+        assert grid.count(lat, lon, radius) == len(index.scan(lat, lon, radius))
+
+
 def test_count_after_changes_and_in_a_dense_cluster() -> None:
     rng = random.Random(5)
     index: SpatialIndex[str] = SpatialIndex()
