@@ -17,13 +17,13 @@ import subprocess
 import sys
 import unicodedata
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -940,12 +940,9 @@ B = TypeVar("B")
 K = TypeVar("K")
 
 
-def _cells_near(
-    cells: dict[_Cell, B], c: float, lat: float, lon: float, radius_km: float
-) -> list[tuple[_Cell, B]]:
-    """The occupied cells (of size ``c`` degrees) that may hold points within ``radius_km``."""
-    if not radius_km >= 0 or not cells:
-        return []
+def _box(c: float, lat: float, lon: float, radius_km: float) -> tuple[int, int, list[_Cell]]:
+    """The rows (``i_lo`` to ``i_hi``) and column ranges of the cells of ``c`` degrees that
+    may hold points within ``radius_km`` (a non-negative radius)."""
     angle = radius_km / EARTH_RADIUS_KM
     dlat = math.degrees(angle) + 1e-9
     lat_lo, lat_hi = lat - dlat, lat + dlat
@@ -956,7 +953,16 @@ def _cells_near(
         lon_ranges = _wrap_lon(lon, dlon + 1e-9)
     i_lo = math.floor(max(lat_lo, -90.0) / c)
     i_hi = math.floor(min(lat_hi, 90.0) / c)
-    j_ranges = [(math.floor(lo / c), math.floor(hi / c)) for lo, hi in lon_ranges]
+    return i_lo, i_hi, [(math.floor(lo / c), math.floor(hi / c)) for lo, hi in lon_ranges]
+
+
+def _cells_near(
+    cells: dict[_Cell, B], c: float, lat: float, lon: float, radius_km: float
+) -> list[tuple[_Cell, B]]:
+    """The occupied cells (of size ``c`` degrees) that may hold points within ``radius_km``."""
+    if not radius_km >= 0 or not cells:
+        return []
+    i_lo, i_hi, j_ranges = _box(c, lat, lon, radius_km)
     width = sum(hi - lo + 1 for lo, hi in j_ranges)
     if (i_hi - i_lo + 1) * width > len(cells):
         return [
@@ -987,67 +993,60 @@ def _points(flat: array[float]) -> Iterator[tuple[float, float, float]]:
 _SLACK = 1e-12
 
 
-@dataclass(frozen=True, slots=True)
-class _ByReach:
-    """Points of a packed cell (all, or those of one kind), nearest the cell's centre first,
-    with that distance beside each (``rho``, ascending). Both are flat arrays: a count reads
-    them in a few cache lines, where the same points as tuples of floats lie scattered."""
-
-    rho: array[float]
-    flat: array[float]  # the points' coordinates: x, y, z, x, y, z...
-
-    @classmethod
-    def of(cls, placed: list[tuple[float, _Point]]) -> _ByReach:
-        """From (distance from the centre, point) pairs, nearest first."""
-        return cls(
-            array("d", [rho for rho, _p in placed]),
-            array("d", chain.from_iterable(p for _rho, p in placed)),
-        )
-
-    def within(self, away: float, query: _Point, chord: float) -> int:
-        """How many of the points lie within ``chord`` of ``query``, which lies ``away`` from
-        the centre: by the triangle inequality, those nearer the centre than
-        ``chord - away`` surely do and those nearer than ``away - chord`` surely do not (a
-        bisection finds either run); only the rest are measured."""
-        if away < chord:
-            start = sure = bisect_left(self.rho, chord - _SLACK - away)
-        else:
-            start, sure = bisect_left(self.rho, away - chord - _SLACK), 0
-        rest = self.flat[3 * start :] if start else self.flat
-        return sure + sum(map(chord.__ge__, map(math.dist, _points(rest), repeat(query))))
-
-
-@dataclass(frozen=True, slots=True)
-class _Packed(Generic[K]):
+class _Packed(NamedTuple, Generic[K]):
     """A cell's points ready to count: the ball that holds them all (its centre and
-    ``reach``), and the points sorted by their distance from the centre, all together and by
-    kind. Distances here are straight lines between unit vectors (chords): they order like
-    distances on the Earth, and the triangle inequality holds for them."""
+    ``reach``), and the points sorted by their distance from the centre (``rho``), all
+    together and kind by kind. Distances here are straight lines between unit vectors
+    (chords): they order like distances on the Earth, and the triangle inequality holds for
+    them. Points are kept in flat arrays (x, y, z, x, y, z...): a count reads them in a few
+    cache lines, where the same points as tuples of floats would lie scattered."""
 
-    centre: _Point
+    x: float
+    y: float
+    z: float
     reach: float
-    every: _ByReach
-    kinds: tuple[tuple[K, int, _ByReach], ...]  # each kind, its number of points, its points
+    size: int
+    rho: array[float]
+    flat: array[float]
+    kinds: tuple[tuple[K, int, array[float], array[float]], ...]  # kind, size, rho, flat
 
-    @classmethod
-    def of(cls, members: Iterable[tuple[K, _Point]]) -> _Packed[K]:
-        members = list(members)
-        xs = math.fsum(point[0] for _kind, point in members)
-        ys = math.fsum(point[1] for _kind, point in members)
-        zs = math.fsum(point[2] for _kind, point in members)
-        norm = math.sqrt(xs * xs + ys * ys + zs * zs)
-        # points all around the sphere have no middle: any one of them will do
-        centre = members[0][1] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
-        placed = sorted(
-            ((math.dist(point, centre), point, kind) for kind, point in members),
-            key=lambda entry: entry[0],
-        )
-        by_kind: dict[K, list[tuple[float, _Point]]] = {}
-        for rho, point, kind in placed:
-            by_kind.setdefault(kind, []).append((rho, point))
-        kinds = tuple((kind, len(same), _ByReach.of(same)) for kind, same in by_kind.items())
-        every = _ByReach.of([(rho, point) for rho, point, _kind in placed])
-        return cls(centre, placed[-1][0], every, kinds)
+
+def _pack(members: Iterable[tuple[K, _Point]]) -> _Packed[K]:
+    """Pack a cell's (kind, point) members."""
+    members = list(members)
+    xs = math.fsum(point[0] for _kind, point in members)
+    ys = math.fsum(point[1] for _kind, point in members)
+    zs = math.fsum(point[2] for _kind, point in members)
+    norm = math.sqrt(xs * xs + ys * ys + zs * zs)
+    # points all around the sphere have no middle: any one of them will do
+    centre = members[0][1] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
+    placed = sorted(
+        ((math.dist(point, centre), point, kind) for kind, point in members),
+        key=lambda entry: entry[0],
+    )
+    by_kind: dict[K, list[tuple[float, _Point, K]]] = {}
+    for entry in placed:
+        by_kind.setdefault(entry[2], []).append(entry)
+
+    def arrays(entries: list[tuple[float, _Point, K]]) -> tuple[array[float], array[float]]:
+        rho = array("d", [entry[0] for entry in entries])
+        return rho, array("d", chain.from_iterable(entry[1] for entry in entries))
+
+    kinds = tuple((kind, len(same), *arrays(same)) for kind, same in by_kind.items())
+    return _Packed(*centre, placed[-1][0], len(placed), *arrays(placed), kinds)
+
+
+def _within(rho: array[float], flat: array[float], away: float, query: _Point, chord: float) -> int:
+    """How many of a packed cell's points lie within ``chord`` of ``query``, which lies
+    ``away`` from the cell's centre: by the triangle inequality, those nearer the centre than
+    ``chord - away`` surely do and those nearer than ``away - chord`` surely do not (a
+    bisection finds either run); only the rest are measured."""
+    if away < chord:
+        start = sure = bisect_left(rho, chord - _SLACK - away)
+    else:
+        start, sure = bisect_left(rho, away - chord - _SLACK), 0
+    rest = flat[3 * start :] if start else flat
+    return sure + sum(map(chord.__ge__, map(math.dist, _points(rest), repeat(query))))
 
 
 class CountGrid(Generic[K]):
@@ -1058,7 +1057,8 @@ class CountGrid(Generic[K]):
     whose points all lie inside the circle (by the triangle inequality, from the ball around
     the cell's points) is counted by kind alone, one wholly outside is skipped, and in a cell
     the circle's edge crosses only the points near the edge are measured, in one pass of
-    C-level code (see ``_ByReach``).
+    C-level code (``_within``). The occupied cells are kept row by row, so the cells under a
+    circle are found by a bisection in each of its rows, not by asking for every cell.
     """
 
     def __init__(self, cell_deg: float = 0.25) -> None:
@@ -1066,8 +1066,10 @@ class CountGrid(Generic[K]):
             raise ValueError(f"cell_deg must be in (0, 90], got {cell_deg}")
         self._cell = cell_deg
         self._members: dict[_Cell, dict[int, tuple[K, _Point]]] = {}
-        self._packed: dict[_Cell, _Packed[K]] = {}  # made again after a change, when counted
         self._where: dict[int, _Cell] = {}
+        # each row's occupied columns in order, and each cell's points packed (None after a
+        # change: packed again when next counted)
+        self._rows: dict[int, tuple[list[int], list[_Packed[K] | None]]] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -1078,9 +1080,17 @@ class CountGrid(Generic[K]):
             raise ValueError(f"bad position for item {item_id}: {lat}, {lon}")
         self.remove(item_id)
         c = self._cell
-        cell = (math.floor(lat / c), math.floor((((lon + 180.0) % 360.0) - 180.0) / c))
-        self._members.setdefault(cell, {})[item_id] = (kind, _unit_vector(lat, lon))
-        self._packed.pop(cell, None)
+        i, j = cell = (math.floor(lat / c), math.floor((((lon + 180.0) % 360.0) - 180.0) / c))
+        columns, packed = self._rows.setdefault(i, ([], []))
+        at = bisect_left(columns, j)
+        members = self._members.get(cell)
+        if members is None:
+            members = self._members[cell] = {}
+            columns.insert(at, j)
+            packed.insert(at, None)
+        else:
+            packed[at] = None
+        members[item_id] = (kind, _unit_vector(lat, lon))
         self._where[item_id] = cell
 
     def remove(self, item_id: int) -> None:
@@ -1090,9 +1100,15 @@ class CountGrid(Generic[K]):
             return
         members = self._members[cell]
         del members[item_id]
-        self._packed.pop(cell, None)
-        if not members:
-            del self._members[cell]
+        i, j = cell
+        columns, packed = self._rows[i]
+        at = bisect_left(columns, j)
+        if members:
+            packed[at] = None
+            return
+        del self._members[cell], columns[at], packed[at]
+        if not columns:
+            del self._rows[i]
 
     def count(
         self,
@@ -1103,29 +1119,40 @@ class CountGrid(Generic[K]):
     ) -> int:
         """How many points within ``radius_km`` have a kind that ``accept`` accepts (all, if
         None): the number a scan with that predicate finds."""
-        query = _unit_vector(lat, lon)
+        if not radius_km >= 0:
+            return 0
+        query = qx, qy, qz = _unit_vector(lat, lon)
         chord = math.sqrt(_chord_sq(radius_km))
-        dist = math.dist
-        packed = self._packed
+        sqrt = math.sqrt
         answers: dict[K, bool] = {}
         total = 0
-        for cell, members in _cells_near(self._members, self._cell, lat, lon, radius_km):
-            whole = packed.get(cell)
-            if whole is None:
-                whole = packed[cell] = _Packed.of(members.values())
-            away = dist(whole.centre, query)
-            if away - whole.reach > chord + _SLACK:
+        i_lo, i_hi, j_ranges = _box(self._cell, lat, lon, radius_km)
+        for i in range(i_lo, i_hi + 1):
+            row = self._rows.get(i)
+            if row is None:
                 continue
-            inside = away + whole.reach < chord - _SLACK
-            if accept is None:
-                total += len(members) if inside else whole.every.within(away, query, chord)
-                continue
-            for kind, size, same in whole.kinds:
-                ok = answers.get(kind)
-                if ok is None:
-                    ok = answers[kind] = accept(kind)
-                if ok:
-                    total += size if inside else same.within(away, query, chord)
+            columns, packed = row
+            for j_lo, j_hi in j_ranges:
+                for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
+                    cell = packed[at]
+                    if cell is None:
+                        cell = packed[at] = _pack(self._members[(i, columns[at])].values())
+                    x, y, z, reach, size, rho, flat, kinds = cell
+                    away = sqrt((x - qx) ** 2 + (y - qy) ** 2 + (z - qz) ** 2)
+                    if away - reach > chord + _SLACK:
+                        continue
+                    inside = away + reach < chord - _SLACK
+                    if accept is None:
+                        total += size if inside else _within(rho, flat, away, query, chord)
+                        continue
+                    for kind, same, kind_rho, kind_flat in kinds:
+                        ok = answers.get(kind)
+                        if ok is None:
+                            ok = answers[kind] = accept(kind)
+                        if ok:
+                            total += (
+                                same if inside else _within(kind_rho, kind_flat, away, query, chord)
+                            )
         return total
 
 

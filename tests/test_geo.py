@@ -680,7 +680,7 @@ def test_count_after_changes_and_in_a_dense_cluster() -> None:
         kind = rng.choice("abc")
         index.add(item_id, lat, lon, kind)
         grid.add(item_id, lat, lon, kind)
-    for _ in range(2_000):
+    for step in range(2_000):
         item_id = rng.randrange(3_500)
         if rng.random() < 0.4:
             index.remove(item_id)
@@ -689,6 +689,8 @@ def test_count_after_changes_and_in_a_dense_cluster() -> None:
             lat, lon, kind = rng.uniform(53, 54.5), rng.uniform(-2.5, -0.5), rng.choice("abcd")
             index.add(item_id, lat, lon, kind)
             grid.add(item_id, lat, lon, kind)
+        if step % 25 == 0:  # counted between changes: what was packed before is packed again
+            assert grid.count(53.8, -1.55, 30.0) == len(index.scan(53.8, -1.55, 30.0))
     grid.remove(99_999)  # unknown ids are ignored
     assert len(grid) == len(index)
     for _ in range(200):
