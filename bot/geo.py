@@ -30,12 +30,12 @@ from rapidfuzz import fuzz, process
 __all__ = [
     "GEONAMES_ATTRIBUTION",
     "OUTCODES_ATTRIBUTION",
-    "CountGrid",
     "Gazetteer",
     "LocateResult",
     "Locator",
     "Outcodes",
     "Place",
+    "PointGrid",
     "SpatialIndex",
     "haversine_km",
     "looks_like_postcode",
@@ -988,13 +988,15 @@ def _points(flat: array[float]) -> Iterator[tuple[float, float, float]]:
     return zip(coords, coords, coords, strict=True)
 
 
+_FIRST_LOOK_KM = 4.0  # how far the nearest search looks first (0.5 to 8 measured)
+
 # Rounding never decides whether a point counts: a cell or point this close to the circle's
 # edge is measured (a chord of 1e-12 is about 6 micrometres on the Earth).
 _SLACK = 1e-12
 
 
 class _Packed(NamedTuple, Generic[K]):
-    """A cell's points ready to count: the ball that holds them all (its centre and
+    """A cell's points ready to count or search: the ball that holds them all (its centre and
     ``reach``), and the points sorted by their distance from the centre (``rho``), all
     together and kind by kind. Distances here are straight lines between unit vectors
     (chords): they order like distances on the Earth, and the triangle inequality holds for
@@ -1008,29 +1010,36 @@ class _Packed(NamedTuple, Generic[K]):
     size: int
     rho: array[float]
     flat: array[float]
-    kinds: tuple[tuple[K, int, array[float], array[float]], ...]  # kind, size, rho, flat
+    ids: array[int]
+    kinds: tuple[tuple[K, int, array[float], array[float], array[int]], ...]  # the same by kind
 
 
-def _pack(members: Iterable[tuple[K, _Point]]) -> _Packed[K]:
-    """Pack a cell's (kind, point) members."""
-    members = list(members)
-    xs = math.fsum(point[0] for _kind, point in members)
-    ys = math.fsum(point[1] for _kind, point in members)
-    zs = math.fsum(point[2] for _kind, point in members)
+def _pack(members: dict[int, tuple[K, _Point]]) -> _Packed[K]:
+    """Pack a cell's members (id: (kind, point))."""
+    xs = math.fsum(point[0] for _kind, point in members.values())
+    ys = math.fsum(point[1] for _kind, point in members.values())
+    zs = math.fsum(point[2] for _kind, point in members.values())
     norm = math.sqrt(xs * xs + ys * ys + zs * zs)
     # points all around the sphere have no middle: any one of them will do
-    centre = members[0][1] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
+    first = next(iter(members.values()))[1]
+    centre = first if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
     placed = sorted(
-        ((math.dist(point, centre), point, kind) for kind, point in members),
-        key=lambda entry: entry[0],
+        (
+            (math.dist(point, centre), point, kind, item_id)
+            for item_id, (kind, point) in members.items()
+        ),
+        key=lambda entry: (entry[0], entry[3]),
     )
-    by_kind: dict[K, list[tuple[float, _Point, K]]] = {}
+    by_kind: dict[K, list[tuple[float, _Point, K, int]]] = {}
     for entry in placed:
         by_kind.setdefault(entry[2], []).append(entry)
 
-    def arrays(entries: list[tuple[float, _Point, K]]) -> tuple[array[float], array[float]]:
+    def arrays(
+        entries: list[tuple[float, _Point, K, int]],
+    ) -> tuple[array[float], array[float], array[int]]:
         rho = array("d", [entry[0] for entry in entries])
-        return rho, array("d", chain.from_iterable(entry[1] for entry in entries))
+        flat = array("d", chain.from_iterable(entry[1] for entry in entries))
+        return rho, flat, array("q", [entry[3] for entry in entries])
 
     kinds = tuple((kind, len(same), *arrays(same)) for kind, same in by_kind.items())
     return _Packed(*centre, placed[-1][0], len(placed), *arrays(placed), kinds)
@@ -1049,8 +1058,9 @@ def _within(rho: array[float], flat: array[float], away: float, query: _Point, c
     return sure + sum(map(chord.__ge__, map(math.dist, _points(rest), repeat(query))))
 
 
-class CountGrid(Generic[K]):
-    """How many points of accepted kinds lie within a radius, without listing them.
+class PointGrid(Generic[K]):
+    """Points on a grid: how many of accepted kinds lie within a radius (without listing
+    them), and the nearest few.
 
     Each cell keeps its points grouped by kind (a small, hashable description such as a
     category and its needs), so a filter is asked once per kind, never once per point. A cell
@@ -1059,6 +1069,8 @@ class CountGrid(Generic[K]):
     the circle's edge crosses only the points near the edge are measured, in one pass of
     C-level code (``_within``). The occupied cells are kept row by row, so the cells under a
     circle are found by a bisection in each of its rows, not by asking for every cell.
+
+    The same packed cells give the nearest few (``nearest``), without a grid of their own.
     """
 
     def __init__(self, cell_deg: float = 0.25) -> None:
@@ -1110,6 +1122,21 @@ class CountGrid(Generic[K]):
         if not columns:
             del self._rows[i]
 
+    def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
+        """The packed cells that may hold points within ``radius_km`` (non-negative)."""
+        i_lo, i_hi, j_ranges = _box(self._cell, lat, lon, radius_km)
+        for i in range(i_lo, i_hi + 1):
+            row = self._rows.get(i)
+            if row is None:
+                continue
+            columns, packed = row
+            for j_lo, j_hi in j_ranges:
+                for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
+                    cell = packed[at]
+                    if cell is None:
+                        cell = packed[at] = _pack(self._members[(i, columns[at])])
+                    yield cell
+
     def count(
         self,
         lat: float,
@@ -1126,34 +1153,110 @@ class CountGrid(Generic[K]):
         sqrt = math.sqrt
         answers: dict[K, bool] = {}
         total = 0
-        i_lo, i_hi, j_ranges = _box(self._cell, lat, lon, radius_km)
-        for i in range(i_lo, i_hi + 1):
-            row = self._rows.get(i)
-            if row is None:
+        for x, y, z, reach, size, rho, flat, _ids, kinds in self._under(lat, lon, radius_km):
+            away = sqrt((x - qx) ** 2 + (y - qy) ** 2 + (z - qz) ** 2)
+            if away - reach > chord + _SLACK:
                 continue
-            columns, packed = row
-            for j_lo, j_hi in j_ranges:
-                for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
-                    cell = packed[at]
-                    if cell is None:
-                        cell = packed[at] = _pack(self._members[(i, columns[at])].values())
-                    x, y, z, reach, size, rho, flat, kinds = cell
-                    away = sqrt((x - qx) ** 2 + (y - qy) ** 2 + (z - qz) ** 2)
-                    if away - reach > chord + _SLACK:
-                        continue
-                    inside = away + reach < chord - _SLACK
-                    if accept is None:
-                        total += size if inside else _within(rho, flat, away, query, chord)
-                        continue
-                    for kind, same, kind_rho, kind_flat in kinds:
-                        ok = answers.get(kind)
-                        if ok is None:
-                            ok = answers[kind] = accept(kind)
-                        if ok:
-                            total += (
-                                same if inside else _within(kind_rho, kind_flat, away, query, chord)
-                            )
+            inside = away + reach < chord - _SLACK
+            if accept is None:
+                total += size if inside else _within(rho, flat, away, query, chord)
+                continue
+            for kind, same, kind_rho, kind_flat, _kind_ids in kinds:
+                ok = answers.get(kind)
+                if ok is None:
+                    ok = answers[kind] = accept(kind)
+                if ok:
+                    total += same if inside else _within(kind_rho, kind_flat, away, query, chord)
         return total
+
+    def nearest(
+        self,
+        lat: float,
+        lon: float,
+        k: int,
+        accept: Callable[[K], bool] | None = None,
+        max_km: float | None = None,
+    ) -> list[tuple[float, int]]:
+        """The ``k`` nearest points (within ``max_km``) of accepted kinds, nearest first, ties
+        by id, as ``(distance_km, item_id)``: what ``SpatialIndex.nearest`` finds."""
+        if k <= 0 or (max_km is not None and not max_km >= 0):
+            return []
+        radius_km = math.pi * EARTH_RADIUS_KM if max_km is None else max_km
+        limit_sq = math.inf if max_km is None else _chord_sq(max_km)
+        # Look near first, then four times as far each time, until k are found within the
+        # distance looked at (or the whole radius has been): a city's nearest few are found
+        # among a few cells, and a village's in a few rounds.
+        reach_km = min(_FIRST_LOOK_KM, radius_km)
+        while True:
+            best = self._nearest_within(lat, lon, k, accept, reach_km, limit_sq)
+            if len(best) == k or reach_km >= radius_km:
+                break
+            reach_km = min(reach_km * 4, radius_km)
+        return [(_chord_km(-nd), -nid) for nd, nid in sorted(best, reverse=True)]
+
+    def _nearest_within(
+        self,
+        lat: float,
+        lon: float,
+        k: int,
+        accept: Callable[[K], bool] | None,
+        reach_km: float,
+        limit_sq: float,
+    ) -> list[tuple[float, int]]:
+        """The k nearest within ``reach_km`` (and a squared chord of ``limit_sq``), as a heap of
+        (-squared chord, -id).
+
+        Cells are taken by how near their points can be, until none can beat the k-th found.
+        In a cell, only the points whose distance from its centre differs from the query's by
+        less than the k-th found's distance can beat it: a bisection finds them, C code measures
+        them, and only the nearest of those are looked at one by one."""
+        query = qx, qy, qz = _unit_vector(lat, lon)
+        sqrt, dist = math.sqrt, math.dist
+        bound = min(sqrt(_chord_sq(reach_km)), sqrt(limit_sq))
+        cells = []
+        for cell in self._under(lat, lon, reach_km):
+            away = sqrt((cell.x - qx) ** 2 + (cell.y - qy) ** 2 + (cell.z - qz) ** 2)
+            if away - cell.reach <= bound + _SLACK:
+                cells.append((away - cell.reach, away, cell))
+        cells.sort(key=lambda entry: entry[0])
+        answers: dict[K, bool] = {}
+        best: list[tuple[float, int]] = []  # max-heap of the k best as (-squared chord, -id)
+        for near, away, cell in cells:
+            if near > bound + _SLACK:
+                break  # this cell and every one after it are too far
+            if accept is None:
+                runs = [(cell.rho, cell.flat, cell.ids)]
+            else:
+                runs = []
+                for kind, _size, rho, flat, ids in cell.kinds:
+                    ok = answers.get(kind)
+                    if ok is None:
+                        ok = answers[kind] = accept(kind)
+                    if ok:
+                        runs.append((rho, flat, ids))
+            for rho, flat, ids in runs:
+                start = bisect_left(rho, away - bound - _SLACK)
+                end = bisect_right(rho, away + bound + _SLACK)
+                chords = list(map(dist, _points(flat[3 * start : 3 * end]), repeat(query)))
+                for n in sorted(range(len(chords)), key=chords.__getitem__):
+                    if chords[n] > bound + _SLACK:
+                        break  # and every one after it in this run
+                    at = start + n
+                    # the squared chord worked out as SpatialIndex does, for the same order
+                    dx, dy, dz = flat[3 * at] - qx, flat[3 * at + 1] - qy, flat[3 * at + 2] - qz
+                    d_sq = dx * dx + dy * dy + dz * dz
+                    if d_sq > limit_sq:
+                        continue
+                    entry = (-d_sq, -ids[at])
+                    if len(best) < k:
+                        heapq.heappush(best, entry)
+                    elif entry > best[0]:
+                        heapq.heapreplace(best, entry)
+                    else:
+                        continue
+                    if len(best) == k:
+                        bound = sqrt(-best[0][0])
+        return best
 
 
 def _wrap_lon(lon: float, dlon: float) -> list[tuple[float, float]]:

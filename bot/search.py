@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import Need
-from bot.geo import CountGrid, SpatialIndex
+from bot.geo import PointGrid, SpatialIndex
 from bot.recurrence import Occurrence, Schedule
 from storage.activities import ActivityRepository
 from storage.groups import GroupRepository
 from storage.models import Activity, Group
 
-COARSE_CELL_DEG = 0.25
-FINE_CELL_DEG = 0.03
+CELL_DEG = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +73,12 @@ class Directory:
         self.activities: dict[int, Activity] = {}
         self.groups: dict[int, Group] = {}
         self.schedules: dict[int, Schedule] = {}
-        # Two grids over the same activities: coarse cells count matches by kind, fine cells
-        # find the nearest few without measuring a whole city's worth. Activities whose last
-        # date has passed are taken out of both (and put back if asked about an earlier time).
-        self._counts: CountGrid[Pin] = CountGrid(COARSE_CELL_DEG)
-        self._fine: SpatialIndex[Pin] = SpatialIndex(FINE_CELL_DEG)
+        # A grid over the activities counts the matches by kind and finds the nearest few.
+        # Activities whose last date has passed are taken out of it (and put back if asked
+        # about an earlier time).
+        self._grid: PointGrid[Pin] = PointGrid(CELL_DEG)
         self._ends: list[tuple[datetime, int]] = []  # (last end, id), earliest first
-        self._ended = 0  # how many of _ends are out of the grids
+        self._ended = 0  # how many of _ends are out of the grid
         self._pins: dict[int, Pin] = {}
         self._everything: SpatialIndex[tuple[Pin, datetime | None]] | None = None
         self._group_index: SpatialIndex[Group] = SpatialIndex()
@@ -105,8 +103,7 @@ class Directory:
         self.activities = {}
         self.schedules = {}
         pins: dict[int, Pin] = {}
-        counts: CountGrid[Pin] = CountGrid(COARSE_CELL_DEG)
-        fine: SpatialIndex[Pin] = SpatialIndex(FINE_CELL_DEG)
+        grid: PointGrid[Pin] = PointGrid(CELL_DEG)
         ends = []
         for activity in activities:
             group = self.groups.get(activity.group_id)
@@ -124,8 +121,7 @@ class Directory:
             self.schedules[activity.id] = schedule
             pin = Pin(activity.category, activity_needs(activity))
             pins[activity.id] = pin
-            counts.add(activity.id, activity.lat, activity.lon, pin)
-            fine.add(activity.id, activity.lat, activity.lon, pin)
+            grid.add(activity.id, activity.lat, activity.lon, pin)
             last_end = schedule.last_end()
             if last_end is not None:
                 ends.append((last_end, activity.id))
@@ -133,21 +129,19 @@ class Directory:
         for group in self.groups.values():
             group_index.add(group.id, group.lat, group.lon, group)
         ends.sort()
-        self._pins, self._counts, self._fine = pins, counts, fine
+        self._pins, self._grid = pins, grid
         self._ends, self._ended = ends, 0
         self._everything = None
         self._group_index = group_index
 
     def _leave_out_ended(self, now: datetime) -> None:
-        """Keep in the grids exactly the activities whose last date ends after ``now``."""
+        """Keep in the grid exactly the activities whose last date ends after ``now``."""
         ended = bisect_right(self._ends, now, key=lambda end: end[0])
         for _end, item_id in self._ends[self._ended : ended]:
-            self._counts.remove(item_id)
-            self._fine.remove(item_id)
+            self._grid.remove(item_id)
         for _end, item_id in self._ends[ended : self._ended]:
             activity, pin = self.activities[item_id], self._pins[item_id]
-            self._counts.add(item_id, activity.lat, activity.lon, pin)
-            self._fine.add(item_id, activity.lat, activity.lon, pin)
+            self._grid.add(item_id, activity.lat, activity.lon, pin)
         self._ended = ended
 
     def _scan_all(
@@ -157,10 +151,10 @@ class Directory:
         radius_km: float,
         now: datetime,
         wanted: Callable[[Pin], bool] | None,
-    ) -> list[tuple[float, int, Pin]]:
+    ) -> list[tuple[float, int]]:
         """Every wanted activity within the radius by checking each one: the baseline."""
         if self._everything is None:
-            self._everything = SpatialIndex(COARSE_CELL_DEG)
+            self._everything = SpatialIndex(CELL_DEG)
             ends = {item_id: end for end, item_id in self._ends}  # worked out at load
             for item_id, activity in self.activities.items():
                 entry = (self._pins[item_id], ends.get(item_id))
@@ -169,8 +163,7 @@ class Directory:
         def still(entry: tuple[Pin, datetime | None]) -> bool:
             return (entry[1] is None or entry[1] > now) and (wanted is None or wanted(entry[0]))
 
-        found = self._everything.scan(lat, lon, radius_km, still)
-        return [(km, item_id, entry[0]) for km, item_id, entry in found]
+        return [hit[:2] for hit in self._everything.scan(lat, lon, radius_km, still)]
 
     def search(
         self,
@@ -198,20 +191,20 @@ class Directory:
 
         wanted = kind_wanted if category is not None or needs else None
 
-        found: list[tuple[float, int, Pin]] = []
+        found: list[tuple[float, int]] = []
         if full_scan:
             found = self._scan_all(lat, lon, radius_km, now, wanted)
             total = len(found)
         else:
             self._leave_out_ended(now)
-            total = self._counts.count(lat, lon, radius_km, wanted)
+            total = self._grid.count(lat, lon, radius_km, wanted)
         page = max(0, min(page, (total - 1) // page_size)) if total else 0
         if not full_scan and total:
-            found = self._fine.nearest(lat, lon, (page + 1) * page_size, wanted, radius_km)
+            found = self._grid.nearest(lat, lon, (page + 1) * page_size, wanted, radius_km)
         shown = found[page * page_size : (page + 1) * page_size]
         hits = [
             Hit(km, self.activities[item_id], self.groups[self.activities[item_id].group_id])
-            for km, item_id, _pin in shown
+            for km, item_id in shown
         ]
         return Page(total, hits, page)
 

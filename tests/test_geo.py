@@ -14,12 +14,12 @@ import pytest
 
 from bot import geo
 from bot.geo import (
-    CountGrid,
     Gazetteer,
     LocateResult,
     Locator,
     Outcodes,
     Place,
+    PointGrid,
     SpatialIndex,
     haversine_km,
     looks_like_postcode,
@@ -609,8 +609,8 @@ def test_index_after_many_changes_matches_scan() -> None:
 # -- counting grid ----------------------------------------------------------------------------
 
 
-def _grid_like(cell_deg: float) -> CountGrid[int]:
-    grid: CountGrid[int] = CountGrid(cell_deg)
+def _grid_like(cell_deg: float) -> PointGrid[int]:
+    grid: PointGrid[int] = PointGrid(cell_deg)
     for item_id, lat, lon, payload in _random_points(seed=20250601, count=5_000):
         grid.add(item_id, lat, lon, payload)
     return grid
@@ -635,6 +635,51 @@ def test_count_equals_scan(index: SpatialIndex[int], cell_deg: float) -> None:
             assert counted == len(index.scan(lat, lon, radius, low))
 
 
+@pytest.mark.parametrize("cell_deg", [0.05, 0.25, 2.0])
+def test_grid_nearest_equals_scan(index: SpatialIndex[int], cell_deg: float) -> None:
+    grid = _grid_like(cell_deg)  # the same points as the index
+
+    def low(kind: int) -> bool:
+        return kind < 3
+
+    for lat, lon in [*QUERIES, (53.81, -1.56), (50.2, -5.1), (60.1, -1.2)]:
+        for k in (1, 5, 60):
+            for max_km in (None, 0.0, 5.0, 40.0, 300.0):
+                radius = math.inf if max_km is None else max_km
+                for accept in (None, low):
+                    expected = [hit[:2] for hit in index.scan(lat, lon, radius, accept)[:k]]
+                    assert grid.nearest(lat, lon, k, accept, max_km) == expected
+    assert grid.nearest(53.8, -1.55, 0) == []
+    assert grid.nearest(53.8, -1.55, 5, None, -1.0) == []
+
+
+def test_grid_nearest_among_points_in_one_place() -> None:
+    """Activities at one venue are equally near: the lowest ids come first, whatever the
+    order they were added in or their kinds."""
+    index: SpatialIndex[str] = SpatialIndex()
+    grid: PointGrid[str] = PointGrid(0.25)
+    ids = list(range(100, 130))
+    random.Random(3).shuffle(ids)
+    for item_id in ids:
+        kind = "ab"[item_id % 2]
+        index.add(item_id, 53.8, -1.55, kind)
+        grid.add(item_id, 53.8, -1.55, kind)
+    index.add(7, 53.81, -1.55, "a")  # a little farther, with a lower id
+    grid.add(7, 53.81, -1.55, "a")
+    for k in (1, 3, 29, 31, 40):
+        assert grid.nearest(53.8, -1.55, k) == [h[:2] for h in index.scan(53.8, -1.55, 99)[:k]]
+        assert grid.nearest(53.79, -1.55, k, "a".__eq__, 5.0) == [
+            h[:2] for h in index.scan(53.79, -1.55, 5.0, "a".__eq__)[:k]
+        ]
+    assert [item for _km, item in grid.nearest(53.8, -1.55, 3)] == [100, 101, 102]
+    # kind by kind: the second kind's points tie with the first's, and still come in by id
+    assert [item for _km, item in grid.nearest(53.8, -1.55, 3, "ab".__contains__)] == [
+        100,
+        101,
+        102,
+    ]
+
+
 def _at(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
     """The point ``km`` from (lat, lon) along ``bearing`` (radians) on the sphere."""
     d, p1, l1 = km / geo.EARTH_RADIUS_KM, math.radians(lat), math.radians(lon)
@@ -650,7 +695,7 @@ def test_count_on_the_edge() -> None:
     whole: each is measured, never decided by the shortcut for the points around it."""
     rng = random.Random(8)
     index: SpatialIndex[str] = SpatialIndex()
-    grid: CountGrid[str] = CountGrid(0.25)
+    grid: PointGrid[str] = PointGrid(0.25)
     centre, radius = (53.8, -1.55), 40.0
     for item_id in range(4_000):
         if item_id % 2:  # a ring of points just either side of the edge
@@ -674,7 +719,7 @@ def test_count_on_the_edge() -> None:
 def test_count_after_changes_and_in_a_dense_cluster() -> None:
     rng = random.Random(5)
     index: SpatialIndex[str] = SpatialIndex()
-    grid: CountGrid[str] = CountGrid(0.25)
+    grid: PointGrid[str] = PointGrid(0.25)
     for item_id in range(3_000):  # a city: thousands of points in a few cells
         lat, lon = 53.8 + rng.gauss(0, 0.05), -1.55 + rng.gauss(0, 0.08)
         kind = rng.choice("abc")
@@ -691,6 +736,8 @@ def test_count_after_changes_and_in_a_dense_cluster() -> None:
             grid.add(item_id, lat, lon, kind)
         if step % 25 == 0:  # counted between changes: what was packed before is packed again
             assert grid.count(53.8, -1.55, 30.0) == len(index.scan(53.8, -1.55, 30.0))
+            nearest = [h[:2] for h in index.scan(53.8, -1.55, 30.0)[:5]]
+            assert grid.nearest(53.8, -1.55, 5, None, 30.0) == nearest
     grid.remove(99_999)  # unknown ids are ignored
     assert len(grid) == len(index)
     for _ in range(200):
@@ -703,4 +750,4 @@ def test_count_after_changes_and_in_a_dense_cluster() -> None:
     with pytest.raises(ValueError):
         grid.add(1, 90.5, 0.0, "a")
     with pytest.raises(ValueError):
-        CountGrid(cell_deg=100)
+        PointGrid(cell_deg=100)
