@@ -940,7 +940,9 @@ B = TypeVar("B")
 K = TypeVar("K")
 
 
-def _box(c: float, lat: float, lon: float, radius_km: float) -> tuple[int, int, list[_Cell]]:
+def _box(
+    c: float, lat: float, lon: float, radius_km: float
+) -> tuple[int, int, list[tuple[int, int]]]:
     """The rows (``i_lo`` to ``i_hi``) and column ranges of the cells of ``c`` degrees that
     may hold points within ``radius_km`` (a non-negative radius)."""
     angle = radius_km / EARTH_RADIUS_KM
