@@ -1047,6 +1047,20 @@ def _pack(members: dict[int, tuple[K, _Point]]) -> _Packed[K]:
     return _Packed(*centre, placed[-1][0], len(placed), *arrays(placed), kinds)
 
 
+class _Answers(dict[K, bool]):
+    """A filter's answer for each kind, asked once per kind: ``answers[kind]`` (every kind is
+    accepted when there is no filter)."""
+
+    def __init__(self, accept: Callable[[K], bool] | None) -> None:
+        super().__init__()
+        self._accept = accept
+        self.every_kind = accept is None
+
+    def __missing__(self, kind: K) -> bool:
+        answer = self[kind] = self._accept is None or self._accept(kind)
+        return answer
+
+
 def _within(rho: array[float], flat: array[float], away: float, query: _Point, chord: float) -> int:
     """How many of a packed cell's points lie within ``chord`` of ``query``, which lies
     ``away`` from the cell's centre: by the triangle inequality, those nearer the centre than
@@ -1153,7 +1167,7 @@ class PointGrid(Generic[K]):
         query = qx, qy, qz = _unit_vector(lat, lon)
         chord = math.sqrt(_chord_sq(radius_km))
         sqrt = math.sqrt
-        answers: dict[K, bool] = {}
+        answers = _Answers(accept)
         total = 0
         for x, y, z, reach, size, rho, flat, _ids, kinds in self._under(lat, lon, radius_km):
             away = sqrt((x - qx) ** 2 + (y - qy) ** 2 + (z - qz) ** 2)
@@ -1164,10 +1178,7 @@ class PointGrid(Generic[K]):
                 total += size if inside else _within(rho, flat, away, query, chord)
                 continue
             for kind, same, kind_rho, kind_flat, _kind_ids in kinds:
-                ok = answers.get(kind)
-                if ok is None:
-                    ok = answers[kind] = accept(kind)
-                if ok:
+                if answers[kind]:
                     total += same if inside else _within(kind_rho, kind_flat, away, query, chord)
         return total
 
@@ -1185,12 +1196,14 @@ class PointGrid(Generic[K]):
             return []
         radius_km = math.pi * EARTH_RADIUS_KM if max_km is None else max_km
         limit_sq = math.inf if max_km is None else _chord_sq(max_km)
+        query = _unit_vector(lat, lon)
+        answers = _Answers(accept)
         # Look near first, then four times as far each time, until k are found within the
         # distance looked at (or the whole radius has been): a city's nearest few are found
         # among a few cells, and a village's in a few rounds.
         reach_km = min(_FIRST_LOOK_KM, radius_km)
         while True:
-            best = self._nearest_within(lat, lon, k, accept, reach_km, limit_sq)
+            best = self._nearest_within(lat, lon, query, k, answers, reach_km, limit_sq)
             if len(best) == k or reach_km >= radius_km:
                 break
             reach_km = min(reach_km * 4, radius_km)
@@ -1200,8 +1213,9 @@ class PointGrid(Generic[K]):
         self,
         lat: float,
         lon: float,
+        query: _Point,
         k: int,
-        accept: Callable[[K], bool] | None,
+        answers: _Answers[K],
         reach_km: float,
         limit_sq: float,
     ) -> list[tuple[float, int]]:
@@ -1212,7 +1226,7 @@ class PointGrid(Generic[K]):
         In a cell, only the points whose distance from its centre differs from the query's by
         less than the k-th found's distance can beat it: a bisection finds them, C code measures
         them, and only the nearest of those are looked at one by one."""
-        query = qx, qy, qz = _unit_vector(lat, lon)
+        qx, qy, qz = query
         sqrt, dist = math.sqrt, math.dist
         bound = min(sqrt(_chord_sq(reach_km)), sqrt(limit_sq))
         cells = []
@@ -1221,21 +1235,16 @@ class PointGrid(Generic[K]):
             if away - cell.reach <= bound + _SLACK:
                 cells.append((away - cell.reach, away, cell))
         cells.sort(key=lambda entry: entry[0])
-        answers: dict[K, bool] = {}
         best: list[tuple[float, int]] = []  # max-heap of the k best as (-squared chord, -id)
         for near, away, cell in cells:
             if near > bound + _SLACK:
                 break  # this cell and every one after it are too far
-            if accept is None:
+            if answers.every_kind:
                 runs = [(cell.rho, cell.flat, cell.ids)]
             else:
-                runs = []
-                for kind, _size, rho, flat, ids in cell.kinds:
-                    ok = answers.get(kind)
-                    if ok is None:
-                        ok = answers[kind] = accept(kind)
-                    if ok:
-                        runs.append((rho, flat, ids))
+                runs = [
+                    (rho, flat, ids) for kind, _n, rho, flat, ids in cell.kinds if answers[kind]
+                ]
             for rho, flat, ids in runs:
                 start = bisect_left(rho, away - bound - _SLACK)
                 end = bisect_right(rho, away + bound + _SLACK)
