@@ -10,11 +10,25 @@ upload as one ``application/json`` body; uploads (an .ics file) still go as mult
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
+from telegram import Bot
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+
+async def call(bot: Bot, endpoint: str, **parameters: Any) -> None:
+    """Call ``endpoint`` through the bot's own path (its rate limiter, its errors raised as
+    ``telegram.error`` exceptions) without reading Telegram's answer into objects.
+
+    A sent or edited message comes back whole: ``send_message`` reads it into a ``Message``,
+    some 200 objects for a results page and its ten buttons, which no handler here looks at.
+    Parameters set to ``None`` are left out, as python-telegram-bot leaves them out.
+    """
+    await bot._post(endpoint, parameters)  # its one way in; do_api_request warns for known calls
+
 
 JSON_HEADERS = {"User-Agent": HTTPXRequest.USER_AGENT, "Content-Type": "application/json"}
 

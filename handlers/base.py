@@ -35,6 +35,7 @@ from bot.i18n import resolve_locale, set_locale
 from bot.keyboard import Key, Keyboard
 from bot.retention import KEEP_DRAFTS
 from bot.services import Services
+from bot.transport import call
 from storage.awaited import About
 from storage.models import User
 
@@ -92,36 +93,41 @@ async def my_chat_member(update: Update, context: AppContext) -> None:
         await context.bot.send_message(chat_id, views.hello_group())  # added to a group chat
 
 
-async def send(update: Update, view: views.View) -> Message | None:
+def _html(text: str, markup: object) -> dict[str, object]:
+    """A message's text as HTML, its buttons, no link previews."""
+    return {
+        "text": text,
+        "parse_mode": ParseMode.HTML,
+        "reply_markup": markup,
+        "link_preview_options": NO_PREVIEW,
+    }
+
+
+async def send(update: Update, view: views.View) -> None:
     """Send a view as a new message in the update's chat."""
     chat = update.effective_chat
     if chat is None:
-        return None
-    return await chat.send_message(
-        view.text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=view.markup,
-        link_preview_options=NO_PREVIEW,
-    )
+        return
+    await call(update.get_bot(), "sendMessage", chat_id=chat.id, **_html(view.text, view.markup))
 
 
 async def show(update: Update, view: views.View) -> None:
     """Edit the message a button belongs to into ``view``, or send it when that is impossible."""
     query = update.callback_query
     message = query.message if query is not None else None
-    editable = isinstance(message, Message) and message.text is not None
     if (
-        editable
-        and isinstance(message, Message)
+        isinstance(message, Message)
+        and message.text is not None
         and not isinstance(view.markup, ReplyKeyboardMarkup)
     ):
         markup = view.markup if isinstance(view.markup, InlineKeyboardMarkup) else None
         try:
-            await message.edit_text(
-                view.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
+            await call(
+                update.get_bot(),
+                "editMessageText",
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                **_html(view.text, markup),
             )
             return
         except BadRequest as exc:

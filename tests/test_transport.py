@@ -78,3 +78,21 @@ def test_keyboard_serialises_as_python_telegram_bot_would() -> None:
     assert isinstance(keyboard, InlineKeyboardMarkup)
     with pytest.raises(AttributeError):
         keyboard.keys = ()  # type: ignore[misc]  # frozen like every Telegram object
+
+
+async def test_edits_meet_telegrams_answers_like_sends(bot: Harness) -> None:
+    """Replies and edits go out without reading Telegram's copy back (``transport.call``):
+    its errors still reach the handlers, and a short 429 is still waited out."""
+    chat = bot.chat(7420)
+    page1 = only(await chat.share_location(*LEEDS))
+    bot.server.fail_next("editMessageText", kind="429", retry_after=1, chat_id=7420)
+    page2 = only(await chat.press("Next", page1))
+    assert page2.message_id == page1.message_id and "Page 2 of 2" in page2.plain_text()
+    tries = [c.status for c in bot.server.calls if c.method == "editMessageText"]
+    assert tries == [429, 200]
+    edit = bot.server.calls_to("editMessageText")[-1].params
+    assert (edit["chat_id"], edit["message_id"]) == (7420, page1.message_id)
+    bot.server.fail_next("editMessageText", kind="400", chat_id=7420)
+    page1_again = only(await chat.press("Previous", page2))  # cannot edit: sent anew
+    assert page1_again.message_id != page1.message_id and "Page 1 of 2" in page1_again.plain_text()
+    assert only(await chat.press("Next", page1_again)).message_id == page1_again.message_id
