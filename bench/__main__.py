@@ -127,11 +127,13 @@ def bench_search(count: int, queries: int, block: int = 100) -> None:
 async def _throughput(updates: int, bot: str) -> float:
     """Location updates per second through the fake Bot API.
 
-    ``bot`` is ``ours``; ``echo``, a bare python-telegram-bot echo bot; ``same``, a bare
-    bot that answers every update with one fixed message shaped like our results (the same
-    HTML text and buttons): what sending such a message costs on its own, with no search; or
-    ``fixed``, our whole application with the search and rendering replaced by that fixed
-    message: what everything but the search and rendering costs.
+    ``bot`` is ``ours``; ``echo``, a bare python-telegram-bot echo bot (its own httpx
+    transport: the goal's measure); ``echo_aiohttp``, the same echo bot on our transport
+    (``AiohttpRequest``); ``same``, a bare bot on our transport that answers every update with
+    one fixed message shaped like our results (the same HTML text and buttons): what sending
+    such a message costs on its own, with no search; or ``fixed``, our whole application with
+    the search and rendering replaced by that fixed message: what everything but the search
+    and rendering costs.
     """
     from telegram import LinkPreviewOptions, Update
     from telegram.constants import ParseMode
@@ -143,6 +145,7 @@ async def _throughput(updates: int, bot: str) -> float:
     from bot.fakeapi import FakeBotAPI
     from bot.geo import Gazetteer
     from bot.services import Services
+    from bot.transport import AiohttpRequest
     from handlers import find
 
     async with FakeBotAPI() as server:
@@ -175,13 +178,17 @@ async def _throughput(updates: int, bot: str) -> float:
                         link_preview_options=LinkPreviewOptions(is_disabled=True),  # as ours
                     )
 
-                app = (
+                builder = (
                     Application.builder()
                     .token("1:echo")
                     .base_url(server.base_url)
                     .concurrent_updates(processor)
-                    .build()
                 )
+                if bot != "echo":  # on our transport, as our bot
+                    builder = builder.request(AiohttpRequest()).get_updates_request(
+                        AiohttpRequest(connection_pool_size=1)
+                    )
+                app = builder.build()
                 app.add_handler(MessageHandler(filters.ALL, echo))
             users = [server.user(10_000 + i, language_code="en") for i in range(200)]
 
@@ -232,7 +239,7 @@ def _results_message() -> tuple[str, Any]:
 CACHE = Path("data/cache")
 
 
-def bench_throughput(updates: int, rounds: int = 4) -> None:
+def bench_throughput(updates: int, rounds: int = 5) -> None:
     """'Find near me' end to end against a bare python-telegram-bot echo bot, same server.
 
     The bots take turns, ``rounds`` times, and the medians are printed: this machine's speed
@@ -243,21 +250,27 @@ def bench_throughput(updates: int, rounds: int = 4) -> None:
     from bot.i18n import load_catalogs
 
     load_catalogs()
-    rates: dict[str, list[float]] = {"echo": [], "same": [], "fixed": [], "ours": []}
-    bots = list(rates)
+    bots = ["echo", "echo_aiohttp", "same", "fixed", "ours"]
+    rates: dict[str, list[float]] = {bot: [] for bot in bots}
     for round_ in range(rounds):
         for bot in bots[round_ % len(bots) :] + bots[: round_ % len(bots)]:
             rates[bot].append(asyncio.run(_throughput(updates, bot)))
-    ours, echo, same, fixed = (
-        statistics.median(rates[bot]) for bot in ("ours", "echo", "same", "fixed")
+    ours, echo, echo_aiohttp, same, fixed = (
+        statistics.median(rates[bot]) for bot in ("ours", "echo", "echo_aiohttp", "same", "fixed")
     )
-    ratios = [o / e for o, e in zip(rates["ours"], rates["echo"], strict=True)]
+
+    def ratio(bot: str, base: str) -> float:
+        """The median of the rounds' ratios (each round's two runs close in time)."""
+        return statistics.median(a / b for a, b in zip(rates[bot], rates[base], strict=True))
+
     print(
         f"BENCH name=find_near_me updates={updates} rounds={rounds} ours_per_s={ours:.0f} "
-        f"echo_per_s={echo:.0f} ratio={statistics.median(ratios):.2f} "
-        f"same_message_per_s={same:.0f} same_message_ratio={same / echo:.2f} "
+        f"echo_per_s={echo:.0f} ratio={ratio('ours', 'echo'):.2f} "
+        f"echo_aiohttp_per_s={echo_aiohttp:.0f} "
+        f"ratio_same_transport={ratio('ours', 'echo_aiohttp'):.2f} "
+        f"same_message_per_s={same:.0f} same_message_ratio={same / echo_aiohttp:.2f} "
         f"ours_vs_same_message={ours / same:.2f} fixed_view_per_s={fixed:.0f} "
-        f"fixed_view_ratio={fixed / echo:.2f} goal_ratio=0.6"
+        f"fixed_view_ratio={fixed / echo_aiohttp:.2f} goal_ratio=0.6"
     )
 
 
@@ -268,7 +281,7 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
     from bot.delivery import RateLimiter, Sender
     from bot.fakeapi import FakeBotAPI
     from bot.renderers import build_renderers
-    from bot.transport import JsonRequest
+    from bot.transport import AiohttpRequest
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
@@ -284,7 +297,7 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
                 OutboxItem("notice", f"bench:{i}", chat, {"message": "Free"})
                 for i, chat in enumerate(chats)
             )
-            request = JsonRequest()  # as the application's bot sends
+            request = AiohttpRequest()  # as the application's bot sends
             async with Bot("1:bench", base_url=server.base_url, request=request) as bot:
                 sender = Sender(
                     bot,

@@ -1,22 +1,28 @@
-"""How the bot's requests reach the Bot API: as JSON bodies.
+"""How the bot's requests reach the Bot API: over aiohttp, as JSON bodies.
 
-python-telegram-bot posts every call as URL-encoded form fields, and httpx percent-encodes a
-form one byte at a time in Python. A results page (HTML text and ten buttons, emoji and
-Arabic letters among them) took 0.10 ms to encode that way, a third of what the search and
-rendering cost; as JSON 0.03 ms, and a third fewer bytes. The Bot API takes any call but an
-upload as one ``application/json`` body; uploads (an .ics file) still go as multipart forms.
+python-telegram-bot sends through httpx by default, and its stack (httpx, httpcore, anyio)
+cost more per call than everything else the bot does for a shared location: in the find
+benchmark the bare echo bot answered about 840 updates a second through httpx and about 1,780
+through aiohttp, the same handlers on the same server. aiohttp is already a dependency (the
+console demo's Bot API stand-in is an aiohttp server), and python-telegram-bot takes any
+networking backend through ``BaseRequest``.
+
+python-telegram-bot also posts every call as URL-encoded form fields (0.10 ms to encode a
+results page, emoji and Arabic letters among it, as httpx did it; 0.03 ms as JSON, a third
+fewer bytes). The Bot API takes any call but an upload as one ``application/json`` body;
+uploads (an .ics file) still go as multipart forms.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
-import httpx
+import aiohttp
 from telegram import Bot
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 
 async def call(bot: Bot, endpoint: str, **parameters: Any) -> None:
@@ -30,11 +36,52 @@ async def call(bot: Bot, endpoint: str, **parameters: Any) -> None:
     await bot._post(endpoint, parameters)  # its one way in; do_api_request warns for known calls
 
 
-JSON_HEADERS = {"User-Agent": HTTPXRequest.USER_AGENT, "Content-Type": "application/json"}
+class AiohttpRequest(BaseRequest):
+    """``BaseRequest`` over one ``aiohttp.ClientSession``: JSON bodies, forms for uploads.
 
+    Time limits as ``HTTPXRequest`` takes them (seconds, ``None`` for none): ``pool`` for
+    waiting for one of the ``connection_pool_size`` calls at a time (a call that finds none in
+    time is not sent), ``connect`` for opening a connection, ``read`` for each wait for the
+    server's bytes (python-telegram-bot adds the long-poll time to it for getUpdates). aiohttp
+    has no write limit, so ``write`` (``media_write`` for an upload) bounds the whole call,
+    together with ``connect`` and ``read``.
+    """
 
-class JsonRequest(HTTPXRequest):
-    """``HTTPXRequest`` that sends parameters as JSON unless there are files to upload."""
+    __slots__ = ("_free", "_limits", "_media_write_timeout", "_pool_size", "_session")
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._limits = (read_timeout, write_timeout, connect_timeout, pool_timeout)
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._free = asyncio.Semaphore(connection_pool_size)
+
+    @property
+    def read_timeout(self) -> float | None:
+        """See ``BaseRequest.read_timeout``."""
+        return self._limits[0]
+
+    async def initialize(self) -> None:
+        """Open the session (in the running event loop, as aiohttp wants)."""
+        if self._session is None or self._session.closed:
+            self._free = asyncio.Semaphore(self._pool_size)  # of this event loop
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size),  # as many as may run
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     async def do_request(
         self,
@@ -47,41 +94,54 @@ class JsonRequest(HTTPXRequest):
         pool_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """See ``BaseRequest.do_request``."""
-        if request_data is None or request_data.contains_files:
-            return await super().do_request(
-                url,
-                method,
-                request_data,
-                read_timeout,  # type: ignore[arg-type]
-                write_timeout,  # type: ignore[arg-type]
-                connect_timeout,  # type: ignore[arg-type]
-                pool_timeout,  # type: ignore[arg-type]
-            )
-        client = self._client
-        if client.is_closed:
-            raise RuntimeError("This HTTPXRequest is not initialized!")
-        default = client.timeout
-
-        def chosen(value: object, fallback: float | None) -> float | None:
-            return fallback if isinstance(value, DefaultValue) else value  # type: ignore[return-value]
-
-        timeout = httpx.Timeout(
-            connect=chosen(connect_timeout, default.connect),
-            read=chosen(read_timeout, default.read),
-            write=chosen(write_timeout, default.write),
-            pool=chosen(pool_timeout, default.pool),
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        uploads = request_data is not None and request_data.contains_files
+        read = _given(read_timeout, self._limits[0])
+        write = _given(write_timeout, self._media_write_timeout if uploads else self._limits[1])
+        connect = _given(connect_timeout, self._limits[2])
+        pool = _given(pool_timeout, self._limits[3])
+        parts = (read, write, connect)
+        timeout = aiohttp.ClientTimeout(
+            total=None if None in parts else sum(part for part in parts if part is not None),
+            connect=connect,
+            sock_read=read,
         )
-        body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+        body: bytes | aiohttp.FormData | None = None
+        headers = None
+        if request_data is not None and uploads:
+            body = aiohttp.FormData(request_data.json_parameters)
+            for name, (filename, content, mimetype) in request_data.multipart_data.items():
+                body.add_field(name, content, filename=filename, content_type=mimetype)
+        elif request_data is not None:
+            body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            headers = JSON_HEADERS
+        if self._free.locked():
+            try:
+                async with asyncio.timeout(pool):
+                    await self._free.acquire()
+            except TimeoutError as err:
+                raise TimedOut("Pool timeout: no free connection in time; not sent.") from err
+        else:
+            await self._free.acquire()
         try:
-            res = await client.request(
-                method=method, url=url, headers=JSON_HEADERS, timeout=timeout, content=body
-            )
-        except httpx.TimeoutException as err:
-            if isinstance(err, httpx.PoolTimeout):
-                raise TimedOut(
-                    "Pool timeout: all connections in the pool are occupied; not sent."
-                ) from err
+            async with session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as err:  # aiohttp's own time-outs are ClientErrors too: first
             raise TimedOut from err
-        except httpx.HTTPError as err:
-            raise NetworkError(f"httpx.{err.__class__.__name__}: {err}") from err
-        return res.status_code, res.content
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+        finally:
+            self._free.release()
+
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+_DEFAULT = type(BaseRequest.DEFAULT_NONE)  # python-telegram-bot's "not given" marker
+
+
+def _given(value: object, default: float | None) -> float | None:
+    """A time limit a call gave, or this transport's own when it gave none."""
+    return default if isinstance(value, _DEFAULT) else value  # type: ignore[return-value]

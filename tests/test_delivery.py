@@ -14,7 +14,7 @@ from telegram import Bot
 from bot.delivery import RateLimiter, Sender
 from bot.fakeapi import FakeBotAPI
 from bot.i18n import gettext
-from bot.transport import JsonRequest
+from bot.transport import AiohttpRequest
 from bot.views import View, expired
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
@@ -92,7 +92,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         server.timeout_hold = 2.0
         server.enforce_limits(per_second_total=200, per_chat_per_second=1, per_group_per_minute=20)
         db = await Database.open(tmp_path / "d.db")
-        request = JsonRequest(read_timeout=0.5, connect_timeout=1.0)  # as the app sends
+        request = AiohttpRequest(read_timeout=0.5, connect_timeout=1.0)  # as the app sends
         bot = Bot("123:TEST", base_url=server.base_url, request=request)
         async with bot:
             outbox, users = OutboxRepository(db), UserRepository(db)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from icalendar import Calendar
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -9,7 +11,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.fakeapi import FakeBotAPI
 from bot.keyboard import Key, Keyboard
-from bot.transport import JsonRequest
+from bot.transport import AiohttpRequest
 from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import button_texts, only
@@ -40,7 +42,7 @@ async def test_calls_go_as_json_and_files_as_forms(bot: Harness) -> None:
 async def test_json_request_failures_read_as_python_telegram_bot_errors() -> None:
     async with FakeBotAPI() as server:
         server.timeout_hold = 2.0
-        bot = Bot("123:TEST", base_url=server.base_url, request=JsonRequest(read_timeout=0.3))
+        bot = Bot("123:TEST", base_url=server.base_url, request=AiohttpRequest(read_timeout=0.3))
         async with bot:
             server.fail_next("sendMessage", kind="timeout")
             with pytest.raises(TimedOut):
@@ -53,10 +55,31 @@ async def test_json_request_failures_read_as_python_telegram_bot_errors() -> Non
             assert message.text == "hi"
             assert [c.body for c in server.calls_to("sendMessage")] == ["application/json"] * 3
         base_url = server.base_url
-    gone = Bot("123:TEST", base_url=base_url, request=JsonRequest())
+    gone = Bot("123:TEST", base_url=base_url, request=AiohttpRequest())
     with pytest.raises(NetworkError):  # the server has stopped: refused
         await gone.initialize()  # getMe: a call with no parameters, as JSON too
     await gone.shutdown()
+
+
+async def test_time_limits_a_call_gives_win_over_the_transports_own() -> None:
+    async with FakeBotAPI() as server:
+        server.timeout_hold = 0.6
+        request = AiohttpRequest(connection_pool_size=1, read_timeout=0.3, pool_timeout=0.2)
+        bot = Bot("123:TEST", base_url=server.base_url, request=request)
+        async with bot:
+            server.fail_next("sendMessage", kind="timeout")
+            with pytest.raises(NetworkError, match="Gateway Timeout"):  # waited the whole 0.6 s
+                await bot.send_message(5, "slow", read_timeout=2.0)
+            server.fail_next("sendMessage", kind="timeout")
+            held = asyncio.create_task(bot.send_message(5, "holds the one connection"))
+            await asyncio.sleep(0.05)
+            with pytest.raises(TimedOut, match="no free connection"):
+                await bot.send_message(5, "waits for it")
+            with pytest.raises(TimedOut):
+                await held  # its own read limit, 0.3 s
+            assert [c.params["text"] for c in server.calls_to("sendMessage")][1:] == [
+                "holds the one connection"
+            ]  # the one that found no connection was never sent
 
 
 def test_keyboard_serialises_as_python_telegram_bot_would() -> None:
