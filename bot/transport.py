@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from typing import Any
 
 import aiohttp
+import certifi
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -74,7 +76,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             self._free = asyncio.Semaphore(self._pool_size)  # of this event loop
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),  # as many as may run
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=trusted_roots()),
                 headers={"User-Agent": self.USER_AGENT},
             )
 
@@ -139,6 +141,14 @@ class AiohttpRequest(BaseRequest):
 
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def trusted_roots() -> ssl.SSLContext:
+    """TLS checked against certifi's roots, as httpx checks them: a machine without a system
+    store (a slim container, a Python from python.org on macOS) still reaches Telegram."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)  # python-telegram-bot's "not given" marker
 
 

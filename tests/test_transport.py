@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 import pytest
 from icalendar import Calendar
@@ -11,7 +12,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.fakeapi import FakeBotAPI
 from bot.keyboard import Key, Keyboard
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, trusted_roots
 from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import button_texts, only
@@ -119,3 +120,9 @@ async def test_edits_meet_telegrams_answers_like_sends(bot: Harness) -> None:
     page1_again = only(await chat.press("Previous", page2))  # cannot edit: sent anew
     assert page1_again.message_id != page1.message_id and "Page 1 of 2" in page1_again.plain_text()
     assert only(await chat.press("Next", page1_again)).message_id == page1_again.message_id
+
+
+def test_tls_roots_do_not_depend_on_the_machine() -> None:
+    context = trusted_roots()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 100  # certifi's bundle, loaded
