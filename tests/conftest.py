@@ -99,7 +99,7 @@ class Harness:
             return left == (0,)
 
         await eventually(
-            none_left, 6.0, lambda: f"the outbox still holds messages for chat {chat_id}"
+            none_left, 10.0, lambda: f"the outbox still holds messages for chat {chat_id}"
         )
 
 

@@ -350,8 +350,10 @@ class Walk:
             self.name = rng.choice(list(self.walkers))
         name, walker = self.name, self.walkers[self.name]
         fault = rng.choice(FAULTS) if self.faults and rng.random() < 1 / 7 else None
-        if fault:  # a 429 either waited out by the reply (0 s here) or too long to wait
-            wait = rng.choice([0, 60]) if fault == "429" else 1
+        if fault:  # a 429 either waited out by the reply (0 s here) or too long to wait (over
+            # PatientReplies' 5 s; short enough for the outbox sender, should it meet it and
+            # pause all sending, to be done within Harness.delivered's 10 s)
+            wait = rng.choice([0, 6]) if fault == "429" else 1
             bot.server.fail_next(
                 None, kind=fault, chat_id=walker.chat.user.chat_id, retry_after=wait
             )
