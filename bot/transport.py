@@ -78,6 +78,7 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=trusted_roots()),
                 headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,  # HTTPS_PROXY and NO_PROXY from the environment, as httpx reads them
             )
 
     async def shutdown(self) -> None:

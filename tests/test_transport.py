@@ -126,3 +126,14 @@ def test_tls_roots_do_not_depend_on_the_machine() -> None:
     context = trusted_roots()
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert context.cert_store_stats()["x509_ca"] > 100  # certifi's bundle, loaded
+
+
+async def test_a_proxy_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with FakeBotAPI() as server:  # the fake server plays the proxy: it reads the path
+        monkeypatch.setenv("HTTP_PROXY", server.base_url.split("/bot")[0])
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        bot = Bot("123:TEST", base_url="http://telegram.invalid/bot", request=AiohttpRequest())
+        async with bot:  # getMe through the proxy: telegram.invalid itself resolves nowhere
+            await bot.send_message(5, "via the proxy")
+        assert [c.params["text"] for c in server.calls_to("sendMessage")] == ["via the proxy"]
