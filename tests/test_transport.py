@@ -137,3 +137,9 @@ async def test_a_proxy_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatc
         async with bot:  # getMe through the proxy: telegram.invalid itself resolves nowhere
             await bot.send_message(5, "via the proxy")
         assert [c.params["text"] for c in server.calls_to("sendMessage")] == ["via the proxy"]
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        bot = Bot("123:TEST", base_url=server.base_url, request=AiohttpRequest())
+        async with bot:  # the fake server is named in NO_PROXY: reached directly
+            await bot.send_message(5, "direct")
+        assert server.calls_to("sendMessage")[-1].params["text"] == "direct"
