@@ -33,8 +33,9 @@ async def call(bot: Bot, endpoint: str, **parameters: Any) -> None:
     """Call ``endpoint`` through the bot's own path (its rate limiter, its errors raised as
     ``telegram.error`` exceptions) without reading Telegram's answer into objects.
 
-    A sent or edited message comes back whole: ``send_message`` reads it into a ``Message``,
-    some 200 objects for a results page and its ten buttons, which no handler here looks at.
+    A sent or edited message comes back whole: ``send_message`` reads it into a ``Message``
+    (for a results page and its ten buttons some 25 objects and 380 attribute writes), which
+    no handler here looks at.
     Parameters set to ``None`` are left out, as python-telegram-bot leaves them out.
     """
     await bot._post(endpoint, parameters)  # its one way in; do_api_request warns for known calls
