@@ -16,6 +16,7 @@ uploads (an .ics file) still go as multipart forms.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import ssl
 import urllib.parse
@@ -160,9 +161,13 @@ class AiohttpRequest(BaseRequest):
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+@functools.cache
 def trusted_roots() -> ssl.SSLContext:
     """TLS checked against certifi's roots, as httpx checks them: a machine without a system
-    store (a slim container, a Python from python.org on macOS) still reaches Telegram."""
+    store (a slim container, a Python from python.org on macOS) still reaches Telegram.
+
+    One context for the process: reading the bundle takes some 16 ms, and every application
+    opens two sessions (calls and getUpdates)."""
     return ssl.create_default_context(cafile=certifi.where())
 
 
