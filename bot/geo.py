@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from itertools import chain, repeat
+from operator import add, getitem, mul, sub, truediv
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
@@ -1074,6 +1075,125 @@ def _within(rho: array[float], flat: array[float], away: float, query: _Point, c
     return sure + sum(map(chord.__ge__, map(math.dist, _points(rest), repeat(query))))
 
 
+_BANDS = 1500  # bands of latitude the count uses, each 0.12 degrees (13 km) high
+# How far inside (outside) the circle lie the circles whose spans decide points in a band
+# without measuring them (radians; 6 m): far more than the rounding of those spans, so a
+# point the shortcut decides is never one the measurement would decide otherwise.
+_BAND_MARGIN = 1e-6
+_POLAR_LAT = 89.0  # circles reaching this near a pole are counted cell by cell
+
+
+def _spans(
+    cos_angle: float, sin_q: float, cos_q: float, sins: Sequence[float], coss: Sequence[float]
+) -> list[float]:
+    """Half the longitude span (degrees) of the circle of ``angle`` around a point at latitude
+    q on each parallel (given by its sine and cosine); -1 on a parallel the circle misses."""
+    return [
+        math.degrees(math.acos(max(-1.0, v))) if v <= 1.0 else -1.0
+        for v in map(
+            truediv,
+            map(sub, repeat(cos_angle), map(mul, sins, repeat(sin_q))),
+            map(mul, coss, repeat(cos_q)),
+        )
+    ]
+
+
+class _Bands:
+    """Points in bands of latitude, each band sorted by longitude: how many lie within a
+    circle, without looking cell by cell.
+
+    The circle is convex: in a band, every point whose longitude lies within the circle's span
+    on both of the band's edges is inside, and none beyond its widest span in the band is; a
+    bisection finds both runs and only the points between them are measured. Each step is one
+    ``map`` over all the bands the circle covers, so a count runs a fixed number of loops in
+    C, however many bands and points it covers.
+    """
+
+    def __init__(self) -> None:
+        self._edges = array("d", [-90.0 + 180.0 * k / _BANDS for k in range(_BANDS)] + [90.0])
+        self._sin = array("d", [math.sin(math.radians(edge)) for edge in self._edges])
+        self._cos = array("d", [math.cos(math.radians(edge)) for edge in self._edges])
+        self._members: dict[int, dict[int, tuple[float, _Point]]] = {}
+        self._band_of: dict[int, int] = {}
+        # each band's longitudes in order and its points in the same order (rebuilt after a
+        # change, when next counted)
+        self._lons: list[Sequence[float]] = [()] * _BANDS
+        self._flat: list[Sequence[float]] = [()] * _BANDS  # x, y, z, x, y, z...
+        self._stale: set[int] = set()
+
+    def _band(self, lat: float) -> int:
+        return min(max(bisect_right(self._edges, lat) - 1, 0), _BANDS - 1)
+
+    def add(self, item_id: int, lat: float, lon: float, point: _Point) -> None:
+        """Add a point (its id not already here)."""
+        band = self._band(lat)
+        self._members.setdefault(band, {})[item_id] = ((lon + 180.0) % 360.0 - 180.0, point)
+        self._band_of[item_id] = band
+        self._stale.add(band)
+
+    def remove(self, item_id: int) -> None:
+        """Remove a point that is here."""
+        band = self._band_of.pop(item_id)
+        del self._members[band][item_id]
+        self._stale.add(band)
+
+    def _sort_stale(self) -> None:
+        for band in self._stale:
+            placed = sorted(self._members.get(band, {}).values(), key=lambda entry: entry[0])
+            self._lons[band] = array("d", [lon for lon, _point in placed])
+            self._flat[band] = array("d", chain.from_iterable(point for _lon, point in placed))
+        self._stale.clear()
+
+    def count(
+        self, lat: float, lon: float, radius_km: float, query: _Point, chord: float
+    ) -> int | None:
+        """How many points lie within ``chord`` of ``query`` (at ``lat``, ``lon``, with
+        ``chord`` the straight line under ``radius_km``); None for a circle this does not count:
+        one reaching near a pole or across the antimeridian."""
+        angle = radius_km / EARTH_RADIUS_KM
+        inner, outer = angle - _BAND_MARGIN, angle + _BAND_MARGIN
+        reach = math.degrees(outer)
+        if abs(lat) + reach >= _POLAR_LAT:
+            return None
+        rlat = math.radians(lat)
+        sin_q, cos_q = math.sin(rlat), math.cos(rlat)
+        widest = math.degrees(math.asin(math.sin(outer) / cos_q))
+        lon = (lon + 180.0) % 360.0 - 180.0
+        if lon - widest <= -180.0 or lon + widest >= 180.0:
+            return None
+        if self._stale:
+            self._sort_stale()
+        first, last = self._band(lat - reach), self._band(lat + reach)
+        sins, coss = self._sin[first : last + 2], self._cos[first : last + 2]
+        # each band's span: within both edges' spans of the inner circle, surely inside;
+        # beyond the wider edge's span of the outer circle (its widest in the band holding
+        # the latitude where it is widest), surely outside
+        sure = (
+            _spans(math.cos(inner), sin_q, cos_q, sins, coss) if inner > 0 else [-1.0] * len(sins)
+        )
+        maybe = _spans(math.cos(outer), sin_q, cos_q, sins, coss)
+        sure_half = list(map(min, sure, sure[1:]))
+        maybe_half = list(map(max, maybe, maybe[1:]))
+        widest_at = self._band(math.degrees(math.asin(sin_q / math.cos(outer)))) - first
+        if 0 <= widest_at < len(maybe_half):
+            maybe_half[widest_at] = widest
+        lons, flats = self._lons[first : last + 1], self._flat[first : last + 1]
+        maybe_west = list(map(bisect_left, lons, map(sub, repeat(lon), maybe_half)))
+        maybe_east = list(map(bisect_right, lons, map(add, repeat(lon), maybe_half)))
+        west = list(map(min, map(bisect_left, lons, map(sub, repeat(lon), sure_half)), maybe_east))
+        east = list(map(max, map(bisect_right, lons, map(add, repeat(lon), sure_half)), west))
+        three = repeat(3)
+        coords = chain.from_iterable(
+            chain(
+                map(getitem, flats, map(slice, map(mul, maybe_west, three), map(mul, west, three))),
+                map(getitem, flats, map(slice, map(mul, east, three), map(mul, maybe_east, three))),
+            )
+        )
+        inside: int = sum(map(sub, east, west))
+        measured = zip(coords, coords, coords, strict=True)
+        return inside + sum(map(chord.__ge__, map(math.dist, measured, repeat(query))))
+
+
 class PointGrid(Generic[K]):
     """Points on a grid: how many of accepted kinds lie within a radius (without listing
     them), and the nearest few.
@@ -1084,7 +1204,10 @@ class PointGrid(Generic[K]):
     the cell's points) is counted by kind alone, one wholly outside is skipped, and in a cell
     the circle's edge crosses only the points near the edge are measured, in one pass of
     C-level code (``_within``). The occupied cells are kept row by row, so the cells under a
-    circle are found by a bisection in each of its rows, not by asking for every cell.
+    circle are found by a bisection in each of its rows, not by asking for every cell. Without
+    a filter, the same points in bands of latitude (``_Bands``) count faster still: the
+    circle's edge crosses some 16 cells, each looked at in Python, but its bands are counted
+    all at once.
 
     The same packed cells give the nearest few (``nearest``), without a grid of their own.
     """
@@ -1098,6 +1221,7 @@ class PointGrid(Generic[K]):
         # each row's occupied columns in order, and each cell's points packed (None after a
         # change: packed again when next counted)
         self._rows: dict[int, tuple[list[int], list[_Packed[K] | None]]] = {}
+        self._bands = _Bands()  # the same points by latitude, for counting without a filter
 
     def __len__(self) -> int:
         return len(self._where)
@@ -1118,8 +1242,10 @@ class PointGrid(Generic[K]):
             packed.insert(at, None)
         else:
             packed[at] = None
-        members[item_id] = (kind, _unit_vector(lat, lon))
+        point = _unit_vector(lat, lon)
+        members[item_id] = (kind, point)
         self._where[item_id] = cell
+        self._bands.add(item_id, lat, lon, point)
 
     def remove(self, item_id: int) -> None:
         """Remove a point; unknown ids are ignored."""
@@ -1128,6 +1254,7 @@ class PointGrid(Generic[K]):
             return
         members = self._members[cell]
         del members[item_id]
+        self._bands.remove(item_id)
         i, j = cell
         columns, packed = self._rows[i]
         at = bisect_left(columns, j)
@@ -1166,6 +1293,10 @@ class PointGrid(Generic[K]):
             return 0
         query = qx, qy, qz = _unit_vector(lat, lon)
         chord = math.sqrt(_chord_sq(radius_km))
+        if accept is None:
+            counted = self._bands.count(lat, lon, radius_km, query, chord)
+            if counted is not None:
+                return counted
         sqrt = math.sqrt
         answers = _Answers(accept)
         total = 0

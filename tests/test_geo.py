@@ -716,6 +716,83 @@ def test_count_on_the_edge() -> None:
         assert grid.count(lat, lon, radius) == len(index.scan(lat, lon, radius))
 
 
+def test_count_by_bands_at_their_edges() -> None:
+    """The count without a filter goes band by band of latitude: points on a band's edges and
+    a hair either side, circles whose top or bottom ends just past an edge or on it, circles
+    smaller than a band: all as measuring every point finds."""
+    rng = random.Random(12)
+    index: SpatialIndex[None] = SpatialIndex()
+    grid: PointGrid[None] = PointGrid(0.25)
+    height = 180.0 / geo._BANDS
+    edges = [-90.0 + height * k for k in range(math.ceil(143 / height), math.ceil(144.6 / height))]
+    assert len(edges) > 10
+    places = [
+        (edge + nudge, rng.uniform(-2.5, -0.5))
+        for edge in edges
+        for nudge in (0.0, 1e-12, -1e-12, 1e-7, -1e-7)
+        for _ in range(20)
+    ]
+    places += [(rng.uniform(53.0, 54.6), rng.uniform(-2.5, -0.5)) for _ in range(3_000)]
+    for item_id, (lat, lon) in enumerate(places):
+        index.add(item_id, lat, lon, None)
+        grid.add(item_id, lat, lon, None)
+    for radius in (0.0, 0.01, 1.0, 5.0, height * geo.KM_PER_DEGREE, 40.0, 64.4):
+        reach = math.degrees(radius / geo.EARTH_RADIUS_KM)
+        for edge in edges[3:8]:
+            for lat in (edge, edge - reach, edge + reach, edge - reach + 1e-9, edge + reach - 1e-9):
+                lon = rng.uniform(-2.0, -1.0)
+                query = geo._unit_vector(lat, lon)
+                assert grid._bands.count(lat, lon, radius, query, 0.0) is not None  # bands used
+                assert grid.count(lat, lon, radius) == len(index.scan(lat, lon, radius))
+    # near a pole or across the antimeridian the cells count
+    for lat, lon in ((88.9, 0.0), (-88.9, 0.0), (10.0, 179.99), (10.0, -179.99)):
+        assert grid._bands.count(lat, lon, 40.0, geo._unit_vector(lat, lon), 0.0) is None
+
+
+def test_count_by_bands_leaves_the_edge_to_the_measurement() -> None:
+    """Circles whose top or bottom ends just past a band's edge, with points on that edge a
+    hair either side of where the circle crosses it, and points straight above (below) the
+    centre just beyond the circle: every one is counted as its measurement decides, never by
+    the bands' shortcut (which would take some of them, were its spans not drawn a little
+    inside and outside the circle)."""
+    rng = random.Random(13)
+    height = 180.0 / geo._BANDS
+    edges = [
+        -90.0 + 180.0 * k / geo._BANDS
+        for k in range(math.ceil(143 / height), math.ceil(145 / height))
+    ]
+
+    def hav(angle: float) -> float:
+        return math.sin(angle / 2) ** 2
+
+    for _ in range(100):
+        edge, radius, up = rng.choice(edges), rng.uniform(1.0, 60.0), rng.choice([1, -1])
+        angle = radius / geo.EARTH_RADIUS_KM
+        lat = edge - up * (math.degrees(angle) - 10 ** -rng.uniform(5, 12))
+        lon = rng.uniform(-2.0, -1.0)
+        # where the circle crosses the edge (a formula that stays exact near its top)
+        rise = hav(angle) - hav(math.radians(edge - lat))
+        span = math.degrees(
+            2
+            * math.asin(
+                math.sqrt(rise / math.cos(math.radians(edge)) / math.cos(math.radians(lat)))
+            )
+        )
+        places = [
+            (edge, lon + side * span * (1 + sign * 10.0**-digits))
+            for side in (1, -1)
+            for sign in (1, -1)
+            for digits in (3, 5, 7, 9)
+        ]
+        places += [(edge + up * 10.0**-digits, lon) for digits in (4, 6, 8)]
+        grid: PointGrid[None] = PointGrid(0.25)
+        for item_id, (p_lat, p_lon) in enumerate(places):
+            grid.add(item_id, p_lat, p_lon, None)
+        query, chord = geo._unit_vector(lat, lon), math.sqrt(geo._chord_sq(radius))
+        measured = sum(math.dist(geo._unit_vector(*place), query) <= chord for place in places)
+        assert grid.count(lat, lon, radius) == measured, (edge, radius, lat, lon)
+
+
 def test_count_after_changes_and_in_a_dense_cluster() -> None:
     rng = random.Random(5)
     index: SpatialIndex[str] = SpatialIndex()
