@@ -21,7 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import add, getitem, mul, sub, truediv
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
@@ -1100,7 +1100,7 @@ def _spans(
 
 class _Bands:
     """Points in bands of latitude, each band sorted by longitude: how many lie within a
-    circle, without looking cell by cell.
+    circle, and the nearest few, without looking cell by cell.
 
     The circle is convex: in a band, every point whose longitude lies within the circle's span
     on both of the band's edges is inside, and none beyond its widest span in the band is; a
@@ -1119,6 +1119,7 @@ class _Bands:
         # change, when next counted)
         self._lons: list[Sequence[float]] = [()] * _BANDS
         self._flat: list[Sequence[float]] = [()] * _BANDS  # x, y, z, x, y, z...
+        self._ids: list[Sequence[int]] = [()] * _BANDS
         self._stale: set[int] = set()
 
     def _band(self, lat: float) -> int:
@@ -1137,12 +1138,24 @@ class _Bands:
         del self._members[band][item_id]
         self._stale.add(band)
 
-    def _sort_stale(self) -> None:
+    def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
+        """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
+        the longitude in [-180, 180) and the circle's widest half span (degrees); None for a
+        circle reaching near a pole or across the antimeridian. Sorts the bands that changed."""
+        reach = math.degrees(angle)
+        if abs(lat) + reach >= _POLAR_LAT:
+            return None
+        widest = math.degrees(math.asin(math.sin(angle) / math.cos(math.radians(lat))))
+        lon = (lon + 180.0) % 360.0 - 180.0
+        if lon - widest <= -180.0 or lon + widest >= 180.0:
+            return None
         for band in self._stale:
-            placed = sorted(self._members.get(band, {}).values(), key=lambda entry: entry[0])
-            self._lons[band] = array("d", [lon for lon, _point in placed])
-            self._flat[band] = array("d", chain.from_iterable(point for _lon, point in placed))
+            placed = sorted(self._members[band].items(), key=lambda entry: entry[1][0])
+            self._lons[band] = array("d", [lon for _id, (lon, _point) in placed])
+            self._flat[band] = array("d", chain.from_iterable(entry[1][1] for entry in placed))
+            self._ids[band] = array("q", [item_id for item_id, _entry in placed])
         self._stale.clear()
+        return self._band(lat - reach), self._band(lat + reach), lon, widest
 
     def count(
         self, lat: float, lon: float, radius_km: float, query: _Point, chord: float
@@ -1152,18 +1165,12 @@ class _Bands:
         one reaching near a pole or across the antimeridian."""
         angle = radius_km / EARTH_RADIUS_KM
         inner, outer = angle - _BAND_MARGIN, angle + _BAND_MARGIN
-        reach = math.degrees(outer)
-        if abs(lat) + reach >= _POLAR_LAT:
+        cover = self._cover(lat, lon, outer)
+        if cover is None:
             return None
+        first, last, lon, widest = cover
         rlat = math.radians(lat)
         sin_q, cos_q = math.sin(rlat), math.cos(rlat)
-        widest = math.degrees(math.asin(math.sin(outer) / cos_q))
-        lon = (lon + 180.0) % 360.0 - 180.0
-        if lon - widest <= -180.0 or lon + widest >= 180.0:
-            return None
-        if self._stale:
-            self._sort_stale()
-        first, last = self._band(lat - reach), self._band(lat + reach)
         sins, coss = self._sin[first : last + 2], self._cos[first : last + 2]
         # each band's span: within both edges' spans of the inner circle, surely inside;
         # beyond the wider edge's span of the outer circle (its widest in the band holding
@@ -1193,6 +1200,49 @@ class _Bands:
         measured = zip(coords, coords, coords, strict=True)
         return inside + sum(map(chord.__ge__, map(math.dist, measured, repeat(query))))
 
+    def nearest(
+        self, lat: float, lon: float, query: _Point, k: int, reach_km: float, limit_sq: float
+    ) -> list[tuple[float, int]] | None:
+        """The ``k`` nearest points within ``reach_km`` (and a squared chord of ``limit_sq``),
+        fewer if fewer are there, as (-squared chord, -id); None where ``count`` gives None.
+
+        Every point in the bands the circle covers, within its widest span, is measured (in
+        C); only the nearest few are then looked at one by one."""
+        cover = self._cover(lat, lon, reach_km / EARTH_RADIUS_KM + _BAND_MARGIN)
+        if cover is None:
+            return None
+        first, last, lon, widest = cover
+        lons = self._lons[first : last + 1]
+        west = list(map(bisect_left, lons, repeat(lon - widest)))
+        east = list(map(bisect_right, lons, repeat(lon + widest)))
+        three = repeat(3)
+        coords = chain.from_iterable(
+            map(
+                getitem,
+                self._flat[first : last + 1],
+                map(slice, map(mul, west, three), map(mul, east, three)),
+            )
+        )
+        points = list(zip(coords, coords, coords, strict=True))
+        chords = list(map(math.dist, points, repeat(query)))
+        # only points within the circle looked at count; of those, the k nearest (and any
+        # that ties with the k-th, rounded differently) are ordered exactly
+        cut = min(math.sqrt(_chord_sq(reach_km)), math.sqrt(limit_sq))
+        if len(chords) > k:
+            cut = min(cut, sorted(chords)[k - 1])
+        ids = list(
+            chain.from_iterable(map(getitem, self._ids[first : last + 1], map(slice, west, east)))
+        )
+        qx, qy, qz = query
+        best = []
+        for n in compress(range(len(chords)), map((cut + _SLACK).__ge__, chords)):
+            x, y, z = points[n]
+            d_sq = (x - qx) * (x - qx) + (y - qy) * (y - qy) + (z - qz) * (z - qz)
+            if d_sq <= limit_sq:
+                best.append((d_sq, ids[n]))
+        best.sort()
+        return [(-d_sq, -item_id) for d_sq, item_id in best[:k]]
+
 
 class PointGrid(Generic[K]):
     """Points on a grid: how many of accepted kinds lie within a radius (without listing
@@ -1209,7 +1259,8 @@ class PointGrid(Generic[K]):
     circle's edge crosses some 16 cells, each looked at in Python, but its bands are counted
     all at once.
 
-    The same packed cells give the nearest few (``nearest``), without a grid of their own.
+    The same packed cells give the nearest few of accepted kinds (``nearest``), and the bands
+    the nearest few without a filter.
     """
 
     def __init__(self, cell_deg: float = 0.25) -> None:
@@ -1334,7 +1385,11 @@ class PointGrid(Generic[K]):
         # among a few cells, and a village's in a few rounds.
         reach_km = min(_FIRST_LOOK_KM, radius_km)
         while True:
-            best = self._nearest_within(lat, lon, query, k, answers, reach_km, limit_sq)
+            best = None
+            if answers.every_kind:
+                best = self._bands.nearest(lat, lon, query, k, reach_km, limit_sq)
+            if best is None:
+                best = self._nearest_within(lat, lon, query, k, answers, reach_km, limit_sq)
             if len(best) == k or reach_km >= radius_km:
                 break
             reach_km = min(reach_km * 4, radius_km)
