@@ -1212,34 +1212,32 @@ class _Bands:
         if cover is None:
             return None
         first, last, lon, widest = cover
-        lons = self._lons[first : last + 1]
+        lons, flats = self._lons[first : last + 1], self._flat[first : last + 1]
         west = list(map(bisect_left, lons, repeat(lon - widest)))
         east = list(map(bisect_right, lons, repeat(lon + widest)))
         three = repeat(3)
         coords = chain.from_iterable(
-            map(
-                getitem,
-                self._flat[first : last + 1],
-                map(slice, map(mul, west, three), map(mul, east, three)),
-            )
+            map(getitem, flats, map(slice, map(mul, west, three), map(mul, east, three)))
         )
-        points = list(zip(coords, coords, coords, strict=True))
-        chords = list(map(math.dist, points, repeat(query)))
+        chords = list(map(math.dist, zip(coords, coords, coords, strict=True), repeat(query)))
         # only points within the circle looked at count; of those, the k nearest (and any
         # that ties with the k-th, rounded differently) are ordered exactly
         cut = min(math.sqrt(_chord_sq(reach_km)), math.sqrt(limit_sq))
         if len(chords) > k:
             cut = min(cut, sorted(chords)[k - 1])
-        ids = list(
-            chain.from_iterable(map(getitem, self._ids[first : last + 1], map(slice, west, east)))
-        )
+        sizes = list(map(sub, east, west))
         qx, qy, qz = query
         best = []
         for n in compress(range(len(chords)), map((cut + _SLACK).__ge__, chords)):
-            x, y, z = points[n]
-            d_sq = (x - qx) * (x - qx) + (y - qy) * (y - qy) + (z - qz) * (z - qz)
+            band = 0
+            while n >= sizes[band]:
+                n -= sizes[band]
+                band += 1
+            at, flat = west[band] + n, flats[band]
+            dx, dy, dz = flat[3 * at] - qx, flat[3 * at + 1] - qy, flat[3 * at + 2] - qz
+            d_sq = dx * dx + dy * dy + dz * dz
             if d_sq <= limit_sq:
-                best.append((d_sq, ids[n]))
+                best.append((d_sq, self._ids[first + band][at]))
         best.sort()
         return [(-d_sq, -item_id) for d_sq, item_id in best[:k]]
 
