@@ -1378,9 +1378,10 @@ class PointGrid(Generic[K]):
         limit_sq = math.inf if max_km is None else _chord_sq(max_km)
         query = _unit_vector(lat, lon)
         answers = _Answers(accept)
-        # Look near first, then four times as far each time, until k are found within the
-        # distance looked at (or the whole radius has been): a city's nearest few are found
-        # among a few cells, and a village's in a few rounds.
+        # Look near first, then twice as far each time, until k are found within the distance
+        # looked at (or the whole radius has been): a city's nearest few are found in the
+        # first look, and a village's in a few rounds (twice as far measured faster than four
+        # times, with or without a filter).
         reach_km = min(_FIRST_LOOK_KM, radius_km)
         while True:
             best = None
@@ -1390,7 +1391,7 @@ class PointGrid(Generic[K]):
                 best = self._nearest_within(lat, lon, query, k, answers, reach_km, limit_sq)
             if len(best) == k or reach_km >= radius_km:
                 break
-            reach_km = min(reach_km * 4, radius_km)
+            reach_km = min(reach_km * 2, radius_km)
         return [(_chord_km(-nd), -nid) for nd, nid in sorted(best, reverse=True)]
 
     def _nearest_within(
