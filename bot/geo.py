@@ -1075,12 +1075,12 @@ def _within(rho: array[float], flat: array[float], away: float, query: _Point, c
     return sure + sum(map(chord.__ge__, map(math.dist, _points(rest), repeat(query))))
 
 
-_BANDS = 1500  # bands of latitude the count uses, each 0.12 degrees (13 km) high
+_BANDS = 1500  # bands of latitude for searching without a filter, each 0.12 degrees (13 km)
 # How far inside (outside) the circle lie the circles whose spans decide points in a band
 # without measuring them (radians; 6 m): far more than the rounding of those spans, so a
 # point the shortcut decides is never one the measurement would decide otherwise.
 _BAND_MARGIN = 1e-6
-_POLAR_LAT = 89.0  # circles reaching this near a pole are counted cell by cell
+_POLAR_LAT = 89.0  # circles reaching this near a pole are searched cell by cell
 
 
 def _spans(
@@ -1115,8 +1115,8 @@ class _Bands:
         self._cos = array("d", [math.cos(math.radians(edge)) for edge in self._edges])
         self._members: dict[int, dict[int, tuple[float, _Point]]] = {}
         self._band_of: dict[int, int] = {}
-        # each band's longitudes in order and its points in the same order (rebuilt after a
-        # change, when next counted)
+        # each band's longitudes in order, and its points and their ids in the same order
+        # (sorted again after a change, when next searched)
         self._lons: list[Sequence[float]] = [()] * _BANDS
         self._flat: list[Sequence[float]] = [()] * _BANDS  # x, y, z, x, y, z...
         self._ids: list[Sequence[int]] = [()] * _BANDS
@@ -1151,7 +1151,7 @@ class _Bands:
             return None
         for band in self._stale:
             placed = sorted(self._members[band].items(), key=lambda entry: entry[1][0])
-            self._lons[band] = array("d", [lon for _id, (lon, _point) in placed])
+            self._lons[band] = array("d", [entry[1][0] for entry in placed])
             self._flat[band] = array("d", chain.from_iterable(entry[1][1] for entry in placed))
             self._ids[band] = array("q", [item_id for item_id, _entry in placed])
         self._stale.clear()
@@ -1270,7 +1270,7 @@ class PointGrid(Generic[K]):
         # each row's occupied columns in order, and each cell's points packed (None after a
         # change: packed again when next counted)
         self._rows: dict[int, tuple[list[int], list[_Packed[K] | None]]] = {}
-        self._bands = _Bands()  # the same points by latitude, for counting without a filter
+        self._bands = _Bands()  # the same points by latitude, for searching without a filter
 
     def __len__(self) -> int:
         return len(self._where)
