@@ -1118,7 +1118,7 @@ class _Bands:
         # each band's longitudes in order, and its points and their ids in the same order
         # (sorted again after a change, when next searched)
         self._lons: list[Sequence[float]] = [()] * _BANDS
-        self._flat: list[Sequence[float]] = [()] * _BANDS  # x, y, z, x, y, z...
+        self._points: list[Sequence[_Point]] = [()] * _BANDS
         self._ids: list[Sequence[int]] = [()] * _BANDS
         self._stale: set[int] = set()
 
@@ -1152,7 +1152,11 @@ class _Bands:
         for band in self._stale:
             placed = sorted(self._members[band].items(), key=lambda entry: entry[1][0])
             self._lons[band] = array("d", [entry[1][0] for entry in placed])
-            self._flat[band] = array("d", chain.from_iterable(entry[1][1] for entry in placed))
+            # new tuples (and floats) made one after another, so a band's points lie together
+            # in memory: measured faster than those shared with the cells, made in the order
+            # the activities came
+            coords = iter(array("d", chain.from_iterable(entry[1][1] for entry in placed)))
+            self._points[band] = list(zip(coords, coords, coords, strict=True))
             self._ids[band] = array("q", [item_id for item_id, _entry in placed])
         self._stale.clear()
         return self._band(lat - reach), self._band(lat + reach), lon, widest
@@ -1184,20 +1188,18 @@ class _Bands:
         widest_at = self._band(math.degrees(math.asin(sin_q / math.cos(outer)))) - first
         if 0 <= widest_at < len(maybe_half):
             maybe_half[widest_at] = widest
-        lons, flats = self._lons[first : last + 1], self._flat[first : last + 1]
+        lons, points = self._lons[first : last + 1], self._points[first : last + 1]
         maybe_west = list(map(bisect_left, lons, map(sub, repeat(lon), maybe_half)))
         maybe_east = list(map(bisect_right, lons, map(add, repeat(lon), maybe_half)))
         west = list(map(min, map(bisect_left, lons, map(sub, repeat(lon), sure_half)), maybe_east))
         east = list(map(max, map(bisect_right, lons, map(add, repeat(lon), sure_half)), west))
-        three = repeat(3)
-        coords = chain.from_iterable(
+        measured = chain.from_iterable(
             chain(
-                map(getitem, flats, map(slice, map(mul, maybe_west, three), map(mul, west, three))),
-                map(getitem, flats, map(slice, map(mul, east, three), map(mul, maybe_east, three))),
+                map(getitem, points, map(slice, maybe_west, west)),
+                map(getitem, points, map(slice, east, maybe_east)),
             )
         )
         inside: int = sum(map(sub, east, west))
-        measured = zip(coords, coords, coords, strict=True)
         return inside + sum(map(chord.__ge__, map(math.dist, measured, repeat(query))))
 
     def nearest(
@@ -1212,14 +1214,11 @@ class _Bands:
         if cover is None:
             return None
         first, last, lon, widest = cover
-        lons, flats = self._lons[first : last + 1], self._flat[first : last + 1]
+        lons, points = self._lons[first : last + 1], self._points[first : last + 1]
         west = list(map(bisect_left, lons, repeat(lon - widest)))
         east = list(map(bisect_right, lons, repeat(lon + widest)))
-        three = repeat(3)
-        coords = chain.from_iterable(
-            map(getitem, flats, map(slice, map(mul, west, three), map(mul, east, three)))
-        )
-        chords = list(map(math.dist, zip(coords, coords, coords, strict=True), repeat(query)))
+        looked_at = chain.from_iterable(map(getitem, points, map(slice, west, east)))
+        chords = list(map(math.dist, looked_at, repeat(query)))
         # only points within the circle looked at count; of those, the k nearest (and any
         # that ties with the k-th, rounded differently) are ordered exactly
         cut = min(math.sqrt(_chord_sq(reach_km)), math.sqrt(limit_sq))
@@ -1233,8 +1232,9 @@ class _Bands:
             while n >= sizes[band]:
                 n -= sizes[band]
                 band += 1
-            at, flat = west[band] + n, flats[band]
-            dx, dy, dz = flat[3 * at] - qx, flat[3 * at + 1] - qy, flat[3 * at + 2] - qz
+            at = west[band] + n
+            x, y, z = points[band][at]
+            dx, dy, dz = x - qx, y - qy, z - qz
             d_sq = dx * dx + dy * dy + dz * dz
             if d_sq <= limit_sq:
                 best.append((d_sq, self._ids[first + band][at]))
