@@ -136,6 +136,11 @@ class Directory:
 
     def _leave_out_ended(self, now: datetime) -> None:
         """Keep in the grid exactly the activities whose last date ends after ``now``."""
+        ends, ended = self._ends, self._ended
+        if (ended == len(ends) or ends[ended][0] > now) and (
+            not ended or ends[ended - 1][0] <= now
+        ):
+            return  # as at the last search (nearly always)
         ended = bisect_right(self._ends, now, key=lambda end: end[0])
         for _end, item_id in self._ends[self._ended : ended]:
             self._grid.remove(item_id)
