@@ -717,14 +717,17 @@ def test_count_on_the_edge() -> None:
 
 
 def test_count_by_bands_at_their_edges() -> None:
-    """The count without a filter goes band by band of latitude: points on a band's edges and
-    a hair either side, circles whose top or bottom ends just past an edge or on it, circles
-    smaller than a band: all as measuring every point finds."""
+    """The count and the nearest few without a filter go band by band of latitude: points on
+    a band's edges and a hair either side, circles whose top or bottom ends just past an edge
+    or on it, circles smaller than a band: all as measuring every point finds."""
     rng = random.Random(12)
     index: SpatialIndex[None] = SpatialIndex()
     grid: PointGrid[None] = PointGrid(0.25)
     height = 180.0 / geo._BANDS
-    edges = [-90.0 + height * k for k in range(math.ceil(143 / height), math.ceil(144.6 / height))]
+    edges = [
+        -90.0 + 180.0 * k / geo._BANDS
+        for k in range(math.ceil(143 / height), math.ceil(144.6 / height))
+    ]
     assert len(edges) > 10
     places = [
         (edge + nudge, rng.uniform(-2.5, -0.5))
@@ -743,10 +746,15 @@ def test_count_by_bands_at_their_edges() -> None:
                 lon = rng.uniform(-2.0, -1.0)
                 query = geo._unit_vector(lat, lon)
                 assert grid._bands.count(lat, lon, radius, query, 0.0) is not None  # bands used
-                assert grid.count(lat, lon, radius) == len(index.scan(lat, lon, radius))
-    # near a pole or across the antimeridian the cells count
+                assert grid._bands.nearest(lat, lon, query, 7, radius, math.inf) is not None
+                found = index.scan(lat, lon, radius)
+                assert grid.count(lat, lon, radius) == len(found)
+                assert grid.nearest(lat, lon, 7, None, radius) == [hit[:2] for hit in found[:7]]
+    # near a pole or across the antimeridian the cells count and search
     for lat, lon in ((88.9, 0.0), (-88.9, 0.0), (10.0, 179.99), (10.0, -179.99)):
-        assert grid._bands.count(lat, lon, 40.0, geo._unit_vector(lat, lon), 0.0) is None
+        query = geo._unit_vector(lat, lon)
+        assert grid._bands.count(lat, lon, 40.0, query, 0.0) is None
+        assert grid._bands.nearest(lat, lon, query, 7, 40.0, math.inf) is None
 
 
 def test_count_by_bands_leaves_the_edge_to_the_measurement() -> None:
