@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -40,7 +41,12 @@ def gazetteer(tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
 def outcodes() -> Outcodes:
     """The shared postcode-district centroids (beside the repository, as in CI)."""
     if not OUTCODES_CSV.is_file():
-        pytest.skip(f"shared data not found at {OUTCODES_CSV}")
+        missing = (
+            f"shared postcode data not found at {OUTCODES_CSV} (../shared/data beside the clone)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(missing + ": CI must have it", pytrace=False)
+        pytest.skip(missing)
     return Outcodes.from_csv(OUTCODES_CSV)
 
 
