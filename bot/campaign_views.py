@@ -54,13 +54,19 @@ def alerts_settings(
 
     Without a saved area, calls for a part of the UK or near a place cannot reach the person:
     those two are never shown ticked, and tapping one asks for the area."""
-    text = "\n\n".join(
-        [
-            _("📣 <b>Campaign alerts</b>"),
-            _("You get calls on the ticked topics, for the ticked areas. Tap to change."),
-            _("To stop them all, tap the last button or send /stop alerts."),
-        ]
-    )
+    paragraphs = [
+        _("📣 <b>Campaign alerts</b>"),
+        _("You get calls on the ticked topics, for the ticked areas. Tap to change."),
+        _("To stop them all, tap the last button or send /stop alerts."),
+    ]
+    if not has_area:
+        paragraphs.insert(
+            2,
+            _(
+                "Calls for your part of the UK and calls near you need your area: tap one of them to save it."
+            ),
+        )
+    text = "\n\n".join(paragraphs)
     rows: list[list[Key]] = []
     for i, topic in enumerate(TOPIC_ORDER):
         mark = "✅" if topics & (1 << i) else "▫️"

@@ -247,6 +247,7 @@ async def test_alerts_without_an_area_tick_nothing_that_needs_one_and_ask_for_it
     await _start(bot, 9330, "supporter")
     chat = bot.chat(9330)
     settings = only(await chat.send("/alerts"))
+    assert "calls near you need your area: tap one of them" in settings.plain_text()
     labels = button_texts(settings)
     needs = [b for b in labels if "save an area first" in b]
     assert len(needs) == 2 and all(b.startswith("▫️") for b in needs), labels
@@ -259,4 +260,5 @@ async def test_alerts_without_an_area_tick_nothing_that_needs_one_and_ask_for_it
     await chat.send("Leeds")
     settings = only(await chat.send("/alerts"))
     assert "✅ Calls for England" in button_texts(settings)
+    assert "need your area" not in settings.plain_text()
     assert any(b.startswith("✅ Calls near") and "Leeds" in b for b in button_texts(settings))
