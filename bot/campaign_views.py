@@ -4,11 +4,14 @@ composing, preview and figures. Rendered in the current locale; coordinators' te
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from bot import formatting as fmt
 from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea
 from bot.i18n import LANGUAGES, gettext, ngettext
 from bot.keyboard import Key, Keyboard
 from bot.labels import nation_label, topic_label
+from bot.recurrence import zone
 from bot.views import View, button, row
 from storage.campaigns import Campaign, Figures
 
@@ -44,15 +47,26 @@ def alerts_explained() -> View:
     return View(text, markup)
 
 
-def alerts_settings(topics: int, areas: int, nation: str | None, place: str | None) -> View:
-    """The topics and areas a subscriber gets calls for, each a toggle; stop all."""
-    text = "\n\n".join(
-        [
-            _("📣 <b>Campaign alerts</b>"),
-            _("You get calls on the ticked topics, for the ticked areas. Tap to change."),
-            _("To stop them all, tap the last button or send /stop alerts."),
-        ]
-    )
+def alerts_settings(
+    topics: int, areas: int, nation: str | None, place: str | None, has_area: bool
+) -> View:
+    """The topics and areas a subscriber gets calls for, each a toggle; stop all.
+
+    Without a saved area, calls for a part of the UK or near a place cannot reach the person:
+    those two are never shown ticked, and tapping one asks for the area."""
+    paragraphs = [
+        _("📣 <b>Campaign alerts</b>"),
+        _("You get calls on the ticked topics, for the ticked areas. Tap to change."),
+        _("To stop them all, tap the last button or send /stop alerts."),
+    ]
+    if not has_area:
+        paragraphs.insert(
+            2,
+            _(
+                "Calls for your part of the UK and calls near you need your area: tap one of them to save it."
+            ),
+        )
+    text = "\n\n".join(paragraphs)
     rows: list[list[Key]] = []
     for i, topic in enumerate(TOPIC_ORDER):
         mark = "✅" if topics & (1 << i) else "▫️"
@@ -60,18 +74,21 @@ def alerts_settings(topics: int, areas: int, nation: str | None, place: str | No
     labels = {
         AlertArea.UK: _("Calls for the whole UK"),
         AlertArea.NATION: (
-            _("Calls for {nation}").format(nation=nation_label(nation))
+            _("Calls for {nation}").format(nation=fmt.bidi(nation_label(nation)))
             if nation
-            else _("Calls for my nation (save an area first)")
+            else _(
+                "Calls for my part of the UK (England, Scotland, Wales or Northern Ireland): save an area first"
+            )
         ),
         AlertArea.NEAR: (
-            _("Calls near {place}").format(place=place)
+            _("Calls near {place}").format(place=fmt.bidi(place))
             if place
             else _("Calls near me (save an area first)")
         ),
     }
     for i, area in enumerate(AREA_ORDER):
-        mark = "✅" if areas & (1 << i) else "▫️"
+        needs_area = area is not AlertArea.UK and not has_area
+        mark = "✅" if areas & (1 << i) and not needs_area else "▫️"
         rows.append([button(f"{mark} {labels[area]}", f"AL:a:{area.value}")])
     rows.append([button(_("🔕 Stop all campaign calls"), "AL:off")])
     return View(text, Keyboard(rows))
@@ -213,8 +230,14 @@ def compose_summary(campaign: Campaign, note: str | None = None) -> View:
     return View("\n".join(lines), Keyboard(rows))
 
 
-def ask_field(field: str) -> View:
-    """Ask for one typed field."""
+def when_example(now: datetime) -> str:
+    """A send time to show as an example: tomorrow at 18:00 London time, as it is typed."""
+    tomorrow = now.astimezone(zone(TZ)) + timedelta(days=1)
+    return fmt.bidi(tomorrow.strftime("%Y-%m-%d") + " 18:00")
+
+
+def ask_field(field: str, now: datetime | None = None) -> View:
+    """Ask for one typed field (``now`` dates the send time's example)."""
     prompts = {
         "title": _("Send the title of the call (in English, at most {limit} characters).").format(
             limit=TITLE_LIMIT
@@ -224,10 +247,12 @@ def ask_field(field: str) -> View:
         ).format(limit=BODY_LIMIT),
         "url": _("Send the action link, starting with https://"),
         "place": _("Send the town or city the call is about."),
-        "when": _(
-            "Send the date and time (Europe/London), for example 2026-12-01 18:00, or tap a button."
-        ),
     }
+    if field == "when":
+        assert now is not None
+        prompts["when"] = _(
+            "Send the date and time (Europe/London), for example {example}, or tap a button."
+        ).format(example=when_example(now))
     text = prompts[field] + "\n" + _("Send /cancel to stop.")
     return View(text)
 
@@ -246,10 +271,12 @@ def bad_url() -> View:
     return View(_("That is not a link I can use. Send a full link starting with https://"))
 
 
-def bad_when() -> View:
+def bad_when(now: datetime) -> View:
     """Not a date and time we understand, or in the past."""
     return View(
-        _("I could not read that as a date and time in the future. Use the form 2026-12-01 18:00.")
+        _("I could not read that as a date and time in the future. Use the form {example}.").format(
+            example=when_example(now)
+        )
     )
 
 
@@ -281,10 +308,10 @@ def area_picker(campaign: Campaign) -> View:
     return View(_("Who is this call for?"), Keyboard(rows))
 
 
-def when_picker(campaign: Campaign) -> View:
+def when_picker(campaign: Campaign, now: datetime) -> View:
     """Now, tomorrow morning or evening, or type a date."""
     cid = campaign.id
-    view = ask_field("when")
+    view = ask_field("when", now)
     rows = [
         [button(_("As soon as I confirm"), f"K:now:{cid}")],
         row(
@@ -347,6 +374,18 @@ def confirm_question(campaign: Campaign, audience: int) -> View:
         ]
     )
     return View("\n\n".join([question, count, note]), markup)
+
+
+def topic_needed() -> str:
+    """Unticking a call's last topic: nobody would receive it (a button's short answer)."""
+    return _(
+        "A call with no topic reaches nobody: it goes only to supporters who chose one of its topics. Keep at least one."
+    )
+
+
+def list_unchanged() -> str:
+    """🔄 Refresh when nothing changed (a button's short answer)."""
+    return _("Nothing has changed since you last looked.")
 
 
 def incomplete(fields: list[str]) -> str:

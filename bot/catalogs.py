@@ -2,7 +2,9 @@
 
 Fails on an untranslated or fuzzy entry, a placeholder that differs from the msgid, a wrong
 number of plural forms, a catalog missing for a language the bot offers, a message the
-template lacks, and (when GNU gettext is installed) any ``msgfmt -c`` error.
+template lacks, a right-to-left line that begins with a Latin command (Telegram would lay it out
+left to right: it must start with a word or U+200F RIGHT-TO-LEFT MARK), and (when GNU gettext
+is installed) any ``msgfmt -c`` error.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from bot.i18n import DEFAULT_LOCALE, LANGUAGES
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _TAG = re.compile(r"</?([a-z-]+)[^>]*>")
+# A line that begins with a /command: Telegram takes a paragraph's direction from its first
+# strong letter, so in right-to-left text it must come after a word or a RIGHT-TO-LEFT MARK.
+_LATIN_COMMAND_FIRST = re.compile(r"^[ \t]*/[A-Za-z]", re.MULTILINE)
 
 
 def _placeholders(text: str) -> set[str]:
@@ -35,8 +40,8 @@ def _read(path: Path) -> Catalog:
         return read_po(fh, abort_invalid=True)
 
 
-def check_message(message: Message, plurals: int) -> list[str]:
-    """Problems with one entry of a catalog."""
+def check_message(message: Message, plurals: int, rtl: bool = False) -> list[str]:
+    """Problems with one entry of a catalog (``rtl``: of a right-to-left language)."""
     ids = [str(i) for i in (message.id if isinstance(message.id, (tuple, list)) else (message.id,))]
     raw = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
     strings = [str(s) if s else "" for s in raw]
@@ -58,6 +63,8 @@ def check_message(message: Message, plurals: int) -> list[str]:
             problems.append(f"placeholders {sorted(found)} != {sorted(expected)}: {name!r}")
         if _tags(text) != tags:
             problems.append(f"HTML tags {_tags(text)} != {tags}: {name!r}")
+        if rtl and _LATIN_COMMAND_FIRST.search(text):
+            problems.append(f"a line begins with a Latin /command (add U+200F first): {name!r}")
     return problems
 
 
@@ -80,7 +87,9 @@ def check(locales_dir: Path) -> list[str]:
             if not message.id:
                 continue
             have.add(message.id if isinstance(message.id, str) else message.id[0])
-            problems += [f"{lang.code}: {p}" for p in check_message(message, catalog.num_plurals)]
+            problems += [
+                f"{lang.code}: {p}" for p in check_message(message, catalog.num_plurals, lang.rtl)
+            ]
         problems += [
             f"{lang.code}: missing from catalog: {m[:60]!r}" for m in sorted(wanted - have)
         ]

@@ -38,6 +38,15 @@ def clean(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Full stops of the scripts people type in: Latin, Arabic-script (Urdu), Ethiopic, Bengali, CJK.
+_FULL_STOPS = ".\u06d4\u1362\u0964\u3002…"
+
+
+def inside_sentence(text: str) -> str:
+    """Typed words put before a message's own full stop, without a second one of theirs."""
+    return text.rstrip().rstrip(_FULL_STOPS).rstrip()
+
+
 def bidi(text: str) -> str:
     """Isolate an inserted value (a name, a time, a postcode) inside right-to-left text."""
     return f"{FSI}{text}{PDI}" if current_language().rtl else text

@@ -116,6 +116,9 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+AREA_KM = 1.0  # about how finely round_area keeps a person's area (told to them)
+
+
 def round_area(lat: float, lon: float) -> tuple[float, float]:
     """Coarsen a position to about 1 km (2 decimals), for storing a person's area."""
     return round(lat, 2) + 0.0, round(lon, 2) + 0.0

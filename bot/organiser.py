@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from bot import formatting as fmt
 from bot.posting import FIRST_POSTS_MODERATED, missing, to_activity, upcoming
 from bot.posting_views import (
     NOTICE_APPROVED,
@@ -327,7 +328,7 @@ class Organiser:
                 "changes": NOTICE_CHANGES,
                 "reject": NOTICE_REJECTED,
             }[outcome]
-            args = {"title": activity.title, "note": note or ""}
+            args = {"title": activity.title, "note": fmt.inside_sentence(note or "")}
             await self._notice(
                 {activity.created_by},
                 message,

@@ -45,6 +45,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("weekday", "when"),
     ("date", "when"),
     ("time", "when"),
+    ("end", "when"),  # only after a start time typed alone ("10:00", "10am")
     ("until", "when"),
     ("skips", "when"),
     ("where", "where"),
@@ -58,16 +59,18 @@ SECTIONS = ("title", "category", "description", "when", "where", "languages", "c
             "contact")  # fmt: skip
 _SECTION = dict(STEPS)
 _ORDER = [s for s, _section in STEPS]
-TYPED = frozenset(
-    {"title", "description", "date", "time", "until", "skips", "where", "venue", "cost", "contact"}
-)
+TYPED = frozenset({"title", "description", "date", "time", "end", "until", "skips", "where",
+                   "venue", "cost", "contact"})  # fmt: skip
 
 _DATE_FORMS = (
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), "ymd"),
     (re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$"), "dmy"),
     (re.compile(r"^(\d{1,2})[/.](\d{1,2})$"), "dm"),
 )
-_TIMES = re.compile(r"^(\d{1,2})[:.](\d{2})\s*(?:-|–|—|to)\s*(\d{1,2})[:.](\d{2})$", re.IGNORECASE)
+# A time of day as people type it: 18:00, 18.00, 6pm, 6:30 p.m., 10am; a range joins two.
+_CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?\s*(?:([ap])\.?\s*m?\.?)?"
+_TIME = re.compile(rf"^{_CLOCK}$", re.IGNORECASE)
+_TIMES = re.compile(rf"^{_CLOCK}\s*(?:-|–|—|to|until|till)\s*{_CLOCK}$", re.IGNORECASE)
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"[.!?؟。]+")
 _WORD = re.compile(r"\w+")
@@ -88,6 +91,8 @@ def applies(step: str, data: dict[str, Any]) -> bool:
     kind = str(data.get("repeat", "once"))
     if step == "days":
         return kind in ("weekly", "fortnightly")
+    if step == "end":
+        return bool(data.get("start")) and not data.get("end")
     if step in ("nth", "weekday"):
         return kind == "monthly"
     if step in ("until", "skips"):
@@ -208,24 +213,60 @@ def take_text(
             return {"until": day.isoformat()}
         return check_date(day, data, today)
     if step == "time":
-        match = _TIMES.match(value.translate(_DIGITS))
-        if match is None:
-            raise Problem("bad_time")
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise Problem("bad_time")
-        start, end = time(h1, m1), time(h2, m2)
-        if end <= start:
+        start, end = parse_times(value)
+        if end is not None and end <= start:
             raise Problem("end_before_start")
         day = date.fromisoformat(data["date"]) if data.get("date") else today
         if local_to_utc(day, start, tz) <= now:
             raise Problem("past_date")
-        return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+        return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M") if end else ""}
+    if step == "end":
+        start = time.fromisoformat(data["start"])
+        end = _clock(_TIME.match(value.translate(_DIGITS)), 0, start)
+        if end <= start:
+            raise Problem("end_before_start")
+        return {"end": end.strftime("%H:%M")}
     if step == "skips":
         return {"skips": _skips(value, data, today)}
     if step == "where":
         return _address(value, outcodes, group)
     raise Problem("use_buttons")
+
+
+def _clock(match: re.Match[str] | None, at: int, after: time | None = None) -> time:
+    """The time in groups ``at``.. of a match (hour, minutes, a/p); a bare hour that cannot be
+    before ``after`` is read as the afternoon ("10am-2": 14:00)."""
+    if match is None:
+        raise Problem("bad_time")
+    hour_text, minute_text, half = match.groups()[at : at + 3]
+    hour, minute = int(hour_text), int(minute_text or 0)
+    if half:
+        if not 1 <= hour <= 12:
+            raise Problem("bad_time")
+        hour = hour % 12 + (12 if half.lower() == "p" else 0)
+    elif after is not None and minute_text is None and hour < 12 and time(hour) <= after:
+        hour += 12
+    if hour > 23 or minute > 59:
+        raise Problem("bad_time")
+    return time(hour, minute)
+
+
+def parse_times(text: str) -> tuple[time, time | None]:
+    """A start and end ("18:00-20:00", "10am-12pm", "6-8pm"), or a start alone ("10:00")."""
+    text = text.translate(_DIGITS).strip()
+    match = _TIMES.match(text)
+    if match is None:
+        return _clock(_TIME.match(text), 0), None
+    start_half, end_half = match.group(3), match.group(6)
+    if start_half is None and end_half is not None and end_half.lower() == "p":
+        # "6-8pm": the start shares the end's afternoon, unless that puts it after the end
+        end = _clock(match, 3)
+        start = _clock(match, 0)
+        if start.hour < 12 and time(start.hour + 12, start.minute) < end:
+            start = time(start.hour + 12, start.minute)
+        return start, end
+    start = _clock(match, 0)
+    return start, _clock(match, 3, start)
 
 
 def check_date(day: date, data: dict[str, Any], today: date) -> dict[str, Any]:
@@ -295,6 +336,7 @@ def missing(data: dict[str, Any]) -> list[str]:
         "category": "category",
         "date": "when",
         "start": "when",
+        "end": "when",
         "lat": "where",
         "venue": "where",
     }

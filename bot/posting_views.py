@@ -139,6 +139,12 @@ def question(step: str, data: dict[str, Any], today: date, tz: str, dates: list[
         rows = _grid([button(_date(d, tz), f"W:date:{d.isoformat()}") for d in dates], 2)
     elif step == "time":
         text = _("What time does it start and end? Type it like 18:00-20:00.")
+    elif step == "end":
+        start = time.fromisoformat(data["start"])
+        example = (datetime.combine(today, start) + timedelta(hours=2)).strftime("%H:%M")
+        text = _("It starts at {start}. What time does it end? Type it like {example}.").format(
+            start=fmt.bidi(data["start"]), example=fmt.bidi(example)
+        )
     elif step == "until":
         text = _("Does it stop on a date? Type the last date, or tap “No end date”.")
         rows = [[button(_("No end date"), "W:none")]]

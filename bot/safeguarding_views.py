@@ -97,8 +97,10 @@ def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
         short = fmt.clean(title, 20)
         rows.append(
             row(
-                button(_("✅ Show “{title}”").format(title=short), f"Q:ok:{activity_id}"),
-                button(_("🗑 Remove “{title}”").format(title=short), f"Q:rm:{activity_id}"),
+                button(_("✅ Show “{title}”").format(title=fmt.bidi(short)), f"Q:ok:{activity_id}"),
+                button(
+                    _("🗑 Remove “{title}”").format(title=fmt.bidi(short)), f"Q:rm:{activity_id}"
+                ),
             )
         )
     text = "\n".join(lines).rstrip()

@@ -21,6 +21,7 @@ from telegram import (
 from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
 from bot.domain import Category, Intent
+from bot.geo import AREA_KM
 from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
 from bot.keyboard import Key, Keyboard
 from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
@@ -127,7 +128,9 @@ def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> Vie
         )
     if has_area:
         label = area_label or _("my area")
-        rows.append([button(_("📍 Activities near {place}").format(place=label), "M:near")])
+        rows.append(
+            [button(_("📍 Activities near {place}").format(place=fmt.bidi(label)), "M:near")]
+        )
     rows += [
         [button(_("🏠 Groups near me"), "M:groups")],
     ]
@@ -190,13 +193,18 @@ def help_text() -> View:
     return View(text, Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
 
 
+def _area_rounding() -> str:
+    """How finely a saved area is kept, as a distance in the reader's unit and digits."""
+    return fmt.bidi(fmt.distance(AREA_KM))
+
+
 def privacy(has_area: bool, attributions: list[str]) -> View:
     """What the bot keeps, who sees it, how long, and how to get it or delete it."""
     lines = [
         _("<b>Your privacy</b>"),
         _(
-            "I keep only: your Telegram number (to answer you), your language, what brought you here, your settings, the day you last wrote, and your area if you choose to save it (rounded to about 1 km)."
-        ),
+            "I keep only: your Telegram account ID (not your phone number) to answer you, your language, what brought you here, your settings, the day you last wrote, and your area if you choose to save it (rounded to about {distance})."
+        ).format(distance=_area_rounding()),
         _("If you ask for reminders, I keep which activities they are for, until you stop them."),
         _("I never ask your name, nationality, immigration status or address."),
         _("When you share your location, I use it for that search only and do not store it."),
@@ -204,7 +212,7 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
         _("If you join a group's team as a volunteer, its admins see your Telegram first name."),
         _("Only the people who run this bot can see what I keep. We do not share it."),
         _(
-            "If you do not write for 12 months, I ask if you want to stay. With no answer in 30 days, I delete everything."
+            "If you do not write for 12 months, I ask if you want to keep using this bot. With no answer in 30 days, I delete everything."
         ),
         _("/mydata sends you a copy of it all. /forget deletes it all."),
     ]
@@ -325,7 +333,7 @@ def results(
             f"{fmt.number(i)}. {category_label(activity.category).split(' ', 1)[0]} "
             f"<b>{fmt.escape(activity.title)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
         )
-        lines.append(f"    {fmt.bidi(when)} · {fmt.escape(hit.group.name)}")
+        lines.append(f"    {fmt.bidi(when)} · {fmt.bidi(fmt.escape(hit.group.name))}")
         numbers.append(button(fmt.number(i), f"A:{activity.id}:{here}"))
     if pages > 1:
         lines.append("")
@@ -458,7 +466,7 @@ def card(
     else:
         lines.append(_("No upcoming dates."))
     place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
-    where = fmt.escape(place)
+    where = fmt.bidi(fmt.escape(place)) if place else ""
     if km is not None:
         where += " (" + fmt.bidi(fmt.distance(km)) + ")"
     lines.append(_("📍 <b>Where:</b> {place}").format(place=where))
@@ -470,7 +478,7 @@ def card(
     if needs:
         lines.append("✅ " + " · ".join(needs))
     lines.append("")
-    organiser = fmt.escape(group.name)
+    organiser = fmt.bidi(fmt.escape(group.name))
     if group.verified:
         lines.append(_("👥 <b>Organised by:</b> {group} ✔️ verified").format(group=organiser))
     else:
@@ -555,7 +563,9 @@ def area_saved(label: str | None) -> View:
     place = fmt.bidi(fmt.escape(label)) if label else _("this area")
     text = "\n".join(
         [
-            _("💾 Saved: {place}. I keep it rounded to about 1 km.").format(place=place),
+            _("💾 Saved: {place}. I keep it rounded to about {distance}.").format(
+                place=place, distance=_area_rounding()
+            ),
             _("You can forget it at any time in /privacy."),
         ]
     )
@@ -602,7 +612,7 @@ def not_understood() -> str:
 
 def reminder_message(activity: Activity, group: Group, start: datetime, cancelled: bool) -> View:
     """A reminder of one occurrence (or the news that it is cancelled)."""
-    title = fmt.escape(activity.title)
+    title = fmt.bidi(fmt.escape(activity.title))
     when = fmt.bidi(fmt.when(start, group.timezone))
     if cancelled:
         head = _("❌ Cancelled: {title}").format(title=f"<b>{title}</b>")
@@ -611,7 +621,7 @@ def reminder_message(activity: Activity, group: Group, start: datetime, cancelle
     place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
     lines = [head, f"🗓 {when}"]
     if place:
-        lines.append(f"📍 {fmt.escape(place)}")
+        lines.append(f"📍 {fmt.bidi(fmt.escape(place))}")
     return View("\n".join(lines))
 
 
@@ -767,7 +777,9 @@ def ask_new_area() -> View:
         [
             "<b>" + _("🚚 Where are you now?") + "</b>",
             _("Tap the button below to share your location, or type a town, city or postcode."),
-            _("I save only the area, rounded to about 1 km."),
+            _("I save only the area, rounded to about {distance}.").format(
+                distance=_area_rounding()
+            ),
         ]
     )
     return View(text, _share_location_keyboard())
@@ -906,7 +918,7 @@ def team(group_name: str, group_id: int, members: list[tuple[int, str, str]]) ->
     rows = []
     volunteers = [(uid, label) for uid, role, label in members if role == "volunteer"]
     for uid, role, label in members:
-        shown = fmt.bidi(fmt.escape(label)) if label else f"#{fmt.number(uid)}"
+        shown = fmt.bidi(fmt.escape(label) if label else f"#{uid}")  # an id is not a number
         lines.append(f"{'⭐' if role == 'admin' else '•'} {shown}")
     if not volunteers:
         lines.append(_("No volunteers yet. Send /invite to invite one."))

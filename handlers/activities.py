@@ -89,7 +89,6 @@ class Posting:
         self, update: Update, context: AppContext, draft: Draft, hint: bool = False
     ) -> None:
         """Ask the draft's current question (or show the preview), as a new message."""
-        services = context.services
         group = self._group(context, draft)
         if group is None:
             raise Expired("group")
@@ -99,9 +98,19 @@ class Posting:
         if draft.step == "preview":
             await send(update, await self._preview(context, draft, group))
             return
-        today = local_today(services.now(), group.timezone)
+        await send(update, self._question(context, draft, group))
+
+    def _question(self, context: AppContext, draft: Draft, group: Group) -> View:
+        today = local_today(context.services.now(), group.timezone)
         dates = self._dates(draft, today)
-        await send(update, pv.question(draft.step, draft.data, today, group.timezone, dates))
+        return pv.question(draft.step, draft.data, today, group.timezone, dates)
+
+    async def _refuse(
+        self, update: Update, context: AppContext, draft: Draft, group: Group, error: Problem
+    ) -> None:
+        """What is wrong with a typed answer, with the question's buttons again (it stands)."""
+        markup = self._question(context, draft, group).markup
+        await send(update, View(pv.problem(error).text, markup))
 
     def _dates(self, draft: Draft, today: date) -> list[date]:
         if draft.step != "date":
@@ -253,7 +262,7 @@ class Posting:
                 services.locator.outcodes, group,
             )  # fmt: skip
         except Problem as error:
-            await send(update, pv.problem(error))
+            await self._refuse(update, context, draft, group, error)
             return
         draft.data.update(answers)
         hint = draft.step == "description" and hard_to_read(answers["description"])
@@ -266,7 +275,7 @@ class Posting:
         found = await self._current(update, context)
         if found is None:
             return
-        draft, _group = found
+        draft, group = found
         if draft.step != "where":
             await send(update, pv.problem(Problem("use_buttons")))
             await self._ask(update, context, draft)
@@ -274,7 +283,7 @@ class Posting:
         try:
             answers = take_location(message.location.latitude, message.location.longitude)
         except Problem as error:
-            await send(update, pv.problem(error))
+            await self._refuse(update, context, draft, group, error)
             return
         draft.data.update(answers)
         await self._advance(update, context, draft)

@@ -78,6 +78,8 @@ async def managed_group(update: Update, context: AppContext, what: str) -> Group
     if group is None or not (coordinator or group.id in admin_of):
         await refuse(update, context, what, group.id if group else None)
         return None
+    if any(not r.label for r in roles):  # granted from the command line: no name yet
+        await context.services.roles.name(user.id, user.first_name)
     return group
 
 

@@ -18,6 +18,7 @@ from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea, Topic
 from bot.labels import REGION_NATIONS
 from bot.views import View
 from handlers.base import answer, expired, send, show
+from handlers.privacy import ask_area
 
 ALL_TOPICS = (1 << len(TOPIC_ORDER)) - 1
 ALL_AREAS = (1 << len(AREA_ORDER)) - 1
@@ -39,11 +40,18 @@ async def _settings_view(context: AppContext, user_id: int, topics: int, areas: 
     services = context.services
     user = await services.users.get(user_id)
     nation = place = None
+    has_area = False
     if user is not None and user.area_lat is not None and user.area_lon is not None:
+        has_area = True
         region = services.locator.gazetteer.region_at(user.area_lat, user.area_lon)
         nation = REGION_NATIONS.get(region)
         place = user.area_label
-    return cv.alerts_settings(topics, areas, nation, place)
+    return cv.alerts_settings(topics, areas, nation, place, has_area)
+
+
+async def _has_area(context: AppContext, user_id: int) -> bool:
+    user = await context.services.users.get(user_id)
+    return user is not None and user.has_area
 
 
 async def _alerts_view(context: AppContext, user_id: int) -> View:
@@ -113,6 +121,9 @@ async def alerts_button(update: Update, context: AppContext) -> None:
         return
     elif action == "t":
         topics, areas = sub.topics ^ bit, sub.areas
+    elif fields[1] != AlertArea.UK and not await _has_area(context, user_id):
+        await ask_area(update, context)  # these calls need an area: ask for it, change nothing
+        return
     else:
         topics, areas = sub.topics, sub.areas ^ bit
     await alerts.set(user_id, topics, areas, now)

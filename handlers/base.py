@@ -111,8 +111,9 @@ async def send(update: Update, view: views.View) -> None:
     await call(update.get_bot(), "sendMessage", chat_id=chat.id, **_html(view.text, view.markup))
 
 
-async def show(update: Update, view: views.View) -> None:
-    """Edit the message a button belongs to into ``view``, or send it when that is impossible."""
+async def show(update: Update, view: views.View) -> bool:
+    """Edit the message a button belongs to into ``view``, or send it when that is impossible;
+    False when the message already showed exactly that (Telegram's "not modified")."""
     query = update.callback_query
     message = query.message if query is not None else None
     if (
@@ -129,12 +130,13 @@ async def show(update: Update, view: views.View) -> None:
                 message_id=message.message_id,
                 **_html(view.text, markup),
             )
-            return
+            return True
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
-                return
+                return False
             log.info("could not edit, sending instead: %s", exc.message)
     await send(update, view)
+    return True
 
 
 @dataclass(frozen=True, slots=True)

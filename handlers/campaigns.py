@@ -165,8 +165,10 @@ class Desk:
             await send(update, View(cv.not_editable()))
             return
         error = await self._take(context, campaign, step, message.text)
-        if error is not None:
-            await send(update, error)  # the question stands: send it again
+        if error is not None:  # the question stands, with its buttons
+            if step[1] == "when":
+                error = View(error.text, cv.when_picker(campaign, services.now()).markup)
+            await send(update, error)
             return
         if step[1] == "tr_title":
             await self.composing.expect(
@@ -228,7 +230,7 @@ class Desk:
         if field == "when":
             moment = parse_when(value, now)
             if moment is None:
-                return cv.bad_when()
+                return cv.bad_when(now)
             await repo.update(campaign.id, now, send_at=moment)
             return None
         raise Expired(field)
@@ -246,8 +248,8 @@ class Desk:
             _prefix, fields = split(query.data)
             action = fields[0] if fields else ""
             if action == "list" and len(fields) == 1:
-                await answer(query)
-                await show(update, await self._list(context))
+                changed = await show(update, await self._list(context))
+                await answer(query, None if changed else cv.list_unchanged())
                 return
             if len(fields) not in (2, 3):
                 raise Expired(query.data or "")
@@ -347,6 +349,9 @@ class Desk:
             await answer(query)
             await show(update, cv.topics_picker(campaign))
         elif action == "t" and value in _TOPICS:
+            if campaign.topics == _TOPICS[value]:  # the last one: the call would reach nobody
+                await answer(query, cv.topic_needed())
+                return
             await answer(query)
             await repo.update(cid, now, topics=campaign.topics ^ _TOPICS[value])
             fresh = await repo.get(cid)
@@ -365,7 +370,7 @@ class Desk:
             await self._summary(update, context, cid)
         elif action == "wh" and value is None:
             await answer(query)
-            await show(update, cv.when_picker(campaign))
+            await show(update, cv.when_picker(campaign, now))
             await self.composing.expect(context, user_id, (cid, "when"))
         elif action == "now" and value is None:
             await answer(query)

@@ -144,7 +144,14 @@ async def moved_ask(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     await answer(query)
+    await ask_area(update, context)
+
+
+async def ask_area(update: Update, context: AppContext) -> None:
+    """Where are you now? The next place or location is saved as the area (also asked by
+    other journeys' buttons that need an area, such as /alerts)."""
     context.session["mode"] = "m"
+    context.asked.add("moved")
     await send(update, views.ask_new_area())
 
 
@@ -153,7 +160,12 @@ async def moved_elsewhere(context: AppContext, user_id: int, turn: Turn) -> None
     and nothing is saved. (The session is read without creating one: a forgotten person's
     was just dropped.)"""
     session = context.application.user_data.get(user_id)
-    if session is not None and session.get("mode") == "m" and turn not in _MOVED_OWN:
+    if (
+        session is not None
+        and session.get("mode") == "m"
+        and turn not in _MOVED_OWN
+        and "moved" not in context.asked
+    ):
         session["mode"] = "f"
 
 

@@ -71,6 +71,16 @@ class RoleRepository:
                 await self._audit(conn, now, actor, "revoke", user_id, group_id, role)
         return removed
 
+    async def name(self, user_id: int, label: str) -> None:
+        """Keep the person's Telegram first name on their roles that have none yet (an admin
+        granted from the command line), so their team sees a name rather than an id."""
+        label = label.strip()[:64]
+        if label:
+            async with self._db.transaction() as conn:
+                await conn.execute(
+                    "UPDATE roles SET label = ? WHERE user_id = ? AND label = ''", (label, user_id)
+                )
+
     async def roles_of(self, user_id: int) -> list[Role]:
         """Every role the person holds (checked again on every command and button)."""
         async with self._db.conn.execute(

@@ -77,10 +77,12 @@ class Harness:
     processor: TrackingUpdateProcessor
     chats: dict[int, Conversation] = field(default_factory=dict)
 
-    def chat(self, user_id: int = 1001, language_code: str | None = "en") -> Conversation:
-        """A person talking to the bot in a private chat."""
+    def chat(
+        self, user_id: int = 1001, language_code: str | None = "en", first_name: str = "Test"
+    ) -> Conversation:
+        """A person talking to the bot in a private chat (named at their first chat)."""
         if user_id not in self.chats:
-            user = self.server.user(user_id, first_name="Test", language_code=language_code)
+            user = self.server.user(user_id, first_name=first_name, language_code=language_code)
             self.chats[user_id] = Conversation(
                 self.server, user, self.processor.wait_processed, settle=self.delivered
             )

@@ -218,7 +218,7 @@ async def test_save_area_menu_and_forget(bot: Harness) -> None:
     near = only(await chat.press("Activities near Leeds"))
     assert "welcoming activities near you" in near.plain_text()
     privacy = only(await chat.send("/privacy"))
-    assert "rounded to about 1 km" in privacy.plain_text()
+    assert "rounded to about 0.6 mi" in privacy.plain_text()  # Babel, in miles in English
     assert "GeoNames" in privacy.plain_text() and "Ordnance Survey" not in privacy.plain_text()
     assert "Office for National Statistics" in privacy.plain_text()  # outcodes loaded: credit
     forgotten = only(await chat.press("Forget my area"))

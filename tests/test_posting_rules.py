@@ -3,7 +3,7 @@ activity back to answers and forth again unchanged."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -14,6 +14,7 @@ from bot.posting import (
     hard_to_read,
     next_step,
     parse_date,
+    parse_times,
     preview_activity,
     take_text,
     to_activity,
@@ -69,7 +70,8 @@ def test_dates_are_read_in_the_uk_order(text: str, expected: date | None) -> Non
         ("date", "22/11/2026", {}, "past_date"),
         ("date", "25/11/2026", {"repeat": "weekly", "days": [1]}, "not_a_day"),
         ("date", "28/11/2026", {"repeat": "monthly", "nth": -1, "weekday": 5}, None),
-        ("time", "9-5", {}, "bad_time"),
+        ("time", "half nine", {}, "bad_time"),
+        ("time", "13pm-2pm", {}, "bad_time"),
         ("time", "25:00-26:00", {}, "bad_time"),
         ("time", "18:00-18:00", {}, "end_before_start"),
         ("time", "09:00-10:00", {"date": "2026-11-23"}, "past_date"),  # today, already gone
@@ -89,6 +91,25 @@ def test_each_typed_answer_is_checked(
     with pytest.raises(Problem) as caught:
         take_text(step, text, dict(data), NOW, "Europe/London", None, GROUP)
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("18:00-20:00", (time(18), time(20))),
+        ("10am-12pm", (time(10), time(12))),
+        ("6-8pm", (time(18), time(20))),
+        ("6:30 p.m. - 8 p.m.", (time(18, 30), time(20))),
+        ("10am-2", (time(10), time(14))),  # a bare hour after the start: the afternoon
+        ("18.00 to 20.00", (time(18), time(20))),
+        ("١٠:٠٠-١٢:٠٠", (time(10), time(12))),
+        ("10:00", (time(10), None)),  # a start alone: the end is asked next
+        ("10am", (time(10), None)),
+        ("11:00-10:00", (time(11), time(10))),  # refused as end before start, not read as 22:00
+    ],
+)
+def test_times_are_read_as_people_type_them(text: str, expected: tuple[time, time | None]) -> None:
+    assert parse_times(text) == expected
 
 
 def test_an_address_without_postcode_data_is_placed_at_the_group() -> None:

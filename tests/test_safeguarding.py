@@ -22,7 +22,7 @@ async def _team(bot: Harness, admin_locale: str = "en") -> int:
     services = bot.services
     leeds = (await services.groups.refs())["leeds"]
     await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
-    admin = bot.chat(ADMIN_ID, admin_locale)
+    admin = bot.chat(ADMIN_ID, admin_locale, first_name="Ada")  # admins are named too
     await admin.send("/start")
     await admin.press_data(f"L:{admin_locale}:s")
     code = await services.roles.create_invite(leeds, ADMIN_ID, NOW)
