@@ -144,7 +144,7 @@ async def join(update: Update, context: AppContext, code: str) -> None:
 
 async def _team_view(context: AppContext, group: Group) -> views.View:
     services = context.services
-    members = await services.roles.members(group.id)
+    members = await services.roles.team(group.id)
     view = views.team(group.name, group.id, [(m.user_id, m.role, m.label) for m in members])
     contact = await services.safeguarding.contact(group.id)
     interest = await services.safeguarding.interest_counts(group.id)

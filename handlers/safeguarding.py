@@ -217,7 +217,7 @@ class Safeguarding:
         if group is None:
             return
         services = context.services
-        members = [(m.user_id, m.label) for m in await services.roles.members(group.id)]
+        members = [(m.user_id, m.label) for m in await services.roles.team(group.id)]
         current = await services.safeguarding.contact(group.id)
         name = (current.label or f"#{current.user_id}") if current else None
         await send(update, sv.contact_picker(group.name, group.id, members, name))

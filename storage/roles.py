@@ -99,6 +99,14 @@ class RoleRepository:
         ) as cur:
             return [Role(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
 
+    async def team(self, group_id: int) -> list[Role]:
+        """The group's team as people see it: each person once (an admin who is also a
+        volunteer of the group, say after opening their own invite before that was refused,
+        is shown as the admin)."""
+        members = await self.members(group_id)
+        admins = {m.user_id for m in members if m.role == ADMIN}
+        return [m for m in members if m.role == ADMIN or m.user_id not in admins]
+
     async def manages(self, user_id: int, group_id: int) -> bool:
         """Whether the person is a coordinator or an admin of this group (read now)."""
         return any(

@@ -75,6 +75,11 @@ async def test_an_admin_opening_their_own_invite_is_kindly_refused(bot: Harness)
     joiner = await _person(bot, JOINER)
     assert "You are now a volunteer" in only(await joiner.send(f"/start j-{code}")).plain_text()
     assert await bot.row("SELECT used_by FROM invites") == (JOINER,)
+    # An admin made a volunteer of their own group before this was refused is shown once.
+    await bot.services.roles.grant(ADMIN_ID, VOLUNTEER, await _leeds(bot), None, NOW)
+    team = only(await admin.send("/team")).plain_text()
+    assert team.count("⭐") == 1 and team.count("•") == 1  # the admin, and the joiner
+    assert len(button_texts(only(await admin.send("/safeguarding")))) == 2
 
 
 # -- 3: only say who was told -------------------------------------------------------------------
