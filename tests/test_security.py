@@ -227,6 +227,8 @@ async def test_a_coordinator_posts_for_any_group_and_manages_its_activities(
 ) -> None:
     await bot.services.roles.grant(COORD, COORDINATOR, NETWORK, None, NOW)
     coordinator = await _person(bot, COORD)
+    nothing_yet = only(await coordinator.send("/myactivities")).plain_text()
+    assert "Which group?" in nothing_yet and "leeds" in nothing_yet
     which = only(await coordinator.send("/newactivity"))
     assert "Which group is this activity for?" in which.plain_text()
     assert LEEDS_NAME in button_texts(which) and len(button_texts(which)) == 5
