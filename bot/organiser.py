@@ -30,7 +30,7 @@ from storage.feedback import FeedbackRepository
 from storage.models import Activity, Group
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.reminders import ReminderRepository
-from storage.roles import ADMIN, COORDINATOR, VOLUNTEER, Role, RoleRepository
+from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER, Role, RoleRepository
 
 log = logging.getLogger(__name__)
 ASK_AFTER = timedelta(days=30)  # unconfirmed this long: "still running?"
@@ -46,6 +46,7 @@ class Published:
     activity_id: int
     title: str
     pending: bool
+    told: str | None = None  # who was asked to check it: "admins", "coordinators" or nobody
 
 
 class Organiser:
@@ -75,10 +76,18 @@ class Organiser:
 
     # -- who may do what ------------------------------------------------------------------------
 
-    async def posting_groups(self, user_id: int) -> list[int]:
-        """The groups the person volunteers in or runs (they may post for these)."""
+    async def posting_groups(self, user_id: int) -> list[int] | None:
+        """The groups the person volunteers in or runs (they may post for these); None for
+        every group (a network coordinator)."""
         roles = await self.roles.roles_of(user_id)
+        if any(r.role == COORDINATOR for r in roles):
+            return None
         return sorted({r.group_id for r in roles if r.role in (ADMIN, VOLUNTEER)})
+
+    async def may_post(self, user_id: int, group_id: int) -> bool:
+        """Whether the person may post for the group (read now, every time)."""
+        groups = await self.posting_groups(user_id)
+        return groups is None or group_id in groups
 
     async def would_wait(
         self, user_id: int, group_id: int, roles: list[Role] | None = None
@@ -126,8 +135,8 @@ class Organiser:
         """
         user_id = draft.user_id
         roles = await self.roles.roles_of(user_id)
-        in_group = {r.role for r in roles if r.group_id == group.id}
-        if not in_group & {ADMIN, VOLUNTEER} or missing(draft.data):
+        in_group = {r.role for r in roles if r.group_id in (group.id, NETWORK)}
+        if not in_group & {ADMIN, VOLUNTEER, COORDINATOR} or missing(draft.data):
             await self.refused(user_id, "publish", group.id)
             return None
         now = self.now()
@@ -144,19 +153,27 @@ class Organiser:
             user_id, "activity_pending" if pending else "activity_published",
             group_id=group.id, detail=str(activity_id), now=now,
         )  # fmt: skip
+        told = None
         if pending:
-            await self._tell_moderators(group, activity_id, item.title)
+            told = await self._tell_moderators(group, activity_id, item.title)
         else:
             await self.directory.refresh(force=True)
-        return Published(activity_id, item.title, pending)
+        return Published(activity_id, item.title, pending, told)
 
-    async def _tell_moderators(self, group: Group, activity_id: int, title: str) -> None:
-        people = await self.roles.responsible(group.id)
+    async def _tell_moderators(self, group: Group, activity_id: int, title: str) -> str | None:
+        """Ask the group's admins (the network's coordinators when it has none) to check a
+        post; returns who: "admins", "coordinators", or None when nobody could be asked (then
+        logged and audited: it waits in /moderate all the same)."""
+        told, people = await self.roles.looking_after(group.id)
+        if told is None:
+            await self.roles.nobody_told(group.id, f"post:{activity_id}", "/moderate", self.now())
+            return None
         args = {"title": title, "group": group.name}
         subject = (
             f"moderate:{activity_id}:{self.now().isoformat()}"  # again after each resubmission
         )
         await self._notice(people, NOTICE_PENDING, args, subject)
+        return told
 
     async def _notice(
         self, people: set[int], message: str, args: dict[str, Any], subject: str
@@ -171,12 +188,13 @@ class Organiser:
 
     async def apply_edit(
         self, draft: Draft, activity: Activity, group: Group
-    ) -> Literal["saved", "checked"] | None:
+    ) -> tuple[Literal["saved", "checked"], str | None] | None:
         """Write an edited part to the activity; None when the person may no longer edit it.
 
         "saved": people who asked for reminders are told. "checked": the editor's posts still
         wait for an admin, so a published activity goes back to them (hidden until approved)
-        and they are told; the reminded hear about the change once it is approved.
+        and they are told (who: the second value, as ``Published.told``); the reminded hear
+        about the change once it is approved.
         """
         if not await self.may_edit(draft.user_id, activity) or missing(draft.data):
             await self.refused(draft.user_id, "edit", activity.group_id)
@@ -199,11 +217,10 @@ class Organiser:
         )  # fmt: skip
         await self.directory.refresh(force=True)
         if recheck:
-            await self._tell_moderators(group, activity.id, item.title)
-            return "checked"
+            return "checked", await self._tell_moderators(group, activity.id, item.title)
         if activity.status == "published":
             await self._tell_reminded(activity, group, "changed", now)
-        return "saved"
+        return "saved", None
 
     async def _tell_reminded(
         self,

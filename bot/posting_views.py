@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.keyboard import Key, Keyboard
 from bot.labels import category_label, need_label
 from bot.posting import CATEGORIES, NEEDS, SECTIONS, SPOKEN, Problem, upcoming
 from bot.recurrence import Occurrence
+from bot.safeguarding_views import reason_label
 from bot.views import View, button, card, row
 from storage.feedback import Summary
 from storage.models import Activity, Group
@@ -252,15 +254,30 @@ def fix_picker() -> View:
     return View(_("What do you want to change?"), Keyboard(rows))
 
 
-def published(title: str, pending: bool) -> View:
-    """The post went out, or waits for moderation."""
+def _nobody_told() -> str:
+    return _(
+        "Your group has no admin here yet, so nobody could be told: ask your City of Sanctuary group to name one."
+    )
+
+
+def published(title: str, pending: bool, told: str | None = "admins") -> View:
+    """The post went out, or waits for moderation (saying who was asked to check it)."""
     name = fmt.bidi(fmt.escape(title))
-    if pending:
+    if pending and told == "admins":
         return View(
             _(
                 "📨 Thank you! “{title}” was sent to your group admin. You will hear from me when it is published."
             ).format(title=name)
         )
+    if pending and told == "coordinators":
+        return View(
+            _(
+                "📨 Thank you! “{title}” was sent to the City of Sanctuary network's coordinators, as your group has no admin here yet. You will hear from me when it is published."
+            ).format(title=name)
+        )
+    if pending:
+        text = _("📨 Thank you! “{title}” is saved and waits for a check.").format(title=name)
+        return View(text + " " + _nobody_told())
     return View(
         _("🎉 “{title}” is published: people can find it now. See /myactivities.").format(
             title=name
@@ -310,15 +327,32 @@ def status_label(activity: Activity) -> str:
     return gettext(STATUS_LABELS[status_key(activity)])
 
 
-def my_list(items: list[Activity]) -> View:
-    """The activities someone may manage, each a button."""
+LISTED = 40  # activities listed by /myactivities
+
+
+def _mark(activity: Activity, removed: bool) -> str:
+    return "🗑" if removed else status_label(activity).split(" ")[0]
+
+
+def my_list(items: list[Activity], removed: Collection[int] = ()) -> View:
+    """The activities someone may manage, each a button (``removed``: after concerns)."""
     if not items:
         return View(_("You have no activities yet. Send /newactivity to post one."))
     rows = [
-        [button(f"{status_label(a).split(' ')[0]} {fmt.clean(a.title, 50)}", f"Y:o:{a.id}")]
-        for a in items[:40]
+        [button(f"{_mark(a, a.id in removed)} {fmt.clean(a.title, 50)}", f"Y:o:{a.id}")]
+        for a in items[:LISTED]
     ]
     return View(_("📋 <b>Your activities</b>: tap one to manage it."), Keyboard(rows))
+
+
+def removed(activity: Activity, card_text: str, reasons: list[str]) -> View:
+    """An activity a reviewer removed after reported concerns, as its organisers see it."""
+    text = _("🗑 Removed after reported concerns: {reasons}.").format(
+        reasons=fmt.join([reason_label(r) for r in reasons])
+    )
+    lines = [text, _("Ask your City of Sanctuary coordinator if you think this is wrong."), ""]
+    rows = [[button(_("⬅️ My activities"), "Y:l")]]
+    return View("\n".join([*lines, card_text]), Keyboard(rows))
 
 
 def manage(
@@ -401,15 +435,27 @@ def done() -> str:
     return _("✅ Done.")
 
 
-def edit_saved(title: str, checked: bool = False) -> View:
-    """An edit was applied (and, from a volunteer not yet trusted, waits for a check)."""
+def edit_saved(title: str, checked: bool = False, told: str | None = "admins") -> View:
+    """An edit was applied (and, from a volunteer not yet trusted, waits for a check: saying
+    who was asked to check it)."""
     name = fmt.bidi(fmt.escape(title))
-    if checked:
+    if checked and told == "admins":
         return View(
             _(
                 "📨 “{title}” is updated and goes to your group admin for a check. It is hidden from /find until then."
             ).format(title=name)
         )
+    if checked and told == "coordinators":
+        return View(
+            _(
+                "📨 “{title}” is updated and goes to the City of Sanctuary network's coordinators for a check, as your group has no admin here yet. It is hidden from /find until then."
+            ).format(title=name)
+        )
+    if checked:
+        text = _(
+            "📨 “{title}” is updated and waits for a check. It is hidden from /find until then."
+        ).format(title=name)
+        return View(text + " " + _nobody_told())
     return View(
         _("✅ “{title}” is updated. People who asked for reminders are told.").format(title=name)
     )

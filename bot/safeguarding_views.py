@@ -24,7 +24,7 @@ def reason_label(code: str) -> str:
     return gettext(label) if label else code
 
 
-def report_reasons(activity_id: int) -> View:
+def report_reasons(activity_id: int, mark: str) -> View:
     """Why are you worried? Four reasons and a way out."""
     text = "\n\n".join(
         [
@@ -33,19 +33,32 @@ def report_reasons(activity_id: int) -> View:
             _("Your report is anonymous: the organisers never see who sent it."),
         ]
     )
-    rows = [[button(reason_label(code), f"Q:r:{activity_id}:{code}")] for code in REASON_LABELS]
+    rows = [
+        [button(reason_label(code), f"Q:r:{activity_id}:{code}:{mark}")] for code in REASON_LABELS
+    ]
     rows.append([button(_("Cancel"), "Q:x")])
     return View(text, Keyboard(rows))
 
 
-def report_filed() -> View:
-    """Thanks, and an optional few words."""
-    return View(
-        _(
+def report_filed(told: str | None) -> View:
+    """Thanks, who was told (only what happened), and an optional few words."""
+    if told == "contact":
+        text = _(
             "✅ Thank you. The group's safeguarding contact has been told. If you want, type a few words about what happened, or tap Done."
-        ),
-        Keyboard([[button(_("Done"), "Q:done")]]),
-    )
+        )
+    elif told == "admins":
+        text = _(
+            "✅ Thank you. The group's admins have been told. If you want, type a few words about what happened, or tap Done."
+        )
+    elif told == "coordinators":
+        text = _(
+            "✅ Thank you. The City of Sanctuary network's coordinators have been told. If you want, type a few words about what happened, or tap Done."
+        )
+    else:
+        text = _(
+            "✅ Thank you. Your report is kept and will be reviewed. If you want, type a few words about what happened, or tap Done."
+        )
+    return View(text, Keyboard([[button(_("Done"), "Q:done")]]))
 
 
 def report_already() -> View:
@@ -105,6 +118,18 @@ def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
         )
     text = "\n".join(lines).rstrip()
     return View(text[:4000], Keyboard(rows))
+
+
+def remove_confirm(activity_id: int, title: str) -> View:
+    """/reports "Remove": asked once before the activity goes for good."""
+    text = _(
+        "🗑 Remove “{title}”? People will no longer find it. The group's admins will still see it in /myactivities, as removed, with the reasons."
+    ).format(title=fmt.bidi(fmt.escape(fmt.clean(title, 80))))
+    rows = [
+        [button(_("🗑 Yes, remove it"), f"Q:rmy:{activity_id}")],
+        [button(_("⬅️ Back"), "Q:ls")],
+    ]
+    return View(text, Keyboard(rows))
 
 
 def reviewed(outcome: str) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from telegram import Bot
 
+from bot.callbacks import check_signature, signature
 from bot.campaigns import CampaignDesk
 from bot.config import Config, ConfigError
 from bot.delivery import RateLimiter, Sender
@@ -67,6 +68,7 @@ class Services:
     feedback: FeedbackRepository
     awaited: AwaitedRepository
     clock: Callable[[], datetime] = utcnow
+    button_key: bytes = b""  # signs buttons made for one person (see ``report_mark``)
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
     _planner: ReminderPlanner | None = None
@@ -119,6 +121,7 @@ class Services:
         groups = GroupRepository(db)
         directory = Directory(activities, groups)
         await directory.refresh(force=True)
+        safeguarding = SafeguardingRepository(db)
         return cls(
             config=config,
             db=db,
@@ -134,11 +137,21 @@ class Services:
             group_chats=GroupChatRepository(db),
             alerts=AlertRepository(db),
             campaigns=CampaignRepository(db),
-            safeguarding=SafeguardingRepository(db),
+            safeguarding=safeguarding,
             drafts=DraftRepository(db),
             feedback=FeedbackRepository(db),
             awaited=AwaitedRepository(db),
+            button_key=await safeguarding.secret("buttons"),
         )
+
+    def report_mark(self, user_id: int, activity_id: int) -> str:
+        """What a card's "Report a concern" carries: only the person it was shown to can
+        report that activity with it (forged or borrowed data is refused)."""
+        return signature(self.button_key, "report", user_id, activity_id)
+
+    def check_report_mark(self, mark: str, user_id: int, activity_id: int) -> None:
+        """Raise Expired unless ``mark`` was made for this person and activity."""
+        check_signature(self.button_key, mark, "report", user_id, activity_id)
 
     async def start_sender(self, bot: Bot) -> None:
         """Start the one task that sends the outbox (after recovering rows a crash left)."""

@@ -7,6 +7,7 @@ escaped here, inserted values are isolated for right-to-left languages.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -452,8 +453,10 @@ def card(
     back: SearchState | None,
     reminded: bool = False,
     interested: bool = False,
+    report_mark: str = "",
 ) -> View:
-    """Everything about one activity, with map, calendar, reminder and English buttons."""
+    """Everything about one activity, with map, calendar, reminder and English buttons
+    (``report_mark``: what makes "Report a concern" this reader's own, see Services)."""
     tz = group.timezone
     lines = [f"<b>{fmt.escape(activity.title)}</b>", category_label(activity.category), ""]
     if activity.description:
@@ -496,7 +499,7 @@ def card(
     rows.append(
         row(
             interest_button(activity.id, interested),
-            button(_("⚠️ Report a concern"), f"Q:{activity.id}"),
+            button(_("⚠️ Report a concern"), f"Q:{activity.id}:{report_mark}"),
         )
     )
     if current_language().code != "en":
@@ -722,16 +725,40 @@ def my_data_caption() -> str:
     return _("Everything I keep about you (JSON).")
 
 
-def forget_confirm() -> View:
-    """The one confirmation before deleting everything."""
-    text = "\n".join(
-        [
-            "<b>" + _("🗑 Delete everything?") + "</b>",
-            _(
-                "I will delete your language, settings, saved area and reminders. This cannot be undone."
-            ),
-        ]
-    )
+def role_name(role: str, group: str | None) -> str:
+    """A role in words: network coordinator, admin of a group, volunteer of a group..."""
+    if role == "coordinator" or group is None:
+        return _("network coordinator")
+    name = fmt.bidi(fmt.escape(group))
+    if role == "admin":
+        return _("admin of {group}").format(group=name)
+    if role == "contact":
+        return _("safeguarding contact of {group}").format(group=name)
+    return _("volunteer of {group}").format(group=name)
+
+
+def forget_confirm(
+    roles: Sequence[tuple[str, str | None]] = (), uncovered: Sequence[str] = ()
+) -> View:
+    """The one confirmation before deleting everything: with the roles that go too, and the
+    groups that will be left without a safeguarding contact."""
+    lines = [
+        "<b>" + _("🗑 Delete everything?") + "</b>",
+        _(
+            "I will delete your language, settings, saved area and reminders. This cannot be undone."
+        ),
+    ]
+    if roles:
+        names = fmt.join([role_name(role, group) for role, group in roles])
+        lines.append(_("👥 You will also lose your roles: {roles}.").format(roles=names))
+    if uncovered:
+        groups = fmt.join([fmt.bidi(fmt.escape(g)) for g in uncovered])
+        lines.append(
+            _("🛡 {groups} will have no safeguarding contact until an admin chooses one.").format(
+                groups=groups
+            )
+        )
+    text = "\n".join(lines)
     rows = [
         [button(_("🗑 Yes, delete everything"), "D:erase")],
         [button(_("✖️ No, keep it"), "M:menu")],
@@ -900,6 +927,15 @@ def joined(group_name: str) -> View:
     )
     how = _("Post an activity with /newactivity, and look after yours with /myactivities.")
     return View(welcome + "\n" + how)
+
+
+def invite_own(group_name: str) -> View:
+    """Someone already in the team (often the admin who made it) opened an invite."""
+    return View(
+        _(
+            "🙂 You are already in the team of {group}. Send this link to the new volunteer: it still works for them."
+        ).format(group=fmt.bidi(fmt.escape(group_name)))
+    )
 
 
 def invite_invalid() -> View:

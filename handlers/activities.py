@@ -49,6 +49,7 @@ from storage.models import Group
 
 _NONE: dict[str, dict[str, object]] = {"description": {"description": ""}, "until": {"until": None}, "skips": {"skips": []},
          "cost": {"cost": None}, "contact": {"contact": ""}}  # fmt: skip
+CHOICES = 90  # groups offered as buttons (Telegram shows at most 100)
 _TOGGLES = {"day": ("days", "days"), "lang": ("languages", "languages"), "need": ("needs", "needs")}
 # A post's own buttons, commands and pins: doing anything else stops the asking (answers kept).
 _OWN = Own(buttons=("W:",), commands=("newactivity", "back", "cancel"), locations=True)
@@ -75,7 +76,7 @@ class Posting:
             activity = await services.activities.get(draft.activity_id)
             ok = activity is not None and await organiser.may_edit(draft.user_id, activity)
         else:
-            ok = draft.group_id in await organiser.posting_groups(draft.user_id)
+            ok = await organiser.may_post(draft.user_id, draft.group_id)
         if not ok:
             await self.asking.stop(context, draft.user_id)
             await services.drafts.delete(draft.user_id)
@@ -152,36 +153,57 @@ class Posting:
             await services.drafts.delete(draft.user_id)
             await send(update, View(views.expired()))
             return
-        outcome = await services.organiser.apply_edit(draft, activity, group)
-        if outcome is None:  # refused and audited
+        edited = await services.organiser.apply_edit(draft, activity, group)
+        if edited is None:  # refused and audited
             await services.drafts.delete(draft.user_id)
             await send(update, View(pv.not_allowed()))
             return
         title = draft.data.get("title", activity.title)
-        await send(update, pv.edit_saved(title, checked=outcome == "checked"))
+        outcome, told = edited
+        await send(update, pv.edit_saved(title, checked=outcome == "checked", told=told))
 
     # -- commands -------------------------------------------------------------------------------
 
     async def newactivity(self, update: Update, context: AppContext) -> None:
-        """/newactivity: carry on with the draft, or start one (asking which group if several)."""
+        """/newactivity [group] (or "Post an activity"): carry on with the draft, or start one.
+
+        Someone who may post for several groups names one after the command or picks it from
+        buttons; a coordinator may post for every group. A press is answered once: with the
+        refusal, or before the question.
+        """
         user = update.effective_user
         assert user is not None
         services = context.services
+        query = update.callback_query
         draft = await services.drafts.get(user.id)
         if draft is not None:
-            if await self._allowed(update, context, draft):
+            if await self._allowed(update, context, draft):  # else refused (press answered)
+                if query is not None:
+                    await answer(query)
                 await self._ask(update, context, draft)
             return
         groups = await services.organiser.posting_groups(user.id)
-        if not groups:
+        if groups is not None and not groups:
             await refuse(update, context, "newactivity", None, pv.not_a_volunteer())
             return
-        if len(groups) == 1:
-            await self._start(update, context, user.id, groups[0])
-            return
+        if query is not None:
+            await answer(query)
         directory = services.directory.groups
-        named = [(g, directory[g].name) for g in groups if g in directory]
-        await send(update, pv.choose_group(named))
+        allowed = sorted(
+            (g for g in directory.values() if groups is None or g.id in groups),
+            key=lambda g: g.name.casefold(),
+        )
+        args = [] if query is not None else (context.args or [])
+        named = next((g for g in allowed if args and g.ref == args[0].lower()), None)
+        if named is None and not args and len(allowed) == 1:
+            named = allowed[0]
+        if named is not None:
+            await self._start(update, context, user.id, named.id)
+            return
+        if len(allowed) > CHOICES:  # too many for buttons: the person names it
+            await send(update, View(views.which_group([g.ref for g in allowed])))
+            return
+        await send(update, pv.choose_group([(g.id, g.name) for g in allowed]))
 
     async def _start(self, update: Update, context: AppContext, user_id: int, group: int) -> None:
         services = context.services
@@ -302,7 +324,7 @@ class Posting:
                 raise Expired(query.data or "")
             if action == "grp" and value is not None:
                 group_id = positive_id(value)
-                if group_id not in await services.organiser.posting_groups(user_id):
+                if not await services.organiser.may_post(user_id, group_id):
                     await refuse(update, context, "newactivity", group_id, pv.not_allowed())
                     return
                 await answer(query)
@@ -310,8 +332,7 @@ class Posting:
                     await self._start(update, context, user_id, group_id)
                 return
             if action == "new" and value is None:  # the main menu's "Post an activity"
-                await answer(query)
-                await self.newactivity(update, context)
+                await self.newactivity(update, context)  # answers the press itself, once
                 return
             if action == "del" and value is None:
                 await self.asking.stop(context, user_id)
@@ -437,7 +458,7 @@ class Posting:
             return
         await answer(query)
         await self._close_buttons(update)
-        await send(update, pv.published(done.title, done.pending))
+        await send(update, pv.published(done.title, done.pending, done.told))
 
     async def start_edit(
         self, update: Update, context: AppContext, user_id: int, activity_id: int, section: str

@@ -134,14 +134,19 @@ async def join(update: Update, context: AppContext, code: str) -> None:
     user = update.effective_user
     assert user is not None
     services = context.services
-    group_id = await services.roles.redeem_invite(code, user.id, user.first_name, services.now())
-    group = services.directory.groups.get(group_id) if group_id is not None else None
-    await send(update, views.joined(group.name) if group else views.invite_invalid())
+    redeemed = await services.roles.redeem_invite(code, user.id, user.first_name, services.now())
+    group = services.directory.groups.get(redeemed.group_id) if redeemed is not None else None
+    if group is None or redeemed is None:
+        await send(update, views.invite_invalid())
+    elif not redeemed.joined:  # their own link, or already in the team: kindly, nothing changed
+        await send(update, views.invite_own(group.name))
+    else:
+        await send(update, views.joined(group.name))
 
 
 async def _team_view(context: AppContext, group: Group) -> views.View:
     services = context.services
-    members = await services.roles.members(group.id)
+    members = await services.roles.team(group.id)
     view = views.team(group.name, group.id, [(m.user_id, m.role, m.label) for m in members])
     contact = await services.safeguarding.contact(group.id)
     interest = await services.safeguarding.interest_counts(group.id)

@@ -173,7 +173,8 @@ async def open_card(update: Update, context: AppContext) -> None:
     interested = user is not None and await services.safeguarding.is_interested(
         activity_id, user.id
     )
-    view = card_view(context, activity_id, state, reminded, interested)
+    mark = services.report_mark(user.id, activity_id) if user is not None else ""
+    view = card_view(context, activity_id, state, reminded, interested, mark)
     if view is None:
         await answer(query, views.expired())
         return
@@ -187,6 +188,7 @@ def card_view(
     state: SearchState | None,
     reminded: bool = False,
     interested: bool = False,
+    report_mark: str = "",
 ) -> views.View | None:
     """The card of a published activity, or None when it is gone."""
     directory = context.services.directory
@@ -196,7 +198,7 @@ def card_view(
     group = directory.groups[activity.group_id]
     occurrences = directory.next_occurrences(activity_id, context.services.now(), 3)
     km = haversine_km(*state.point, activity.lat, activity.lon) if state else None
-    return views.card(activity, group, occurrences, km, state, reminded, interested)
+    return views.card(activity, group, occurrences, km, state, reminded, interested, report_mark)
 
 
 async def card_action(update: Update, context: AppContext) -> None:

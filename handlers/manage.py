@@ -14,12 +14,13 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import posting_views as pv
+from bot import views
 from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from bot.posting import SECTIONS, upcoming
 from bot.views import View
 from handlers.activities import Posting
-from handlers.admin import may_manage, refuse
+from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import Awaiting, Own, answer, expired, send, show
 from storage.models import Activity, Group
 
@@ -37,11 +38,22 @@ async def _activity(context: AppContext, activity_id: int) -> tuple[Activity, Gr
 
 async def _manage_view(context: AppContext, activity: Activity, group: Group) -> View:
     services = context.services
-    counts = dict((a, n) for a, _t, n in await services.safeguarding.interest_counts(group.id))
     text = pv.card_text(activity, group, services.now())
+    if activity.status == "cancelled":
+        reasons = (await services.safeguarding.removed_reasons([activity.id])).get(activity.id)
+        if reasons:
+            return pv.removed(activity, text, reasons)
+    counts = dict((a, n) for a, _t, n in await services.safeguarding.interest_counts(group.id))
     return pv.manage(
         activity, text, counts.get(activity.id, 0), activity.moderation_note, bool(activity.rrule)
     )
+
+
+async def _list_view(context: AppContext, items: list[Activity]) -> View:
+    """/myactivities: the list, with the activities removed after concerns marked."""
+    shown = [a.id for a in items[: pv.LISTED] if a.status == "cancelled"]
+    removed = await context.services.safeguarding.removed_reasons(shown) if shown else {}
+    return pv.my_list(items, removed.keys())
 
 
 class Manage:
@@ -55,15 +67,30 @@ class Manage:
     # -- /myactivities --------------------------------------------------------------------------
 
     async def my_activities(self, update: Update, context: AppContext) -> None:
-        """/myactivities: what the person posted, and their groups' activities if they run one."""
+        """/myactivities [group]: what the person posted, and their groups' activities if they
+        run one; a named group's activities for its admins and coordinators."""
         user = update.effective_user
         assert user is not None
-        organiser = context.services.organiser
+        services = context.services
+        organiser = services.organiser
+        if context.args:
+            group = await managed_group(update, context, "myactivities")
+            if group is not None:
+                items = await services.activities.manageable(user.id, [group.id])
+                await send(
+                    update, await _list_view(context, [a for a in items if a.group_id == group.id])
+                )
+            return
         items = await organiser.manageable(user.id)
-        if not items and not await organiser.posting_groups(user.id):
+        groups = await organiser.posting_groups(user.id)
+        if not items and groups is None:  # a coordinator: which group?
+            refs = sorted(g.ref for g in services.directory.groups.values())
+            await send(update, View(views.which_group(refs)))
+            return
+        if not items and not groups:
             await refuse(update, context, "myactivities", None, pv.not_a_volunteer())
             return
-        await send(update, pv.my_list(items))
+        await send(update, await _list_view(context, items))
 
     async def button(self, update: Update, context: AppContext) -> None:
         """Y:<action>[:<activity>[:<value>]]."""
@@ -76,7 +103,7 @@ class Manage:
             _prefix, fields = split(query.data)
             if fields == ["l"]:
                 await answer(query)
-                await show(update, pv.my_list(await organiser.manageable(user_id)))
+                await show(update, await _list_view(context, await organiser.manageable(user_id)))
                 return
             if len(fields) not in (2, 3):
                 raise Expired(query.data or "")

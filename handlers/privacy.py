@@ -17,6 +17,7 @@ from bot.geo import haversine_km, valid_uk_coordinates
 from bot.i18n import current_language, gettext
 from handlers.base import Own, answer, expired, send, show
 from storage.models import Activity
+from storage.roles import COORDINATOR
 
 _ = gettext
 
@@ -105,13 +106,35 @@ async def my_data(update: Update, context: AppContext) -> None:
     )
 
 
+async def _forget_view(context: AppContext, user_id: int) -> views.View:
+    """The confirmation, naming the roles that go too and the groups left without a
+    safeguarding contact."""
+    services = context.services
+    groups = services.directory.groups
+
+    def name(group_id: int) -> str:
+        group = groups.get(group_id)
+        return group.name if group else f"#{group_id}"
+
+    roles: list[tuple[str, str | None]] = [
+        (r.role, None if r.role == COORDINATOR else name(r.group_id))
+        for r in await services.roles.roles_of(user_id)
+    ]
+    uncovered = [name(g) for g in await services.safeguarding.contact_of(user_id)]
+    roles += [("contact", group) for group in uncovered]
+    return views.forget_confirm(roles, uncovered)
+
+
 async def forget_ask(update: Update, context: AppContext) -> None:
     """/forget or D:forget: one confirmation first."""
+    user = update.effective_user
+    assert user is not None
+    view = await _forget_view(context, user.id)
     if update.callback_query is not None:
         await answer(update.callback_query)
-        await show(update, views.forget_confirm())
+        await show(update, view)
     else:
-        await send(update, views.forget_confirm())
+        await send(update, view)
 
 
 async def forget_confirmed(update: Update, context: AppContext) -> None:

@@ -19,7 +19,6 @@ from bot.context import App, AppContext
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import Awaiting, Own, answer, expired, send, show, swap_buttons
 from storage.outbox import OutboxItem
-from storage.roles import ADMIN
 from storage.safeguarding import HIDE_AFTER, REASONS, Report
 
 
@@ -38,20 +37,26 @@ class Safeguarding:
 
     async def _tell_reviewers(
         self, context: AppContext, activity_id: int, reason: str, hidden: bool, report_id: int
-    ) -> None:
+    ) -> str | None:
+        """Tell the group's safeguarding contact and admins (its admins when it has no contact,
+        the network's coordinators when it has neither). Returns who was told: "contact",
+        "admins", "coordinators", or None when nobody could be (logged and audited: the
+        concern waits in /reports all the same)."""
         services = context.services
         activity = await services.activities.get(activity_id)
         if activity is None:
-            return
+            return None
         group = services.directory.groups.get(activity.group_id)
         contact = await services.safeguarding.contact(activity.group_id)
-        if contact is not None:  # the contact, and the admins (coordinators when it has none)
-            people = {contact.user_id} | {
-                m.user_id for m in await services.roles.members(activity.group_id)
-                if m.role == ADMIN
-            }  # fmt: skip
-        else:
-            people = await services.roles.responsible(activity.group_id)
+        told, people = await services.roles.looking_after(activity.group_id)
+        if contact is not None:  # the contact, and the admins (if any)
+            admins = people if told == "admins" else set()
+            told, people = "contact", {contact.user_id} | admins
+        if told is None:
+            await services.roles.nobody_told(
+                activity.group_id, f"report:{report_id}", "/reports", services.now()
+            )
+            return None
         payload = {
             "title": activity.title,
             "group": group.name if group else "",
@@ -65,11 +70,14 @@ class Safeguarding:
         )
         if services.sender is not None:
             services.sender.wake()
+        return told
 
     # -- reporting ----------------------------------------------------------------------------
 
     async def report_button(self, update: Update, context: AppContext) -> None:
-        """Q:<activity> reasons; Q:r:<activity>:<reason> files; Q:x / Q:done close."""
+        """Q:<activity>:<mark> reasons; Q:r:<activity>:<reason>:<mark> files; Q:x / Q:done
+        close. The mark was made for this person and activity, on the card they were shown
+        (Services.report_mark): forged or borrowed data is an expired menu."""
         query = update.callback_query
         assert query is not None and query.from_user is not None
         services = context.services
@@ -79,16 +87,18 @@ class Safeguarding:
                 await self.asking.stop(context, query.from_user.id)
                 await answer(query, sv.report_closed())
                 return
-            if len(fields) == 1:
+            if len(fields) == 2:
                 activity_id = positive_id(fields[0])
+                services.check_report_mark(fields[1], query.from_user.id, activity_id)
                 if activity_id not in services.directory.activities:
                     raise Expired(fields[0])
                 await answer(query)
-                await send(update, sv.report_reasons(activity_id))
+                await send(update, sv.report_reasons(activity_id, fields[1]))
                 return
-            if len(fields) != 3 or fields[0] != "r" or fields[2] not in REASONS:
+            if len(fields) != 4 or fields[0] != "r" or fields[2] not in REASONS:
                 raise Expired(query.data or "")
             activity_id = positive_id(fields[1])
+            services.check_report_mark(fields[3], query.from_user.id, activity_id)
             activity = await services.activities.get(activity_id)
             if activity is None:
                 raise Expired(fields[1])
@@ -109,9 +119,9 @@ class Safeguarding:
             )
             if hidden:
                 await services.directory.refresh(force=True)
-        await self._tell_reviewers(context, activity_id, fields[2], hidden, filed.report_id)
+        told = await self._tell_reviewers(context, activity_id, fields[2], hidden, filed.report_id)
         await self.asking.expect(context, query.from_user.id, filed.report_id)
-        await show(update, sv.report_filed())
+        await show(update, sv.report_filed(told))
 
     async def report_words(self, update: Update, context: AppContext) -> None:
         """The reporter's optional words after filing (once)."""
@@ -156,21 +166,33 @@ class Safeguarding:
         return sv.reports_list(items[:10])
 
     async def review_button(self, update: Update, context: AppContext) -> None:
-        """Q:ok:<activity> shows it again; Q:rm:<activity> removes it (permission re-checked)."""
+        """Q:ok:<activity> shows it again; Q:rm:<activity> asks once, Q:rmy:<activity> removes
+        it; Q:ls is the list again (the permission is checked again every time)."""
         query = update.callback_query
         assert query is not None and query.from_user is not None
         services = context.services
+        groups = await self._reviewable(context, query.from_user.id)
+        if query.data == "Q:ls":
+            if groups is not None and not groups:
+                await refuse(update, context, "review", None)
+                return
+            await answer(query)
+            await show(update, await self._list(context, groups))
+            return
         try:
-            verb, activity_id = verb_and_id(query.data, ("ok", "rm"))
+            verb, activity_id = verb_and_id(query.data, ("ok", "rm", "rmy"))
             activity = await services.activities.get(activity_id)
             if activity is None:
                 raise Expired(str(activity_id))
         except Expired:
             await expired(update, context)
             return
-        groups = await self._reviewable(context, query.from_user.id)
         if groups is not None and activity.group_id not in groups:
             await refuse(update, context, "review", activity.group_id)
+            return
+        if verb == "rm":  # once more, before it is gone for good
+            await answer(query)
+            await show(update, sv.remove_confirm(activity.id, activity.title))
             return
         now = services.now()
         outcome = "restored" if verb == "ok" else "removed"
@@ -195,7 +217,7 @@ class Safeguarding:
         if group is None:
             return
         services = context.services
-        members = [(m.user_id, m.label) for m in await services.roles.members(group.id)]
+        members = [(m.user_id, m.label) for m in await services.roles.team(group.id)]
         current = await services.safeguarding.contact(group.id)
         name = (current.label or f"#{current.user_id}") if current else None
         await send(update, sv.contact_picker(group.name, group.id, members, name))
@@ -259,7 +281,7 @@ def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("reports", journey.reports, filters=private))
     app.add_handler(CommandHandler("safeguarding", journey.contact_command, filters=private))
-    app.add_handler(CallbackQueryHandler(journey.review_button, pattern=r"^Q:(ok|rm):"))
+    app.add_handler(CallbackQueryHandler(journey.review_button, pattern=r"^Q:(ok:|rm:|rmy:|ls$)"))
     app.add_handler(CallbackQueryHandler(journey.contact_button, pattern=r"^Q:sg:"))
     app.add_handler(CallbackQueryHandler(journey.report_button, pattern=r"^Q:"))
     app.add_handler(CallbackQueryHandler(journey.interest_button, pattern=r"^X:int:"))

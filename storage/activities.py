@@ -266,11 +266,13 @@ class ActivityRepository:
             return [_activity(r) for r in await cur.fetchall()]
 
     async def manageable(self, user_id: int, group_ids: Iterable[int]) -> list[Activity]:
-        """Activities the person posted, and those of the groups they run; not cancelled."""
+        """Activities the person posted, and those of the groups they run; not cancelled,
+        unless a reviewer removed it after reported concerns (its organisers still see it)."""
         groups = sorted(set(group_ids))
         marks = ", ".join("?" * len(groups)) or "NULL"
         return await self._list(
-            f"status != 'cancelled' AND (created_by = ? OR group_id IN ({marks}))",
+            "(status != 'cancelled' OR id IN (SELECT activity_id FROM reports "
+            f"WHERE outcome = 'removed')) AND (created_by = ? OR group_id IN ({marks}))",
             (user_id, *groups),
         )
 

@@ -141,6 +141,7 @@ class PersonalDataRepository:
                 ("campaign_recipients", "DELETE FROM campaign_recipients WHERE user_id = ?"),
                 ("campaigns", "UPDATE campaigns SET created_by = NULL WHERE created_by = ?"),
                 ("invites_made", "UPDATE invites SET created_by = NULL WHERE created_by = ?"),
+                # An invite that was used stays used (used_at), no longer saying by whom.
                 ("invites_used", "UPDATE invites SET used_by = NULL WHERE used_by = ?"),
                 # The audit log keeps what happened, no longer to whom or by whom.
                 ("audit_actor", "UPDATE audit_log SET actor = NULL WHERE actor = ?"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.db import Connection, Database, from_db, to_db, utcnow
 
+log = logging.getLogger(__name__)
 COORDINATOR, ADMIN, VOLUNTEER = "coordinator", "admin", "volunteer"
 NETWORK = 0  # the group_id of a network-wide role
 INVITE_VALID = timedelta(days=7)
@@ -33,6 +35,14 @@ class AuditEntry:
     target: int | None
     group_id: int | None
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """What opening a valid invite did."""
+
+    group_id: int
+    joined: bool  # False: already in the team (or its maker): nothing changed, still unused
 
 
 class RoleRepository:
@@ -99,6 +109,14 @@ class RoleRepository:
         ) as cur:
             return [Role(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
 
+    async def team(self, group_id: int) -> list[Role]:
+        """The group's team as people see it: each person once (an admin who is also a
+        volunteer of the group, say after opening their own invite before that was refused,
+        is shown as the admin)."""
+        members = await self.members(group_id)
+        admins = {m.user_id for m in members if m.role == ADMIN}
+        return [m for m in members if m.role == ADMIN or m.user_id not in admins]
+
     async def manages(self, user_id: int, group_id: int) -> bool:
         """Whether the person is a coordinator or an admin of this group (read now)."""
         return any(
@@ -115,8 +133,25 @@ class RoleRepository:
 
     async def responsible(self, group_id: int) -> set[int]:
         """Who is told about a group's activities: its admins, else the network's coordinators."""
+        return (await self.looking_after(group_id))[1]
+
+    async def looking_after(self, group_id: int) -> tuple[str | None, set[int]]:
+        """Who looks after a group: ("admins", its admins), else ("coordinators", the
+        network's coordinators), else (None, nobody)."""
         admins = {m.user_id for m in await self.members(group_id) if m.role == ADMIN}
-        return admins or {m.user_id for m in await self.members(NETWORK)}
+        if admins:
+            return "admins", admins
+        coordinators = {m.user_id for m in await self.members(NETWORK)}
+        return ("coordinators" if coordinators else None), coordinators
+
+    async def nobody_told(self, group_id: int, about: str, waits_in: str, now: datetime) -> None:
+        """Nobody could be told about ``about`` (such as "report:12"), which waits in
+        ``waits_in``: written to the audit log and logged at WARNING (ids only, no personal
+        data), so that someone running the bot sees it."""
+        log.warning(
+            "nobody could be told about %s (group %s): it waits in %s", about, group_id, waits_in
+        )
+        await self._audit(self._db.conn, now, None, "nobody_told", None, group_id, about)
 
     async def create_invite(
         self, group_id: int, actor: int, now: datetime, valid: timedelta = INVITE_VALID
@@ -132,24 +167,41 @@ class RoleRepository:
             await self._audit(conn, now, actor, "invite", None, group_id, "")
         return code
 
-    async def redeem_invite(self, code: str, user_id: int, label: str, now: datetime) -> int | None:
-        """Use an invite: the person becomes a volunteer; the group id, or None if not valid.
+    async def redeem_invite(
+        self, code: str, user_id: int, label: str, now: datetime
+    ) -> Redeemed | None:
+        """Use an invite: the person becomes a volunteer; None if it is not valid.
 
-        Once only, within its time: the use and the role are one transaction.
+        Once only, within its time: the use and the role are one transaction. "Used" is
+        ``used_at``: /forget drops who used it (``used_by``), never the fact that it was used.
+        Someone already in the group's team (its admin opening their own link) is not made a
+        volunteer as well, and the invite stays unused for the person it was meant for.
         """
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? "
-                "AND used_by IS NULL AND expires_at > ? RETURNING group_id, created_by",
-                (user_id, to_db(now), code[:64], to_db(now)),
+                "SELECT group_id, created_by FROM invites WHERE code = ? AND used_at IS NULL "
+                "AND expires_at > ?",
+                (code[:64], to_db(now)),
             ) as cur:
-                row = await cur.fetchone()
-            if row is None:
+                found = await cur.fetchone()
+            if found is None:
                 return None
-            group_id, actor = int(row[0]), row[1]
+            group_id, actor = int(found[0]), found[1]
+            async with conn.execute(
+                "SELECT 1 FROM roles WHERE user_id = ? AND group_id = ? AND role IN (?, ?)",
+                (user_id, group_id, ADMIN, VOLUNTEER),
+            ) as cur:
+                member = await cur.fetchone() is not None
+            if member or actor == user_id:
+                await self._audit(conn, now, user_id, "refused", None, group_id, "invite:own")
+                return Redeemed(group_id, joined=False)
+            await conn.execute(
+                "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ?",
+                (user_id, to_db(now), code[:64]),
+            )
             await self._add_role(conn, user_id, VOLUNTEER, group_id, now, label)
             await self._audit(conn, now, actor, "grant", user_id, group_id, "volunteer (invite)")
-        return group_id
+        return Redeemed(group_id, joined=True)
 
     async def log(
         self,

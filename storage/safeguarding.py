@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage.db import Database, from_db, to_db
 
 REASONS = ("wrong", "unsafe", "money", "other")
 HIDE_AFTER = 3  # open reports from different people that hide an activity
+SETTLED_AFTER = timedelta(days=1)  # a younger account's reports are reviewed, never hide
 WORDS_LIMIT = 500
 
 
@@ -37,7 +39,7 @@ class Filed:
     """What filing a report did."""
 
     report_id: int | None  # None: this person had already reported this activity
-    open_reports: int  # open reports about the activity now, from different people
+    open_reports: int  # open reports about the activity now, one per person, that count
 
 
 class SafeguardingRepository:
@@ -67,6 +69,19 @@ class SafeguardingRepository:
             row = await cur.fetchone()
         return Contact(row[0], row[1], row[2]) if row else None
 
+    async def secret(self, name: str) -> bytes:
+        """A random secret made once for this database (kept in ``secrets``)."""
+        await self._db.conn.execute(
+            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
+            (name, secrets.token_bytes(32)),
+        )
+        async with self._db.conn.execute(
+            "SELECT value FROM secrets WHERE name = ?", (name,)
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return bytes(row[0])
+
     async def contact_of(self, user_id: int) -> list[int]:
         """The groups the person is the safeguarding contact of."""
         async with self._db.conn.execute(
@@ -76,7 +91,9 @@ class SafeguardingRepository:
             return [int(r[0]) for r in await cur.fetchall()]
 
     async def file(self, activity_id: int, reporter: int, reason: str, now: datetime) -> Filed:
-        """Record a concern (once per person and activity) and count the open ones."""
+        """Record a concern (once per person and activity) and count the open ones that may
+        hide it: one per person, from people who have used the bot for a day at least (not
+        forgotten since). Reviewers see every report all the same."""
         if reason not in REASONS:
             raise ValueError(reason)
         async with self._db.transaction() as conn:
@@ -87,8 +104,10 @@ class SafeguardingRepository:
             ) as cur:
                 row = await cur.fetchone()
             async with conn.execute(
-                "SELECT COUNT(*) FROM reports WHERE activity_id = ? AND reviewed_at IS NULL",
-                (activity_id,),
+                "SELECT COUNT(DISTINCT r.reporter) FROM reports r JOIN users u "
+                "ON u.id = r.reporter WHERE r.activity_id = ? AND r.reviewed_at IS NULL "
+                "AND u.created_at <= ?",
+                (activity_id, to_db(now - SETTLED_AFTER)),
             ) as cur:
                 count = await cur.fetchone()
         return Filed(int(row[0]) if row else None, int(count[0]) if count else 0)
@@ -125,6 +144,20 @@ class SafeguardingRepository:
             (to_db(now), outcome, activity_id),
         ) as cur:
             return cur.rowcount
+
+    async def removed_reasons(self, activity_ids: list[int]) -> dict[int, list[str]]:
+        """The reasons of the reports that had these activities removed (by activity)."""
+        marks = ", ".join("?" * len(activity_ids)) or "NULL"
+        async with self._db.conn.execute(
+            "SELECT DISTINCT activity_id, reason FROM reports WHERE outcome = 'removed' "
+            f"AND activity_id IN ({marks}) ORDER BY activity_id, reason",
+            tuple(activity_ids),
+        ) as cur:
+            rows = await cur.fetchall()
+        found: dict[int, list[str]] = {}
+        for activity_id, reason in rows:
+            found.setdefault(int(activity_id), []).append(str(reason))
+        return found
 
     async def purge_words(self, reviewed_before: datetime) -> int:
         """Delete the words of reports reviewed before the date (the reports stay as counts)."""

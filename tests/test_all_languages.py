@@ -146,6 +146,10 @@ async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
                 views.invite_link(hit.group.name, "https://t.me/bot?start=j-x"),
                 views.joined(hit.group.name),
                 views.invite_invalid(),
+                views.invite_own(hit.group.name),
+                views.forget_confirm(
+                    [("coordinator", None), ("admin", "Leeds"), ("contact", "Leeds")], ["Leeds"]
+                ),
                 views.team(hit.group.name, 1, [(5, "admin", "Ann"), (6, "volunteer", "")]),
                 views.team(hit.group.name, 1, []),
                 views.View(views.which_group(["leeds"]) + views.removed_from_team()),
@@ -201,8 +205,9 @@ def test_campaign_and_safeguarding_views_render_in_every_language() -> None:
                 cv.campaign_list([(call, call.figures)]),
                 cv.cancel_confirm(call),
                 cv.compose_cancelled(),
-                sv.report_reasons(7),
-                sv.report_filed(),
+                sv.report_reasons(7, "mark"),
+                *(sv.report_filed(told) for told in ("contact", "admins", "coordinators", None)),
+                sv.remove_confirm(7, "Café"),
                 sv.report_already(),
                 sv.words_added(),
                 sv.concern_notice("Café", "Leeds", "unsafe", hidden=True),

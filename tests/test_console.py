@@ -99,5 +99,5 @@ async def test_what_arrives_between_two_lines_is_shown(tmp_path: Path) -> None:
     )
     text = await _console(tmp_path, _Pausing(script + "\n"))
     notice = text.index("A concern was reported about “Conversation café”")
-    assert text.rindex("you> ", 0, notice) > text.index("has been told")  # after the report
+    assert text.rindex("you> ", 0, notice) > text.index("admins have been told")  # after the report
     assert notice < text.index("How this bot helps")  # before the answer to /help

@@ -49,7 +49,7 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     activity_id = int(card.button_data("⏰").split(":")[2])
     await chat.press_data(f"X:rem:{activity_id}", card.message_id)
     await chat.press_data(f"X:int:{activity_id}", card.message_id)  # interested, anonymously
-    await chat.press_data(f"Q:{activity_id}", card.message_id)  # and reports a concern
+    await chat.press_data(card.button_data("Report"), card.message_id)  # and reports a concern
     await chat.press("Wrong information")
     await chat.send("The time is wrong")
     await chat.send("Sheffield")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
+from storage.db import to_db
 from storage.roles import ADMIN
+from storage.safeguarding import SETTLED_AFTER
 from tests.conftest import NOW, Harness, start_bot
 from tests.data import LEEDS
 from tests.helpers import button_texts, last_callback_answer, only, tr
@@ -34,10 +36,19 @@ async def _team(bot: Harness, admin_locale: str = "en") -> int:
     return leeds
 
 
-async def _card(bot: Harness, user_id: int, locale: str = "en") -> tuple[Conversation, SentMessage]:
+async def _card(
+    bot: Harness, user_id: int, locale: str = "en", settled: bool = True
+) -> tuple[Conversation, SentMessage]:
+    """Someone opens the first card near Leeds (``settled``: using the bot for days, so that
+    their report counts towards hiding)."""
     chat = bot.chat(user_id, locale)
     await chat.send("/start")
     await chat.press_data(f"L:{locale}:s")
+    if settled:
+        await bot.services.db.conn.execute(
+            "UPDATE users SET created_at = ? WHERE id = ?",
+            (to_db(NOW - SETTLED_AFTER - timedelta(minutes=1)), user_id),
+        )
     results = only(await chat.share_location(*LEEDS))
     card = only(await chat.press_data(results.button_data("1")))
     return chat, card
