@@ -839,6 +839,18 @@ def weekly_off() -> str:
     return _("🔕 I will no longer post the week's activities here.")
 
 
+def weekly_nothing_linked() -> str:
+    """/weekly off in a chat where it was never switched on."""
+    return _("There is no weekly post in this chat, so there is nothing to switch off.")
+
+
+def weekly_anonymous() -> str:
+    """/weekly sent as the group or as a channel: whose role to check is not known."""
+    return _(
+        "I can't tell who sent this, so I can't check that you are a group admin. Please send /weekly from your own account, not as the group or a channel."
+    )
+
+
 def weekly_usage() -> str:
     """How /weekly is used."""
     return _("Send /weekly on or /weekly off in your group's Telegram chat.")
