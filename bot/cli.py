@@ -299,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         # The terminal is the chat: keep the log to warnings so it does not interleave.
         logging.getLogger().setLevel(logging.WARNING)
 
-        return asyncio.run(run_console(config))
+        try:
+            return asyncio.run(run_console(config))
+        except KeyboardInterrupt:  # Ctrl-C: the demo has already closed everything it opened
+            print("\nbye")
+            return 130
     return _data_command(config, args)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -169,3 +170,28 @@ async def test_an_update_that_cannot_be_read_is_skipped_once_and_the_rest_answer
     assert "persistent_id" in said[0].getMessage()
     assert not [r for r in caplog.records if "SECRET" in r.getMessage()]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_ctrl_c_ends_the_console_demo_at_once_and_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env |= {"SANCTUARY_DB": str(tmp_path / "demo.db"), "SANCTUARY_CACHE_DIR": str(tmp_path)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "console", cwd=ROOT, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    shown = b""
+    while b"you> " not in shown:  # the demo waits for a line (stdin stays open: no Enter)
+        chunk = await asyncio.wait_for(process.stdout.read(4096), timeout=120)
+        assert chunk, shown.decode()
+        shown += chunk
+    process.send_signal(signal.SIGINT)
+    try:  # a hang guard, not a timing: before the fix it waited for Enter for ever
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert "Traceback" not in err.decode(), err.decode()
+    assert out.decode().strip().endswith("bye")
+    assert process.returncode == 130
