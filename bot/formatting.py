@@ -31,6 +31,22 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def parsed_length(text: str) -> int:
+    """The length Telegram holds against its limits for HTML ``text``: UTF-16 code units of
+    the text after parsing (tags gone, entities such as ``&amp;`` read as one character)."""
+    if "<" in text or "&" in text:
+        text = html.unescape(_TAG.sub("", text))
+    return typed_length(text)
+
+
+def typed_length(text: str) -> int:
+    """The length Telegram counts for plain text: UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def clean(text: str, limit: int = 200) -> str:
     """User text made safe to echo: controls stripped, whitespace folded, length capped."""
     text = _CONTROLS.sub("", unicodedata.normalize("NFC", text))

@@ -144,12 +144,12 @@ async def join(update: Update, context: AppContext, code: str) -> None:
 async def _team_view(context: AppContext, group: Group) -> views.View:
     services = context.services
     members = await services.roles.members(group.id)
-    view = views.team(group.name, group.id, [(m.user_id, m.role, m.label) for m in members])
     contact = await services.safeguarding.contact(group.id)
     interest = await services.safeguarding.interest_counts(group.id)
     extra = [sv.contact_line(contact.label or f"#{contact.user_id}" if contact else None)]
     extra += sv.interest_lines([(title, count) for _id, title, count in interest[:10]])
-    return views.View(view.text + "\n\n" + "\n".join(extra), view.markup)
+    listed = [(m.user_id, m.role, m.label) for m in members]
+    return views.team(group.name, group.id, listed, tuple(extra))
 
 
 async def team(update: Update, context: AppContext) -> None:
