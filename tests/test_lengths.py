@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.fakeapi import MAX_TEXT, html_to_plain
+from bot.formatting import parsed_length
 from bot.i18n import use_locale
 from bot.importer import parse_activities
 from bot.recurrence import Occurrence
@@ -162,3 +163,10 @@ async def test_a_volunteers_typed_answers_count_as_telegram_counts(bot: Harness)
     text = preview.plain_text()
     assert "Preview" in text and "&" * 600 in text and "&" * 120 in text
     assert "Publish" in " ".join(button_texts(preview))
+
+
+def test_parsed_length_is_what_telegram_counts() -> None:
+    assert parsed_length("<b>Q&amp;A &lt;3</b>") == 6
+    assert parsed_length("&amp;lt; 💚") == 7  # "&lt;" as text, a space, an emoji (two)
+    assert parsed_length("&#128154; &quot;") == 4
+    assert parsed_length('<a href="https://example.org/?a=1&amp;b=2">x</a>') == 1
