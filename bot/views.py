@@ -686,13 +686,15 @@ def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> Vi
     rows = []
     if not items:
         lines.append(_("You have no reminders yet. Open an activity and tap “⏰ Remind me”."))
+    blocks = []
     for number, (activity, group, nxt) in enumerate(items, start=1):
         when = fmt.bidi(fmt.when(nxt.start, group.timezone)) if nxt else _("No upcoming dates.")
-        lines.append(f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}")
+        blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}"])
         label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
         rows.append([button(label, f"R:{activity.id}")])
-    rows.append([button(_("⚙️ Reminder settings"), "RS:show")])
-    return View("\n".join(lines), Keyboard(rows))
+    text, shown = fit_blocks(lines, blocks, most=MAX_BUTTONS - 1)  # and the settings button
+    keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), "RS:show")]]
+    return View(text, Keyboard(keys))
 
 
 def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False) -> View:

@@ -12,7 +12,7 @@ from bot.i18n import use_locale
 from bot.importer import parse_activities
 from bot.recurrence import Occurrence
 from bot.search import Hit
-from bot.views import digest_message, team, weekly_post
+from bot.views import digest_message, reminders_list, team, weekly_post
 from storage.activities import ActivityRepository
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
@@ -119,7 +119,7 @@ async def test_a_campaign_text_counts_what_telegram_counts(bot: Harness) -> None
 
 
 async def test_lists_stop_at_whole_items_within_the_limit(bot: Harness) -> None:
-    """/team, the weekly post and the digest: however many and however long the items."""
+    """/team, the weekly post, the digest and /reminders: however many and long the items."""
     directory = bot.services.directory
     activity = replace(next(iter(directory.activities.values())), title="&" * 80, venue="<" * 100)
     group = directory.groups[activity.group_id]
@@ -130,6 +130,7 @@ async def test_lists_stop_at_whole_items_within_the_limit(bot: Harness) -> None:
             team("Leeds", group.id, names, ("🛡 No safeguarding contact yet.",)),
             weekly_post(group, [(when, activity)] * 60),
             digest_message("Leeds", [(Hit(1.0, activity, group), when)] * 60),
+            reminders_list([(activity, group, when)] * 150),
         ]
     for view in views:
         plain = html_to_plain(view.text)
@@ -141,6 +142,8 @@ async def test_lists_stop_at_whole_items_within_the_limit(bot: Harness) -> None:
     shown = team_view.text.count("• ")
     assert len(team_view.markup.inline_keyboard) == shown <= 100
     assert "No safeguarding contact yet." in team_view.text
+    reminders = views[3]
+    assert reminders.markup is not None and len(reminders.markup.inline_keyboard) <= 100
 
 
 async def test_a_volunteers_typed_answers_count_as_telegram_counts(bot: Harness) -> None:
