@@ -229,12 +229,14 @@ class TolerantBot(ExtBot[None]):
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         """See ``Bot.get_updates``."""
+        self._updates_request.last_updates = []  # only this call's answer is read again
         try:
             return await super().get_updates(*args, **kwargs)
         except TelegramError:
             raise
         except Exception:  # one or more updates could not be read: read them one by one
-            pass
+            if not self._updates_request.last_updates:
+                raise  # no answer of this call to read again: not about an update
         updates: list[Update] = []
         for raw in self._updates_request.last_updates:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
