@@ -274,13 +274,28 @@ def bench_throughput(updates: int, rounds: int = 5) -> None:
     )
 
 
+def _renderers(db: Any, folder: Path) -> dict[str, Any]:
+    """The bot's renderers over ``db`` (an empty directory: benchmarks send notices and calls)."""
+    from bot.config import Config
+    from bot.renderers import build_renderers
+    from storage.activities import ActivityRepository
+    from storage.campaigns import CampaignRepository
+    from storage.groups import GroupRepository
+    from storage.users import UserRepository
+
+    config = Config(None, "http://127.0.0.1/bot", folder / "unused.db", folder, None)
+    directory = Directory(ActivityRepository(db), GroupRepository(db))
+    return build_renderers(
+        directory, lambda: NOW, UserRepository(db), config, CampaignRepository(db)
+    )
+
+
 async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
     """Send ``messages`` outbox rows through the sender to a server counting limit violations."""
     from telegram import Bot
 
     from bot.delivery import RateLimiter, Sender
     from bot.fakeapi import FakeBotAPI
-    from bot.renderers import build_renderers
     from bot.transport import AiohttpRequest
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
@@ -303,7 +318,7 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
                     bot,
                     outbox,
                     UserRepository(db),
-                    build_renderers(None, lambda: NOW),
+                    _renderers(db, Path(tmp)),
                     RateLimiter(per_second=rate),
                 )
                 start = time.perf_counter()
@@ -336,7 +351,6 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
     from bot.campaigns import CampaignDesk
     from bot.delivery import RateLimiter, Sender
     from bot.fakeapi import FakeBotAPI
-    from bot.renderers import build_renderers
     from storage.alerts import AlertRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, to_db
@@ -380,7 +394,7 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
             await desk.confirm(call.id, 1)
             launch_s = time.perf_counter() - start
             async with Bot("1:bench", base_url=server.base_url) as bot:
-                renderers = build_renderers(None, lambda: NOW, users, None, campaigns)
+                renderers = _renderers(db, Path(tmp))
                 sender = Sender(bot, outbox, users, renderers, RateLimiter(per_second=rate))
                 task = asyncio.create_task(sender.run(idle_s=0.2))
                 start = time.perf_counter()

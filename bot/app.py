@@ -25,7 +25,7 @@ from bot.delivery import PatientReplies
 from bot.geo import Gazetteer
 from bot.i18n import LANGUAGES, use_locale
 from bot.services import Services
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, TolerantBot, UpdatesRequest
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH_S = 30.0
@@ -181,19 +181,22 @@ def build_app(
             await app.bot_data.services.close()
         app.bot_data.services = None
 
+    bot = TolerantBot(  # skips an update it cannot read instead of stopping for everyone
+        config.token or DEMO_TOKEN,
+        UpdatesRequest(),
+        base_url=config.api_url,
+        base_file_url=config.file_url,
+        # Calls over aiohttp, as JSON bodies: half the cost per call of httpx and forms.
+        request=AiohttpRequest(),
+        rate_limiter=PatientReplies(),  # a reply meeting a short 429 waits and goes again
+    )
     builder = (
         ApplicationBuilder()
-        .token(config.token or DEMO_TOKEN)
-        .base_url(config.api_url)
-        .base_file_url(config.file_url)
+        .bot(bot)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
-        .rate_limiter(PatientReplies())  # a reply meeting a short 429 waits and goes again
-        # Calls over aiohttp, as JSON bodies: half the cost per call of httpx and forms.
-        .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if processor is not None:
         builder = builder.concurrent_updates(processor)

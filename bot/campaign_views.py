@@ -12,7 +12,7 @@ from bot.i18n import LANGUAGES, gettext, ngettext
 from bot.keyboard import Key, Keyboard
 from bot.labels import nation_label, topic_label
 from bot.recurrence import zone
-from bot.views import View, button, row
+from bot.views import View, button, fit_blocks, row
 from storage.campaigns import Campaign, Figures
 
 _ = gettext
@@ -450,16 +450,20 @@ def campaign_list(items: list[tuple[Campaign, Figures]]) -> View:
     """/campaigns: the latest calls, their state and figures, with what can be done."""
     if not items:
         return View(_("No campaign calls yet. Send /campaign to write one."))
-    lines = [_("📣 <b>Campaign calls</b>"), ""]
-    rows = []
+    blocks = []
+    rows_of: list[list[list[Key]]] = []  # each call's rows of buttons
     for campaign, figures in items:
         when = campaign.launched_at or campaign.send_at or campaign.updated_at
-        lines.append(
-            f"<b>#{campaign.id} {fmt.escape(fmt.clean(campaign.title, 60))}</b> · "
-            f"{state_label(campaign.state)} · {fmt.when(when, TZ)}"
+        blocks.append(
+            [
+                f"<b>#{campaign.id} {fmt.escape(fmt.clean(campaign.title, 60))}</b> · "
+                f"{state_label(campaign.state)} · {fmt.when(when, TZ)}",
+                figures_line(figures),
+                "",
+            ]
         )
-        lines.append(figures_line(figures))
-        lines.append("")
+        rows: list[list[Key]] = []
+        rows_of.append(rows)
         cid = campaign.id
         actions = []
         if campaign.state in ("sending", "scheduled"):
@@ -474,8 +478,10 @@ def campaign_list(items: list[tuple[Campaign, Figures]]) -> View:
             rows.append(row(*actions[:2]))
             if len(actions) > 2:
                 rows.append(row(*actions[2:]))
-    rows.append([button(_("🔄 Refresh"), "K:list")])
-    return View("\n".join(lines).rstrip(), Keyboard(rows))
+    text, shown = fit_blocks([_("📣 <b>Campaign calls</b>"), ""], blocks)
+    keys = [r for rows in rows_of[:shown] for r in rows]
+    keys.append([button(_("🔄 Refresh"), "K:list")])
+    return View(text.rstrip(), Keyboard(keys))
 
 
 def cancel_confirm(campaign: Campaign) -> View:

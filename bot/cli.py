@@ -210,13 +210,15 @@ def _data_command(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _deliver(config: Config) -> int:
-    """Drain the outbox once: what `deliver` does."""
+    """Drain the outbox once: what `deliver` does. Says what really happened to the rows
+    (sent, failed, blocked) and exits 1 when any failed."""
     from telegram import Bot
 
     from bot.delivery import RateLimiter, Sender
     from bot.renderers import build_renderers
     from bot.search import Directory
     from storage.activities import ActivityRepository
+    from storage.campaigns import CampaignRepository
     from storage.db import Database, utcnow
     from storage.groups import GroupRepository
     from storage.outbox import OutboxRepository
@@ -226,24 +228,28 @@ async def _deliver(config: Config) -> int:
     try:
         directory = Directory(ActivityRepository(db), GroupRepository(db))
         await directory.refresh(force=True)
+        outbox = OutboxRepository(db)
+        before = await outbox.counts()
         async with Bot(config.token or "", base_url=config.api_url) as bot:
-            outbox = OutboxRepository(db)
             limiter = RateLimiter(per_second=config.send_rate)
             users = UserRepository(db)
-            renderers = build_renderers(directory, utcnow, users, config)
+            renderers = build_renderers(directory, utcnow, users, config, CampaignRepository(db))
             sender = Sender(bot, outbox, users, renderers, limiter)
             await sender.start()
-            sent = 0
-            while True:
-                handled = await sender.run_once()
-                sent += handled
-                if not handled:
-                    break
-        counts = await outbox.counts()
+            while await sender.run_once():
+                pass
+        after = await outbox.counts()
     finally:
         await db.close()
-    print(f"delivered {sent}; outbox now: {counts}")
-    return 0
+    done = {state: after.get(state, 0) - before.get(state, 0) for state in DELIVERY_STATES}
+    print(
+        ", ".join(f"{state} {count}" for state, count in done.items())
+        + f"; still pending {after.get('pending', 0)}; outbox now: {after}"
+    )
+    return 1 if done["failed"] else 0
+
+
+DELIVERY_STATES = ("sent", "failed", "blocked")  # what a delivery run can do to a row
 
 
 def _run_polling(config: Config) -> int:
@@ -293,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         # The terminal is the chat: keep the log to warnings so it does not interleave.
         logging.getLogger().setLevel(logging.WARNING)
 
-        return asyncio.run(run_console(config))
+        try:
+            return asyncio.run(run_console(config))
+        except KeyboardInterrupt:  # Ctrl-C: the demo has already closed everything it opened
+            print("\nbye")
+            return 130
     return _data_command(config, args)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from dataclasses import replace
 from typing import TextIO
 
@@ -99,10 +100,10 @@ async def run_console(
 
                 chat = Conversation(server, user, processor.wait_processed, settle=meanwhile)
                 print(HELP, file=out)
-                loop = asyncio.get_running_loop()
+                lines = _typed_lines(stdin)
                 while True:
                     print("you> ", end="", file=out, flush=True)
-                    line = await loop.run_in_executor(None, stdin.readline)
+                    line = await lines.get()
                     if not line:
                         break
                     line = line.strip()
@@ -124,6 +125,30 @@ async def run_console(
             await services.close()
     print("bye", file=out)
     return 0
+
+
+def _typed_lines(stdin: TextIO) -> asyncio.Queue[str]:
+    """The lines typed, as they come; "" at the end of input.
+
+    Read by a daemon thread, not the event loop's executor: Ctrl-C then ends the demo at once
+    (the loop is not left waiting for a read that only Enter would finish), and the thread
+    still blocked in it ends with the process.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = stdin.readline()
+            try:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            except RuntimeError:  # the demo ended meanwhile: its loop is closed
+                return
+            if not line:
+                return
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return lines
 
 
 async def _make_admin(services: Services, user_id: int, line: str, out: TextIO) -> None:

@@ -1256,13 +1256,14 @@ class FakeBotAPI:
             if error is not None:
                 raise _bad(f"can't parse entities: {error}")
             plain = html_to_plain(text)
+        length = len(plain.encode("utf-16-le")) // 2  # as Telegram counts: an emoji is two
         if caption:
-            if len(plain) > MAX_CAPTION:
+            if length > MAX_CAPTION:
                 raise _bad("message caption is too long")
         else:
             if not plain.strip():
                 raise _bad("message text is empty")
-            if len(plain) > MAX_TEXT:
+            if length > MAX_TEXT:
                 raise _bad("message is too long")
         return text
 

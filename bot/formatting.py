@@ -31,6 +31,27 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def parsed_length(text: str) -> int:
+    """The length Telegram holds against its limits for HTML ``text``: UTF-16 code units of
+    the text after parsing (tags gone, entities such as ``&amp;`` read as one character)."""
+    if "<" in text:
+        text = _TAG.sub("", text)
+    if "&#" in text:  # numeric entities: rare, read the slow way
+        text = html.unescape(text)
+    elif "&" in text:  # the only named entities Telegram reads; &amp; last, as escape wrote it
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+        text = text.replace("&amp;", "&")
+    return typed_length(text)
+
+
+def typed_length(text: str) -> int:
+    """The length Telegram counts for plain text: UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def clean(text: str, limit: int = 200) -> str:
     """User text made safe to echo: controls stripped, whitespace folded, length capped."""
     text = _CONTROLS.sub("", unicodedata.normalize("NFC", text))

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.domain import TAGGABLE_NEEDS, Category
+from bot.formatting import typed_length
 from bot.geo import Outcodes, valid_uk_coordinates
 from bot.recurrence import Repeat, Schedule, local_to_utc, zone
 from storage.models import Activity, ActivityData, Group
@@ -196,9 +197,9 @@ def take_text(
         "cost": COST_LIMIT,
         "contact": CONTACT_LIMIT,
     }
-    if step in limits:
-        if len(value) > limits[step]:
-            raise Problem("too_long", limit=limits[step], length=len(value))
+    if step in limits:  # as Telegram counts the card's characters (an emoji counts two)
+        if typed_length(value) > limits[step]:
+            raise Problem("too_long", limit=limits[step], length=typed_length(value))
         return {step: value}
     if step in ("date", "until"):
         day = parse_date(value, today)
@@ -309,8 +310,8 @@ def _address(value: str, outcodes: Outcodes | None, group: Group) -> dict[str, A
             raise Problem("unknown_postcode", postcode=f"{outward} {inward}")
         lat, lon = place.lat, place.lon
     address = (value[: match.start()] + value[match.end() :]).strip(" ,")
-    if len(address) > ADDRESS_LIMIT:
-        raise Problem("too_long", limit=ADDRESS_LIMIT, length=len(address))
+    if typed_length(address) > ADDRESS_LIMIT:
+        raise Problem("too_long", limit=ADDRESS_LIMIT, length=typed_length(address))
     return {"address": address, "postcode": f"{outward} {inward}", "lat": lat, "lon": lon}
 
 

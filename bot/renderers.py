@@ -68,17 +68,18 @@ async def feedback(row: OutboxRow) -> View | None:
 
 
 def build_renderers(
-    directory: Directory | None,
+    directory: Directory,
     now: Callable[[], datetime],
-    users: UserRepository | None = None,
-    config: Config | None = None,
-    campaigns: CampaignRepository | None = None,
+    users: UserRepository,
+    config: Config,
+    campaigns: CampaignRepository,
 ) -> dict[str, Renderer]:
-    """The renderers; reminders and digests need the directory as it is when they are sent."""
+    """A renderer for every kind of outbox row: the running bot and ``deliver`` both send with
+    these, so neither can leave a kind out (reminders and digests need the directory as it is
+    when they are sent)."""
 
     async def reminder(row: OutboxRow) -> View | None:
         """A reminder of one occurrence, or its cancellation if it was cancelled since."""
-        assert directory is not None
         activity = directory.activities.get(int(row.payload.get("activity_id", 0)))
         start = datetime.fromisoformat(str(row.payload.get("start")))
         if activity is None or start <= now():
@@ -89,7 +90,6 @@ def build_renderers(
 
     async def digest(row: OutboxRow) -> View | None:
         """The coming week's activities near the reader's saved area, nearest first."""
-        assert directory is not None and users is not None and config is not None
         user = await users.get(row.chat_id)
         if user is None or user.area_lat is None or user.area_lon is None:
             return None  # the area was forgotten since: nothing to send
@@ -113,7 +113,6 @@ def build_renderers(
 
     async def stay(row: OutboxRow) -> View | None:
         """After a year of silence: shall I keep your settings? (unless they wrote since)"""
-        assert users is not None
         user = await users.get(row.chat_id)
         if user is None or user.retention_asked_at is None:
             return None
@@ -121,7 +120,6 @@ def build_renderers(
 
     async def weekly(row: OutboxRow) -> View | None:
         """A group chat's week: its group's activities of the next 7 days, in date order."""
-        assert directory is not None
         group = directory.groups.get(int(row.payload.get("group_id", 0)))
         if group is None:
             return None
@@ -143,7 +141,6 @@ def build_renderers(
 
     async def campaign(row: OutboxRow) -> View | None:
         """A campaign call in the reader's language; held while the call is paused."""
-        assert campaigns is not None
         campaign_id = int(row.payload.get("campaign_id", 0))
         found = await campaigns.get(campaign_id)
         if found is None:
@@ -152,20 +149,15 @@ def build_renderers(
             raise Held(found.state)
         return call_message(found, current_locale(), campaign_id)
 
-    renderers: dict[str, Renderer] = {
+    return {
         "notice": notice,
         "concern": concern,
         "change": change,
         "fresh": fresh,
         "feedback": feedback,
+        "campaign": campaign,
+        "stay": stay,
+        "reminder": reminder,
+        "weekly": weekly,
+        "digest": digest,
     }
-    if campaigns is not None:
-        renderers["campaign"] = campaign
-    if users is not None:
-        renderers["stay"] = stay
-    if directory is not None:
-        renderers["reminder"] = reminder
-        renderers["weekly"] = weekly
-        if users is not None and config is not None:
-            renderers["digest"] = digest
-    return renderers

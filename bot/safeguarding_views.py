@@ -6,10 +6,11 @@ from __future__ import annotations
 from bot import formatting as fmt
 from bot.i18n import N_, gettext, ngettext
 from bot.keyboard import Keyboard
-from bot.views import View, button, row
+from bot.views import TEXT_LIMIT, View, button, fit_blocks, more_not_shown, row
 from storage.safeguarding import Report
 
 _ = gettext
+REPORTS_SHOWN = 10  # activities in one /reports message (two buttons each)
 REASON_LABELS = {
     "wrong": N_("Wrong information"),
     "unsafe": N_("It feels unsafe"),
@@ -95,18 +96,25 @@ def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
     """Open reports by activity, with restore / remove buttons."""
     if not items:
         return View(_("No open reports. Thank you for keeping people safe."))
-    lines = [_("⚠️ <b>Open reports</b>"), ""]
+    blocks = []
     rows = []
     for activity_id, title, group, hidden, reports in items:
         state = _("hidden from search") if hidden else _("still shown")
-        lines.append(
+        block = [
             f"<b>{fmt.escape(fmt.clean(title, 80))}</b> ({fmt.escape(fmt.clean(group, 60))}) · "
             + state
-        )
+        ]
+        size = 0  # whole reports, as many as a third of a message holds: others show too
         for report in reports:
             words = f": {fmt.escape(report.words)}" if report.words else ""
-            lines.append(f"• {reason_label(report.reason)}{words}")
-        lines.append("")
+            line = f"• {reason_label(report.reason)}{words}"
+            size += fmt.parsed_length(line) + 1
+            if size > TEXT_LIMIT // 3:
+                block.append(more_not_shown(len(reports) - (len(block) - 1)))
+                break
+            block.append(line)
+        block.append("")
+        blocks.append(block)
         short = fmt.clean(title, 20)
         rows.append(
             row(
@@ -116,8 +124,8 @@ def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
                 ),
             )
         )
-    text = "\n".join(lines).rstrip()
-    return View(text[:4000], Keyboard(rows))
+    text, shown = fit_blocks([_("⚠️ <b>Open reports</b>"), ""], blocks, most=REPORTS_SHOWN)
+    return View(text.rstrip(), Keyboard(rows[:shown]))
 
 
 def remove_confirm(activity_id: int, title: str) -> View:

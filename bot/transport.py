@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import ssl
 import urllib.parse
 import urllib.request
@@ -25,9 +26,13 @@ from typing import Any
 
 import aiohttp
 import certifi
-from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram import Bot, Update
+from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
+JSONDict = dict[str, Any]
 
 
 async def call(bot: Bot, endpoint: str, **parameters: Any) -> None:
@@ -177,3 +182,79 @@ _DEFAULT = type(BaseRequest.DEFAULT_NONE)  # python-telegram-bot's "not given" m
 def _given(value: object, default: float | None) -> float | None:
     """A time limit a call gave, or this transport's own when it gave none."""
     return default if isinstance(value, _DEFAULT) else value  # type: ignore[return-value]
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The getUpdates connection: keeps the updates of the last answer as Telegram sent them,
+    so that one python-telegram-bot cannot read can be told apart from the rest."""
+
+    __slots__ = ("last_updates",)
+
+    def __init__(self, **limits: Any) -> None:
+        super().__init__(connection_pool_size=1, **limits)
+        self.last_updates: list[Any] = []
+
+    def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
+        """See ``BaseRequest.parse_json_payload``; also keeps the raw updates."""
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result")
+        self.last_updates = result if isinstance(result, list) else []
+        return data
+
+
+class _NoUpdateContent(logging.Filter):
+    """python-telegram-bot logs a whole batch of updates, message texts included, when one of
+    them cannot be read: TolerantBot says which one instead, without its content."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error while parsing updates!")
+
+
+class TolerantBot(ExtBot[None]):
+    """An ``ExtBot`` that skips an update it cannot read instead of stopping for everyone.
+
+    python-telegram-bot reads a getUpdates answer as one batch: one update it cannot read
+    (a poll option without ``persistent_id``, say) fails the whole batch, the offset never
+    moves and the same batch fails again at once, forever. Here the batch is read as usual;
+    only when that fails is each update read on its own: each that cannot be read is logged
+    once (its id and the error, never its content) and passed on empty, so that the updater
+    confirms it and nothing handles it; the others are handled as usual.
+    """
+
+    def __init__(self, token: str, updates_request: UpdatesRequest, **kwargs: Any) -> None:
+        super().__init__(token, get_updates_request=updates_request, **kwargs)
+        self._updates_request = updates_request
+        for name in ("telegram.Bot", "telegram.ext.ExtBot"):  # the logger each class uses
+            logging.getLogger(name).addFilter(_NO_UPDATE_CONTENT)
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        """See ``Bot.get_updates``."""
+        self._updates_request.last_updates = []  # only this call's answer is read again
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception:  # one or more updates could not be read: read them one by one
+            if not self._updates_request.last_updates:
+                raise  # no answer of this call to read again: not about an update
+        updates: list[Update] = []
+        for raw in self._updates_request.last_updates:
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int):
+                continue  # without an id it can be neither handled nor confirmed
+            try:
+                update = Update.de_json(raw, self)
+            except Exception as exc:
+                log.warning(
+                    "update %d cannot be read (%s: %s): confirmed and skipped",
+                    update_id,
+                    type(exc).__name__,
+                    exc,
+                )
+                update = Update(update_id)
+            self.insert_callback_data(update)
+            updates.append(update)
+        return tuple(updates)
+
+
+_NO_UPDATE_CONTENT = _NoUpdateContent()

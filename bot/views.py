@@ -33,6 +33,12 @@ from storage.models import Activity, Group
 _ = gettext
 PAGE_SIZE = 5
 TEXT_LIMIT = 4096
+MAX_BUTTONS = 100  # in one inline keyboard
+# A card leaves room for what is shown around it (a preview's or a moderator's lines).
+CARD_LIMIT = 3500
+# A card too long for CARD_LIMIT shows each field at most this long (a typed answer's limit).
+CARD_CUTS = {"title": 80, "description": 600, "place": 300, "cost": 80, "contact": 120,
+             "group": 100, "languages": 12}  # fmt: skip
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 REGION_LABELS = {
@@ -58,8 +64,42 @@ class View:
     markup: Markup | None = None
 
     def __post_init__(self) -> None:
-        if len(self.text) > TEXT_LIMIT:
+        # A UTF-16 code unit per character at most twice: only longer texts are measured.
+        if len(self.text) > TEXT_LIMIT // 2 and fmt.parsed_length(self.text) > TEXT_LIMIT:
             raise ValueError("view text longer than Telegram allows")
+
+
+def fit_blocks(
+    head: list[str], blocks: list[list[str]], tail: list[str] | None = None, most: int = 100
+) -> tuple[str, int]:
+    """The head lines, as many whole blocks of lines as fit in one message (as Telegram counts
+    it, with room for the tail; ``most`` at most), then the tail: lines joined by line breaks.
+    When blocks are left out, a line says how many. Returns the text and how many it shows."""
+    tail = tail or []
+    left = TEXT_LIMIT - _lines_length(head) - _lines_length(tail) - 2
+    left -= fmt.parsed_length(more_not_shown(len(blocks))) + 1  # room to say what is left out
+    lines = list(head)
+    shown = 0
+    for block in blocks:
+        size = _lines_length(block) + 1
+        if size > left or shown == most:
+            break
+        lines += block
+        left -= size
+        shown += 1
+    if shown < len(blocks):
+        lines.append(more_not_shown(len(blocks) - shown))
+    return "\n".join(lines + tail), shown
+
+
+def _lines_length(lines: list[str]) -> int:
+    return sum(fmt.parsed_length(line) for line in lines) + max(0, len(lines) - 1)
+
+
+def more_not_shown(count: int) -> str:
+    """The last line of a list too long for one message."""
+    return ngettext("…and {count} more, not shown here.", "…and {count} more, not shown here.",
+                    count).format(count=fmt.number(count))  # fmt: skip
 
 
 def button(text: str, data: str) -> Key:
@@ -456,39 +496,15 @@ def card(
     report_mark: str = "",
 ) -> View:
     """Everything about one activity, with map, calendar, reminder and English buttons
-    (``report_mark``: what makes "Report a concern" this reader's own, see Services)."""
-    tz = group.timezone
-    lines = [f"<b>{fmt.escape(activity.title)}</b>", category_label(activity.category), ""]
-    if activity.description:
-        lines += [fmt.escape(activity.description), ""]
-    lines.append(_("🗓 <b>When:</b> {schedule}").format(schedule=describe_repeat(activity, tz)))
-    if occurrences:
-        separator = "؛ " if current_language().rtl else "; "  # the Arabic-script semicolon
-        dates = separator.join(fmt.bidi(fmt.when(o.start, tz)) for o in occurrences)
-        lines.append(_("Next: {dates}").format(dates=dates))
-    else:
-        lines.append(_("No upcoming dates."))
-    place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
-    where = fmt.bidi(fmt.escape(place)) if place else ""
-    if km is not None:
-        where += " (" + fmt.bidi(fmt.distance(km)) + ")"
-    lines.append(_("📍 <b>Where:</b> {place}").format(place=where))
-    languages = fmt.join([fmt.language_name(code) for code in activity.languages])
-    lines.append(_("🗣 <b>Languages:</b> {languages}").format(languages=fmt.escape(languages)))
-    cost = fmt.escape(activity.cost) if activity.cost else _("Free")
-    lines.append(_("💷 <b>Cost:</b> {cost}").format(cost=cost))
-    needs = [need_label(n) for n in sorted(activity_needs(activity)) if n != "free"]
-    if needs:
-        lines.append("✅ " + " · ".join(needs))
-    lines.append("")
-    organiser = fmt.bidi(fmt.escape(group.name))
-    if group.verified:
-        lines.append(_("👥 <b>Organised by:</b> {group} ✔️ verified").format(group=organiser))
-    else:
-        lines.append(_("👥 <b>Organised by:</b> {group}").format(group=organiser))
-    contact = activity.contact or group.email or group.phone or group.website or ""
-    if contact:
-        lines.append(_("✉️ <b>Contact:</b> {contact}").format(contact=fmt.bidi(fmt.escape(contact))))
+    (``report_mark``: what makes "Report a concern" this reader's own, see Services).
+
+    Within CARD_LIMIT as Telegram counts it, whatever was stored (an imported row may hold
+    more than a typed answer may): a card too long shows each typed field at most as long as
+    a typed answer may be (whole words, then "…"), a few languages and no needs line.
+    """
+    text = "\n".join(_card_lines(activity, group, occurrences, km, short=False))
+    if fmt.parsed_length(text) > CARD_LIMIT:
+        text = "\n".join(_card_lines(activity, group, occurrences, km, short=True))
     rows = [
         row(
             button(_("🗺 Map"), f"X:map:{activity.id}"),
@@ -506,7 +522,56 @@ def card(
         rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
-    return View("\n".join(lines), Keyboard(rows))
+    return View(text, Keyboard(rows))
+
+
+def _card_lines(
+    activity: Activity, group: Group, occurrences: list[Occurrence], km: float | None, short: bool
+) -> list[str]:
+    """The card's lines; ``short``: every field cut to what a typed answer may hold."""
+
+    def cut(text: str, limit: int) -> str:
+        if not short or fmt.typed_length(text) <= limit:
+            return text
+        words = text[:limit].rsplit(None, 1)[0] if " " in text[:limit] else text[: limit - 1]
+        return words + "…"
+
+    tz = group.timezone
+    lines = [f"<b>{fmt.escape(cut(activity.title, CARD_CUTS['title']))}</b>",
+             category_label(activity.category), ""]  # fmt: skip
+    if activity.description:
+        lines += [fmt.escape(cut(activity.description, CARD_CUTS["description"])), ""]
+    lines.append(_("🗓 <b>When:</b> {schedule}").format(schedule=describe_repeat(activity, tz)))
+    if occurrences:
+        separator = "؛ " if current_language().rtl else "; "  # the Arabic-script semicolon
+        dates = separator.join(fmt.bidi(fmt.when(o.start, tz)) for o in occurrences)
+        lines.append(_("Next: {dates}").format(dates=dates))
+    else:
+        lines.append(_("No upcoming dates."))
+    place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
+    where = fmt.bidi(fmt.escape(cut(place, CARD_CUTS["place"]))) if place else ""
+    if km is not None:
+        where += " (" + fmt.bidi(fmt.distance(km)) + ")"
+    lines.append(_("📍 <b>Where:</b> {place}").format(place=where))
+    codes = activity.languages[: CARD_CUTS["languages"]] if short else activity.languages
+    languages = fmt.join([fmt.language_name(code) for code in codes])
+    lines.append(_("🗣 <b>Languages:</b> {languages}").format(languages=fmt.escape(languages)))
+    cost = fmt.escape(cut(activity.cost, CARD_CUTS["cost"])) if activity.cost else _("Free")
+    lines.append(_("💷 <b>Cost:</b> {cost}").format(cost=cost))
+    needs = [need_label(n) for n in sorted(activity_needs(activity)) if n != "free"]
+    if needs and not short:
+        lines.append("✅ " + " · ".join(needs))
+    lines.append("")
+    organiser = fmt.bidi(fmt.escape(cut(group.name, CARD_CUTS["group"])))
+    if group.verified:
+        lines.append(_("👥 <b>Organised by:</b> {group} ✔️ verified").format(group=organiser))
+    else:
+        lines.append(_("👥 <b>Organised by:</b> {group}").format(group=organiser))
+    contact = activity.contact or group.email or group.phone or group.website or ""
+    if contact:
+        contact = fmt.bidi(fmt.escape(cut(contact, CARD_CUTS["contact"])))
+        lines.append(_("✉️ <b>Contact:</b> {contact}").format(contact=contact))
+    return lines
 
 
 def reminder_button(activity_id: int, reminded: bool) -> Key:
@@ -634,13 +699,15 @@ def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> Vi
     rows = []
     if not items:
         lines.append(_("You have no reminders yet. Open an activity and tap “⏰ Remind me”."))
+    blocks = []
     for number, (activity, group, nxt) in enumerate(items, start=1):
         when = fmt.bidi(fmt.when(nxt.start, group.timezone)) if nxt else _("No upcoming dates.")
-        lines.append(f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}")
+        blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}"])
         label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
         rows.append([button(label, f"R:{activity.id}")])
-    rows.append([button(_("⚙️ Reminder settings"), "RS:show")])
-    return View("\n".join(lines), Keyboard(rows))
+    text, shown = fit_blocks(lines, blocks, most=MAX_BUTTONS - 1)  # and the settings button
+    keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), "RS:show")]]
+    return View(text, Keyboard(keys))
 
 
 def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False) -> View:
@@ -667,15 +734,18 @@ def digest_message(area: str | None, listed: list[tuple[Hit, Occurrence]]) -> Vi
     """The weekly digest: this week's activities near the saved area, nearest first."""
     place = fmt.bidi(fmt.escape(area)) if area else _("my area")
     lines = [_("📰 <b>This week near {place}</b>").format(place=place), ""]
+    blocks = []
     for number, (hit, nxt) in enumerate(listed, start=1):
         icon = category_label(hit.activity.category).split(" ", 1)[0]
-        lines.append(
-            f"{fmt.number(number)}. {icon} <b>{fmt.escape(hit.activity.title)}</b> — "
-            f"{fmt.bidi(fmt.distance(hit.km))}"
+        blocks.append(
+            [
+                f"{fmt.number(number)}. {icon} <b>{fmt.escape(hit.activity.title)}</b> — "
+                f"{fmt.bidi(fmt.distance(hit.km))}",
+                f"    {fmt.bidi(fmt.when(nxt.start, hit.group.timezone))}",
+            ]
         )
-        lines.append(f"    {fmt.bidi(fmt.when(nxt.start, hit.group.timezone))}")
-    lines += ["", _("You can stop this in /settings.")]
-    return View("\n".join(lines))
+    text, _shown = fit_blocks(lines, blocks, ["", _("You can stop this in /settings.")])
+    return View(text)
 
 
 # --- data rights and moving --------------------------------------------------------------
@@ -856,14 +926,17 @@ def weekly_post(group: Group, listed: list[tuple[Occurrence, Activity]]) -> View
         _("📅 <b>This week at {group}</b>").format(group=fmt.bidi(fmt.escape(group.name))),
         "",
     ]
+    blocks = []
     for occurrence, activity in listed:
         when = fmt.bidi(fmt.when(occurrence.start, group.timezone))
         icon = category_label(activity.category).split(" ", 1)[0]
-        lines.append(f"{icon} {when} · <b>{fmt.escape(activity.title)}</b>")
+        block = [f"{icon} {when} · <b>{fmt.escape(activity.title)}</b>"]
         if activity.venue:
-            lines.append(f"    📍 {fmt.escape(activity.venue)}")
-    lines += ["", _("Reminders and more: write to me privately and send /find.")]
-    return View("\n".join(lines))
+            block.append(f"    📍 {fmt.escape(activity.venue)}")
+        blocks.append(block)
+    tail = ["", _("Reminders and more: write to me privately and send /find.")]
+    text, _shown = fit_blocks(lines, blocks, tail)
+    return View(text)
 
 
 def weekly_on(group_name: str) -> str:
@@ -876,6 +949,18 @@ def weekly_on(group_name: str) -> str:
 def weekly_off() -> str:
     """The weekly post is switched off."""
     return _("🔕 I will no longer post the week's activities here.")
+
+
+def weekly_nothing_linked() -> str:
+    """/weekly off in a chat where it was never switched on."""
+    return _("There is no weekly post in this chat, so there is nothing to switch off.")
+
+
+def weekly_anonymous() -> str:
+    """/weekly sent as the group or as a channel: whose role to check is not known."""
+    return _(
+        "I can't tell who sent this, so I can't check that you are a group admin. Please send /weekly from your own account, not as the group or a channel."
+    )
 
 
 def weekly_usage() -> str:
@@ -945,23 +1030,29 @@ def invite_invalid() -> View:
     )
 
 
-def team(group_name: str, group_id: int, members: list[tuple[int, str, str]]) -> View:
-    """The admins and volunteers of a group; each volunteer with a button to remove them."""
+def team(
+    group_name: str, group_id: int, members: list[tuple[int, str, str]], extra: tuple[str, ...] = ()
+) -> View:
+    """The admins and volunteers of a group, each volunteer with a button to remove them,
+    then ``extra`` lines; as many members as one message (and its buttons) holds."""
     lines = [
         _("👥 <b>Team of {group}</b>").format(group=fmt.bidi(fmt.escape(group_name))),
         "",
     ]
-    rows = []
+    blocks = []
     volunteers = [(uid, label) for uid, role, label in members if role == "volunteer"]
-    for uid, role, label in members:
+    for uid, role, label in members[:MAX_BUTTONS]:
         shown = fmt.bidi(fmt.escape(label) if label else f"#{uid}")  # an id is not a number
-        lines.append(f"{'⭐' if role == 'admin' else '•'} {shown}")
-    if not volunteers:
-        lines.append(_("No volunteers yet. Send /invite to invite one."))
+        blocks.append([f"{'⭐' if role == 'admin' else '•'} {shown}"])
+    tail = [] if volunteers else [_("No volunteers yet. Send /invite to invite one.")]
+    text, shown_count = fit_blocks(lines, blocks, [*tail, "", *extra] if extra else tail)
+    listed = {uid for uid, _role, _label in members[:shown_count]}
+    rows = []
     for uid, label in volunteers:
-        name = label[:30] if label else f"#{uid}"
-        rows.append([button(f"❌ {name}", f"T:rm:{group_id}:{uid}")])
-    return View("\n".join(lines), Keyboard(rows) if rows else None)
+        if uid in listed:
+            name = label[:30] if label else f"#{uid}"
+            rows.append([button(f"❌ {name}", f"T:rm:{group_id}:{uid}")])
+    return View(text, Keyboard(rows) if rows else None)
 
 
 def removed_from_team() -> str:

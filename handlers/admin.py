@@ -85,18 +85,22 @@ async def managed_group(update: Update, context: AppContext, what: str) -> Group
 
 async def weekly(update: Update, context: AppContext) -> None:
     """/weekly on [group] or /weekly off, in a group chat: group admins and coordinators."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    assert chat is not None
     args = [a.lower() for a in (context.args or [])]
     if chat.type not in GROUP_CHATS or not args or args[0] not in ("on", "off") or len(args) > 2:
         await _reply(update, views.weekly_usage())
+        return
+    # Sent as the group (an anonymous admin) or as a channel: nobody whose role can be checked.
+    if user is None or (message is not None and message.sender_chat is not None):
+        await _reply(update, views.weekly_anonymous())
         return
     services = context.services
     group: Group | None
     if args[0] == "off":
         linked = await services.group_chats.get(chat.id)
         if linked is None:  # nothing linked here: nothing to switch off
-            await _reply(update, views.weekly_off())
+            await _reply(update, views.weekly_nothing_linked())
             return
         group = services.directory.groups.get(linked.group_id)
         if group is None or not await may_manage(context, user.id, group.id):
@@ -147,12 +151,12 @@ async def join(update: Update, context: AppContext, code: str) -> None:
 async def _team_view(context: AppContext, group: Group) -> views.View:
     services = context.services
     members = await services.roles.team(group.id)
-    view = views.team(group.name, group.id, [(m.user_id, m.role, m.label) for m in members])
     contact = await services.safeguarding.contact(group.id)
     interest = await services.safeguarding.interest_counts(group.id)
     extra = [sv.contact_line(contact.label or f"#{contact.user_id}" if contact else None)]
     extra += sv.interest_lines([(title, count) for _id, title, count in interest[:10]])
-    return views.View(view.text + "\n\n" + "\n".join(extra), view.markup)
+    listed = [(m.user_id, m.role, m.label) for m in members]
+    return views.team(group.name, group.id, listed, tuple(extra))
 
 
 async def team(update: Update, context: AppContext) -> None:

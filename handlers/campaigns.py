@@ -203,8 +203,8 @@ class Desk:
             limit = _TEXT_FIELDS.get(field) or (
                 cv.TITLE_LIMIT if field == "tr_title" else cv.BODY_LIMIT
             )
-            if len(value) > limit:
-                return cv.too_long(limit, len(value))
+            if fmt.typed_length(value) > limit:  # as Telegram counts (an emoji counts two)
+                return cv.too_long(limit, fmt.typed_length(value))
             if field in _TEXT_FIELDS:
                 await repo.update(campaign.id, now, **{field: value})
             elif field == "tr_body":

@@ -163,7 +163,7 @@ class Safeguarding:
             items.append(
                 (activity_id, activity.title, group.name if group else "", hidden, reports)
             )
-        return sv.reports_list(items[:10])
+        return sv.reports_list(items)
 
     async def review_button(self, update: Update, context: AppContext) -> None:
         """Q:ok:<activity> shows it again; Q:rm:<activity> asks once, Q:rmy:<activity> removes
