@@ -13,12 +13,20 @@ from bot import views
 from bot.callbacks import Expired, split
 from bot.context import App, AppContext
 from bot.domain import Intent
-from bot.i18n import BY_CODE, current_locale, match_language, set_locale
+from bot.i18n import (
+    BY_CODE,
+    current_locale,
+    match_language,
+    resolve_locale,
+    set_locale,
+    use_locale,
+)
 from handlers.alerts import subscribe_supporter
 from handlers.base import answer, expired, send, show
 
 log = logging.getLogger(__name__)
 _INTENTS = {i.value for i in Intent}
+_COMMANDS = "commands"  # in the person's chat data: the command menu last set for them
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -45,20 +53,41 @@ async def language(update: Update, context: AppContext) -> None:
 
 
 async def help_command(update: Update, context: AppContext) -> None:
-    """/help: what the bot does."""
-    await send(update, views.help_text())
+    """/help: what the bot does, and the commands of the person's roles."""
+    await send(update, await help_view(update, context))
 
 
 async def menu(update: Update, context: AppContext) -> None:
     """/menu: the main menu."""
-    await send(update, await _menu_view(update, context))
+    await send(update, await menu_view(update, context))
 
 
-async def _menu_view(update: Update, context: AppContext) -> views.View:
+async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
+    """The kinds of role the person holds now (read from the database every time)."""
+    return frozenset(r.role for r in await context.services.roles.roles_of(user_id))
+
+
+async def help_view(update: Update, context: AppContext) -> views.View:
+    """/help for this person: their roles' commands too (and their command menu in step)."""
+    user = update.effective_user
+    roles = await roles_of(context, user.id) if user else frozenset()
+    if user is not None:
+        await sync_commands(context, user.id, roles)
+    return views.help_text(roles)
+
+
+async def menu_view(update: Update, context: AppContext) -> views.View:
+    """The main menu for this person: what brought them, their saved area, their roles."""
     user = update.effective_user
     row = await context.services.users.get(user.id) if user else None
+    roles = await roles_of(context, user.id) if user else frozenset()
+    if user is not None:
+        await sync_commands(context, user.id, roles)
     return views.main_menu(
-        row.intent if row else None, row.area_label if row else None, bool(row and row.has_area)
+        row.intent if row else None,
+        row.area_label if row else None,
+        bool(row and row.has_area),
+        roles,
     )
 
 
@@ -77,27 +106,44 @@ async def chose_language(update: Update, context: AppContext) -> None:
     await context.services.users.set_locale(query.from_user.id, code)
     set_locale(code)
     await answer(query)
-    chat = update.effective_chat
-    if chat is not None:
-        await _set_chat_commands(context, chat.id)
+    await sync_commands(context, query.from_user.id, await roles_of(context, query.from_user.id))
     if flow == "s":
         await show(update, views.intent_question())
     else:
-        menu_view = await _menu_view(update, context)
-        await show(
-            update, views.View(views.language_saved() + "\n\n" + menu_view.text, menu_view.markup)
-        )
+        menu = await menu_view(update, context)
+        await show(update, views.View(views.language_saved() + "\n\n" + menu.text, menu.markup))
 
 
-async def _set_chat_commands(context: AppContext, chat_id: int) -> None:
-    """Show the command menu in the chosen language in this chat (best effort)."""
+async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]) -> None:
+    """The command menu of the person's private chat, in their language, with their roles'
+    commands (best effort). Set again only when the language or the roles changed since it
+    was last set by this process."""
+    done = f"{current_locale()}:{','.join(sorted(roles))}"
+    data = context.application.user_data[user_id]
+    if data.get(_COMMANDS) == done:
+        return
     try:
         await context.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in views.commands()],
-            scope=BotCommandScopeChat(chat_id),
+            [BotCommand(name, text) for name, text in views.commands(roles)],
+            scope=BotCommandScopeChat(user_id),
         )
     except TelegramError as exc:
         log.info("could not set chat commands: %s", exc.message)
+        return
+    data[_COMMANDS] = done
+
+
+async def roles_changed(update: Update, context: AppContext, user_id: int) -> None:
+    """The person's roles changed (they joined a team, were removed from one): their command
+    menu follows, in their language (this update's when it is theirs, else their stored one)."""
+    roles = await roles_of(context, user_id)
+    sender = update.effective_user
+    if sender is not None and sender.id == user_id:
+        await sync_commands(context, user_id, roles)
+        return
+    row = await context.services.users.get(user_id)
+    with use_locale(resolve_locale(row.locale if row else None, None)):
+        await sync_commands(context, user_id, roles)
 
 
 async def chose_intent(update: Update, context: AppContext) -> None:
@@ -115,7 +161,7 @@ async def chose_intent(update: Update, context: AppContext) -> None:
     before = await users.get(query.from_user.id)
     await users.set_intent(query.from_user.id, fields[0])
     await answer(query)
-    menu_view = await _menu_view(update, context)
+    menu = await menu_view(update, context)
     # Subscribed when they first say they came for campaigns, never again after /stop alerts.
     newly = before is None or before.intent != Intent.SUPPORTER
     if (
@@ -123,10 +169,8 @@ async def chose_intent(update: Update, context: AppContext) -> None:
         and newly
         and await subscribe_supporter(context, query.from_user.id)
     ):
-        menu_view = views.View(
-            cv.alerts_subscribed_note() + "\n\n" + menu_view.text, menu_view.markup
-        )
-    await show(update, menu_view)
+        menu = views.View(cv.alerts_subscribed_note() + "\n\n" + menu.text, menu.markup)
+    await show(update, menu)
 
 
 async def menu_button(update: Update, context: AppContext) -> None:
@@ -138,9 +182,9 @@ async def menu_button(update: Update, context: AppContext) -> None:
     if item == "lang":
         await show(update, views.language_picker(current_locale(), "c"))
     elif item == "help":
-        await show(update, views.help_text())
+        await show(update, await help_view(update, context))
     else:
-        await show(update, await _menu_view(update, context))
+        await show(update, await menu_view(update, context))
 
 
 def register(app: App) -> None:
