@@ -3,8 +3,10 @@ not taken as places, and menus that follow the person's roles (issue 22, items 1
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 
+from bot import cli
 from bot.fakeapi import SentMessage
 from bot.formatting import FSI, PDI
 from bot.geo import Gazetteer
@@ -195,3 +197,23 @@ def test_place_names_in_each_readers_script(gazetteer: Gazetteer) -> None:
     sutton = next(p for p in gazetteer.search("Sutton").places if p.population > 100_000)
     landmark = gazetteer.landmark(sutton)
     assert landmark is not None and landmark[0].name == "London"  # not a London borough
+
+
+async def test_a_role_granted_or_revoked_on_the_command_line_updates_the_command_menu(
+    bot: Harness,
+) -> None:
+    person = bot.chat(7960, "fr")
+    await person.send("/start")
+    await person.press("Français")
+    assert "moderate" not in _chat_commands(bot, 7960)
+    config = bot.services.config  # the running bot's token and (fake) Bot API
+    grant = argparse.Namespace(command="grant", role="admin", telegram_id=7960, group="leeds")
+    code, output = await cli._roles_command(config, grant)
+    assert code == 0 and "command menu now shows" in output, output
+    french = bot.server.commands_for({"type": "chat", "chat_id": 7960})
+    described = {c["command"]: c["description"] for c in french}
+    assert described["moderate"] == tr("fr", "Check volunteers' posts")
+    revoke = argparse.Namespace(command="revoke", role="admin", telegram_id=7960, group="leeds")
+    code, output = await cli._roles_command(config, revoke)
+    assert code == 0 and "moderate" not in _chat_commands(bot, 7960)
+    assert "find" in _chat_commands(bot, 7960)
