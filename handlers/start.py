@@ -133,6 +133,15 @@ async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]
     data[_COMMANDS] = done
 
 
+async def forget_commands(context: AppContext, user_id: int) -> None:
+    """After /forget (roles gone with everything else): the chat's own command menu is
+    deleted, so the language's menu for everyone shows again (best effort)."""
+    try:
+        await context.bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
+    except TelegramError as exc:
+        log.info("could not delete chat commands: %s", exc.message)
+
+
 async def roles_changed(update: Update, context: AppContext, user_id: int) -> None:
     """The person's roles changed (they joined a team, were removed from one): their command
     menu follows, in their language (this update's when it is theirs, else their stored one)."""

@@ -217,3 +217,16 @@ async def test_a_role_granted_or_revoked_on_the_command_line_updates_the_command
     code, output = await cli._roles_command(config, revoke)
     assert code == 0 and "moderate" not in _chat_commands(bot, 7960)
     assert "find" in _chat_commands(bot, 7960)
+
+
+async def test_forget_takes_the_roles_commands_out_of_the_chat(bot: Harness) -> None:
+    leeds = (await bot.services.groups.refs())["leeds"]
+    await bot.services.roles.grant(7970, ADMIN, leeds, None, datetime.now(UTC))
+    person = bot.chat(7970)
+    await person.send("/start")
+    await person.press("English")
+    assert "moderate" in _chat_commands(bot, 7970)
+    ask = only(await person.send("/forget"))
+    await person.press(button_texts(ask)[0], ask)
+    assert await bot.row("SELECT COUNT(*) FROM roles WHERE user_id = 7970") == (0,)
+    assert _chat_commands(bot, 7970) == set()  # the language's menu for everyone again
