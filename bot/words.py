@@ -249,7 +249,8 @@ AROUND: Mapping[str, tuple[str, ...]] = {
     "en": (
         "in", "near", "at", "around", "for", "the", "a", "an", "of", "class", "classes", "lesson",
         "lessons", "course", "courses", "group", "groups", "club", "session", "sessions",
-        "activity", "activities", "cafe", "learn", "learning", "language", "near me",
+        "activity", "activities", "cafe", "learn", "learning", "language", "near me", "i",
+        "need", "want", "looking", "find", "where", "is", "are", "any", "there", "me", "to",
     ),
     "ar": ("في", "قرب", "بالقرب من", "من", "دروس", "درس", "صف", "كورس", "دورة", "لغة", "اللغة", "تعلم"),
     "fa": ("در", "نزدیک", "کلاس", "دوره", "زبان", "آموزش", "برای"),
@@ -359,7 +360,7 @@ def wanted(text: str) -> Wanted | None:
     words = normalize_name(text).split()
     if len(words) < 2 or len(words) > 12:
         return None
-    _hello, _help, _polite, kinds, around = _tables()
+    hello, help_, polite, kinds, around = _tables()
     category: str | None = None
     rest: list[str] = []
     i = 0
@@ -383,7 +384,7 @@ def wanted(text: str) -> Wanted | None:
         return Wanted(category, postcode, town)
     if category is None:
         return None
-    place = _strip(rest, around)
+    place = _strip(rest, around | hello | help_ | polite)  # "Hi, English class in Leeds please"
     return Wanted(category, " ".join(place)) if place else None
 
 

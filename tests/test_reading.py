@@ -109,6 +109,8 @@ async def test_a_kind_of_activity_and_a_place_or_a_town_and_its_district(bot: Ha
     text = english.plain_text()
     assert "near Leeds" in text and "English classes" in text.splitlines()[1]  # the filter
     assert "Conversation café" not in text
+    polite = only(await chat.send("Hi, I need an English class in Leeds please"))
+    assert polite.plain_text().splitlines()[:2] == text.splitlines()[:2]
     arabic = only(await bot.chat(7902, "ar").send("دروس انجليزي في ليدز"))
     assert "Conversation café" not in arabic.plain_text() and "ليدز" in arabic.text
     football = only(await chat.send("football Sheffield"))
