@@ -262,7 +262,7 @@ AROUND: Mapping[str, tuple[str, ...]] = {
     "ti": ("ኣብ", "ትምህርቲ", "ቋንቋ", "ክፍሊ"),
     "am": ("በ", "ውስጥ", "ትምህርት", "ቋንቋ", "ክፍል"),
     "so": ("ee", "gudaha", "ku", "ag", "fasal", "fasalka", "koorso", "luqad", "luqadda"),
-    "sq": ("në", "pranë", "kurs", "kursi", "mësim", "gjuhë", "gjuha"),
+    "sq": ("në", "pranë", "kurs", "kursi", "kurse", "kursin", "mësim", "gjuhë", "gjuha"),
     "vi": ("ở", "tại", "gần", "lớp", "lớp học", "học", "khóa học"),
     "bn": ("এ", "তে", "কাছে", "ক্লাস", "কোর্স", "ভাষা", "শেখা"),
     "tr": ("de", "da", "te", "ta", "yakın", "kurs", "kursu", "ders", "dersi", "sınıf"),
@@ -284,7 +284,7 @@ class Wanted:
     """What a search text asks for, once the kind of activity and a postcode are taken out."""
 
     category: str | None  # a Category value
-    place: str  # normalised: a town, or the postcode or district when one was given
+    place: str  # normalised: a town, the postcode or district when one was given, or ""
     town: str = ""  # with a postcode: the other words (searched when postcodes are not known)
 
 
@@ -345,20 +345,28 @@ def said(text: str) -> Said | None:
 
 
 def _stem_matches(word: str, stem: str) -> bool:
+    """Whether a typed word is a form of the stem. Latin-script words take a short ending
+    only ("churches", "familja"), so that place names that start with one ("Chatham",
+    "Kidsgrove", "Churchdown") are not read as a kind of activity."""
     if word == stem:
         return True
     if len(stem) < _MIN_STEM:
         return False
+    if stem.isascii():
+        if word in (stem + "s", stem + "es"):
+            return True
+        return len(stem) > _MIN_STEM and word.startswith(stem) and len(word) - len(stem) <= 3
     if word.startswith(stem):
         return True
     return any(word.startswith(a) and word[len(a) :].startswith(stem) for a in _ARTICLES)
 
 
 def wanted(text: str) -> Wanted | None:
-    """A kind of activity and a place ("English class in Leeds"), or a town and a postcode
-    district ("Leeds LS6"); None when the text is neither (it is then a place, or nothing)."""
+    """A kind of activity and a place ("English class in Leeds"), a kind of activity alone
+    (place ""), or a town and a postcode district ("Leeds LS6"); None when the text is none
+    of these (it is then a place, or nothing)."""
     words = normalize_name(text).split()
-    if len(words) < 2 or len(words) > 12:
+    if not words or len(words) > 12:
         return None
     hello, help_, polite, kinds, around = _tables()
     category: str | None = None
@@ -385,7 +393,7 @@ def wanted(text: str) -> Wanted | None:
     if category is None:
         return None
     place = _strip(rest, around | hello | help_ | polite)  # "Hi, English class in Leeds please"
-    return Wanted(category, " ".join(place)) if place else None
+    return Wanted(category, " ".join(place))
 
 
 def _postcode_in(words: list[str]) -> str | None:

@@ -31,6 +31,7 @@ CATEGORIES = frozenset(c.value for c in Category)
 async def find_command(update: Update, context: AppContext) -> None:
     """/find: ask for a location or a place."""
     context.session["mode"] = "f"
+    context.session.pop("kind", None)
     await send(update, views.ask_location("f"))
 
 
@@ -77,6 +78,7 @@ async def menu_find(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.from_user is not None
     await answer(query)
+    context.session.pop("kind", None)
     if query.data == "M:near":
         row = await context.services.users.get(query.from_user.id)
         if row is not None and row.area_lat is not None and row.area_lon is not None:
@@ -124,10 +126,11 @@ async def _search(
     category: str | None = None,
 ) -> None:
     label = place.name if place is not None else None
+    asked = context.session.pop("kind", None)  # "English classes", then where
     if context.session.get("mode") == "m":
         await moved_to(update, context, lat, lon, label)
         return
-    state = SearchState.at(lat, lon).with_category(category)
+    state = SearchState.at(lat, lon).with_category(category or asked)
     key = place.key if place is not None else None
     context.session["last_place"] = (state.lat, state.lon, label, key)
     if context.session.get("mode") == "g":
@@ -158,8 +161,9 @@ async def on_text(update: Update, context: AppContext) -> None:
     mode = context.session.get("mode")
     mode = mode if mode in ("g", "m") else "f"
     greeting = words.said(text)
-    if greeting is not None:
-        context.session["mode"] = "f"  # they turned to the menu: the next place is a search
+    if greeting is not None:  # they turned to the menu: the next place is a plain search
+        context.session["mode"] = "f"
+        context.session.pop("kind", None)
     if greeting == "help":
         await send(update, await help_view(update, context))
         return
@@ -171,6 +175,10 @@ async def on_text(update: Update, context: AppContext) -> None:
     category = None
     if result.status == "not_found" and (asked := words.wanted(text)) is not None:
         category = asked.category if mode == "f" else None
+        if category is not None and not asked.place:  # "English classes": where, then?
+            context.session["kind"] = category
+            await send(update, views.ask_location("f"))
+            return
         found = locator.locate(asked.place)
         if found.status == "not_found" and asked.town:
             found = locator.locate(asked.town)  # no postcode data: the town then

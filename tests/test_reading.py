@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from bot import cli
+from bot import cli, words
 from bot.fakeapi import SentMessage
 from bot.formatting import FSI, PDI
 from bot.geo import Gazetteer
@@ -120,6 +120,11 @@ async def test_a_kind_of_activity_and_a_place_or_a_town_and_its_district(bot: Ha
     district = only(await chat.send("Leeds LS6"))
     assert "near LS6" in district.plain_text()
     assert "Friday football" in district.plain_text().splitlines()[3]  # LS6 is Hyde Park
+    where = only(await chat.send("English classes"))  # a kind alone: where, then?
+    assert "Where should I look for welcoming activities?" in where.plain_text()
+    then = only(await chat.send("Leeds"))
+    assert then.plain_text().splitlines()[:2] == text.splitlines()[:2]
+    assert "English classes" not in only(await chat.send("Leeds")).plain_text().splitlines()[1]
     kind_newport = only(await chat.send("English class in Newport"))
     assert all(d.startswith("P:") and d.endswith(":f:english") for d in _data(kind_newport))
 
@@ -232,3 +237,11 @@ async def test_forget_takes_the_roles_commands_out_of_the_chat(bot: Harness) -> 
     await person.press(button_texts(ask)[0], ask)
     assert await bot.row("SELECT COUNT(*) FROM roles WHERE user_id = 7970") == (0,)
     assert _chat_commands(bot, 7970) == set()  # the language's menu for everyone again
+
+
+def test_place_names_that_start_like_a_kind_of_activity_stay_places() -> None:
+    for text in ("Chatham Kent", "Kidsgrove Staffs", "Churchdown Glos", "Leeds"):
+        assert words.wanted(text) is None, text
+    asked = words.wanted("Hi, I need an English class in Leeds please")
+    assert asked is not None and (asked.category, asked.place) == ("english", "leeds")
+    assert words.said("Leeds") is None and words.said("please") is None
