@@ -8,9 +8,13 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError
 from bot.i18n import CatalogsNotCompiled, load_catalogs
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 log = logging.getLogger("sanctuary_bot")
 
@@ -150,13 +154,43 @@ async def _roles_command(config: Config, args: argparse.Namespace) -> tuple[int,
         done = await change(args.telegram_id, args.role, group_id, None, utcnow())
         where = f" of {args.group}" if args.group else ""
         verb = "granted" if args.command == "grant" else "revoked"
-        return 0, (
-            f"{verb}: {args.role}{where} for {args.telegram_id}\n"
-            if done
-            else f"nothing to do: {args.telegram_id} {'already has' if args.command == 'grant' else 'does not have'} that role\n"
-        )
+        if not done:
+            return 0, (
+                f"nothing to do: {args.telegram_id} {'already has' if args.command == 'grant' else 'does not have'} that role\n"
+            )
+        note = await _chat_commands(config, db, args.telegram_id)
+        return 0, f"{verb}: {args.role}{where} for {args.telegram_id}\n{note}"
     finally:
         await db.close()
+
+
+async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
+    """After a role change: the person's command menu in their chat, in their language, with
+    their roles' commands (when a bot token is configured); a line saying what happened."""
+    from telegram import Bot, BotCommand, BotCommandScopeChat
+    from telegram.error import TelegramError
+
+    from bot import views
+    from bot.i18n import resolve_locale, use_locale
+    from storage.roles import RoleRepository
+    from storage.users import UserRepository
+
+    if not config.token:
+        return ""
+    try:
+        load_catalogs()
+    except CatalogsNotCompiled:
+        return "their command menu is unchanged: the translations are not compiled\n"
+    user = await UserRepository(db).get(user_id)
+    roles = frozenset(r.role for r in await RoleRepository(db).roles_of(user_id))
+    with use_locale(resolve_locale(user.locale if user else None, None)):
+        commands = [BotCommand(name, text) for name, text in views.commands(roles)]
+    try:
+        async with Bot(config.token, base_url=config.api_url) as bot:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+    except TelegramError as exc:  # e.g. they never wrote to the bot: nothing to update
+        return f"their command menu is unchanged: {exc.message}\n"
+    return "their command menu now shows their roles' commands\n"
 
 
 async def _with_db(config: Config, command: str, kind: str, text: str) -> str:

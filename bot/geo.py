@@ -499,11 +499,13 @@ class Gazetteer:
     def __init__(self, records: Iterable[PlaceRecord]) -> None:
         self._places: list[Place] = []
         self._by_key: dict[str, Place] = {}
+        self._alternates: dict[str, tuple[str, ...]] = {}
         exact: dict[str, list[int]] = {}
         prefix: dict[str, list[int]] = {}
         for index, (place, alternates) in enumerate(records):
             self._places.append(place)
             self._by_key[place.key] = place
+            self._alternates[place.key] = alternates
             name_key = normalize_name(place.name)
             keys = {name_key} if name_key else set()
             for alternate in alternates:
@@ -578,6 +580,43 @@ class Gazetteer:
             max_km,
         )
         return hits[0][2] if hits else None
+
+    def local_name(self, place: Place, language: str) -> str:
+        """The place's name as written in the language's script, when GeoNames has it
+        (``ليدز`` for Leeds in Arabic, ``Лідс`` in Ukrainian); its usual name otherwise."""
+        rules = _SCRIPT_RULES.get(language)
+        if rules is None:
+            return place.name
+        names = {a.split("،")[0].split(",")[0].strip() for a in self._alternates.get(place.key, ())}
+        for rule in rules:
+            fitting = [n for n in names if n and rule(n.casefold())]
+            if fitting:
+                return min(fitting, key=lambda n: _spelling_rank(n, place.name))
+        return place.name
+
+    def landmark(self, place: Place) -> tuple[Place, float] | None:
+        """A better-known place near this one and how far it is (km), to tell same-named
+        places apart: of the larger towns (≥ 50,000 people) within 40 km, the one that
+        weighs most by population over squared distance (London rather than a borough);
+        else the nearest larger town within 60 km; else the nearest place at least twice as
+        big within 80 km."""
+        self.nearby_town(place)  # builds the towns' index
+        assert self._towns is not None
+        hits = self._towns.nearest(
+            place.lat, place.lon, 40, lambda t: t.population > place.population, 60.0
+        )
+        close = [hit for hit in hits if hit[0] <= 40.0]
+        if close:
+            km, _id, town = max(close, key=lambda h: h[2].population / (h[0] + 2.0) ** 2)
+            return town, km
+        if hits:
+            return hits[0][2], hits[0][0]
+        if self._all is None:
+            self.region_at(place.lat, place.lon)
+        assert self._all is not None
+        floor = max(2 * place.population, 2 * _UNKNOWN_POPULATION)
+        near = self._all.nearest(place.lat, place.lon, 1, lambda p: p.population >= floor, 80.0)
+        return (near[0][2], near[0][0]) if near else None
 
     def region_at(self, lat: float, lon: float, max_km: float = 30.0) -> Region:
         """The nation ("ENG", "SCT", "WLS", "NIR") of the nearest place, "" when none is near."""
@@ -661,6 +700,81 @@ class Gazetteer:
                 if len(phrase) >= 4:
                     found.extend(self._exact.get(phrase, ()))
         return self._by_population(self._prefer_region(found, region))
+
+
+def _letters(chars: str) -> Callable[[str], bool]:
+    """Whether a name uses any of these letters."""
+    wanted = frozenset(chars)
+    return lambda name: not wanted.isdisjoint(name)
+
+
+def _in_block(low: int, high: int) -> Callable[[str], bool]:
+    """Whether a name is written in one Unicode block (spaces and punctuation aside)."""
+    return lambda name: (
+        all(low <= ord(c) <= high or not c.isalpha() for c in name)
+        and any(c.isalpha() for c in name)
+    )
+
+
+def _without(test: Callable[[str], bool], chars: str) -> Callable[[str], bool]:
+    banned = frozenset(chars)
+    return lambda name: test(name) and banned.isdisjoint(name)
+
+
+def _both(a: Callable[[str], bool], b: Callable[[str], bool]) -> Callable[[str], bool]:
+    return lambda name: a(name) and b(name)
+
+
+# GeoNames alternate names carry no language, only a script: each language's rules, best
+# first, tell its spelling from its neighbours' by the letters only one of them uses.
+_ARABIC_SCRIPT = _in_block(0x0600, 0x06FF)
+_ARABIC_ONLY = "يكة"
+_PERSIAN_LETTERS = "یکگپچژ"
+_URDU_ONLY = "ٹڈڑںےہھ"
+_SORANI_ONLY = "ۆێڵڕە"
+_PASHTO_ONLY = "ټډړږښځڅۍې"
+_OTHER_ARABIC_SCRIPT = "ۋۇڭ"  # Uyghur and others
+_PERSIAN = _without(
+    _ARABIC_SCRIPT, _ARABIC_ONLY + _URDU_ONLY + _SORANI_ONLY + _PASHTO_ONLY + _OTHER_ARABIC_SCRIPT
+)
+_PERSIAN_RULES = (_both(_PERSIAN, _letters(_PERSIAN_LETTERS)), _PERSIAN)
+_ARABIC = _without(_ARABIC_SCRIPT, _PERSIAN_LETTERS + _URDU_ONLY + _SORANI_ONLY + _PASHTO_ONLY)
+_CYRILLIC = _in_block(0x0400, 0x04FF)
+_NOT_EAST_SLAVIC = "ђјљњћџѓќѕўъ"  # Serbian, Macedonian, Belarusian, Bulgarian
+_SCRIPT_RULES: dict[str, tuple[Callable[[str], bool], ...]] = {
+    "ar": (_both(_ARABIC, _letters(_ARABIC_ONLY)), _ARABIC),
+    "fa": _PERSIAN_RULES,
+    "fa_AF": _PERSIAN_RULES,
+    "ps": (_both(_ARABIC_SCRIPT, _letters(_PASHTO_ONLY)), *_PERSIAN_RULES),
+    "ur": (_both(_without(_ARABIC_SCRIPT, _SORANI_ONLY), _letters(_URDU_ONLY)), *_PERSIAN_RULES),
+    "ckb": (_both(_ARABIC_SCRIPT, _letters(_SORANI_ONLY)), *_PERSIAN_RULES),
+    "ti": (_in_block(0x1200, 0x139F),),
+    "am": (_in_block(0x1200, 0x139F),),
+    "bn": (_in_block(0x0980, 0x09FF),),
+    "uk": (
+        _both(_without(_CYRILLIC, _NOT_EAST_SLAVIC + "ыэё"), _letters("іїєґ")),
+        _without(_CYRILLIC, _NOT_EAST_SLAVIC + "ыэёіїєґ"),
+    ),
+    "ru": (_without(_CYRILLIC, _NOT_EAST_SLAVIC + "іїєґ"),),
+}
+
+
+_CYRILLIC_SOUNDS = str.maketrans(
+    {
+        **dict(zip("абвгґдеєзиіїйклмнопрстуфхцыэ", "abvhgdeezyiiiklmnoprstufhcye", strict=True)),
+        "ё": "yo", "ж": "zh", "ч": "ch", "ш": "sh", "щ": "shch", "ю": "yu", "я": "ya",
+        "ь": None, "ъ": None, "'": None,
+    }
+)  # fmt: skip
+
+
+def _spelling_rank(name: str, latin: str) -> tuple[float, int, str]:
+    """Which of a language's spellings to show, best first: for Cyrillic, the one that
+    sounds most like the usual name (Лондон, not the Belarusian Лондан); else the shortest
+    (more often the usual spelling than a long transliteration)."""
+    sounds = name.casefold().translate(_CYRILLIC_SOUNDS)
+    likeness = fuzz.ratio(sounds, latin.casefold()) if sounds.isascii() else 0.0
+    return -likeness, len(name), name
 
 
 def _by_population(places: Iterable[Place]) -> list[Place]:

@@ -29,6 +29,7 @@ from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
 from bot.recurrence import Occurrence, Repeat
 from bot.search import GroupHit, Hit, Page, activity_needs
 from storage.models import Activity, Group
+from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
 _ = gettext
 PAGE_SIZE = 5
@@ -155,15 +156,21 @@ def privacy_note() -> str:
     return _("🔒 I never ask your name, your papers or where you live.\nMore in /privacy.")
 
 
-def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> View:
-    """The main menu: find, groups, language, help, privacy."""
+def main_menu(
+    intent: str | None,
+    area_label: str | None,
+    has_area: bool,
+    roles: frozenset[str] = frozenset(),
+) -> View:
+    """The main menu: find, groups, language, help, privacy; posting for anyone who holds a
+    role (volunteer, group admin, coordinator), whatever they said at /start."""
     lines = [_("What would you like to do?")]
-    if intent == Intent.VOLUNTEER:
+    if intent == Intent.VOLUNTEER and not roles:
         lines.append(
             _("Volunteers post their group's activities here (your group admin sends an invite).")
         )
     rows = [[button(_("🔎 Find welcoming activities"), "M:find")]]
-    if intent == Intent.VOLUNTEER:
+    if intent == Intent.VOLUNTEER or roles:
         rows.append(
             row(button(_("📝 Post an activity"), "W:new"), button(_("📋 My activities"), "Y:l"))
         )
@@ -175,7 +182,7 @@ def main_menu(intent: str | None, area_label: str | None, has_area: bool) -> Vie
     rows += [
         [button(_("🏠 Groups near me"), "M:groups")],
     ]
-    if intent in (Intent.SUPPORTER, Intent.VOLUNTEER):  # never offered unasked to seekers
+    if intent in (Intent.SUPPORTER, Intent.VOLUNTEER) or roles:  # never unasked to seekers
         rows.append([button(_("📣 Campaign alerts"), "M:alerts")])
     rows += [
         row(button(_("🌐 Language"), "M:lang"), button(_("ℹ️ Help"), "M:help")),
@@ -209,8 +216,53 @@ def ask_location(mode: str) -> View:
     return View(text, _share_location_keyboard())
 
 
-def help_text() -> View:
-    """What the bot does and its commands."""
+# The commands of each role, for /help and the chat's command menu: (role, command, text).
+ROLE_COMMANDS = (
+    (VOLUNTEER, "newactivity", N_("Post an activity")),
+    (VOLUNTEER, "myactivities", N_("The activities you look after")),
+    (ADMIN, "moderate", N_("Check volunteers' posts")),
+    (ADMIN, "invite", N_("A link to invite a volunteer")),
+    (ADMIN, "team", N_("Your group's team")),
+    (ADMIN, "safeguarding", N_("Choose the safeguarding contact")),
+    (ADMIN, "reports", N_("Concerns to look at")),
+    (COORDINATOR, "campaign", N_("Write a campaign call")),
+    (COORDINATOR, "campaigns", N_("Campaign calls and how they went")),
+)
+ROLE_HEADINGS = (
+    (VOLUNTEER, N_("<b>For volunteers</b>")),
+    (ADMIN, N_("<b>For group admins</b>")),
+    (COORDINATOR, N_("<b>For coordinators</b>")),
+)
+
+
+def _role_levels(roles: frozenset[str]) -> set[str]:
+    """Which roles' commands a person has: an admin posts too, a coordinator does it all."""
+    levels = set()
+    if roles:
+        levels.add(VOLUNTEER)
+    if ADMIN in roles or COORDINATOR in roles:
+        levels.add(ADMIN)
+    if COORDINATOR in roles:
+        levels.add(COORDINATOR)
+    return levels
+
+
+def _role_help(roles: frozenset[str]) -> list[str]:
+    """/help's lines for the person's roles, a heading for each."""
+    levels = _role_levels(roles)
+    lines: list[str] = []
+    for level, heading in ROLE_HEADINGS:
+        if level not in levels:
+            continue
+        lines += ["", gettext(heading)]
+        for role, name, description in ROLE_COMMANDS:
+            if role == level:
+                lines.append(fmt.bidi(f"/{name}") + " – " + fmt.escape(gettext(description)))
+    return lines
+
+
+def help_text(roles: frozenset[str] = frozenset()) -> View:
+    """What the bot does and its commands (with those of the person's roles)."""
     text = "\n".join(
         [
             _("<b>How this bot helps</b>"),
@@ -227,6 +279,7 @@ def help_text() -> View:
             _("/mydata – a copy of everything I keep about you"),
             _("/forget – delete everything I keep about you"),
             _("/start – start again"),
+            *_role_help(roles),
             "",
             _("You can type a town, city or postcode at any time."),
         ]
@@ -290,16 +343,48 @@ def place_label(name: str, region: str) -> str:
     return _("{place}, {region}").format(place=name, region=gettext(label)) if label else name
 
 
-def choose_place(query: str, places: list[tuple[str, str, str]], mode: str) -> View:
-    """Which one do you mean? ``places`` are (key, name, region)."""
+@dataclass(frozen=True, slots=True)
+class PlaceChoice:
+    """A place offered on a button: its name in the reader's language, its nation, and for
+    one of several same-named places in one nation, a better-known place near it (in the
+    reader's language) and how far that is."""
+
+    key: str
+    name: str
+    region: str
+    landmark: str | None = None
+    km: float = 0.0
+
+
+def _place_buttons(places: list[PlaceChoice], data: str) -> list[list[Key]]:
+    """One button a place: its name and nation, or, for one of several same-named places in
+    one nation (those given a landmark), what tells it apart ("Newport, 6.9 mi from Telford")."""
+    rows = []
+    for place in places:
+        if place.landmark:
+            label = _("{place}, {distance} from {town}").format(
+                place=fmt.bidi(place.name),
+                distance=fmt.bidi(fmt.distance(place.km)),
+                town=fmt.bidi(place.landmark),
+            )
+        else:
+            label = place_label(place.name, place.region)
+        rows.append([button(label, data.format(key=place.key))])
+    return rows
+
+
+def choose_place(
+    query: str, places: list[PlaceChoice], mode: str, category: str | None = None
+) -> View:
+    """Which one do you mean? (the kind of activity asked for comes along on the buttons)"""
     text = _("Which “{place}” do you mean?").format(
         place=fmt.bidi(fmt.escape(fmt.clean(query, 60)))
     )
-    rows = [[button(place_label(name, region), f"P:{key}:{mode}")] for key, name, region in places]
-    return View(text, Keyboard(rows))
+    data = f"P:{{key}}:{mode}" + (f":{category}" if category else "")
+    return View(text, Keyboard(_place_buttons(places, data)))
 
 
-def place_not_found(query: str, suggestions: list[tuple[str, str, str]], mode: str) -> View:
+def place_not_found(query: str, suggestions: list[PlaceChoice], mode: str) -> View:
     """I couldn't find it; maybe one of these."""
     shown = fmt.escape(fmt.clean(query, 60))
     if shown:
@@ -309,7 +394,7 @@ def place_not_found(query: str, suggestions: list[tuple[str, str, str]], mode: s
     rows = []
     if suggestions:
         lines.append(_("Did you mean one of these?"))
-        rows = [[button(place_label(n, r), f"P:{k}:{mode}")] for k, n, r in suggestions[:3]]
+        rows = _place_buttons(suggestions[:3], f"P:{{key}}:{mode}")
     lines.append(_("Type a town, city or postcode, or share your location."))
     rows.append([button(_("⬅️ Menu"), "M:menu")])
     return View("\n".join(lines), Keyboard(rows))
@@ -349,18 +434,27 @@ def results(
     state: SearchState,
     radius_miles: float,
     next_of: dict[int, Occurrence | None],
+    near: str | None = None,
 ) -> View:
-    """One page of nearby activities, nearest first, with paging and filter buttons."""
+    """One page of nearby activities, nearest first, with paging and filter buttons.
+
+    ``near`` is the place understood ("near Sheffield"); None for a shared location."""
     count = found.total
     pages = max(1, math.ceil(count / PAGE_SIZE))
     page = found.number
     shown = found.hits
-    lines = [
-        "<b>"
-        + ngettext(
+    if near:
+        heading = ngettext(
+            "{count} welcoming activity near {place}",
+            "{count} welcoming activities near {place}",
+            count,
+        ).format(count=fmt.number(count), place=fmt.bidi(fmt.escape(near)))
+    else:
+        heading = ngettext(
             "{count} welcoming activity near you", "{count} welcoming activities near you", count
         ).format(count=fmt.number(count))
-        + "</b>",
+    lines = [
+        "<b>" + heading + "</b>",
         "<i>" + _filters_line(state, radius_miles) + "</i>",
         "",
     ]
@@ -407,14 +501,21 @@ def _search_tools(state: SearchState) -> list[list[Key]]:
     ]
 
 
-def no_results(state: SearchState, radius_miles: float, groups: list[GroupHit]) -> View:
-    """Nothing within the radius: say so, and offer the nearest groups anyway."""
+def no_results(
+    state: SearchState, radius_miles: float, groups: list[GroupHit], near: str | None = None
+) -> View:
+    """Nothing within the radius: say so (of which place), and offer the nearest groups."""
     filtered = state.category is not None or state.needs != 0
-    if filtered:
+    if filtered and near:
+        first = _("I found no activities with these filters within {distance} of {place}.")
+    elif filtered:
         first = _("I found no activities with these filters within {distance}.")
+    elif near:
+        first = _("I found no welcoming activities within {distance} of {place}.")
     else:
         first = _("I found no welcoming activities within {distance}.")
-    lines = [first.format(distance=fmt.bidi(fmt.radius(radius_miles)))]
+    place = fmt.bidi(fmt.escape(near)) if near else ""
+    lines = [first.format(distance=fmt.bidi(fmt.radius(radius_miles)), place=place)]
     if groups:
         lines += [
             "",
@@ -665,9 +766,11 @@ COMMANDS = (
 )
 
 
-def commands() -> list[tuple[str, str]]:
-    """The command menu in the current locale."""
-    return [(name, gettext(description)) for name, description in COMMANDS]
+def commands(roles: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """The command menu in the current locale (with the commands of the person's roles)."""
+    levels = _role_levels(roles)
+    mine = [(n, gettext(d)) for role, n, d in ROLE_COMMANDS if role in levels]
+    return [(name, gettext(description)) for name, description in COMMANDS] + mine
 
 
 def not_understood() -> str:

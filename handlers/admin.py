@@ -17,6 +17,7 @@ from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
 from bot.i18n import current_locale
 from handlers.base import answer, expired, send, show
+from handlers.menus import roles_changed
 from storage.models import Group
 from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
@@ -146,6 +147,8 @@ async def join(update: Update, context: AppContext, code: str) -> None:
         await send(update, views.invite_own(group.name))
     else:
         await send(update, views.joined(group.name))
+        # /newactivity and /myactivities in their menu
+        await roles_changed(update, context, user.id)
 
 
 async def _team_view(context: AppContext, group: Group) -> views.View:
@@ -184,6 +187,7 @@ async def remove_volunteer(update: Update, context: AppContext) -> None:
         await refuse(update, context, "team", group_id)
         return
     await services.roles.revoke(volunteer, VOLUNTEER, group_id, query.from_user.id, services.now())
+    await roles_changed(update, context, volunteer)  # their command menu loses what they cannot do
     await answer(query, views.removed_from_team())
     await show(update, await _team_view(context, group))
 

@@ -16,6 +16,7 @@ from bot.context import App, AppContext, Turn
 from bot.geo import haversine_km, valid_uk_coordinates
 from bot.i18n import current_language, gettext
 from handlers.base import Own, answer, expired, send, show
+from handlers.menus import forget_commands
 from storage.models import Activity
 from storage.roles import COORDINATOR
 
@@ -142,6 +143,7 @@ async def forget_confirmed(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.from_user is not None
     await context.services.forget(query.from_user.id)  # the caller's own data only; memory too
+    await forget_commands(context, query.from_user.id)  # their roles' commands went too
     await answer(query)
     await show(update, views.forgotten())
 

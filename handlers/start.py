@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import campaign_views as cv
@@ -13,9 +12,15 @@ from bot import views
 from bot.callbacks import Expired, split
 from bot.context import App, AppContext
 from bot.domain import Intent
-from bot.i18n import BY_CODE, current_locale, match_language, set_locale
+from bot.i18n import (
+    BY_CODE,
+    current_locale,
+    match_language,
+    set_locale,
+)
 from handlers.alerts import subscribe_supporter
 from handlers.base import answer, expired, send, show
+from handlers.menus import help_view, menu_view, roles_of, sync_commands
 
 log = logging.getLogger(__name__)
 _INTENTS = {i.value for i in Intent}
@@ -45,21 +50,13 @@ async def language(update: Update, context: AppContext) -> None:
 
 
 async def help_command(update: Update, context: AppContext) -> None:
-    """/help: what the bot does."""
-    await send(update, views.help_text())
+    """/help: what the bot does, and the commands of the person's roles."""
+    await send(update, await help_view(update, context))
 
 
 async def menu(update: Update, context: AppContext) -> None:
     """/menu: the main menu."""
-    await send(update, await _menu_view(update, context))
-
-
-async def _menu_view(update: Update, context: AppContext) -> views.View:
-    user = update.effective_user
-    row = await context.services.users.get(user.id) if user else None
-    return views.main_menu(
-        row.intent if row else None, row.area_label if row else None, bool(row and row.has_area)
-    )
+    await send(update, await menu_view(update, context))
 
 
 async def chose_language(update: Update, context: AppContext) -> None:
@@ -77,27 +74,12 @@ async def chose_language(update: Update, context: AppContext) -> None:
     await context.services.users.set_locale(query.from_user.id, code)
     set_locale(code)
     await answer(query)
-    chat = update.effective_chat
-    if chat is not None:
-        await _set_chat_commands(context, chat.id)
+    await sync_commands(context, query.from_user.id, await roles_of(context, query.from_user.id))
     if flow == "s":
         await show(update, views.intent_question())
     else:
-        menu_view = await _menu_view(update, context)
-        await show(
-            update, views.View(views.language_saved() + "\n\n" + menu_view.text, menu_view.markup)
-        )
-
-
-async def _set_chat_commands(context: AppContext, chat_id: int) -> None:
-    """Show the command menu in the chosen language in this chat (best effort)."""
-    try:
-        await context.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in views.commands()],
-            scope=BotCommandScopeChat(chat_id),
-        )
-    except TelegramError as exc:
-        log.info("could not set chat commands: %s", exc.message)
+        menu = await menu_view(update, context)
+        await show(update, views.View(views.language_saved() + "\n\n" + menu.text, menu.markup))
 
 
 async def chose_intent(update: Update, context: AppContext) -> None:
@@ -115,7 +97,7 @@ async def chose_intent(update: Update, context: AppContext) -> None:
     before = await users.get(query.from_user.id)
     await users.set_intent(query.from_user.id, fields[0])
     await answer(query)
-    menu_view = await _menu_view(update, context)
+    menu = await menu_view(update, context)
     # Subscribed when they first say they came for campaigns, never again after /stop alerts.
     newly = before is None or before.intent != Intent.SUPPORTER
     if (
@@ -123,10 +105,8 @@ async def chose_intent(update: Update, context: AppContext) -> None:
         and newly
         and await subscribe_supporter(context, query.from_user.id)
     ):
-        menu_view = views.View(
-            cv.alerts_subscribed_note() + "\n\n" + menu_view.text, menu_view.markup
-        )
-    await show(update, menu_view)
+        menu = views.View(cv.alerts_subscribed_note() + "\n\n" + menu.text, menu.markup)
+    await show(update, menu)
 
 
 async def menu_button(update: Update, context: AppContext) -> None:
@@ -138,9 +118,9 @@ async def menu_button(update: Update, context: AppContext) -> None:
     if item == "lang":
         await show(update, views.language_picker(current_locale(), "c"))
     elif item == "help":
-        await show(update, views.help_text())
+        await show(update, await help_view(update, context))
     else:
-        await show(update, await _menu_view(update, context))
+        await show(update, await menu_view(update, context))
 
 
 def register(app: App) -> None:

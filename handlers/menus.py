@@ -1,0 +1,89 @@
+"""The main menu, /help and the chat's command menu, which follow the person's roles.
+
+Shared by the journeys that show the menu or change roles (start, find, admin, privacy): kept
+apart from any journey's module so none of them imports another for it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+
+from bot import views
+from bot.context import AppContext
+from bot.i18n import current_locale, resolve_locale, use_locale
+
+log = logging.getLogger(__name__)
+_COMMANDS = "commands"  # in the person's chat data: the command menu last set for them
+
+
+async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
+    """The kinds of role the person holds now (read from the database every time)."""
+    return frozenset(r.role for r in await context.services.roles.roles_of(user_id))
+
+
+async def help_view(update: Update, context: AppContext) -> views.View:
+    """/help for this person: their roles' commands too (and their command menu in step)."""
+    user = update.effective_user
+    roles = await roles_of(context, user.id) if user else frozenset()
+    if user is not None:
+        await sync_commands(context, user.id, roles)
+    return views.help_text(roles)
+
+
+async def menu_view(update: Update, context: AppContext) -> views.View:
+    """The main menu for this person: what brought them, their saved area, their roles."""
+    user = update.effective_user
+    row = await context.services.users.get(user.id) if user else None
+    roles = await roles_of(context, user.id) if user else frozenset()
+    if user is not None:
+        await sync_commands(context, user.id, roles)
+    return views.main_menu(
+        row.intent if row else None,
+        row.area_label if row else None,
+        bool(row and row.has_area),
+        roles,
+    )
+
+
+async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]) -> None:
+    """The command menu of the person's private chat, in their language, with their roles'
+    commands (best effort). Set again only when the language or the roles changed since it
+    was last set by this process."""
+    done = f"{current_locale()}:{','.join(sorted(roles))}"
+    data = context.application.user_data[user_id]
+    if data.get(_COMMANDS) == done:
+        return
+    try:
+        await context.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in views.commands(roles)],
+            scope=BotCommandScopeChat(user_id),
+        )
+    except TelegramError as exc:
+        log.info("could not set chat commands: %s", exc.message)
+        return
+    data[_COMMANDS] = done
+
+
+async def forget_commands(context: AppContext, user_id: int) -> None:
+    """After /forget (roles gone with everything else): the chat's own command menu is
+    deleted, so the language's menu for everyone shows again (best effort)."""
+    try:
+        await context.bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
+    except TelegramError as exc:
+        log.info("could not delete chat commands: %s", exc.message)
+
+
+async def roles_changed(update: Update, context: AppContext, user_id: int) -> None:
+    """The person's roles changed (they joined a team, were removed from one): their command
+    menu follows, in their language (this update's when it is theirs, else their stored one)."""
+    roles = await roles_of(context, user_id)
+    sender = update.effective_user
+    if sender is not None and sender.id == user_id:
+        await sync_commands(context, user_id, roles)
+        return
+    row = await context.services.users.get(user_id)
+    with use_locale(resolve_locale(row.locale if row else None, None)):
+        await sync_commands(context, user_id, roles)
