@@ -15,12 +15,23 @@ from bot.i18n import CatalogsNotCompiled, load_catalogs
 log = logging.getLogger("sanctuary_bot")
 
 
+def _version() -> str:
+    """The installed package's version (from its metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sanctuary-bot")
+    except PackageNotFoundError:  # run from a clone that was never installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sanctuary-bot",
         description="City of Sanctuary Telegram bot. Configuration comes from the environment "
         "(see README.md and .env.example).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser(
         "run",
