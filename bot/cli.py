@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError
 from bot.i18n import CatalogsNotCompiled, load_catalogs
+from bot.logs import configure as configure_logging
 
 log = logging.getLogger("sanctuary_bot")
 
@@ -270,11 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     command = args.command or "run"
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         config = Config.from_env()
+        configure_logging(config.log_format)
         if command in ("run", "console"):
             load_catalogs()
     except (ConfigError, CatalogsNotCompiled) as exc:
