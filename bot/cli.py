@@ -1,5 +1,5 @@
 """The ``sanctuary-bot`` command line: run, console, seed-demo, import, export, deliver,
-grant, revoke, audit, stats."""
+grant, revoke, audit, stats, backup, restore."""
 
 from __future__ import annotations
 
@@ -100,7 +100,41 @@ def _parser() -> argparse.ArgumentParser:
         "Counts only: no ids.",
     )
     stats.add_argument("--csv", action="store_true", help="CSV for a spreadsheet")
+    backup = sub.add_parser(
+        "backup",
+        help="copy the database to FILE (safe while the bot runs)",
+        description="Write a consistent copy of SANCTUARY_DB to FILE with SQLite's online "
+        "backup API: safe while the bot runs, which goes on reading and writing. FILE is "
+        "replaced only once the copy is complete and checked.",
+    )
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser(
+        "restore",
+        help="replace the database by the backup FILE (the bot must be stopped)",
+        description="Replace SANCTUARY_DB by the backup FILE, after checking FILE is a "
+        "sanctuary-bot database this version can run. Refused while the database is in use: "
+        "stop the bot first. Newer migrations run when the bot next starts.",
+    )
+    restore.add_argument("file", type=Path)
     return parser
+
+
+def _backup_command(config: Config, args: argparse.Namespace) -> int:
+    """backup and restore: copies through SQLite's backup API (storage.backup)."""
+    from storage.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            done = backup(config.db_path, args.file)
+            print(f"backed up {config.db_path} to {done.path} ", end="")
+        else:
+            done = restore(args.file, config.db_path)
+            print(f"restored {args.file} to {done.path} ", end="")
+    except BackupError as exc:
+        print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"(schema version {done.version}, {done.size} bytes)")
+    return 0
 
 
 async def _stats(config: Config, as_csv: bool) -> str:
@@ -294,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(output)
         return code
+    if command in ("backup", "restore"):
+        return _backup_command(config, args)
     if command == "stats":
         sys.stdout.write(asyncio.run(_stats(config, args.csv)))
         return 0

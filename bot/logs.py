@@ -78,5 +78,6 @@ def make_handler(fmt: str, stream: TextIO | None = None) -> logging.Handler:
 
 
 def configure(fmt: str, level: int = logging.INFO) -> None:
-    """Send the root logger's records to standard error in ``fmt``."""
-    logging.basicConfig(level=level, handlers=[make_handler(fmt)], force=True)
+    """Send the root logger's records to standard error in ``fmt`` (as logging.basicConfig:
+    nothing changes when the root logger already has handlers, e.g. under pytest)."""
+    logging.basicConfig(level=level, handlers=[make_handler(fmt)])
