@@ -25,6 +25,7 @@ from storage.db import Database, utcnow
 from storage.outbox import OutboxItem, OutboxRepository
 from tests.helpers import eventually
 
+pytestmark = pytest.mark.wheel
 ROOT = Path(__file__).resolve().parents[1]
 LEEDS = (53.7997, -1.5492)
 WAIT_S = 60.0  # a cold start builds the place index; never a bound on speed, only on hanging
