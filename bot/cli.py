@@ -125,15 +125,13 @@ def _backup_command(config: Config, args: argparse.Namespace) -> int:
 
     try:
         if args.command == "backup":
-            done = backup(config.db_path, args.file)
-            print(f"backed up {config.db_path} to {done.path} ", end="")
+            done, verb, source = backup(config.db_path, args.file), "backed up", config.db_path
         else:
-            done = restore(args.file, config.db_path)
-            print(f"restored {args.file} to {done.path} ", end="")
+            done, verb, source = restore(args.file, config.db_path), "restored", args.file
     except BackupError as exc:
         print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
         return 1
-    print(f"(schema version {done.version}, {done.size} bytes)")
+    print(f"{verb} {source} to {done.path} (schema version {done.version}, {done.size} bytes)")
     return 0
 
 
