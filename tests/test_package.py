@@ -4,7 +4,8 @@ The wheel is built once for this module (pip, with the registry only for the bui
 requirements, from pip's cache after the first time) and installed with its dependencies
 into a virtual environment in a temporary folder. Every command then runs from another
 temporary folder with the clone nowhere on the path: what it needs (catalogs, migrations,
-sample data) must come from the installed package.
+sample data) must come from the installed package. The running bot is a separate process
+here, so this is also where `backup` and `restore` meet a bot in another process.
 """
 
 from __future__ import annotations
@@ -162,6 +163,12 @@ async def test_a_journey_and_deliver_from_another_folder(installed: Path, tmp_pa
             )
             assert "welcoming activities near you" not in card.text  # the card, not the list
             assert "verified" in card.plain_text()
+            # Another process, while the bot runs: a backup is taken, a restore refused.
+            copy = tmp_path / "nightly.db"
+            done = await asyncio.to_thread(_run, installed, elsewhere, "backup", str(copy))
+            assert done.returncode == 0 and copy.is_file(), done.stderr
+            done = await asyncio.to_thread(_run, installed, elsewhere, "restore", str(copy))
+            assert done.returncode == 1 and "is in use" in done.stderr, done.stderr
         finally:
             if bot.returncode is None:
                 bot.send_signal(signal.SIGTERM)
