@@ -6,8 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCALES := locales
+# Translators edit locales/<code>/LC_MESSAGES/messages.po; the compiled .mo live in the package
+# (bot/locale), where an installed wheel has them too (setup.py compiles them for a build).
+COMPILED := bot/locale
 PO     := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
-MO     := $(PO:.po=.mo)
+MO     := $(patsubst $(LOCALES)/%.po,$(COMPILED)/%.mo,$(PO))
 
 # Settings from .env (see .env.example), if present.
 ifneq (,$(wildcard .env))
@@ -20,13 +23,14 @@ export SANCTUARY_OUTCODES
 
 .PHONY: run test lint typecheck catalogs-check pytest bench extract update compile clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-%.mo: %.po $(STAMP)
+$(COMPILED)/%.mo: $(LOCALES)/%.po $(STAMP)
+	@mkdir -p $(@D)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
 
 compile: $(MO)
@@ -37,8 +41,8 @@ run: $(STAMP) compile
 test: $(STAMP) compile lint typecheck catalogs-check pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers storage tests bench
-	$(BIN)/ruff format --check bot handlers storage tests bench
+	$(BIN)/ruff check bot handlers storage tests bench setup.py
+	$(BIN)/ruff format --check bot handlers storage tests bench setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -62,4 +66,4 @@ update: extract
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages
 
 clean:
-	rm -rf $(VENV) $(MO)
+	rm -rf $(VENV) $(COMPILED) build dist $(LOCALES)/*/LC_MESSAGES/*.mo

@@ -1,5 +1,5 @@
 """The ``sanctuary-bot`` command line: run, console, seed-demo, import, export, deliver,
-grant, revoke, audit, stats."""
+grant, revoke, audit, stats, backup, restore."""
 
 from __future__ import annotations
 
@@ -12,11 +12,22 @@ from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError
 from bot.i18n import CatalogsNotCompiled, load_catalogs
+from bot.logs import configure as configure_logging
 
 if TYPE_CHECKING:
     from storage.db import Database
 
 log = logging.getLogger("sanctuary_bot")
+
+
+def _version() -> str:
+    """The installed package's version (from its metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sanctuary-bot")
+    except PackageNotFoundError:  # run from a clone that was never installed
+        return "unknown"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         description="City of Sanctuary Telegram bot. Configuration comes from the environment "
         "(see README.md and .env.example).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser(
         "run",
@@ -92,7 +104,39 @@ def _parser() -> argparse.ArgumentParser:
         "Counts only: no ids.",
     )
     stats.add_argument("--csv", action="store_true", help="CSV for a spreadsheet")
+    backup = sub.add_parser(
+        "backup",
+        help="copy the database to FILE (safe while the bot runs)",
+        description="Write a consistent copy of SANCTUARY_DB to FILE with SQLite's online "
+        "backup API: safe while the bot runs, which goes on reading and writing. FILE is "
+        "replaced only once the copy is complete and checked.",
+    )
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser(
+        "restore",
+        help="replace the database by the backup FILE (the bot must be stopped)",
+        description="Replace SANCTUARY_DB by the backup FILE, after checking FILE is a "
+        "sanctuary-bot database this version can run. Refused while the database is in use: "
+        "stop the bot first. Newer migrations run when the bot next starts.",
+    )
+    restore.add_argument("file", type=Path)
     return parser
+
+
+def _backup_command(config: Config, args: argparse.Namespace) -> int:
+    """backup and restore: copies through SQLite's backup API (storage.backup)."""
+    from storage.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            done, verb, source = backup(config.db_path, args.file), "backed up", config.db_path
+        else:
+            done, verb, source = restore(args.file, config.db_path), "restored", args.file
+    except BackupError as exc:
+        print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{verb} {source} to {done.path} (schema version {done.version}, {done.size} bytes)")
+    return 0
 
 
 async def _stats(config: Config, as_csv: bool) -> str:
@@ -299,11 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     command = args.command or "run"
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         config = Config.from_env()
+        configure_logging(config.log_format)
         if command in ("run", "console"):
             load_catalogs()
     except (ConfigError, CatalogsNotCompiled) as exc:
@@ -324,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(output)
         return code
+    if command in ("backup", "restore"):
+        return _backup_command(config, args)
     if command == "stats":
         sys.stdout.write(asyncio.run(_stats(config, args.csv)))
         return 0

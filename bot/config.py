@@ -50,6 +50,7 @@ class Config:
     timezone: str = "Europe/London"
     search_radius_miles: float = 25.0
     send_rate: float = 30.0
+    log_format: str = "text"
 
     @property
     def file_url(self) -> str:
@@ -89,6 +90,9 @@ class Config:
             raise ConfigError(f"SANCTUARY_TIMEZONE: unknown time zone {tz!r}") from None
         radius = _number(env, "SANCTUARY_RADIUS_MILES", 25, 1, 200, "a number of miles")
         send_rate = _number(env, "SANCTUARY_SEND_RATE", 30, 1, 1000, "messages per second")
+        log_format = env.get("SANCTUARY_LOG_FORMAT", "").strip().lower() or "text"
+        if log_format not in ("text", "json"):
+            raise ConfigError(f"SANCTUARY_LOG_FORMAT must be text or json, got {log_format!r}")
         return cls(
             token=token,
             api_url=api_url,
@@ -98,4 +102,5 @@ class Config:
             timezone=tz,
             search_radius_miles=radius,
             send_rate=send_rate,
+            log_format=log_format,
         )

@@ -3,6 +3,12 @@
 Handlers never pass a locale around: the locale middleware sets it per update (stored choice,
 then Telegram's language_code, then English) and jobs set it per recipient with ``use_locale``.
 Catalogs are loaded once at start-up; a missing .mo fails fast with a clear message.
+
+The translators' files are ``locales/<code>/LC_MESSAGES/messages.po`` at the top of the clone;
+the compiled ``.mo`` files live inside the package, ``bot/locale/<code>/LC_MESSAGES/``, and are
+found through importlib.resources, so an installed wheel finds them wherever it runs. The
+build (setup.py) compiles them into the wheel; ``make compile`` into the clone's ``bot/locale``
+for an editable install. Neither is committed.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from babel import Locale
@@ -20,7 +28,10 @@ from babel.support import LazyProxy
 
 DEFAULT_LOCALE = "en"
 DOMAIN = "messages"
+# The translators' catalogs in a clone (messages.pot, <code>/LC_MESSAGES/messages.po).
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# The compiled catalogs, inside the package: <code>/LC_MESSAGES/messages.mo.
+COMPILED = "locale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,18 +102,24 @@ _translations: dict[str, _gettext.NullTranslations] = {}
 
 
 class CatalogsNotCompiled(RuntimeError):
-    """A catalog has no compiled .mo file: run ``make compile``."""
+    """A catalog has no compiled .mo file: run ``make compile`` (or reinstall the package)."""
 
 
-def load_catalogs(locales_dir: Path = LOCALES_DIR) -> None:
+def compiled_catalogs() -> Traversable:
+    """Where the package keeps its compiled catalogs (bot/locale)."""
+    return resources.files("bot").joinpath(COMPILED)
+
+
+def load_catalogs(locales_dir: Traversable | None = None) -> None:
     """Load every language's compiled catalog; raise if any is missing."""
+    locales_dir = compiled_catalogs() if locales_dir is None else locales_dir
     missing: list[str] = []
     loaded: dict[str, _gettext.NullTranslations] = {}
     for lang in LANGUAGES:
         if lang.code == DEFAULT_LOCALE:
             loaded[lang.code] = _gettext.NullTranslations()
             continue
-        mo = locales_dir / lang.code / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        mo = locales_dir.joinpath(lang.code, "LC_MESSAGES", f"{DOMAIN}.mo")
         if not mo.is_file():
             missing.append(str(mo))
             continue
@@ -110,7 +127,8 @@ def load_catalogs(locales_dir: Path = LOCALES_DIR) -> None:
             loaded[lang.code] = _gettext.GNUTranslations(fh)
     if missing:
         raise CatalogsNotCompiled(
-            "compiled catalogs are missing (run `make compile`): " + ", ".join(missing)
+            "compiled catalogs are missing (in a clone run `make compile`; an installed "
+            "package was built without them: reinstall it): " + ", ".join(missing)
         )
     _translations.clear()
     _translations.update(loaded)

@@ -33,6 +33,7 @@ from bot.context import App, AppContext, Turn
 from bot.delivery import retry_seconds
 from bot.i18n import resolve_locale, set_locale
 from bot.keyboard import Key, Keyboard
+from bot.logs import set_update_kind
 from bot.retention import KEEP_DRAFTS
 from bot.services import Services
 from bot.transport import call
@@ -49,7 +50,9 @@ async def locale_middleware(update: Update, context: AppContext) -> None:
     """Set the locale for this update: stored choice, Telegram language, English.
 
     A person who writes to the bot can be sent to again, if they had blocked it before.
+    What is logged while the update is handled names its kind (bot.logs).
     """
+    set_update_kind(update)
     user = update.effective_user
     stored = None
     if user is not None:

@@ -16,6 +16,8 @@ def test_defaults() -> None:
     assert config.db_path == Path("data/sanctuary.db")
     assert config.outcodes_path is None
     assert config.file_url == "https://api.telegram.org/file/bot"
+    assert config.log_format == "text"
+    assert Config.from_env({"SANCTUARY_LOG_FORMAT": "JSON"}).log_format == "json"
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,7 @@ def test_defaults() -> None:
         ({"SANCTUARY_RADIUS_MILES": "0"}, "SANCTUARY_RADIUS_MILES"),
         ({"SANCTUARY_RADIUS_MILES": "nan"}, "SANCTUARY_RADIUS_MILES"),
         ({"SANCTUARY_SEND_RATE": "5000"}, "SANCTUARY_SEND_RATE"),
+        ({"SANCTUARY_LOG_FORMAT": "xml"}, "SANCTUARY_LOG_FORMAT"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:

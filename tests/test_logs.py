@@ -1,16 +1,49 @@
-"""Logs never carry what people typed or where they are."""
+"""Logs never carry what people typed or where they are, in either format."""
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
+from bot.logs import make_handler
 from tests.conftest import Harness
+
+SECRETS = (
+    "53.79",
+    "53.8",
+    "-1.54",
+    "-1.55",
+    "Sheffeild",
+    "secret",
+    "Leeds",
+    "Cardiff",
+    "51.4",
+    "-3.1",
+    "TEST-token",
+)
+
+
+@pytest.fixture
+def written() -> Iterator[dict[str, io.StringIO]]:
+    """What the operator's log would show, in each format (the handlers `run` installs)."""
+    streams = {fmt: io.StringIO() for fmt in ("text", "json")}
+    handlers = [make_handler(fmt, stream) for fmt, stream in streams.items()]
+    root = logging.getLogger()
+    for handler in handlers:
+        root.addHandler(handler)
+    try:
+        yield streams
+    finally:
+        for handler in handlers:
+            root.removeHandler(handler)
 
 
 async def test_a_journey_logs_no_text_or_coordinates(
-    bot: Harness, caplog: pytest.LogCaptureFixture
+    bot: Harness, caplog: pytest.LogCaptureFixture, written: dict[str, io.StringIO]
 ) -> None:
     caplog.set_level(logging.INFO)
     chat = bot.chat(7001)
@@ -33,17 +66,20 @@ async def test_a_journey_logs_no_text_or_coordinates(
         for record in caplog.records
     )
     assert any(record.levelno >= logging.ERROR for record in caplog.records)
-    for secret in (
-        "53.79",
-        "53.8",
-        "-1.54",
-        "-1.55",
-        "Sheffeild",
-        "secret",
-        "Leeds",
-        "Cardiff",
-        "51.4",
-        "-3.1",
-        "TEST-token",
-    ):
+    for secret in SECRETS:
         assert secret not in logged, secret
+        for fmt, stream in written.items():
+            assert secret not in stream.getvalue(), (fmt, secret)
+
+    # Plain text stays the default shape; JSON is one object a line.
+    text = written["text"].getvalue()
+    assert " ERROR handlers.base: error handling update " in text
+    assert "Traceback" in text
+    lines = written["json"].getvalue().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert entries and all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+    error = next(e for e in entries if e["level"] == "ERROR")
+    assert error["logger"] == "handlers.base"
+    assert error["message"].startswith("error handling update ")
+    assert error["update_kind"] == "message"  # the typed "Leeds" that met the 500
+    assert "Traceback" in error["exception"]
