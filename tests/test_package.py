@@ -195,5 +195,5 @@ async def test_a_journey_and_deliver_from_another_folder(installed: Path, tmp_pa
             **settings,
         )
         assert done.returncode == 0, done.stderr
-        assert "delivered 1" in done.stdout
+        assert "sent 1, failed 0" in done.stdout
         assert server.messages(user.chat_id)[-1].text == NOTICE
