@@ -150,7 +150,9 @@ def build_app(
         find,
         groups,
         manage,
+        places,
         privacy,
+        questions,
         reminders,
         safeguarding,
         start,
@@ -160,9 +162,10 @@ def build_app(
 
     async def post_init(app: App) -> None:
         app.bot_data.services = started = services or await Services.create(config, gazetteer)
-        started.let_go = [app.drop_user_data, *app.bot_data.let_go]  # when someone is forgotten
-        for resume in app.bot_data.resume:  # questions people were answering before a restart
-            await resume(started)
+        # what memory holds about a person, let go of when they are forgotten
+        started.forget_in_memory = [app.drop_user_data, *app.bot_data.forget_in_memory]
+        for reopen in app.bot_data.reopen_at_start:  # questions asked before a restart
+            await reopen(started)
         await started.start_sender(app.bot)
         await set_commands(app)
         if app.job_queue is not None:
@@ -204,12 +207,13 @@ def build_app(
 
     # Order matters. Group -1: the locale middleware sees every update first.
     base.register(app)
+    questions.register(app)  # group 1: after the journey, actions give up other questions
     # Group 0, first match wins: commands and buttons of each journey...
     start.register(app)
     admin.register(app)
     reminders.register(app)  # before find: find claims every other X: card button
     safeguarding.register(app)  # before find too (X:int:); its typed words only after a report
-    # Before find, which reads every other location as a search: a pin for "where is it?".
+    # Before places, which reads every other location as a place: a pin for "where is it?".
     posting = activities.register(app)  # answers (text, pins) only while someone is posting
     find.register(app)
     groups.register(app)
@@ -218,8 +222,9 @@ def build_app(
     campaigns.register(app)  # its typed answers only for a coordinator being asked something
     manage.register(app, posting)  # typed reasons only from a moderator just asked for one
     feedback.register(app)  # typed words only just after a feedback answer
-    # ...then the catch-alls: any other private text is a place; stale buttons; the rest.
-    find.register_text(app)
+    # ...then the catch-alls: any other private location or text is a place (for find,
+    # groups or "I've moved", whichever asked); stale buttons; the rest.
+    places.register(app)
     app.add_handler(base.expired_callback_handler())
     # Service messages (a pin, an auto-delete timer set by the person) are not said to us.
     app.add_handler(

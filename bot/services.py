@@ -74,7 +74,7 @@ class Services:
     _planner: ReminderPlanner | None = None
     _weekly: list[WeeklyPlanner] = field(default_factory=list)
     # what others hold in memory about a person, each let go of when the person is forgotten
-    let_go: list[Callable[[int], object]] = field(default_factory=list)
+    forget_in_memory: list[Callable[[int], object]] = field(default_factory=list)
 
     desk: CampaignDesk = field(init=False)
     organiser: Organiser = field(init=False)
@@ -192,8 +192,8 @@ class Services:
             self.sender.unreachable.discard(user_id)
         if self._planner is not None:
             self._planner.forget(user_id)
-        for let_go in self.let_go:
-            let_go(user_id)
+        for forget_held in self.forget_in_memory:
+            forget_held(user_id)
         return done
 
     async def run_retention(self) -> RetentionReport:

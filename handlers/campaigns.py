@@ -20,14 +20,15 @@ from bot import campaign_views as cv
 from bot import formatting as fmt
 from bot.callbacks import Expired, positive_id, split
 from bot.campaigns import NATIONS, choose_audience, valid_action_url
-from bot.context import App, AppContext
+from bot.context import App, AppContext, KeepOpen
 from bot.domain import TOPIC_ORDER
 from bot.geo import round_area
 from bot.i18n import BY_CODE, current_locale
 from bot.recurrence import zone
 from bot.views import View, place_label
 from handlers.admin import refuse
-from handlers.base import Awaiting, Own, answer, expired, send, show
+from handlers.base import answer, expired, send, show
+from handlers.questions import TypedQuestion
 from storage.awaited import About
 from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
@@ -94,7 +95,9 @@ class Desk:
     """
 
     def __init__(self, app: App) -> None:
-        self.composing = Awaiting(app, "compose", Own(buttons=("K:",), commands=("cancel",)))
+        self.composing = TypedQuestion(
+            app, "compose", KeepOpen(buttons=("K:",), commands=("cancel",))
+        )
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -394,7 +397,7 @@ class Desk:
 
 
 def register(app: App) -> None:
-    """Coordinator commands and buttons; typed answers go before find's catch-all."""
+    """Coordinator commands and buttons; typed answers go before the places catch-all."""
     desk = Desk(app)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("campaign", desk.campaign, filters=private))

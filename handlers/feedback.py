@@ -9,8 +9,9 @@ from telegram.ext import CallbackQueryHandler
 from bot import posting_views as pv
 from bot import views
 from bot.callbacks import Expired, positive_id, split
-from bot.context import App, AppContext
-from handlers.base import Awaiting, Own, answer, expired, send, show
+from bot.context import App, AppContext, KeepOpen
+from handlers.base import answer, expired, send, show
+from handlers.questions import TypedQuestion
 from storage.feedback import WORDS_LIMIT
 
 
@@ -18,7 +19,7 @@ class Feedback:
     """The feedback answers of one application (``adding``: people who may type words now)."""
 
     def __init__(self, app: App) -> None:
-        self.adding = Awaiting(app, "feedback", Own(buttons=("FB:",)))
+        self.adding = TypedQuestion(app, "feedback", KeepOpen(buttons=("FB:",)))
 
     async def button(self, update: Update, context: AppContext) -> None:
         """FB:<activity>:<1-5> records the answer; FB:done closes."""
@@ -62,7 +63,7 @@ class Feedback:
 
 
 def register(app: App) -> None:
-    """Feedback buttons, and the words typed just after (before find's catch-all)."""
+    """Feedback buttons, and the words typed just after (before the places catch-all)."""
     journey = Feedback(app)
     app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^FB:"))
     app.add_handler(journey.adding.handler(journey.words))

@@ -16,12 +16,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot import posting_views as pv
 from bot import views
 from bot.callbacks import Expired, positive_id, split, verb_and_id
-from bot.context import App, AppContext
+from bot.context import App, AppContext, KeepOpen
 from bot.posting import SECTIONS, upcoming
 from bot.views import View
 from handlers.activities import Posting
 from handlers.admin import managed_group, may_manage, refuse
-from handlers.base import Awaiting, Own, answer, expired, send, show
+from handlers.base import answer, expired, send, show
+from handlers.questions import TypedQuestion
 from storage.models import Activity, Group
 
 REASON_LIMIT = 300
@@ -62,7 +63,7 @@ class Manage:
     def __init__(self, app: App, posting: Posting) -> None:
         self.posting = posting
         # Moderators typing a reason now (after "Ask for changes" or "Reject").
-        self.reasoning = Awaiting(app, "moderating", Own(buttons=("Z:",)))
+        self.reasoning = TypedQuestion(app, "moderating", KeepOpen(buttons=("Z:",)))
 
     # -- /myactivities --------------------------------------------------------------------------
 
@@ -296,7 +297,7 @@ class Manage:
 
 
 def register(app: App, posting: Posting) -> None:
-    """Managing and moderating; typed reasons go before find's catch-all."""
+    """Managing and moderating; typed reasons go before the places catch-all."""
     journey = Manage(app, posting)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("myactivities", journey.my_activities, filters=private))
