@@ -216,6 +216,7 @@ async def _deliver(config: Config) -> int:
     from bot.delivery import RateLimiter, Sender
     from bot.renderers import build_renderers
     from bot.search import Directory
+    from bot.transport import AiohttpRequest
     from storage.activities import ActivityRepository
     from storage.db import Database, utcnow
     from storage.groups import GroupRepository
@@ -226,7 +227,8 @@ async def _deliver(config: Config) -> int:
     try:
         directory = Directory(ActivityRepository(db), GroupRepository(db))
         await directory.refresh(force=True)
-        async with Bot(config.token or "", base_url=config.api_url) as bot:
+        request = AiohttpRequest()  # several messages in flight, as the application sends
+        async with Bot(config.token or "", base_url=config.api_url, request=request) as bot:
             outbox = OutboxRepository(db)
             limiter = RateLimiter(per_second=config.send_rate)
             users = UserRepository(db)

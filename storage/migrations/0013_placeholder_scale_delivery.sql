@@ -1,0 +1,3 @@
+-- 0013: a placeholder on branch scale-delivery so migrations run 1, 2, 3...; another branch
+-- brings the real 0013. Delete this file when merging.
+SELECT 1;
