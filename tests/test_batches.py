@@ -1,0 +1,179 @@
+"""Jobs that write in short batches: interrupted half way, the next run finishes the work
+without duplicates; erasing a person finds their rows through indexes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storage.outbox
+from bot.campaigns import CampaignDesk
+from storage.alerts import AlertRepository
+from storage.campaigns import CampaignRepository
+from storage.db import Connection, Database, to_db
+from storage.outbox import OutboxRepository
+from storage.roles import RoleRepository
+from tests.conftest import NOW
+
+SUPPORTERS = 95
+PERSONAL = (Path(__file__).resolve().parents[1] / "storage" / "personal.py").read_text("utf-8")
+CHUNK = 10
+
+
+class Crash(Exception):
+    """Stands for kill -9 half way through a batch job."""
+
+
+@pytest.fixture
+async def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
+    for module in ("bot.campaigns", "storage.campaigns", "storage.outbox"):
+        monkeypatch.setattr(f"{module}.CHUNK", CHUNK)
+    database = await Database.open(tmp_path / "b.db")
+    stamp = to_db(NOW)
+    async with database.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO users (id, locale, intent, created_at, updated_at) "
+            "VALUES (?, 'en', 'supporter', ?, ?)",
+            [(i, stamp, stamp) for i in range(1, SUPPORTERS + 1)],
+        )
+        await conn.executemany(
+            "INSERT INTO alert_subs (user_id, topics, areas, created_at, updated_at) "
+            "VALUES (?, 63, 7, ?, ?)",
+            [(i, stamp, stamp) for i in range(1, SUPPORTERS + 1)],
+        )
+    yield database
+    await database.close()
+
+
+def _crash_on(calls: int, real: Any) -> Any:
+    """``real``, failing on its ``calls``-th call."""
+    count = 0
+
+    async def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count == calls:
+            raise Crash
+        return await real(*args, **kwargs)
+
+    return wrapped
+
+
+async def _value(db: Database, sql: str) -> Any:
+    async with db.conn.execute(sql) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return row[0]
+
+
+async def _call(db: Database) -> tuple[CampaignRepository, CampaignDesk, int]:
+    campaigns = CampaignRepository(db)
+    call = await campaigns.create(1, NOW)
+    await campaigns.update(
+        call.id, NOW, title="Lift the ban", body="Ask your MP.",
+        action_url="https://example.org/act", topics=1,
+    )  # fmt: skip
+    desk = CampaignDesk(
+        campaigns, AlertRepository(db), RoleRepository(db), lambda a, b: "", lambda: NOW,
+        lambda: None,
+    )  # fmt: skip
+    return campaigns, desk, call.id
+
+
+async def test_an_interrupted_launch_is_finished_by_the_next_run(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaigns, desk, call = await _call(db)
+    real = campaigns.queue_chunk
+    monkeypatch.setattr(campaigns, "queue_chunk", _crash_on(4, real))
+    with pytest.raises(Crash):
+        await desk.confirm(call, 1)
+    assert await _value(db, "SELECT COUNT(*) FROM outbox") == 3 * CHUNK
+    assert await _value(db, "SELECT queued_until FROM campaigns") == 3 * CHUNK
+    # Someone who subscribes after the launch is not part of its audience.
+    later = to_db(NOW + timedelta(hours=1))
+    await db.conn.execute(
+        "INSERT INTO alert_subs (user_id, topics, areas, created_at, updated_at) "
+        "VALUES (500, 63, 7, ?, ?)",
+        (later, later),
+    )
+    assert await campaigns.finish_sent(NOW) == []  # not finished while half queued
+    monkeypatch.setattr(campaigns, "queue_chunk", real)
+    assert await desk.launch_due() == SUPPORTERS - 3 * CHUNK
+    assert await _value(db, "SELECT COUNT(*) FROM outbox") == SUPPORTERS
+    assert await _value(db, "SELECT COUNT(DISTINCT chat_id) FROM outbox") == SUPPORTERS
+    assert await _value(db, "SELECT COUNT(*) FROM campaign_recipients") == SUPPORTERS
+    assert await _value(db, "SELECT recipients FROM campaigns") == SUPPORTERS
+    assert await _value(db, "SELECT queued_until FROM campaigns") is None
+    assert await desk.launch_due() == 0  # nothing left to carry on
+
+
+async def test_an_interrupted_resume_is_finished_by_the_next_run(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _campaigns, desk, call = await _call(db)
+    await desk.confirm(call, 1)
+    assert await desk.pause(call, 1)
+    outbox = OutboxRepository(db)
+    assert await outbox.counts("campaign") == {"cancelled": SUPPORTERS}
+    real = db.transaction
+    chunks = 0
+
+    @asynccontextmanager
+    async def second_chunk_never_comes() -> AsyncIterator[Connection]:
+        nonlocal chunks
+        chunks += 1
+        if chunks == 2:
+            raise Crash
+        async with real() as conn:
+            yield conn
+
+    monkeypatch.setattr(db, "transaction", second_chunk_never_comes)
+    with pytest.raises(Crash):
+        await desk.resume(call, 1)
+    assert await outbox.counts("campaign") == {"pending": CHUNK, "cancelled": SUPPORTERS - CHUNK}
+    monkeypatch.setattr(db, "transaction", real)
+    assert await desk.finish() == []  # the planner's next run puts the rest back
+    assert await outbox.counts("campaign") == {"pending": SUPPORTERS}
+
+
+async def test_an_interrupted_purge_counts_nothing_twice(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outbox = OutboxRepository(db)
+    old = to_db(NOW - timedelta(days=100))
+    await db.conn.executemany(
+        "INSERT INTO outbox (kind, subject, chat_id, state, not_before, created_at, updated_at) "
+        "VALUES ('digest', 'w', ?, 'sent', ?, ?, ?)",
+        [(i, old, old, old) for i in range(1, 36)],
+    )
+    real = storage.outbox.delete_counted
+    monkeypatch.setattr(storage.outbox, "delete_counted", _crash_on(3, real))
+    with pytest.raises(Crash):
+        await outbox.purge_finished(NOW - timedelta(days=90), CHUNK)
+    assert sum((await outbox.tally()).values()) == 2 * CHUNK
+    assert await outbox.counts() == {"sent": 35 - 2 * CHUNK}
+    monkeypatch.setattr(storage.outbox, "delete_counted", real)
+    assert await outbox.purge_finished(NOW - timedelta(days=90), CHUNK) == 35 - 2 * CHUNK
+    assert await outbox.tally() == {(old[:7], "digest", "sent"): 35}
+    assert await outbox.counts() == {}
+
+
+async def test_erase_finds_a_persons_rows_through_indexes(db: Database) -> None:
+    big = ("audit_log", "outbox", "reports", "feedback", "reminders", "campaign_recipients")
+    statements = re.findall(r'"((?:DELETE FROM|UPDATE) (\w+) [^"]+ = \?)"', PERSONAL)
+    checked = 0
+    for sql, table in statements:
+        if table not in big:
+            continue
+        async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}", (1,)) as cur:
+            plan = " ".join(str(r[3]) for r in await cur.fetchall())
+        assert f"SCAN {table}" not in plan, (sql, plan)
+        checked += 1
+    assert checked >= 6
