@@ -328,6 +328,127 @@ def bench_delivery(messages: int, rate: float) -> None:
     )
 
 
+async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[str, float]:
+    """Send ``messages`` to different people at Telegram's ``rate`` through a fake Bot API
+    that answers each call ``round_trip_s`` late, counting limit violations."""
+    from telegram import Bot
+
+    from bot.delivery import RateLimiter, Sender
+    from bot.fakeapi import FakeBotAPI
+    from bot.renderers import build_renderers
+    from bot.transport import AiohttpRequest
+    from storage.db import Database
+    from storage.outbox import OutboxItem, OutboxRepository
+    from storage.users import UserRepository
+
+    async with FakeBotAPI() as server:
+        server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
+        server.round_trip_s = round_trip_s
+        with tempfile.TemporaryDirectory() as tmp:
+            db = await Database.open(Path(tmp) / "rtt.db")
+            outbox = OutboxRepository(db)
+            await outbox.enqueue(
+                OutboxItem("notice", "bench", chat, {"message": "Free"})
+                for chat in range(1, messages + 1)
+            )
+            async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
+                sender = Sender(
+                    bot, outbox, UserRepository(db), build_renderers(None, lambda: NOW),
+                    RateLimiter(per_second=rate),
+                )  # fmt: skip
+                while await sender.run_once():
+                    pass
+            await db.close()
+        times = sorted(c.at for c in server.calls_to("sendMessage") if c.status == 200)
+        for line in server.violation_log[:3]:
+            print(f"(violation: {line})")
+        return {
+            "sent": len(times),
+            # messages after the first, over the time from the first to the last arrival
+            "rate": (len(times) - 1) / (times[-1] - times[0]),
+            "violations": server.violations,
+            "peak": server.in_flight_peak,
+        }
+
+
+def bench_round_trip(messages: int, rate: float = 30.0, round_trip_s: float = 0.1) -> None:
+    """Sending at Telegram's 30/s when each call takes 100 ms to answer."""
+    r = asyncio.run(_round_trip(messages, rate, round_trip_s))
+    print(
+        f"BENCH name=delivery_round_trip messages={messages} sent={r['sent']:.0f} "
+        f"round_trip_ms={round_trip_s * 1000:.0f} send_rate_at_100ms_rtt={r['rate']:.1f} "
+        f"limit_per_s={rate:g} ratio={r['rate'] / rate:.3f} in_flight_peak={r['peak']:.0f} "
+        f"violations={r['violations']:.0f} goal_ratio=0.95 goal_violations=0"
+    )
+
+
+async def _lanes(queued: int, rate: float) -> dict[str, float]:
+    """A reminder queued behind ``queued`` campaign messages already being sent: how long
+    until it reaches Telegram."""
+    from telegram import Bot
+
+    from bot.delivery import RateLimiter, Sender
+    from bot.fakeapi import FakeBotAPI
+    from bot.renderers import build_renderers
+    from bot.transport import AiohttpRequest
+    from storage.db import Database
+    from storage.outbox import OutboxItem, OutboxRepository
+    from storage.users import UserRepository
+
+    async with FakeBotAPI() as server:
+        server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = await Database.open(Path(tmp) / "lanes.db")
+            outbox = OutboxRepository(db)
+            await outbox.enqueue(  # bulk in the campaign lane, rendered as a short notice
+                OutboxItem("campaign", "bench", chat, {"message": "Free"})
+                for chat in range(1, queued + 1)
+            )
+            reminder = queued + 1
+            async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
+                notice = build_renderers(None, lambda: NOW)["notice"]
+                renderers = {"campaign": notice, "change": notice}
+                sender = Sender(
+                    bot, outbox, UserRepository(db), renderers, RateLimiter(per_second=rate)
+                )
+                task = asyncio.create_task(sender.run(idle_s=0.5))
+                while True:  # until bulk is flowing
+                    if len(server.calls_to("sendMessage")) >= 2 * rate:
+                        break
+                    await asyncio.sleep(0.05)
+                start = time.monotonic()
+                await outbox.enqueue(  # a time-critical message ("this date is cancelled")
+                    [OutboxItem("change", "bench", reminder, {"message": "Free"})]
+                )
+                sender.wake()
+                while True:
+                    if server.messages(reminder):
+                        break
+                    await asyncio.sleep(0.01)
+                arrived = next(
+                    c.at for c in server.calls_to("sendMessage") if c.chat_id == reminder
+                )
+                ahead = (await outbox.counts("campaign")).get("pending", 0)
+                sender.stop()
+                await task
+            await db.close()
+        return {
+            "delay_s": arrived - start,
+            "ahead": ahead,
+            "violations": server.violations,
+        }
+
+
+def bench_lanes(queued: int, rate: float = 30.0) -> None:
+    """A time-critical message's delay with ``queued`` campaign messages ahead of it."""
+    r = asyncio.run(_lanes(queued, rate))
+    print(
+        f"BENCH name=delivery_lanes campaign_queued={queued} still_queued={r['ahead']:.0f} "
+        f"limit_per_s={rate:g} reminder_delay_s={r['delay_s']:.2f} "
+        f"fifo_delay_s={queued / rate:.0f} violations={r['violations']:.0f} goal_delay_s=60"
+    )
+
+
 async def _campaign(supporters: int, rate: float) -> dict[str, float]:
     """A call to ``supporters`` people through the desk, the outbox and the sender, paused
     half way and resumed, against a server counting limit violations."""
@@ -534,6 +655,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "delivery"):
         bench_delivery(args.messages, args.send_rate)
         bench_delivery(min(args.messages, 600), 30.0)
+        bench_round_trip(min(args.messages, 450))
+        bench_lanes(args.messages)
     if args.only in (None, "campaign"):
         bench_campaign(args.supporters, args.send_rate)
     if args.only in (None, "reminders"):

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.domain import AREA_ORDER, AlertArea, Nation
 from bot.geo import haversine_km
 from bot.labels import REGION_NATIONS
 from storage.alerts import AlertRepository, Subscriber
-from storage.campaigns import Campaign, CampaignRepository
+from storage.campaigns import Campaign, CampaignRepository, Figures
 from storage.outbox import CHUNK
 from storage.roles import RoleRepository
 
@@ -73,6 +73,29 @@ def choose_audience(
         if wanted:
             chosen.append(person.user_id)
     return chosen
+
+
+RATE_WINDOW_S = 60.0  # the current rate: what was sent in the last minute
+
+
+async def time_left(
+    campaigns: CampaignRepository,
+    campaign: Campaign,
+    figures: Figures,
+    limit_per_s: float,
+    now: datetime,
+) -> float | None:
+    """Seconds a sending call still needs to reach everyone at the rate its messages left
+    in the last minute (the sender's limit until it has been sending a while); None when
+    it is not sending or nothing is left."""
+    if campaign.state != "sending" or not figures.pending or campaign.launched_at is None:
+        return None
+    window = min(RATE_WINDOW_S, (now - campaign.launched_at).total_seconds())
+    rate = 0.0
+    if window >= 10:
+        sent = await campaigns.sent_since(campaign.id, now - timedelta(seconds=window))
+        rate = sent / window
+    return figures.pending / (rate or limit_per_s)
 
 
 class CampaignDesk:

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
 import random
 import time
 import warnings
@@ -148,6 +150,12 @@ class RateLimiter:
                 sends.extend([at] * count)
                 self._group_sends[chat_id] = deque(sorted(sends))
 
+    def landed(self, chat_id: int) -> None:
+        """Telegram answered the message to ``chat_id``: the next may go an interval later
+        (the answer comes after the message arrived, so the gap holds where it is counted)."""
+        if chat_id > 0:
+            self._next_chat[chat_id] = self.clock() + self.private_interval
+
     def pause(self, seconds: float) -> None:
         """Stop all sending for ``seconds`` (a 429)."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
@@ -170,7 +178,9 @@ class RateLimiter:
         base = self._next_any if 0 <= late < self.interval / 4 else now
         self._next_any = base + self.interval
         if chat_id > 0:
-            self._next_chat[chat_id] = now + self.private_interval
+            # Until its answer comes (``landed``): a later message could overtake this one
+            # on the way and arrive less than the interval after it.
+            self._next_chat[chat_id] = math.inf
             if len(self._next_chat) > 50_000:  # forget chats whose interval has long passed
                 self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
         else:
@@ -215,6 +225,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots = asyncio.Semaphore(in_flight)
+        self._fresh = False
         self._flying: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
@@ -229,7 +240,9 @@ class Sender:
         return recovered
 
     def wake(self) -> None:
-        """New rows are due: stop waiting."""
+        """New rows are due: stop waiting, and claim again before the next message (a new
+        time-critical row goes before the bulk already claimed)."""
+        self._fresh = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -251,23 +264,31 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def run_once(self) -> int:
-        """Claim the due rows and send them; returns how many were handled. Messages may
-        still be in flight when it returns, unless nothing was due (see ``drain``)."""
+        """Claim the due rows and send them; returns how many were handled (0: nothing was
+        due). Messages may still be in flight when it returns, unless nothing was due (see
+        ``drain``). New rows (``wake``) give back what is not sent yet, to be claimed again
+        by lane."""
+        self._fresh = False
         rows = deque(await self.outbox.claim(self.now(), self.batch))
         if not rows:
             await self.drain()
             return 0
         handled = 0
         while rows:
-            if self._stopping:
+            if self._stopping or self._fresh:  # stop, or claim again by lane
                 await self.outbox.release(r.id for r in rows)
+                handled = max(handled, 1)  # due rows are left: call again
                 break
             # The first row (by lane) whose chat may receive now; else wait for the earliest.
             clock = self.limiter.clock()
             row = next((r for r in rows if self.limiter.ready_at(r.chat_id) <= clock), None)
             if row is None:
                 earliest = min(self.limiter.ready_at(r.chat_id) for r in rows)
-                await asyncio.sleep(max(0.0, earliest - clock))
+                if earliest == math.inf:  # every chat left waits for its message's answer
+                    await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.sleep(0)  # its landing is recorded
+                else:
+                    await asyncio.sleep(max(0.0, earliest - clock))
                 continue
             rows.remove(row)
             handled += 1
@@ -284,12 +305,13 @@ class Sender:
             self.limiter.record(row.chat_id)
             task = asyncio.create_task(self._send(row, view))
             self._flying.add(task)
-            task.add_done_callback(self._landed)
+            task.add_done_callback(functools.partial(self._landed, row.chat_id))
         if self._stopping:
             await self.drain()
         return handled
 
-    def _landed(self, task: asyncio.Task[None]) -> None:
+    def _landed(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        self.limiter.landed(chat_id)
         self._flying.discard(task)
         self._slots.release()
         if not task.cancelled() and (exc := task.exception()) is not None:

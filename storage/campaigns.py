@@ -450,6 +450,16 @@ class CampaignRepository:
             not_for_me=campaign.figures.not_for_me,
         )
 
+    async def sent_since(self, campaign_id: int, since: datetime) -> int:
+        """How many of the call's messages were sent since ``since`` (its current rate)."""
+        async with self._db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND updated_at >= ? "
+            "AND kind = ? AND subject = ?",
+            (to_db(since), KIND, subject(campaign_id)),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     async def respond(self, campaign_id: int, user_id: int, response: str) -> bool | None:
         """Record a recipient's answer; counts move with it, each person counted once.
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 import storage.outbox
-from bot.campaigns import CampaignDesk
+from bot import campaign_views as cv
+from bot.campaigns import CampaignDesk, time_left
+from bot.i18n import use_locale
 from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Connection, Database, to_db
@@ -177,3 +179,35 @@ async def test_erase_finds_a_persons_rows_through_indexes(db: Database) -> None:
         assert f"SCAN {table}" not in plan, (sql, plan)
         checked += 1
     assert checked >= 6
+
+
+async def test_coordinators_see_how_long_a_call_still_needs(db: Database) -> None:
+    campaigns, desk, call = await _call(db)
+    await desk.confirm(call, 1)
+    sending = await campaigns.get(call)
+    assert sending is not None
+    # Just launched: at the sender's limit (95 messages at 30/s: about a minute).
+    figures = await campaigns.figures(sending)
+    assert await time_left(campaigns, sending, figures, 30.0, NOW) == pytest.approx(95 / 30)
+    with use_locale("en"):
+        view = cv.campaign_list([(sending, figures)], {call: 95 / 30})
+    assert "⏱ About 1 minute more to reach everyone at the current rate" in view.text
+    # Sending a while: at the rate of the last minute (60 sent in it: 1 a second).
+    half = to_db(NOW + timedelta(seconds=30))
+    await db.conn.execute(
+        "UPDATE outbox SET state = 'sent', updated_at = ? WHERE chat_id <= 60", (half,)
+    )
+    later = NOW + timedelta(minutes=1)
+    figures = await campaigns.figures(sending)
+    assert await time_left(campaigns, sending, figures, 30.0, later) == pytest.approx(35.0)
+    with use_locale("en"):
+        assert "About 3 hours more" in cv.time_left_line(3 * 3600)
+    with use_locale("ru"):
+        assert "2 минуты" in cv.time_left_line(120)
+    with use_locale("ar"):
+        assert "ساعات" in cv.time_left_line(5 * 3600)
+    # Paused or finished calls have no time left to show.
+    await desk.pause(call, 1)
+    paused = await campaigns.get(call)
+    assert paused is not None
+    assert await time_left(campaigns, paused, figures, 30.0, later) is None
