@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Connection, Database, from_db, to_db
-from storage.outbox import CHUNK, OutboxItem, insert_items
+from storage.outbox import CHUNK, OutboxItem, insert_items, lane_of
 
 KIND = "campaign"  # the outbox kind of a call
 EDITABLE = ("draft", "scheduled", "paused")
@@ -411,15 +411,10 @@ class CampaignRepository:
         ) as cur:
             sending = [int(r[0]) for r in await cur.fetchall()]
         for campaign_id in sending:
-            await self._put_back(campaign_id, None)
+            if await self._left(campaign_id, ("cancelled",)):
+                await self._put_back(campaign_id, None)
             async with self._db.transaction() as conn:
-                async with conn.execute(
-                    "SELECT 1 FROM outbox WHERE kind = ? AND subject = ? "
-                    "AND state IN ('pending', 'sending', 'cancelled') LIMIT 1",
-                    (KIND, subject(campaign_id)),
-                ) as cur:
-                    row = await cur.fetchone()
-                if row:
+                if await self._left(campaign_id, ("pending", "sending", "cancelled"), conn):
                     continue
                 await self._snapshot(conn, campaign_id)
                 await conn.execute(
@@ -429,6 +424,19 @@ class CampaignRepository:
                 )
                 finished.append(campaign_id)
         return finished
+
+    async def _left(
+        self, campaign_id: int, states: tuple[str, ...], conn: Connection | None = None
+    ) -> bool:
+        """Whether any of the call's messages is in one of ``states`` (unsent ones), found
+        among the unsent rows of the campaign lane, not among all the call's rows."""
+        marks = ", ".join("?" * len(states))
+        async with (conn or self._db.conn).execute(
+            f"SELECT 1 FROM outbox INDEXED BY outbox_claim WHERE state IN ({marks}) "
+            "AND lane = ? AND kind = ? AND subject = ? LIMIT 1",
+            (*states, lane_of(KIND), KIND, subject(campaign_id)),
+        ) as cur:
+            return await cur.fetchone() is not None
 
     async def figures(self, campaign: Campaign) -> Figures:
         """Live figures while sending; the kept ones once finished."""
