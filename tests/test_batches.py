@@ -20,6 +20,7 @@ from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Connection, Database, to_db
 from storage.outbox import OutboxRepository
+from storage.personal import PersonalDataRepository
 from storage.roles import RoleRepository
 from tests.conftest import NOW
 
@@ -211,3 +212,20 @@ async def test_coordinators_see_how_long_a_call_still_needs(db: Database) -> Non
     paused = await campaigns.get(call)
     assert paused is not None
     assert await time_left(campaigns, paused, figures, 30.0, later) is None
+
+
+async def test_forgetting_the_last_person_queued_restarts_an_interrupted_launch(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaigns, desk, call = await _call(db)
+    real = campaigns.queue_chunk
+    monkeypatch.setattr(campaigns, "queue_chunk", _crash_on(2, real))
+    with pytest.raises(Crash):
+        await desk.confirm(call, 1)
+    assert await _value(db, "SELECT queued_until FROM campaigns") == CHUNK  # a person's id
+    await PersonalDataRepository(db).erase(CHUNK)
+    assert await _value(db, "SELECT queued_until FROM campaigns") == 0
+    monkeypatch.setattr(campaigns, "queue_chunk", real)
+    await desk.launch_due()  # starts again from the first; nobody twice, the forgotten never
+    assert await _value(db, "SELECT COUNT(*) FROM outbox") == SUPPORTERS - 1
+    assert await _value(db, "SELECT COUNT(*) FROM campaign_recipients") == SUPPORTERS - 1
