@@ -89,14 +89,24 @@ async def _call(db: Database) -> tuple[CampaignRepository, CampaignDesk, int]:
     return campaigns, desk, call.id
 
 
+async def _interrupted_launch(
+    db: Database, monkeypatch: pytest.MonkeyPatch, chunks: int
+) -> tuple[CampaignRepository, CampaignDesk, int]:
+    """A call launched and killed after queueing ``chunks`` chunks of its audience; the
+    repository works again afterwards."""
+    campaigns, desk, call = await _call(db)
+    real = campaigns.queue_chunk
+    monkeypatch.setattr(campaigns, "queue_chunk", _crash_on(chunks + 1, real))
+    with pytest.raises(Crash):
+        await desk.confirm(call, 1)
+    monkeypatch.setattr(campaigns, "queue_chunk", real)
+    return campaigns, desk, call
+
+
 async def test_an_interrupted_launch_is_finished_by_the_next_run(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    campaigns, desk, call = await _call(db)
-    real = campaigns.queue_chunk
-    monkeypatch.setattr(campaigns, "queue_chunk", _crash_on(4, real))
-    with pytest.raises(Crash):
-        await desk.confirm(call, 1)
+    campaigns, desk, _call_id = await _interrupted_launch(db, monkeypatch, 3)
     assert await _value(db, "SELECT COUNT(*) FROM outbox") == 3 * CHUNK
     assert await _value(db, "SELECT queued_until FROM campaigns") == 3 * CHUNK
     # Someone who subscribes after the launch is not part of its audience.
@@ -107,7 +117,6 @@ async def test_an_interrupted_launch_is_finished_by_the_next_run(
         (later, later),
     )
     assert await campaigns.finish_sent(NOW) == []  # not finished while half queued
-    monkeypatch.setattr(campaigns, "queue_chunk", real)
     assert await desk.launch_due() == SUPPORTERS - 3 * CHUNK
     assert await _value(db, "SELECT COUNT(*) FROM outbox") == SUPPORTERS
     assert await _value(db, "SELECT COUNT(DISTINCT chat_id) FROM outbox") == SUPPORTERS
@@ -217,15 +226,10 @@ async def test_coordinators_see_how_long_a_call_still_needs(db: Database) -> Non
 async def test_forgetting_the_last_person_queued_restarts_an_interrupted_launch(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    campaigns, desk, call = await _call(db)
-    real = campaigns.queue_chunk
-    monkeypatch.setattr(campaigns, "queue_chunk", _crash_on(2, real))
-    with pytest.raises(Crash):
-        await desk.confirm(call, 1)
+    _campaigns, desk, _call_id = await _interrupted_launch(db, monkeypatch, 1)
     assert await _value(db, "SELECT queued_until FROM campaigns") == CHUNK  # a person's id
     await PersonalDataRepository(db).erase(CHUNK)
     assert await _value(db, "SELECT queued_until FROM campaigns") == 0
-    monkeypatch.setattr(campaigns, "queue_chunk", real)
     await desk.launch_due()  # starts again from the first; nobody twice, the forgotten never
     assert await _value(db, "SELECT COUNT(*) FROM outbox") == SUPPORTERS - 1
     assert await _value(db, "SELECT COUNT(*) FROM campaign_recipients") == SUPPORTERS - 1
