@@ -21,8 +21,10 @@ from storage.campaigns import CampaignRepository
 from storage.db import Connection, Database, to_db
 from storage.outbox import OutboxRepository
 from storage.personal import PersonalDataRepository
-from storage.roles import RoleRepository
-from tests.conftest import NOW
+from storage.roles import COORDINATOR, NETWORK, RoleRepository
+from tests.conftest import NOW, Harness
+from tests.helpers import only
+from tests.test_campaigns import COORD, compose
 
 SUPPORTERS = 95
 PERSONAL = (Path(__file__).resolve().parents[1] / "storage" / "personal.py").read_text("utf-8")
@@ -233,3 +235,19 @@ async def test_forgetting_the_last_person_queued_restarts_an_interrupted_launch(
     await desk.launch_due()  # starts again from the first; nobody twice, the forgotten never
     assert await _value(db, "SELECT COUNT(*) FROM outbox") == SUPPORTERS - 1
     assert await _value(db, "SELECT COUNT(*) FROM campaign_recipients") == SUPPORTERS - 1
+
+
+async def test_campaigns_shows_the_time_a_sending_call_still_needs(bot: Harness) -> None:
+    services = bot.services
+    await services.stop_sender()  # the call's messages stay queued while we look
+    await services.roles.grant(COORD, COORDINATOR, NETWORK, None, NOW)
+    for user_id in range(800_001, 800_061):
+        await services.users.set_locale(user_id, "en")
+        await services.alerts.set(user_id, 1, 1, NOW)
+    await compose(bot)
+    chat = bot.chat(COORD)
+    await chat.press("Confirm")
+    await chat.press("Yes, send")
+    listed = only(await chat.send("/campaigns"))
+    assert "⏳ pending 60" in listed.plain_text()
+    assert "⏱ About 1 minute more to reach everyone at the current rate" in listed.plain_text()
