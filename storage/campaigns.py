@@ -388,16 +388,21 @@ class CampaignRepository:
             await asyncio.sleep(0)
 
     async def _snapshot(self, conn: Connection, campaign_id: int) -> None:
-        """Copy the delivery figures from the outbox rows into the call's own columns."""
+        """Copy the delivery figures from the outbox rows into the call's own columns (one
+        pass over the call's rows)."""
+        async with conn.execute(
+            "SELECT state, COUNT(*) FROM outbox WHERE kind = ? AND subject = ? GROUP BY state",
+            (KIND, subject(campaign_id)),
+        ) as cur:
+            counts = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
         await conn.execute(
-            "UPDATE campaigns SET "
-            "sent = (SELECT COUNT(*) FROM outbox WHERE kind = ? AND subject = ? "
-            "AND state = 'sent'), "
-            "failed = (SELECT COUNT(*) FROM outbox WHERE kind = ? AND subject = ? "
-            "AND state = 'failed'), "
-            "unreachable = (SELECT COUNT(*) FROM outbox WHERE kind = ? AND subject = ? "
-            "AND state = 'blocked') WHERE id = ?",
-            (KIND, subject(campaign_id)) * 3 + (campaign_id,),
+            "UPDATE campaigns SET sent = ?, failed = ?, unreachable = ? WHERE id = ?",
+            (
+                counts.get("sent", 0),
+                counts.get("failed", 0),
+                counts.get("blocked", 0),
+                campaign_id,
+            ),
         )
 
     async def finish_sent(self, now: datetime) -> list[int]:
