@@ -295,6 +295,7 @@ async def _deliver(config: Config) -> int:
     from bot.delivery import RateLimiter, Sender
     from bot.renderers import build_renderers
     from bot.search import Directory
+    from bot.transport import AiohttpRequest
     from storage.activities import ActivityRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, utcnow
@@ -308,7 +309,8 @@ async def _deliver(config: Config) -> int:
         await directory.refresh(force=True)
         outbox = OutboxRepository(db)
         before = await outbox.counts()
-        async with Bot(config.token or "", base_url=config.api_url) as bot:
+        request = AiohttpRequest()  # several messages in flight, as the application sends
+        async with Bot(config.token or "", base_url=config.api_url, request=request) as bot:
             limiter = RateLimiter(per_second=config.send_rate)
             users = UserRepository(db)
             renderers = build_renderers(directory, utcnow, users, config, CampaignRepository(db))

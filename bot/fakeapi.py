@@ -529,8 +529,9 @@ class FakeBotAPI:
     Public state: ``calls`` (every ApiCall in order), ``updates`` (every queued update),
     ``violations``/``violation_log`` (see :meth:`enforce_limits`), ``blocked`` chat ids,
     ``callback_answers`` (answerCallbackQuery params by query id), ``menu_buttons``,
-    ``dropped_updates`` (update id -> why it was never delivered), ``timeout_hold`` and
-    ``poll_timeout_cap`` (an optional upper bound for getUpdates long-poll waits).
+    ``dropped_updates`` (update id -> why it was never delivered), ``timeout_hold``,
+    ``poll_timeout_cap`` (an optional upper bound for getUpdates long-poll waits) and
+    ``round_trip_s`` (a network's delay before each call but getUpdates arrives).
     """
 
     def __init__(
@@ -545,6 +546,9 @@ class FakeBotAPI:
         self.first_name = first_name
         self.timeout_hold = timeout_hold
         self.poll_timeout_cap: float | None = None
+        self.round_trip_s = 0.0  # each call but getUpdates is answered this much later
+        self.in_flight_peak = 0  # the most calls (but getUpdates) being answered at once
+        self._in_flight = 0
         self.calls: list[ApiCall] = []
         self.updates: list[JSONDict] = []
         self.violations = 0
@@ -1020,6 +1024,13 @@ class FakeBotAPI:
         try:
             params = await self._read_params(request)
             chat_id = self._call_chat(key, params)
+            if self.round_trip_s > 0 and key != "getupdates":
+                self._in_flight += 1
+                self.in_flight_peak = max(self.in_flight_peak, self._in_flight)
+                try:
+                    await asyncio.sleep(self.round_trip_s)  # checked and recorded on arrival
+                finally:
+                    self._in_flight -= 1
             fault = self._take_fault(key, chat_id)
             if fault is not None and fault.kind == "timeout":
                 self._record(method, params, chat_id, 0, None, request)

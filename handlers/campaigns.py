@@ -19,7 +19,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot import campaign_views as cv
 from bot import formatting as fmt
 from bot.callbacks import Expired, positive_id, split
-from bot.campaigns import NATIONS, choose_audience, valid_action_url
+from bot.campaigns import NATIONS, choose_audience, time_left, valid_action_url
 from bot.context import App, AppContext, KeepOpen
 from bot.domain import TOPIC_ORDER
 from bot.geo import round_area
@@ -136,9 +136,12 @@ class Desk:
             await send(update, await self._list(context))
 
     async def _list(self, context: AppContext) -> View:
-        repo = context.services.campaigns
+        services = context.services
+        repo = services.campaigns
         items = [(c, await repo.figures(c)) for c in await repo.recent()]
-        return cv.campaign_list(items)
+        rate, now = services.config.send_rate, services.now()
+        left = {c.id: await time_left(repo, c, f, rate, now) for c, f in items}
+        return cv.campaign_list(items, {k: v for k, v in left.items() if v is not None})
 
     async def cancel(self, update: Update, context: AppContext) -> None:
         """/cancel while answering a question: stop asking; the draft stays."""
