@@ -9,6 +9,7 @@ Each test leaves the rendered page in its tmp folder for a person to look at.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import shutil
@@ -21,7 +22,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import zxingcpp
 from babel.dates import get_day_names
+from fontTools.ttLib import TTFont
 from PIL import Image
+from pypdf import PdfReader
 
 from bot import cli, poster
 from bot.fakeapi import FakeBotAPI
@@ -83,6 +86,32 @@ def _text(pdf: Path) -> str:
             line = " ".join(reversed([p for p in _PIECES.split(line) if p]))
         lines.append(line)
     return _plain(_pdftotext(pdf)) + "\n" + _plain("\n".join(lines))
+
+
+def _glyphs(pdf: Path) -> dict[str, list[str]]:
+    """The glyphs of each font the PDF embeds (by family): shaped text uses glyphs for the
+    letters' joined forms and for Bengali conjuncts, not only those of the letters."""
+    found: dict[str, list[str]] = {}
+    for page in PdfReader(pdf).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            data = descriptor["/FontFile2"].get_object().get_data()
+            family = str(descriptor["/FontName"]).split("+")[-1]
+            found.setdefault(family, []).extend(TTFont(io.BytesIO(data)).getGlyphOrder())
+    return found
+
+
+def _joining_forms(glyphs: list[str]) -> list[str]:
+    """The glyphs of letters' initial and medial forms (named by their presentation-form
+    code points): an Arabic-script font that was not shaped sets only isolated letters."""
+    forms = []
+    for glyph in glyphs:
+        if re.fullmatch("uniF[BE][0-9A-F]{2}", glyph):
+            name = unicodedata.name(chr(int(glyph[3:], 16)), "")
+            if "INITIAL FORM" in name or "MEDIAL FORM" in name:
+                forms.append(glyph)
+    return forms
 
 
 def _first_page(pdf: Path) -> Path:
@@ -169,6 +198,8 @@ def test_group_poster_in_english_arabic_and_tigrinya(
     with use_locale("ti"):
         assert _plain(gettext(poster.QR_CAPTION)) not in text
     assert GROUP_LINK in text
+    arabic = _glyphs(out)["NotoSansArabic"]
+    assert len(_joining_forms(arabic)) >= 5, arabic  # Arabic letters joined
     png = _first_page(out)
     assert _qr_texts(png) == [GROUP_LINK]
     print(f"rendered page 1: {png}")
@@ -187,6 +218,11 @@ def test_one_activity_poster_in_bengali_persian_and_english(database: Path, tmp_
             assert _plain(label) in text, f"{code}: {label!r} is not in the poster's text"
     with use_locale("bn"):
         assert _plain(gettext(poster.QR_CAPTION)) in text
+    # Bengali shaped: conjuncts and reordered vowel signs are glyphs no letter maps to.
+    bengali = _glyphs(out)["NotoSansBengali"]
+    assert [g for g in bengali if g.startswith("glyph")][1:], bengali
+    persian = _glyphs(out)["NotoSansArabic"]
+    assert len(_joining_forms(persian)) >= 5, persian  # Persian letters joined
     link = f"https://t.me/{USERNAME}?start=a-{activity_id}"
     assert link in text
     png = _first_page(out)
