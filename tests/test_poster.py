@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import unicodedata
 from datetime import date, timedelta
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -307,3 +309,22 @@ async def test_the_weeks_come_from_the_recurrence_in_the_group_time_zone(databas
     assert all(d.start < NOW + timedelta(weeks=4) for e in entries.values() for d in e.dates)
     firsts = [e.dates[0].start for e in entries.values()]  # soonest first
     assert firsts == sorted(firsts) and next(iter(entries)) == "leeds-cafe"
+
+
+def test_without_the_poster_extra_the_error_says_what_to_install(
+    database: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = resources.files
+
+    def no_fonts(package: str) -> Traversable:
+        if package == "manimgx_fonts":
+            raise ModuleNotFoundError(package)
+        return files(package)
+
+    monkeypatch.setattr(resources, "files", no_fonts)
+    assert cli.main(["poster", "leeds", "--lang", "en,ar", "-o", str(tmp_path / "p.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'sanctuary-bot[poster]'" in err, err
