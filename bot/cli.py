@@ -1,5 +1,5 @@
 """The ``sanctuary-bot`` command line: run, console, seed-demo, import, export, deliver,
-grant, revoke, audit, stats, backup, restore."""
+grant, revoke, audit, stats, backup, restore, poster."""
 
 from __future__ import annotations
 
@@ -120,7 +120,38 @@ def _parser() -> argparse.ArgumentParser:
         "stop the bot first. Newer migrations run when the bot next starts.",
     )
     restore.add_argument("file", type=Path)
+    poster = sub.add_parser(
+        "poster",
+        help="an A4 PDF poster of a group's coming activities, or of one activity",
+        description="Write an A4 PDF for a noticeboard: the group's activities of the coming "
+        "four weeks (or one activity, --activity ID) with day, time and place in up to three "
+        "languages side by side, and a QR code that opens the bot on them. Needs the 'poster' "
+        "extra, and SANCTUARY_BOT_USERNAME or TELEGRAM_BOT_TOKEN for the link.",
+    )
+    poster.add_argument("group", nargs="?", metavar="GROUP", help="the group's reference")
+    poster.add_argument("--activity", type=int, metavar="ID", help="one activity's poster")
+    poster.add_argument("--lang", default="en", help="languages, e.g. en,ar,ti (one to three)")
+    poster.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     return parser
+
+
+def _poster_command(config: Config, args: argparse.Namespace) -> int:
+    """poster: the PDF from bot.poster; bad input is one line and exit code 2."""
+    from bot.poster import PosterError, make, parse_languages
+    from storage.db import utcnow
+
+    try:
+        if args.group is None and args.activity is None:
+            raise PosterError("name a GROUP or an --activity ID")
+        languages = parse_languages(args.lang)
+        load_catalogs()
+        pdf = asyncio.run(make(config, args.group, args.activity, languages, utcnow()))
+    except (PosterError, CatalogsNotCompiled) as exc:
+        print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+        return 2
+    args.output.write_bytes(pdf)
+    print(f"wrote {args.output} ({len(pdf)} bytes)")
+    return 0
 
 
 def _backup_command(config: Config, args: argparse.Namespace) -> int:
@@ -370,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         return code
     if command in ("backup", "restore"):
         return _backup_command(config, args)
+    if command == "poster":
+        return _poster_command(config, args)
     if command == "stats":
         sys.stdout.write(asyncio.run(_stats(config, args.csv)))
         return 0

@@ -7,6 +7,7 @@ exits with code 2.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "data/sanctuary.db"
 DEFAULT_CACHE = "data/cache"
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # Telegram's rule for usernames
 
 
 class ConfigError(ValueError):
@@ -51,6 +53,7 @@ class Config:
     search_radius_miles: float = 25.0
     send_rate: float = 30.0
     log_format: str = "text"
+    bot_username: str | None = None  # for t.me links made without the bot (posters)
 
     @property
     def file_url(self) -> str:
@@ -93,6 +96,11 @@ class Config:
         log_format = env.get("SANCTUARY_LOG_FORMAT", "").strip().lower() or "text"
         if log_format not in ("text", "json"):
             raise ConfigError(f"SANCTUARY_LOG_FORMAT must be text or json, got {log_format!r}")
+        bot_username = env.get("SANCTUARY_BOT_USERNAME", "").strip().lstrip("@") or None
+        if bot_username is not None and not _USERNAME.fullmatch(bot_username):
+            raise ConfigError(
+                f"SANCTUARY_BOT_USERNAME must be a bot's username such as sanctuary_bot, got {bot_username!r}"
+            )
         return cls(
             token=token,
             api_url=api_url,
@@ -103,4 +111,5 @@ class Config:
             search_radius_miles=radius,
             send_rate=send_rate,
             log_format=log_format,
+            bot_username=bot_username,
         )

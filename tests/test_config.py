@@ -18,6 +18,8 @@ def test_defaults() -> None:
     assert config.file_url == "https://api.telegram.org/file/bot"
     assert config.log_format == "text"
     assert Config.from_env({"SANCTUARY_LOG_FORMAT": "JSON"}).log_format == "json"
+    assert config.bot_username is None
+    assert Config.from_env({"SANCTUARY_BOT_USERNAME": "@leeds_bot"}).bot_username == "leeds_bot"
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,8 @@ def test_defaults() -> None:
         ({"SANCTUARY_RADIUS_MILES": "nan"}, "SANCTUARY_RADIUS_MILES"),
         ({"SANCTUARY_SEND_RATE": "5000"}, "SANCTUARY_SEND_RATE"),
         ({"SANCTUARY_LOG_FORMAT": "xml"}, "SANCTUARY_LOG_FORMAT"),
+        ({"SANCTUARY_BOT_USERNAME": "t.me/some_bot"}, "SANCTUARY_BOT_USERNAME"),
+        ({"SANCTUARY_BOT_USERNAME": "abc"}, "SANCTUARY_BOT_USERNAME"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
