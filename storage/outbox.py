@@ -184,6 +184,13 @@ class OutboxRepository:
         ) as cur:
             return {row[0]: row[1] for row in await cur.fetchall()}
 
+    async def counts_by_kind(self) -> dict[tuple[str, str], int]:
+        """How many rows of each kind are in each state (the metrics page)."""
+        rows = await self._db.conn.execute_fetchall(
+            "SELECT kind, state, COUNT(*) FROM outbox GROUP BY kind, state"
+        )
+        return {(row[0], row[1]): int(row[2]) for row in rows}
+
     async def next_due(self) -> datetime | None:
         """When the earliest pending row becomes due."""
         async with self._db.conn.execute(
