@@ -7,6 +7,7 @@ exits with code 2.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "data/sanctuary.db"
 DEFAULT_CACHE = "data/cache"
+DEFAULT_LISTEN = "127.0.0.1:8080"
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ConfigError(ValueError):
@@ -50,6 +54,11 @@ class Config:
     timezone: str = "Europe/London"
     search_radius_miles: float = 25.0
     send_rate: float = 30.0
+    # Set together: Telegram posts updates to webhook_url; without it the bot long-polls.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # Where the web server (webhook, /healthz, /readyz, /metrics) listens; None: not at all.
+    listen: tuple[str, int] | None = None
 
     @property
     def file_url(self) -> str:
@@ -89,6 +98,8 @@ class Config:
             raise ConfigError(f"SANCTUARY_TIMEZONE: unknown time zone {tz!r}") from None
         radius = _number(env, "SANCTUARY_RADIUS_MILES", 25, 1, 200, "a number of miles")
         send_rate = _number(env, "SANCTUARY_SEND_RATE", 30, 1, 1000, "messages per second")
+        webhook_url, webhook_secret = _webhook(env)
+        listen = _listen(env.get("SANCTUARY_LISTEN", "").strip() or DEFAULT_LISTEN)
         return cls(
             token=token,
             api_url=api_url,
@@ -98,4 +109,41 @@ class Config:
             timezone=tz,
             search_radius_miles=radius,
             send_rate=send_rate,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            listen=listen,
         )
+
+
+def _webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """SANCTUARY_WEBHOOK_URL and its SANCTUARY_WEBHOOK_SECRET, checked together."""
+    url = env.get("SANCTUARY_WEBHOOK_URL", "").strip() or None
+    secret = env.get("SANCTUARY_WEBHOOK_SECRET", "").strip() or None
+    if url is None:
+        return None, None
+    parsed = urlparse(url)
+    local = parsed.scheme == "http" and parsed.hostname in _LOCAL_HOSTS  # a test, a local proxy
+    if not (parsed.scheme == "https" or local) or not parsed.hostname:
+        raise ConfigError(
+            f"SANCTUARY_WEBHOOK_URL must be the public https URL Telegram calls, got {url!r}"
+        )
+    if secret is None:
+        raise ConfigError("SANCTUARY_WEBHOOK_SECRET is required with SANCTUARY_WEBHOOK_URL")
+    if not _SECRET.fullmatch(secret):
+        raise ConfigError(
+            "SANCTUARY_WEBHOOK_SECRET must be 1 to 256 of the characters A-Z a-z 0-9 _ -"
+        )
+    return url, secret
+
+
+def _listen(raw: str) -> tuple[str, int] | None:
+    """SANCTUARY_LISTEN: ``host:port`` (``[::1]:8080`` for IPv6), or ``off``."""
+    if raw.lower() == "off":
+        return None
+    host, _, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(
+            f"SANCTUARY_LISTEN must be host:port such as {DEFAULT_LISTEN}, or off, got {raw!r}"
+        )
+    return host, int(port)
