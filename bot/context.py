@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeAlias
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.services import Services
+from bot.web.health import Contact
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,11 @@ class BotData:
     of what it holds in memory about a person who is forgotten, and how each gives up its
     question when the person turns to something else (``elsewhere``, after every handler)."""
 
-    __slots__ = ("elsewhere", "let_go", "resume", "services")
+    __slots__ = ("contact", "elsewhere", "let_go", "resume", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
+        self.contact = Contact()  # when Telegram was last heard from (/readyz)
         self.resume: list[Callable[[Services], Awaitable[None]]] = []
         self.let_go: list[Callable[[int], object]] = []
         self.elsewhere: list[Callable[[AppContext, int, Turn], Awaitable[None]]] = []
