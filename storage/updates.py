@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 
 from storage.db import Database, to_db
+
+BATCH = 400  # rows a statement: SQLite takes up to 32,766 bound values
 
 
 class HandledUpdates:
@@ -22,13 +24,16 @@ class HandledUpdates:
         )
         return [int(row[0]) for row in rows]
 
-    async def record(self, update_ids: Iterable[int], at: datetime) -> None:
-        """Record update_ids as handled at ``at``, in one transaction."""
+    async def record(self, update_ids: Sequence[int], at: datetime) -> None:
+        """Record update_ids as handled at ``at``: one statement (so one trip to the
+        database's thread) for up to ``BATCH`` of them, each statement whole or not at all."""
         stamp = to_db(at)
-        async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
-                [(update_id, stamp) for update_id in update_ids],
+        for start in range(0, len(update_ids), BATCH):
+            batch = update_ids[start : start + BATCH]
+            await self.db.conn.execute(
+                "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES "
+                + ", ".join(["(?, ?)"] * len(batch)),
+                [value for update_id in batch for value in (update_id, stamp)],
             )
 
     async def purge(self, before: datetime, batch: int = 5000) -> int:

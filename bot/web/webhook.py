@@ -128,7 +128,7 @@ class Webhook:
             while self._to_record:
                 batch, self._to_record = self._to_record, []
                 try:
-                    await self.handled.record((update_id for update_id, _ in batch), self.now())
+                    await self.handled.record([update_id for update_id, _ in batch], self.now())
                 except Exception:  # handled all the same: answered 200, kept in memory
                     log.exception("could not record %d handled updates", len(batch))
                 for _, written in batch:
