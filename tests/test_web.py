@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, aclosing
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,7 +19,9 @@ from bot.geo import Gazetteer, Outcodes
 from bot.service import STOP_LIMIT_S
 from bot.web.health import CONTACT_LIMIT_S
 from bot.web.webhook import SECRET_HEADER
-from tests.conftest import WEBHOOK_PATH, WEBHOOK_SECRET, Harness, start_bot
+from storage.db import Database
+from storage.outbox import OutboxItem, OutboxRepository
+from tests.conftest import NOW, WEBHOOK_PATH, WEBHOOK_SECRET, Harness, start_bot
 from tests.helpers import eventually
 
 # Distinctive enough that finding it in the metrics page could only mean it leaked there.
@@ -234,3 +237,19 @@ async def test_metrics_move_after_a_journey_and_name_nobody(hooked: Harness) -> 
     assert str(PERSON) not in page
     assert WORDS.lower() not in page.lower()
     assert "Test" not in page  # the person's first name
+
+
+async def test_outbox_counted_by_kind_and_state_in_batches(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "o.db")
+    try:
+        outbox = OutboxRepository(db)
+        assert await outbox.counts_by_kind() == {}
+        await outbox.enqueue([OutboxItem("notice", f"n:{i}", 10 + i, {}) for i in range(5)], NOW)
+        await outbox.enqueue([OutboxItem("reminder", f"r:{i}", 20 + i, {}) for i in range(2)], NOW)
+        claimed = await outbox.claim(NOW + timedelta(days=1), 1)
+        expected = {("notice", "pending"): 4, ("notice", "sending"): 1, ("reminder", "pending"): 2}
+        assert [row.kind for row in claimed] == ["notice"]
+        assert await outbox.counts_by_kind(batch=2) == expected
+        assert await outbox.counts_by_kind() == expected
+    finally:
+        await db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
@@ -37,6 +38,7 @@ class WebServer:
         self._listen = listen
         self._sock = sock
         self._counted_at = -OUTBOX_COUNT_EVERY_S
+        self._counting = asyncio.Lock()
         web_app = web.Application(client_max_size=1024 * 1024)
         web_app.router.add_get("/healthz", self.healthz)
         web_app.router.add_get("/readyz", self.readyz)
@@ -88,12 +90,13 @@ class WebServer:
         services = self.app.bot_data.services
         if services is None:
             return web.Response(status=503, text="not ready: starting\n")
-        if time.monotonic() - self._counted_at >= OUTBOX_COUNT_EVERY_S:
-            try:
-                services.metrics.set_outbox(await services.outbox.counts_by_kind())
-                self._counted_at = time.monotonic()
-            except Exception as exc:  # the rest of the page is still worth having
-                log.warning("could not count the outbox: %s", type(exc).__name__)
+        async with self._counting:  # one count at a time; a scrape meanwhile waits for it
+            if time.monotonic() - self._counted_at >= OUTBOX_COUNT_EVERY_S:
+                try:
+                    services.metrics.set_outbox(await services.outbox.counts_by_kind())
+                    self._counted_at = time.monotonic()
+                except Exception as exc:  # the rest of the page is still worth having
+                    log.warning("could not count the outbox: %s", type(exc).__name__)
         response = web.Response(body=services.metrics.text())
         response.headers["Content-Type"] = CONTENT_TYPE
         return response
