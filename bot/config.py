@@ -100,6 +100,8 @@ class Config:
         send_rate = _number(env, "SANCTUARY_SEND_RATE", 30, 1, 1000, "messages per second")
         webhook_url, webhook_secret = _webhook(env)
         listen = _listen(env.get("SANCTUARY_LISTEN", "").strip() or DEFAULT_LISTEN)
+        if webhook_url is not None and listen is None:
+            raise ConfigError("SANCTUARY_LISTEN cannot be off with SANCTUARY_WEBHOOK_URL set")
         return cls(
             token=token,
             api_url=api_url,

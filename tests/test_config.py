@@ -58,6 +58,14 @@ def test_defaults() -> None:
             "SANCTUARY_WEBHOOK_URL",
         ),
         ({"SANCTUARY_LISTEN": "8080"}, "SANCTUARY_LISTEN"),
+        (
+            {
+                "SANCTUARY_WEBHOOK_URL": "https://bot.example.org/tg",
+                "SANCTUARY_WEBHOOK_SECRET": "s",
+                "SANCTUARY_LISTEN": "off",
+            },
+            "SANCTUARY_LISTEN",
+        ),
         ({"SANCTUARY_LISTEN": "127.0.0.1:http"}, "SANCTUARY_LISTEN"),
         ({"SANCTUARY_LISTEN": "127.0.0.1:70000"}, "SANCTUARY_LISTEN"),
     ],
