@@ -46,7 +46,11 @@ class WebServer:
         if webhook is not None:
             web_app.router.add_post(webhook_path, webhook.handle)
         # No access log: paths and addresses are nothing an operator needs, and stay out.
-        self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+        # At a stop the webhook has already waited for the updates being handled: a request
+        # still running after that is cancelled at once (aiohttp would wait 60 s).
+        self._runner = web.AppRunner(
+            web_app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         self.port = 0
 
     async def start(self) -> None:
