@@ -290,6 +290,95 @@ def _renderers(db: Any, folder: Path) -> dict[str, Any]:
     )
 
 
+async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
+    """'Find near me' through the whole service (``bot.service.serving``, as ``run`` starts
+    it) taking updates on its webhook, or polling: updates per second, each reply's delay,
+    and the bot's CPU milliseconds per update (its threads included)."""
+    import multiprocessing
+    import socket
+
+    from bench.fake_telegram import fake_telegram
+    from bot.app import build_app
+    from bot.config import Config
+    from bot.geo import Gazetteer
+    from bot.service import serving
+    from bot.services import Services
+
+    loop = asyncio.get_running_loop()
+    parent, child = multiprocessing.Pipe()
+    fake = multiprocessing.get_context("spawn").Process(
+        target=fake_telegram, args=(child, updates), daemon=True
+    )
+    fake.start()
+    child.close()  # so that a fake that died is an EOFError here, not a wait forever
+    try:
+        port = await loop.run_in_executor(None, parent.recv)
+        with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            hook = f"http://127.0.0.1:{sock.getsockname()[1]}/hook" if mode == "webhook" else None
+            config = Config(
+                "1:bench", f"http://127.0.0.1:{port}/bot", Path(tmp) / "b.db", CACHE, None,
+                webhook_url=hook, webhook_secret="bench-secret" if hook else None,
+            )  # fmt: skip
+            services = await Services.create(config, gazetteer=Gazetteer.load(CACHE))
+            services.directory.load(*synthetic(10_000))
+            services.clock = lambda: NOW
+            app = build_app(config, services=services)
+            async with serving(app, config, sock=sock, poll_timeout=1):
+                for seed in (4, 3):  # warmed up first with as many other places (see above)
+                    rng = random.Random(seed)
+                    places = [
+                        (lat + rng.gauss(0, 0.05), lon + rng.gauss(0, 0.07))
+                        for lat, lon in (rng.choice(CITIES) for _ in range(updates))
+                    ]
+                    gc.collect()
+                    cpu = time.process_time()
+                    parent.send(("run", places))
+                    elapsed, delays = await loop.run_in_executor(None, parent.recv)
+                    cpu = time.process_time() - cpu
+            await services.close()
+        parent.send(("stop",))
+    finally:
+        fake.join(timeout=10)
+        if fake.is_alive():
+            fake.kill()
+    return updates / elapsed, delays, cpu / updates * 1000
+
+
+def bench_webhook(updates: int, rounds: int = 3) -> None:
+    """The same bot taking 'find near me' updates on its webhook against polling, each with
+    the fake Telegram in a process of its own; the two take turns, medians of the rounds.
+
+    ``post_to_reply_p95_ms``: from the fake Telegram posting an update to the reply's
+    sendMessage, with as many updates as it can post at once (40 connections, as Telegram).
+    ``*_cpu_ms``: the bot process's CPU time per update, what it would take alone on a core.
+    """
+    from bot.i18n import load_catalogs
+
+    load_catalogs()
+    runs: dict[str, list[tuple[float, list[float], float]]] = {"webhook": [], "polling": []}
+    for round_ in range(rounds):
+        for mode in ("webhook", "polling") if round_ % 2 == 0 else ("polling", "webhook"):
+            runs[mode].append(asyncio.run(_served(updates, mode)))
+
+    def median(mode: str, pick: Callable[[tuple[float, list[float], float]], float]) -> float:
+        return statistics.median(pick(run) for run in runs[mode])
+
+    ratio = statistics.median(
+        w[0] / p[0] for w, p in zip(runs["webhook"], runs["polling"], strict=True)
+    )
+    webhook_cpu, polling_cpu = median("webhook", lambda r: r[2]), median("polling", lambda r: r[2])
+    print(
+        f"BENCH name=webhook updates={updates} rounds={rounds} "
+        f"webhook_per_s={median('webhook', lambda r: r[0]):.0f} "
+        f"polling_per_s={median('polling', lambda r: r[0]):.0f} ratio_to_polling={ratio:.2f} "
+        f"post_to_reply_p95_ms={median('webhook', lambda r: percentile(r[1], 95) * 1000):.1f} "
+        f"post_to_reply_p50_ms={median('webhook', lambda r: statistics.median(r[1]) * 1000):.1f} "
+        f"webhook_cpu_ms={webhook_cpu:.2f} polling_cpu_ms={polling_cpu:.2f} "
+        f"cpu_ratio_to_polling={polling_cpu / webhook_cpu:.2f} goal_ratio_to_polling=1.0"
+    )
+
+
 async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
     """Send ``messages`` outbox rows through the sender to a server counting limit violations."""
     from telegram import Bot
@@ -690,13 +779,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--supporters", type=int, default=10_000)
     parser.add_argument(
-        "--only", choices=["search", "find", "delivery", "campaign", "reminders"], default=None
+        "--only",
+        choices=["search", "find", "webhook", "delivery", "campaign", "reminders"],
+        default=None,
     )
     args = parser.parse_args(argv)
     if args.only in (None, "search"):
         bench_search(args.activities, args.queries)
     if args.only in (None, "find"):
         bench_throughput(args.updates)
+    if args.only in (None, "webhook"):
+        bench_webhook(args.updates)
     if args.only in (None, "delivery"):
         bench_delivery(args.messages, args.send_rate)
         bench_delivery(min(args.messages, 600), 30.0)

@@ -40,9 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser(
         "run",
-        help="run the bot (polls Telegram; with no TELEGRAM_BOT_TOKEN, the console demo)",
+        help="run the bot (polls Telegram, or its webhook; no TELEGRAM_BOT_TOKEN: the demo)",
         description="Run the bot. With TELEGRAM_BOT_TOKEN set it polls the Bot API at "
-        "TELEGRAM_API_URL; without it, it starts the console demo.",
+        "TELEGRAM_API_URL, or with SANCTUARY_WEBHOOK_URL takes updates on its webhook; "
+        "/healthz, /readyz and /metrics are served on SANCTUARY_LISTEN. SIGTERM or SIGINT "
+        "stops it gracefully. Without a token it starts the console demo.",
     )
     sub.add_parser(
         "console",
@@ -363,13 +365,14 @@ async def _deliver(config: Config) -> int:
 DELIVERY_STATES = ("sent", "failed", "blocked")  # what a delivery run can do to a row
 
 
-def _run_polling(config: Config) -> int:
-    from bot.app import ALLOWED_UPDATES, build_app
+def _run_service(config: Config) -> int:
+    from bot.service import run
 
-    app = build_app(config)
-    log.info("polling %s", config.api_url.split("//", 1)[-1].split("/", 1)[0])
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0
+    try:
+        return asyncio.run(run(config))
+    except ConfigError as exc:
+        print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -385,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
         return 2
     if command == "run" and config.token:
-        return _run_polling(config)
+        return _run_service(config)
     if command == "deliver":
         if not config.token:
             print("sanctuary-bot: error: deliver needs TELEGRAM_BOT_TOKEN", file=sys.stderr)

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.domain import PlaceFor
 from bot.geo import Place
 from bot.services import Services
+from bot.web.health import Contact
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class BotData:
     """
 
     __slots__ = (
+        "contact",
         "forget_in_memory",
         "give_up_on_action",
         "place_once",
@@ -83,6 +85,7 @@ class BotData:
 
     def __init__(self) -> None:
         self.services: Services | None = None
+        self.contact = Contact()  # when Telegram was last heard from (/readyz)
         self.reopen_at_start: list[Callable[[Services], Awaitable[None]]] = []
         self.forget_in_memory: list[Callable[[int], object]] = []
         self.give_up_on_action: list[Callable[[AppContext, int, Action], Awaitable[None]]] = []

@@ -45,6 +45,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.i18n import DEFAULT_LOCALE, use_locale
 from bot.views import View
+from bot.web.metrics import Metrics
 from storage.db import utcnow
 from storage.outbox import OutboxRepository, OutboxRow
 from storage.users import UserRepository
@@ -59,6 +60,20 @@ RECALL = timedelta(seconds=62)
 IN_FLIGHT = 8
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
+
+# Calls that answer a person, counted as replies in the metrics.
+REPLY_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendVenue",
+        "sendLocation",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+    }
+)
 
 # True while the sender sends an outbox row: it handles a 429 itself (pausing everything)
 _SENDING_ROW: ContextVar[bool] = ContextVar("sending_outbox_row", default=False)
@@ -80,6 +95,7 @@ class PatientReplies(BaseRateLimiter[None]):
 
     def __init__(self, max_wait_s: float = 5.0) -> None:
         self.max_wait_s = max_wait_s
+        self.metrics: Metrics | None = None  # the running bot's, set when its services start
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -97,14 +113,28 @@ class PatientReplies(BaseRateLimiter[None]):
         rate_limit_args: None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         try:
-            return await callback(*args, **kwargs)
+            result = await callback(*args, **kwargs)
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
-            if _SENDING_ROW.get() or seconds > self.max_wait_s:
+            if _SENDING_ROW.get():
+                raise
+            if self.metrics is not None:
+                self.metrics.pause("reply", seconds)
+            if seconds > self.max_wait_s:
                 raise
             log.info("429 from Telegram on %s: sending again in %.0f s", endpoint, seconds)
+        else:
+            self._count(endpoint)
+            return result
         await asyncio.sleep(seconds)
-        return await callback(*args, **kwargs)
+        result = await callback(*args, **kwargs)
+        self._count(endpoint)
+        return result
+
+    def _count(self, endpoint: str) -> None:
+        """A reply went out (an outbox row is counted by the sender)."""
+        if self.metrics is not None and not _SENDING_ROW.get() and endpoint in REPLY_METHODS:
+            self.metrics.replies.labels(endpoint).inc()
 
 
 class Held(Exception):
@@ -209,6 +239,7 @@ class Sender:
         batch: int = 100,
         rng: random.Random | None = None,
         in_flight: int = IN_FLIGHT,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -221,6 +252,7 @@ class Sender:
         self.backoff_cap_s = backoff_cap_s
         self.batch = batch
         self.rng = rng or random.Random()
+        self.metrics = metrics
         self.unreachable: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -330,27 +362,41 @@ class Sender:
         with use_locale((user.locale if user else None) or DEFAULT_LOCALE):
             return await renderer(row)
 
+    def _count(self, outcome: str) -> None:
+        """What became of a row (sent, failed, unreachable, retried, held), for /metrics."""
+        if self.metrics is not None:
+            self.metrics.message(outcome)
+
     async def _prepare(self, row: OutboxRow) -> View | None:
         """The row's message, or None when it is not to be sent (its row updated)."""
         now = self.now()
         if row.chat_id in self.unreachable:
             await self.outbox.set_unreachable(row.chat_id, "unreachable", now)
+            self._count("unreachable")
             return None
         try:
             view = await self._render(row)
         except Held as held:
             await self.outbox.hold(row.id, str(held) or "held", now)
+            self._count("held")
             return None
         except Exception as exc:  # a broken renderer fails its row, not the sender
             log.exception("rendering outbox row %d (%s) failed", row.id, row.kind)
             await self.outbox.fail(row.id, f"render: {type(exc).__name__}", now)
+            self._count("failed")
             return None
         if view is None:  # the subject is gone (activity cancelled...): nothing to say
             await self.outbox.fail(row.id, "obsolete", now)
+            self._count("failed")
         return view
 
     async def _send(self, row: OutboxRow, view: View) -> None:
         """Send one rendered row (its slot already taken) and record what Telegram said."""
+        self._count(await self._outcome(row, view))
+
+    async def _outcome(self, row: OutboxRow, view: View) -> str:
+        """Send one rendered row; returns what became of it (sent, failed, unreachable,
+        retried)."""
         sending = _SENDING_ROW.set(True)
         try:
             message = await self.bot.send_message(
@@ -364,30 +410,36 @@ class Sender:
             seconds = retry_seconds(exc)
             self.limiter.pause(seconds)
             log.warning("429 from Telegram: pausing all sending for %.0f s", seconds)
-            await self._again(row, seconds, f"429 retry after {seconds:.0f}s")
+            if self.metrics is not None:
+                self.metrics.pause("outbox", seconds)
+            return await self._again(row, seconds, f"429 retry after {seconds:.0f}s")
         except Forbidden as exc:
             self.unreachable.add(row.chat_id)
             await self.outbox.set_unreachable(row.chat_id, exc.message, self.now())
+            return "unreachable"
         except ChatMigrated as exc:
             await self.outbox.migrate_chat(row.chat_id, exc.new_chat_id, self.now())
             await self.outbox.retry(row.id, self.now(), "migrated", self.now(), count=False)
+            return "retried"
         except BadRequest as exc:
             await self.outbox.fail(row.id, exc.message, self.now())
+            return "failed"
         except NetworkError as exc:  # 5xx, time-outs, connection errors
             delay = min(self.backoff_cap_s, self.backoff_base_s * 2**row.attempts)
-            await self._again(row, delay * (0.5 + self.rng.random() / 2), exc.message)
-        else:
-            await self.outbox.sent(row.id, message.message_id, self.now())
+            return await self._again(row, delay * (0.5 + self.rng.random() / 2), exc.message)
         finally:
             _SENDING_ROW.reset(sending)
+        await self.outbox.sent(row.id, message.message_id, self.now())
+        return "sent"
 
-    async def _again(self, row: OutboxRow, delay_s: float, error: str) -> None:
+    async def _again(self, row: OutboxRow, delay_s: float, error: str) -> str:
         now = self.now()
         if row.attempts + 1 >= self.max_attempts:
             log.warning("outbox row %d failed after %d attempts", row.id, row.attempts + 1)
             await self.outbox.fail(row.id, error, now)
-        else:
-            await self.outbox.retry(row.id, now + timedelta(seconds=delay_s), error, now)
+            return "failed"
+        await self.outbox.retry(row.id, now + timedelta(seconds=delay_s), error, now)
+        return "retried"
 
     async def chat_reachable(self, chat_id: int) -> None:
         """The person wrote or unblocked the bot: their chat can be sent to again."""

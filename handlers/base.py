@@ -178,6 +178,8 @@ async def on_error(update: object, context: AppContext) -> None:
         return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error handling update %s", update_id, exc_info=error)
+    if context.bot_data.services is not None:
+        context.bot_data.services.metrics.handler_errors.inc()
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:

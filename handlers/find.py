@@ -67,16 +67,17 @@ def results_view(context: AppContext, state: SearchState, near: str | None = Non
     lat, lon = state.point
     miles = services.config.search_radius_miles
     now = services.now()
-    found = services.directory.search(
-        lat,
-        lon,
-        miles * fmt.KM_PER_MILE,
-        now,
-        state.category,
-        state.need_set,
-        page=state.page,
-        page_size=views.PAGE_SIZE,
-    )
+    with services.metrics.search_seconds.time():
+        found = services.directory.search(
+            lat,
+            lon,
+            miles * fmt.KM_PER_MILE,
+            now,
+            state.category,
+            state.need_set,
+            page=state.page,
+            page_size=views.PAGE_SIZE,
+        )
     if not found.total:
         groups = services.directory.nearest_groups(lat, lon, 3)
         return views.no_results(state, miles, groups, near)
