@@ -162,7 +162,11 @@ async def _throughput(updates: int, bot: str) -> float:
                 app: Any = build_app(config, services=services, processor=processor)
                 if bot == "fixed":
                     fixed = views.View(*_results_message())
-                    stack.enter_context(patch.object(find, "results_view", lambda c, s: fixed))
+
+                    async def fixed_view(c: Any, s: Any) -> views.View:
+                        return fixed
+
+                    stack.enter_context(patch.object(find, "results_view", fixed_view))
             else:
                 text, markup = _results_message() if bot == "same" else ("echo", None)
 

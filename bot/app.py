@@ -179,6 +179,7 @@ def build_app(
         reminders,
         safeguarding,
         start,
+        translating,
     )
 
     quiet_libraries()
@@ -244,6 +245,7 @@ def build_app(
     reminders.register(app)  # before find: find claims every other X: card button
     safeguarding.register(app)  # before find too (X:int:); its typed words only after a report
     # Before places, which reads every other location as a place: a pin for "where is it?".
+    translating.register(app)  # before posting: /back and /cancel of people translating now
     posting = activities.register(app)  # answers (text, pins) only while someone is posting
     find.register(app)
     groups.register(app)

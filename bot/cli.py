@@ -334,6 +334,7 @@ async def _deliver(config: Config) -> int:
     from storage.db import Database, utcnow
     from storage.groups import GroupRepository
     from storage.outbox import OutboxRepository
+    from storage.translations import TranslationRepository
     from storage.users import UserRepository
 
     db = await Database.open(config.db_path)
@@ -346,7 +347,9 @@ async def _deliver(config: Config) -> int:
         async with Bot(config.token or "", base_url=config.api_url, request=request) as bot:
             limiter = RateLimiter(per_second=config.send_rate)
             users = UserRepository(db)
-            renderers = build_renderers(directory, utcnow, users, config, CampaignRepository(db))
+            renderers = build_renderers(
+                directory, utcnow, users, config, CampaignRepository(db), TranslationRepository(db)
+            )
             sender = Sender(bot, outbox, users, renderers, limiter)
             await sender.start()
             while await sender.run_once():

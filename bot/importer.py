@@ -15,11 +15,13 @@ from typing import TypeVar
 
 from bot.domain import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
 from bot.geo import looks_like_postcode, valid_uk_coordinates
+from bot.i18n import BY_CODE, DEFAULT_LOCALE
 from bot.recurrence import Repeat, RepeatError, local_to_utc, zone
 from storage.activities import ActivityRepository
-from storage.db import Database
+from storage.db import Database, utcnow
 from storage.groups import GroupRepository
 from storage.models import Activity, ActivityData, GroupData
+from storage.translations import FIELDS, TranslationRepository
 
 GROUP_COLUMNS = [
     "ref",
@@ -57,6 +59,12 @@ ACTIVITY_COLUMNS = [
     "needs",
     "contact",
 ]
+
+# Translation columns: <prefix>_<language code>, after the columns above, in any order.
+TRANSLATED_COLUMNS = {"title": "title", "description": "description", "cost": "cost",
+                      "place_notes": "place"}  # fmt: skip
+_TRANSLATED_LIMITS = {"title": 80, "description": 500, "cost": 80, "place": 100}
+TRANSLATION_LANGUAGES = tuple(code for code in BY_CODE if code != DEFAULT_LOCALE)
 
 _REF = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -148,9 +156,35 @@ class _Row:
             return None
 
 
-def _read(text: str, expected: list[str]) -> Iterator[tuple[int, Mapping[str, str | None]]]:
+def translation_column(name: str) -> tuple[str, str] | None:
+    """``title_ar`` → ("title", "ar"); None when the name is not a translation column."""
+    for prefix, field in TRANSLATED_COLUMNS.items():
+        if name.startswith(prefix + "_") and name[len(prefix) + 1 :] in TRANSLATION_LANGUAGES:
+            return field, name[len(prefix) + 1 :]
+    return None
+
+
+def _read(
+    text: str, expected: list[str], translations: bool = False
+) -> Iterator[tuple[int, Mapping[str, str | None]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
+    if translations and header[: len(expected)] == expected and len(header) > len(expected):
+        extra = header[len(expected) :]
+        bad = [name for name in extra if translation_column(name) is None]
+        if bad or len(set(extra)) < len(extra):
+            raise ImportFailed(
+                [
+                    RowError(
+                        1,
+                        "header",
+                        f"not translation columns: {','.join(bad or extra)} (use title_, "
+                        "description_, cost_ or place_notes_ and one of: "
+                        f"{' '.join(TRANSLATION_LANGUAGES)})",
+                    )
+                ]
+            )
+        expected = header
     if header != expected:
         raise ImportFailed(
             [RowError(1, "header", f"expected {','.join(expected)}; got {','.join(header)}")]
@@ -228,10 +262,22 @@ def parse_activities(
     text: str, group_refs: Mapping[str, str], default_tz: str = "Europe/London"
 ) -> list[ActivityData]:
     """Validate an activities CSV against known group refs (ref → time zone)."""
+    return parse_activity_file(text, group_refs, default_tz)[0]
+
+
+# per activity ref: (field, language) → the translated text
+Translated = dict[str, dict[tuple[str, str], str]]
+
+
+def parse_activity_file(
+    text: str, group_refs: Mapping[str, str], default_tz: str = "Europe/London"
+) -> tuple[list[ActivityData], Translated]:
+    """Validate an activities CSV with its translation columns (``title_ar``…)."""
     errors: list[RowError] = []
     items: list[ActivityData] = []
+    translated: Translated = {}
     seen: set[str] = set()
-    for number, values in _read(text, ACTIVITY_COLUMNS):
+    for number, values in _read(text, ACTIVITY_COLUMNS, translations=True):
         row = _Row(number, values, errors)
         ref = row.ref(60, seen)
         group_ref = row.text("group_ref", 40, required=True)
@@ -305,9 +351,31 @@ def parse_activities(
                 contact=row.text("contact", 120),
             )
         )
+        texts = _row_translations(row, values, items[-1])
+        if texts:
+            translated[ref] = texts
     if errors:
         raise ImportFailed(errors)
-    return items
+    return items, translated
+
+
+def _row_translations(
+    row: _Row, values: Mapping[str, str | None], item: ActivityData
+) -> dict[tuple[str, str], str]:
+    """One row's translation cells: each needs an original to translate."""
+    texts: dict[tuple[str, str], str] = {}
+    for column in values:
+        found = translation_column(column or "")
+        if found is None:
+            continue
+        field, lang = found
+        value = row.text(column, _TRANSLATED_LIMITS[field])
+        if not value:
+            continue
+        if not getattr(item, FIELDS[field]):
+            row.error(column, f"there is no {FIELDS[field]} to translate")
+        texts[(field, lang)] = value
+    return texts
 
 
 async def import_groups(db: Database, text: str) -> int:
@@ -320,10 +388,12 @@ async def import_groups(db: Database, text: str) -> int:
 async def import_activities(db: Database, text: str) -> int:
     """Validate and import an activities file in one transaction."""
     zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
-    items = parse_activities(text, zones)
+    items, translated = parse_activity_file(text, zones)
     refs = await GroupRepository(db).refs()
     async with db.transaction() as conn:
-        return await ActivityRepository.upsert_many(conn, items, refs)
+        count = await ActivityRepository.upsert_many(conn, items, refs)
+        await TranslationRepository.import_in(conn, translated, utcnow())
+        return count
 
 
 def _write(rows: Iterable[list[str]], header: list[str]) -> str:

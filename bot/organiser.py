@@ -24,6 +24,7 @@ from bot.posting_views import (
 )
 from bot.recurrence import zone
 from bot.search import Directory
+from bot.translations import original_of
 from storage.activities import ActivityRepository
 from storage.drafts import Draft, DraftRepository
 from storage.feedback import FeedbackRepository
@@ -31,6 +32,7 @@ from storage.models import Activity, Group
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.reminders import ReminderRepository
 from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER, Role, RoleRepository
+from storage.translations import FIELDS, Translation, TranslationRepository
 
 log = logging.getLogger(__name__)
 ASK_AFTER = timedelta(days=30)  # unconfirmed this long: "still running?"
@@ -63,6 +65,7 @@ class Organiser:
         directory: Directory,
         now: Callable[[], datetime],
         wake: Callable[[], None],
+        translations: TranslationRepository | None = None,
     ) -> None:
         self.activities = activities
         self.drafts = drafts
@@ -73,6 +76,7 @@ class Organiser:
         self.directory = directory
         self.now = now
         self._wake = wake
+        self.translations = translations
 
     # -- who may do what ------------------------------------------------------------------------
 
@@ -319,6 +323,48 @@ class Organiser:
         await self._tell_moderators(group, activity.id, activity.title)
         return True
 
+    # -- translations ---------------------------------------------------------------------------
+
+    async def translate(
+        self, user_id: int, activity: Activity, group: Group, lang: str, field: str, text: str
+    ) -> Literal["saved", "pending"] | None:
+        """Save one translated field; None when the person may no longer edit the activity.
+
+        The same rules as their text: a volunteer whose posts still wait for an admin saves a
+        pending translation, and a published activity goes back to the admins (as an edit
+        does); approving it shows the translation."""
+        if self.translations is None or not await self.may_edit(user_id, activity):
+            await self.refused(user_id, "translate", activity.group_id)
+            return None
+        now = self.now()
+        wait = await self.would_wait(user_id, activity.group_id)
+        status = "pending" if wait else "published"
+        item = Translation(activity.id, lang, field, text, original_of(activity, field), status)
+        await self.translations.save([item], now)
+        await self.roles.log(
+            user_id, "activity_translated", group_id=activity.group_id,
+            detail=f"{activity.id}:{lang}:{field}" + (":recheck" if wait else ""), now=now,
+        )  # fmt: skip
+        if wait and await self.activities.recheck(activity.id, now):
+            await self.directory.refresh(force=True)
+            await self._tell_moderators(group, activity.id, activity.title)
+        return "pending" if wait else "saved"
+
+    async def confirm_translation(self, user_id: int, activity: Activity, lang: str) -> bool:
+        """An organiser says a translation still says what the changed original says."""
+        if self.translations is None or not await self.may_edit(user_id, activity):
+            await self.refused(user_id, "translate", activity.group_id)
+            return False
+        now = self.now()
+        originals = {field: original_of(activity, field) for field in FIELDS}
+        done = await self.translations.confirm(activity.id, lang, originals, now) > 0
+        if done:
+            await self.roles.log(
+                user_id, "translation_confirmed", group_id=activity.group_id,
+                detail=f"{activity.id}:{lang}", now=now,
+            )  # fmt: skip
+        return done
+
     # -- moderation -----------------------------------------------------------------------------
 
     async def moderate(
@@ -333,6 +379,8 @@ class Organiser:
             group_id=activity.group_id, detail=str(activity.id), now=now,
         )  # fmt: skip
         if outcome == "approve":
+            if self.translations is not None:  # a volunteer's translations waited with it
+                await self.translations.publish_pending(activity.id, now)
             await self.directory.refresh(force=True)
         group = self.directory.groups.get(activity.group_id)
         if group is not None and outcome in ("approve", "reject"):

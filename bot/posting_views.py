@@ -334,15 +334,17 @@ def _mark(activity: Activity, removed: bool) -> str:
     return "🗑" if removed else status_label(activity).split(" ")[0]
 
 
-def my_list(items: list[Activity], removed: Collection[int] = ()) -> View:
-    """The activities someone may manage, each a button (``removed``: after concerns)."""
+def my_list(items: list[Activity], removed: Collection[int] = (), missing: str = "") -> View:
+    """The activities someone may manage, each a button (``removed``: after concerns;
+    ``missing``: how many miss each language the readers use)."""
     if not items:
         return View(_("You have no activities yet. Send /newactivity to post one."))
     rows = [
         [button(f"{_mark(a, a.id in removed)} {fmt.clean(a.title, 50)}", f"Y:o:{a.id}")]
         for a in items[:LISTED]
     ]
-    return View(_("📋 <b>Your activities</b>: tap one to manage it."), Keyboard(rows))
+    text = _("📋 <b>Your activities</b>: tap one to manage it.")
+    return View(text + ("\n" + missing if missing else ""), Keyboard(rows))
 
 
 def removed(activity: Activity, card_text: str, reasons: list[str]) -> View:
@@ -385,6 +387,7 @@ def manage(
     rows.append(
         row(button(_("💬 Feedback"), f"Y:fb:{aid}"), button(_("❌ Cancel it"), f"Y:x:{aid}"))
     )
+    rows.append([button(_("🌐 Translations"), f"TR:l:{aid}")])
     rows.append([button(_("⬅️ My activities"), "Y:l")])
     return View("\n".join(lines), Keyboard(rows))
 

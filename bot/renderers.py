@@ -14,9 +14,12 @@ from bot.posting_views import change_message, feedback_question, still_running
 from bot.recurrence import zone
 from bot.safeguarding_views import concern_notice
 from bot.search import Directory
+from bot.translations import Localised, localise
 from bot.views import View, digest_message, reminder_message, stay_question, weekly_post
 from storage.campaigns import CampaignRepository
+from storage.models import Activity
 from storage.outbox import OutboxRow
+from storage.translations import TranslationRepository
 from storage.users import UserRepository
 
 DIGEST_SIZE = 8  # activities in one digest
@@ -73,10 +76,17 @@ def build_renderers(
     users: UserRepository,
     config: Config,
     campaigns: CampaignRepository,
+    translations: TranslationRepository | None = None,
 ) -> dict[str, Renderer]:
     """A renderer for every kind of outbox row: the running bot and ``deliver`` both send with
     these, so neither can leave a kind out (reminders and digests need the directory as it is
     when they are sent)."""
+
+    async def in_language(activities: list[Activity]) -> dict[int, Localised]:
+        """The activities in the recipient's language (the sender set it)."""
+        lang = current_locale()
+        found = await translations.shown([a.id for a in activities], lang) if translations else {}
+        return {a.id: localise(a, found.get(a.id, []), lang) for a in activities}
 
     async def reminder(row: OutboxRow) -> View | None:
         """A reminder of one occurrence, or its cancellation if it was cancelled since."""
@@ -86,7 +96,8 @@ def build_renderers(
             return None  # unpublished, or already started: nothing useful to say
         group = directory.groups[activity.group_id]
         cancelled = start.astimezone(zone(group.timezone)).date() in activity.skips
-        return reminder_message(activity, group, start, cancelled)
+        loc = (await in_language([activity]))[activity.id]
+        return reminder_message(loc.activity, group, start, cancelled, loc.note)
 
     async def digest(row: OutboxRow) -> View | None:
         """The coming week's activities near the reader's saved area, nearest first."""
@@ -109,7 +120,9 @@ def build_renderers(
                 listed.append((hit, nxt))
         if not listed:
             return None
-        return digest_message(user.area_label, listed[:DIGEST_SIZE])
+        listed = listed[:DIGEST_SIZE]
+        texts = await in_language([hit.activity for hit, _nxt in listed])
+        return digest_message(user.area_label, listed, texts)
 
     async def stay(row: OutboxRow) -> View | None:
         """After a year of silence: shall I keep your settings? (unless they wrote since)"""

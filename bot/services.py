@@ -33,6 +33,7 @@ from storage.personal import PersonalDataRepository
 from storage.reminders import ReminderRepository
 from storage.roles import RoleRepository
 from storage.safeguarding import SafeguardingRepository
+from storage.translations import TranslationRepository
 from storage.users import UserRepository
 
 
@@ -80,10 +81,12 @@ class Services:
 
     desk: CampaignDesk = field(init=False)
     organiser: Organiser = field(init=False)
+    translations: TranslationRepository = field(init=False)
 
     def __post_init__(self) -> None:
         self.users.clock = self.now  # rows carry the service clock's time (tests move it)
         self.db.observe = self.metrics.db_seconds.observe
+        self.translations = TranslationRepository(self.db)
         self.desk = CampaignDesk(
             self.campaigns,
             self.alerts,
@@ -102,6 +105,7 @@ class Services:
             self.directory,
             self.now,
             self._wake,
+            self.translations,
         )
 
     def _wake(self) -> None:
@@ -162,7 +166,7 @@ class Services:
 
         limiter = RateLimiter(per_second=self.config.send_rate)
         renderers = build_renderers(
-            self.directory, self.now, self.users, self.config, self.campaigns
+            self.directory, self.now, self.users, self.config, self.campaigns, self.translations
         )
         self.sender = Sender(
             bot, self.outbox, self.users, renderers, limiter, now=self.now, metrics=self.metrics

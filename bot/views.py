@@ -7,7 +7,7 @@ escaped here, inserted values are isolated for right-to-left languages.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -28,6 +28,7 @@ from bot.keyboard import Key, Keyboard
 from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
 from bot.recurrence import Occurrence, Repeat
 from bot.search import GroupHit, Hit, Page, activity_needs
+from bot.translations import Localised, Note, note_text
 from storage.models import Activity, Group
 from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
@@ -435,10 +436,12 @@ def results(
     radius_miles: float,
     next_of: dict[int, Occurrence | None],
     near: str | None = None,
+    texts: Mapping[int, Localised] | None = None,
 ) -> View:
     """One page of nearby activities, nearest first, with paging and filter buttons.
 
-    ``near`` is the place understood ("near Sheffield"); None for a shared location."""
+    ``near`` is the place understood ("near Sheffield"); None for a shared location;
+    ``texts``: the activities in the reader's language (bot/translations.py)."""
     count = found.total
     pages = max(1, math.ceil(count / PAGE_SIZE))
     page = found.number
@@ -461,12 +464,12 @@ def results(
     numbers = []
     here = state.at_page(page).encode()  # a card's way back to this page
     for i, hit in enumerate(shown, start=1 + page * PAGE_SIZE):
-        activity = hit.activity
+        activity, note = shown_text(hit.activity, texts)
         nxt = next_of.get(activity.id)
         when = fmt.when(nxt.start, hit.group.timezone) if nxt else _("no date yet")
         lines.append(
             f"{fmt.number(i)}. {category_label(activity.category).split(' ', 1)[0]} "
-            f"<b>{fmt.escape(activity.title)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
+            f"<b>{fmt.escape(activity.title)}</b>{note} — {fmt.bidi(fmt.distance(hit.km))}"
         )
         lines.append(f"    {fmt.bidi(when)} · {fmt.bidi(fmt.escape(hit.group.name))}")
         numbers.append(button(fmt.number(i), f"A:{activity.id}:{here}"))
@@ -595,17 +598,22 @@ def card(
     reminded: bool = False,
     interested: bool = False,
     report_mark: str = "",
+    note: Note = "",
 ) -> View:
     """Everything about one activity, with map, calendar, reminder and English buttons
-    (``report_mark``: what makes "Report a concern" this reader's own, see Services).
+    (``report_mark``: what makes "Report a concern" this reader's own, see Services;
+    ``activity`` in the reader's language where translated, ``note`` saying when it is not).
+
+    It leads with what is always in the reader's language (the kind, day and time, cost,
+    needs, languages, distance), then what the organiser wrote.
 
     Within CARD_LIMIT as Telegram counts it, whatever was stored (an imported row may hold
     more than a typed answer may): a card too long shows each typed field at most as long as
     a typed answer may be (whole words, then "…"), a few languages and no needs line.
     """
-    text = "\n".join(_card_lines(activity, group, occurrences, km, short=False))
+    text = "\n".join(_card_lines(activity, group, occurrences, km, False, note))
     if fmt.parsed_length(text) > CARD_LIMIT:
-        text = "\n".join(_card_lines(activity, group, occurrences, km, short=True))
+        text = "\n".join(_card_lines(activity, group, occurrences, km, True, note))
     rows = [
         row(
             button(_("🗺 Map"), f"X:map:{activity.id}"),
@@ -627,7 +635,12 @@ def card(
 
 
 def _card_lines(
-    activity: Activity, group: Group, occurrences: list[Occurrence], km: float | None, short: bool
+    activity: Activity,
+    group: Group,
+    occurrences: list[Occurrence],
+    km: float | None,
+    short: bool,
+    note: Note = "",
 ) -> list[str]:
     """The card's lines; ``short``: every field cut to what a typed answer may hold."""
 
@@ -638,10 +651,10 @@ def _card_lines(
         return words + "…"
 
     tz = group.timezone
-    lines = [f"<b>{fmt.escape(cut(activity.title, CARD_CUTS['title']))}</b>",
-             category_label(activity.category), ""]  # fmt: skip
-    if activity.description:
-        lines += [fmt.escape(cut(activity.description, CARD_CUTS["description"])), ""]
+    kind = category_label(activity.category)
+    if km is not None:
+        kind += " · " + fmt.bidi(fmt.distance(km))
+    lines = [f"<b>{kind}</b>"]
     lines.append(_("🗓 <b>When:</b> {schedule}").format(schedule=describe_repeat(activity, tz)))
     if occurrences:
         separator = "؛ " if current_language().rtl else "; "  # the Arabic-script semicolon
@@ -649,19 +662,21 @@ def _card_lines(
         lines.append(_("Next: {dates}").format(dates=dates))
     else:
         lines.append(_("No upcoming dates."))
-    place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
-    where = fmt.bidi(fmt.escape(cut(place, CARD_CUTS["place"]))) if place else ""
-    if km is not None:
-        where += " (" + fmt.bidi(fmt.distance(km)) + ")"
-    lines.append(_("📍 <b>Where:</b> {place}").format(place=where))
-    codes = activity.languages[: CARD_CUTS["languages"]] if short else activity.languages
-    languages = fmt.join([fmt.language_name(code) for code in codes])
-    lines.append(_("🗣 <b>Languages:</b> {languages}").format(languages=fmt.escape(languages)))
     cost = fmt.escape(cut(activity.cost, CARD_CUTS["cost"])) if activity.cost else _("Free")
     lines.append(_("💷 <b>Cost:</b> {cost}").format(cost=cost))
     needs = [need_label(n) for n in sorted(activity_needs(activity)) if n != "free"]
     if needs and not short:
         lines.append("✅ " + " · ".join(needs))
+    codes = activity.languages[: CARD_CUTS["languages"]] if short else activity.languages
+    languages = fmt.join([fmt.language_name(code) for code in codes])
+    lines.append(_("🗣 <b>Languages:</b> {languages}").format(languages=fmt.escape(languages)))
+    lines.append("")
+    lines.append(f"<b>{fmt.escape(cut(activity.title, CARD_CUTS['title']))}</b>" + _note(note))
+    if activity.description:
+        lines.append(fmt.escape(cut(activity.description, CARD_CUTS["description"])))
+    place = ", ".join(p for p in (activity.venue, activity.address, activity.postcode) if p)
+    where = fmt.bidi(fmt.escape(cut(place, CARD_CUTS["place"]))) if place else ""
+    lines.append(_("📍 <b>Where:</b> {place}").format(place=where))
     lines.append("")
     organiser = fmt.bidi(fmt.escape(cut(group.name, CARD_CUTS["group"])))
     if group.verified:
@@ -673,6 +688,20 @@ def _card_lines(
         contact = fmt.bidi(fmt.escape(cut(contact, CARD_CUTS["contact"])))
         lines.append(_("✉️ <b>Contact:</b> {contact}").format(contact=contact))
     return lines
+
+
+def _note(note: Note) -> str:
+    """ " <i>(in English)</i>" after a title, or nothing."""
+    text = note_text(note)
+    return f" <i>{text}</i>" if text else ""
+
+
+def shown_text(activity: Activity, texts: Mapping[int, Localised] | None) -> tuple[Activity, str]:
+    """An activity in the reader's language (if given) and the note to put after its title."""
+    loc = texts.get(activity.id) if texts is not None else None
+    if loc is None:
+        return activity, ""
+    return loc.activity, _note(loc.note)
 
 
 def reminder_button(activity_id: int, reminded: bool) -> Key:
@@ -781,9 +810,12 @@ def not_understood() -> str:
 # --- reminders ---------------------------------------------------------------------------
 
 
-def reminder_message(activity: Activity, group: Group, start: datetime, cancelled: bool) -> View:
-    """A reminder of one occurrence (or the news that it is cancelled)."""
-    title = fmt.bidi(fmt.escape(activity.title))
+def reminder_message(
+    activity: Activity, group: Group, start: datetime, cancelled: bool, note: Note = ""
+) -> View:
+    """A reminder of one occurrence (or the news that it is cancelled); ``activity`` in the
+    reader's language where translated, ``note`` saying when it is not."""
+    title = fmt.bidi(fmt.escape(activity.title)) + _note(note)
     when = fmt.bidi(fmt.when(start, group.timezone))
     if cancelled:
         head = _("❌ Cancelled: {title}").format(title=f"<b>{title}</b>")
@@ -833,16 +865,22 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
     return View(text, Keyboard(rows))
 
 
-def digest_message(area: str | None, listed: list[tuple[Hit, Occurrence]]) -> View:
-    """The weekly digest: this week's activities near the saved area, nearest first."""
+def digest_message(
+    area: str | None,
+    listed: list[tuple[Hit, Occurrence]],
+    texts: Mapping[int, Localised] | None = None,
+) -> View:
+    """The weekly digest: this week's activities near the saved area, nearest first
+    (``texts``: the activities in the reader's language)."""
     place = fmt.bidi(fmt.escape(area)) if area else _("my area")
     lines = [_("📰 <b>This week near {place}</b>").format(place=place), ""]
     blocks = []
     for number, (hit, nxt) in enumerate(listed, start=1):
         icon = category_label(hit.activity.category).split(" ", 1)[0]
+        activity, note = shown_text(hit.activity, texts)
         blocks.append(
             [
-                f"{fmt.number(number)}. {icon} <b>{fmt.escape(hit.activity.title)}</b> — "
+                f"{fmt.number(number)}. {icon} <b>{fmt.escape(activity.title)}</b>{note} — "
                 f"{fmt.bidi(fmt.distance(hit.km))}",
                 f"    {fmt.bidi(fmt.when(nxt.start, hit.group.timezone))}",
             ]

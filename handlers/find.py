@@ -17,8 +17,10 @@ from bot.domain import Category, PlaceFor
 from bot.geo import Place, haversine_km
 from bot.i18n import current_locale, use_locale
 from bot.ics import activity_ics
+from bot.translations import Localised, localise
 from handlers import places
 from handlers.base import answer, expired, send, show
+from storage.models import Activity
 
 log = logging.getLogger(__name__)
 CATEGORIES = frozenset(c.value for c in Category)
@@ -53,13 +55,15 @@ async def menu_find(update: Update, context: AppContext) -> None:
         row = await context.services.users.get(query.from_user.id)
         if row is not None and row.area_lat is not None and row.area_lon is not None:
             state = SearchState.at(row.area_lat, row.area_lon)
-            await show(update, results_view(context, state, row.area_label or None))
+            await show(update, await results_view(context, state, row.area_label or None))
             return
     places.expect_place(context, PlaceFor.ACTIVITIES)
     await send(update, views.ask_location(PlaceFor.ACTIVITIES))
 
 
-def results_view(context: AppContext, state: SearchState, near: str | None = None) -> views.View:
+async def results_view(
+    context: AppContext, state: SearchState, near: str | None = None
+) -> views.View:
     """Search around the state's point and render a page (or nothing-found with groups).
 
     ``near`` names the place searched around; None for a shared location ("near you")."""
@@ -85,7 +89,8 @@ def results_view(context: AppContext, state: SearchState, near: str | None = Non
         hit.activity.id: services.directory.next_occurrence(hit.activity.id, now)
         for hit in found.hits
     }
-    return views.results(found, state, miles, next_of, near)
+    texts = await in_language(context, [hit.activity for hit in found.hits])
+    return views.results(found, state, miles, next_of, near, texts)
 
 
 async def search_here(update: Update, context: AppContext, given: PlaceGiven) -> None:
@@ -93,7 +98,7 @@ async def search_here(update: Update, context: AppContext, given: PlaceGiven) ->
     state = SearchState.at(given.lat, given.lon).with_category(given.category)
     places.remember_last(context, state, given.place)
     near = near_label(context, given.place) if given.place is not None else None
-    await show(update, results_view(context, state, near))
+    await show(update, await results_view(context, state, near))
 
 
 async def chose_place(update: Update, context: AppContext) -> None:
@@ -141,7 +146,7 @@ async def search_button(update: Update, context: AppContext) -> None:
     elif prefix == "N":
         await show(update, views.needs_picker(state))
     else:
-        await show(update, results_view(context, state, _label_for(context, state)))
+        await show(update, await results_view(context, state, _label_for(context, state)))
 
 
 async def open_card(update: Update, context: AppContext) -> None:
@@ -162,7 +167,7 @@ async def open_card(update: Update, context: AppContext) -> None:
         activity_id, user.id
     )
     mark = services.report_mark(user.id, activity_id) if user is not None else ""
-    view = card_view(context, activity_id, state, reminded, interested, mark)
+    view = await card_view(context, activity_id, state, reminded, interested, mark)
     if view is None:
         await answer(query, views.expired())
         return
@@ -170,7 +175,7 @@ async def open_card(update: Update, context: AppContext) -> None:
     await show(update, view)
 
 
-def card_view(
+async def card_view(
     context: AppContext,
     activity_id: int,
     state: SearchState | None,
@@ -186,7 +191,17 @@ def card_view(
     group = directory.groups[activity.group_id]
     occurrences = directory.next_occurrences(activity_id, context.services.now(), 3)
     km = haversine_km(*state.point, activity.lat, activity.lon) if state else None
-    return views.card(activity, group, occurrences, km, state, reminded, interested, report_mark)
+    loc = (await in_language(context, [activity]))[activity.id]
+    return views.card(
+        loc.activity, group, occurrences, km, state, reminded, interested, report_mark, loc.note
+    )
+
+
+async def in_language(context: AppContext, activities: list[Activity]) -> dict[int, Localised]:
+    """The activities in the reader's language where organisers translated them."""
+    lang = current_locale()
+    found = await context.services.translations.shown([a.id for a in activities], lang)
+    return {a.id: localise(a, found.get(a.id, []), lang) for a in activities}
 
 
 async def card_action(update: Update, context: AppContext) -> None:
@@ -222,7 +237,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         )
     else:
         with use_locale("en"):
-            english = card_view(context, activity_id, None)
+            english = await card_view(context, activity_id, None)
         if english is not None:
             await send(update, views.View(english.text))
 

@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import posting_views as pv
+from bot import translation_views as tv
 from bot import views
 from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext, KeepOpen
@@ -53,8 +54,23 @@ async def _manage_view(context: AppContext, activity: Activity, group: Group) ->
 async def _list_view(context: AppContext, items: list[Activity]) -> View:
     """/myactivities: the list, with the activities removed after concerns marked."""
     shown = [a.id for a in items[: pv.LISTED] if a.status == "cancelled"]
-    removed = await context.services.safeguarding.removed_reasons(shown) if shown else {}
-    return pv.my_list(items, removed.keys())
+    services = context.services
+    removed = await services.safeguarding.removed_reasons(shown) if shown else {}
+    return pv.my_list(items, removed.keys(), await _missing(context, items))
+
+
+async def _missing(context: AppContext, items: list[Activity]) -> str:
+    """How many of the published activities miss each language the bot's readers use."""
+    translations = context.services.translations
+    published = [a.id for a in items if a.status == "published"]
+    if not published:
+        return ""
+    titled = await translations.titled(published)
+    counts = [
+        (code, sum(1 for a in published if code not in titled.get(a, set())))
+        for code in await translations.readers_languages()
+    ]
+    return tv.missing_line(counts)
 
 
 class Manage:

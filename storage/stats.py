@@ -63,6 +63,14 @@ class StatsRepository:
             "(starts_at >= ? OR (rrule IS NOT NULL AND (until IS NULL OR until >= ?)))",
             (to_db(now), today),
         )
+        await add(  # for each language readers chose: published activities with no title in it
+            "untranslated_for_readers",
+            "SELECT r.locale, '', (SELECT COUNT(*) FROM activities a WHERE a.status = 'published' "
+            "AND NOT EXISTS (SELECT 1 FROM activity_translations t WHERE t.activity_id = a.id "
+            "AND t.lang = r.locale AND t.field = 'title' AND t.status = 'published')) "
+            "FROM (SELECT DISTINCT locale FROM users WHERE locale IS NOT NULL AND locale != 'en') r "
+            "ORDER BY 1",
+        )
         await add(
             "activities_added",
             "SELECT '', substr(created_at, 1, 7), COUNT(*) FROM activities GROUP BY 2 ORDER BY 2",

@@ -163,7 +163,9 @@ async def test_card_map_calendar(bot: Harness) -> None:
     await chat.share_location(*LEEDS)
     card = only(await chat.press("1"))
     text = card.plain_text()
-    assert text.startswith("Conversation café")
+    # it leads with what is always in the reader's language, then what the organiser wrote
+    assert text.startswith("☕ Conversation café · 0.1 mi\n🗓 When: ")
+    assert text.index("Languages:") < text.index("\nConversation café") < text.index("Where:")
     assert "Every Tuesday, 18:00–20:00" in text
     assert "Next: Tue 24 Nov, 18:00; Tue 1 Dec, 18:00; Tue 8 Dec, 18:00" in text
     assert "St Mary's Hall, 1 Church Lane, LS1 1AA" in text

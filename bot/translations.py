@@ -1,0 +1,66 @@
+"""An activity's text in the reader's language: its translations, or the original with a note.
+
+The bot's words are translated by the catalogs; what an organiser typed (title, description,
+cost note, place notes) is translated by organisers (storage/translations.py). A reader whose
+language has a translation sees it (with a note when the original changed since); anyone else
+sees the original with a small "(in English)" in their own language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.i18n import BY_CODE, DEFAULT_LOCALE, _
+from storage.models import Activity
+from storage.translations import FIELDS, Translation
+
+# The languages an organiser may translate into: every language of the bot but English.
+TARGETS: tuple[str, ...] = tuple(code for code in BY_CODE if code != DEFAULT_LOCALE)
+
+Note = Literal["", "english", "stale"]
+
+
+@dataclass(frozen=True, slots=True)
+class Localised:
+    """An activity whose texts are in the reader's language where a translation exists."""
+
+    activity: Activity
+    note: Note  # "": nothing to say; "english": shown in English; "stale": out of date
+
+
+def original_of(activity: Activity, field: str) -> str:
+    """The original text of a translated field ("" when the activity has none)."""
+    return getattr(activity, FIELDS[field]) or ""
+
+
+def is_stale(activity: Activity, translation: Translation) -> bool:
+    """Whether the original changed since the translation was made or confirmed."""
+    return translation.original != original_of(activity, translation.field)
+
+
+def localise(activity: Activity, translations: Iterable[Translation], lang: str) -> Localised:
+    """The activity as a reader of ``lang`` sees it."""
+    if lang == DEFAULT_LOCALE:
+        return Localised(activity, "")
+    changes: dict[str, Any] = {}
+    stale = False
+    for t in translations:
+        if t.lang != lang or t.status != "published" or not original_of(activity, t.field):
+            continue
+        changes[FIELDS[t.field]] = t.text
+        stale = stale or is_stale(activity, t)
+    if "title" not in changes:
+        return Localised(dataclasses.replace(activity, **changes), "english")
+    return Localised(dataclasses.replace(activity, **changes), "stale" if stale else "")
+
+
+def note_text(note: Note) -> str:
+    """The small note after a title, in the reader's language ("" for none)."""
+    if note == "english":
+        return _("(in English)")
+    if note == "stale":
+        return _("(translation may be out of date)")
+    return ""
