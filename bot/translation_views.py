@@ -10,6 +10,7 @@ from bot.keyboard import Keyboard
 from bot.translations import TARGETS
 from bot.views import View, button, row
 from storage.models import Activity
+from storage.translations import Translation
 
 # state of a language's translation → its mark on the button
 MARKS = {"ok": "✅ ", "stale": "⚠️ ", "pending": "⏳ "}
@@ -81,3 +82,13 @@ def missing_line(counts: list[tuple[str, int]]) -> str:
     if not parts:
         return ""
     return _("🌐 Not yet translated, for your readers: {counts}").format(counts=" · ".join(parts))
+
+
+def waiting(found: list[Translation]) -> str:
+    """/moderate: a volunteer's translations waiting with the activity, for the admin to read."""
+    items = [t for t in found if t.status == "pending"]
+    if not items:
+        return ""
+    lines = ["", _("🌐 <b>Translations waiting for your check:</b>")]
+    lines += [f"• {language_name(t.lang)}: {fmt.bidi(fmt.escape(t.text))}" for t in items]
+    return "\n".join(lines)

@@ -254,6 +254,7 @@ class Manage:
         if activity is None or group is None:
             return pv.nothing_to_moderate()
         text = pv.card_text(activity, group, services.now())
+        text += tv.waiting(await services.translations.of_activity(activity.id))
         return pv.moderation_item(activity, text, group.name, len(waiting))
 
     async def moderate_button(self, update: Update, context: AppContext) -> None:

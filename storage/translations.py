@@ -30,6 +30,9 @@ class Translation:
     status: str  # "published" or "pending" (a volunteer's, waiting for an admin)
 
 
+_FIELD_ORDER = (
+    "CASE field WHEN 'title' THEN 0 WHEN 'description' THEN 1 WHEN 'cost' THEN 2 ELSE 3 END"
+)
 _SELECT = "SELECT activity_id, lang, field, text, original, status FROM activity_translations"
 
 
@@ -89,7 +92,7 @@ class TranslationRepository:
     async def of_activity(self, activity_id: int) -> list[Translation]:
         """Every translated field of one activity, pending ones too."""
         async with self._db.conn.execute(
-            f"{_SELECT} WHERE activity_id = ? ORDER BY lang, field", (activity_id,)
+            f"{_SELECT} WHERE activity_id = ? ORDER BY lang, {_FIELD_ORDER}", (activity_id,)
         ) as cur:
             return [Translation(*r) for r in await cur.fetchall()]
 

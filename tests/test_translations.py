@@ -164,7 +164,10 @@ async def test_a_new_volunteers_translation_waits_for_the_admin(bot: Harness) ->
     ) == ("pending",)
     assert await bot.row("SELECT status FROM activities WHERE id = ?", cafe) == ("pending",)
     admin = bot.chat(ADMIN_ID)
-    replies = await admin.press("Approve", await queue(admin))
+    item = await queue(admin)
+    # the admin reads what the volunteer typed before approving it
+    assert f"Translations waiting for your check:\n• العربية: {TITLE_AR}" in item.plain_text()
+    replies = await admin.press("Approve", item)
     assert "Approved and published" in texts(replies)
     assert await bot.row(
         "SELECT status FROM activity_translations WHERE activity_id = ? AND field = 'title'", cafe
