@@ -14,7 +14,7 @@ from bot.importer import ImportFailed, import_activities, parse_activity_file
 from storage.stats import StatsRepository
 from tests.conftest import NOW, Harness
 from tests.data import ACTIVITIES_CSV, LEEDS
-from tests.helpers import button_texts, only, tr
+from tests.helpers import button_texts, last_callback_answer, only, tr
 from tests.test_posting import ADMIN_ID, VOL_ID, last, queue, team, texts
 
 TITLE_AR = "مقهى الشاي والحديث"
@@ -264,3 +264,16 @@ def test_the_documented_example_imports() -> None:
     assert set(translated["huddersfield-conversation-cafe"]) == {
         ("title", "ar"), ("description", "ar"), ("cost", "ar"), ("place", "ar"), ("title", "ti")
     }  # fmt: skip
+
+
+async def test_someone_who_may_not_edit_it_cannot_translate(bot: Harness) -> None:
+    cafe = await _cafe(bot)
+    stranger = bot.chat(9399)
+    await stranger.send("/start")
+    await stranger.press_data(f"TR:g:{cafe}:ar")
+    assert "you can't change this activity" in (last_callback_answer(bot.server) or "")
+    assert await bot.row("SELECT COUNT(*) FROM activity_translations") == (0,)
+    assert await bot.row(
+        "SELECT COUNT(*) FROM audit_log WHERE actor = 9399 AND action = 'refused' "
+        "AND detail = 'translate'"
+    ) == (1,)
