@@ -14,10 +14,9 @@ from bot.posting_views import change_message, feedback_question, still_running
 from bot.recurrence import zone
 from bot.safeguarding_views import concern_notice
 from bot.search import Directory
-from bot.translations import Localised, localise
+from bot.translations import in_language
 from bot.views import View, digest_message, reminder_message, stay_question, weekly_post
 from storage.campaigns import CampaignRepository
-from storage.models import Activity
 from storage.outbox import OutboxRow
 from storage.translations import TranslationRepository
 from storage.users import UserRepository
@@ -82,12 +81,6 @@ def build_renderers(
     these, so neither can leave a kind out (reminders and digests need the directory as it is
     when they are sent)."""
 
-    async def in_language(activities: list[Activity]) -> dict[int, Localised]:
-        """The activities in the recipient's language (the sender set it)."""
-        lang = current_locale()
-        found = await translations.shown([a.id for a in activities], lang) if translations else {}
-        return {a.id: localise(a, found.get(a.id, []), lang) for a in activities}
-
     async def reminder(row: OutboxRow) -> View | None:
         """A reminder of one occurrence, or its cancellation if it was cancelled since."""
         activity = directory.activities.get(int(row.payload.get("activity_id", 0)))
@@ -96,7 +89,7 @@ def build_renderers(
             return None  # unpublished, or already started: nothing useful to say
         group = directory.groups[activity.group_id]
         cancelled = start.astimezone(zone(group.timezone)).date() in activity.skips
-        loc = (await in_language([activity]))[activity.id]
+        loc = (await in_language(translations, [activity], current_locale()))[activity.id]
         return reminder_message(loc.activity, group, start, cancelled, loc.note)
 
     async def digest(row: OutboxRow) -> View | None:
@@ -121,7 +114,9 @@ def build_renderers(
         if not listed:
             return None
         listed = listed[:DIGEST_SIZE]
-        texts = await in_language([hit.activity for hit, _nxt in listed])
+        texts = await in_language(
+            translations, [hit.activity for hit, _nxt in listed], current_locale()
+        )
         return digest_message(user.area_label, listed, texts)
 
     async def stay(row: OutboxRow) -> View | None:

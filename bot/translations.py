@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from bot.i18n import BY_CODE, DEFAULT_LOCALE, _
 from storage.models import Activity
-from storage.translations import FIELDS, Translation
+from storage.translations import FIELDS, Translation, TranslationRepository
 
 # The languages an organiser may translate into: every language of the bot but English.
 TARGETS: tuple[str, ...] = tuple(code for code in BY_CODE if code != DEFAULT_LOCALE)
@@ -64,3 +64,11 @@ def note_text(note: Note) -> str:
     if note == "stale":
         return _("(translation may be out of date)")
     return ""
+
+
+async def in_language(
+    repository: TranslationRepository | None, activities: list[Activity], lang: str
+) -> dict[int, Localised]:
+    """Activities as a reader of ``lang`` sees them (one query for a page's worth)."""
+    found = await repository.shown([a.id for a in activities], lang) if repository else {}
+    return {a.id: localise(a, found.get(a.id, []), lang) for a in activities}

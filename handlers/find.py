@@ -17,10 +17,9 @@ from bot.domain import Category, PlaceFor
 from bot.geo import Place, haversine_km
 from bot.i18n import current_locale, use_locale
 from bot.ics import activity_ics
-from bot.translations import Localised, localise
+from bot.translations import in_language
 from handlers import places
 from handlers.base import answer, expired, send, show
-from storage.models import Activity
 
 log = logging.getLogger(__name__)
 CATEGORIES = frozenset(c.value for c in Category)
@@ -89,7 +88,8 @@ async def results_view(
         hit.activity.id: services.directory.next_occurrence(hit.activity.id, now)
         for hit in found.hits
     }
-    texts = await in_language(context, [hit.activity for hit in found.hits])
+    activities = [hit.activity for hit in found.hits]
+    texts = await in_language(services.translations, activities, current_locale())
     return views.results(found, state, miles, next_of, near, texts)
 
 
@@ -191,17 +191,11 @@ async def card_view(
     group = directory.groups[activity.group_id]
     occurrences = directory.next_occurrences(activity_id, context.services.now(), 3)
     km = haversine_km(*state.point, activity.lat, activity.lon) if state else None
-    loc = (await in_language(context, [activity]))[activity.id]
+    translations = context.services.translations
+    loc = (await in_language(translations, [activity], current_locale()))[activity.id]
     return views.card(
         loc.activity, group, occurrences, km, state, reminded, interested, report_mark, loc.note
     )
-
-
-async def in_language(context: AppContext, activities: list[Activity]) -> dict[int, Localised]:
-    """The activities in the reader's language where organisers translated them."""
-    lang = current_locale()
-    found = await context.services.translations.shown([a.id for a in activities], lang)
-    return {a.id: localise(a, found.get(a.id, []), lang) for a in activities}
 
 
 async def card_action(update: Update, context: AppContext) -> None:
