@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bot.app import TrackingUpdateProcessor, build_app, running
 from bot.config import Config
@@ -29,6 +30,11 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OUTCODES_CSV = SHARED / "uk_outcode_centroids.csv"
 # A Monday at noon: Tuesday's café is next, the July picnic is long past.
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+# Property tests (Hypothesis): no time limit per example (these machines are shared and slow at
+# times; timings belong in make bench), and a failure prints how to replay it.
+settings.register_profile("sanctuary", deadline=None, print_blob=True)
+settings.load_profile("sanctuary")
 
 
 @pytest.fixture(scope="session")
