@@ -30,12 +30,13 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.i18n import DEFAULT_LOCALE, use_locale
+from bot.keyboard import ptb_markup
+from bot.transport import DEFAULTS
 from bot.views import View
 from storage.db import utcnow
 from storage.outbox import OutboxRepository, OutboxRow
@@ -44,7 +45,6 @@ from storage.users import UserRepository
 log = logging.getLogger(__name__)
 
 Renderer = Callable[[OutboxRow], Awaitable[View | None]]
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 # True while the sender sends an outbox row: it handles a 429 itself (pausing everything)
@@ -266,9 +266,9 @@ class Sender:
             message = await self.bot.send_message(
                 row.chat_id,
                 view.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=view.markup,
-                link_preview_options=NO_PREVIEW,
+                parse_mode=DEFAULTS.parse_mode,  # as the application's bot: any Bot may send
+                reply_markup=ptb_markup(view.markup),
+                link_preview_options=DEFAULTS.link_preview_options,
             )
         except RetryAfter as exc:
             seconds = retry_seconds(exc)

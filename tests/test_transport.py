@@ -11,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.fakeapi import FakeBotAPI
-from bot.keyboard import Key, Keyboard
+from bot.keyboard import Key, Keyboard, ptb_markup
 from bot.transport import AiohttpRequest, trusted_roots
 from tests.conftest import Harness
 from tests.data import LEEDS
@@ -23,6 +23,9 @@ async def test_calls_go_as_json_and_files_as_forms(bot: Harness) -> None:
     results = only(await chat.share_location(*LEEDS))
     sent = bot.server.calls_to("sendMessage")[-1]
     assert sent.body == "application/json"
+    # HTML without link previews, as the bot's Defaults say (views escape what they insert).
+    assert sent.params["parse_mode"] == "HTML"
+    assert sent.params["link_preview_options"] == {"is_disabled": True}
     markup = sent.params["reply_markup"]
     assert isinstance(markup, dict)  # an object in the body, not a JSON string in a form
     labels = [button["text"] for row in markup["inline_keyboard"] for button in row]
@@ -96,12 +99,12 @@ def test_keyboard_serialises_as_python_telegram_bot_would() -> None:
     )
     keyboard = Keyboard(keys)
     assert keyboard.to_dict() == ptb.to_dict()
-    assert keyboard.inline_keyboard == ptb.inline_keyboard
+    assert keyboard.markup() == ptb and keyboard.inline_keyboard == ptb.inline_keyboard
+    assert ptb_markup(keyboard) == ptb and ptb_markup(ptb) is ptb and ptb_markup(None) is None
     assert [[Key.of(b) for b in row] for row in ptb.inline_keyboard] == keys
     assert keyboard == Keyboard(keys) and keyboard != Keyboard(keys[:1])
-    assert isinstance(keyboard, InlineKeyboardMarkup)
     with pytest.raises(AttributeError):
-        keyboard.keys = ()  # type: ignore[misc]  # frozen like every Telegram object
+        keyboard.rows = ()  # type: ignore[misc]  # frozen like every Telegram object
 
 
 async def test_edits_meet_telegrams_answers_like_sends(bot: Harness) -> None:
@@ -116,6 +119,7 @@ async def test_edits_meet_telegrams_answers_like_sends(bot: Harness) -> None:
     assert tries == [429, 200]
     edit = bot.server.calls_to("editMessageText")[-1].params
     assert (edit["chat_id"], edit["message_id"]) == (7420, page1.message_id)
+    assert (edit["parse_mode"], edit["link_preview_options"]) == ("HTML", {"is_disabled": True})
     bot.server.fail_next("editMessageText", kind="400", chat_id=7420)
     page1_again = only(await chat.press("Previous", page2))  # cannot edit: sent anew
     assert page1_again.message_id != page1.message_id and "Page 1 of 2" in page1_again.plain_text()
