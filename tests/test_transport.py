@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -147,3 +149,23 @@ async def test_a_proxy_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatc
         async with bot:  # the fake server is named in NO_PROXY: reached directly
             await bot.send_message(5, "direct")
         assert server.calls_to("sendMessage")[-1].params["text"] == "direct"
+
+
+# python-telegram-bot's private parts the bot once used, or that a shortcut would reach for.
+PRIVATE_PTB = re.compile(
+    r"\btelegram\._|\._(post|do_post|freeze|unfrozen|id_attrs|get_attrs|insert_defaults)\b"
+    r"|TelegramObject\.__init__"
+)
+
+
+def test_only_public_python_telegram_bot_interfaces() -> None:
+    """An upgrade of python-telegram-bot is safe only if the bot keeps to its public API."""
+    root = Path(__file__).parent.parent
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for folder in ("bot", "handlers", "storage")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PRIVATE_PTB.search(line)
+    ]
+    assert found == []
