@@ -27,7 +27,7 @@ from bot.delivery import PatientReplies
 from bot.geo import Gazetteer
 from bot.i18n import LANGUAGES, use_locale
 from bot.services import Services
-from bot.transport import AiohttpRequest, TolerantBot, UpdatesRequest
+from bot.transport import DEFAULTS, AiohttpRequest, TolerantBot, UpdatesRequest
 from bot.web.metrics import UPDATE_KINDS
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,7 @@ def build_app(
         # Calls over aiohttp, as JSON bodies: half the cost per call of httpx and forms.
         request=AiohttpRequest(),
         rate_limiter=PatientReplies(),  # a reply meeting a short 429 waits and goes again
+        defaults=DEFAULTS,
     )
     builder = (
         ApplicationBuilder()

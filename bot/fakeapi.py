@@ -897,9 +897,9 @@ class FakeBotAPI:
         if target is None:
             raise RuntimeError("no webhook is set and no url was given")
         given = (hook.secret if hook is not None else None) if secret is _KEEP_SECRET else secret
-        return await self._post(update, target, given if isinstance(given, str) else None)
+        return await self._post_update(update, target, given if isinstance(given, str) else None)
 
-    async def _post(self, update: JSONDict, url: str, secret: str | None) -> int:
+    async def _post_update(self, update: JSONDict, url: str, secret: str | None) -> int:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         headers = {SECRET_HEADER: secret} if secret is not None else {}
@@ -930,7 +930,7 @@ class FakeBotAPI:
                 )
                 del self._hook_unacked[update_id]
                 continue
-            status = await self._post(update, hook.url, hook.secret)
+            status = await self._post_update(update, hook.url, hook.secret)
             if 200 <= status < 300:
                 self._hook_unacked.pop(update_id, None)
                 continue

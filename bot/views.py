@@ -13,7 +13,6 @@ from datetime import UTC, datetime, time, timedelta
 
 from babel.dates import get_day_names
 from telegram import (
-    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -41,7 +40,7 @@ CARD_LIMIT = 3500
 # A card too long for CARD_LIMIT shows each field at most this long (a typed answer's limit).
 CARD_CUTS = {"title": 80, "description": 600, "place": 300, "cost": 80, "contact": 120,
              "group": 100, "languages": 12}  # fmt: skip
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Markup = Keyboard | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 REGION_LABELS = {
     "ENG": N_("England"),

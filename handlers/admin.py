@@ -27,7 +27,7 @@ GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 async def _reply(update: Update, text: str) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text(text)
+        await message.reply_text(text, parse_mode=None)  # plain text, not HTML
 
 
 async def may_manage(context: AppContext, user_id: int, group_id: int) -> bool:

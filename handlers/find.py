@@ -6,7 +6,6 @@ import logging
 from io import BytesIO
 
 from telegram import InputFile, Update
-from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import formatting as fmt
@@ -226,8 +225,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         data = activity_ics(activity, group, context.services.now())
         await chat.send_document(
             InputFile(BytesIO(data), filename=f"activity-{activity.id}.ics"),
-            caption=fmt.escape(activity.title),
-            parse_mode=ParseMode.HTML,
+            caption=fmt.escape(activity.title),  # HTML, as the bot's Defaults say
         )
     else:
         with use_locale("en"):

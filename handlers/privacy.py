@@ -105,7 +105,9 @@ async def my_data(update: Update, context: AppContext) -> None:
     }
     payload = json.dumps(document, ensure_ascii=False, indent=2).encode()
     await chat.send_document(
-        InputFile(BytesIO(payload), filename="my-data.json"), caption=views.my_data_caption()
+        InputFile(BytesIO(payload), filename="my-data.json"),
+        caption=views.my_data_caption(),
+        parse_mode=None,  # plain text, not HTML
     )
 
 
