@@ -5,7 +5,6 @@ the English marks the Arabic out of date until confirmed; CSV import of translat
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +13,7 @@ from bot.importer import ImportFailed, import_activities, parse_activity_file
 from storage.stats import StatsRepository
 from tests.conftest import NOW, Harness
 from tests.data import ACTIVITIES_CSV, LEEDS
-from tests.helpers import button_texts, last_callback_answer, only, tr
+from tests.helpers import button_texts, last_callback_answer, only, sent, tr
 from tests.test_posting import ADMIN_ID, VOL_ID, last, queue, team, texts
 
 TITLE_AR = "مقهى الشاي والحديث"
@@ -117,12 +116,8 @@ async def test_arabic_reader_sees_the_translation_everywhere(bot: Harness) -> No
 
 
 async def _message(bot: Harness, chat_id: int, contains: str) -> str:
-    for _ in range(200):
-        found = [m.plain_text() for m in bot.server.messages(chat_id) if contains in m.text]
-        if found:
-            return found[-1]
-        await asyncio.sleep(0.03)
-    raise AssertionError(bot.server.describe_calls())
+    """The newest message the outbox sent to a chat containing a text (waiting for it)."""
+    return (await sent(bot.server, chat_id, contains))[-1].plain_text()
 
 
 async def test_edited_english_marks_the_arabic_out_of_date_until_confirmed(bot: Harness) -> None:
