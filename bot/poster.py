@@ -3,7 +3,8 @@ on an A4 PDF in up to three languages side by side, with a QR code that opens th
 
 Every word the poster writes is the bot's own translated label (kind of activity, days and
 times through Babel, "Free", needs); what organisers typed (titles, places) is printed once,
-as typed. Text is set with fpdf2 and HarfBuzz (uharfbuzz), which joins Arabic-script letters,
+as typed, and a title an organiser translated heads its language's column (not one made before
+the English changed). Text is set with fpdf2 and HarfBuzz (uharfbuzz), which joins Arabic-script letters,
 shapes Ge'ez and Bengali clusters and lays right-to-left lines out right to left, in the Noto
 fonts of the ``manimgx-fonts`` package (SIL Open Font License), so an installed wheel needs
 nothing from the internet. Those come with the optional extra ``sanctuary-bot[poster]``.
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from fpdf import FPDF
 
     from bot.config import Config
+    from storage.translations import TranslationRepository
 
 WEEKS = 4
 MAX_LANGUAGES = 3
@@ -60,10 +62,12 @@ class PosterError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """An activity with its dates in the poster's weeks."""
+    """An activity with its dates in the poster's weeks (and its title in other languages,
+    where an organiser translated it and the English has not changed since)."""
 
     activity: Activity
     dates: tuple[Occurrence, ...]
+    titles: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_languages(text: str) -> tuple[str, ...]:
@@ -254,6 +258,8 @@ def _column_lines(entry: Entry, tz: str, code: str) -> list[tuple[str, bool]]:
             if (activity.category in CATEGORY_LABELS)
             else []
         )
+        if entry.titles.get(code):
+            lines.append((entry.titles[code], True))
         lines.append((describe_repeat(activity, tz), False))
         lines.append((" · ".join(fmt.day(o.start, tz) for o in entry.dates), False))
         cost = gettext(COST).format(cost=activity.cost) if activity.cost else need_label("free")
@@ -368,6 +374,24 @@ async def _username(config: Config) -> str:
     return username
 
 
+async def _titles(
+    repository: TranslationRepository, shown: Sequence[Activity], languages: Sequence[str]
+) -> dict[int, dict[str, str]]:
+    """Each activity's translated titles in the poster's languages (up to date ones only)."""
+    from bot.translations import is_stale
+
+    titles: dict[int, dict[str, str]] = {}
+    by_id = {a.id: a for a in shown}
+    for code in languages:
+        if code == "en":
+            continue
+        for activity_id, found in (await repository.shown(by_id, code)).items():
+            for t in found:
+                if t.field == "title" and not is_stale(by_id[activity_id], t):
+                    titles.setdefault(activity_id, {})[code] = t.text
+    return titles
+
+
 async def make(
     config: Config,
     group_ref: str | None,
@@ -379,6 +403,7 @@ async def make(
     from storage.activities import ActivityRepository
     from storage.db import Database
     from storage.groups import GroupRepository
+    from storage.translations import TranslationRepository as Translations
 
     db = await Database.open(config.db_path)
     try:
@@ -399,6 +424,7 @@ async def make(
             if found is None:
                 raise PosterError(f"no group with reference {group_ref!r}")
             group, shown = found, await activities.published_of_group(found.id)
+        titles = await _titles(Translations(db), shown, languages)
     finally:
         await db.close()
     if not group.verified:
@@ -408,5 +434,5 @@ async def make(
         link = activity_link(username, shown[0])
     else:
         link = group_link(username, group)
-    entries = coming(shown, group, now)
+    entries = [replace(e, titles=titles.get(e.activity.id, {})) for e in coming(shown, group, now)]
     return render(group, entries, languages, link, now, single=activity_id is not None)

@@ -328,3 +328,26 @@ def test_without_the_poster_extra_the_error_says_what_to_install(
     assert cli.main(["poster", "leeds", "--lang", "en,ar", "-o", str(tmp_path / "p.pdf")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'sanctuary-bot[poster]'" in err, err
+
+
+def test_translated_titles_stand_in_their_language_column(database: Path, tmp_path: Path) -> None:
+    """An organiser's Arabic title heads the café in the Arabic column; one made before the
+    English changed is left out (the poster has no room for "out of date")."""
+    arabic, stale = "مقهى الشاي والحديث", "دروس الإنجليزية القديمة"
+    _sql(
+        database,
+        "INSERT INTO activity_translations (activity_id, lang, field, text, original, status, "
+        f"updated_at) SELECT id, 'ar', 'title', '{arabic}', title, 'published', '2026-11-23' "
+        "FROM activities WHERE ref = 'leeds-cafe'",
+    )
+    _sql(
+        database,
+        "INSERT INTO activity_translations (activity_id, lang, field, text, original, status, "
+        f"updated_at) SELECT id, 'ar', 'title', '{stale}', 'Old English title', 'published', "
+        "'2026-11-23' FROM activities WHERE ref = 'leeds-english'",
+    )
+    out = tmp_path / "leeds.pdf"
+    assert cli.main(["poster", "leeds", "--lang", "en,ar", "-o", str(out)]) == 0
+    text = _text(out)
+    assert _plain(arabic) in text and _plain("Conversation café") in text
+    assert _plain(stale) not in text
