@@ -1,5 +1,17 @@
-"""Callback data: short, versionless strings parsed strictly. Never trusted: a value that
-does not parse is treated as an expired menu, and permissions are checked again by handlers.
+"""Button codes: every inline button's callback data is declared here once.
+
+Each code is a small frozen dataclass registered under a unique prefix (``X:map``): its fields
+and their types say what the button carries, ``encode`` writes it (checked against Telegram's
+64 bytes) and ``decode`` reads it back strictly, and the declaration names the handler that
+takes it. Views build buttons from the codes, handlers are registered from them (one
+``CallbackQueryHandler`` per code whose pattern is the code itself, so the order of
+registration no longer matters) and tests press buttons through them. docs/buttons.md lists
+every code (``make buttons-doc`` writes it; a test checks it is up to date).
+
+Callback data is never trusted: a value that does not decode is treated as an expired menu
+(forged, or from an older version of the bot), and permissions are checked again by handlers.
+The wire format is the one the bot has always written, so buttons already in people's chats
+keep working.
 """
 
 from __future__ import annotations
@@ -7,10 +19,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Collection
-from dataclasses import dataclass, replace
+import typing
+from collections.abc import Callable, Collection, Coroutine, Iterator, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
-from bot.domain import Category, Need
+from telegram import Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.domain import Category, Intent, Need
 
 NEED_ORDER: tuple[Need, ...] = tuple(Need)
 _CATEGORIES = {c.value for c in Category}
@@ -122,3 +141,380 @@ def check_signature(key: bytes, signed: str, *parts: object) -> None:
     """Raise Expired unless ``signed`` is the signature of ``parts``."""
     if not hmac.compare_digest(signed.encode(), signature(key, *parts).encode()):
         raise Expired(signed)
+
+
+# --- field types ---------------------------------------------------------------------------
+# A field's type is ``Annotated[<python type>, <codec>]``: the codec writes the value as one or
+# more ``:``-separated parts and reads it back, raising Expired for anything else.
+
+
+class Codec:
+    """How one field travels: ``width`` parts, written by ``dump`` and read by ``load``."""
+
+    width = 1
+    doc = ""
+
+    def dump(self, value: Any) -> list[str]:
+        """The value as parts."""
+        return [str(value)]
+
+    def load(self, parts: Sequence[str]) -> Any:
+        """The value from parts (raises Expired)."""
+        raise NotImplementedError
+
+    def widest(self) -> Any:
+        """The value with the longest encoding (to check the 64 bytes)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Ints(Codec):
+    """A whole number between ``low`` and ``high``."""
+
+    low: int
+    high: int
+
+    @property
+    def doc(self) -> str:  # type: ignore[override]
+        return f"whole number {self.low}…{self.high}"
+
+    def load(self, parts: Sequence[str]) -> int:
+        return _int(parts[0], self.low, self.high)
+
+    def widest(self) -> int:
+        return max(self.low, self.high, key=lambda n: len(str(n)))
+
+
+@dataclass(frozen=True, slots=True)
+class Choice(Codec):
+    """One of a fixed set of words (given lazily, so the set may live in another module)."""
+
+    values: Callable[[], Collection[str]]
+    what: str
+
+    @property
+    def doc(self) -> str:  # type: ignore[override]
+        return self.what
+
+    def load(self, parts: Sequence[str]) -> str:
+        if parts[0] not in self.values():
+            raise Expired(parts[0])
+        return parts[0]
+
+    def widest(self) -> str:
+        return max(self.values(), key=len)
+
+
+@dataclass(frozen=True, slots=True)
+class EnumOf(Codec):
+    """A member of a string enum, by its value."""
+
+    enum: type[StrEnum]
+
+    @property
+    def doc(self) -> str:  # type: ignore[override]
+        return f"{self.enum.__name__} ({', '.join(m.value for m in self.enum)})"
+
+    def load(self, parts: Sequence[str]) -> StrEnum:
+        try:
+            return self.enum(parts[0])
+        except ValueError:
+            raise Expired(parts[0]) from None
+
+    def widest(self) -> StrEnum:
+        return max(self.enum, key=lambda m: len(m.value))
+
+
+@dataclass(frozen=True, slots=True)
+class Token(Codec):
+    """A short word of letters, digits and ``-_.`` (no ``:``)."""
+
+    longest: int
+    doc = "word"
+
+    def load(self, parts: Sequence[str]) -> str:
+        text = parts[0]
+        if not text or len(text) > self.longest or not all(c.isalnum() or c in "-_." for c in text):
+            raise Expired(text)
+        return text
+
+    def widest(self) -> str:
+        return "w" * self.longest
+
+
+class Day(Codec):
+    """A calendar date, ``YYYY-MM-DD``."""
+
+    doc = "date YYYY-MM-DD"
+
+    def dump(self, value: Any) -> list[str]:
+        return [value.isoformat()]
+
+    def load(self, parts: Sequence[str]) -> date:
+        try:
+            return date.fromisoformat(parts[0])
+        except ValueError:
+            raise Expired(parts[0]) from None
+
+    def widest(self) -> date:
+        return date(2026, 12, 31)
+
+
+class Minute(Codec):
+    """A moment in UTC to the minute, ``YYYYMMDDHHMM``."""
+
+    doc = "UTC time YYYYMMDDHHMM"
+
+    def dump(self, value: Any) -> list[str]:
+        return [f"{value.astimezone(UTC):%Y%m%d%H%M}"]
+
+    def load(self, parts: Sequence[str]) -> datetime:
+        try:
+            return datetime.strptime(parts[0], "%Y%m%d%H%M").replace(tzinfo=UTC)
+        except ValueError:
+            raise Expired(parts[0]) from None
+
+    def widest(self) -> datetime:
+        return datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
+
+
+class Search(Codec):
+    """A SearchState, five parts."""
+
+    width = 5
+    doc = "search (lat:lon:category:needs:page)"
+
+    def dump(self, value: Any) -> list[str]:
+        return value.encode().split(":")  # type: ignore[no-any-return]
+
+    def load(self, parts: Sequence[str]) -> SearchState:
+        return SearchState.decode(list(parts))
+
+    def widest(self) -> SearchState:
+        longest = max((c.value for c in Category), key=len)
+        return SearchState(4900, -900, longest, (1 << len(NEED_ORDER)) - 1, MAX_PAGE)
+
+
+@dataclass(frozen=True, slots=True)
+class OrNone(Codec):
+    """The last field only: absent when None."""
+
+    inner: Codec
+
+    @property
+    def doc(self) -> str:  # type: ignore[override]
+        return f"{self.inner.doc}, or absent"
+
+    def dump(self, value: Any) -> list[str]:
+        return [] if value is None else self.inner.dump(value)
+
+    def load(self, parts: Sequence[str]) -> Any:
+        return None if not parts else self.inner.load(parts)
+
+    def widest(self) -> Any:
+        return self.inner.widest()
+
+
+Id = Annotated[int, Ints(1, 2**62)]  # a database id
+
+
+# --- the registry --------------------------------------------------------------------------
+
+MAX_BYTES = 64  # Telegram's limit for callback data
+REGISTRY: dict[str, type[Button]] = {}
+
+
+class Button:
+    """A button code. Subclasses are frozen dataclasses registered with ``@code``."""
+
+    __slots__ = ()
+    prefix: ClassVar[str]
+    handler: ClassVar[str]  # the dotted name of the function that takes it
+
+    def encode(self) -> str:
+        """The callback data (raises ValueError past Telegram's 64 bytes)."""
+        parts = [self.prefix]
+        for name, codec in _codecs(type(self)):
+            parts += codec.dump(getattr(self, name))
+        data = ":".join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data too long: {data}")
+        return data
+
+    @classmethod
+    def decode(cls, data: object) -> Self:
+        """The button from callback data; Expired if it is not this code or does not parse."""
+        button = parse(data)
+        if not isinstance(button, cls):
+            raise Expired(str(data))
+        return button
+
+    @classmethod
+    def matches(cls, data: object) -> bool:
+        """Whether ``data`` is a well-formed button of this code (a handler's pattern)."""
+        try:
+            return type(parse(data)) is cls
+        except Expired:
+            return False
+
+    @classmethod
+    def widest(cls) -> Self:
+        """The button with the longest encoding its fields allow (for the 64-byte check)."""
+        return cls(**{name: codec.widest() for name, codec in _codecs(cls)})
+
+
+B = TypeVar("B", bound=Button)
+
+
+def code(prefix: str, handler: str) -> Callable[[type[B]], type[B]]:
+    """Register a button code under ``prefix`` (unique), taken by ``handler``."""
+
+    def register(cls: type[B]) -> type[B]:
+        if prefix in REGISTRY:
+            raise ValueError(f"button prefix {prefix!r} is declared twice")
+        cls.prefix = prefix
+        cls.handler = handler
+        REGISTRY[prefix] = cls
+        return cls
+
+    return register
+
+
+_CODECS: dict[type[Button], tuple[tuple[str, Codec], ...]] = {}
+
+
+def _codecs(cls: type[Button]) -> tuple[tuple[str, Codec], ...]:
+    known = _CODECS.get(cls)
+    if known is not None:
+        return known
+    hints = typing.get_type_hints(cls, include_extras=True)
+    result = []
+    for f in fields(cls):  # type: ignore[arg-type]
+        codec = next(m for m in hints[f.name].__metadata__ if isinstance(m, Codec))
+        result.append((f.name, codec))
+    _CODECS[cls] = tuple(result)
+    return _CODECS[cls]
+
+
+def parse(data: object) -> Button:
+    """Any button from callback data (the longest declared prefix wins); Expired otherwise."""
+    if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
+        raise Expired(str(data))
+    tokens = data.split(":")
+    for size in (2, 1):
+        cls = REGISTRY.get(":".join(tokens[:size]))
+        if cls is not None and len(tokens) >= size:
+            return _load(cls, tokens[size:])
+    raise Expired(data)
+
+
+def _load(cls: type[B], parts: list[str]) -> B:
+    values: dict[str, Any] = {}
+    at = 0
+    for name, codec in _codecs(cls):
+        if isinstance(codec, OrNone) and at == len(parts):
+            values[name] = None
+            continue
+        chunk = parts[at : at + codec.width]
+        if len(chunk) != codec.width:
+            raise Expired(":".join(parts))
+        values[name] = codec.load(chunk)
+        at += codec.width
+    if at != len(parts):
+        raise Expired(":".join(parts))
+    return cls(**values)
+
+
+Callback = Callable[[Update, Any], Coroutine[Any, Any, None]]
+
+
+def handlers(callback: Callback, *codes: type[Button]) -> list[CallbackQueryHandler[Any, None]]:
+    """One handler per code, each matching only its own well-formed data (so the order they
+    are added in does not matter); checks the declaration names ``callback``."""
+    name = f"{callback.__module__}.{callback.__qualname__}"
+    result: list[CallbackQueryHandler[Any, None]] = []
+    for cls in codes:
+        if cls.handler != name:
+            raise ValueError(f"{cls.__name__} is declared for {cls.handler}, not {name}")
+        result.append(CallbackQueryHandler(callback, pattern=cls.matches))
+    return result
+
+
+def declared() -> Iterator[type[Button]]:
+    """Every code, by prefix."""
+    yield from (REGISTRY[p] for p in sorted(REGISTRY))
+
+
+def document() -> str:
+    """docs/buttons.md: every code, its fields and its handler."""
+    lines = [
+        "# Buttons",
+        "",
+        "Every inline button's callback data, generated from `bot/callbacks.py` by",
+        "`make buttons-doc` (a test checks this file is up to date). Data is",
+        "`<prefix>:<field>:<field>…`, at most 64 bytes; the longest declared prefix wins.",
+        "The wire format is the one the bot has always written, so buttons already in",
+        "people's chats keep working; data that does not decode (forged, or from an older",
+        'version) gets the kind "this menu has expired" answer, and handlers check rights again.',
+        "",
+        "| Data | Code | Fields | Taken by |",
+        "|---|---|---|---|",
+    ]
+    for cls in declared():
+        specs = _codecs(cls)
+        shape = ":".join([cls.prefix, *(f"<{name}>" for name, _c in specs)])
+        described = "; ".join(f"{name}: {c.doc}" for name, c in specs) or "—"
+        summary = (cls.__doc__ or "").strip().splitlines()[0]
+        lines.append(f"| `{shape}` | {cls.__name__}: {summary} | {described} | `{cls.handler}` |")
+    return "\n".join(lines) + "\n"
+
+
+# --- the codes, journey by journey ----------------------------------------------------------
+
+
+def _languages() -> Collection[str]:
+    from bot.i18n import BY_CODE
+
+    return BY_CODE
+
+
+# start: language, what brings you, the menu
+
+
+@code("L", "handlers.start.chose_language")
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage(Button):
+    """Speak this language (at the start, or changed later)."""
+
+    language: Annotated[str, Choice(_languages, "language code")]
+    flow: Annotated[str, Choice(lambda: ("s", "c"), "s at the start, c a change")]
+
+
+@code("I", "handlers.start.chose_intent")
+@dataclass(frozen=True, slots=True)
+class ChooseIntent(Button):
+    """What brought the person (asked once at the start)."""
+
+    intent: Annotated[Intent, EnumOf(Intent)]
+
+
+@code("M:lang", "handlers.start.menu_button")
+@dataclass(frozen=True, slots=True)
+class MenuLanguage(Button):
+    """Menu: change the language."""
+
+
+@code("M:help", "handlers.start.menu_button")
+@dataclass(frozen=True, slots=True)
+class MenuHelp(Button):
+    """Menu: help."""
+
+
+@code("M:menu", "handlers.start.menu_button")
+@dataclass(frozen=True, slots=True)
+class MenuShow(Button):
+    """Back to the main menu."""
+
+
+if __name__ == "__main__":
+    print(document(), end="")

@@ -23,10 +23,19 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Protocol, Self
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+
+class Encodes(Protocol):
+    """A button code from bot/callbacks.py (the fake server itself needs none of the bot)."""
+
+    def encode(self) -> str:
+        """The callback data."""
+        ...
+
 
 __all__ = [
     "BOT_ID",
@@ -1667,8 +1676,13 @@ class Conversation:
         data = target.button_data(text_contains)
         return await self._after(self.user.press(data, target.message_id), mark)
 
-    async def press_data(self, data: str, message_id: int | None = None) -> list[SentMessage]:
-        """Press a button with arbitrary (forged or stale) data on a message (default: last)."""
+    async def press_data(
+        self, data: str | Encodes, message_id: int | None = None
+    ) -> list[SentMessage]:
+        """Press a button on a message (default: last): a button code (bot/callbacks.py), or
+        raw text to press forged or stale data."""
+        if not isinstance(data, str):
+            data = data.encode()
         mark = await self._mark()
         if message_id is None:
             latest = self.last

@@ -19,6 +19,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
 from bot.domain import Category, Intent
@@ -103,8 +104,10 @@ def more_not_shown(count: int) -> str:
                     count).format(count=fmt.number(count))  # fmt: skip
 
 
-def button(text: str, data: str) -> Key:
+def button(text: str, data: str | cb.Button) -> Key:
     """An inline button with callback data (checked against Telegram's 64-byte limit)."""
+    if isinstance(data, cb.Button):
+        return Key(text, data.encode())
     if len(data.encode()) > 64:
         raise ValueError(f"callback data too long: {data}")
     return Key(text, data)
@@ -123,7 +126,10 @@ def language_picker(suggested: str | None, flow: str) -> View:
     """Every language in its own name; the person's Telegram language first and marked."""
     ordered = sorted(LANGUAGES, key=lambda lang: lang.code != suggested)
     buttons = [
-        button(("✓ " if lang.code == suggested else "") + lang.native_name, f"L:{lang.code}:{flow}")
+        button(
+            ("✓ " if lang.code == suggested else "") + lang.native_name,
+            cb.ChooseLanguage(lang.code, flow),
+        )
         for lang in ordered
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -147,7 +153,10 @@ def intent_question() -> View:
             privacy_note(),
         ]
     )
-    rows = [[button(gettext(label), f"I:{code}")] for code, label in INTENT_LABELS.items()]
+    rows = [
+        [button(gettext(label), cb.ChooseIntent(Intent(code)))]
+        for code, label in INTENT_LABELS.items()
+    ]
     return View(text, Keyboard(rows))
 
 
@@ -185,7 +194,7 @@ def main_menu(
     if intent in (Intent.SUPPORTER, Intent.VOLUNTEER) or roles:  # never unasked to seekers
         rows.append([button(_("📣 Campaign alerts"), "M:alerts")])
     rows += [
-        row(button(_("🌐 Language"), "M:lang"), button(_("ℹ️ Help"), "M:help")),
+        row(button(_("🌐 Language"), cb.MenuLanguage()), button(_("ℹ️ Help"), cb.MenuHelp())),
         row(button(_("🔒 Privacy"), "M:privacy"), button(_("🚚 I've moved"), "D:moved")),
     ]
     return View("\n".join(lines), Keyboard(rows))
@@ -284,7 +293,7 @@ def help_text(roles: frozenset[str] = frozenset()) -> View:
             _("You can type a town, city or postcode at any time."),
         ]
     )
-    return View(text, Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(text, Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]))
 
 
 def _area_rounding() -> str:
@@ -320,7 +329,7 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
     rows.append(
         row(button(_("📦 My data"), "D:data"), button(_("🗑 Delete everything"), "D:forget"))
     )
-    rows.append([button(_("⬅️ Menu"), "M:menu")])
+    rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
 
 
@@ -396,7 +405,7 @@ def place_not_found(query: str, suggestions: list[PlaceChoice], mode: str) -> Vi
         lines.append(_("Did you mean one of these?"))
         rows = _place_buttons(suggestions[:3], f"P:{{key}}:{mode}")
     lines.append(_("Type a town, city or postcode, or share your location."))
-    rows.append([button(_("⬅️ Menu"), "M:menu")])
+    rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
 
 
@@ -738,14 +747,14 @@ def area_saved(label: str | None) -> View:
             _("You can forget it at any time in /privacy."),
         ]
     )
-    return View(text, Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(text, Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]))
 
 
 def area_forgotten() -> View:
     """Confirmation that the saved area is gone."""
     return View(
         _("🗑 Your saved area is forgotten."),
-        Keyboard([[button(_("⬅️ Menu"), "M:menu")]]),
+        Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]),
     )
 
 
@@ -828,7 +837,7 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
         [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), "RS:hour")],
         [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), "RS:digest")],
         [button(_("🚚 I've moved"), "D:moved")],
-        [button(_("⬅️ Menu"), "M:menu")],
+        [button(_("⬅️ Menu"), cb.MenuShow())],
     ]
     return View(text, Keyboard(rows))
 
@@ -890,7 +899,7 @@ def my_data(
 
 def nothing_kept() -> View:
     """/mydata for someone the bot keeps nothing about."""
-    return View(_("I keep nothing about you."), Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(_("I keep nothing about you."), Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]))
 
 
 def my_data_caption() -> str:
@@ -934,7 +943,7 @@ def forget_confirm(
     text = "\n".join(lines)
     rows = [
         [button(_("🗑 Yes, delete everything"), "D:erase")],
-        [button(_("✖️ No, keep it"), "M:menu")],
+        [button(_("✖️ No, keep it"), cb.MenuShow())],
     ]
     return View(text, Keyboard(rows))
 
@@ -967,7 +976,7 @@ def stay_kept() -> View:
     """The person wants to stay."""
     return View(
         _("✅ Thank you. I will keep your settings."),
-        Keyboard([[button(_("⬅️ Menu"), "M:menu")]]),
+        Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]),
     )
 
 
@@ -1016,7 +1025,7 @@ def moved(
         if len(far) > 1:
             rows.append([button(_("🔕 Stop all of these"), "D:dropfar")])
     rows.append([button(_("🔎 Activities here"), f"S:{here.encode()}")])
-    rows.append([button(_("⬅️ Menu"), "M:menu")])
+    rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
 
 

@@ -5,25 +5,23 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import campaign_views as cv
 from bot import views
-from bot.callbacks import Expired, split
 from bot.context import App, AppContext
 from bot.domain import Intent
 from bot.i18n import (
-    BY_CODE,
     current_locale,
     match_language,
     set_locale,
 )
 from handlers.alerts import subscribe_supporter
-from handlers.base import answer, expired, send, show
+from handlers.base import answer, send, show
 from handlers.menus import help_view, menu_view, roles_of, sync_commands
 
 log = logging.getLogger(__name__)
-_INTENTS = {i.value for i in Intent}
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -63,14 +61,8 @@ async def chose_language(update: Update, context: AppContext) -> None:
     """L:<code>:<flow>: store the language, then ask what brings them (start) or confirm."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 2 or fields[0] not in BY_CODE or fields[1] not in ("s", "c"):
-            raise Expired(query.data or "")
-    except Expired:
-        await expired(update, context)
-        return
-    code, flow = fields
+    pressed = cb.ChooseLanguage.decode(query.data)
+    code, flow = pressed.language, pressed.flow
     await context.services.users.set_locale(query.from_user.id, code)
     set_locale(code)
     await answer(query)
@@ -86,22 +78,16 @@ async def chose_intent(update: Update, context: AppContext) -> None:
     """I:<intent>: remember what brought the person, then show the main menu."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 1 or fields[0] not in _INTENTS:
-            raise Expired(query.data or "")
-    except Expired:
-        await expired(update, context)
-        return
+    intent = cb.ChooseIntent.decode(query.data).intent
     users = context.services.users
     before = await users.get(query.from_user.id)
-    await users.set_intent(query.from_user.id, fields[0])
+    await users.set_intent(query.from_user.id, intent)
     await answer(query)
     menu = await menu_view(update, context)
     # Subscribed when they first say they came for campaigns, never again after /stop alerts.
     newly = before is None or before.intent != Intent.SUPPORTER
     if (
-        fields[0] == Intent.SUPPORTER
+        intent == Intent.SUPPORTER
         and newly
         and await subscribe_supporter(context, query.from_user.id)
     ):
@@ -114,10 +100,10 @@ async def menu_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     await answer(query)
-    item = (query.data or "").partition(":")[2]
-    if item == "lang":
+    pressed = cb.parse(query.data)
+    if isinstance(pressed, cb.MenuLanguage):
         await show(update, views.language_picker(current_locale(), "c"))
-    elif item == "help":
+    elif isinstance(pressed, cb.MenuHelp):
         await show(update, await help_view(update, context))
     else:
         await show(update, await menu_view(update, context))
@@ -130,6 +116,6 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("language", language, filters=private))
     app.add_handler(CommandHandler("help", help_command, filters=private))
     app.add_handler(CommandHandler("menu", menu, filters=private))
-    app.add_handler(CallbackQueryHandler(chose_language, pattern=r"^L:"))
-    app.add_handler(CallbackQueryHandler(chose_intent, pattern=r"^I:"))
-    app.add_handler(CallbackQueryHandler(menu_button, pattern=r"^M:(lang|help|menu)$"))
+    app.add_handlers(cb.handlers(chose_language, cb.ChooseLanguage))
+    app.add_handlers(cb.handlers(chose_intent, cb.ChooseIntent))
+    app.add_handlers(cb.handlers(menu_button, cb.MenuLanguage, cb.MenuHelp, cb.MenuShow))

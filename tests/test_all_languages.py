@@ -7,6 +7,8 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
+from bot import callbacks as cb
+from bot.domain import Intent
 from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
 from tests.conftest import Harness
@@ -36,8 +38,8 @@ async def _journey(bot: Harness, code: str) -> list[SentMessage]:
     chat = bot.chat(8000 + LANGUAGES.index(next(x for x in LANGUAGES if x.code == code)), code)
     replies: list[SentMessage] = []
     replies += await chat.send("/start")
-    replies += await chat.press_data(f"L:{code}:s")
-    replies += await chat.press_data("I:seeking")
+    replies += await chat.press_data(cb.ChooseLanguage(code, "s"))
+    replies += await chat.press_data(cb.ChooseIntent(Intent.SEEKING))
     replies += await chat.press_data("M:find")
     replies += await chat.share_location(*LEEDS)
     replies += await chat.press_data("S:5380:-155:-:0:1")  # page 2

@@ -6,7 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot import callbacks as cb
 from bot import cli
+from bot.domain import Intent
 from bot.fakeapi import SentMessage
 from bot.geo import Gazetteer, Outcodes
 from handlers.campaigns import parse_when
@@ -29,8 +31,8 @@ def _calls(bot: Harness, user_id: int) -> list[SentMessage]:
 async def _start(bot: Harness, user_id: int, intent: str, language: str = "en") -> None:
     chat = bot.chat(user_id, language)
     await chat.send("/start")
-    await chat.press_data(f"L:{language}:s")
-    await chat.press_data(f"I:{intent}")
+    await chat.press_data(cb.ChooseLanguage(language, "s"))
+    await chat.press_data(cb.ChooseIntent(Intent(intent)))
 
 
 async def _coordinator(bot: Harness) -> None:

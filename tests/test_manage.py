@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation
 from storage.db import to_db
 from storage.roles import VOLUNTEER
@@ -25,7 +26,7 @@ async def _cafe(bot: Harness) -> int:
 async def _seeker(bot: Harness, user_id: int, locale: str = "en") -> Conversation:
     chat = bot.chat(user_id, locale)
     await chat.send("/start")
-    await chat.press_data(f"L:{locale}:s")
+    await chat.press_data(cb.ChooseLanguage(locale, "s"))
     return chat
 
 

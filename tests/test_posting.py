@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN
@@ -23,11 +24,11 @@ async def team(bot: Harness, volunteer_locale: str = "en") -> tuple[int, Convers
     await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
     admin = bot.chat(ADMIN_ID, "en")
     await admin.send("/start")
-    await admin.press_data("L:en:s")
+    await admin.press_data(cb.ChooseLanguage("en", "s"))
     code = await services.roles.create_invite(leeds, ADMIN_ID, NOW)
     volunteer = bot.chat(VOL_ID, volunteer_locale)
     await volunteer.send("/start")
-    await volunteer.press_data(f"L:{volunteer_locale}:s")
+    await volunteer.press_data(cb.ChooseLanguage(volunteer_locale, "s"))
     await volunteer.send(f"/start j-{code}")
     return leeds, volunteer
 
@@ -299,7 +300,7 @@ async def test_a_new_volunteers_change_goes_back_for_a_check(bot: Harness) -> No
     activity_id = (await bot.row("SELECT id FROM activities WHERE title = 'Park picnic'"))[0]  # type: ignore[index]
     seeker = bot.chat(8401, "en")
     await seeker.send("/start")
-    await seeker.press_data("L:en:s")
+    await seeker.press_data(cb.ChooseLanguage("en", "s"))
     await seeker.press_data(f"X:rem:{activity_id}")
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 8401") == (1,)
 
@@ -360,7 +361,7 @@ async def test_an_admin_posts_in_arabic_and_it_is_published_at_once(bot: Harness
     await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
     chat = bot.chat(ADMIN_ID, "ar")
     await chat.send("/start")
-    await chat.press_data("L:ar:s")
+    await chat.press_data(cb.ChooseLanguage("ar", "s"))
     first = only(await chat.send("/newactivity"))
     assert tr("ar", "✏️ What is the activity called? Keep it short (at most 80 characters).") in (
         first.plain_text()
@@ -406,6 +407,6 @@ async def test_an_admin_posts_in_arabic_and_it_is_published_at_once(bot: Harness
     assert row[0] in services.directory.activities
     seeker = bot.chat(8299, "ar")
     await seeker.send("/start")
-    await seeker.press_data("L:ar:s")
+    await seeker.press_data(cb.ChooseLanguage("ar", "s"))
     results = only(await seeker.share_location(*LEEDS))
     assert "مقهى المحادثة للنساء" in results.plain_text()

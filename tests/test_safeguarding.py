@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
 from storage.db import to_db
@@ -26,7 +27,7 @@ async def _team(bot: Harness, admin_locale: str = "en") -> int:
     await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
     admin = bot.chat(ADMIN_ID, admin_locale, first_name="Ada")  # admins are named too
     await admin.send("/start")
-    await admin.press_data(f"L:{admin_locale}:s")
+    await admin.press_data(cb.ChooseLanguage(admin_locale, "s"))
     code = await services.roles.create_invite(leeds, ADMIN_ID, NOW)
     await bot.chat(VOLUNTEER_ID).send(f"/start j-{code}")
     picker = only(await admin.send("/safeguarding"))
@@ -43,7 +44,7 @@ async def _card(
     their report counts towards hiding)."""
     chat = bot.chat(user_id, locale)
     await chat.send("/start")
-    await chat.press_data(f"L:{locale}:s")
+    await chat.press_data(cb.ChooseLanguage(locale, "s"))
     if settled:
         await bot.services.db.conn.execute(
             "UPDATE users SET created_at = ? WHERE id = ?",

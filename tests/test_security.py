@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from bot import callbacks as cb
+from bot.domain import Intent
 from bot.fakeapi import Conversation
 from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER
 from tests.conftest import NOW, Harness
@@ -28,8 +30,8 @@ async def _leeds(bot: Harness) -> int:
 async def _person(bot: Harness, user_id: int, intent: str = "seeking") -> Conversation:
     chat = bot.chat(user_id)
     await chat.send("/start")
-    await chat.press_data("L:en:s")
-    await chat.press_data(f"I:{intent}")
+    await chat.press_data(cb.ChooseLanguage("en", "s"))
+    await chat.press_data(cb.ChooseIntent(Intent(intent)))
     return chat
 
 

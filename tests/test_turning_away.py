@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation
 from storage.roles import COORDINATOR
 from tests.conftest import NOW, Harness
@@ -72,7 +73,7 @@ async def test_a_command_gives_up_a_campaign_question_and_the_draft_stays(bot: H
     await bot.services.roles.grant(COORD, COORDINATOR, NETWORK, None, NOW)
     chat = bot.chat(COORD)
     await chat.send("/start")
-    await chat.press_data("L:en:s")
+    await chat.press_data(cb.ChooseLanguage("en", "s"))
     assert "Send the title of the call" in only(await chat.send("/campaign")).plain_text()
     await chat.send("/help")
     found = only(await chat.send("Leeds"))
@@ -104,7 +105,7 @@ async def test_a_button_of_a_search_gives_up_a_post_question_and_its_answers_sta
 async def test_turning_away_from_where_are_you_now_saves_no_area(bot: Harness) -> None:
     chat = bot.chat(8406)
     await chat.send("/start")
-    await chat.press_data("L:en:s")
+    await chat.press_data(cb.ChooseLanguage("en", "s"))
     asked = only(await chat.press_data("D:moved"))
     assert "Where are you now?" in asked.plain_text()
     await chat.send("/help")

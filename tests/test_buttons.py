@@ -1,0 +1,77 @@
+"""The button registry: every code declared once, fits Telegram's 64 bytes, reads back what it
+wrote, is taken by the handler its declaration names, and is listed in docs/buttons.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from telegram.ext import CallbackQueryHandler
+
+from bot import callbacks as cb
+from bot.app import build_app
+from bot.config import Config
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "buttons.md"
+
+
+@pytest.mark.parametrize("code", list(cb.declared()), ids=lambda c: c.prefix)
+def test_widest_button_fits_and_reads_back(code: type[cb.Button]) -> None:
+    button = code.widest()
+    data = button.encode()
+    assert len(data.encode()) <= 64, data
+    assert cb.parse(data) == button
+    assert code.matches(data)
+    assert not any(other.matches(data) for other in cb.declared() if other is not code)
+
+
+def test_prefixes_are_unambiguous() -> None:
+    """A one-word prefix (``Q``) beside longer ones (``Q:ok``): its first field never reads
+    as their second word, so the longest prefix always names the right code."""
+    for short in cb.declared():
+        if ":" in short.prefix:
+            continue
+        first = cb._codecs(short)[0][1] if cb._codecs(short) else None
+        for long in cb.declared():
+            head, _, verb = long.prefix.partition(":")
+            if head == short.prefix and verb:
+                assert first is not None, (short, long)
+                with pytest.raises(cb.Expired):
+                    first.load([verb])
+
+
+def test_a_second_declaration_of_a_prefix_is_refused() -> None:
+    with pytest.raises(ValueError, match="declared twice"):
+        cb.code("M:menu", "handlers.start.menu_button")(cb.MenuShow)
+
+
+@pytest.mark.parametrize(
+    "data", ["", "M:", "M", "L:xx:s", "L:en:s:1", "I:admin", "ZZ:1", "M:menu:1", "L:en:" + "x" * 64]
+)
+def test_data_that_does_not_decode_is_expired(data: str) -> None:
+    with pytest.raises(cb.Expired):
+        cb.parse(data)
+    assert not any(code.matches(data) for code in cb.declared())
+
+
+def test_every_code_is_taken_by_its_declared_handler(tmp_path: Path) -> None:
+    config = Config(
+        token="123456:TEST-token",
+        api_url="http://127.0.0.1:9/bot",
+        db_path=tmp_path / "bot.db",
+        cache_dir=tmp_path / "cache",
+        outcodes_path=None,
+    )
+    app = build_app(config)
+    taken: dict[type[cb.Button], list[str]] = {}
+    for group in app.handlers.values():
+        for handler in group:
+            if isinstance(handler, CallbackQueryHandler) and hasattr(handler.pattern, "__self__"):
+                code = handler.pattern.__self__
+                name = f"{handler.callback.__module__}.{handler.callback.__qualname__}"
+                taken.setdefault(code, []).append(name)
+    assert taken == {code: [code.handler] for code in cb.declared()}
+
+
+def test_the_buttons_doc_is_up_to_date() -> None:
+    assert DOC.read_text(encoding="utf-8") == cb.document(), "run make buttons-doc"
