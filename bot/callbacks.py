@@ -516,5 +516,83 @@ class MenuShow(Button):
     """Back to the main menu."""
 
 
-if __name__ == "__main__":
-    print(document(), end="")
+# find: where, results, filters, cards
+
+
+@code("M:find", "handlers.find.menu_find")
+@dataclass(frozen=True, slots=True)
+class MenuFind(Button):
+    """Menu: find welcoming activities (asks where)."""
+
+
+@code("M:near", "handlers.find.menu_find")
+@dataclass(frozen=True, slots=True)
+class MenuNear(Button):
+    """Menu: activities near the saved area."""
+
+
+@code("P", "handlers.find.chose_place")
+@dataclass(frozen=True, slots=True)
+class ChoosePlace(Button):
+    """This place, of several with the same name or a suggestion (with the kind asked for)."""
+
+    place: Annotated[str, Token(12)]  # a town's geonameid, or a postcode district ("LS6")
+    mode: Annotated[str, Choice(lambda: ("f", "g", "m"), "f find, g groups, m new area")]
+    category: Annotated[Category | None, OrNone(EnumOf(Category))] = None
+
+
+@code("S", "handlers.find.search_button")
+@dataclass(frozen=True, slots=True)
+class SearchPage(Button):
+    """A page of search results."""
+
+    search: Annotated[SearchState, Search()]
+
+
+@code("C", "handlers.find.search_button")
+@dataclass(frozen=True, slots=True)
+class SearchCategories(Button):
+    """The type-of-activity picker of a search."""
+
+    search: Annotated[SearchState, Search()]
+
+
+@code("N", "handlers.find.search_button")
+@dataclass(frozen=True, slots=True)
+class SearchNeeds(Button):
+    """The needs picker of a search."""
+
+    search: Annotated[SearchState, Search()]
+
+
+@code("A", "handlers.find.open_card")
+@dataclass(frozen=True, slots=True)
+class OpenCard(Button):
+    """An activity's card, with the way back to the results page."""
+
+    activity: Id
+    search: Annotated[SearchState, Search()]
+
+
+@code("X:map", "handlers.find.card_action")
+@dataclass(frozen=True, slots=True)
+class CardMap(Button):
+    """A pin for the activity's place."""
+
+    activity: Id
+
+
+@code("X:ics", "handlers.find.card_action")
+@dataclass(frozen=True, slots=True)
+class CardCalendar(Button):
+    """A calendar file for the activity."""
+
+    activity: Id
+
+
+@code("X:en", "handlers.find.card_action")
+@dataclass(frozen=True, slots=True)
+class CardInEnglish(Button):
+    """The activity's card in English."""
+
+    activity: Id

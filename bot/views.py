@@ -7,7 +7,7 @@ escaped here, inserted values are isolated for right-to-left languages.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -178,7 +178,7 @@ def main_menu(
         lines.append(
             _("Volunteers post their group's activities here (your group admin sends an invite).")
         )
-    rows = [[button(_("🔎 Find welcoming activities"), "M:find")]]
+    rows = [[button(_("🔎 Find welcoming activities"), cb.MenuFind())]]
     if intent == Intent.VOLUNTEER or roles:
         rows.append(
             row(button(_("📝 Post an activity"), "W:new"), button(_("📋 My activities"), "Y:l"))
@@ -186,7 +186,7 @@ def main_menu(
     if has_area:
         label = area_label or _("my area")
         rows.append(
-            [button(_("📍 Activities near {place}").format(place=fmt.bidi(label)), "M:near")]
+            [button(_("📍 Activities near {place}").format(place=fmt.bidi(label)), cb.MenuNear())]
         )
     rows += [
         [button(_("🏠 Groups near me"), "M:groups")],
@@ -365,7 +365,7 @@ class PlaceChoice:
     km: float = 0.0
 
 
-def _place_buttons(places: list[PlaceChoice], data: str) -> list[list[Key]]:
+def _place_buttons(places: list[PlaceChoice], data: Callable[[str], cb.Button]) -> list[list[Key]]:
     """One button a place: its name and nation, or, for one of several same-named places in
     one nation (those given a landmark), what tells it apart ("Newport, 6.9 mi from Telford")."""
     rows = []
@@ -378,7 +378,7 @@ def _place_buttons(places: list[PlaceChoice], data: str) -> list[list[Key]]:
             )
         else:
             label = place_label(place.name, place.region)
-        rows.append([button(label, data.format(key=place.key))])
+        rows.append([button(label, data(place.key))])
     return rows
 
 
@@ -389,8 +389,8 @@ def choose_place(
     text = _("Which “{place}” do you mean?").format(
         place=fmt.bidi(fmt.escape(fmt.clean(query, 60)))
     )
-    data = f"P:{{key}}:{mode}" + (f":{category}" if category else "")
-    return View(text, Keyboard(_place_buttons(places, data)))
+    kind = Category(category) if category else None
+    return View(text, Keyboard(_place_buttons(places, lambda key: cb.ChoosePlace(key, mode, kind))))
 
 
 def place_not_found(query: str, suggestions: list[PlaceChoice], mode: str) -> View:
@@ -403,7 +403,7 @@ def place_not_found(query: str, suggestions: list[PlaceChoice], mode: str) -> Vi
     rows = []
     if suggestions:
         lines.append(_("Did you mean one of these?"))
-        rows = _place_buttons(suggestions[:3], f"P:{{key}}:{mode}")
+        rows = _place_buttons(suggestions[:3], lambda key: cb.ChoosePlace(key, mode))
     lines.append(_("Type a town, city or postcode, or share your location."))
     rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
@@ -468,7 +468,7 @@ def results(
         "",
     ]
     numbers = []
-    here = state.at_page(page).encode()  # a card's way back to this page
+    here = state.at_page(page)  # a card's way back to this page
     for i, hit in enumerate(shown, start=1 + page * PAGE_SIZE):
         activity = hit.activity
         nxt = next_of.get(activity.id)
@@ -478,7 +478,7 @@ def results(
             f"<b>{fmt.escape(activity.title)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
         )
         lines.append(f"    {fmt.bidi(when)} · {fmt.bidi(fmt.escape(hit.group.name))}")
-        numbers.append(button(fmt.number(i), f"A:{activity.id}:{here}"))
+        numbers.append(button(fmt.number(i), cb.OpenCard(activity.id, here)))
     if pages > 1:
         lines.append("")
         lines.append(
@@ -487,9 +487,9 @@ def results(
     rows = [row(*numbers)]
     paging = []
     if page > 0:
-        paging.append(button(_("◀️ Previous"), f"S:{state.at_page(page - 1).encode()}"))
+        paging.append(button(_("◀️ Previous"), cb.SearchPage(state.at_page(page - 1))))
     if page < pages - 1:
-        paging.append(button(_("Next ▶️"), f"S:{state.at_page(page + 1).encode()}"))
+        paging.append(button(_("Next ▶️"), cb.SearchPage(state.at_page(page + 1))))
     if paging:
         rows.append(row(*paging))
     rows += _search_tools(state)
@@ -500,8 +500,8 @@ def _search_tools(state: SearchState) -> list[list[Key]]:
     lat, lon = state.lat, state.lon
     return [
         row(
-            button(_("🗂 Type of activity"), f"C:{state.encode()}"),
-            button(_("✅ My needs"), f"N:{state.encode()}"),
+            button(_("🗂 Type of activity"), cb.SearchCategories(state)),
+            button(_("✅ My needs"), cb.SearchNeeds(state)),
         ),
         row(
             button(_("🏠 Groups here"), f"G:{lat}:{lon}:0"),
@@ -535,7 +535,7 @@ def no_results(
     rows = []
     if filtered:
         rows.append(
-            [button(_("❌ Clear filters"), f"S:{SearchState(state.lat, state.lon).encode()}")]
+            [button(_("❌ Clear filters"), cb.SearchPage(SearchState(state.lat, state.lon)))]
         )
     rows += _search_tools(state)
     return View("\n".join(lines), Keyboard(rows))
@@ -544,11 +544,11 @@ def no_results(
 def category_picker(state: SearchState) -> View:
     """Choose a type of activity (or all)."""
     buttons = [
-        button(category_label(c.value), f"S:{state.with_category(c.value).encode()}")
+        button(category_label(c.value), cb.SearchPage(state.with_category(c.value)))
         for c in Category
     ]
     rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append([button(_("All activities"), f"S:{state.with_category(None).encode()}")])
+    rows.append([button(_("All activities"), cb.SearchPage(state.with_category(None)))])
     return View(_("What kind of activity?"), Keyboard(rows))
 
 
@@ -558,12 +558,12 @@ def needs_picker(state: SearchState) -> View:
     buttons = [
         button(
             ("✅ " if n.value in chosen else "▫️ ") + need_label(n.value),
-            f"N:{state.toggle(n).encode()}",
+            cb.SearchNeeds(state.toggle(n)),
         )
         for n in NEED_ORDER
     ]
     rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append([button(_("🔎 Show results"), f"S:{state.at_page(0).encode()}")])
+    rows.append([button(_("🔎 Show results"), cb.SearchPage(state.at_page(0)))])
     return View(_("Tap what you need, then “Show results”."), Keyboard(rows))
 
 
@@ -617,8 +617,8 @@ def card(
         text = "\n".join(_card_lines(activity, group, occurrences, km, short=True))
     rows = [
         row(
-            button(_("🗺 Map"), f"X:map:{activity.id}"),
-            button(_("📅 Add to calendar"), f"X:ics:{activity.id}"),
+            button(_("🗺 Map"), cb.CardMap(activity.id)),
+            button(_("📅 Add to calendar"), cb.CardCalendar(activity.id)),
         ),
     ]
     rows.append([reminder_button(activity.id, reminded)])
@@ -629,9 +629,9 @@ def card(
         )
     )
     if current_language().code != "en":
-        rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
+        rows.append([button(_("🇬🇧 Show in English"), cb.CardInEnglish(activity.id))])
     if back is not None:
-        rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
+        rows.append([button(_("⬅️ Back to results"), cb.SearchPage(back))])
     return View(text, Keyboard(rows))
 
 
@@ -732,7 +732,7 @@ def group_list(hits: list[GroupHit], lat: int, lon: int, page: int, total: int) 
     if page < pages - 1:
         paging.append(button(_("Next ▶️"), f"G:{lat}:{lon}:{page + 1}"))
     rows = [row(*paging)] if paging else []
-    rows.append([button(_("🔎 Activities here"), f"S:{SearchState(lat, lon).encode()}")])
+    rows.append([button(_("🔎 Activities here"), cb.SearchPage(SearchState(lat, lon)))])
     return View("\n".join(lines).rstrip(), Keyboard(rows))
 
 
@@ -1024,7 +1024,7 @@ def moved(
             rows.append([button(f"🔕 {activity.title[:40]}", f"D:drop:{activity.id}")])
         if len(far) > 1:
             rows.append([button(_("🔕 Stop all of these"), "D:dropfar")])
-    rows.append([button(_("🔎 Activities here"), f"S:{here.encode()}")])
+    rows.append([button(_("🔎 Activities here"), cb.SearchPage(here))])
     rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
 

@@ -8,12 +8,15 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot import callbacks as cb
-from bot.domain import Intent
+from bot.callbacks import SearchState
+from bot.domain import Intent, Need
 from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
 from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import tr
+
+LEEDS_SEARCH = SearchState(5380, -155)  # rounded as buttons carry it
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
@@ -40,13 +43,15 @@ async def _journey(bot: Harness, code: str) -> list[SentMessage]:
     replies += await chat.send("/start")
     replies += await chat.press_data(cb.ChooseLanguage(code, "s"))
     replies += await chat.press_data(cb.ChooseIntent(Intent.SEEKING))
-    replies += await chat.press_data("M:find")
+    replies += await chat.press_data(cb.MenuFind())
     replies += await chat.share_location(*LEEDS)
-    replies += await chat.press_data("S:5380:-155:-:0:1")  # page 2
-    replies += await chat.press_data("C:5380:-155:-:0:0")
-    replies += await chat.press_data("N:5380:-155:-:0:0")
-    replies += await chat.press_data("S:5380:-155:-:4:0")  # women only: nothing, nearest groups
-    replies += await chat.press_data("S:5380:-155:sport:0:0")
+    replies += await chat.press_data(cb.SearchPage(LEEDS_SEARCH.at_page(1)))  # page 2
+    replies += await chat.press_data(cb.SearchCategories(LEEDS_SEARCH))
+    replies += await chat.press_data(cb.SearchNeeds(LEEDS_SEARCH))
+    replies += await chat.press_data(
+        cb.SearchPage(LEEDS_SEARCH.toggle(Need.WOMEN_ONLY))
+    )  # women only: nothing, nearest groups
+    replies += await chat.press_data(cb.SearchPage(LEEDS_SEARCH.with_category("sport")))
     card_id = next(
         d
         for m in replies[-1:]

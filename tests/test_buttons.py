@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler
 from bot import callbacks as cb
 from bot.app import build_app
 from bot.config import Config
+from bot.domain import Category, Intent
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "buttons.md"
 
@@ -75,3 +76,26 @@ def test_every_code_is_taken_by_its_declared_handler(tmp_path: Path) -> None:
 
 def test_the_buttons_doc_is_up_to_date() -> None:
     assert DOC.read_text(encoding="utf-8") == cb.document(), "run make buttons-doc"
+
+
+LEEDS = cb.SearchState(5380, -155)
+# Data as the bot wrote it before the registry: buttons already in people's chats still work.
+OLD_DATA: dict[str, cb.Button] = {
+    "L:ar:s": cb.ChooseLanguage("ar", "s"),
+    "I:supporter": cb.ChooseIntent(Intent.SUPPORTER),
+    "M:menu": cb.MenuShow(),
+    "M:near": cb.MenuNear(),
+    "P:2644688:f:english": cb.ChoosePlace("2644688", "f", Category.ENGLISH),
+    "P:LS6:g": cb.ChoosePlace("LS6", "g"),
+    "S:5380:-155:sport:4:1": cb.SearchPage(cb.SearchState(5380, -155, "sport", 4, 1)),
+    "C:5380:-155:-:0:0": cb.SearchCategories(LEEDS),
+    "N:5380:-155:-:0:0": cb.SearchNeeds(LEEDS),
+    "A:17:5380:-155:-:0:2": cb.OpenCard(17, LEEDS.at_page(2)),
+    "X:ics:17": cb.CardCalendar(17),
+}
+
+
+@pytest.mark.parametrize("data", list(OLD_DATA))
+def test_buttons_already_in_chats_keep_working(data: str) -> None:
+    assert cb.parse(data) == OLD_DATA[data]
+    assert OLD_DATA[data].encode() == data

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot import callbacks as cb
 from bot.fakeapi import MAX_TEXT, html_to_plain
 from bot.formatting import parsed_length
 from bot.i18n import use_locale
@@ -55,8 +56,8 @@ async def test_a_card_full_of_ampersands_is_shown_and_moderation_goes_on(bot: Ha
     activity_id = await _ampersand_activity(bot)
     chat = bot.chat(8801)
     results = only(await chat.share_location(*LEEDS))
-    search = results.button_data("1").split(":", 2)[2]  # a result's button, for this activity
-    card = only(await chat.press_data(f"A:{activity_id}:{search}"))
+    search = cb.OpenCard.decode(results.button_data("1")).search  # back to these results
+    card = only(await chat.press_data(cb.OpenCard(activity_id, search)))
     text = card.plain_text()
     assert "&" * 500 in text  # the whole description: Telegram counts one character each
     assert "🗓 When:" in text and "Cost:" in text and "Contact:" in text
