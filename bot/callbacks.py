@@ -596,3 +596,93 @@ class CardInEnglish(Button):
     """The activity's card in English."""
 
     activity: Id
+
+
+# groups near a place
+
+Lat = Annotated[int, Ints(4900, 6100)]  # hundredths of a degree, around the UK
+Lon = Annotated[int, Ints(-900, 200)]
+
+
+@code("M:groups", "handlers.groups.groups_button")
+@dataclass(frozen=True, slots=True)
+class MenuGroups(Button):
+    """Menu: City of Sanctuary groups near me (asks where)."""
+
+
+@code("G", "handlers.groups.groups_page")
+@dataclass(frozen=True, slots=True)
+class GroupsPage(Button):
+    """A page of the groups nearest a point."""
+
+    lat: Lat
+    lon: Lon
+    page: Annotated[int, Ints(0, 99)]
+
+
+# privacy: the note, my data, forget, the saved area, I've moved
+
+
+@code("M:privacy", "handlers.privacy.privacy_button")
+@dataclass(frozen=True, slots=True)
+class MenuPrivacy(Button):
+    """Menu: the privacy note."""
+
+
+@code("M:forgetarea", "handlers.privacy.privacy_button")
+@dataclass(frozen=True, slots=True)
+class ForgetArea(Button):
+    """Forget my saved area."""
+
+
+@code("V", "handlers.privacy.save_area")
+@dataclass(frozen=True, slots=True)
+class SaveArea(Button):
+    """Save the searched area (rounded to about 1 km)."""
+
+    lat: Lat
+    lon: Lon
+
+
+@code("D:data", "handlers.privacy.my_data")
+@dataclass(frozen=True, slots=True)
+class MyData(Button):
+    """Show what the bot keeps about me."""
+
+
+@code("D:forget", "handlers.privacy.forget_ask")
+@dataclass(frozen=True, slots=True)
+class ForgetAsk(Button):
+    """Delete everything? (asks first)"""
+
+
+@code("D:erase", "handlers.privacy.forget_confirmed")
+@dataclass(frozen=True, slots=True)
+class ForgetConfirmed(Button):
+    """Yes, delete everything about me."""
+
+
+@code("D:keep", "handlers.privacy.keep")
+@dataclass(frozen=True, slots=True)
+class KeepSettings(Button):
+    """Keep my settings (the answer to the question after deleting)."""
+
+
+@code("D:moved", "handlers.privacy.moved_ask")
+@dataclass(frozen=True, slots=True)
+class Moved(Button):
+    """I've moved: asks where I am now."""
+
+
+@code("D:drop", "handlers.privacy.drop_far")
+@dataclass(frozen=True, slots=True)
+class DropFarReminder(Button):
+    """Stop one reminder now far from the new area."""
+
+    activity: Id
+
+
+@code("D:dropfar", "handlers.privacy.drop_far")
+@dataclass(frozen=True, slots=True)
+class DropAllFarReminders(Button):
+    """Stop every reminder now far from the new area."""

@@ -189,13 +189,13 @@ def main_menu(
             [button(_("📍 Activities near {place}").format(place=fmt.bidi(label)), cb.MenuNear())]
         )
     rows += [
-        [button(_("🏠 Groups near me"), "M:groups")],
+        [button(_("🏠 Groups near me"), cb.MenuGroups())],
     ]
     if intent in (Intent.SUPPORTER, Intent.VOLUNTEER) or roles:  # never unasked to seekers
         rows.append([button(_("📣 Campaign alerts"), "M:alerts")])
     rows += [
         row(button(_("🌐 Language"), cb.MenuLanguage()), button(_("ℹ️ Help"), cb.MenuHelp())),
-        row(button(_("🔒 Privacy"), "M:privacy"), button(_("🚚 I've moved"), "D:moved")),
+        row(button(_("🔒 Privacy"), cb.MenuPrivacy()), button(_("🚚 I've moved"), cb.Moved())),
     ]
     return View("\n".join(lines), Keyboard(rows))
 
@@ -325,9 +325,9 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
     lines.append("<i>" + fmt.escape(" · ".join(attributions)) + "</i>")
     rows = []
     if has_area:
-        rows.append([button(_("🗑 Forget my area"), "M:forgetarea")])
+        rows.append([button(_("🗑 Forget my area"), cb.ForgetArea())])
     rows.append(
-        row(button(_("📦 My data"), "D:data"), button(_("🗑 Delete everything"), "D:forget"))
+        row(button(_("📦 My data"), cb.MyData()), button(_("🗑 Delete everything"), cb.ForgetAsk()))
     )
     rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
@@ -504,8 +504,8 @@ def _search_tools(state: SearchState) -> list[list[Key]]:
             button(_("✅ My needs"), cb.SearchNeeds(state)),
         ),
         row(
-            button(_("🏠 Groups here"), f"G:{lat}:{lon}:0"),
-            button(_("💾 Save this area"), f"V:{lat}:{lon}"),
+            button(_("🏠 Groups here"), cb.GroupsPage(lat, lon, 0)),
+            button(_("💾 Save this area"), cb.SaveArea(lat, lon)),
         ),
     ]
 
@@ -728,9 +728,9 @@ def group_list(hits: list[GroupHit], lat: int, lon: int, page: int, total: int) 
         lines.append(_("No groups found."))
     paging = []
     if page > 0:
-        paging.append(button(_("◀️ Previous"), f"G:{lat}:{lon}:{page - 1}"))
+        paging.append(button(_("◀️ Previous"), cb.GroupsPage(lat, lon, page - 1)))
     if page < pages - 1:
-        paging.append(button(_("Next ▶️"), f"G:{lat}:{lon}:{page + 1}"))
+        paging.append(button(_("Next ▶️"), cb.GroupsPage(lat, lon, page + 1)))
     rows = [row(*paging)] if paging else []
     rows.append([button(_("🔎 Activities here"), cb.SearchPage(SearchState(lat, lon)))])
     return View("\n".join(lines).rstrip(), Keyboard(rows))
@@ -836,7 +836,7 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
         [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), "RS:day")],
         [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), "RS:hour")],
         [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), "RS:digest")],
-        [button(_("🚚 I've moved"), "D:moved")],
+        [button(_("🚚 I've moved"), cb.Moved())],
         [button(_("⬅️ Menu"), cb.MenuShow())],
     ]
     return View(text, Keyboard(rows))
@@ -942,7 +942,7 @@ def forget_confirm(
         )
     text = "\n".join(lines)
     rows = [
-        [button(_("🗑 Yes, delete everything"), "D:erase")],
+        [button(_("🗑 Yes, delete everything"), cb.ForgetConfirmed())],
         [button(_("✖️ No, keep it"), cb.MenuShow())],
     ]
     return View(text, Keyboard(rows))
@@ -966,8 +966,8 @@ def stay_question() -> View:
         ]
     )
     rows = [
-        [button(_("✅ Keep my settings"), "D:keep")],
-        [button(_("🗑 Delete everything"), "D:forget")],
+        [button(_("✅ Keep my settings"), cb.KeepSettings())],
+        [button(_("🗑 Delete everything"), cb.ForgetAsk())],
     ]
     return View(text, Keyboard(rows))
 
@@ -1021,9 +1021,9 @@ def moved(
         ]
         for activity in far:
             lines.append(f"• {fmt.escape(activity.title)}")
-            rows.append([button(f"🔕 {activity.title[:40]}", f"D:drop:{activity.id}")])
+            rows.append([button(f"🔕 {activity.title[:40]}", cb.DropFarReminder(activity.id))])
         if len(far) > 1:
-            rows.append([button(_("🔕 Stop all of these"), "D:dropfar")])
+            rows.append([button(_("🔕 Stop all of these"), cb.DropAllFarReminders())])
     rows.append([button(_("🔎 Activities here"), cb.SearchPage(here))])
     rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))

@@ -71,11 +71,11 @@ async def _journey(bot: Harness, code: str) -> list[SentMessage]:
     replies += await chat.send("/privacy")
     replies += await chat.send("/help")
     replies += await chat.send("/mydata")
-    replies += await chat.press_data("D:moved")
+    replies += await chat.press_data(cb.Moved())
     replies += await chat.send("Cardiff")  # far from the Leeds reminder; the nearest group
     replies += await chat.send("/language")
     replies += await chat.send("/forget")
-    replies += await chat.press_data("D:erase")
+    replies += await chat.press_data(cb.ForgetConfirmed())
     replies += await chat.press_data("zzz")  # expired
     return replies
 

@@ -92,6 +92,11 @@ OLD_DATA: dict[str, cb.Button] = {
     "N:5380:-155:-:0:0": cb.SearchNeeds(LEEDS),
     "A:17:5380:-155:-:0:2": cb.OpenCard(17, LEEDS.at_page(2)),
     "X:ics:17": cb.CardCalendar(17),
+    "G:5380:-155:1": cb.GroupsPage(5380, -155, 1),
+    "V:5380:-155": cb.SaveArea(5380, -155),
+    "D:erase": cb.ForgetConfirmed(),
+    "D:drop:17": cb.DropFarReminder(17),
+    "D:dropfar": cb.DropAllFarReminders(),
 }
 
 

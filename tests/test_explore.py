@@ -192,7 +192,7 @@ class Walker:
         self.seen: dict[str, None] = {}  # every button data shown so far, in order
         # a volunteer, admin or coordinator who erased their data would have no role left to
         # explore with: they never do
-        self.never = {"D:erase", "/forget"} if keeps_role else set()
+        self.never = {cb.ForgetConfirmed().encode(), "/forget"} if keeps_role else set()
 
     def _buttons(self) -> list[str]:
         found = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from bot import callbacks as cb
 from storage.drafts import Draft
 from tests.conftest import NOW, Harness
 from tests.data import LEEDS
@@ -197,7 +198,9 @@ async def test_forged_erase_only_ever_erases_the_presser(bot: Harness) -> None:
     other = bot.chat(7004)
     await other.send("/start")
     await other.press("English")
-    await other.press_data("D:erase")  # never shown to them, but only their own data is theirs
+    await other.press_data(
+        cb.ForgetConfirmed()
+    )  # never shown to them, but only their own data is theirs
     assert await bot.row("SELECT id FROM users WHERE id = ?", UID) == (UID,)
     assert await bot.row("SELECT id FROM users WHERE id = 7004") is None
     for forged in ("D:drop:abc", "D:drop:-4", "D:nothing", "D:dropfar:1"):
@@ -363,10 +366,10 @@ async def test_moved_saves_the_new_area_offers_a_group_and_drops_far_reminders(
         -3.18,
         "Cardiff",
     )
-    first = only(await chat.press_data(f"D:drop:{reminded[0]}", answer.message_id))
+    first = only(await chat.press_data(cb.DropFarReminder(reminded[0]), answer.message_id))
     assert "This reminder is for an activity more than 25 mi away:" in first.plain_text()
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 7040") == (1,)
-    last = only(await chat.press_data(f"D:drop:{reminded[1]}", answer.message_id))
+    last = only(await chat.press_data(cb.DropFarReminder(reminded[1]), answer.message_id))
     assert "more than 25 mi away" not in last.plain_text()
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 7040") == (0,)
     search = only(await chat.press("Activities here", last))
@@ -406,7 +409,7 @@ async def test_moved_with_an_ambiguous_place_then_stop_all(bot: Harness) -> None
     for number in ("1", "2", "3"):
         card = only(await chat.press_data(results.button_data(number)))
         await chat.press_data(f"X:rem:{card.button_data('⏰').split(':')[2]}", card.message_id)
-    await chat.press_data("D:moved")
+    await chat.press_data(cb.Moved())
     choose = only(await chat.send("Bangor"))
     assert "Which “Bangor” do you mean?" in choose.plain_text()
     answer = only(await chat.press("Wales", choose))

@@ -55,7 +55,7 @@ async def test_privacy_says_account_id_keep_using_and_a_babel_distance(
     if code == "en":
         assert "Telegram account ID (not your phone number)" in privacy
         assert "0.6 mi" in privacy
-    moved = only(await chat.press_data("D:moved", chat.last.message_id if chat.last else None))
+    moved = only(await chat.press_data(cb.Moved(), chat.last.message_id if chat.last else None))
     assert rounded in moved.plain_text() and "1 km" not in moved.plain_text()
 
 

@@ -106,7 +106,7 @@ async def test_turning_away_from_where_are_you_now_saves_no_area(bot: Harness) -
     chat = bot.chat(8406)
     await chat.send("/start")
     await chat.press_data(cb.ChooseLanguage("en", "s"))
-    asked = only(await chat.press_data("D:moved"))
+    asked = only(await chat.press_data(cb.Moved()))
     assert "Where are you now?" in asked.plain_text()
     await chat.send("/help")
     found = only(await chat.send("Sheffield"))  # a search, not a move
