@@ -204,11 +204,12 @@ def build_app(
 
     # Order matters. Group -1: the locale middleware sees every update first.
     base.register(app)
-    # Group 0, first match wins: commands and buttons of each journey...
+    # Group 0, first match wins: commands and buttons of each journey (each button code of
+    # bot/callbacks.py matches only its own data, so buttons do not depend on this order)...
     start.register(app)
     admin.register(app)
-    reminders.register(app)  # before find: find claims every other X: card button
-    safeguarding.register(app)  # before find too (X:int:); its typed words only after a report
+    reminders.register(app)
+    safeguarding.register(app)  # its typed words only after a report
     # Before find, which reads every other location as a search: a pin for "where is it?".
     posting = activities.register(app)  # answers (text, pins) only while someone is posting
     find.register(app)

@@ -686,3 +686,143 @@ class DropFarReminder(Button):
 @dataclass(frozen=True, slots=True)
 class DropAllFarReminders(Button):
     """Stop every reminder now far from the new area."""
+
+
+# reminders
+
+
+@code("X:rem", "handlers.reminders.toggle_from_card")
+@dataclass(frozen=True, slots=True)
+class RemindMe(Button):
+    """Remind me of this activity (on its card)."""
+
+    activity: Id
+
+
+@code("X:unrem", "handlers.reminders.toggle_from_card")
+@dataclass(frozen=True, slots=True)
+class StopRemindingFromCard(Button):
+    """Stop reminders of this activity (on its card)."""
+
+    activity: Id
+
+
+@code("R", "handlers.reminders.stop_from_list")
+@dataclass(frozen=True, slots=True)
+class StopReminder(Button):
+    """Stop one reminder from the /reminders list."""
+
+    activity: Id
+
+
+@code("RS:show", "handlers.reminders.settings")
+@dataclass(frozen=True, slots=True)
+class ReminderSettings(Button):
+    """The reminder settings."""
+
+
+@code("RS:day", "handlers.reminders.settings")
+@dataclass(frozen=True, slots=True)
+class ToggleDayBefore(Button):
+    """Switch the reminder 24 hours before."""
+
+
+@code("RS:hour", "handlers.reminders.settings")
+@dataclass(frozen=True, slots=True)
+class ToggleHourBefore(Button):
+    """Switch the reminder 1 hour before."""
+
+
+@code("RS:digest", "handlers.reminders.settings")
+@dataclass(frozen=True, slots=True)
+class ToggleDigest(Button):
+    """Switch the weekly digest."""
+
+
+# safeguarding: reporting a concern, reviewing reports, the contact, "I'm interested"
+
+Mark = Annotated[str, Token(11)]  # a signature() made for this person and activity
+
+
+def _reasons() -> Collection[str]:
+    from storage.safeguarding import REASONS
+
+    return REASONS
+
+
+@code("Q", "handlers.safeguarding.Safeguarding.report_button")
+@dataclass(frozen=True, slots=True)
+class ReportConcern(Button):
+    """Report a concern about an activity: the reasons (for the person the card was made for)."""
+
+    activity: Id
+    mark: Mark
+
+
+@code("Q:r", "handlers.safeguarding.Safeguarding.report_button")
+@dataclass(frozen=True, slots=True)
+class FileReport(Button):
+    """File a report for this reason."""
+
+    activity: Id
+    reason: Annotated[str, Choice(_reasons, "reason (wrong, unsafe, money, other)")]
+    mark: Mark
+
+
+@code("Q:x", "handlers.safeguarding.Safeguarding.report_button")
+@dataclass(frozen=True, slots=True)
+class CancelReport(Button):
+    """Cancel the report."""
+
+
+@code("Q:done", "handlers.safeguarding.Safeguarding.report_button")
+@dataclass(frozen=True, slots=True)
+class ReportDone(Button):
+    """Done: no words to add to the report."""
+
+
+@code("Q:ok", "handlers.safeguarding.Safeguarding.review_button")
+@dataclass(frozen=True, slots=True)
+class ReviewShowAgain(Button):
+    """A reviewer shows a reported activity again."""
+
+    activity: Id
+
+
+@code("Q:rm", "handlers.safeguarding.Safeguarding.review_button")
+@dataclass(frozen=True, slots=True)
+class ReviewRemoveAsk(Button):
+    """A reviewer asks to remove a reported activity (asked once more)."""
+
+    activity: Id
+
+
+@code("Q:rmy", "handlers.safeguarding.Safeguarding.review_button")
+@dataclass(frozen=True, slots=True)
+class ReviewRemove(Button):
+    """A reviewer removes a reported activity."""
+
+    activity: Id
+
+
+@code("Q:ls", "handlers.safeguarding.Safeguarding.review_button")
+@dataclass(frozen=True, slots=True)
+class ReviewList(Button):
+    """The open reports again."""
+
+
+@code("Q:sg", "handlers.safeguarding.Safeguarding.contact_button")
+@dataclass(frozen=True, slots=True)
+class SetSafeguardingContact(Button):
+    """Make this team member the group's safeguarding contact."""
+
+    group: Id
+    user: Id
+
+
+@code("X:int", "handlers.safeguarding.Safeguarding.interest_button")
+@dataclass(frozen=True, slots=True)
+class Interested(Button):
+    """Mark or unmark "I'm interested" on a card (anonymous: counts only)."""
+
+    activity: Id

@@ -625,7 +625,7 @@ def card(
     rows.append(
         row(
             interest_button(activity.id, interested),
-            button(_("⚠️ Report a concern"), f"Q:{activity.id}:{report_mark}"),
+            button(_("⚠️ Report a concern"), cb.ReportConcern(activity.id, report_mark)),
         )
     )
     if current_language().code != "en":
@@ -687,14 +687,14 @@ def _card_lines(
 def reminder_button(activity_id: int, reminded: bool) -> Key:
     """ "Remind me" on a card, or "Stop reminders" once asked for."""
     if reminded:
-        return button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
-    return button(_("⏰ Remind me"), f"X:rem:{activity_id}")
+        return button(_("🔕 Stop reminders"), cb.StopRemindingFromCard(activity_id))
+    return button(_("⏰ Remind me"), cb.RemindMe(activity_id))
 
 
 def interest_button(activity_id: int, interested: bool) -> Key:
     """ "I'm interested" on a card, ticked once pressed (pressing again takes it back)."""
     label = _("✅ I'm interested") if interested else _("🙋 I'm interested")
-    return button(label, f"X:int:{activity_id}")
+    return button(label, cb.Interested(activity_id))
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -816,9 +816,9 @@ def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> Vi
         when = fmt.bidi(fmt.when(nxt.start, group.timezone)) if nxt else _("No upcoming dates.")
         blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}"])
         label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
-        rows.append([button(label, f"R:{activity.id}")])
+        rows.append([button(label, cb.StopReminder(activity.id))])
     text, shown = fit_blocks(lines, blocks, most=MAX_BUTTONS - 1)  # and the settings button
-    keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), "RS:show")]]
+    keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), cb.ReminderSettings())]]
     return View(text, Keyboard(keys))
 
 
@@ -833,9 +833,9 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
         ]
     )
     rows = [
-        [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), "RS:day")],
-        [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), "RS:hour")],
-        [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), "RS:digest")],
+        [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), cb.ToggleDayBefore())],
+        [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), cb.ToggleHourBefore())],
+        [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), cb.ToggleDigest())],
         [button(_("🚚 I've moved"), cb.Moved())],
         [button(_("⬅️ Menu"), cb.MenuShow())],
     ]

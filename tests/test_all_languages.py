@@ -60,11 +60,11 @@ async def _journey(bot: Harness, code: str) -> list[SentMessage]:
         if d and d.startswith("A:")
     )
     replies += await chat.press_data(card_id)
-    activity = card_id.split(":")[1]
-    replies += await chat.press_data(f"X:rem:{activity}")
+    activity = cb.OpenCard.decode(card_id).activity
+    replies += await chat.press_data(cb.RemindMe(activity))
     replies += await chat.send("/reminders")
     replies += await chat.send("/settings")
-    replies += await chat.press_data("RS:hour")
+    replies += await chat.press_data(cb.ToggleHourBefore())
     replies += await chat.send("/groups")
     replies += await chat.send("Bangor")
     replies += await chat.send("Xyzzyville")

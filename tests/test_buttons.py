@@ -97,6 +97,16 @@ OLD_DATA: dict[str, cb.Button] = {
     "D:erase": cb.ForgetConfirmed(),
     "D:drop:17": cb.DropFarReminder(17),
     "D:dropfar": cb.DropAllFarReminders(),
+    "X:rem:17": cb.RemindMe(17),
+    "X:unrem:17": cb.StopRemindingFromCard(17),
+    "R:17": cb.StopReminder(17),
+    "RS:digest": cb.ToggleDigest(),
+    "Q:17:AbC-_12xyz0": cb.ReportConcern(17, "AbC-_12xyz0"),
+    "Q:r:17:unsafe:AbC-_12xyz0": cb.FileReport(17, "unsafe", "AbC-_12xyz0"),
+    "Q:x": cb.CancelReport(),
+    "Q:rmy:17": cb.ReviewRemove(17),
+    "Q:sg:3:8401": cb.SetSafeguardingContact(3, 8401),
+    "X:int:17": cb.Interested(17),
 }
 
 

@@ -39,7 +39,7 @@ async def test_changes_are_told_to_the_people_reminded(bot: Harness) -> None:
     await team(bot)
     cafe = await _cafe(bot)
     seeker = await _seeker(bot, 8301)
-    await seeker.press_data(f"X:rem:{cafe}")
+    await seeker.press_data(cb.RemindMe(cafe))
     admin = bot.chat(ADMIN_ID)
     listing = only(await admin.send("/myactivities"))  # an admin manages the group's activities
     card = only(await admin.press("Conversation café", listing))
@@ -137,7 +137,7 @@ async def test_feedback_is_asked_after_an_occurrence_and_shown_as_totals(bot: Ha
     people = [8311, 8312, 8313]
     for person in people:
         chat = await _seeker(bot, person)
-        await chat.press_data(f"X:int:{cafe}")
+        await chat.press_data(cb.Interested(cafe))
     stranger = await _seeker(bot, 8319)
     services = bot.services
     services.clock = lambda: NOW + timedelta(days=2)  # Wednesday noon: Tuesday's café is over

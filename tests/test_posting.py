@@ -301,7 +301,7 @@ async def test_a_new_volunteers_change_goes_back_for_a_check(bot: Harness) -> No
     seeker = bot.chat(8401, "en")
     await seeker.send("/start")
     await seeker.press_data(cb.ChooseLanguage("en", "s"))
-    await seeker.press_data(f"X:rem:{activity_id}")
+    await seeker.press_data(cb.RemindMe(activity_id))
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 8401") == (1,)
 
     async def edit_title(new_title: str) -> SentMessage:

@@ -48,8 +48,8 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     results = only(await chat.share_location(*LEEDS))
     card = only(await chat.press_data(results.button_data("1")))
     activity_id = int(card.button_data("⏰").split(":")[2])
-    await chat.press_data(f"X:rem:{activity_id}", card.message_id)
-    await chat.press_data(f"X:int:{activity_id}", card.message_id)  # interested, anonymously
+    await chat.press_data(cb.RemindMe(activity_id), card.message_id)
+    await chat.press_data(cb.Interested(activity_id), card.message_id)  # interested, anonymously
     await chat.press_data(card.button_data("Report"), card.message_id)  # and reports a concern
     await chat.press("Wrong information")
     await chat.send("The time is wrong")
@@ -348,7 +348,7 @@ async def test_moved_saves_the_new_area_offers_a_group_and_drops_far_reminders(
     for number in ("1", "2"):
         card = only(await chat.press_data(results.button_data(number)))
         activity_id = int(card.button_data("⏰").split(":")[2])
-        await chat.press_data(f"X:rem:{activity_id}", card.message_id)
+        await chat.press_data(cb.RemindMe(activity_id), card.message_id)
         reminded.append(activity_id)
     await chat.send("/settings")
     await chat.press("Weekly digest")  # needs an area first: refused
@@ -382,7 +382,7 @@ async def test_moved_from_settings_by_location_keeps_near_reminders(bot: Harness
     await chat.press("English")
     results = only(await chat.share_location(*LEEDS))
     card = only(await chat.press_data(results.button_data("1")))
-    await chat.press_data(f"X:rem:{card.button_data('⏰').split(':')[2]}", card.message_id)
+    await chat.press_data(card.button_data("⏰"), card.message_id)
     await chat.send("Leeds")
     await chat.press("Save this area")
     await chat.send("/settings")
@@ -408,7 +408,7 @@ async def test_moved_with_an_ambiguous_place_then_stop_all(bot: Harness) -> None
     results = only(await chat.share_location(*LEEDS))
     for number in ("1", "2", "3"):
         card = only(await chat.press_data(results.button_data(number)))
-        await chat.press_data(f"X:rem:{card.button_data('⏰').split(':')[2]}", card.message_id)
+        await chat.press_data(card.button_data("⏰"), card.message_id)
     await chat.press_data(cb.Moved())
     choose = only(await chat.send("Bangor"))
     assert "Which “Bangor” do you mean?" in choose.plain_text()

@@ -181,14 +181,18 @@ async def test_every_forbidden_safeguarding_step_is_refused(bot: Harness) -> Non
     await chat.press("Something else")
     await _notices(bot, VOLUNTEER_ID, 1)  # the contact is told (before they write below)
     await _notices(bot, ADMIN_ID, 1)
-    for data in (f"Q:rm:{activity_id}", f"Q:ok:{activity_id}", f"Q:sg:{leeds}:8401"):
+    for data in (
+        cb.ReviewRemoveAsk(activity_id),
+        cb.ReviewShowAgain(activity_id),
+        cb.SetSafeguardingContact(leeds, 8401),
+    ):
         await stranger.press_data(data)
         assert last_callback_answer(bot.server) == refusal
     # The volunteer (the safeguarding contact) reviews, but cannot choose the contact...
     volunteer = bot.chat(VOLUNTEER_ID)
     assert "Only an admin" in only(await volunteer.send("/safeguarding")).plain_text()
     # ...and an admin cannot make a stranger (not in the team) the contact.
-    await bot.chat(ADMIN_ID).press_data(f"Q:sg:{leeds}:8401")
+    await bot.chat(ADMIN_ID).press_data(cb.SetSafeguardingContact(leeds, 8401))
     assert last_callback_answer(bot.server) == refusal
     assert await bot.row("SELECT user_id FROM safeguarding_contacts") == (VOLUNTEER_ID,)
     assert await bot.row("SELECT status FROM activities WHERE id = ?", activity_id) == (

@@ -22,7 +22,7 @@ async def _rated(bot: Harness, person: int) -> Conversation:
     await team(bot)
     cafe = await _cafe(bot)
     chat = await _seeker(bot, person)
-    await chat.press_data(f"X:int:{cafe}")
+    await chat.press_data(cb.Interested(cafe))
     bot.services.clock = lambda: NOW + timedelta(days=2)  # Tuesday's café is over
     await bot.services.run_retention()
     await notices(bot, person, "How welcome did you feel")
