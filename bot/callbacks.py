@@ -29,7 +29,7 @@ from typing import Annotated, Any, ClassVar, Self, TypeVar
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot.domain import Category, Intent, Need
+from bot.domain import AlertArea, Category, Intent, Need, Topic
 
 NEED_ORDER: tuple[Need, ...] = tuple(Need)
 _CATEGORIES = {c.value for c in Category}
@@ -826,3 +826,92 @@ class Interested(Button):
     """Mark or unmark "I'm interested" on a card (anonymous: counts only)."""
 
     activity: Id
+
+
+# campaign alerts (supporters) and answers to a call
+
+
+@code("M:alerts", "handlers.alerts.alerts_button")
+@dataclass(frozen=True, slots=True)
+class MenuAlerts(Button):
+    """Menu: campaign alerts (the settings, or the offer)."""
+
+
+@code("AL:on", "handlers.alerts.alerts_button")
+@dataclass(frozen=True, slots=True)
+class AlertsOn(Button):
+    """Yes, send me campaign calls."""
+
+
+@code("AL:no", "handlers.alerts.alerts_button")
+@dataclass(frozen=True, slots=True)
+class AlertsDeclined(Button):
+    """No, thank you (to the offer of campaign calls)."""
+
+
+@code("AL:off", "handlers.alerts.alerts_button")
+@dataclass(frozen=True, slots=True)
+class AlertsOff(Button):
+    """Stop all campaign calls."""
+
+
+@code("AL:t", "handlers.alerts.alerts_button")
+@dataclass(frozen=True, slots=True)
+class AlertsTopic(Button):
+    """Switch calls about one topic."""
+
+    topic: Annotated[Topic, EnumOf(Topic)]
+
+
+@code("AL:a", "handlers.alerts.alerts_button")
+@dataclass(frozen=True, slots=True)
+class AlertsArea(Button):
+    """Switch calls for one kind of area."""
+
+    area: Annotated[AlertArea, EnumOf(AlertArea)]
+
+
+@code("CA:did", "handlers.alerts.call_answer")
+@dataclass(frozen=True, slots=True)
+class CallDid(Button):
+    """I did what the campaign call asked (counted once, never shown as who)."""
+
+    campaign: Id
+
+
+@code("CA:not", "handlers.alerts.call_answer")
+@dataclass(frozen=True, slots=True)
+class CallNotForMe(Button):
+    """The campaign call is not for me."""
+
+    campaign: Id
+
+
+# admin: the team
+
+
+@code("T:rm", "handlers.admin.remove_volunteer")
+@dataclass(frozen=True, slots=True)
+class RemoveVolunteer(Button):
+    """Remove a volunteer from the group's team."""
+
+    group: Id
+    user: Id
+
+
+# feedback after an occurrence
+
+
+@code("FB", "handlers.feedback.Feedback.button")
+@dataclass(frozen=True, slots=True)
+class FeedbackScore(Button):
+    """How welcome did you feel, 1 to 5."""
+
+    activity: Id
+    score: Annotated[int, Ints(1, 5)]
+
+
+@code("FB:done", "handlers.feedback.Feedback.button")
+@dataclass(frozen=True, slots=True)
+class FeedbackDone(Button):
+    """Done: no words to add to the feedback."""

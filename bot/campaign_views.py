@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea
 from bot.i18n import LANGUAGES, gettext, ngettext
@@ -40,8 +41,8 @@ def alerts_explained() -> View:
     )
     markup = Keyboard(
         [
-            [button(_("✅ Yes, send me campaign calls"), "AL:on")],
-            [button(_("No, thank you"), "AL:no")],
+            [button(_("✅ Yes, send me campaign calls"), cb.AlertsOn())],
+            [button(_("No, thank you"), cb.AlertsDeclined())],
         ]
     )
     return View(text, markup)
@@ -70,7 +71,7 @@ def alerts_settings(
     rows: list[list[Key]] = []
     for i, topic in enumerate(TOPIC_ORDER):
         mark = "✅" if topics & (1 << i) else "▫️"
-        rows.append([button(f"{mark} {topic_label(topic)}", f"AL:t:{topic.value}")])
+        rows.append([button(f"{mark} {topic_label(topic)}", cb.AlertsTopic(topic))])
     labels = {
         AlertArea.UK: _("Calls for the whole UK"),
         AlertArea.NATION: (
@@ -89,8 +90,8 @@ def alerts_settings(
     for i, area in enumerate(AREA_ORDER):
         needs_area = area is not AlertArea.UK and not has_area
         mark = "✅" if areas & (1 << i) and not needs_area else "▫️"
-        rows.append([button(f"{mark} {labels[area]}", f"AL:a:{area.value}")])
-    rows.append([button(_("🔕 Stop all campaign calls"), "AL:off")])
+        rows.append([button(f"{mark} {labels[area]}", cb.AlertsArea(area))])
+    rows.append([button(_("🔕 Stop all campaign calls"), cb.AlertsOff())])
     return View(text, Keyboard(rows))
 
 
@@ -127,8 +128,8 @@ def call_message(campaign: Campaign, locale: str, campaign_id: int) -> View:
     lines += ["", _("You get this because you asked for campaign calls: /alerts to change.")]
     rows = [
         row(
-            button(_("✅ I did it"), f"CA:did:{campaign_id}"),
-            button(_("Not for me"), f"CA:not:{campaign_id}"),
+            button(_("✅ I did it"), cb.CallDid(campaign_id)),
+            button(_("Not for me"), cb.CallNotForMe(campaign_id)),
         )
     ]
     if campaign.action_url:  # a draft's preview may not have its link yet

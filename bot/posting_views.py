@@ -9,6 +9,7 @@ from typing import Any
 
 from babel.dates import get_day_names
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.i18n import N_, current_language, gettext, ngettext
 from bot.keyboard import Key, Keyboard
@@ -597,7 +598,7 @@ def feedback_question(activity_id: int, title: str) -> View:
         _(
             "How welcome did you feel at “{title}”? Tap a number: 1 not at all, 5 very welcome. Your answer is anonymous."
         ).format(title=fmt.bidi(fmt.escape(title))),
-        Keyboard([row(*[button(str(n), f"FB:{activity_id}:{n}") for n in range(1, 6)])]),
+        Keyboard([row(*[button(str(n), cb.FeedbackScore(activity_id, n)) for n in range(1, 6)])]),
     )
 
 
@@ -607,7 +608,7 @@ def feedback_thanks() -> View:
         _(
             "Thank you! If you want, type a few words for the organisers (they never see who wrote them), or tap “Done”."
         ),
-        Keyboard([[button(_("Done"), "FB:done")]]),
+        Keyboard([[button(_("Done"), cb.FeedbackDone())]]),
     )
 
 

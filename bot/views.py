@@ -192,7 +192,7 @@ def main_menu(
         [button(_("🏠 Groups near me"), cb.MenuGroups())],
     ]
     if intent in (Intent.SUPPORTER, Intent.VOLUNTEER) or roles:  # never unasked to seekers
-        rows.append([button(_("📣 Campaign alerts"), "M:alerts")])
+        rows.append([button(_("📣 Campaign alerts"), cb.MenuAlerts())])
     rows += [
         row(button(_("🌐 Language"), cb.MenuLanguage()), button(_("ℹ️ Help"), cb.MenuHelp())),
         row(button(_("🔒 Privacy"), cb.MenuPrivacy()), button(_("🚚 I've moved"), cb.Moved())),
@@ -1163,7 +1163,7 @@ def team(
     for uid, label in volunteers:
         if uid in listed:
             name = label[:30] if label else f"#{uid}"
-            rows.append([button(f"❌ {name}", f"T:rm:{group_id}:{uid}")])
+            rows.append([button(f"❌ {name}", cb.RemoveVolunteer(group_id, uid))])
     return View(text, Keyboard(rows) if rows else None)
 
 

@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler
 from bot import callbacks as cb
 from bot.app import build_app
 from bot.config import Config
-from bot.domain import Category, Intent
+from bot.domain import AlertArea, Category, Intent, Topic
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "buttons.md"
 
@@ -107,6 +107,14 @@ OLD_DATA: dict[str, cb.Button] = {
     "Q:rmy:17": cb.ReviewRemove(17),
     "Q:sg:3:8401": cb.SetSafeguardingContact(3, 8401),
     "X:int:17": cb.Interested(17),
+    "M:alerts": cb.MenuAlerts(),
+    "AL:on": cb.AlertsOn(),
+    "AL:t:asylum": cb.AlertsTopic(Topic.ASYLUM),
+    "AL:a:near": cb.AlertsArea(AlertArea.NEAR),
+    "CA:not:4": cb.CallNotForMe(4),
+    "T:rm:3:8401": cb.RemoveVolunteer(3, 8401),
+    "FB:17:5": cb.FeedbackScore(17, 5),
+    "FB:done": cb.FeedbackDone(),
 }
 
 

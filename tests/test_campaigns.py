@@ -14,18 +14,14 @@ from bot.geo import Gazetteer, Outcodes
 from handlers.campaigns import parse_when
 from storage.roles import COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness, start_bot
-from tests.helpers import button_texts, eventually, last_callback_answer, only, tr
+from tests.helpers import button_texts, eventually, has_button, last_callback_answer, only, tr
 
 COORD = 7001
 URL = "https://example.org/write-to-your-mp"
 
 
 def _calls(bot: Harness, user_id: int) -> list[SentMessage]:
-    return [
-        m
-        for m in bot.server.messages(user_id)
-        if any((data or "").startswith("CA:") for r in m.buttons() for _t, data, _u in r)
-    ]
+    return [m for m in bot.server.messages(user_id) if has_button(m, cb.CallDid)]
 
 
 async def _start(bot: Harness, user_id: int, intent: str, language: str = "en") -> None:
@@ -239,7 +235,7 @@ async def test_answers_count_once_per_person_and_never_for_strangers(bot: Harnes
     assert await bot.row("SELECT did, not_for_me FROM campaigns WHERE id = ?", cid) == (0, 1)
     stranger = bot.chat(7302)
     await stranger.send("/start")
-    await stranger.press_data(f"CA:did:{cid}")
+    await stranger.press_data(cb.CallDid(cid))
     assert "expired" in (last_callback_answer(bot.server) or "").lower()
     assert await bot.row("SELECT did, not_for_me FROM campaigns WHERE id = ?", cid) == (0, 1)
     await asyncio.sleep(0.2)

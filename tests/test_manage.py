@@ -11,7 +11,7 @@ from bot.fakeapi import Conversation
 from storage.db import to_db
 from storage.roles import VOLUNTEER
 from tests.conftest import NOW, Harness
-from tests.helpers import last_callback_answer, only, tr
+from tests.helpers import has_button, last_callback_answer, only, tr
 from tests.test_posting import ADMIN_ID, LEEDS, VOL_ID, last, notices, team
 
 CAFE = "leeds-cafe"  # weekly on Tuesdays 18:00-20:00, imported (no author)
@@ -149,11 +149,12 @@ async def test_feedback_is_asked_after_an_occurrence_and_shown_as_totals(bot: Ha
         assert "Conversation café" in question
         chat = bot.chat(person)
         await chat.press(
-            str(score), next(m for m in bot.server.messages(person) if "FB:" in str(m.buttons()))
+            str(score),
+            next(m for m in bot.server.messages(person) if has_button(m, cb.FeedbackScore)),
         )
         if words:
             assert "your words were added" in only(await chat.send(words)).plain_text()
-    await stranger.press_data(f"FB:{cafe}:1")  # never asked: the answer is refused
+    await stranger.press_data(cb.FeedbackScore(cafe, 1))  # never asked: the answer is refused
     assert (
         last_callback_answer(bot.server) == "This menu has expired. Please start again with /start."
     )

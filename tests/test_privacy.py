@@ -82,12 +82,16 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     await chat.press("I did it")
     await services.campaigns.create(user_id, services.now())  # and drafts a call of their own
     await services.feedback.mark_asked([(activity_id, user_id)], services.now())
-    thanks = only(await chat.press_data(f"FB:{activity_id}:5"))  # says how welcome they felt
+    thanks = only(
+        await chat.press_data(cb.FeedbackScore(activity_id, 5))
+    )  # says how welcome they felt
     assert "Thank you" in thanks.plain_text()
     assert "your words were added" in only(await chat.send("Lovely people")).plain_text()
     await chat.send("/newactivity")  # and starts posting an activity
     await chat.send("Football on Fridays")
-    await chat.press_data(f"FB:{activity_id}:5")  # presses their answer again: words may follow
+    await chat.press_data(
+        cb.FeedbackScore(activity_id, 5)
+    )  # presses their answer again: words may follow
     return activity_id
 
 
@@ -318,7 +322,9 @@ async def test_unfinished_posts_and_unanswered_questions_go_after_30_days(bot: H
     )
     await services.feedback.mark_asked([(int(str(activity_id)), 7012)], NOW)
     await bot.chat(7012).send("/help")  # a message of the bot's, standing in for the question
-    thanks = only(await bot.chat(7012).press_data(f"FB:{activity_id}:4"))  # words may follow
+    thanks = only(
+        await bot.chat(7012).press_data(cb.FeedbackScore(activity_id, 4))
+    )  # words may follow
     assert "Thank you" in thanks.plain_text()
     assert await bot.row("SELECT journey FROM awaited_answers") == ("feedback",)
     services.clock = lambda: NOW + timedelta(days=29)

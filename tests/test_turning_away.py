@@ -10,7 +10,7 @@ from bot import callbacks as cb
 from bot.fakeapi import Conversation
 from storage.roles import COORDINATOR
 from tests.conftest import NOW, Harness
-from tests.helpers import only
+from tests.helpers import has_button, only
 from tests.test_campaigns import COORD, NETWORK
 from tests.test_manage import _cafe, _seeker
 from tests.test_posting import LEEDS, notices, team
@@ -26,7 +26,7 @@ async def _rated(bot: Harness, person: int) -> Conversation:
     bot.services.clock = lambda: NOW + timedelta(days=2)  # Tuesday's café is over
     await bot.services.run_retention()
     await notices(bot, person, "How welcome did you feel")
-    question = next(m for m in bot.server.messages(person) if "FB:" in str(m.buttons()))
+    question = next(m for m in bot.server.messages(person) if has_button(m, cb.FeedbackScore))
     thanks = only(await chat.press("4", question))
     assert "type a few words" in thanks.plain_text()
     return chat
