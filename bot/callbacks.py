@@ -915,3 +915,137 @@ class FeedbackScore(Button):
 @dataclass(frozen=True, slots=True)
 class FeedbackDone(Button):
     """Done: no words to add to the feedback."""
+
+
+# posting an activity (a volunteer's draft): each button answers the question being asked
+
+
+def _posting(name: str) -> Callable[[], Collection[str]]:
+    def values() -> Collection[str]:
+        from bot import posting
+
+        return getattr(posting, name)  # type: ignore[no-any-return]
+
+    return values
+
+
+@code("W:new", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostNew(Button):
+    """Menu: post an activity."""
+
+
+@code("W:grp", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostForGroup(Button):
+    """Post for this group (of several the person may post for)."""
+
+    group: Id
+
+
+@code("W:del", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostDiscard(Button):
+    """Discard the draft."""
+
+
+@code("W:cat", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostCategory(Button):
+    """The draft's type of activity."""
+
+    category: Annotated[str, Choice(_posting("CATEGORIES"), "category")]
+
+
+@code("W:none", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostNone(Button):
+    """No answer to this question (no description, no end date, free, the group's contact…)."""
+
+
+@code("W:rep", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostRepeat(Button):
+    """How often the activity happens."""
+
+    kind: Annotated[str, Choice(_posting("KINDS"), "once, weekly, fortnightly, monthly")]
+
+
+@code("W:day", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostToggleDay(Button):
+    """Switch one weekday of a weekly activity (0 is Monday)."""
+
+    day: Annotated[int, Ints(0, 6)]
+
+
+@code("W:lang", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostToggleLanguage(Button):
+    """Switch one language the activity is run in."""
+
+    language: Annotated[str, Choice(_posting("SPOKEN"), "spoken language code")]
+
+
+@code("W:need", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostToggleNeed(Button):
+    """Switch one need the activity meets."""
+
+    need: Annotated[str, Choice(_posting("NEEDS"), "need")]
+
+
+@code("W:ok", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostDone(Button):
+    """Done choosing (days, languages, needs)."""
+
+
+@code("W:nth", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostNth(Button):
+    """Which week of the month (-1 the last)."""
+
+    nth: Annotated[str, Choice(lambda: ("1", "2", "3", "4", "-1"), "1, 2, 3, 4 or -1")]
+
+
+@code("W:wd", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostWeekday(Button):
+    """The weekday of a monthly activity (0 is Monday)."""
+
+    weekday: Annotated[int, Ints(0, 6)]
+
+
+@code("W:date", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostDate(Button):
+    """The date of the activity."""
+
+    day: Annotated[date, Day()]
+
+
+@code("W:pub", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostPublish(Button):
+    """Publish the draft."""
+
+
+@code("W:fix", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostFix(Button):
+    """Change something: which part of the draft."""
+
+
+@code("W:pv", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostPreview(Button):
+    """Back to the draft's preview."""
+
+
+@code("W:sec", "handlers.activities.Posting.button")
+@dataclass(frozen=True, slots=True)
+class PostSection(Button):
+    """Change this part of the draft."""
+
+    section: Annotated[str, Choice(_posting("SECTIONS"), "part of the card")]

@@ -181,7 +181,9 @@ def main_menu(
     rows = [[button(_("🔎 Find welcoming activities"), cb.MenuFind())]]
     if intent == Intent.VOLUNTEER or roles:
         rows.append(
-            row(button(_("📝 Post an activity"), "W:new"), button(_("📋 My activities"), "Y:l"))
+            row(
+                button(_("📝 Post an activity"), cb.PostNew()), button(_("📋 My activities"), "Y:l")
+            )
         )
     if has_area:
         label = area_label or _("my area")

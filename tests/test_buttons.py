@@ -3,6 +3,7 @@ wrote, is taken by the handler its declaration names, and is listed in docs/butt
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,14 @@ OLD_DATA: dict[str, cb.Button] = {
     "T:rm:3:8401": cb.RemoveVolunteer(3, 8401),
     "FB:17:5": cb.FeedbackScore(17, 5),
     "FB:done": cb.FeedbackDone(),
+    "W:new": cb.PostNew(),
+    "W:grp:3": cb.PostForGroup(3),
+    "W:cat:conversation": cb.PostCategory("conversation"),
+    "W:day:6": cb.PostToggleDay(6),
+    "W:lang:ckb": cb.PostToggleLanguage("ckb"),
+    "W:nth:-1": cb.PostNth("-1"),
+    "W:date:2026-11-26": cb.PostDate(date(2026, 11, 26)),
+    "W:sec:contact": cb.PostSection("contact"),
 }
 
 

@@ -5,6 +5,7 @@ items."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from bot import callbacks as cb
 from bot.fakeapi import MAX_TEXT, html_to_plain
@@ -156,7 +157,7 @@ async def test_a_volunteers_typed_answers_count_as_telegram_counts(bot: Harness)
     await chat.press("Conversation café")
     await chat.send("&" * 600)  # the description, five times longer in HTML
     await chat.press("Once")
-    await chat.press_data("W:date:2026-11-26")
+    await chat.press_data(cb.PostDate(date(2026, 11, 26)))
     await chat.send("14:00-16:00")
     await chat.send("Hyde Park, LS6 1AA")
     await chat.send("&" * 100)

@@ -214,7 +214,9 @@ async def test_forbidden_steps_are_refused_and_audited(bot: Harness) -> None:
     await services.roles.revoke(VOL_ID, VOLUNTEER, leeds, ADMIN_ID, NOW)
     await volunteer.press("Pause", card)
     refusals += 1
-    await volunteer.press_data("W:cat:conversation")  # the category question of the draft
+    await volunteer.press_data(
+        cb.PostCategory("conversation")
+    )  # the category question of the draft
     refusals += 1
     assert await bot.row("SELECT COUNT(*) FROM activity_drafts") == (0,)
     assert await bot.row("SELECT status, paused, title FROM activities WHERE id = ?", cafe) == (

@@ -4,6 +4,7 @@ Arabic conversation of an admin who publishes directly."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from bot import callbacks as cb
@@ -51,7 +52,7 @@ async def quick_post(chat: Conversation, title: str) -> SentMessage:
     await chat.press("Conversation café")
     await chat.press("No description")
     await chat.press("Once")
-    await chat.press_data("W:date:2026-11-26")
+    await chat.press_data(cb.PostDate(date(2026, 11, 26)))
     await chat.send("14:00-16:00")
     await chat.send("Hyde Park, LS6 1AA")
     await chat.send("The park café")
@@ -372,10 +373,12 @@ async def test_an_admin_posts_in_arabic_and_it_is_published_at_once(bot: Harness
     days = last(await chat.press(tr("ar", "Once a month")))
     assert tr("ar", "Which week of the month?") in days.plain_text()
     await chat.press(tr("ar", "First"))
-    date_question = last(await chat.press_data("W:wd:5"))  # Saturday
-    offered = sorted(data for r in date_question.buttons() for _t, data, _u in r)
+    date_question = last(await chat.press_data(cb.PostWeekday(5)))  # Saturday
+    offered = sorted(
+        cb.PostDate.decode(data).day for r in date_question.buttons() for _t, data, _u in r
+    )
     assert offered == [  # the first Saturdays
-        "W:date:2026-12-05", "W:date:2027-01-02", "W:date:2027-02-06", "W:date:2027-03-06",
+        date(2026, 12, 5), date(2027, 1, 2), date(2027, 2, 6), date(2027, 3, 6),
     ]  # fmt: skip
     assert tr("ar", "That date is not one of the days you chose. Please tap or type another.") in (
         only(await chat.send("٢٨/١١/٢٠٢٦")).plain_text()  # Arabic digits; the last Saturday

@@ -237,7 +237,7 @@ async def test_a_coordinator_posts_for_any_group_and_manages_its_activities(
     asked = only(await coordinator.press("Sheffield", which))
     assert "What is the activity called?" in asked.plain_text()
     await coordinator.send("/cancel")
-    await coordinator.press_data("W:del")  # not this one after all
+    await coordinator.press_data(cb.PostDiscard())  # not this one after all
     first = only(await coordinator.send("/newactivity leeds"))
     assert "What is the activity called?" in first.plain_text()
     await quick_post(coordinator, "Coordinators' welcome tea")  # (/newactivity carries on)

@@ -4,7 +4,7 @@ fake Bot API where it is behaviour; the catalogs themselves where it is a catalo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -222,8 +222,8 @@ async def _one_off_post(bot: Harness) -> tuple[Conversation, SentMessage]:
 
 async def test_times_typed_as_people_write_them(bot: Harness) -> None:
     chat, _date = await _one_off_post(bot)
-    date = last(await chat.press_data("W:date:2026-11-26"))
-    assert "What time does it start and end?" in date.plain_text()
+    asked = last(await chat.press_data(cb.PostDate(date(2026, 11, 26))))
+    assert "What time does it start and end?" in asked.plain_text()
     refused = only(await chat.send("soon"))
     assert "I couldn't read that time" in refused.plain_text()
     where = last(await chat.send("10am-12pm"))
