@@ -1049,3 +1049,150 @@ class PostSection(Button):
     """Change this part of the draft."""
 
     section: Annotated[str, Choice(_posting("SECTIONS"), "part of the card")]
+
+
+# managing my activities, "still running?", moderating
+
+
+@code("Y:l", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class MyActivities(Button):
+    """The list of my activities."""
+
+
+@code("Y:o", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageOpen(Button):
+    """An activity of mine: its card and what I can do with it."""
+
+    activity: Id
+
+
+@code("Y:e", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageEdit(Button):
+    """Edit: which part of the activity."""
+
+    activity: Id
+
+
+@code("Y:s", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageEditSection(Button):
+    """Edit this part of the activity."""
+
+    activity: Id
+    section: Annotated[str, Choice(_posting("SECTIONS"), "part of the card")]
+
+
+@code("Y:c", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManagePickDate(Button):
+    """Cancel one date: which one."""
+
+    activity: Id
+
+
+@code("Y:d", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageCancelDate(Button):
+    """Cancel the activity on this date only."""
+
+    activity: Id
+    start: Annotated[datetime, Minute()]
+
+
+@code("Y:pa", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManagePause(Button):
+    """Pause the activity."""
+
+    activity: Id
+
+
+@code("Y:re", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageResume(Button):
+    """Resume the paused activity."""
+
+    activity: Id
+
+
+@code("Y:ok", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageStillRunning(Button):
+    """Yes, it is still running."""
+
+    activity: Id
+
+
+@code("Y:x", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageCancelAsk(Button):
+    """Cancel the activity? (asks first)"""
+
+    activity: Id
+
+
+@code("Y:xx", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageCancel(Button):
+    """Yes, cancel the activity."""
+
+    activity: Id
+
+
+@code("Y:rs", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageResubmit(Button):
+    """Send the activity for checking again."""
+
+    activity: Id
+
+
+@code("Y:fb", "handlers.manage.Manage.button")
+@dataclass(frozen=True, slots=True)
+class ManageFeedback(Button):
+    """The activity's anonymous feedback."""
+
+    activity: Id
+
+
+@code("F:yes", "handlers.manage.Manage.fresh_button")
+@dataclass(frozen=True, slots=True)
+class FreshYes(Button):
+    """Yes, it is still running (asked after a while)."""
+
+    activity: Id
+
+
+@code("F:end", "handlers.manage.Manage.fresh_button")
+@dataclass(frozen=True, slots=True)
+class FreshEnded(Button):
+    """No, it has ended (asked after a while)."""
+
+    activity: Id
+
+
+@code("Z:a", "handlers.manage.Manage.moderate_button")
+@dataclass(frozen=True, slots=True)
+class ModerateApprove(Button):
+    """A moderator approves a post."""
+
+    activity: Id
+
+
+@code("Z:c", "handlers.manage.Manage.moderate_button")
+@dataclass(frozen=True, slots=True)
+class ModerateChanges(Button):
+    """A moderator asks for changes (the reason is typed next)."""
+
+    activity: Id
+
+
+@code("Z:r", "handlers.manage.Manage.moderate_button")
+@dataclass(frozen=True, slots=True)
+class ModerateReject(Button):
+    """A moderator rejects a post (the reason is typed next)."""
+
+    activity: Id

@@ -349,7 +349,7 @@ def my_list(items: list[Activity], removed: Collection[int] = ()) -> View:
     if not items:
         return View(_("You have no activities yet. Send /newactivity to post one."))
     rows = [
-        [button(f"{_mark(a, a.id in removed)} {fmt.clean(a.title, 50)}", f"Y:o:{a.id}")]
+        [button(f"{_mark(a, a.id in removed)} {fmt.clean(a.title, 50)}", cb.ManageOpen(a.id))]
         for a in items[:LISTED]
     ]
     return View(_("📋 <b>Your activities</b>: tap one to manage it."), Keyboard(rows))
@@ -361,7 +361,7 @@ def removed(activity: Activity, card_text: str, reasons: list[str]) -> View:
         reasons=fmt.join([reason_label(r) for r in reasons])
     )
     lines = [text, _("Ask your City of Sanctuary coordinator if you think this is wrong."), ""]
-    rows = [[button(_("⬅️ My activities"), "Y:l")]]
+    rows = [[button(_("⬅️ My activities"), cb.MyActivities())]]
     return View("\n".join([*lines, card_text]), Keyboard(rows))
 
 
@@ -379,32 +379,44 @@ def manage(
     )
     lines += ["", card_text]
     aid = activity.id
-    rows = [row(button(_("✏️ Edit"), f"Y:e:{aid}"), button(_("✅ Still running"), f"Y:ok:{aid}"))]
+    rows = [
+        row(
+            button(_("✏️ Edit"), cb.ManageEdit(aid)),
+            button(_("✅ Still running"), cb.ManageStillRunning(aid)),
+        )
+    ]
     if activity.status == "published":
         pause = (
-            button(_("▶️ Resume"), f"Y:re:{aid}")
+            button(_("▶️ Resume"), cb.ManageResume(aid))
             if activity.paused
-            else button(_("⏸ Pause"), f"Y:pa:{aid}")
+            else button(_("⏸ Pause"), cb.ManagePause(aid))
         )
         if series:
-            rows.append(row(button(_("🗓 Cancel one date"), f"Y:c:{aid}"), pause))
+            rows.append(row(button(_("🗓 Cancel one date"), cb.ManagePickDate(aid)), pause))
         else:
             rows.append([pause])
     if activity.status == "draft":
-        rows.append([button(_("📨 Send for checking again"), f"Y:rs:{aid}")])
+        rows.append([button(_("📨 Send for checking again"), cb.ManageResubmit(aid))])
     rows.append(
-        row(button(_("💬 Feedback"), f"Y:fb:{aid}"), button(_("❌ Cancel it"), f"Y:x:{aid}"))
+        row(
+            button(_("💬 Feedback"), cb.ManageFeedback(aid)),
+            button(_("❌ Cancel it"), cb.ManageCancelAsk(aid)),
+        )
     )
-    rows.append([button(_("⬅️ My activities"), "Y:l")])
+    rows.append([button(_("⬅️ My activities"), cb.MyActivities())])
     return View("\n".join(lines), Keyboard(rows))
 
 
 def edit_picker(activity_id: int) -> View:
     """Which part to edit."""
     rows = _grid(
-        [button(gettext(SECTION_LABELS[s]), f"Y:s:{activity_id}:{s}") for s in SECTIONS], 2
+        [
+            button(gettext(SECTION_LABELS[s]), cb.ManageEditSection(activity_id, s))
+            for s in SECTIONS
+        ],
+        2,
     )
-    rows.append([button(_("⬅️ Back"), f"Y:o:{activity_id}")])
+    rows.append([button(_("⬅️ Back"), cb.ManageOpen(activity_id))])
     return View(_("What do you want to change?"), Keyboard(rows))
 
 
@@ -413,10 +425,9 @@ def dates_picker(activity_id: int, starts: list[datetime], tz: str) -> View:
     if not starts:
         return View(_("No upcoming dates."))
     rows = [
-        [button(fmt.bidi(fmt.when(s, tz)), f"Y:d:{activity_id}:{s.astimezone(UTC):%Y%m%d%H%M}")]
-        for s in starts
+        [button(fmt.bidi(fmt.when(s, tz)), cb.ManageCancelDate(activity_id, s))] for s in starts
     ]
-    rows.append([button(_("⬅️ Back"), f"Y:o:{activity_id}")])
+    rows.append([button(_("⬅️ Back"), cb.ManageOpen(activity_id))])
     return View(
         _("Which date does not take place? People who asked for reminders will be told."),
         Keyboard(rows),
@@ -432,8 +443,8 @@ def cancel_confirm(activity_id: int, title: str) -> View:
         Keyboard(
             [
                 row(
-                    button(_("Yes, cancel it"), f"Y:xx:{activity_id}"),
-                    button(_("No"), f"Y:o:{activity_id}"),
+                    button(_("Yes, cancel it"), cb.ManageCancel(activity_id)),
+                    button(_("No"), cb.ManageOpen(activity_id)),
                 )
             ]
         ),
@@ -515,8 +526,11 @@ def moderation_item(activity: Activity, card_text: str, group: str, waiting: int
     ]
     aid = activity.id
     rows = [
-        [button(_("✅ Approve"), f"Z:a:{aid}")],
-        row(button(_("✏️ Ask for changes"), f"Z:c:{aid}"), button(_("⛔ Reject"), f"Z:r:{aid}")),
+        [button(_("✅ Approve"), cb.ModerateApprove(aid))],
+        row(
+            button(_("✏️ Ask for changes"), cb.ModerateChanges(aid)),
+            button(_("⛔ Reject"), cb.ModerateReject(aid)),
+        ),
     ]
     return View("\n".join(lines), Keyboard(rows))
 
@@ -586,8 +600,8 @@ def still_running(activity_id: int, title: str) -> View:
         Keyboard(
             [
                 row(
-                    button(_("✅ Yes, still running"), f"F:yes:{activity_id}"),
-                    button(_("❌ No, it has ended"), f"F:end:{activity_id}"),
+                    button(_("✅ Yes, still running"), cb.FreshYes(activity_id)),
+                    button(_("❌ No, it has ended"), cb.FreshEnded(activity_id)),
                 )
             ]
         ),

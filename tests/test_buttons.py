@@ -3,7 +3,7 @@ wrote, is taken by the handler its declaration names, and is listed in docs/butt
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -124,6 +124,12 @@ OLD_DATA: dict[str, cb.Button] = {
     "W:nth:-1": cb.PostNth("-1"),
     "W:date:2026-11-26": cb.PostDate(date(2026, 11, 26)),
     "W:sec:contact": cb.PostSection("contact"),
+    "Y:l": cb.MyActivities(),
+    "Y:s:17:title": cb.ManageEditSection(17, "title"),
+    "Y:d:17:202612051000": cb.ManageCancelDate(17, datetime(2026, 12, 5, 10, 0, tzinfo=UTC)),
+    "Y:xx:17": cb.ManageCancel(17),
+    "F:end:17": cb.FreshEnded(17),
+    "Z:r:17": cb.ModerateReject(17),
 }
 
 

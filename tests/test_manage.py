@@ -109,11 +109,7 @@ async def test_still_running_asks_hides_and_restores(bot: Harness) -> None:
     assert cafe not in services.directory.activities  # 14 days without an answer: hidden
     hidden = tr("ar", "💤 “{title}” is hidden from /find because nobody said it is still running. Open /myactivities and tap “Still running” to show it again.")  # fmt: skip
     await notices(bot, VOL_ID, hidden.split("{title}")[1][:12])
-    ask = next(
-        m
-        for m in bot.server.messages(VOL_ID)
-        if m.has_inline_keyboard() and "F:yes" in str(m.buttons())
-    )
+    ask = next(m for m in bot.server.messages(VOL_ID) if has_button(m, cb.FreshYes))
     answered = last(await volunteer.press(tr("ar", "✅ Yes, still running"), ask))
     assert tr("ar", "✅ Thank you! It stays on /find.") in answered.plain_text()
     assert cafe in services.directory.activities
@@ -183,11 +179,11 @@ async def test_forbidden_steps_are_refused_and_audited(bot: Harness) -> None:
     other = await _seeker(bot, 8320)
     refusals = 0
     for data in (
-        f"Y:e:{cafe}",
-        f"Y:xx:{cafe}",
-        f"Y:pa:{cafe}",
-        f"F:yes:{cafe}",
-        f"Y:s:{cafe}:title",
+        cb.ManageEdit(cafe),
+        cb.ManageCancel(cafe),
+        cb.ManagePause(cafe),
+        cb.FreshYes(cafe),
+        cb.ManageEditSection(cafe, "title"),
     ):
         await other.press_data(data)  # a volunteer of another group
         refusals += 1
@@ -197,10 +193,10 @@ async def test_forbidden_steps_are_refused_and_audited(bot: Harness) -> None:
         )
     only(await other.send("/moderate"))
     refusals += 1
-    await other.press_data(f"Z:a:{cafe}")
+    await other.press_data(cb.ModerateApprove(cafe))
     refusals += 1
     # The Leeds volunteer may not touch the group's imported activities either (not theirs).
-    await volunteer.press_data(f"Y:pa:{cafe}")
+    await volunteer.press_data(cb.ManagePause(cafe))
     refusals += 1
     # A removed volunteer's old buttons and half-finished post stop working.
     await volunteer.send("/newactivity")

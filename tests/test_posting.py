@@ -273,7 +273,7 @@ async def test_moderation_changes_then_approve_and_reject(bot: Harness) -> None:
     )
     assert activity_id in bot.services.directory.activities
     assert "was approved" in (await notices(bot, VOL_ID, "was approved"))[0]
-    await chat.press_data(f"Z:a:{activity_id}")  # a volunteer cannot moderate
+    await chat.press_data(cb.ModerateApprove(activity_id))  # a volunteer cannot moderate
     assert last_callback_answer(bot.server) is not None
     assert await bot.row(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'refused' AND detail = 'moderate'"
