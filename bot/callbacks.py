@@ -108,27 +108,6 @@ class SearchState:
         )
 
 
-def split(data: str | None) -> tuple[str, list[str]]:
-    """The prefix and fields of callback data."""
-    if not data or len(data.encode()) > 64:
-        raise Expired(data or "")
-    prefix, _, rest = data.partition(":")
-    return prefix, rest.split(":") if rest else []
-
-
-def positive_id(text: str) -> int:
-    """A database id from callback data."""
-    return _int(text, 1, 2**62)
-
-
-def verb_and_id(data: str | None, verbs: Collection[str]) -> tuple[str, int]:
-    """``<prefix>:<verb>:<id>`` with one of ``verbs``: the verb and the database id."""
-    _prefix, fields = split(data)
-    if len(fields) != 2 or fields[0] not in verbs:
-        raise Expired(data or "")
-    return fields[0], positive_id(fields[1])
-
-
 def signature(key: bytes, *parts: object) -> str:
     """A short signature of ``parts`` (8 bytes of HMAC-SHA256, 11 URL-safe characters): a
     button that carries it was made by the bot for exactly these parts (say, this person
@@ -1196,3 +1175,171 @@ class ModerateReject(Button):
     """A moderator rejects a post (the reason is typed next)."""
 
     activity: Id
+
+
+# campaign calls (coordinators): every step re-checks the role and the call's state
+
+
+def _translation_languages() -> Collection[str]:
+    return [code for code in _languages() if code != "en"]
+
+
+def _campaign_areas() -> Collection[str]:
+    from bot.domain import Nation
+
+    return ("uk", "near", *(n.value for n in Nation))
+
+
+@code("K:list", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignList(Button):
+    """Every campaign call (refresh)."""
+
+
+@code("K:f", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignField(Button):
+    """Type the call's title, text or action link."""
+
+    campaign: Id
+    field: Annotated[str, Choice(lambda: ("title", "body", "url"), "title, body or url")]
+
+
+@code("K:tl", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignTranslate(Button):
+    """Type the call in this language."""
+
+    campaign: Id
+    language: Annotated[str, Choice(_translation_languages, "language code (not en)")]
+
+
+@code("K:t", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignTopic(Button):
+    """Switch one topic of the call."""
+
+    campaign: Id
+    topic: Annotated[Topic, EnumOf(Topic)]
+
+
+@code("K:a", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignArea(Button):
+    """The call is for the whole UK, one nation, or near a place (typed next)."""
+
+    campaign: Id
+    area: Annotated[str, Choice(_campaign_areas, "uk, near or a nation")]
+
+
+@code("K:tm", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignTomorrow(Button):
+    """Send tomorrow at this hour (UK time)."""
+
+    campaign: Id
+    hour: Annotated[str, Choice(lambda: ("9", "18"), "9 or 18")]
+
+
+@code("K:tr", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignTranslations(Button):
+    """Which language to add a translation in."""
+
+    campaign: Id
+
+
+@code("K:tp", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignTopics(Button):
+    """The call's topics."""
+
+    campaign: Id
+
+
+@code("K:ar", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignAreas(Button):
+    """Who the call is for: the area picker."""
+
+    campaign: Id
+
+
+@code("K:wh", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignWhen(Button):
+    """When to send the call."""
+
+    campaign: Id
+
+
+@code("K:now", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignSendNow(Button):
+    """Send as soon as it is confirmed."""
+
+    campaign: Id
+
+
+@code("K:pv", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignPreview(Button):
+    """Preview the call as supporters will see it."""
+
+    campaign: Id
+
+
+@code("K:ok", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignConfirmAsk(Button):
+    """Confirm the draft: asks once more, with the audience."""
+
+    campaign: Id
+
+
+@code("K:go", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignSend(Button):
+    """Yes, send the call."""
+
+    campaign: Id
+
+
+@code("K:ca", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignCancelAsk(Button):
+    """Discard a draft, or ask before cancelling a call."""
+
+    campaign: Id
+
+
+@code("K:cx", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignCancel(Button):
+    """Yes, cancel the call."""
+
+    campaign: Id
+
+
+@code("K:sum", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignSummary(Button):
+    """The call's summary, to edit it."""
+
+    campaign: Id
+
+
+@code("K:pa", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignPause(Button):
+    """Pause the call's sending."""
+
+    campaign: Id
+
+
+@code("K:re", "handlers.campaigns.Desk.button")
+@dataclass(frozen=True, slots=True)
+class CampaignResume(Button):
+    """Resume the call's sending."""
+
+    campaign: Id

@@ -104,13 +104,10 @@ def more_not_shown(count: int) -> str:
                     count).format(count=fmt.number(count))  # fmt: skip
 
 
-def button(text: str, data: str | cb.Button) -> Key:
-    """An inline button with callback data (checked against Telegram's 64-byte limit)."""
-    if isinstance(data, cb.Button):
-        return Key(text, data.encode())
-    if len(data.encode()) > 64:
-        raise ValueError(f"callback data too long: {data}")
-    return Key(text, data)
+def button(text: str, pressed: cb.Button) -> Key:
+    """An inline button carrying a button code of bot/callbacks.py (its data is checked
+    against Telegram's 64-byte limit when encoded)."""
+    return Key(text, pressed.encode())
 
 
 def row(*buttons: Key) -> list[Key]:
@@ -182,7 +179,8 @@ def main_menu(
     if intent == Intent.VOLUNTEER or roles:
         rows.append(
             row(
-                button(_("📝 Post an activity"), cb.PostNew()), button(_("📋 My activities"), "Y:l")
+                button(_("📝 Post an activity"), cb.PostNew()),
+                button(_("📋 My activities"), cb.MyActivities()),
             )
         )
     if has_area:

@@ -130,6 +130,14 @@ OLD_DATA: dict[str, cb.Button] = {
     "Y:xx:17": cb.ManageCancel(17),
     "F:end:17": cb.FreshEnded(17),
     "Z:r:17": cb.ModerateReject(17),
+    "K:list": cb.CampaignList(),
+    "K:f:4:url": cb.CampaignField(4, "url"),
+    "K:tl:4:fa_AF": cb.CampaignTranslate(4, "fa_AF"),
+    "K:t:4:work": cb.CampaignTopic(4, Topic.WORK),
+    "K:a:4:northern-ireland": cb.CampaignArea(4, "northern-ireland"),
+    "K:tm:4:18": cb.CampaignTomorrow(4, "18"),
+    "K:go:4": cb.CampaignSend(4),
+    "K:sum:4": cb.CampaignSummary(4),
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot import callbacks as cb
 from bot import cli
-from bot.domain import Intent
+from bot.domain import Intent, Topic
 from bot.fakeapi import SentMessage
 from bot.geo import Gazetteer, Outcodes
 from handlers.campaigns import parse_when
@@ -222,7 +222,7 @@ async def test_answers_count_once_per_person_and_never_for_strangers(bot: Harnes
     await chat.press("Confirm")
     first = await chat.press("Yes, send")
     assert "Sending now" in first[0].plain_text()
-    await chat.press_data(f"K:go:{cid}")  # a second confirmation sends nothing more
+    await chat.press_data(cb.CampaignSend(cid))  # a second confirmation sends nothing more
     assert last_callback_answer(bot.server) == "This call can no longer be changed that way."
     supporter = bot.chat(7301)
     await eventually(lambda: bool(_calls(bot, 7301)), 10.0)
@@ -251,13 +251,19 @@ async def test_everyone_but_a_coordinator_is_refused_at_every_step(bot: Harness)
     refusal = "Only a network coordinator can do this."
     assert only(await intruder.send("/campaign")).plain_text() == refusal
     assert only(await intruder.send("/campaigns")).plain_text() == refusal
-    for data in (f"K:go:{cid}", f"K:ok:{cid}", f"K:pa:{cid}", f"K:cx:{cid}", f"K:t:{cid}:work"):
+    for data in (
+        cb.CampaignSend(cid),
+        cb.CampaignConfirmAsk(cid),
+        cb.CampaignPause(cid),
+        cb.CampaignCancel(cid),
+        cb.CampaignTopic(cid, Topic.WORK),
+    ):
         await intruder.press_data(data)
         assert last_callback_answer(bot.server) == refusal
     assert await bot.row("SELECT state, topics FROM campaigns WHERE id = ?", cid) == ("draft", 1)
     # A coordinator whose role was taken away is refused too: roles are read every time.
     await bot.services.roles.revoke(COORD, COORDINATOR, NETWORK, None, NOW)
-    await bot.chat(COORD).press_data(f"K:go:{cid}")
+    await bot.chat(COORD).press_data(cb.CampaignSend(cid))
     assert last_callback_answer(bot.server) == refusal
     refused = [e for e in await bot.services.roles.audit() if e.action == "refused"]
     assert len(refused) == 8
@@ -342,7 +348,9 @@ async def test_a_draft_without_its_link_previews_without_the_action_button(bot: 
     assert "action link" in only(await chat.send("People wait years.")).plain_text()
     row = await bot.row("SELECT id FROM campaigns ORDER BY id DESC LIMIT 1")
     assert row is not None
-    preview = await chat.press_data(f"K:pv:{row[0]}")  # the draft's summary, opened before
+    preview = await chat.press_data(
+        cb.CampaignPreview(int(str(row[0])))
+    )  # the draft's summary, opened before
     assert "Lift the ban on work" in preview[1].plain_text()
     assert button_texts(preview[1]) == ["✅ I did it", "Not for me"]
 
