@@ -152,10 +152,11 @@ class Ints(Codec):
 
     low: int
     high: int
+    what: str = ""
 
     @property
     def doc(self) -> str:  # type: ignore[override]
-        return f"whole number {self.low}…{self.high}"
+        return self.what or f"whole number {self.low}…{self.high}"
 
     def load(self, parts: Sequence[str]) -> int:
         return _int(parts[0], self.low, self.high)
@@ -294,7 +295,7 @@ class OrNone(Codec):
         return self.inner.widest()
 
 
-Id = Annotated[int, Ints(1, 2**62)]  # a database id
+Id = Annotated[int, Ints(1, 2**62, "database id")]
 
 
 # --- the registry --------------------------------------------------------------------------
@@ -331,6 +332,8 @@ class Button:
     @classmethod
     def matches(cls, data: object) -> bool:
         """Whether ``data`` is a well-formed button of this code (a handler's pattern)."""
+        if not isinstance(data, str) or not data.startswith(cls.prefix):
+            return False  # the common case, as every code's handler is asked in turn
         try:
             return type(parse(data)) is cls
         except Expired:
@@ -434,7 +437,7 @@ def document() -> str:
         "`<prefix>:<field>:<field>…`, at most 64 bytes; the longest declared prefix wins.",
         "The wire format is the one the bot has always written, so buttons already in",
         "people's chats keep working; data that does not decode (forged, or from an older",
-        'version) gets the kind "this menu has expired" answer, and handlers check rights again.',
+        'version) gets the kind answer "this menu has expired"; handlers check rights again.',
         "",
         "| Data | Code | Fields | Taken by |",
         "|---|---|---|---|",
