@@ -290,6 +290,95 @@ def _renderers(db: Any, folder: Path) -> dict[str, Any]:
     )
 
 
+async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
+    """'Find near me' through the whole service (``bot.service.serving``, as ``run`` starts
+    it) taking updates on its webhook, or polling: updates per second, each reply's delay,
+    and the bot's CPU milliseconds per update (its threads included)."""
+    import multiprocessing
+    import socket
+
+    from bench.fake_telegram import fake_telegram
+    from bot.app import build_app
+    from bot.config import Config
+    from bot.geo import Gazetteer
+    from bot.service import serving
+    from bot.services import Services
+
+    loop = asyncio.get_running_loop()
+    parent, child = multiprocessing.Pipe()
+    fake = multiprocessing.get_context("spawn").Process(
+        target=fake_telegram, args=(child, updates), daemon=True
+    )
+    fake.start()
+    child.close()  # so that a fake that died is an EOFError here, not a wait forever
+    try:
+        port = await loop.run_in_executor(None, parent.recv)
+        with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            hook = f"http://127.0.0.1:{sock.getsockname()[1]}/hook" if mode == "webhook" else None
+            config = Config(
+                "1:bench", f"http://127.0.0.1:{port}/bot", Path(tmp) / "b.db", CACHE, None,
+                webhook_url=hook, webhook_secret="bench-secret" if hook else None,
+            )  # fmt: skip
+            services = await Services.create(config, gazetteer=Gazetteer.load(CACHE))
+            services.directory.load(*synthetic(10_000))
+            services.clock = lambda: NOW
+            app = build_app(config, services=services)
+            async with serving(app, config, sock=sock, poll_timeout=1):
+                for seed in (4, 3):  # warmed up first with as many other places (see above)
+                    rng = random.Random(seed)
+                    places = [
+                        (lat + rng.gauss(0, 0.05), lon + rng.gauss(0, 0.07))
+                        for lat, lon in (rng.choice(CITIES) for _ in range(updates))
+                    ]
+                    gc.collect()
+                    cpu = time.process_time()
+                    parent.send(("run", places))
+                    elapsed, delays = await loop.run_in_executor(None, parent.recv)
+                    cpu = time.process_time() - cpu
+            await services.close()
+        parent.send(("stop",))
+    finally:
+        fake.join(timeout=10)
+        if fake.is_alive():
+            fake.kill()
+    return updates / elapsed, delays, cpu / updates * 1000
+
+
+def bench_webhook(updates: int, rounds: int = 3) -> None:
+    """The same bot taking 'find near me' updates on its webhook against polling, each with
+    the fake Telegram in a process of its own; the two take turns, medians of the rounds.
+
+    ``post_to_reply_p95_ms``: from the fake Telegram posting an update to the reply's
+    sendMessage, with as many updates as it can post at once (40 connections, as Telegram).
+    ``*_cpu_ms``: the bot process's CPU time per update, what it would take alone on a core.
+    """
+    from bot.i18n import load_catalogs
+
+    load_catalogs()
+    runs: dict[str, list[tuple[float, list[float], float]]] = {"webhook": [], "polling": []}
+    for round_ in range(rounds):
+        for mode in ("webhook", "polling") if round_ % 2 == 0 else ("polling", "webhook"):
+            runs[mode].append(asyncio.run(_served(updates, mode)))
+
+    def median(mode: str, pick: Callable[[tuple[float, list[float], float]], float]) -> float:
+        return statistics.median(pick(run) for run in runs[mode])
+
+    ratio = statistics.median(
+        w[0] / p[0] for w, p in zip(runs["webhook"], runs["polling"], strict=True)
+    )
+    webhook_cpu, polling_cpu = median("webhook", lambda r: r[2]), median("polling", lambda r: r[2])
+    print(
+        f"BENCH name=webhook updates={updates} rounds={rounds} "
+        f"webhook_per_s={median('webhook', lambda r: r[0]):.0f} "
+        f"polling_per_s={median('polling', lambda r: r[0]):.0f} ratio_to_polling={ratio:.2f} "
+        f"post_to_reply_p95_ms={median('webhook', lambda r: percentile(r[1], 95) * 1000):.1f} "
+        f"post_to_reply_p50_ms={median('webhook', lambda r: statistics.median(r[1]) * 1000):.1f} "
+        f"webhook_cpu_ms={webhook_cpu:.2f} polling_cpu_ms={polling_cpu:.2f} "
+        f"cpu_ratio_to_polling={polling_cpu / webhook_cpu:.2f} goal_ratio_to_polling=1.0"
+    )
+
+
 async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
     """Send ``messages`` outbox rows through the sender to a server counting limit violations."""
     from telegram import Bot
@@ -343,6 +432,152 @@ def bench_delivery(messages: int, rate: float) -> None:
     )
 
 
+async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[str, float]:
+    """Send ``messages`` to different people at Telegram's ``rate`` through a fake Bot API
+    that answers each call ``round_trip_s`` late, counting limit violations."""
+    from telegram import Bot
+
+    from bot.delivery import RateLimiter, Sender
+    from bot.fakeapi import FakeBotAPI
+    from bot.renderers import build_renderers
+    from bot.transport import AiohttpRequest
+    from storage.db import Database
+    from storage.outbox import OutboxItem, OutboxRepository
+    from storage.users import UserRepository
+
+    async with FakeBotAPI() as server:
+        server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
+        server.round_trip_s = round_trip_s
+        with tempfile.TemporaryDirectory() as tmp:
+            db = await Database.open(Path(tmp) / "rtt.db")
+            outbox = OutboxRepository(db)
+            await outbox.enqueue(
+                OutboxItem("notice", "bench", chat, {"message": "Free"})
+                for chat in range(1, messages + 1)
+            )
+            async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
+                sender = Sender(
+                    bot, outbox, UserRepository(db), build_renderers(None, lambda: NOW),
+                    RateLimiter(per_second=rate),
+                )  # fmt: skip
+                while await sender.run_once():
+                    pass
+            await db.close()
+        times = sorted(c.at for c in server.calls_to("sendMessage") if c.status == 200)
+        for line in server.violation_log[:3]:
+            print(f"(violation: {line})")
+        return {
+            "sent": len(times),
+            # messages after the first, over the time from the first to the last arrival
+            "rate": (len(times) - 1) / (times[-1] - times[0]),
+            "violations": server.violations,
+            "peak": server.in_flight_peak,
+        }
+
+
+def bench_round_trip(messages: int, rate: float = 30.0, round_trip_s: float = 0.1) -> None:
+    """Sending at Telegram's 30/s when each call takes 100 ms to answer."""
+    r = asyncio.run(_round_trip(messages, rate, round_trip_s))
+    print(
+        f"BENCH name=delivery_round_trip messages={messages} sent={r['sent']:.0f} "
+        f"round_trip_ms={round_trip_s * 1000:.0f} send_rate_at_100ms_rtt={r['rate']:.1f} "
+        f"limit_per_s={rate:g} ratio={r['rate'] / rate:.3f} in_flight_peak={r['peak']:.0f} "
+        f"violations={r['violations']:.0f} goal_ratio=0.95 goal_violations=0"
+    )
+
+
+async def _lanes(queued: int, rate: float) -> dict[str, float]:
+    """A reminder queued behind ``queued`` campaign messages already being sent: how long
+    until it reaches Telegram."""
+    from telegram import Bot
+
+    from bot.delivery import RateLimiter, Sender
+    from bot.fakeapi import FakeBotAPI
+    from bot.renderers import build_renderers
+    from bot.transport import AiohttpRequest
+    from storage.db import Database
+    from storage.outbox import OutboxItem, OutboxRepository
+    from storage.users import UserRepository
+
+    async with FakeBotAPI() as server:
+        server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = await Database.open(Path(tmp) / "lanes.db")
+            outbox = OutboxRepository(db)
+            await outbox.enqueue(  # bulk in the campaign lane, rendered as a short notice
+                OutboxItem("campaign", "bench", chat, {"message": "Free"})
+                for chat in range(1, queued + 1)
+            )
+            reminder = queued + 1
+            async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
+                notice = build_renderers(None, lambda: NOW)["notice"]
+                renderers = {"campaign": notice, "change": notice}
+                sender = Sender(
+                    bot, outbox, UserRepository(db), renderers, RateLimiter(per_second=rate)
+                )
+                task = asyncio.create_task(sender.run(idle_s=0.5))
+                while True:  # until bulk is flowing
+                    if len(server.calls_to("sendMessage")) >= 2 * rate:
+                        break
+                    await asyncio.sleep(0.05)
+                start = time.monotonic()
+                await outbox.enqueue(  # a time-critical message ("this date is cancelled")
+                    [OutboxItem("change", "bench", reminder, {"message": "Free"})]
+                )
+                sender.wake()
+                while True:
+                    if server.messages(reminder):
+                        break
+                    await asyncio.sleep(0.01)
+                arrived = next(
+                    c.at for c in server.calls_to("sendMessage") if c.chat_id == reminder
+                )
+                ahead = (await outbox.counts("campaign")).get("pending", 0)
+                sender.stop()
+                await task
+            await db.close()
+        return {
+            "delay_s": arrived - start,
+            "ahead": ahead,
+            "violations": server.violations,
+        }
+
+
+def bench_lanes(queued: int, rate: float = 30.0) -> None:
+    """A time-critical message's delay with ``queued`` campaign messages ahead of it."""
+    r = asyncio.run(_lanes(queued, rate))
+    print(
+        f"BENCH name=delivery_lanes campaign_queued={queued} still_queued={r['ahead']:.0f} "
+        f"limit_per_s={rate:g} reminder_delay_s={r['delay_s']:.2f} "
+        f"fifo_delay_s={queued / rate:.0f} violations={r['violations']:.0f} goal_delay_s=60"
+    )
+
+
+class LoopLag:
+    """The longest the event loop was kept from a 5 ms timer while the block ran (a freeze)."""
+
+    def __init__(self) -> None:
+        self.worst_s = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.worst_s = max(self.worst_s, time.perf_counter() - start - 0.005)
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._watch())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
 async def _campaign(supporters: int, rate: float) -> dict[str, float]:
     """A call to ``supporters`` people through the desk, the outbox and the sender, paused
     half way and resumed, against a server counting limit violations."""
@@ -391,7 +626,9 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
                 lambda: None,
             )  # fmt: skip
             start = time.perf_counter()
-            await desk.confirm(call.id, 1)
+            lag = LoopLag()
+            async with lag:
+                await desk.confirm(call.id, 1)
             launch_s = time.perf_counter() - start
             async with Bot("1:bench", base_url=server.base_url) as bot:
                 renderers = _renderers(db, Path(tmp))
@@ -402,12 +639,14 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
                     if len(server.calls_to("sendMessage")) >= supporters // 2:
                         break
                     await asyncio.sleep(0.01)
-                await desk.pause(call.id, 1)
+                async with lag:
+                    await desk.pause(call.id, 1)
                 paused_at = time.monotonic()
                 await asyncio.sleep(2.0)
                 after_pause = [c.at for c in server.calls_to("sendMessage") if c.at > paused_at]
                 stop_s = (max(after_pause) - paused_at) if after_pause else 0.0
-                await desk.resume(call.id, 1)
+                async with lag:
+                    await desk.resume(call.id, 1)
                 sender.wake()
                 while True:  # until nothing is left to send
                     counts = await outbox.counts("campaign")
@@ -427,6 +666,7 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
             "sent": done.figures.sent,
             "state_sent": float(done.state == "sent"),
             "launch_s": launch_s,
+            "lag_ms": lag.worst_s * 1000,
             "seconds": elapsed,
             "violations": server.violations,
             "stop_s": stop_s,
@@ -441,10 +681,11 @@ def bench_campaign(supporters: int, rate: float) -> None:
     print(
         f"BENCH name=campaign supporters={supporters} sent={r['sent']:.0f} "
         f"finished={r['state_sent'] == 1} launch_s={r['launch_s']:.2f} "
+        f"launch_pause_resume_max_loop_lag_ms={r['lag_ms']:.0f} "
         f"rate_per_s={achieved:.1f} limit_per_s={rate:g} ratio={achieved / rate:.3f} "
         f"violations={r['violations']:.0f} pause_stop_s={r['stop_s']:.2f} "
         f"sent_after_pause={r['after_pause']:.0f} seconds={r['seconds']:.1f} "
-        f"goal_violations=0 goal_pause_stop_s=1"
+        f"goal_violations=0 goal_pause_stop_s=1 goal_max_loop_lag_ms=100"
     )
 
 
@@ -538,16 +779,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--supporters", type=int, default=10_000)
     parser.add_argument(
-        "--only", choices=["search", "find", "delivery", "campaign", "reminders"], default=None
+        "--only",
+        choices=["search", "find", "webhook", "delivery", "campaign", "reminders"],
+        default=None,
     )
     args = parser.parse_args(argv)
     if args.only in (None, "search"):
         bench_search(args.activities, args.queries)
     if args.only in (None, "find"):
         bench_throughput(args.updates)
+    if args.only in (None, "webhook"):
+        bench_webhook(args.updates)
     if args.only in (None, "delivery"):
         bench_delivery(args.messages, args.send_rate)
         bench_delivery(min(args.messages, 600), 30.0)
+        bench_round_trip(min(args.messages, 450))
+        bench_lanes(args.messages)
     if args.only in (None, "campaign"):
         bench_campaign(args.supporters, args.send_rate)
     if args.only in (None, "reminders"):

@@ -14,6 +14,8 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     ContextTypes,
+    ExtBot,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -26,6 +28,7 @@ from bot.geo import Gazetteer
 from bot.i18n import LANGUAGES, use_locale
 from bot.services import Services
 from bot.transport import AiohttpRequest, TolerantBot, UpdatesRequest
+from bot.web.metrics import UPDATE_KINDS
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH_S = 30.0
@@ -37,6 +40,22 @@ DEMO_TOKEN = "123456:demo-token-not-real"
 # would each start a new search, and a corrected earlier answer would be read as the answer to
 # the question asked now. Nothing else is handled, so nothing else is worth the data.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+class SanctuaryApplication(
+    Application[
+        ExtBot[None], AppContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[AppContext]
+    ]
+):
+    """The application, counting the updates it handles by kind (polling and webhook alike)."""
+
+    async def process_update(self, update: object) -> None:
+        """Handle the update, then count it."""
+        await super().process_update(update)
+        services = self.bot_data.services
+        if services is not None and isinstance(update, Update):
+            kind = next((k for k in UPDATE_KINDS if getattr(update, k) is not None), "other")
+            services.metrics.update(kind)
 
 
 class TrackingUpdateProcessor(BaseUpdateProcessor):
@@ -138,8 +157,12 @@ def build_app(
     services: Services | None = None,
     gazetteer: Gazetteer | None = None,
     processor: BaseUpdateProcessor | None = None,
+    webhook: bool | None = None,
 ) -> App:
-    """Build the application; services are created in post_init and closed in post_shutdown."""
+    """Build the application; services are created in post_init and closed in post_shutdown.
+
+    With ``webhook`` (default: when the configuration has a webhook URL) there is no updater:
+    Telegram posts updates to ``bot.web``, which hands them to the application."""
     from handlers import (
         activities,
         admin,
@@ -150,7 +173,9 @@ def build_app(
         find,
         groups,
         manage,
+        places,
         privacy,
+        questions,
         reminders,
         safeguarding,
         start,
@@ -160,10 +185,13 @@ def build_app(
 
     async def post_init(app: App) -> None:
         app.bot_data.services = started = services or await Services.create(config, gazetteer)
-        started.let_go = [app.drop_user_data, *app.bot_data.let_go]  # when someone is forgotten
-        for resume in app.bot_data.resume:  # questions people were answering before a restart
-            await resume(started)
+        # what memory holds about a person, let go of when they are forgotten
+        started.forget_in_memory = [app.drop_user_data, *app.bot_data.forget_in_memory]
+        for reopen in app.bot_data.reopen_at_start:  # questions asked before a restart
+            await reopen(started)
         await started.start_sender(app.bot)
+        if isinstance(app.bot.rate_limiter, PatientReplies):
+            app.bot.rate_limiter.metrics = started.metrics
         await set_commands(app)
         if app.job_queue is not None:
             app.job_queue.run_repeating(
@@ -181,9 +209,10 @@ def build_app(
             await app.bot_data.services.close()
         app.bot_data.services = None
 
+    polls = UpdatesRequest()
     bot = TolerantBot(  # skips an update it cannot read instead of stopping for everyone
         config.token or DEMO_TOKEN,
-        UpdatesRequest(),
+        polls,
         base_url=config.api_url,
         base_file_url=config.file_url,
         # Calls over aiohttp, as JSON bodies: half the cost per call of httpx and forms.
@@ -192,6 +221,7 @@ def build_app(
     )
     builder = (
         ApplicationBuilder()
+        .application_class(SanctuaryApplication)
         .bot(bot)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .post_init(post_init)
@@ -200,17 +230,21 @@ def build_app(
     )
     if processor is not None:
         builder = builder.concurrent_updates(processor)
+    if webhook if webhook is not None else config.webhook_url is not None:
+        builder = builder.updater(None)
     app: App = builder.build()  # type: ignore[assignment]
+    polls.on_ok = app.bot_data.contact.touch  # a poll answered: Telegram is heard from
 
     # Order matters. Group -1: the locale middleware sees every update first.
     base.register(app)
+    questions.register(app)  # group 1: after the journey, actions give up other questions
     # Group 0, first match wins: commands and buttons of each journey (each button code of
     # bot/callbacks.py matches only its own data, so buttons do not depend on this order)...
     start.register(app)
     admin.register(app)
     reminders.register(app)
     safeguarding.register(app)  # its typed words only after a report
-    # Before find, which reads every other location as a search: a pin for "where is it?".
+    # Before places, which reads every other location as a place: a pin for "where is it?".
     posting = activities.register(app)  # answers (text, pins) only while someone is posting
     find.register(app)
     groups.register(app)
@@ -219,8 +253,9 @@ def build_app(
     campaigns.register(app)  # its typed answers only for a coordinator being asked something
     manage.register(app, posting)  # typed reasons only from a moderator just asked for one
     feedback.register(app)  # typed words only just after a feedback answer
-    # ...then the catch-alls: any other private text is a place; stale buttons; the rest.
-    find.register_text(app)
+    # ...then the catch-alls: any other private location or text is a place (for find,
+    # groups or "I've moved", whichever asked); stale buttons; the rest.
+    places.register(app)
     app.add_handler(base.expired_callback_handler())
     # Service messages (a pin, an auto-delete timer set by the person) are not said to us.
     app.add_handler(

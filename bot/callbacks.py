@@ -29,7 +29,7 @@ from typing import Annotated, Any, ClassVar, Self, TypeVar
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot.domain import AlertArea, Category, Intent, Need, Topic
+from bot.domain import AlertArea, Category, Intent, Need, PlaceFor, Topic
 
 NEED_ORDER: tuple[Need, ...] = tuple(Need)
 _CATEGORIES = {c.value for c in Category}
@@ -422,6 +422,11 @@ def handlers(callback: Callback, *codes: type[Button]) -> list[CallbackQueryHand
     return result
 
 
+def family(prefix: str) -> tuple[type[Button], ...]:
+    """Every code under ``prefix`` ("W" gives W:new, W:grp…): a journey's own buttons."""
+    return tuple(cls for p, cls in REGISTRY.items() if p == prefix or p.startswith(prefix + ":"))
+
+
 def declared() -> Iterator[type[Button]]:
     """Every code, by prefix."""
     yield from (REGISTRY[p] for p in sorted(REGISTRY))
@@ -519,7 +524,7 @@ class ChoosePlace(Button):
     """This place, of several with the same name or a suggestion (with the kind asked for)."""
 
     place: Annotated[str, Token(12)]  # a town's geonameid, or a postcode district ("LS6")
-    mode: Annotated[str, Choice(lambda: ("f", "g", "m"), "f find, g groups, m new area")]
+    mode: Annotated[PlaceFor, EnumOf(PlaceFor)]  # what the place is for
     category: Annotated[Category | None, OrNone(EnumOf(Category))] = None
 
 

@@ -4,6 +4,7 @@ composing, preview and figures. Rendered in the current locale; coordinators' te
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from bot import callbacks as cb
@@ -458,8 +459,28 @@ def figures_line(figures: Figures) -> str:
     )
 
 
-def campaign_list(items: list[tuple[Campaign, Figures]]) -> View:
-    """/campaigns: the latest calls, their state and figures, with what can be done."""
+def time_left_line(seconds: float) -> str:
+    """How long a call still needs to reach everyone, in whole minutes or hours."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 120:
+        return ngettext(
+            "⏱ About {count} minute more to reach everyone at the current rate",
+            "⏱ About {count} minutes more to reach everyone at the current rate",
+            minutes,
+        ).format(count=fmt.number(minutes))
+    hours = round(minutes / 60)
+    return ngettext(
+        "⏱ About {count} hour more to reach everyone at the current rate",
+        "⏱ About {count} hours more to reach everyone at the current rate",
+        hours,
+    ).format(count=fmt.number(hours))
+
+
+def campaign_list(
+    items: list[tuple[Campaign, Figures]], time_left: dict[int, float] | None = None
+) -> View:
+    """/campaigns: the latest calls, their state and figures (and, while sending, how long
+    they still need), with what can be done."""
     if not items:
         return View(_("No campaign calls yet. Send /campaign to write one."))
     blocks = []
@@ -474,6 +495,8 @@ def campaign_list(items: list[tuple[Campaign, Figures]]) -> View:
                 "",
             ]
         )
+        if time_left and campaign.id in time_left:
+            blocks[-1].insert(2, time_left_line(time_left[campaign.id]))
         rows: list[list[Key]] = []
         rows_of.append(rows)
         cid = campaign.id

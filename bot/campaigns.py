@@ -7,16 +7,18 @@ bulk message; a paused call's renderer raises ``Held`` so nothing more leaves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.domain import AREA_ORDER, AlertArea, Nation
 from bot.geo import haversine_km
 from bot.labels import REGION_NATIONS
 from storage.alerts import AlertRepository, Subscriber
-from storage.campaigns import Campaign, CampaignRepository
+from storage.campaigns import Campaign, CampaignRepository, Figures
+from storage.outbox import CHUNK
 from storage.roles import RoleRepository
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,29 @@ def choose_audience(
     return chosen
 
 
+RATE_WINDOW_S = 60.0  # the current rate: what was sent in the last minute
+
+
+async def time_left(
+    campaigns: CampaignRepository,
+    campaign: Campaign,
+    figures: Figures,
+    limit_per_s: float,
+    now: datetime,
+) -> float | None:
+    """Seconds a sending call still needs to reach everyone at the rate its messages left
+    in the last minute (the sender's limit until it has been sending a while); None when
+    it is not sending or nothing is left."""
+    if campaign.state != "sending" or not figures.pending or campaign.launched_at is None:
+        return None
+    window = min(RATE_WINDOW_S, (now - campaign.launched_at).total_seconds())
+    rate = 0.0
+    if window >= 10:
+        sent = await campaigns.sent_since(campaign.id, now - timedelta(seconds=window))
+        rate = sent / window
+    return figures.pending / (rate or limit_per_s)
+
+
 class CampaignDesk:
     """What coordinators do to calls, each step guarded in storage and written to the audit log."""
 
@@ -109,17 +134,38 @@ class CampaignDesk:
         return "sending"
 
     async def _launch(self, campaign: Campaign, from_state: str) -> int | None:
-        subscribers = await self.alerts.subscribers(campaign.topics)
-        audience = choose_audience(campaign, subscribers, self.region_at)
-        queued = await self.campaigns.launch(campaign.id, audience, self.now(), from_state)
-        if queued is not None:
-            log.info("campaign %d launched to %d recipients", campaign.id, len(audience))
+        if not await self.campaigns.start_launch(campaign.id, self.now(), from_state):
+            return None
+        queued = await self._queue(campaign, 0, None)
+        log.info("campaign %d launched to %d recipients", campaign.id, queued)
+        return queued
+
+    async def _queue(self, campaign: Campaign, after: int, since_before: datetime | None) -> int:
+        """Queue the call to its audience, a chunk of subscribers (by user id, after
+        ``after``) at a time, each in a short transaction, yielding in between: a call to
+        350,000 people never holds the database or the event loop for long, and an
+        interrupted launch carries on from its last chunk (``launch_due``)."""
+        queued = 0
+        while page := await self.alerts.subscribers(
+            campaign.topics, after=after, limit=CHUNK, since_before=since_before
+        ):
+            audience = choose_audience(campaign, page, self.region_at)
+            after = page[-1].user_id
+            queued += await self.campaigns.queue_chunk(campaign.id, audience, after, self.now())
             self.wake()
+            await asyncio.sleep(0)
+        await self.campaigns.end_launch(campaign.id)
         return queued
 
     async def launch_due(self) -> int:
-        """Launch scheduled calls whose time has come (the planner job); rows queued."""
+        """Launch scheduled calls whose time has come, and finish launches a crash
+        interrupted (the planner job); rows queued."""
         queued = 0
+        for campaign_id, until in await self.campaigns.launching():
+            campaign = await self.campaigns.get(campaign_id)
+            if campaign is not None:
+                log.info("campaign %d: queueing the rest of its audience", campaign_id)
+                queued += await self._queue(campaign, until, campaign.launched_at)
         for campaign_id in await self.campaigns.due(self.now()):
             campaign = await self.campaigns.get(campaign_id)
             if campaign is not None:

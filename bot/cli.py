@@ -1,5 +1,5 @@
 """The ``sanctuary-bot`` command line: run, console, seed-demo, import, export, deliver,
-grant, revoke, audit, stats, backup, restore."""
+grant, revoke, audit, stats, backup, restore, poster."""
 
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser(
         "run",
-        help="run the bot (polls Telegram; with no TELEGRAM_BOT_TOKEN, the console demo)",
+        help="run the bot (polls Telegram, or its webhook; no TELEGRAM_BOT_TOKEN: the demo)",
         description="Run the bot. With TELEGRAM_BOT_TOKEN set it polls the Bot API at "
-        "TELEGRAM_API_URL; without it, it starts the console demo.",
+        "TELEGRAM_API_URL, or with SANCTUARY_WEBHOOK_URL takes updates on its webhook; "
+        "/healthz, /readyz and /metrics are served on SANCTUARY_LISTEN. SIGTERM or SIGINT "
+        "stops it gracefully. Without a token it starts the console demo.",
     )
     sub.add_parser(
         "console",
@@ -120,7 +122,38 @@ def _parser() -> argparse.ArgumentParser:
         "stop the bot first. Newer migrations run when the bot next starts.",
     )
     restore.add_argument("file", type=Path)
+    poster = sub.add_parser(
+        "poster",
+        help="an A4 PDF poster of a group's coming activities, or of one activity",
+        description="Write an A4 PDF for a noticeboard: the group's activities of the coming "
+        "four weeks (or one activity, --activity ID) with day, time and place in up to three "
+        "languages side by side, and a QR code that opens the bot on them. Needs the 'poster' "
+        "extra, and SANCTUARY_BOT_USERNAME or TELEGRAM_BOT_TOKEN for the link.",
+    )
+    poster.add_argument("group", nargs="?", metavar="GROUP", help="the group's reference")
+    poster.add_argument("--activity", type=int, metavar="ID", help="one activity's poster")
+    poster.add_argument("--lang", default="en", help="languages, e.g. en,ar,ti (one to three)")
+    poster.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     return parser
+
+
+def _poster_command(config: Config, args: argparse.Namespace) -> int:
+    """poster: the PDF from bot.poster; bad input is one line and exit code 2."""
+    from bot.poster import PosterError, make, parse_languages
+    from storage.db import utcnow
+
+    try:
+        if args.group is None and args.activity is None:
+            raise PosterError("name a GROUP or an --activity ID")
+        languages = parse_languages(args.lang)
+        load_catalogs()
+        pdf = asyncio.run(make(config, args.group, args.activity, languages, utcnow()))
+    except (PosterError, CatalogsNotCompiled) as exc:
+        print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+        return 2
+    args.output.write_bytes(pdf)
+    print(f"wrote {args.output} ({len(pdf)} bytes)")
+    return 0
 
 
 def _backup_command(config: Config, args: argparse.Namespace) -> int:
@@ -295,6 +328,7 @@ async def _deliver(config: Config) -> int:
     from bot.delivery import RateLimiter, Sender
     from bot.renderers import build_renderers
     from bot.search import Directory
+    from bot.transport import AiohttpRequest
     from storage.activities import ActivityRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, utcnow
@@ -308,7 +342,8 @@ async def _deliver(config: Config) -> int:
         await directory.refresh(force=True)
         outbox = OutboxRepository(db)
         before = await outbox.counts()
-        async with Bot(config.token or "", base_url=config.api_url) as bot:
+        request = AiohttpRequest()  # several messages in flight, as the application sends
+        async with Bot(config.token or "", base_url=config.api_url, request=request) as bot:
             limiter = RateLimiter(per_second=config.send_rate)
             users = UserRepository(db)
             renderers = build_renderers(directory, utcnow, users, config, CampaignRepository(db))
@@ -330,13 +365,14 @@ async def _deliver(config: Config) -> int:
 DELIVERY_STATES = ("sent", "failed", "blocked")  # what a delivery run can do to a row
 
 
-def _run_polling(config: Config) -> int:
-    from bot.app import ALLOWED_UPDATES, build_app
+def _run_service(config: Config) -> int:
+    from bot.service import run
 
-    app = build_app(config)
-    log.info("polling %s", config.api_url.split("//", 1)[-1].split("/", 1)[0])
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0
+    try:
+        return asyncio.run(run(config))
+    except ConfigError as exc:
+        print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
         return 2
     if command == "run" and config.token:
-        return _run_polling(config)
+        return _run_service(config)
     if command == "deliver":
         if not config.token:
             print("sanctuary-bot: error: deliver needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
@@ -368,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         return code
     if command in ("backup", "restore"):
         return _backup_command(config, args)
+    if command == "poster":
+        return _poster_command(config, args)
     if command == "stats":
         sys.stdout.write(asyncio.run(_stats(config, args.csv)))
         return 0

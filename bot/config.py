@@ -7,6 +7,7 @@ exits with code 2.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "data/sanctuary.db"
 DEFAULT_CACHE = "data/cache"
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # Telegram's rule for usernames
+DEFAULT_LISTEN = "127.0.0.1:8080"
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ConfigError(ValueError):
@@ -51,6 +56,12 @@ class Config:
     search_radius_miles: float = 25.0
     send_rate: float = 30.0
     log_format: str = "text"
+    bot_username: str | None = None  # for t.me links made without the bot (posters)
+    # Set together: Telegram posts updates to webhook_url; without it the bot long-polls.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # Where the web server (webhook, /healthz, /readyz, /metrics) listens; None: not at all.
+    listen: tuple[str, int] | None = None
 
     @property
     def file_url(self) -> str:
@@ -93,6 +104,15 @@ class Config:
         log_format = env.get("SANCTUARY_LOG_FORMAT", "").strip().lower() or "text"
         if log_format not in ("text", "json"):
             raise ConfigError(f"SANCTUARY_LOG_FORMAT must be text or json, got {log_format!r}")
+        bot_username = env.get("SANCTUARY_BOT_USERNAME", "").strip().lstrip("@") or None
+        if bot_username is not None and not _USERNAME.fullmatch(bot_username):
+            raise ConfigError(
+                f"SANCTUARY_BOT_USERNAME must be a bot's username such as sanctuary_bot, got {bot_username!r}"
+            )
+        webhook_url, webhook_secret = _webhook(env)
+        listen = _listen(env.get("SANCTUARY_LISTEN", "").strip() or DEFAULT_LISTEN)
+        if webhook_url is not None and listen is None:
+            raise ConfigError("SANCTUARY_LISTEN cannot be off with SANCTUARY_WEBHOOK_URL set")
         return cls(
             token=token,
             api_url=api_url,
@@ -103,4 +123,42 @@ class Config:
             search_radius_miles=radius,
             send_rate=send_rate,
             log_format=log_format,
+            bot_username=bot_username,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            listen=listen,
         )
+
+
+def _webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """SANCTUARY_WEBHOOK_URL and its SANCTUARY_WEBHOOK_SECRET, checked together."""
+    url = env.get("SANCTUARY_WEBHOOK_URL", "").strip() or None
+    secret = env.get("SANCTUARY_WEBHOOK_SECRET", "").strip() or None
+    if url is None:
+        return None, None
+    parsed = urlparse(url)
+    local = parsed.scheme == "http" and parsed.hostname in _LOCAL_HOSTS  # a test, a local proxy
+    if not (parsed.scheme == "https" or local) or not parsed.hostname:
+        raise ConfigError(
+            f"SANCTUARY_WEBHOOK_URL must be the public https URL Telegram calls, got {url!r}"
+        )
+    if secret is None:
+        raise ConfigError("SANCTUARY_WEBHOOK_SECRET is required with SANCTUARY_WEBHOOK_URL")
+    if not _SECRET.fullmatch(secret):
+        raise ConfigError(
+            "SANCTUARY_WEBHOOK_SECRET must be 1 to 256 of the characters A-Z a-z 0-9 _ -"
+        )
+    return url, secret
+
+
+def _listen(raw: str) -> tuple[str, int] | None:
+    """SANCTUARY_LISTEN: ``host:port`` (``[::1]:8080`` for IPv6), or ``off``."""
+    if raw.lower() == "off":
+        return None
+    host, _, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(
+            f"SANCTUARY_LISTEN must be host:port such as {DEFAULT_LISTEN}, or off, got {raw!r}"
+        )
+    return host, int(port)

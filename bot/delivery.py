@@ -9,8 +9,14 @@ each at send time in its recipient's language and sends it within Telegram's lim
   unreachable and blocks its pending rows; a migrated group's rows follow it; 5xx and
   time-outs retry with exponential backoff and jitter up to ``max_attempts``, then fail; any
   other 400 fails the row at once. Nothing is retried forever; nothing is dropped silently.
-* One message is in flight at a time, so a crash (even kill -9) sends at most that one message
-  twice: rows left 'sending' return to 'pending' on start-up.
+* Rows are taken by priority lane (storage.outbox.LANES): time-critical messages (reminders,
+  changes, safeguarding concerns, notices) before digests and weekly posts, and those before
+  campaign calls; bulk gets whatever the limits leave.
+* Up to ``in_flight`` messages wait for Telegram's answer at once, so a slow round trip still
+  fills the limit (the limits are kept when a message leaves, not when its answer comes). A
+  crash (even kill -9) sends at most those messages twice: rows left 'sending' return to
+  'pending' on start-up, and the restarted sender keeps each chat's gap from the sends
+  stored before the crash.
 
 Replies to a person (handlers answer directly) get ``PatientReplies``: a short 429 is waited
 out and the reply sent once more, instead of being lost.
@@ -20,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
 import random
 import time
 import warnings
@@ -37,6 +45,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.i18n import DEFAULT_LOCALE, use_locale
 from bot.views import View
+from bot.web.metrics import Metrics
 from storage.db import utcnow
 from storage.outbox import OutboxRepository, OutboxRow
 from storage.users import UserRepository
@@ -44,8 +53,27 @@ from storage.users import UserRepository
 log = logging.getLogger(__name__)
 
 Renderer = Callable[[OutboxRow], Awaitable[View | None]]
+# How far back a starting sender looks for its predecessor's sends (a group's minute, and more)
+RECALL = timedelta(seconds=62)
+# Messages awaiting Telegram's answer at once: 30/s at a 100 ms round trip needs 3; 8 covers
+# a round trip of 250 ms. A kill -9 may send each of them twice.
+IN_FLIGHT = 8
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
+
+# Calls that answer a person, counted as replies in the metrics.
+REPLY_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendVenue",
+        "sendLocation",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+    }
+)
 
 # True while the sender sends an outbox row: it handles a 429 itself (pausing everything)
 _SENDING_ROW: ContextVar[bool] = ContextVar("sending_outbox_row", default=False)
@@ -67,6 +95,7 @@ class PatientReplies(BaseRateLimiter[None]):
 
     def __init__(self, max_wait_s: float = 5.0) -> None:
         self.max_wait_s = max_wait_s
+        self.metrics: Metrics | None = None  # the running bot's, set when its services start
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -84,14 +113,28 @@ class PatientReplies(BaseRateLimiter[None]):
         rate_limit_args: None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         try:
-            return await callback(*args, **kwargs)
+            result = await callback(*args, **kwargs)
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
-            if _SENDING_ROW.get() or seconds > self.max_wait_s:
+            if _SENDING_ROW.get():
+                raise
+            if self.metrics is not None:
+                self.metrics.pause("reply", seconds)
+            if seconds > self.max_wait_s:
                 raise
             log.info("429 from Telegram on %s: sending again in %.0f s", endpoint, seconds)
+        else:
+            self._count(endpoint)
+            return result
         await asyncio.sleep(seconds)
-        return await callback(*args, **kwargs)
+        result = await callback(*args, **kwargs)
+        self._count(endpoint)
+        return result
+
+    def _count(self, endpoint: str) -> None:
+        """A reply went out (an outbox row is counted by the sender)."""
+        if self.metrics is not None and not _SENDING_ROW.get() and endpoint in REPLY_METHODS:
+            self.metrics.replies.labels(endpoint).inc()
 
 
 class Held(Exception):
@@ -120,6 +163,29 @@ class RateLimiter:
         self._group_sends: dict[int, deque[float]] = {}
         self._paused_until = 0.0
 
+    def recall(self, recent: Mapping[int, tuple[datetime | None, int]], wall_now: datetime) -> None:
+        """Sends made before a restart (``OutboxRepository.recent_chats``): each chat keeps
+        its gap from its latest one. A stored time is to the second, so the send may have
+        been up to a second later; a row left in flight may have gone just now."""
+        clock = self.clock()
+        for chat_id, (latest, count) in recent.items():
+            ago = 0.0 if latest is None else (wall_now - latest).total_seconds() - 1.0
+            at = clock - max(0.0, ago)
+            if chat_id > 0:
+                self._next_chat[chat_id] = max(
+                    self._next_chat.get(chat_id, 0.0), at + self.private_interval
+                )
+            else:
+                sends = self._group_sends.setdefault(chat_id, deque())
+                sends.extend([at] * count)
+                self._group_sends[chat_id] = deque(sorted(sends))
+
+    def landed(self, chat_id: int) -> None:
+        """Telegram answered the message to ``chat_id``: the next may go an interval later
+        (the answer comes after the message arrived, so the gap holds where it is counted)."""
+        if chat_id > 0:
+            self._next_chat[chat_id] = self.clock() + self.private_interval
+
     def pause(self, seconds: float) -> None:
         """Stop all sending for ``seconds`` (a 429)."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
@@ -142,7 +208,9 @@ class RateLimiter:
         base = self._next_any if 0 <= late < self.interval / 4 else now
         self._next_any = base + self.interval
         if chat_id > 0:
-            self._next_chat[chat_id] = now + self.private_interval
+            # Until its answer comes (``landed``): a later message could overtake this one
+            # on the way and arrive less than the interval after it.
+            self._next_chat[chat_id] = math.inf
             if len(self._next_chat) > 50_000:  # forget chats whose interval has long passed
                 self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
         else:
@@ -153,7 +221,8 @@ class RateLimiter:
 
 
 class Sender:
-    """Claims due outbox rows and sends them one at a time within the limits."""
+    """Claims due outbox rows by lane and sends them within the limits, up to ``in_flight``
+    awaiting Telegram's answer at once."""
 
     def __init__(
         self,
@@ -169,6 +238,8 @@ class Sender:
         backoff_cap_s: float = 900.0,
         batch: int = 100,
         rng: random.Random | None = None,
+        in_flight: int = IN_FLIGHT,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -181,24 +252,33 @@ class Sender:
         self.backoff_cap_s = backoff_cap_s
         self.batch = batch
         self.rng = rng or random.Random()
+        self.metrics = metrics
         self.unreachable: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._slots = asyncio.Semaphore(in_flight)
+        self._fresh = False
+        self._flying: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
-        """Recover rows a crash left 'sending'; load unreachable chats. Returns rows recovered."""
+        """Recover rows a crash left 'sending' (keeping each chat's gap from the sends made
+        before it); load unreachable chats. Returns rows recovered."""
         self.unreachable = await self.outbox.unreachable_chats()
+        now = self.now()
+        self.limiter.recall(await self.outbox.recent_chats(now - RECALL), now)
         recovered = await self.outbox.recover()
         if recovered:
             log.info("recovered %d outbox rows left in flight", recovered)
         return recovered
 
     def wake(self) -> None:
-        """New rows are due: stop waiting."""
+        """New rows are due: stop waiting, and claim again before the next message (a new
+        time-critical row goes before the bulk already claimed)."""
+        self._fresh = True
         self._wake.set()
 
     def stop(self) -> None:
-        """Finish the message in flight, then stop."""
+        """Finish the messages in flight, then stop."""
         self._stopping = True
         self._wake.set()
 
@@ -216,24 +296,63 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def run_once(self) -> int:
-        """Claim the due rows and send them; returns how many were handled."""
+        """Claim the due rows and send them; returns how many were handled (0: nothing was
+        due). Messages may still be in flight when it returns, unless nothing was due (see
+        ``drain``). New rows (``wake``) give back what is not sent yet, to be claimed again
+        by lane."""
+        self._fresh = False
         rows = deque(await self.outbox.claim(self.now(), self.batch))
+        if not rows:
+            await self.drain()
+            return 0
         handled = 0
         while rows:
-            if self._stopping:
+            if self._stopping or self._fresh:  # stop, or claim again by lane
                 await self.outbox.release(r.id for r in rows)
+                handled = max(handled, 1)  # due rows are left: call again
                 break
-            # The first row whose chat may receive now; else wait for the earliest one.
+            # The first row (by lane) whose chat may receive now; else wait for the earliest.
             clock = self.limiter.clock()
             row = next((r for r in rows if self.limiter.ready_at(r.chat_id) <= clock), None)
             if row is None:
                 earliest = min(self.limiter.ready_at(r.chat_id) for r in rows)
-                await asyncio.sleep(max(0.0, earliest - clock))
+                if earliest == math.inf:  # every chat left waits for its message's answer
+                    await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.sleep(0)  # its landing is recorded
+                else:
+                    await asyncio.sleep(max(0.0, earliest - clock))
                 continue
             rows.remove(row)
-            await self._deliver(row)
             handled += 1
+            view = await self._prepare(row)
+            if view is None:
+                continue
+            await self._slots.acquire()
+            # Rendering and waiting for a slot took time, and a 429 may have paused all.
+            while True:
+                wait = self.limiter.ready_at(row.chat_id) - self.limiter.clock()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            self.limiter.record(row.chat_id)
+            task = asyncio.create_task(self._send(row, view))
+            self._flying.add(task)
+            task.add_done_callback(functools.partial(self._landed, row.chat_id))
+        if self._stopping:
+            await self.drain()
         return handled
+
+    def _landed(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        self.limiter.landed(chat_id)
+        self._flying.discard(task)
+        self._slots.release()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("sending an outbox row failed", exc_info=exc)
+
+    async def drain(self) -> None:
+        """Wait until every message in flight has its answer recorded."""
+        while self._flying:
+            await asyncio.gather(*self._flying, return_exceptions=True)
 
     async def _render(self, row: OutboxRow) -> View | None:
         renderer = self.renderers.get(row.kind)
@@ -243,24 +362,41 @@ class Sender:
         with use_locale((user.locale if user else None) or DEFAULT_LOCALE):
             return await renderer(row)
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    def _count(self, outcome: str) -> None:
+        """What became of a row (sent, failed, unreachable, retried, held), for /metrics."""
+        if self.metrics is not None:
+            self.metrics.message(outcome)
+
+    async def _prepare(self, row: OutboxRow) -> View | None:
+        """The row's message, or None when it is not to be sent (its row updated)."""
         now = self.now()
         if row.chat_id in self.unreachable:
             await self.outbox.set_unreachable(row.chat_id, "unreachable", now)
-            return
+            self._count("unreachable")
+            return None
         try:
             view = await self._render(row)
         except Held as held:
             await self.outbox.hold(row.id, str(held) or "held", now)
-            return
+            self._count("held")
+            return None
         except Exception as exc:  # a broken renderer fails its row, not the sender
             log.exception("rendering outbox row %d (%s) failed", row.id, row.kind)
             await self.outbox.fail(row.id, f"render: {type(exc).__name__}", now)
-            return
+            self._count("failed")
+            return None
         if view is None:  # the subject is gone (activity cancelled...): nothing to say
             await self.outbox.fail(row.id, "obsolete", now)
-            return
-        self.limiter.record(row.chat_id)
+            self._count("failed")
+        return view
+
+    async def _send(self, row: OutboxRow, view: View) -> None:
+        """Send one rendered row (its slot already taken) and record what Telegram said."""
+        self._count(await self._outcome(row, view))
+
+    async def _outcome(self, row: OutboxRow, view: View) -> str:
+        """Send one rendered row; returns what became of it (sent, failed, unreachable,
+        retried)."""
         sending = _SENDING_ROW.set(True)
         try:
             message = await self.bot.send_message(
@@ -274,30 +410,36 @@ class Sender:
             seconds = retry_seconds(exc)
             self.limiter.pause(seconds)
             log.warning("429 from Telegram: pausing all sending for %.0f s", seconds)
-            await self._again(row, seconds, f"429 retry after {seconds:.0f}s")
+            if self.metrics is not None:
+                self.metrics.pause("outbox", seconds)
+            return await self._again(row, seconds, f"429 retry after {seconds:.0f}s")
         except Forbidden as exc:
             self.unreachable.add(row.chat_id)
             await self.outbox.set_unreachable(row.chat_id, exc.message, self.now())
+            return "unreachable"
         except ChatMigrated as exc:
             await self.outbox.migrate_chat(row.chat_id, exc.new_chat_id, self.now())
             await self.outbox.retry(row.id, self.now(), "migrated", self.now(), count=False)
+            return "retried"
         except BadRequest as exc:
             await self.outbox.fail(row.id, exc.message, self.now())
+            return "failed"
         except NetworkError as exc:  # 5xx, time-outs, connection errors
             delay = min(self.backoff_cap_s, self.backoff_base_s * 2**row.attempts)
-            await self._again(row, delay * (0.5 + self.rng.random() / 2), exc.message)
-        else:
-            await self.outbox.sent(row.id, message.message_id, self.now())
+            return await self._again(row, delay * (0.5 + self.rng.random() / 2), exc.message)
         finally:
             _SENDING_ROW.reset(sending)
+        await self.outbox.sent(row.id, message.message_id, self.now())
+        return "sent"
 
-    async def _again(self, row: OutboxRow, delay_s: float, error: str) -> None:
+    async def _again(self, row: OutboxRow, delay_s: float, error: str) -> str:
         now = self.now()
         if row.attempts + 1 >= self.max_attempts:
             log.warning("outbox row %d failed after %d attempts", row.id, row.attempts + 1)
             await self.outbox.fail(row.id, error, now)
-        else:
-            await self.outbox.retry(row.id, now + timedelta(seconds=delay_s), error, now)
+            return "failed"
+        await self.outbox.retry(row.id, now + timedelta(seconds=delay_s), error, now)
+        return "retried"
 
     async def chat_reachable(self, chat_id: int) -> None:
         """The person wrote or unblocked the bot: their chat can be sent to again."""

@@ -80,6 +80,15 @@ class Intent(StrEnum):
     SUPPORTER = "supporter"
 
 
+class PlaceFor(StrEnum):
+    """What the next place a person gives (a typed place, a pin, a choice among places) is
+    for. The codes travel in place buttons (``P:<key>:<code>``) already in people's chats."""
+
+    ACTIVITIES = "f"  # find welcoming activities near it (the default)
+    GROUPS = "g"  # the City of Sanctuary groups near it
+    NEW_AREA = "m"  # "I've moved": save it as the person's area
+
+
 class Topic(StrEnum):
     """What a campaign call is about; supporters subscribe by topic."""
 

@@ -7,7 +7,9 @@ matching HTTP status), validates what tests care about (text length, HTML markup
 inline keyboards, edits), records every call in ``server.calls`` and can inject faults.
 
 Users are simulated with :meth:`FakeBotAPI.user`; :class:`Conversation` drives one of them one
-update at a time. Everything runs on one asyncio event loop; ``queue_update`` (and so the
+update at a time. After ``setWebhook`` the server posts updates to the bot's URL as Telegram
+does (the secret in ``X-Telegram-Bot-Api-Secret-Token``, again after any answer but 2xx) and
+answers getUpdates with 409; ``post_to_webhook`` posts one update with any header. Everything runs on one asyncio event loop; ``queue_update`` (and so the
 ``FakeUser`` methods) may also be called from another thread.
 """
 
@@ -26,6 +28,7 @@ from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 
@@ -45,8 +48,10 @@ __all__ = [
     "Conversation",
     "FakeBotAPI",
     "FakeUser",
+    "Gate",
     "SentMessage",
     "UploadedFile",
+    "WebhookPost",
     "html_error",
     "html_to_plain",
 ]
@@ -62,6 +67,9 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER = 200
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_KEEP_SECRET = object()  # post_to_webhook: the secret given to setWebhook
 
 
 def _words(text: str) -> frozenset[str]:
@@ -98,7 +106,7 @@ _CHAT_ACTIONS = _words(
 )
 _INT_KEYS = _words(
     "chat_id from_chat_id message_id offset limit reply_to_message_id message_thread_id "
-    "user_id cache_time until_date live_period heading proximity_alert_radius"
+    "user_id cache_time until_date live_period heading proximity_alert_radius max_connections"
 )
 _FLOAT_KEYS = frozenset({"latitude", "longitude", "timeout", "horizontal_accuracy"})
 _BOOL_KEYS = _words(
@@ -201,6 +209,37 @@ class ApiCall:
     status: int
     result: Any
     body: str = ""
+
+
+@dataclass(slots=True)
+class WebhookPost:
+    """One update posted to the bot's webhook: when (time.monotonic()), and the HTTP status
+    answered (0: no answer, the connection failed)."""
+
+    update_id: int
+    at: float
+    status: int = 0
+    answered_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Gate:
+    """See :meth:`FakeBotAPI.hold`: ``arrived`` is set when the held call comes; the call is
+    answered once ``release`` is set."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
+class _Webhook:
+    url: str
+    secret: str | None
+    max_connections: int
+    queue: asyncio.Queue[JSONDict] = field(default_factory=asyncio.Queue)
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
+    last_error: str = ""
+    last_error_date: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,6 +501,14 @@ class FakeUser:
         """Queue the edit of a text message this user sent (delivered only if allowed)."""
         return self._edit(message_id, {"text": text})
 
+    def text_update(self, text: str) -> JSONDict:
+        """A text message update with a new update_id, not queued (for post_to_webhook)."""
+        self.last_message_id = self.server._next_message_id(self.chat_id)
+        update_id = self.server._next_update_id
+        self.server._next_update_id += 1
+        message = self._message_json(self.last_message_id, self.chat_id, {"text": text})
+        return {"update_id": update_id, "message": message}
+
     def send_text(self, text: str, chat_id: int | None = None) -> int:
         """Queue a text message (in a group chat when ``chat_id`` is given, e.g. -1001234).
 
@@ -538,8 +585,9 @@ class FakeBotAPI:
     Public state: ``calls`` (every ApiCall in order), ``updates`` (every queued update),
     ``violations``/``violation_log`` (see :meth:`enforce_limits`), ``blocked`` chat ids,
     ``callback_answers`` (answerCallbackQuery params by query id), ``menu_buttons``,
-    ``dropped_updates`` (update id -> why it was never delivered), ``timeout_hold`` and
-    ``poll_timeout_cap`` (an optional upper bound for getUpdates long-poll waits).
+    ``dropped_updates`` (update id -> why it was never delivered), ``timeout_hold``,
+    ``poll_timeout_cap`` (an optional upper bound for getUpdates long-poll waits) and
+    ``round_trip_s`` (a network's delay before each call but getUpdates arrives).
     """
 
     def __init__(
@@ -554,6 +602,9 @@ class FakeBotAPI:
         self.first_name = first_name
         self.timeout_hold = timeout_hold
         self.poll_timeout_cap: float | None = None
+        self.round_trip_s = 0.0  # each call but getUpdates is answered this much later
+        self.in_flight_peak = 0  # the most calls (but getUpdates) being answered at once
+        self._in_flight = 0
         self.calls: list[ApiCall] = []
         self.updates: list[JSONDict] = []
         self.violations = 0
@@ -562,6 +613,12 @@ class FakeBotAPI:
         self.callback_answers: dict[str, JSONDict] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
         self.dropped_updates: dict[int, str] = {}
+        self.webhook_posts: list[WebhookPost] = []
+        self.webhook_retry_s = 0.1  # Telegram waits longer before posting an update again
+        self._hook: _Webhook | None = None
+        self._gates: dict[str, Gate] = {}
+        self._hook_unacked: dict[int, JSONDict] = {}
+        self._session: aiohttp.ClientSession | None = None
         self._requested_port = port
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -588,6 +645,7 @@ class FakeBotAPI:
         self._handlers: dict[str, Callable[[JSONDict], Any]] = {
             "getme": self._m_get_me,
             "deletewebhook": self._m_delete_webhook,
+            "setwebhook": self._m_set_webhook,
             "getwebhookinfo": self._m_get_webhook_info,
             "sendmessage": self._m_send_message,
             "sendvenue": self._m_send_venue,
@@ -637,7 +695,11 @@ class FakeBotAPI:
             return
         self._stopping = True
         self._wake()
+        self._stop_hook()
         await runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -748,6 +810,13 @@ class FakeBotAPI:
             )
         )
 
+    def hold(self, method: str) -> Gate:
+        """Hold the next call of ``method`` unanswered until the gate is released: a handler
+        that is still running, for as long as a test needs."""
+        gate = Gate()
+        self._gates[method.lower()] = gate
+        return gate
+
     def clear_faults(self) -> None:
         """Forget faults that have not fired yet."""
         self._faults.clear()
@@ -793,10 +862,118 @@ class FakeBotAPI:
         update_id = self._next_update_id
         self._next_update_id += 1
         stored = {"update_id": update_id, **{k: v for k, v in update.items() if k != "update_id"}}
-        self._pending.append(stored)
         self.updates.append(stored)
+        if self._hook is not None:
+            self._hook_unacked[update_id] = stored
+            self._in_loop(self._hook.queue.put_nowait, stored)
+        else:
+            self._pending.append(stored)
         self._notify()
         return update_id
+
+    def _in_loop(self, call: Callable[[JSONDict], None], value: JSONDict) -> None:
+        """Call ``call(value)`` on the server's event loop (this may be another thread)."""
+        loop = self._loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            call(value)
+        else:
+            loop.call_soon_threadsafe(call, value)
+
+    # ------------------------------------------------------------------ webhook
+
+    @property
+    def webhook_url(self) -> str | None:
+        """The URL given to setWebhook (None while the bot polls)."""
+        return self._hook.url if self._hook is not None else None
+
+    @property
+    def webhook_acknowledged(self) -> list[int]:
+        """The update_ids the bot answered 2xx to, in order of their answers."""
+        return [p.update_id for p in self.webhook_posts if 200 <= p.status < 300]
+
+    async def post_to_webhook(
+        self, update: JSONDict, *, secret: object = _KEEP_SECRET, url: str | None = None
+    ) -> int:
+        """Post one update to the webhook (``url``, default the one set) with ``secret`` in
+        the secret header (default the one set; None: no header). Returns the HTTP status,
+        0 when the connection failed. Not queued: nothing is posted again."""
+        hook = self._hook
+        target = url or (hook.url if hook is not None else None)
+        if target is None:
+            raise RuntimeError("no webhook is set and no url was given")
+        given = (hook.secret if hook is not None else None) if secret is _KEEP_SECRET else secret
+        return await self._post(update, target, given if isinstance(given, str) else None)
+
+    async def _post(self, update: JSONDict, url: str, secret: str | None) -> int:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        post = WebhookPost(int(update.get("update_id", 0)), time.monotonic())
+        self.webhook_posts.append(post)
+        try:
+            async with self._session.post(
+                url, data=json.dumps(update), headers=headers | {"Content-Type": "application/json"}
+            ) as response:
+                await response.read()
+                post.status = response.status
+        except (aiohttp.ClientError, OSError):
+            post.status = 0
+        post.answered_at = time.monotonic()
+        self._notify()
+        return post.status
+
+    async def _hook_worker(self, hook: _Webhook) -> None:
+        while True:
+            update = await hook.queue.get()
+            update_id = int(update["update_id"])
+            if update_id not in self._hook_unacked:
+                continue
+            kind = _update_type(update)
+            if kind not in self._allowed_updates:
+                self.dropped_updates[update_id] = (
+                    f"{kind} is not in allowed_updates {sorted(self._allowed_updates)}"
+                )
+                del self._hook_unacked[update_id]
+                continue
+            status = await self._post(update, hook.url, hook.secret)
+            if 200 <= status < 300:
+                self._hook_unacked.pop(update_id, None)
+                continue
+            hook.last_error = f"Wrong response from the webhook: {status}"
+            hook.last_error_date = _now()
+            await asyncio.sleep(self.webhook_retry_s)
+            hook.queue.put_nowait(update)  # again, as Telegram does
+
+    def _start_hook(self, url: str, secret: str | None, max_connections: int) -> None:
+        hook = self._hook
+        if hook is not None and (hook.url, hook.secret) == (url, secret):
+            return  # the same webhook set again: its queue goes on
+        self._stop_hook()
+        hook = self._hook = _Webhook(url, secret, max_connections)
+        waiting = sorted(self._hook_unacked) + [int(u["update_id"]) for u in self._pending]
+        for update in self._pending:
+            self._hook_unacked[int(update["update_id"])] = update
+        self._pending = []
+        for update_id in waiting:
+            hook.queue.put_nowait(self._hook_unacked[update_id])
+        hook.workers = [
+            asyncio.create_task(self._hook_worker(hook), name="fake-webhook")
+            for _ in range(max_connections)
+        ]
+
+    def _stop_hook(self) -> None:
+        """Stop posting; what was not acknowledged waits for getUpdates again."""
+        hook, self._hook = self._hook, None
+        if hook is None:
+            return
+        for worker in hook.workers:
+            worker.cancel()
+        self._pending = [self._hook_unacked[i] for i in sorted(self._hook_unacked)] + self._pending
+        self._hook_unacked = {}
 
     def _next_message_id(self, chat_id: int) -> int:
         next_id = self._message_ids.get(chat_id, 0) + 1
@@ -1026,9 +1203,20 @@ class FakeBotAPI:
         method = _CANONICAL.get(key, raw_method)
         params: JSONDict = {}
         chat_id: int | None = None
+        gate = self._gates.pop(key, None)
+        if gate is not None:
+            gate.arrived.set()
+            await gate.release.wait()
         try:
             params = await self._read_params(request)
             chat_id = self._call_chat(key, params)
+            if self.round_trip_s > 0 and key != "getupdates":
+                self._in_flight += 1
+                self.in_flight_peak = max(self.in_flight_peak, self._in_flight)
+                try:
+                    await asyncio.sleep(self.round_trip_s)  # checked and recorded on arrival
+                finally:
+                    self._in_flight -= 1
             fault = self._take_fault(key, chat_id)
             if fault is not None and fault.kind == "timeout":
                 self._record(method, params, chat_id, 0, None, request)
@@ -1127,6 +1315,12 @@ class FakeBotAPI:
         return [dict(u) for u in keep[:limit]]
 
     async def _get_updates(self, params: JSONDict) -> list[JSONDict]:
+        if self._hook is not None:
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         self._poll_generation += 1
         generation = self._poll_generation
         self._notify()  # an older long poll still waiting ends with 409 like on Telegram
@@ -1405,16 +1599,47 @@ class FakeBotAPI:
         }
 
     def _m_delete_webhook(self, params: JSONDict) -> bool:
+        self._stop_hook()
         if params.get("drop_pending_updates"):
             self._drop_pending("dropped by deleteWebhook(drop_pending_updates=True)")
         return True
 
+    def _m_set_webhook(self, params: JSONDict) -> bool:
+        url = params.get("url")
+        if not url:
+            return self._m_delete_webhook(params)
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not (isinstance(secret, str) and _SECRET_RE.fullmatch(secret)):
+            raise _bad("secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) if allowed else _DEFAULT_UPDATE_TYPES
+        connections = params.get("max_connections", 40)
+        connections = connections if isinstance(connections, int) else 40
+        if not 1 <= connections <= 100:
+            raise _bad("bad webhook: max_connections must be from 1 to 100")
+        if params.get("drop_pending_updates"):
+            self._stop_hook()
+            self._drop_pending("dropped by setWebhook(drop_pending_updates=True)")
+        self._start_hook(url, secret, connections)
+        return True
+
     def _m_get_webhook_info(self, params: JSONDict) -> JSONDict:
-        return {
-            "url": "",
+        hook = self._hook
+        info: JSONDict = {
+            "url": hook.url if hook is not None else "",
             "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
+            "pending_update_count": len(self._pending) + len(self._hook_unacked),
         }
+        if hook is not None:
+            info["max_connections"] = hook.max_connections
+            info["allowed_updates"] = sorted(self._allowed_updates)
+            if hook.last_error:
+                info["last_error_date"] = hook.last_error_date
+                info["last_error_message"] = hook.last_error
+        return info
 
     def _m_send_message(self, params: JSONDict) -> JSONDict:
         chat_id = self._chat_param(params)

@@ -18,6 +18,7 @@ from bot.organiser import Organiser
 from bot.reminders import ReminderPlanner, WeeklyPlanner, digest_planner, weekly_post_planner
 from bot.retention import Retention, RetentionReport
 from bot.search import Directory
+from bot.web.metrics import Metrics
 from storage.activities import ActivityRepository
 from storage.alerts import AlertRepository
 from storage.awaited import AwaitedRepository
@@ -69,18 +70,20 @@ class Services:
     awaited: AwaitedRepository
     clock: Callable[[], datetime] = utcnow
     button_key: bytes = b""  # signs buttons made for one person (see ``report_mark``)
+    metrics: Metrics = field(default_factory=Metrics)
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
     _planner: ReminderPlanner | None = None
     _weekly: list[WeeklyPlanner] = field(default_factory=list)
     # what others hold in memory about a person, each let go of when the person is forgotten
-    let_go: list[Callable[[int], object]] = field(default_factory=list)
+    forget_in_memory: list[Callable[[int], object]] = field(default_factory=list)
 
     desk: CampaignDesk = field(init=False)
     organiser: Organiser = field(init=False)
 
     def __post_init__(self) -> None:
         self.users.clock = self.now  # rows carry the service clock's time (tests move it)
+        self.db.observe = self.metrics.db_seconds.observe
         self.desk = CampaignDesk(
             self.campaigns,
             self.alerts,
@@ -161,9 +164,15 @@ class Services:
         renderers = build_renderers(
             self.directory, self.now, self.users, self.config, self.campaigns
         )
-        self.sender = Sender(bot, self.outbox, self.users, renderers, limiter, now=self.now)
+        self.sender = Sender(
+            bot, self.outbox, self.users, renderers, limiter, now=self.now, metrics=self.metrics
+        )
         await self.sender.start()
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+
+    def sender_alive(self) -> bool:
+        """True while the outbox sender's task runs."""
+        return self._sender_task is not None and not self._sender_task.done()
 
     async def plan_reminders(self) -> int:
         """Put due reminders, digests and scheduled calls in the outbox and wake the sender;
@@ -192,8 +201,8 @@ class Services:
             self.sender.unreachable.discard(user_id)
         if self._planner is not None:
             self._planner.forget(user_id)
-        for let_go in self.let_go:
-            let_go(user_id)
+        for forget_held in self.forget_in_memory:
+            forget_held(user_id)
         return done
 
     async def run_retention(self) -> RetentionReport:

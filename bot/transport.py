@@ -22,6 +22,7 @@ import logging
 import ssl
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -58,7 +59,15 @@ class AiohttpRequest(BaseRequest):
     together with ``connect`` and ``read``.
     """
 
-    __slots__ = ("_free", "_limits", "_media_write_timeout", "_pool_size", "_proxies", "_session")
+    __slots__ = (
+        "_free",
+        "_limits",
+        "_media_write_timeout",
+        "_pool_size",
+        "_proxies",
+        "_session",
+        "on_ok",
+    )
 
     def __init__(
         self,
@@ -75,6 +84,7 @@ class AiohttpRequest(BaseRequest):
         self._session: aiohttp.ClientSession | None = None
         self._free = asyncio.Semaphore(connection_pool_size)
         self._proxies: dict[str, str | None] = {}  # by API base URL
+        self.on_ok: Callable[[], None] | None = None  # called on each answer with status 200
 
     @property
     def read_timeout(self) -> float | None:
@@ -154,7 +164,10 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy(url)
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                if response.status == 200 and self.on_ok is not None:
+                    self.on_ok()
+                return response.status, body
         except TimeoutError as err:  # aiohttp's own time-outs are ClientErrors too: first
             raise TimedOut from err
         except aiohttp.ClientError as err:

@@ -22,7 +22,7 @@ from telegram import (
 from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
-from bot.domain import Category, Intent
+from bot.domain import Category, Intent, PlaceFor
 from bot.geo import AREA_KM
 from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
 from bot.keyboard import Key, Keyboard
@@ -209,9 +209,9 @@ def _share_location_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
-def ask_location(mode: str) -> View:
+def ask_location(mode: PlaceFor) -> View:
     """Ask for a location: a button that shares it, or typing a place."""
-    if mode == "g":
+    if mode is PlaceFor.GROUPS:
         first = _("Where should I look for City of Sanctuary groups?")
     else:
         first = _("Where should I look for welcoming activities?")
@@ -383,7 +383,7 @@ def _place_buttons(places: list[PlaceChoice], data: Callable[[str], cb.Button]) 
 
 
 def choose_place(
-    query: str, places: list[PlaceChoice], mode: str, category: str | None = None
+    query: str, places: list[PlaceChoice], mode: PlaceFor, category: str | None = None
 ) -> View:
     """Which one do you mean? (the kind of activity asked for comes along on the buttons)"""
     text = _("Which “{place}” do you mean?").format(
@@ -393,7 +393,7 @@ def choose_place(
     return View(text, Keyboard(_place_buttons(places, lambda key: cb.ChoosePlace(key, mode, kind))))
 
 
-def place_not_found(query: str, suggestions: list[PlaceChoice], mode: str) -> View:
+def place_not_found(query: str, suggestions: list[PlaceChoice], mode: PlaceFor) -> View:
     """I couldn't find it; maybe one of these."""
     shown = fmt.escape(fmt.clean(query, 60))
     if shown:

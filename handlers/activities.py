@@ -20,7 +20,7 @@ from bot import callbacks as cb
 from bot import posting_views as pv
 from bot import views
 from bot.callbacks import Expired
-from bot.context import App, AppContext
+from bot.context import App, AppContext, KeepOpen
 from bot.posting import (
     TYPED,
     Problem,
@@ -37,9 +37,10 @@ from bot.posting import (
     take_text,
 )
 from bot.views import View
-from handlers import find
+from handlers import places
 from handlers.admin import refuse
-from handlers.base import Awaiting, Own, answer, expired, send, show
+from handlers.base import answer, expired, send, show
+from handlers.questions import TypedQuestion
 from storage.drafts import Draft
 from storage.models import Group
 
@@ -65,7 +66,9 @@ def _toggled(pressed: cb.Button) -> tuple[str, int | str] | None:
 
 
 # A post's own buttons, commands and pins: doing anything else stops the asking (answers kept).
-_OWN = Own(buttons=("W:",), commands=("newactivity", "back", "cancel"), locations=True)
+_KEEP_OPEN = KeepOpen(
+    buttons=cb.family("W"), commands=("newactivity", "back", "cancel"), locations=True
+)
 
 
 class Posting:
@@ -77,7 +80,7 @@ class Posting:
     """
 
     def __init__(self, app: App) -> None:
-        self.asking = Awaiting(app, "posting", _OWN)
+        self.asking = TypedQuestion(app, "posting", _KEEP_OPEN)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -280,7 +283,7 @@ class Posting:
         assert user is not None
         if await context.services.drafts.get(user.id) is None:  # gone (forgotten, purged)
             await self.asking.stop(context, user.id)
-            await find.on_text(update, context)  # the text is what it would have been: a place
+            await places.on_text(update, context)  # the text is what it would have been: a place
             return
         found = await self._current(update, context)
         if found is None:
@@ -487,10 +490,10 @@ class Posting:
 
 
 def register(app: App) -> Posting:
-    """Posting commands, answers and buttons; answers go before find's catch-all.
+    """Posting commands, answers and buttons; answers go before the places catch-all.
 
     Returns the journey (managing reuses it). Who is being asked is picked up again in
-    post_init; another command, button or pin stops the asking (``Awaiting``).
+    post_init; another command, button or pin stops the asking (``TypedQuestion``).
     """
     journey = Posting(app)
     private = filters.ChatType.PRIVATE

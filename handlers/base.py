@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import (
     CallbackQuery,
@@ -18,26 +15,21 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
-    MessageHandler,
     TypeHandler,
-    filters,
 )
 
 from bot import views
-from bot.context import App, AppContext, Turn
+from bot.context import App, AppContext
 from bot.delivery import retry_seconds
 from bot.i18n import resolve_locale, set_locale
 from bot.keyboard import Key, Keyboard
 from bot.logs import set_update_kind
-from bot.retention import KEEP_DRAFTS
-from bot.services import Services
 from bot.transport import call
-from storage.awaited import About
 from storage.models import User
 
 log = logging.getLogger(__name__)
@@ -142,122 +134,6 @@ async def show(update: Update, view: views.View) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class Own:
-    """What belongs to a question, so that doing it does not give the question up: its
-    buttons (callback-data prefixes), its commands (names without "/") and shared pins."""
-
-    buttons: tuple[str, ...] = ()
-    commands: tuple[str, ...] = ()
-    locations: bool = False
-
-    def __contains__(self, turn: Turn) -> bool:
-        if turn.kind == "button":
-            return turn.value.startswith(self.buttons)
-        if turn.kind == "command":
-            return turn.value in self.commands
-        return self.locations
-
-
-def turn_of(update: Update) -> Turn | None:
-    """A button pressed anywhere, or a command or pin sent in private; None for anything else."""
-    if update.callback_query is not None:
-        return Turn("button", update.callback_query.data or "")
-    message = update.message
-    if message is None or message.chat.type != ChatType.PRIVATE:
-        return None
-    if message.location is not None:
-        return Turn("location")
-    text = message.text or ""
-    if text.startswith("/"):
-        return Turn("command", text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower())
-    return None
-
-
-async def turned_elsewhere(update: Update, context: AppContext) -> None:
-    """After every handler: a command, a button or a pin gives up the questions it is not
-    part of, so that the next text is read afresh (a question this update asked stays)."""
-    user = update.effective_user
-    turn = turn_of(update)
-    if user is None or turn is None:
-        return
-    for give_up in context.bot_data.elsewhere:
-        await give_up(context, user.id, turn)
-
-
-class Awaiting:
-    """Typed answers expected now from some people, just after a button: ``filter`` lets
-    their text reach the right handler, and the database holds what the answer is for, so a
-    question asked before a restart is still answered after it (``resume``, in post_init).
-
-    The question is given up when the person turns to something not ``own``: another command,
-    another journey's button, a shared location. Their next text is then read afresh.
-    """
-
-    def __init__(self, app: App, key: str, own: Own) -> None:
-        self.key = key
-        self.own = own
-        self.filter = filters.User(allow_empty=False)
-        app.bot_data.resume.append(self.resume)
-        app.bot_data.let_go.append(self.filter.remove_user_ids)
-        app.bot_data.elsewhere.append(self.elsewhere)
-
-    async def resume(self, services: Services) -> None:
-        """Wait again for the answers asked for before the bot started."""
-        for row in await services.awaited.of(self.key, services.now() - KEEP_DRAFTS):
-            self.filter.add_user_ids(row.user_id)
-
-    def handler(
-        self, callback: Callable[[Update, AppContext], Coroutine[Any, Any, None]]
-    ) -> MessageHandler[AppContext, None]:
-        """The handler that gets the awaited people's typed text (not commands, private only).
-
-        When the question is no longer kept (deleted after 30 days untouched), the text is
-        what it would have been had nothing been asked: a place.
-        """
-
-        async def answered(update: Update, context: AppContext) -> None:
-            user = update.effective_user
-            assert user is not None
-            if await context.services.awaited.waits(user.id, self.key):
-                await callback(update, context)
-                return
-            self.filter.remove_user_ids(user.id)
-            from handlers import find  # imported here: find's own imports lead back to base
-
-            await find.on_text(update, context)
-
-        return MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & self.filter, answered
-        )
-
-    async def expect(self, context: AppContext, user_id: int, about: About) -> None:
-        """Wait for the person's next text, about ``about``."""
-        services = context.services
-        await services.awaited.expect(user_id, self.key, about, services.now())
-        self.filter.add_user_ids(user_id)
-        context.asked.add(self.key)
-
-    async def about(self, context: AppContext, user_id: int) -> About | None:
-        """What the awaited text is for (None when nothing is awaited)."""
-        if user_id not in self.filter.user_ids:
-            return None
-        return await context.services.awaited.get(user_id, self.key)
-
-    async def stop(self, context: AppContext, user_id: int) -> About | None:
-        """Wait no longer; what the text was for."""
-        if user_id not in self.filter.user_ids:
-            return None
-        self.filter.remove_user_ids(user_id)
-        return await context.services.awaited.take(user_id, self.key)
-
-    async def elsewhere(self, context: AppContext, user_id: int, turn: Turn) -> None:
-        """The person turned to ``turn``: stop waiting, unless it is the question's own or
-        the question was asked by this very update."""
-        if turn not in self.own and self.key not in context.asked:
-            await self.stop(context, user_id)
-
-
 async def swap_buttons(message: MaybeInaccessibleMessage | None, old: set[str], new: Key) -> None:
     """Put ``new`` in place of the buttons whose data is in ``old``, the rest kept as it was.
 
@@ -302,6 +178,8 @@ async def on_error(update: object, context: AppContext) -> None:
         return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error handling update %s", update_id, exc_info=error)
+    if context.bot_data.services is not None:
+        context.bot_data.services.metrics.handler_errors.inc()
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:
@@ -312,10 +190,8 @@ async def on_error(update: object, context: AppContext) -> None:
 
 
 def register(app: App) -> None:
-    """The locale middleware runs first (group -1) for every update; questions given up by
-    turning elsewhere are let go last (group 1), after the journey has handled the update."""
+    """The locale middleware runs first (group -1) for every update."""
     app.add_handler(TypeHandler(Update, locale_middleware), group=-1)
-    app.add_handler(TypeHandler(Update, turned_elsewhere), group=1)  # after every journey
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)
 

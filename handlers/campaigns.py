@@ -20,15 +20,16 @@ from bot import callbacks as cb
 from bot import campaign_views as cv
 from bot import formatting as fmt
 from bot.callbacks import Expired
-from bot.campaigns import choose_audience, valid_action_url
-from bot.context import App, AppContext
+from bot.campaigns import choose_audience, time_left, valid_action_url
+from bot.context import App, AppContext, KeepOpen
 from bot.domain import TOPIC_ORDER
 from bot.geo import round_area
 from bot.i18n import current_locale
 from bot.recurrence import zone
 from bot.views import View, place_label
 from handlers.admin import refuse
-from handlers.base import Awaiting, Own, answer, expired, send, show
+from handlers.base import answer, expired, send, show
+from handlers.questions import TypedQuestion
 from storage.awaited import About
 from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
@@ -103,7 +104,9 @@ class Desk:
     """
 
     def __init__(self, app: App) -> None:
-        self.composing = Awaiting(app, "compose", Own(buttons=("K:",), commands=("cancel",)))
+        self.composing = TypedQuestion(
+            app, "compose", KeepOpen(buttons=cb.family("K"), commands=("cancel",))
+        )
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -142,9 +145,12 @@ class Desk:
             await send(update, await self._list(context))
 
     async def _list(self, context: AppContext) -> View:
-        repo = context.services.campaigns
+        services = context.services
+        repo = services.campaigns
         items = [(c, await repo.figures(c)) for c in await repo.recent()]
-        return cv.campaign_list(items)
+        rate, now = services.config.send_rate, services.now()
+        left = {c.id: await time_left(repo, c, f, rate, now) for c, f in items}
+        return cv.campaign_list(items, {k: v for k, v in left.items() if v is not None})
 
     async def cancel(self, update: Update, context: AppContext) -> None:
         """/cancel while answering a question: stop asking; the draft stays."""
@@ -403,7 +409,7 @@ class Desk:
 
 
 def register(app: App) -> None:
-    """Coordinator commands and buttons; typed answers go before find's catch-all."""
+    """Coordinator commands and buttons; typed answers go before the places catch-all."""
     desk = Desk(app)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("campaign", desk.campaign, filters=private))

@@ -8,8 +8,9 @@ from telegram import Update
 from bot import callbacks as cb
 from bot import posting_views as pv
 from bot import views
-from bot.context import App, AppContext
-from handlers.base import Awaiting, Own, answer, expired, send, show
+from bot.context import App, AppContext, KeepOpen
+from handlers.base import answer, expired, send, show
+from handlers.questions import TypedQuestion
 from storage.feedback import WORDS_LIMIT
 
 
@@ -17,7 +18,7 @@ class Feedback:
     """The feedback answers of one application (``adding``: people who may type words now)."""
 
     def __init__(self, app: App) -> None:
-        self.adding = Awaiting(app, "feedback", Own(buttons=("FB:",)))
+        self.adding = TypedQuestion(app, "feedback", KeepOpen(buttons=cb.family("FB")))
 
     async def button(self, update: Update, context: AppContext) -> None:
         """FB:<activity>:<1-5> records the answer; FB:done closes."""
@@ -57,7 +58,7 @@ class Feedback:
 
 
 def register(app: App) -> None:
-    """Feedback buttons, and the words typed just after (before find's catch-all)."""
+    """Feedback buttons, and the words typed just after (before the places catch-all)."""
     journey = Feedback(app)
     app.add_handlers(cb.handlers(journey.button, cb.FeedbackScore, cb.FeedbackDone))
     app.add_handler(journey.adding.handler(journey.words))

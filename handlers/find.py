@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Sequence
 from io import BytesIO
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
 from bot import formatting as fmt
-from bot import views, words
+from bot import views
 from bot.callbacks import SearchState
-from bot.context import App, AppContext
-from bot.domain import Category
-from bot.geo import Place, haversine_km, looks_like_postcode, valid_uk_coordinates
+from bot.context import App, AppContext, PlaceGiven
+from bot.domain import Category, PlaceFor
+from bot.geo import Place, haversine_km
 from bot.i18n import current_locale, use_locale
 from bot.ics import activity_ics
+from handlers import places
 from handlers.base import answer, expired, send, show
-from handlers.groups import group_view
-from handlers.menus import help_view, menu_view
-from handlers.privacy import moved_to
 
 log = logging.getLogger(__name__)
 CATEGORIES = frozenset(c.value for c in Category)
@@ -31,9 +27,9 @@ CATEGORIES = frozenset(c.value for c in Category)
 
 async def find_command(update: Update, context: AppContext) -> None:
     """/find: ask for a location or a place."""
-    context.session["mode"] = "f"
-    context.session.pop("kind", None)
-    await send(update, views.ask_location("f"))
+    places.expect_place(context, PlaceFor.ACTIVITIES)
+    places.forget_asked_kind(context)
+    await send(update, views.ask_location(PlaceFor.ACTIVITIES))
 
 
 def near_label(context: AppContext, place: Place) -> str:
@@ -43,35 +39,9 @@ def near_label(context: AppContext, place: Place) -> str:
 
 def _label_for(context: AppContext, state: SearchState) -> str | None:
     """The name of the place searched around, when it was a named place (not a pin)."""
-    last = context.session.get("last_place")
-    if isinstance(last, tuple) and len(last) == 4 and last[:2] == (state.lat, state.lon):
-        place = context.services.locator.get(last[3])
-        if place is not None:
-            return near_label(context, place)
-    return None
-
-
-def place_choices(context: AppContext, places: Sequence[Place]) -> list[views.PlaceChoice]:
-    """Places to choose from, each with what tells it apart from a same-named one: the
-    better-known place near it and how far that is."""
-    gazetteer = context.services.locator.gazetteer
-    language = current_locale()
-    same = Counter((p.name, p.region) for p in places)
-    choices = []
-    for place in places:
-        landmark = None
-        if same[place.name, place.region] > 1 and gazetteer.get(place.key) is not None:
-            landmark = gazetteer.landmark(place)
-        choices.append(
-            views.PlaceChoice(
-                place.key,
-                gazetteer.local_name(place, language),
-                place.region,
-                gazetteer.local_name(landmark[0], language) if landmark else None,
-                landmark[1] if landmark else 0.0,
-            )
-        )
-    return choices
+    key = places.last_place_key(context, state)
+    place = context.services.locator.get(key) if key is not None else None
+    return near_label(context, place) if place is not None else None
 
 
 async def menu_find(update: Update, context: AppContext) -> None:
@@ -79,15 +49,15 @@ async def menu_find(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.from_user is not None
     await answer(query)
-    context.session.pop("kind", None)
+    places.forget_asked_kind(context)
     if cb.MenuNear.matches(query.data):
         row = await context.services.users.get(query.from_user.id)
         if row is not None and row.area_lat is not None and row.area_lon is not None:
             state = SearchState.at(row.area_lat, row.area_lon)
             await show(update, results_view(context, state, row.area_label or None))
             return
-    context.session["mode"] = "f"
-    await send(update, views.ask_location("f"))
+    places.expect_place(context, PlaceFor.ACTIVITIES)
+    await send(update, views.ask_location(PlaceFor.ACTIVITIES))
 
 
 def results_view(context: AppContext, state: SearchState, near: str | None = None) -> views.View:
@@ -98,16 +68,17 @@ def results_view(context: AppContext, state: SearchState, near: str | None = Non
     lat, lon = state.point
     miles = services.config.search_radius_miles
     now = services.now()
-    found = services.directory.search(
-        lat,
-        lon,
-        miles * fmt.KM_PER_MILE,
-        now,
-        state.category,
-        state.need_set,
-        page=state.page,
-        page_size=views.PAGE_SIZE,
-    )
+    with services.metrics.search_seconds.time():
+        found = services.directory.search(
+            lat,
+            lon,
+            miles * fmt.KM_PER_MILE,
+            now,
+            state.category,
+            state.need_set,
+            page=state.page,
+            page_size=views.PAGE_SIZE,
+        )
     if not found.total:
         groups = services.directory.nearest_groups(lat, lon, 3)
         return views.no_results(state, miles, groups, near)
@@ -118,103 +89,32 @@ def results_view(context: AppContext, state: SearchState, near: str | None = Non
     return views.results(found, state, miles, next_of, near)
 
 
-async def _search(
-    update: Update,
-    context: AppContext,
-    lat: float,
-    lon: float,
-    place: Place | None,
-    category: str | None = None,
-) -> None:
-    label = place.name if place is not None else None
-    asked = context.session.pop("kind", None)  # "English classes", then where
-    if context.session.get("mode") == "m":
-        await moved_to(update, context, lat, lon, label)
-        return
-    state = SearchState.at(lat, lon).with_category(category or asked)
-    key = place.key if place is not None else None
-    context.session["last_place"] = (state.lat, state.lon, label, key)
-    if context.session.get("mode") == "g":
-        await show(update, group_view(context, state.lat, state.lon, 0))
-    else:
-        near = near_label(context, place) if place is not None else None
-        await show(update, results_view(context, state, near))
-
-
-async def on_location(update: Update, context: AppContext) -> None:
-    """A shared location: search there, store nothing."""
-    message = update.effective_message
-    assert message is not None and message.location is not None
-    lat, lon = message.location.latitude, message.location.longitude
-    if not valid_uk_coordinates(lat, lon):
-        await send(update, views.outside_uk())
-        return
-    await _search(update, context, lat, lon, None)
-
-
-async def on_text(update: Update, context: AppContext) -> None:
-    """Typed text is a place: a town, city or postcode; or a kind of activity and a place
-    ("English class in Leeds"), a town and its postcode district ("Leeds LS6"). A greeting,
-    thanks or asking for help (in any of the bot's languages) is not a place."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    text = message.text[:200]
-    mode = context.session.get("mode")
-    mode = mode if mode in ("g", "m") else "f"
-    greeting = words.said(text)
-    if greeting is not None:  # they turned to the menu: the next place is a plain search
-        context.session["mode"] = "f"
-        context.session.pop("kind", None)
-    if greeting == "help":
-        await send(update, await help_view(update, context))
-        return
-    if greeting == "hello":
-        await send(update, await menu_view(update, context))
-        return
-    locator = context.services.locator
-    result = locator.locate(text)
-    category = None
-    if result.status == "not_found" and (asked := words.wanted(text)) is not None:
-        category = asked.category if mode == "f" else None
-        if category is not None and not asked.place:  # "English classes": where, then?
-            context.session["kind"] = category
-            await send(update, views.ask_location("f"))
-            return
-        found = locator.locate(asked.place)
-        if found.status == "not_found" and asked.town:
-            found = locator.locate(asked.town)  # no postcode data: the town then
-        if found.status in ("found", "ambiguous"):
-            result = found
-    if result.status == "found":
-        place = result.places[0]
-        await _search(update, context, place.lat, place.lon, place, category)
-    elif result.status == "ambiguous":
-        choices = place_choices(context, result.places)
-        await send(update, views.choose_place(text, choices, mode, category))
-    elif looks_like_postcode(text) and not context.services.config.outcodes_path:
-        await send(update, views.postcodes_unavailable())
-    else:
-        suggestions = place_choices(context, result.suggestions)
-        await send(update, views.place_not_found(text, suggestions, mode))
+async def search_here(update: Update, context: AppContext, given: PlaceGiven) -> None:
+    """A place given for finding activities: the first page of what is near it."""
+    state = SearchState.at(given.lat, given.lon).with_category(given.category)
+    places.remember_last(context, state, given.place)
+    near = near_label(context, given.place) if given.place is not None else None
+    await show(update, results_view(context, state, near))
 
 
 async def chose_place(update: Update, context: AppContext) -> None:
     """P:<key>:<mode>[:<kind>]: one of several places with the same name, or a suggestion.
 
-    The mode says what the place is for: f find activities, g groups, m the new area; the
-    kind of activity asked for with the place ("English class in Newport") comes along.
+    The mode says what the place is for (``PlaceFor``: f find activities, g groups, m the new
+    area); the kind of activity asked for with the place ("English class in Newport") comes
+    along.
     """
     query = update.callback_query
     assert query is not None
     pressed = cb.ChoosePlace.decode(query.data)
     category = pressed.category
     place = context.services.locator.get(pressed.place)
-    if place is None or (category is not None and pressed.mode != "f"):
+    if place is None or (category is not None and pressed.mode is not PlaceFor.ACTIVITIES):
         await expired(update, context)
         return
     await answer(query)
-    context.session["mode"] = pressed.mode
-    await _search(update, context, place.lat, place.lon, place, category)
+    places.expect_place(context, pressed.mode)
+    await places.hand_over(update, context, place.lat, place.lon, place, category)
 
 
 async def search_button(update: Update, context: AppContext) -> None:
@@ -312,8 +212,7 @@ async def card_action(update: Update, context: AppContext) -> None:
 def register(app: App) -> None:
     """Commands, messages and buttons of the find journey.
 
-    Order matters: commands are registered by every journey before this module's catch-all
-    text handler, which reads any other private text as a place.
+    Places given for finding activities come to ``search_here`` (handlers.places reads them).
     """
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("find", find_command, filters=private))
@@ -322,11 +221,4 @@ def register(app: App) -> None:
     app.add_handlers(cb.handlers(search_button, cb.SearchPage, cb.SearchCategories, cb.SearchNeeds))
     app.add_handlers(cb.handlers(open_card, cb.OpenCard))
     app.add_handlers(cb.handlers(card_action, cb.CardMap, cb.CardCalendar, cb.CardInEnglish))
-    app.add_handler(MessageHandler(private & filters.LOCATION, on_location))
-
-
-def register_text(app: App) -> None:
-    """The catch-all: any other private text is a place (register last)."""
-    app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_text)
-    )
+    places.take(app, PlaceFor.ACTIVITIES, search_here)

@@ -7,7 +7,10 @@ from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
 from bot import views
-from bot.context import App, AppContext
+from bot.callbacks import SearchState
+from bot.context import App, AppContext, PlaceGiven
+from bot.domain import PlaceFor
+from handlers import places
 from handlers.base import answer, send, show
 
 MAX_GROUPS = 25
@@ -22,8 +25,8 @@ async def groups_command(update: Update, context: AppContext) -> None:
             update, group_view(context, round(row.area_lat * 100), round(row.area_lon * 100), 0)
         )
         return
-    context.session["mode"] = "g"
-    await send(update, views.ask_location("g"))
+    places.expect_place(context, PlaceFor.GROUPS)
+    await send(update, views.ask_location(PlaceFor.GROUPS))
 
 
 async def groups_button(update: Update, context: AppContext) -> None:
@@ -31,8 +34,15 @@ async def groups_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     await answer(query)
-    context.session["mode"] = "g"
-    await send(update, views.ask_location("g"))
+    places.expect_place(context, PlaceFor.GROUPS)
+    await send(update, views.ask_location(PlaceFor.GROUPS))
+
+
+async def groups_here(update: Update, context: AppContext, given: PlaceGiven) -> None:
+    """A place given for groups: the nearest groups."""
+    state = SearchState.at(given.lat, given.lon)
+    places.remember_last(context, state, given.place)
+    await show(update, group_view(context, state.lat, state.lon, 0))
 
 
 def group_view(context: AppContext, lat: int, lon: int, page: int) -> views.View:
@@ -57,3 +67,4 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("groups", groups_command, filters=filters.ChatType.PRIVATE))
     app.add_handlers(cb.handlers(groups_button, cb.MenuGroups))
     app.add_handlers(cb.handlers(groups_page, cb.GroupsPage))
+    places.take(app, PlaceFor.GROUPS, groups_here)

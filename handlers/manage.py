@@ -15,12 +15,13 @@ from bot import callbacks as cb
 from bot import posting_views as pv
 from bot import views
 from bot.callbacks import Expired
-from bot.context import App, AppContext
+from bot.context import App, AppContext, KeepOpen
 from bot.posting import upcoming
 from bot.views import View
 from handlers.activities import Posting
 from handlers.admin import managed_group, may_manage, refuse
-from handlers.base import Awaiting, Own, answer, expired, send, show
+from handlers.base import answer, expired, send, show
+from handlers.questions import TypedQuestion
 from storage.models import Activity, Group
 
 REASON_LIMIT = 300
@@ -67,7 +68,7 @@ class Manage:
     def __init__(self, app: App, posting: Posting) -> None:
         self.posting = posting
         # Moderators typing a reason now (after "Ask for changes" or "Reject").
-        self.reasoning = Awaiting(app, "moderating", Own(buttons=("Z:",)))
+        self.reasoning = TypedQuestion(app, "moderating", KeepOpen(buttons=cb.family("Z")))
 
     # -- /myactivities --------------------------------------------------------------------------
 
@@ -299,7 +300,7 @@ class Manage:
 
 
 def register(app: App, posting: Posting) -> None:
-    """Managing and moderating; typed reasons go before find's catch-all."""
+    """Managing and moderating; typed reasons go before the places catch-all."""
     journey = Manage(app, posting)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("myactivities", journey.my_activities, filters=private))

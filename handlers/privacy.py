@@ -13,10 +13,12 @@ from bot import callbacks as cb
 from bot import formatting as fmt
 from bot import views
 from bot.callbacks import SearchState
-from bot.context import App, AppContext, Turn
+from bot.context import App, AppContext, KeepOpen, PlaceGiven
+from bot.domain import PlaceFor
 from bot.geo import haversine_km, valid_uk_coordinates
 from bot.i18n import current_language, gettext
-from handlers.base import Own, answer, expired, send, show
+from handlers import places
+from handlers.base import answer, expired, send, show
 from handlers.menus import forget_commands
 from storage.models import Activity
 from storage.roles import COORDINATOR
@@ -157,7 +159,7 @@ async def keep(update: Update, context: AppContext) -> None:
 
 
 # "Where are you now?" is answered by a pin, a typed place or a choice among places (P:).
-_MOVED_OWN = Own(buttons=("D:moved", "P:"), locations=True)
+_NEW_AREA_KEEP_OPEN = KeepOpen(buttons=(cb.Moved, cb.ChoosePlace), locations=True)
 
 
 async def moved_ask(update: Update, context: AppContext) -> None:
@@ -170,24 +172,10 @@ async def moved_ask(update: Update, context: AppContext) -> None:
 
 async def ask_area(update: Update, context: AppContext) -> None:
     """Where are you now? The next place or location is saved as the area (also asked by
-    other journeys' buttons that need an area, such as /alerts)."""
-    context.session["mode"] = "m"
-    context.asked.add("moved")
+    other journeys' buttons that need an area, such as /alerts). Doing anything else
+    gives the question up: the next place is a search, and nothing is saved."""
+    places.expect_place(context, PlaceFor.NEW_AREA)
     await send(update, views.ask_new_area())
-
-
-async def moved_elsewhere(context: AppContext, user_id: int, turn: Turn) -> None:
-    """Turning to something else gives up "where are you now?": the next place is a search,
-    and nothing is saved. (The session is read without creating one: a forgotten person's
-    was just dropped.)"""
-    session = context.application.user_data.get(user_id)
-    if (
-        session is not None
-        and session.get("mode") == "m"
-        and turn not in _MOVED_OWN
-        and "moved" not in context.asked
-    ):
-        session["mode"] = "f"
 
 
 def _far_reminders(
@@ -221,14 +209,12 @@ async def _moved_view(context: AppContext, user_id: int) -> views.View | None:
     )
 
 
-async def moved_to(
-    update: Update, context: AppContext, lat: float, lon: float, label: str | None
-) -> None:
+async def moved_to(update: Update, context: AppContext, given: PlaceGiven) -> None:
     """The new area (from a place or a shared location): save it rounded, then what follows."""
     user = update.effective_user
     assert user is not None
-    context.session["mode"] = "f"
-    await context.services.users.save_area(user.id, lat, lon, label or "")
+    label = given.place.name if given.place is not None else ""
+    await context.services.users.save_area(user.id, given.lat, given.lon, label)
     view = await _moved_view(context, user.id)
     assert view is not None
     await send(update, view)
@@ -260,7 +246,7 @@ async def drop_far(update: Update, context: AppContext) -> None:
 
 def register(app: App) -> None:
     """Commands and buttons of the privacy journey."""
-    app.bot_data.elsewhere.append(moved_elsewhere)
+    places.take(app, PlaceFor.NEW_AREA, moved_to, once=True, keep_open=_NEW_AREA_KEEP_OPEN)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("privacy", privacy_command, filters=private))
     app.add_handler(CommandHandler("mydata", my_data, filters=private))

@@ -16,9 +16,10 @@ from bot import callbacks as cb
 from bot import safeguarding_views as sv
 from bot import views
 from bot.callbacks import Expired
-from bot.context import App, AppContext
+from bot.context import App, AppContext, KeepOpen
 from handlers.admin import managed_group, may_manage, refuse
-from handlers.base import Awaiting, Own, answer, expired, send, show, swap_buttons
+from handlers.base import answer, expired, send, show, swap_buttons
+from handlers.questions import TypedQuestion
 from storage.outbox import OutboxItem
 from storage.safeguarding import HIDE_AFTER, Report
 
@@ -27,7 +28,7 @@ class Safeguarding:
     """The journeys of one application (``asking``: reporters who may add words now)."""
 
     def __init__(self, app: App) -> None:
-        self.asking = Awaiting(app, "report", Own(buttons=("Q:",)))
+        self.asking = TypedQuestion(app, "report", KeepOpen(buttons=cb.family("Q")))
 
     async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
         """The groups whose reports the person may review; None for every group."""

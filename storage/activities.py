@@ -126,6 +126,23 @@ class ActivityRepository:
         ) as cur:
             return [_activity(r, skips.get(r["id"], frozenset())) for r in await cur.fetchall()]
 
+    async def published_of_group(self, group_id: int) -> list[Activity]:
+        """One group's activities as /find shows them, with their skipped dates (posters)."""
+        async with self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM activities WHERE group_id = ? AND {VISIBLE} ORDER BY id",
+            (group_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        async with self._db.conn.execute(
+            "SELECT s.activity_id, s.local_date FROM activity_skips s "
+            "JOIN activities a ON a.id = s.activity_id WHERE a.group_id = ?",
+            (group_id,),
+        ) as cur:
+            found: dict[int, set[date]] = defaultdict(set)
+            for row in await cur.fetchall():
+                found[row[0]].add(date.fromisoformat(row[1]))
+        return [_activity(r, frozenset(found.get(r["id"], ()))) for r in rows]
+
     async def get(self, activity_id: int) -> Activity | None:
         """One activity by id, any status."""
         async with self._db.conn.execute(

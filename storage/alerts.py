@@ -59,12 +59,21 @@ class AlertRepository:
         ) as cur:
             return cur.rowcount > 0
 
-    async def subscribers(self, topics: int) -> list[Subscriber]:
-        """Everyone subscribed to any of ``topics``, with their saved area."""
+    async def subscribers(
+        self,
+        topics: int,
+        *,
+        after: int = 0,
+        limit: int = -1,
+        since_before: datetime | None = None,
+    ) -> list[Subscriber]:
+        """Everyone subscribed to any of ``topics``, with their saved area, by user id: those
+        after ``after``, at most ``limit`` (-1: all), subscribed before ``since_before``."""
         async with self._db.conn.execute(
             "SELECT s.user_id, s.topics, s.areas, u.area_lat, u.area_lon FROM alert_subs s "
-            "LEFT JOIN users u ON u.id = s.user_id WHERE (s.topics & ?) != 0 ORDER BY s.user_id",
-            (topics,),
+            "LEFT JOIN users u ON u.id = s.user_id WHERE (s.topics & ?) != 0 AND s.user_id > ? "
+            "AND (? IS NULL OR s.created_at <= ?) ORDER BY s.user_id LIMIT ?",
+            (topics, after, *[to_db(since_before) if since_before else None] * 2, limit),
         ) as cur:
             return [Subscriber(r[0], r[1], r[2], r[3], r[4]) for r in await cur.fetchall()]
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from storage.db import Connection, Database, from_db, to_db
-from storage.outbox import OutboxItem, insert_items
+from storage.outbox import CHUNK, OutboxItem, insert_items, lane_of
 
 KIND = "campaign"  # the outbox kind of a call
 EDITABLE = ("draft", "scheduled", "paused")
@@ -236,60 +237,82 @@ class CampaignRepository:
         ) as cur:
             return [int(r[0]) for r in await cur.fetchall()]
 
-    async def launch(
-        self, campaign_id: int, audience: list[int], now: datetime, from_state: str
-    ) -> int | None:
-        """Fix the audience and queue one message each, in one transaction.
+    async def start_launch(self, campaign_id: int, now: datetime, from_state: str) -> bool:
+        """Fix the call's audience from now on: 'sending', its messages to be queued in
+        chunks (``queue_chunk``, then ``end_launch``). Only from ``from_state`` (guarded): a
+        second confirmation or a second planner run finds the state changed: False."""
+        async with self._db.conn.execute(
+            "UPDATE campaigns SET state = 'sending', launched_at = ?, recipients = 0, "
+            "queued_until = 0, updated_at = ? WHERE id = ? AND state = ? "
+            "AND launched_at IS NULL",
+            (to_db(now), to_db(now), campaign_id, from_state),
+        ) as cur:
+            return cur.rowcount > 0
 
-        Only from ``from_state`` (guarded): a second confirmation or a second planner run
-        finds the state changed and returns None.
-        """
+    async def queue_chunk(
+        self, campaign_id: int, audience: list[int], until: int, now: datetime
+    ) -> int:
+        """One short transaction: the recipients among subscribers up to user id ``until``
+        recorded and their messages queued; returns messages queued. Repeated after an
+        interruption, it adds nobody twice."""
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "UPDATE campaigns SET state = 'sending', launched_at = ?, recipients = ?, "
-                "updated_at = ? WHERE id = ? AND state = ? AND launched_at IS NULL",
-                (to_db(now), len(audience), to_db(now), campaign_id, from_state),
-            ) as cur:
-                if cur.rowcount == 0:
-                    return None
+            before = conn.total_changes
             await conn.executemany(
                 "INSERT OR IGNORE INTO campaign_recipients (campaign_id, user_id) VALUES (?, ?)",
                 [(campaign_id, user_id) for user_id in audience],
             )
+            added = conn.total_changes - before
             payload = {"campaign_id": campaign_id}
             items = (OutboxItem(KIND, subject(campaign_id), u, payload) for u in audience)
-            return await insert_items(conn, items, now)
+            queued = await insert_items(conn, items, now)
+            await conn.execute(
+                "UPDATE campaigns SET queued_until = ?, recipients = recipients + ? WHERE id = ?",
+                (until, added, campaign_id),
+            )
+        return queued
+
+    async def end_launch(self, campaign_id: int) -> None:
+        """Every chunk of the call's audience is queued."""
+        await self._db.conn.execute(
+            "UPDATE campaigns SET queued_until = NULL WHERE id = ?", (campaign_id,)
+        )
+
+    async def launching(self) -> list[tuple[int, int]]:
+        """Calls whose launch was interrupted: (id, the last user id already queued)."""
+        async with self._db.conn.execute(
+            "SELECT id, queued_until FROM campaigns WHERE queued_until IS NOT NULL "
+            "AND state IN ('sending', 'paused') ORDER BY id"
+        ) as cur:
+            return [(int(r[0]), int(r[1])) for r in await cur.fetchall()]
 
     async def pause(self, campaign_id: int, now: datetime) -> bool:
-        """Stop sending now (pending messages set aside) or stop a scheduled call's start."""
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "UPDATE campaigns SET state = 'paused', updated_at = ? WHERE id = ? "
-                "AND state IN ('sending', 'scheduled')",
-                (to_db(now), campaign_id),
-            ) as cur:
-                if cur.rowcount == 0:
-                    return False
-            await self._set_aside(conn, campaign_id, "paused", now)
+        """Stop sending now or stop a scheduled call's start. The renderer holds anything
+        of a paused call the sender meets, so nothing more leaves even while the pending
+        messages are being set aside (in chunks)."""
+        async with self._db.conn.execute(
+            "UPDATE campaigns SET state = 'paused', updated_at = ? WHERE id = ? "
+            "AND state IN ('sending', 'scheduled')",
+            (to_db(now), campaign_id),
+        ) as cur:
+            if cur.rowcount == 0:
+                return False
+        await self._set_aside(campaign_id, "paused", now)
         return True
 
     async def resume(self, campaign_id: int, now: datetime) -> str | None:
-        """Carry on: a launched call sends what was set aside; the new state, or None."""
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "UPDATE campaigns SET state = CASE WHEN launched_at IS NULL THEN 'scheduled' "
-                "ELSE 'sending' END, updated_at = ? WHERE id = ? AND state = 'paused' "
-                "RETURNING state",
-                (to_db(now), campaign_id),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return None
-            await conn.execute(
-                "UPDATE outbox SET state = 'pending', error = NULL, not_before = ?, "
-                "updated_at = ? WHERE kind = ? AND subject = ? AND state = 'cancelled'",
-                (to_db(now), to_db(now), KIND, subject(campaign_id)),
-            )
+        """Carry on: a launched call sends what was set aside; the new state, or None.
+
+        Put back in chunks; an interrupted resume is finished by ``finish_sent``."""
+        async with self._db.conn.execute(
+            "UPDATE campaigns SET state = CASE WHEN launched_at IS NULL THEN 'scheduled' "
+            "ELSE 'sending' END, updated_at = ? WHERE id = ? AND state = 'paused' "
+            "RETURNING state",
+            (to_db(now), campaign_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        await self._put_back(campaign_id, now)
         return str(row[0])
 
     async def cancel(self, campaign_id: int, now: datetime) -> bool:
@@ -302,31 +325,84 @@ class CampaignRepository:
             ) as cur:
                 if cur.rowcount == 0:
                     return False
-            await self._set_aside(conn, campaign_id, "cancelled", now)
             await self._snapshot(conn, campaign_id)
+        await self._set_aside(campaign_id, "cancelled", now)
         return True
 
-    async def _set_aside(
-        self, conn: Connection, campaign_id: int, reason: str, now: datetime
-    ) -> None:
+    async def _set_aside(self, campaign_id: int, reason: str, now: datetime) -> int:
         """The call's pending messages are not sent (kept as 'cancelled' with the reason)."""
-        await conn.execute(
-            "UPDATE outbox SET state = 'cancelled', error = ?, updated_at = ? "
-            "WHERE kind = ? AND subject = ? AND state = 'pending'",
-            (reason, to_db(now), KIND, subject(campaign_id)),
-        )
+        return await self._move(
+            campaign_id, reason, "pending", "state = 'cancelled', error = ?, updated_at = ?",
+            (reason, to_db(now)),
+        )  # fmt: skip
+
+    async def _put_back(self, campaign_id: int, now: datetime | None) -> int:
+        """The call's messages set aside are to be sent again."""
+        if now is None:
+            return await self._move(
+                campaign_id, "sending", "cancelled", "state = 'pending', error = NULL"
+            )
+        return await self._move(
+            campaign_id, "sending", "cancelled",
+            "state = 'pending', error = NULL, not_before = ?, updated_at = ?",
+            (to_db(now), to_db(now)),
+        )  # fmt: skip
+
+    async def _move(
+        self,
+        campaign_id: int,
+        while_call: str,
+        state: str,
+        assignments: str,
+        params: tuple[Any, ...] = (),
+    ) -> int:
+        """Update the call's outbox rows in ``state`` with ``assignments`` (a constant), a
+        chunk of recipients at a time in short transactions, yielding in between; stops
+        when the call is no longer ``while_call`` (paused or resumed meanwhile)."""
+        after, moved = 0, 0
+        while True:
+            async with self._db.transaction() as conn:
+                async with conn.execute(
+                    "SELECT 1 FROM campaigns WHERE id = ? AND state = ?", (campaign_id, while_call)
+                ) as cur:
+                    if await cur.fetchone() is None:
+                        return moved
+                async with conn.execute(
+                    "SELECT MAX(chat_id), COUNT(*) FROM (SELECT chat_id FROM outbox "
+                    "WHERE kind = ? AND subject = ? AND chat_id > ? ORDER BY chat_id LIMIT ?)",
+                    (KIND, subject(campaign_id), after, CHUNK),
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is None or not row[1]:
+                    return moved
+                last, seen = int(row[0]), int(row[1])
+                async with conn.execute(
+                    f"UPDATE outbox SET {assignments} WHERE kind = ? AND subject = ? "
+                    "AND chat_id > ? AND chat_id <= ? AND state = ?",
+                    (*params, KIND, subject(campaign_id), after, last, state),
+                ) as cur:
+                    moved += cur.rowcount
+            if seen < CHUNK:
+                return moved
+            after = last
+            await asyncio.sleep(0)
 
     async def _snapshot(self, conn: Connection, campaign_id: int) -> None:
-        """Copy the delivery figures from the outbox rows into the call's own columns."""
+        """Copy the delivery figures from the outbox rows into the call's own columns (one
+        pass over the call's rows)."""
+        async with conn.execute(
+            "SELECT state, COUNT(*) FROM outbox WHERE kind = ? AND subject = ? GROUP BY state",
+            (KIND, subject(campaign_id)),
+        ) as cur:
+            counts = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
         await conn.execute(
-            "UPDATE campaigns SET "
-            "sent = (SELECT COUNT(*) FROM outbox WHERE kind = ? AND subject = ? "
-            "AND state = 'sent'), "
-            "failed = (SELECT COUNT(*) FROM outbox WHERE kind = ? AND subject = ? "
-            "AND state = 'failed'), "
-            "unreachable = (SELECT COUNT(*) FROM outbox WHERE kind = ? AND subject = ? "
-            "AND state = 'blocked') WHERE id = ?",
-            (KIND, subject(campaign_id)) * 3 + (campaign_id,),
+            "UPDATE campaigns SET sent = ?, failed = ?, unreachable = ? WHERE id = ?",
+            (
+                counts.get("sent", 0),
+                counts.get("failed", 0),
+                counts.get("blocked", 0),
+                campaign_id,
+            ),
         )
 
     async def finish_sent(self, now: datetime) -> list[int]:
@@ -335,22 +411,15 @@ class CampaignRepository:
         Rows set aside by a pause that raced a resume are put back first.
         """
         finished: list[int] = []
-        async with self._db.conn.execute("SELECT id FROM campaigns WHERE state = 'sending'") as cur:
+        async with self._db.conn.execute(
+            "SELECT id FROM campaigns WHERE state = 'sending' AND queued_until IS NULL"
+        ) as cur:
             sending = [int(r[0]) for r in await cur.fetchall()]
         for campaign_id in sending:
+            if await self._left(campaign_id, ("cancelled",)):
+                await self._put_back(campaign_id, None)
             async with self._db.transaction() as conn:
-                await conn.execute(
-                    "UPDATE outbox SET state = 'pending', error = NULL WHERE kind = ? "
-                    "AND subject = ? AND state = 'cancelled'",
-                    (KIND, subject(campaign_id)),
-                )
-                async with conn.execute(
-                    "SELECT COUNT(*) FROM outbox WHERE kind = ? AND subject = ? "
-                    "AND state IN ('pending', 'sending')",
-                    (KIND, subject(campaign_id)),
-                ) as cur:
-                    row = await cur.fetchone()
-                if row and row[0]:
+                if await self._left(campaign_id, ("pending", "sending", "cancelled"), conn):
                     continue
                 await self._snapshot(conn, campaign_id)
                 await conn.execute(
@@ -360,6 +429,19 @@ class CampaignRepository:
                 )
                 finished.append(campaign_id)
         return finished
+
+    async def _left(
+        self, campaign_id: int, states: tuple[str, ...], conn: Connection | None = None
+    ) -> bool:
+        """Whether any of the call's messages is in one of ``states`` (unsent ones), found
+        among the unsent rows of the campaign lane, not among all the call's rows."""
+        marks = ", ".join("?" * len(states))
+        async with (conn or self._db.conn).execute(
+            f"SELECT 1 FROM outbox INDEXED BY outbox_claim WHERE state IN ({marks}) "
+            "AND lane = ? AND kind = ? AND subject = ? LIMIT 1",
+            (*states, lane_of(KIND), KIND, subject(campaign_id)),
+        ) as cur:
+            return await cur.fetchone() is not None
 
     async def figures(self, campaign: Campaign) -> Figures:
         """Live figures while sending; the kept ones once finished."""
@@ -380,6 +462,16 @@ class CampaignRepository:
             did=campaign.figures.did,
             not_for_me=campaign.figures.not_for_me,
         )
+
+    async def sent_since(self, campaign_id: int, since: datetime) -> int:
+        """How many of the call's messages were sent since ``since`` (its current rate)."""
+        async with self._db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND updated_at >= ? "
+            "AND kind = ? AND subject = ?",
+            (to_db(since), KIND, subject(campaign_id)),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def respond(self, campaign_id: int, user_id: int, response: str) -> bool | None:
         """Record a recipient's answer; counts move with it, each person counted once.
@@ -418,12 +510,18 @@ class CampaignRepository:
 
     async def purge_recipients(self, before: datetime) -> int:
         """Forget who received calls finished before ``before`` (their counts stay)."""
-        async with self._db.conn.execute(
-            "DELETE FROM campaign_recipients WHERE campaign_id IN (SELECT id FROM campaigns "
-            "WHERE state IN ('sent', 'cancelled') AND updated_at < ?)",
-            (to_db(before),),
-        ) as cur:
-            return cur.rowcount
+        purged = 0
+        while True:  # a chunk at a time, each its own short statement
+            async with self._db.conn.execute(
+                "DELETE FROM campaign_recipients WHERE rowid IN (SELECT rowid FROM "
+                "campaign_recipients WHERE campaign_id IN (SELECT id FROM campaigns "
+                "WHERE state IN ('sent', 'cancelled') AND updated_at < ?) LIMIT ?)",
+                (to_db(before), CHUNK),
+            ) as cur:
+                purged += cur.rowcount
+                if cur.rowcount < CHUNK:
+                    return purged
+            await asyncio.sleep(0)
 
     async def monthly(self) -> list[tuple[str, int, int, int]]:
         """(month, calls launched, messages sent, "I did it") by month of launch."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -35,9 +37,11 @@ def migrations() -> list[Migration]:
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(f"migration numbers must run 1, 2, 3...: {migration.version:04d}")
+    # Numbers go up; a gap is allowed (branches merged in any order each take their own
+    # numbers), a number used twice is not.
+    for before, migration in itertools.pairwise(found):
+        if migration.version == before.version:
+            raise RuntimeError(f"two migrations numbered {migration.version:04d}")
     return found
 
 
@@ -94,20 +98,32 @@ class Connection:
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
         """Run one statement."""
         await self._db.turn()
-        return await self._db.raw.execute(sql, parameters)
+        start = time.perf_counter()
+        try:
+            return await self._db.raw.execute(sql, parameters)
+        finally:
+            self._db.took(start)
 
     @statement
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> aiosqlite.Cursor:
         """Run one statement for each set of parameters."""
         await self._db.turn()
-        return await self._db.raw.executemany(sql, parameters)
+        start = time.perf_counter()
+        try:
+            return await self._db.raw.executemany(sql, parameters)
+        finally:
+            self._db.took(start)
 
     async def execute_fetchall(
         self, sql: str, parameters: Iterable[Any] | None = None
     ) -> Iterable[aiosqlite.Row]:
         """Run one statement and return every row."""
         await self._db.turn()
-        return await self._db.raw.execute_fetchall(sql, parameters)
+        start = time.perf_counter()
+        try:
+            return await self._db.raw.execute_fetchall(sql, parameters)
+        finally:
+            self._db.took(start)
 
     @property
     def total_changes(self) -> int:
@@ -127,6 +143,13 @@ class Database:
         self.conn = Connection(self)
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
+        # Told how long each statement took, in seconds (the metrics' histogram), if set.
+        self.observe: Callable[[float], None] | None = None
+
+    def took(self, start: float) -> None:
+        """A statement begun at ``start`` (time.perf_counter) has finished."""
+        if self.observe is not None:
+            self.observe(time.perf_counter() - start)
 
     async def turn(self) -> None:
         """Wait while another task's transaction is open."""
@@ -154,6 +177,10 @@ class Database:
     async def close(self) -> None:
         """Close the connection."""
         await self.raw.close()
+
+    async def ping(self) -> None:
+        """One trivial statement: raises when the database does not answer."""
+        await self.conn.execute_fetchall("SELECT 1")
 
     async def version(self) -> int:
         """The highest migration applied (0 on an empty database)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,8 +14,28 @@ from storage.db import Connection, Database, from_db, to_db, utcnow
 
 _COLUMNS = (
     "id, kind, subject, chat_id, payload, state, attempts, not_before, message_id, error, "
-    "created_at, updated_at"
+    "created_at, updated_at, lane"
 )
+CHUNK = 1_000  # rows a batch job writes in one short transaction before letting others in
+
+# Priority lanes: the sender takes every due row of lane 0 before lane 1, and of 1 before 2.
+# Replies are never queued (handlers answer directly). A kind not named here is routine.
+TIME_CRITICAL, ROUTINE, BULK = 0, 1, 2
+LANES = {
+    "reminder": TIME_CRITICAL,
+    "change": TIME_CRITICAL,  # an activity changed, paused or cancelled (a date or for good)
+    "concern": TIME_CRITICAL,  # safeguarding
+    "notice": TIME_CRITICAL,  # moderation and other notices to admins and volunteers
+    "digest": ROUTINE,
+    "weekly": ROUTINE,
+    "campaign": BULK,
+}
+LANE_ORDER = (TIME_CRITICAL, ROUTINE, BULK)
+
+
+def lane_of(kind: str) -> int:
+    """The priority lane of an outbox kind."""
+    return LANES.get(kind, ROUTINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +63,7 @@ class OutboxRow:
     not_before: datetime
     message_id: int | None
     error: str | None
+    lane: int = ROUTINE
 
 
 def _row(row: Any) -> OutboxRow:
@@ -55,6 +78,7 @@ def _row(row: Any) -> OutboxRow:
         not_before=from_db(row["not_before"]),
         message_id=row["message_id"],
         error=row["error"],
+        lane=row["lane"],
     )
 
 
@@ -65,30 +89,66 @@ class OutboxRepository:
         self._db = db
 
     async def enqueue(self, items: Iterable[OutboxItem], now: datetime | None = None) -> int:
-        """Add messages in one transaction; a (kind, subject, chat) already there is skipped.
+        """Add messages; a (kind, subject, chat) already there is skipped.
 
-        Chats known to be unreachable get their rows as 'blocked' straight away.
+        Written in chunks of ``CHUNK`` rows, each in its own short transaction, yielding to
+        other tasks in between (a job queueing 200,000 digests never holds the database long).
+        Run again after an interruption, it adds only what is missing. Chats known to be
+        unreachable get their rows as 'blocked' straight away.
         """
-        async with self._db.transaction() as conn:
-            return await insert_items(conn, items, now or utcnow())
+        stamp = now or utcnow()
+        added = 0
+        iterator = iter(items)
+        while chunk := list(itertools.islice(iterator, CHUNK)):
+            async with self._db.transaction() as conn:
+                added += await insert_items(conn, chunk, stamp)
+            await asyncio.sleep(0)
+        return added
 
     async def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
-        """Mark up to ``limit`` due rows as 'sending' and return them, oldest first."""
+        """Mark up to ``limit`` due rows as 'sending' and return them: every due row of the
+        time-critical lane first, then routine ones, then bulk; oldest first in a lane."""
+        lane = (
+            "SELECT id FROM (SELECT id FROM outbox WHERE state = 'pending' AND lane = ? "
+            "AND not_before <= ? ORDER BY not_before, id LIMIT ?)"
+        )
+        lanes = " UNION ALL ".join([lane] * len(LANE_ORDER))
+        params: list[Any] = [to_db(now)]
+        for number in LANE_ORDER:
+            params += [number, to_db(now), limit]
         async with self._db.conn.execute(
             f"UPDATE outbox SET state = 'sending', updated_at = ? WHERE id IN ("
-            f"SELECT id FROM outbox WHERE state = 'pending' AND not_before <= ? "
-            f"ORDER BY not_before, id LIMIT ?) RETURNING {_COLUMNS}",
-            (to_db(now), to_db(now), limit),
+            f"SELECT id FROM ({lanes}) LIMIT ?) RETURNING {_COLUMNS}",
+            (*params, limit),
         ) as cur:
             rows = [_row(r) for r in await cur.fetchall()]
-        return sorted(rows, key=lambda r: (r.not_before, r.id))
+        return sorted(rows, key=lambda r: (r.lane, r.not_before, r.id))
 
     async def recover(self) -> int:
-        """After a crash: rows left 'sending' go back to 'pending' (one may be sent twice)."""
+        """After a crash: rows left 'sending' go back to 'pending' (each may be sent twice)."""
         async with self._db.conn.execute(
             "UPDATE outbox SET state = 'pending' WHERE state = 'sending'"
         ) as cur:
             return cur.rowcount
+
+    async def recent_chats(self, since: datetime) -> dict[int, tuple[datetime | None, int]]:
+        """Chats messages may have reached since ``since`` (a restart's predecessor's last
+        sends): chat → (the latest time one was marked sent or failed, or None when a row
+        was left in flight, its send time unknown; how many). Call before ``recover``."""
+        found: dict[int, tuple[datetime | None, int]] = {}
+        async with self._db.conn.execute(
+            "SELECT chat_id, MAX(updated_at), COUNT(*) FROM outbox "
+            "WHERE state IN ('sent', 'failed') AND updated_at >= ? GROUP BY chat_id",
+            (to_db(since),),
+        ) as cur:
+            for r in await cur.fetchall():
+                found[int(r[0])] = (from_db(r[1]), int(r[2]))
+        async with self._db.conn.execute(
+            "SELECT chat_id, COUNT(*) FROM outbox WHERE state = 'sending' GROUP BY chat_id"
+        ) as cur:
+            for r in await cur.fetchall():
+                found[int(r[0])] = (None, found.get(int(r[0]), (None, 0))[1] + int(r[1]))
+        return found
 
     async def release(self, row_ids: Iterable[int]) -> None:
         """Claimed rows not attempted (shutdown): back to 'pending' as they were."""
@@ -184,6 +244,24 @@ class OutboxRepository:
         ) as cur:
             return {row[0]: row[1] for row in await cur.fetchall()}
 
+    async def counts_by_kind(self, batch: int = 10_000) -> dict[tuple[str, str], int]:
+        """How many rows of each kind are in each state (the metrics page), counted ``batch``
+        ids at a time: a campaign's 350,000 rows are counted without holding the database."""
+        counts: dict[tuple[str, str], int] = {}
+        rows = await self._db.conn.execute_fetchall("SELECT MIN(id), MAX(id) FROM outbox")
+        low, high = next(iter(rows))
+        if low is None:
+            return counts
+        for start in range(int(low) - 1, int(high), batch):
+            for row in await self._db.conn.execute_fetchall(
+                "SELECT kind, state, COUNT(*) FROM outbox WHERE id > ? AND id <= ? "
+                "GROUP BY kind, state",
+                (start, start + batch),
+            ):
+                key = (row[0], row[1])
+                counts[key] = counts.get(key, 0) + int(row[2])
+        return counts
+
     async def next_due(self) -> datetime | None:
         """When the earliest pending row becomes due."""
         async with self._db.conn.execute(
@@ -200,14 +278,27 @@ class OutboxRepository:
             row = await cur.fetchone()
         return _row(row) if row else None
 
-    async def purge_finished(self, before: datetime) -> int:
-        """Delete rows finished before ``before``, keeping their anonymous monthly counts."""
-        async with self._db.transaction() as conn:
-            return await delete_counted(
-                conn,
-                "state IN ('sent', 'failed', 'blocked', 'cancelled') AND updated_at < ?",
-                (to_db(before),),
-            )
+    async def purge_finished(self, before: datetime, chunk: int = CHUNK) -> int:
+        """Delete rows finished before ``before``, keeping their anonymous monthly counts.
+
+        In chunks (found through the index on state and finish time), each counted and
+        deleted in its own short transaction: an interrupted purge counts nothing twice.
+        """
+        purged = 0
+        while True:
+            async with self._db.transaction() as conn:
+                async with conn.execute(
+                    "SELECT id FROM outbox WHERE state IN ('sent', 'failed', 'blocked', "
+                    "'cancelled') AND updated_at < ? LIMIT ?",
+                    (to_db(before), chunk),
+                ) as cur:
+                    ids = [int(r[0]) for r in await cur.fetchall()]
+                if ids:
+                    marks = ", ".join("?" * len(ids))
+                    purged += await delete_counted(conn, f"id IN ({marks})", tuple(ids))
+            if len(ids) < chunk:
+                return purged
+            await asyncio.sleep(0)
 
     async def tally(self) -> dict[tuple[str, str, str], int]:
         """The counts of rows deleted so far: (month, kind, state) → count."""
@@ -244,6 +335,7 @@ async def insert_items(conn: Connection, items: Iterable[OutboxItem], stamp: dat
             to_db(item.not_before or stamp),
             to_db(stamp),
             to_db(stamp),
+            lane_of(item.kind),
             item.chat_id,
         )
         for item in items
@@ -251,7 +343,7 @@ async def insert_items(conn: Connection, items: Iterable[OutboxItem], stamp: dat
     before = conn.total_changes
     await conn.executemany(
         "INSERT OR IGNORE INTO outbox (kind, subject, chat_id, payload, not_before, "
-        "created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS "
+        "created_at, updated_at, lane, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS "
         "(SELECT 1 FROM chat_status WHERE chat_id = ? AND unreachable = 1) "
         "THEN 'blocked' ELSE 'pending' END)",
         rows,

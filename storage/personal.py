@@ -140,6 +140,12 @@ class PersonalDataRepository:
                 # Who received a call and what they answered goes; the call's counts stay.
                 ("campaign_recipients", "DELETE FROM campaign_recipients WHERE user_id = ?"),
                 ("campaigns", "UPDATE campaigns SET created_by = NULL WHERE created_by = ?"),
+                # A launch interrupted just after queueing them starts queueing again from
+                # the first subscriber (nobody is queued twice).
+                (
+                    "campaigns_queued",
+                    "UPDATE campaigns SET queued_until = 0 WHERE queued_until = ?",
+                ),
                 ("invites_made", "UPDATE invites SET created_by = NULL WHERE created_by = ?"),
                 # An invite that was used stays used (used_at), no longer saying by whom.
                 ("invites_used", "UPDATE invites SET used_by = NULL WHERE used_by = ?"),

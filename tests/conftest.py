@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -18,6 +20,7 @@ from bot.fakeapi import Conversation, FakeBotAPI
 from bot.geo import Gazetteer, Outcodes
 from bot.i18n import load_catalogs
 from bot.importer import parse_activities, parse_groups
+from bot.service import Running, serving
 from bot.services import Services
 from storage.activities import ActivityRepository
 from storage.db import Database, to_db
@@ -29,12 +32,20 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OUTCODES_CSV = SHARED / "uk_outcode_centroids.csv"
 # A Monday at noon: Tuesday's café is next, the July picnic is long past.
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+WEBHOOK_PATH = "/telegram/hook"
+WEBHOOK_SECRET = "test-Secret_1"
 
 
 @pytest.fixture(scope="session")
-def gazetteer(tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
+def geo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of the cached place index (SANCTUARY_CACHE_DIR for a bot in a subprocess)."""
+    return tmp_path_factory.mktemp("geo-cache")
+
+
+@pytest.fixture(scope="session")
+def gazetteer(geo_cache: Path) -> Gazetteer:
     """GB places, built once per test session."""
-    return Gazetteer.load(tmp_path_factory.mktemp("geo-cache"))
+    return Gazetteer.load(geo_cache)
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +87,13 @@ class Harness:
     services: Services
     processor: TrackingUpdateProcessor
     chats: dict[int, Conversation] = field(default_factory=dict)
+    web: Running | None = None  # the web server and webhook, when started with them
+
+    @property
+    def web_url(self) -> str:
+        """http://127.0.0.1:PORT of the web server."""
+        assert self.web is not None and self.web.server is not None
+        return f"http://127.0.0.1:{self.web.server.port}"
 
     def chat(
         self, user_id: int = 1001, language_code: str | None = "en", first_name: str = "Test"
@@ -116,18 +134,32 @@ async def start_bot(
     gazetteer: Gazetteer,
     outcodes: Outcodes | None,
     server: FakeBotAPI | None = None,
+    *,
+    web: Literal["polling", "webhook"] | None = None,
 ) -> AsyncIterator[Harness]:
     """Start the whole bot against a fake server (a fresh one unless given) and the database
-    in ``tmp_path``: seeded when new, as it was left when started again."""
+    in ``tmp_path``: seeded when new, as it was left when started again. With ``web``, as
+    ``sanctuary-bot run`` starts it, with its web server on a free port: polling, or taking
+    updates on its webhook (``WEBHOOK_SECRET``)."""
     async with AsyncExitStack() as stack:
         if server is None:
             server = await stack.enter_async_context(FakeBotAPI())
+        sock = None
+        if web is not None:
+            sock = stack.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+        hook_url = None
+        if web == "webhook":
+            assert sock is not None
+            hook_url = f"http://127.0.0.1:{sock.getsockname()[1]}{WEBHOOK_PATH}"
         config = Config(
             token="123456:TEST-token",
             api_url=server.base_url,
             db_path=tmp_path / "bot.db",
             cache_dir=tmp_path / "cache",
             outcodes_path=OUTCODES_CSV if outcodes is not None else None,
+            webhook_url=hook_url,
+            webhook_secret=WEBHOOK_SECRET if hook_url else None,
         )
         new = not config.db_path.exists()
         services = await Services.create(config, gazetteer=gazetteer, outcodes=outcodes)
@@ -138,8 +170,12 @@ async def start_bot(
         processor = TrackingUpdateProcessor()
         app = build_app(config, services=services, processor=processor)
         try:
-            async with running(app):
-                yield Harness(server, app, services, processor)
+            if sock is not None:
+                async with serving(app, config, sock=sock, poll_timeout=1) as started:
+                    yield Harness(server, app, services, processor, web=started)
+            else:
+                async with running(app):
+                    yield Harness(server, app, services, processor)
         finally:
             await services.close()
 

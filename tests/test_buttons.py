@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler
 from bot import callbacks as cb
 from bot.app import build_app
 from bot.config import Config
-from bot.domain import AlertArea, Category, Intent, Topic
+from bot.domain import AlertArea, Category, Intent, PlaceFor, Topic
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "buttons.md"
 
@@ -86,8 +86,8 @@ OLD_DATA: dict[str, cb.Button] = {
     "I:supporter": cb.ChooseIntent(Intent.SUPPORTER),
     "M:menu": cb.MenuShow(),
     "M:near": cb.MenuNear(),
-    "P:2644688:f:english": cb.ChoosePlace("2644688", "f", Category.ENGLISH),
-    "P:LS6:g": cb.ChoosePlace("LS6", "g"),
+    "P:2644688:f:english": cb.ChoosePlace("2644688", PlaceFor.ACTIVITIES, Category.ENGLISH),
+    "P:LS6:g": cb.ChoosePlace("LS6", PlaceFor.GROUPS),
     "S:5380:-155:sport:4:1": cb.SearchPage(cb.SearchState(5380, -155, "sport", 4, 1)),
     "C:5380:-155:-:0:0": cb.SearchCategories(LEEDS),
     "N:5380:-155:-:0:0": cb.SearchNeeds(LEEDS),

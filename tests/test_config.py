@@ -18,6 +18,8 @@ def test_defaults() -> None:
     assert config.file_url == "https://api.telegram.org/file/bot"
     assert config.log_format == "text"
     assert Config.from_env({"SANCTUARY_LOG_FORMAT": "JSON"}).log_format == "json"
+    assert config.bot_username is None
+    assert Config.from_env({"SANCTUARY_BOT_USERNAME": "@leeds_bot"}).bot_username == "leeds_bot"
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,46 @@ def test_defaults() -> None:
         ({"SANCTUARY_RADIUS_MILES": "nan"}, "SANCTUARY_RADIUS_MILES"),
         ({"SANCTUARY_SEND_RATE": "5000"}, "SANCTUARY_SEND_RATE"),
         ({"SANCTUARY_LOG_FORMAT": "xml"}, "SANCTUARY_LOG_FORMAT"),
+        ({"SANCTUARY_BOT_USERNAME": "t.me/some_bot"}, "SANCTUARY_BOT_USERNAME"),
+        ({"SANCTUARY_BOT_USERNAME": "abc"}, "SANCTUARY_BOT_USERNAME"),
+        ({"SANCTUARY_WEBHOOK_URL": "https://bot.example.org/hook"}, "SANCTUARY_WEBHOOK_SECRET"),
+        (
+            {
+                "SANCTUARY_WEBHOOK_URL": "https://bot.example.org/h",
+                "SANCTUARY_WEBHOOK_SECRET": "a b",
+            },
+            "SANCTUARY_WEBHOOK_SECRET",
+        ),
+        (
+            {"SANCTUARY_WEBHOOK_URL": "https://b.example.org/h", "SANCTUARY_WEBHOOK_SECRET": "é"},
+            "SANCTUARY_WEBHOOK_SECRET",
+        ),
+        (
+            {
+                "SANCTUARY_WEBHOOK_URL": "https://b.example.org/",
+                "SANCTUARY_WEBHOOK_SECRET": "x" * 257,
+            },
+            "SANCTUARY_WEBHOOK_SECRET",
+        ),
+        (
+            {"SANCTUARY_WEBHOOK_URL": "http://bot.example.org/h", "SANCTUARY_WEBHOOK_SECRET": "s"},
+            "SANCTUARY_WEBHOOK_URL",
+        ),
+        (
+            {"SANCTUARY_WEBHOOK_URL": "bot.example.org", "SANCTUARY_WEBHOOK_SECRET": "s"},
+            "SANCTUARY_WEBHOOK_URL",
+        ),
+        ({"SANCTUARY_LISTEN": "8080"}, "SANCTUARY_LISTEN"),
+        (
+            {
+                "SANCTUARY_WEBHOOK_URL": "https://bot.example.org/tg",
+                "SANCTUARY_WEBHOOK_SECRET": "s",
+                "SANCTUARY_LISTEN": "off",
+            },
+            "SANCTUARY_LISTEN",
+        ),
+        ({"SANCTUARY_LISTEN": "127.0.0.1:http"}, "SANCTUARY_LISTEN"),
+        ({"SANCTUARY_LISTEN": "127.0.0.1:70000"}, "SANCTUARY_LISTEN"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -46,3 +88,17 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> Non
 def test_self_hosted_api_url() -> None:
     config = Config.from_env({"TELEGRAM_API_URL": "http://127.0.0.1:8081/bot"})
     assert config.file_url == "http://127.0.0.1:8081/file/bot"
+
+
+def test_webhook_and_listen() -> None:
+    assert Config.from_env({}).listen == ("127.0.0.1", 8080)
+    assert Config.from_env({}).webhook_url is None
+    assert Config.from_env({"SANCTUARY_LISTEN": "off"}).listen is None
+    assert Config.from_env({"SANCTUARY_LISTEN": "[::1]:9000"}).listen == ("::1", 9000)
+    secret = "A-z_09" * 42 + "abcd"  # 256 characters
+    config = Config.from_env(
+        {"SANCTUARY_WEBHOOK_URL": "https://bot.example.org/tg", "SANCTUARY_WEBHOOK_SECRET": secret}
+    )
+    assert (config.webhook_url, config.webhook_secret) == ("https://bot.example.org/tg", secret)
+    local = {"SANCTUARY_WEBHOOK_URL": "http://127.0.0.1:8080/tg", "SANCTUARY_WEBHOOK_SECRET": "s"}
+    assert Config.from_env(local).webhook_url == "http://127.0.0.1:8080/tg"  # a local proxy

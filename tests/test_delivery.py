@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ def test_limiter_spacing_with_a_fake_clock() -> None:
         chat = rng.choice(chats)
         now[0] = max(now[0], limiter.ready_at(chat))
         limiter.record(chat)
+        assert limiter.ready_at(chat) == math.inf or chat < 0  # not before its answer
+        limiter.landed(chat)  # answered at once
         sends.append((now[0], chat))
     times = [t for t, _c in sends]
     for i, t in enumerate(times):  # no one-second window holds more than 30

@@ -1,0 +1,272 @@
+"""The web server: Telegram's webhook (secret, bad bodies, repeats, a stop while handling),
+/healthz, /readyz and /metrics, through the fake Bot API posting as Telegram does."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, aclosing
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot import service
+from bot.app import ALLOWED_UPDATES
+from bot.fakeapi import FakeBotAPI
+from bot.geo import Gazetteer, Outcodes
+from bot.web.health import CONTACT_LIMIT_S
+from bot.web.webhook import SECRET_HEADER
+from storage.db import Database
+from storage.outbox import OutboxItem, OutboxRepository
+from tests.conftest import NOW, WEBHOOK_PATH, WEBHOOK_SECRET, Harness, start_bot
+from tests.helpers import eventually
+
+# Distinctive enough that finding it in the metrics page could only mean it leaked there.
+PERSON = 918_273_645
+WORDS = "Leeds"
+
+
+@pytest.fixture
+async def hooked(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> AsyncIterator[Harness]:
+    """The bot taking updates on its webhook."""
+    async for harness in start_bot(tmp_path, gazetteer, outcodes, web="webhook"):
+        yield harness
+
+
+async def _get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.text()
+
+
+def _sends(server: FakeBotAPI, chat_id: int) -> int:
+    return len([c for c in server.calls_to("sendMessage") if c.chat_id == chat_id])
+
+
+def _replies(bot: Harness, chat_id: int) -> int:
+    return _sends(bot.server, chat_id)
+
+
+async def test_webhook_is_set_with_its_secret_and_updates(hooked: Harness) -> None:
+    (call,) = hooked.server.calls_to("setWebhook")
+    assert call.params["url"] == hooked.web_url + WEBHOOK_PATH
+    assert call.params["secret_token"] == WEBHOOK_SECRET
+    assert call.params["allowed_updates"] == ALLOWED_UPDATES
+    assert not hooked.server.calls_to("getUpdates")
+    assert not hooked.server.calls_to("deleteWebhook")
+
+
+async def test_updates_posted_with_the_secret_are_answered(hooked: Harness) -> None:
+    chat = hooked.chat(PERSON)
+    replies = await chat.send("/start")
+    assert replies, hooked.server.describe_calls()
+    update_id = hooked.server.updates[-1]["update_id"]
+    await eventually(lambda: update_id in hooked.server.webhook_acknowledged, 5.0)
+    replies = await chat.send(WORDS)  # a place: results, through the webhook
+    assert replies
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", WEBHOOK_SECRET + "x", "é"])
+async def test_a_wrong_or_missing_secret_is_refused_unread(
+    hooked: Harness, secret: str | None
+) -> None:
+    user = hooked.server.user(PERSON)
+    update = user.text_update("/start")
+    status = await hooked.server.post_to_webhook(update, secret=secret)
+    assert status == 403
+    # The same update with the secret is handled: it was not remembered as seen.
+    assert await hooked.server.post_to_webhook(update) == 200
+    assert hooked.processor.last_processed == update["update_id"]
+    assert _replies(hooked, PERSON) == 1
+
+
+async def test_a_body_that_is_not_an_update_gets_400(hooked: Harness) -> None:
+    url = hooked.web_url + WEBHOOK_PATH
+    headers = {SECRET_HEADER: WEBHOOK_SECRET, "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+        for body in (b"not json", b"[1, 2]", b'{"update_id": 5}', b'{"message": {}}', b"{"):
+            async with session.post(url, data=body, headers=headers) as response:
+                assert response.status == 400, body
+        # Without the secret, not even read: 403 before 400.
+        async with session.post(url, data=b"not json") as response:
+            assert response.status == 403
+    assert hooked.processor.last_processed == 0
+
+
+async def test_the_same_update_twice_is_handled_once(hooked: Harness) -> None:
+    user = hooked.server.user(PERSON)
+    first = user.text_update("/start")
+    assert await hooked.server.post_to_webhook(first) == 200
+    assert await hooked.server.post_to_webhook(first) == 200
+    assert _replies(hooked, PERSON) == 1
+    # Twice at the same moment (Telegram posting again while the first is being handled).
+    gate = hooked.server.hold("sendMessage")
+    second = user.text_update("/help")
+    posts = [asyncio.create_task(hooked.server.post_to_webhook(second)) for _ in range(3)]
+    await gate.arrived.wait()
+    await asyncio.sleep(0)  # the repeats arrive while the first is held
+    assert not any(post.done() for post in posts)  # none acknowledged before it is handled
+    gate.release.set()
+    assert await asyncio.gather(*posts) == [200, 200, 200]
+    assert _replies(hooked, PERSON) == 2
+
+
+async def test_handled_updates_are_remembered_across_a_restart(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> None:
+    async with FakeBotAPI() as server:
+        update = server.user(PERSON).text_update("/start")
+        async with aclosing(start_bot(tmp_path, gazetteer, outcodes, server, web="webhook")) as run:
+            async for _ in run:
+                assert await server.post_to_webhook(update) == 200
+        async with aclosing(start_bot(tmp_path, gazetteer, outcodes, server, web="webhook")) as run:
+            async for bot in run:
+                assert await server.post_to_webhook(update) == 200
+                assert bot.processor.last_processed == 0  # not handled again
+        assert _sends(server, PERSON) == 1
+
+
+async def test_an_update_during_a_stop_is_acknowledged_only_once_handled(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> None:
+    async with AsyncExitStack() as stack, FakeBotAPI() as server:
+        user = server.user(PERSON)
+        runs = start_bot(tmp_path, gazetteer, outcodes, server, web="webhook")
+        stack.push_async_callback(runs.aclose)
+        bot = await anext(runs)
+        gate = server.hold("sendMessage")
+        handling = asyncio.create_task(server.post_to_webhook(user.text_update("/start")))
+        await gate.arrived.wait()
+        stopping = asyncio.create_task(anext(runs, None))  # the bot stops, as on SIGTERM
+        await eventually(
+            lambda: bot.web is not None and bot.web.webhook is not None and bot.web.webhook.closing,
+            5.0,
+        )
+        # A new update now is refused (Telegram keeps it and posts it again later)...
+        later = user.text_update("/help")
+        assert await server.post_to_webhook(later) == 503
+        assert not handling.done()  # ...and the one being handled is not acknowledged yet
+        gate.release.set()
+        assert await handling == 200
+        assert await stopping is None
+        assert _sends(server, PERSON) == 1
+        # The next start handles what was refused.
+        async with aclosing(start_bot(tmp_path, gazetteer, outcodes, server, web="webhook")) as run:
+            async for bot in run:
+                assert await server.post_to_webhook(later) == 200
+                assert bot.processor.last_processed == later["update_id"]
+        assert _sends(server, PERSON) == 2
+
+
+async def test_a_stop_waits_only_so_long_for_an_update_being_handled(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "STOP_LIMIT_S", 0.2)  # 10 s in the bot
+    async with AsyncExitStack() as stack, FakeBotAPI() as server:
+        runs = start_bot(tmp_path, gazetteer, outcodes, server, web="webhook")
+        stack.push_async_callback(runs.aclose)
+        await anext(runs)
+        gate = server.hold("sendMessage")  # never released while the bot stops
+        handling = asyncio.create_task(
+            server.post_to_webhook(server.user(PERSON).text_update("/start"))
+        )
+        await gate.arrived.wait()
+        assert await anext(runs, None) is None  # stopped, the update still unfinished
+        assert await handling != 200  # so not acknowledged: Telegram will post it again
+        gate.release.set()
+
+
+async def test_health_and_readiness(hooked: Harness) -> None:
+    assert await _get(hooked.web_url + "/healthz") == (200, "ok\n")
+    assert await _get(hooked.web_url + "/readyz") == (200, "ready\n")
+    await hooked.services.db.raw.close()  # the database is gone
+    status, text = await _get(hooked.web_url + "/readyz")
+    assert status == 503
+    assert text.startswith("not ready: the database does not answer")
+    assert text.count("\n") == 1
+    assert (await _get(hooked.web_url + "/healthz"))[0] == 200
+
+
+async def test_not_ready_without_the_sender(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> None:
+    async with aclosing(start_bot(tmp_path, gazetteer, outcodes, web="polling")) as run:
+        async for polling in run:
+            contact = polling.app.bot_data.contact
+            await eventually(lambda c=contact: c.last is not None, 5.0)
+            assert (await _get(polling.web_url + "/readyz"))[0] == 200
+            await polling.services.stop_sender()
+            assert await _get(polling.web_url + "/readyz") == (
+                503,
+                "not ready: the outbox sender is not running\n",
+            )
+
+
+async def test_not_ready_when_telegram_is_not_heard_from(hooked: Harness) -> None:
+    assert (await _get(hooked.web_url + "/readyz"))[0] == 200
+    hooked.app.bot_data.contact.last = time.monotonic() - CONTACT_LIMIT_S - 1
+    assert await _get(hooked.web_url + "/readyz") == (
+        503,
+        "not ready: no update and no answer from Telegram for 120 s\n",
+    )
+    await hooked.chat(PERSON).send("/start")  # an update arrives: ready again
+    assert (await _get(hooked.web_url + "/readyz"))[0] == 200
+
+
+def _value(page: str, name: str) -> float:
+    for line in page.splitlines():
+        if line.startswith(name + " ") or (
+            line.startswith(name + "{") and line.split(" ")[0] == name
+        ):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_move_after_a_journey_and_name_nobody(hooked: Harness) -> None:
+    _, before = await _get(hooked.web_url + "/metrics")
+    chat = hooked.chat(PERSON)
+    await chat.send("/start")
+    await chat.send(WORDS)
+    await chat.press("Next")
+    status, page = await _get(hooked.web_url + "/metrics")
+    assert status == 200
+    for name in (
+        'sanctuary_updates_total{kind="message"}',
+        'sanctuary_updates_total{kind="callback_query"}',
+        'sanctuary_replies_total{method="sendMessage"}',
+        "sanctuary_search_seconds_count",
+        "sanctuary_db_statement_seconds_count",
+    ):
+        assert _value(page, name) > _value(before, name), name
+    for name in (
+        "sanctuary_handler_errors_total",
+        'sanctuary_messages_total{outcome="sent"}',
+        'sanctuary_flood_pauses_total{source="outbox"}',
+        "sanctuary_send_rate",
+        "sanctuary_event_loop_lag_seconds_count",
+        "sanctuary_outbox_rows",
+    ):
+        assert name in page, name
+    assert str(PERSON) not in page
+    assert WORDS.lower() not in page.lower()
+    assert "Test" not in page  # the person's first name
+
+
+async def test_outbox_counted_by_kind_and_state_in_batches(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "o.db")
+    try:
+        outbox = OutboxRepository(db)
+        assert await outbox.counts_by_kind() == {}
+        await outbox.enqueue([OutboxItem("notice", f"n:{i}", 10 + i, {}) for i in range(5)], NOW)
+        await outbox.enqueue([OutboxItem("reminder", f"r:{i}", 20 + i, {}) for i in range(2)], NOW)
+        claimed = await outbox.claim(NOW + timedelta(days=1), 1)
+        expected = {("notice", "pending"): 4, ("notice", "sending"): 1, ("reminder", "pending"): 2}
+        assert [row.kind for row in claimed] == ["notice"]
+        assert await outbox.counts_by_kind(batch=2) == expected
+        assert await outbox.counts_by_kind() == expected
+    finally:
+        await db.close()
