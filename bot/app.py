@@ -35,8 +35,14 @@ WAIT_LIMIT_S = 10.0
 DEMO_TOKEN = "123456:demo-token-not-real"
 # The updates Telegram sends us, and no others. Not edited messages: a live location's moves
 # would each start a new search, and a corrected earlier answer would be read as the answer to
-# the question asked now. Nothing else is handled, so nothing else is worth the data.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# the question asked now. Inline queries: "@<bot> Leeds" in any chat (handlers.share).
+# Nothing else is handled, so nothing else is worth the data.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
+]
 
 
 class TrackingUpdateProcessor(BaseUpdateProcessor):
@@ -153,6 +159,7 @@ def build_app(
         privacy,
         reminders,
         safeguarding,
+        share,
         start,
     )
 
@@ -209,6 +216,7 @@ def build_app(
     admin.register(app)
     reminders.register(app)  # before find: find claims every other X: card button
     safeguarding.register(app)  # before find too (X:int:); its typed words only after a report
+    share.register(app)  # before find too (X:share:); and inline mode
     # Before find, which reads every other location as a search: a pin for "where is it?".
     posting = activities.register(app)  # answers (text, pins) only while someone is posting
     find.register(app)

@@ -612,7 +612,7 @@ def card(
             button(_("📅 Add to calendar"), f"X:ics:{activity.id}"),
         ),
     ]
-    rows.append([reminder_button(activity.id, reminded)])
+    rows.append(row(reminder_button(activity.id, reminded), share_button(activity.id)))
     rows.append(
         row(
             interest_button(activity.id, interested),
@@ -680,6 +680,11 @@ def reminder_button(activity_id: int, reminded: bool) -> Key:
     if reminded:
         return button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
     return button(_("⏰ Remind me"), f"X:rem:{activity_id}")
+
+
+def share_button(activity_id: int) -> Key:
+    """ "📤 Share" on a card: a forwardable message with the card's link."""
+    return button(_("📤 Share"), f"X:share:{activity_id}")
 
 
 def interest_button(activity_id: int, interested: bool) -> Key:

@@ -11,8 +11,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import deeplinks, views
 from bot import safeguarding_views as sv
-from bot import views
 from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
 from bot.i18n import current_locale
@@ -130,7 +130,7 @@ async def invite(update: Update, context: AppContext) -> None:
         return
     services = context.services
     code = await services.roles.create_invite(group.id, user.id, services.now())
-    link = f"https://t.me/{context.bot.username}?start=j-{code}"
+    link = deeplinks.link(context.bot.username, "j", code)
     await send(update, views.invite_link(group.name, link))
 
 

@@ -16,7 +16,14 @@ from bot import views, words
 from bot.callbacks import Expired, SearchState, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from bot.domain import Category
-from bot.geo import Place, haversine_km, looks_like_postcode, valid_uk_coordinates
+from bot.geo import (
+    LocateResult,
+    Locator,
+    Place,
+    haversine_km,
+    looks_like_postcode,
+    valid_uk_coordinates,
+)
 from bot.i18n import current_locale, use_locale
 from bot.ics import activity_ics
 from handlers.base import answer, expired, send, show
@@ -151,6 +158,20 @@ async def on_location(update: Update, context: AppContext) -> None:
     await _search(update, context, lat, lon, None)
 
 
+def understand(locator: Locator, text: str) -> tuple[LocateResult, words.Wanted | None]:
+    """The place a text names (/find and inline mode read it alike), and what else it asks
+    for when it is not a place alone: a kind of activity, a town with its postcode."""
+    result = locator.locate(text)
+    asked = None
+    if result.status == "not_found" and (asked := words.wanted(text)) is not None and asked.place:
+        found = locator.locate(asked.place)
+        if found.status == "not_found" and asked.town:
+            found = locator.locate(asked.town)  # no postcode data: the town then
+        if found.status in ("found", "ambiguous"):
+            result = found
+    return result, asked
+
+
 async def on_text(update: Update, context: AppContext) -> None:
     """Typed text is a place: a town, city or postcode; or a kind of activity and a place
     ("English class in Leeds"), a town and its postcode district ("Leeds LS6"). A greeting,
@@ -170,20 +191,12 @@ async def on_text(update: Update, context: AppContext) -> None:
     if greeting == "hello":
         await send(update, await menu_view(update, context))
         return
-    locator = context.services.locator
-    result = locator.locate(text)
-    category = None
-    if result.status == "not_found" and (asked := words.wanted(text)) is not None:
-        category = asked.category if mode == "f" else None
-        if category is not None and not asked.place:  # "English classes": where, then?
-            context.session["kind"] = category
-            await send(update, views.ask_location("f"))
-            return
-        found = locator.locate(asked.place)
-        if found.status == "not_found" and asked.town:
-            found = locator.locate(asked.town)  # no postcode data: the town then
-        if found.status in ("found", "ambiguous"):
-            result = found
+    result, asked = understand(context.services.locator, text)
+    category = asked.category if asked is not None and mode == "f" else None
+    if asked is not None and category is not None and not asked.place:  # where, then?
+        context.session["kind"] = category  # "English classes"
+        await send(update, views.ask_location("f"))
+        return
     if result.status == "found":
         place = result.places[0]
         await _search(update, context, place.lat, place.lon, place, category)
@@ -253,6 +266,19 @@ async def open_card(update: Update, context: AppContext) -> None:
     except Expired:
         await expired(update, context)
         return
+    view = await personal_card(update, context, activity_id, state)
+    if view is None:
+        await answer(query, views.expired())
+        return
+    await answer(query)
+    await show(update, view)
+
+
+async def personal_card(
+    update: Update, context: AppContext, activity_id: int, state: SearchState | None
+) -> views.View | None:
+    """The card as this person sees it: their reminder, their interest, their own "Report a
+    concern"; None when the activity is not shown."""
     user = update.effective_user
     services = context.services
     reminded = user is not None and await services.reminders.is_subscribed(user.id, activity_id)
@@ -260,12 +286,7 @@ async def open_card(update: Update, context: AppContext) -> None:
         activity_id, user.id
     )
     mark = services.report_mark(user.id, activity_id) if user is not None else ""
-    view = card_view(context, activity_id, state, reminded, interested, mark)
-    if view is None:
-        await answer(query, views.expired())
-        return
-    await answer(query)
-    await show(update, view)
+    return card_view(context, activity_id, state, reminded, interested, mark)
 
 
 def card_view(

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import campaign_views as cv
-from bot import views
+from bot import deeplinks, views
 from bot.callbacks import Expired, split
 from bot.context import App, AppContext
 from bot.domain import Intent
@@ -21,6 +21,7 @@ from bot.i18n import (
 from handlers.alerts import subscribe_supporter
 from handlers.base import answer, expired, send, show
 from handlers.menus import help_view, menu_view, roles_of, sync_commands
+from handlers.share import link_view
 
 log = logging.getLogger(__name__)
 _INTENTS = {i.value for i in Intent}
@@ -29,19 +30,26 @@ _INTENTS = {i.value for i in Intent}
 async def start(update: Update, context: AppContext) -> None:
     """/start: the language picker, the person's Telegram language first.
 
-    /start j-<code> comes from an invite link: the person joins a group's team.
+    A deep link's payload (bot.deeplinks) says more: ``j-<code>`` an invite, the person
+    joins a group's team; ``a-<id>`` and ``g-<ref>`` a shared activity or group, shown at
+    once to someone who chose a language before, and after the choice to someone new (the
+    language buttons carry the payload, so a restart in between loses nothing).
     """
-    if context.args and context.args[0].startswith("j-"):
+    link = deeplinks.parse(context.args[0] if context.args else None)
+    if link is not None and link.kind == "j":
         from handlers.admin import join
 
-        await join(update, context, context.args[0][2:])
+        await join(update, context, link.value)
         return
     user = update.effective_user
     stored = await context.services.users.get(user.id) if user else None
+    if link is not None and stored is not None and stored.locale:
+        await send(update, await link_view(update, context, link))
+        return
     suggested = (stored.locale if stored else None) or match_language(
         user.language_code if user else None
     )
-    await send(update, views.language_picker(suggested, "s"))
+    await send(update, views.language_picker(suggested, link.payload if link else "s"))
 
 
 async def language(update: Update, context: AppContext) -> None:
@@ -60,12 +68,16 @@ async def menu(update: Update, context: AppContext) -> None:
 
 
 async def chose_language(update: Update, context: AppContext) -> None:
-    """L:<code>:<flow>: store the language, then ask what brings them (start) or confirm."""
+    """L:<code>:<flow>: store the language, then ask what brings them (s: start), confirm
+    (c: changed), or open the shared activity or group a deep link named (its payload)."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
     try:
         _prefix, fields = split(query.data)
-        if len(fields) != 2 or fields[0] not in BY_CODE or fields[1] not in ("s", "c"):
+        if len(fields) != 2 or fields[0] not in BY_CODE:
+            raise Expired(query.data or "")
+        link = deeplinks.parse(fields[1])
+        if fields[1] not in ("s", "c") and (link is None or link.kind == "j"):
             raise Expired(query.data or "")
     except Expired:
         await expired(update, context)
@@ -75,7 +87,9 @@ async def chose_language(update: Update, context: AppContext) -> None:
     set_locale(code)
     await answer(query)
     await sync_commands(context, query.from_user.id, await roles_of(context, query.from_user.id))
-    if flow == "s":
+    if link is not None:
+        await show(update, await link_view(update, context, link))
+    elif flow == "s":
         await show(update, views.intent_question())
     else:
         menu = await menu_view(update, context)
