@@ -86,6 +86,11 @@ def link_not_found(menu: View) -> View:
     return View(text + "\n\n" + menu.text, menu.markup)
 
 
+def group_link_line(link: str) -> str:
+    """A group's link, on its page and in its team's list (for a noticeboard or a chat)."""
+    return _("Share this group: {link}").format(link=_link(link))
+
+
 def group_page(group: Group, listed: list[tuple[Activity, Occurrence]], link: str) -> View:
     """A group opened from its link: who they are, how to reach them, what they offer."""
     head = [f"<b>{fmt.bidi(fmt.escape(group.name))}</b>",
@@ -100,7 +105,7 @@ def group_page(group: Group, listed: list[tuple[Activity, Occurrence]], link: st
     head += ["", "<b>" + _("Welcoming activities") + "</b>"]
     if not listed:
         head.append(_("No activities are listed yet. Contact the group to ask what is on."))
-    tail = ["", _("Share this group: {link}").format(link=_link(link))]
+    tail = ["", group_link_line(link)]
     blocks = []
     for i, (activity, nxt) in enumerate(listed[:GROUP_LISTED], start=1):
         when = fmt.when(nxt.start, group.timezone)

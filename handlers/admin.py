@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import deeplinks, views
 from bot import safeguarding_views as sv
+from bot import share_views as shv
 from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext
 from bot.i18n import current_locale
@@ -158,6 +159,7 @@ async def _team_view(context: AppContext, group: Group) -> views.View:
     interest = await services.safeguarding.interest_counts(group.id)
     extra = [sv.contact_line(contact.label or f"#{contact.user_id}" if contact else None)]
     extra += sv.interest_lines([(title, count) for _id, title, count in interest[:10]])
+    extra.append(shv.group_link_line(deeplinks.group_link(context.bot.username, group.ref)))
     listed = [(m.user_id, m.role, m.label) for m in members]
     return views.team(group.name, group.id, listed, tuple(extra))
 

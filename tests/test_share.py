@@ -11,6 +11,7 @@ from bot.app import ALLOWED_UPDATES
 from bot.fakeapi import FakeBotAPI, html_to_plain
 from bot.geo import Gazetteer, Outcodes
 from storage.db import to_db
+from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
 from tests.data import LEEDS
 from tests.helpers import button_texts, last_callback_answer, only, tr
@@ -118,6 +119,11 @@ async def test_group_link_opens_its_activities_and_contacts(bot: Harness) -> Non
     await known.send("/start")
     await known.press("English")
     assert "Sheffield welcome café" in only(await known.send("/start g-sheffield")).plain_text()
+    # The group's admins find its link in /team, to put on a noticeboard.
+    refs = await bot.services.groups.refs()
+    await bot.services.roles.grant(7009, ADMIN, refs["leeds"], None, NOW)
+    team = only(await bot.chat(7009).send("/team")).plain_text()
+    assert f"Share this group: {link}" in team
 
 
 async def test_the_payload_outlives_a_restart_during_the_language_choice(
