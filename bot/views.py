@@ -612,15 +612,17 @@ def card(
             button(_("📅 Add to calendar"), f"X:ics:{activity.id}"),
         ),
     ]
-    rows.append(row(reminder_button(activity.id, reminded), share_button(activity.id)))
+    rows.append([reminder_button(activity.id, reminded)])
     rows.append(
         row(
             interest_button(activity.id, interested),
             button(_("⚠️ Report a concern"), f"Q:{activity.id}:{report_mark}"),
         )
     )
+    last = [share_button(activity.id)]  # after the others: their places stay as they were
     if current_language().code != "en":
-        rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
+        last.append(button(_("🇬🇧 Show in English"), f"X:en:{activity.id}"))
+    rows.append(row(*last))
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
     return View(text, Keyboard(rows))
