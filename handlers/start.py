@@ -18,8 +18,10 @@ from bot.i18n import (
     match_language,
     set_locale,
 )
+from bot.share_views import INLINE_START
 from handlers.alerts import subscribe_supporter
 from handlers.base import answer, expired, send, show
+from handlers.find import find_command
 from handlers.menus import help_view, menu_view, roles_of, sync_commands
 from handlers.share import link_view
 
@@ -43,8 +45,12 @@ async def start(update: Update, context: AppContext) -> None:
         return
     user = update.effective_user
     stored = await context.services.users.get(user.id) if user else None
-    if link is not None and stored is not None and stored.locale:
+    known = stored is not None and stored.locale is not None
+    if link is not None and known:
         await send(update, await link_view(update, context, link))
+        return
+    if known and context.args == [INLINE_START]:  # "Type a town or postcode" in inline mode
+        await find_command(update, context)
         return
     suggested = (stored.locale if stored else None) or match_language(
         user.language_code if user else None

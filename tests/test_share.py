@@ -178,3 +178,9 @@ async def test_inline_query_empty_or_unknown_gets_a_helpful_answer(bot: Harness)
         assert answer["button"] == {"text": "🔎 Type a town or postcode", "start_parameter": "find"}
     far = await _inline(bot, 7011, "en", "Aberystwyth")
     assert far["results"][0]["title"].startswith("I found no welcoming activities within")
+    # The button opens the bot: someone who chose a language before is asked where at once.
+    chat = bot.chat(7011, "en")
+    await chat.send("/start")
+    await chat.press("English")
+    asked = only(await chat.send("/start find"))
+    assert "Where should I look for welcoming activities?" in asked.plain_text()
