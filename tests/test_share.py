@@ -184,3 +184,14 @@ async def test_inline_query_empty_or_unknown_gets_a_helpful_answer(bot: Harness)
     await chat.press("English")
     asked = only(await chat.send("/start find"))
     assert "Where should I look for welcoming activities?" in asked.plain_text()
+
+
+async def test_an_inline_query_from_someone_who_blocked_the_bot_keeps_them_blocked(
+    bot: Harness,
+) -> None:
+    chat = bot.chat(7012)
+    await chat.send("/start")
+    await bot.processor.wait_processed(chat.user.block_bot())
+    assert await bot.row("SELECT unreachable FROM chat_status WHERE chat_id = 7012") == (1,)
+    await _inline(bot, 7012, "en", "Leeds")  # typed in another chat: the bot is still blocked
+    assert await bot.row("SELECT unreachable FROM chat_status WHERE chat_id = 7012") == (1,)
