@@ -29,6 +29,7 @@ from typing import Annotated, Any, ClassVar, Self, TypeVar
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from bot import deeplinks
 from bot.domain import AlertArea, Category, Intent, Need, PlaceFor, Topic
 
 NEED_ORDER: tuple[Need, ...] = tuple(Need)
@@ -238,6 +239,25 @@ class Day(Codec):
 
     def widest(self) -> date:
         return date(2026, 12, 31)
+
+
+class StartFlow(Codec):
+    """What follows a language choice: ``s`` the start, ``c`` a change, or the payload of the
+    shared activity or group a deep link named (bot.deeplinks; never an invite)."""
+
+    doc = "s at the start, c a change, or a shared link's payload (a-<id>, g-<ref>)"
+
+    def load(self, parts: Sequence[str]) -> str:
+        text = parts[0]
+        if text in ("s", "c"):
+            return text
+        link = deeplinks.parse(text)
+        if link is None or link.kind == "j":
+            raise Expired(text)
+        return text
+
+    def widest(self) -> str:
+        return "g-" + "w" * 40  # the longest group ref a link may carry
 
 
 class Minute(Codec):
@@ -474,7 +494,12 @@ class ChooseLanguage(Button):
     """Speak this language (at the start, or changed later)."""
 
     language: Annotated[str, Choice(_languages, "language code")]
-    flow: Annotated[str, Choice(lambda: ("s", "c"), "s at the start, c a change")]
+    flow: Annotated[str, StartFlow()]
+
+    @property
+    def link(self) -> deeplinks.StartLink | None:
+        """The shared activity or group to open once the language is chosen, if any."""
+        return None if self.flow in ("s", "c") else deeplinks.parse(self.flow)
 
 
 @code("I", "handlers.start.chose_intent")
@@ -581,6 +606,14 @@ class CardCalendar(Button):
 @dataclass(frozen=True, slots=True)
 class CardInEnglish(Button):
     """The activity's card in English."""
+
+    activity: Id
+
+
+@code("X:share", "handlers.share.share")
+@dataclass(frozen=True, slots=True)
+class ShareActivity(Button):
+    """A forwardable message with the activity's short form and its link (a-<id>)."""
 
     activity: Id
 

@@ -628,8 +628,10 @@ def card(
             button(_("⚠️ Report a concern"), cb.ReportConcern(activity.id, report_mark)),
         )
     )
+    last = [share_button(activity.id)]  # after the others: their places stay as they were
     if current_language().code != "en":
-        rows.append([button(_("🇬🇧 Show in English"), cb.CardInEnglish(activity.id))])
+        last.append(button(_("🇬🇧 Show in English"), cb.CardInEnglish(activity.id)))
+    rows.append(row(*last))
     if back is not None:
         rows.append([button(_("⬅️ Back to results"), cb.SearchPage(back))])
     return View(text, Keyboard(rows))
@@ -689,6 +691,11 @@ def reminder_button(activity_id: int, reminded: bool) -> Key:
     if reminded:
         return button(_("🔕 Stop reminders"), cb.StopRemindingFromCard(activity_id))
     return button(_("⏰ Remind me"), cb.RemindMe(activity_id))
+
+
+def share_button(activity_id: int) -> Key:
+    """ "📤 Share" on a card: a forwardable message with the card's link."""
+    return button(_("📤 Share"), cb.ShareActivity(activity_id))
 
 
 def interest_button(activity_id: int, interested: bool) -> Key:

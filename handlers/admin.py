@@ -12,8 +12,9 @@ from telegram.constants import ChatType
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
+from bot import deeplinks, views
 from bot import safeguarding_views as sv
-from bot import views
+from bot import share_views as shv
 from bot.context import App, AppContext
 from bot.i18n import current_locale
 from handlers.base import answer, send, show
@@ -130,7 +131,7 @@ async def invite(update: Update, context: AppContext) -> None:
         return
     services = context.services
     code = await services.roles.create_invite(group.id, user.id, services.now())
-    link = f"https://t.me/{context.bot.username}?start=j-{code}"
+    link = deeplinks.link(context.bot.username, "j", code)
     await send(update, views.invite_link(group.name, link))
 
 
@@ -158,6 +159,7 @@ async def _team_view(context: AppContext, group: Group) -> views.View:
     interest = await services.safeguarding.interest_counts(group.id)
     extra = [sv.contact_line(contact.label or f"#{contact.user_id}" if contact else None)]
     extra += sv.interest_lines([(title, count) for _id, title, count in interest[:10]])
+    extra.append(shv.group_link_line(deeplinks.group_link(context.bot.username, group.ref)))
     listed = [(m.user_id, m.role, m.label) for m in members]
     return views.team(group.name, group.id, listed, tuple(extra))
 

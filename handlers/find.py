@@ -138,7 +138,19 @@ async def open_card(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     pressed = cb.OpenCard.decode(query.data)
-    activity_id, state = pressed.activity, pressed.search
+    view = await personal_card(update, context, pressed.activity, pressed.search)
+    if view is None:
+        await answer(query, views.expired())
+        return
+    await answer(query)
+    await show(update, view)
+
+
+async def personal_card(
+    update: Update, context: AppContext, activity_id: int, state: SearchState | None
+) -> views.View | None:
+    """The card as this person sees it: their reminder, their interest, their own "Report a
+    concern"; None when the activity is not shown."""
     user = update.effective_user
     services = context.services
     reminded = user is not None and await services.reminders.is_subscribed(user.id, activity_id)
@@ -146,12 +158,7 @@ async def open_card(update: Update, context: AppContext) -> None:
         activity_id, user.id
     )
     mark = services.report_mark(user.id, activity_id) if user is not None else ""
-    view = card_view(context, activity_id, state, reminded, interested, mark)
-    if view is None:
-        await answer(query, views.expired())
-        return
-    await answer(query)
-    await show(update, view)
+    return card_view(context, activity_id, state, reminded, interested, mark)
 
 
 def card_view(

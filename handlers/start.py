@@ -9,7 +9,7 @@ from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
 from bot import campaign_views as cv
-from bot import views
+from bot import deeplinks, views
 from bot.context import App, AppContext
 from bot.domain import Intent
 from bot.i18n import (
@@ -17,9 +17,12 @@ from bot.i18n import (
     match_language,
     set_locale,
 )
+from bot.share_views import INLINE_START
 from handlers.alerts import subscribe_supporter
 from handlers.base import answer, send, show
+from handlers.find import find_command
 from handlers.menus import help_view, menu_view, roles_of, sync_commands
+from handlers.share import link_view
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +30,30 @@ log = logging.getLogger(__name__)
 async def start(update: Update, context: AppContext) -> None:
     """/start: the language picker, the person's Telegram language first.
 
-    /start j-<code> comes from an invite link: the person joins a group's team.
+    A deep link's payload (bot.deeplinks) says more: ``j-<code>`` an invite, the person
+    joins a group's team; ``a-<id>`` and ``g-<ref>`` a shared activity or group, shown at
+    once to someone who chose a language before, and after the choice to someone new (the
+    language buttons carry the payload, so a restart in between loses nothing).
     """
-    if context.args and context.args[0].startswith("j-"):
+    link = deeplinks.parse(context.args[0] if context.args else None)
+    if link is not None and link.kind == "j":
         from handlers.admin import join
 
-        await join(update, context, context.args[0][2:])
+        await join(update, context, link.value)
         return
     user = update.effective_user
     stored = await context.services.users.get(user.id) if user else None
+    known = stored is not None and stored.locale is not None
+    if link is not None and known:
+        await send(update, await link_view(update, context, link))
+        return
+    if known and context.args == [INLINE_START]:  # "Type a town or postcode" in inline mode
+        await find_command(update, context)
+        return
     suggested = (stored.locale if stored else None) or match_language(
         user.language_code if user else None
     )
-    await send(update, views.language_picker(suggested, "s"))
+    await send(update, views.language_picker(suggested, link.payload if link else "s"))
 
 
 async def language(update: Update, context: AppContext) -> None:
@@ -58,16 +72,19 @@ async def menu(update: Update, context: AppContext) -> None:
 
 
 async def chose_language(update: Update, context: AppContext) -> None:
-    """L:<code>:<flow>: store the language, then ask what brings them (start) or confirm."""
+    """L:<code>:<flow>: store the language, then ask what brings them (s: start), confirm
+    (c: changed), or open the shared activity or group a deep link named (its payload)."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
     pressed = cb.ChooseLanguage.decode(query.data)
-    code, flow = pressed.language, pressed.flow
+    code, flow, link = pressed.language, pressed.flow, pressed.link
     await context.services.users.set_locale(query.from_user.id, code)
     set_locale(code)
     await answer(query)
     await sync_commands(context, query.from_user.id, await roles_of(context, query.from_user.id))
-    if flow == "s":
+    if link is not None:
+        await show(update, await link_view(update, context, link))
+    elif flow == "s":
         await show(update, views.intent_question())
     else:
         menu = await menu_view(update, context)

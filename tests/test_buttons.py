@@ -10,8 +10,10 @@ import pytest
 from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks as cb
+from bot import deeplinks
 from bot.app import build_app
 from bot.config import Config
+from bot.context import Action, KeepOpen
 from bot.domain import AlertArea, Category, Intent, PlaceFor, Topic
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "buttons.md"
@@ -48,8 +50,10 @@ def test_a_second_declaration_of_a_prefix_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["", "M:", "M", "L:xx:s", "L:en:s:1", "I:admin", "ZZ:1", "M:menu:1", "L:en:" + "x" * 64]
-)
+    "data",
+    ["", "M:", "M", "L:xx:s", "L:en:s:1", "I:admin", "ZZ:1", "M:menu:1", "L:en:" + "x" * 64,
+     "L:en:j-abcdef", "L:en:x-17", "L:en:a-", "X:share:0"],
+)  # fmt: skip
 def test_data_that_does_not_decode_is_expired(data: str) -> None:
     with pytest.raises(cb.Expired):
         cb.parse(data)
@@ -83,6 +87,9 @@ LEEDS = cb.SearchState(5380, -155)
 # Data as the bot wrote it before the registry: buttons already in people's chats still work.
 OLD_DATA: dict[str, cb.Button] = {
     "L:ar:s": cb.ChooseLanguage("ar", "s"),
+    "L:fa:a-17": cb.ChooseLanguage("fa", "a-17"),
+    "L:ti:g-leeds-cos": cb.ChooseLanguage("ti", "g-leeds-cos"),
+    "X:share:17": cb.ShareActivity(17),
     "I:supporter": cb.ChooseIntent(Intent.SUPPORTER),
     "M:menu": cb.MenuShow(),
     "M:near": cb.MenuNear(),
@@ -145,3 +152,22 @@ OLD_DATA: dict[str, cb.Button] = {
 def test_buttons_already_in_chats_keep_working(data: str) -> None:
     assert cb.parse(data) == OLD_DATA[data]
     assert OLD_DATA[data].encode() == data
+
+
+def test_a_language_button_carries_the_shared_link_it_opens() -> None:
+    assert cb.ChooseLanguage("fa", "a-17").link == deeplinks.StartLink("a", "17")
+    assert cb.ChooseLanguage("fa", "g-leeds").link == deeplinks.StartLink("g", "leeds")
+    assert cb.ChooseLanguage("fa", "s").link is None
+
+
+def test_a_question_stays_open_only_for_its_own_well_formed_buttons() -> None:
+    posting = KeepOpen(buttons=cb.family("W"), commands=("cancel",))
+    assert Action("button", cb.PostNew().encode()) in posting
+    assert Action("button", cb.PostToggleDay(3).encode()) in posting
+    assert Action("button", "W:day:9") not in posting  # does not decode: expired, not posting
+    assert Action("button", cb.CampaignList().encode()) not in posting
+    assert Action("command", "cancel") in posting
+    moved = KeepOpen(buttons=(cb.Moved, cb.ChoosePlace), locations=True)
+    assert Action("button", cb.ChoosePlace("LS6", PlaceFor.NEW_AREA).encode()) in moved
+    assert Action("button", cb.MyData().encode()) not in moved
+    assert Action("location") in moved
