@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.i18n import BY_CODE, N_, _, gettext
 from bot.keyboard import Keyboard
@@ -44,12 +45,12 @@ def languages(activity: Activity, states: Mapping[str, str]) -> View:
     keys = [
         button(
             MARKS.get(states.get(code, ""), "") + BY_CODE[code].native_name,
-            f"TR:g:{activity.id}:{code}",
+            cb.TranslateInto(activity.id, code),
         )
         for code in TARGETS
     ]
     rows = [row(*keys[i : i + 3]) for i in range(0, len(keys), 3)]
-    rows.append([button(_("⬅️ Back"), f"Y:o:{activity.id}")])
+    rows.append([button(_("⬅️ Back"), cb.ManageOpen(activity.id))])
     return View("\n".join(lines), Keyboard(rows))
 
 
@@ -63,9 +64,9 @@ def question(activity: Activity, lang: str, field: str, original: str, now: str 
     if now:
         lines.append(_("Now: {text}").format(text=fmt.bidi(fmt.escape(now))))
     lines += ["", _("/back changes the previous answer, /cancel stops (your answers are kept).")]
-    keys = [button(_("⏭ Skip"), f"TR:s:{activity.id}:{lang}:{field}")]
+    keys = [button(_("⏭ Skip"), cb.TranslationSkip(activity.id, lang, field))]
     if stale:
-        keys.append(button(_("✅ Still right"), f"TR:ok:{activity.id}:{lang}"))
+        keys.append(button(_("✅ Still right"), cb.TranslationStillRight(activity.id, lang)))
     return View("\n".join(lines), Keyboard([row(*keys)]))
 
 

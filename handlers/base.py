@@ -37,7 +37,8 @@ SEEN_EVERY = timedelta(days=1)  # how precisely "the day you last wrote" is kept
 async def locale_middleware(update: Update, context: AppContext) -> None:
     """Set the locale for this update: stored choice, Telegram language, English.
 
-    A person who writes to the bot can be sent to again, if they had blocked it before.
+    A person who writes to the bot can be sent to again, if they had blocked it before (not
+    one who only used inline mode: that is typed in another chat, blocked or not).
     What is logged while the update is handled names its kind (bot.logs).
     """
     set_update_kind(update)
@@ -51,7 +52,8 @@ async def locale_middleware(update: Update, context: AppContext) -> None:
             row = await services.users.touch(user.id, now)
         stored = row.locale if row else None
         sender = context.services.sender
-        if sender is not None and update.my_chat_member is None and user.id in sender.unreachable:
+        wrote = update.my_chat_member is None and update.inline_query is None
+        if sender is not None and wrote and user.id in sender.unreachable:
             await sender.chat_reachable(user.id)
     set_locale(resolve_locale(stored, user.language_code if user else None))
 

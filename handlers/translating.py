@@ -10,12 +10,13 @@ posts do (Organiser.translate).
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import posting_views as pv
 from bot import translation_views as tv
 from bot import views
-from bot.callbacks import Expired, positive_id, split
+from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
 from bot.posting import Problem, take_text
 from bot.translations import TARGETS, is_stale, original_of
@@ -26,7 +27,8 @@ from handlers.questions import TypedQuestion
 from storage.models import Activity, Group
 from storage.translations import FIELDS, Translation
 
-_KEEP_OPEN = KeepOpen(buttons=("TR:",), commands=("back", "cancel"))
+BUTTONS = (cb.TranslationLanguages, cb.TranslateInto, cb.TranslationSkip, cb.TranslationStillRight)
+_KEEP_OPEN = KeepOpen(buttons=BUTTONS, commands=("back", "cancel"))
 _ORDER = tuple(FIELDS)
 _STEP = {"title": "title", "description": "description", "cost": "cost", "place": "venue"}
 
@@ -110,43 +112,36 @@ class Translating:
         await send(update, tv.languages(activity, _states(activity, found)))
 
     async def button(self, update: Update, context: AppContext) -> None:
-        """TR:l:<activity> the languages; TR:g:<activity>:<lang> translate into one;
-        TR:s:<activity>:<lang>:<field> skip a field; TR:ok:<activity>:<lang> still right."""
+        """The translations' buttons (bot/callbacks.py: TranslationLanguages, TranslateInto,
+        TranslationSkip, TranslationStillRight)."""
         query = update.callback_query
         assert query is not None and query.from_user is not None
+        pressed = cb.parse(query.data)
+        assert isinstance(pressed, BUTTONS)
         try:
-            _prefix, fields = split(query.data)
-            if len(fields) < 2:
-                raise Expired(query.data or "")
-            verb, lang = fields[0], fields[2] if len(fields) > 2 else None
-            field = fields[3] if len(fields) > 3 else None
-            shape = {"l": 2, "g": 3, "ok": 3, "s": 4}
-            if shape.get(verb) != len(fields) or (lang is not None and lang not in TARGETS):
-                raise Expired(query.data or "")
-            if field is not None and field not in FIELDS:
-                raise Expired(field)
-            found = await self._activity(update, context, positive_id(fields[1]))
-            if found is None:
-                return
-            activity, _group = found
-            if verb == "l":
-                await answer(query)
-                await show(update, await self._screen(context, activity))
-            elif verb == "g" and lang is not None:
-                await answer(query)
-                await self._next(update, context, activity, lang, None)
-            elif verb == "s" and lang is not None:
-                await answer(query)
-                await self._next(update, context, activity, lang, field)
-            elif verb == "ok" and lang is not None:
-                done = await context.services.organiser.confirm_translation(
-                    query.from_user.id, activity, lang
-                )
-                await answer(query, pv.done() if done else pv.not_allowed())
-                await self.asking.stop(context, query.from_user.id)
-                await send(update, await self._screen(context, activity))
+            found = await self._activity(update, context, pressed.activity)
         except Expired:
             await expired(update, context)
+            return
+        if found is None:
+            return
+        activity, _group = found
+        if isinstance(pressed, cb.TranslationLanguages):
+            await answer(query)
+            await show(update, await self._screen(context, activity))
+        elif isinstance(pressed, cb.TranslateInto):
+            await answer(query)
+            await self._next(update, context, activity, pressed.language, None)
+        elif isinstance(pressed, cb.TranslationSkip):
+            await answer(query)
+            await self._next(update, context, activity, pressed.language, pressed.field)
+        else:
+            done = await context.services.organiser.confirm_translation(
+                query.from_user.id, activity, pressed.language
+            )
+            await answer(query, pv.done() if done else pv.not_allowed())
+            await self.asking.stop(context, query.from_user.id)
+            await send(update, await self._screen(context, activity))
 
     async def _current(
         self, update: Update, context: AppContext
@@ -231,4 +226,4 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("back", journey.back, filters=listening))
     app.add_handler(CommandHandler("cancel", journey.cancel, filters=listening))
     app.add_handler(journey.asking.handler(journey.on_text))
-    app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^TR:"))
+    app.add_handlers(cb.handlers(journey.button, *BUTTONS))

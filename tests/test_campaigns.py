@@ -6,32 +6,30 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot import callbacks as cb
 from bot import cli
 from bot.delivery import IN_FLIGHT
+from bot.domain import Intent, Topic
 from bot.fakeapi import SentMessage
 from bot.geo import Gazetteer, Outcodes
 from handlers.campaigns import parse_when
 from storage.roles import COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness, start_bot
-from tests.helpers import button_texts, eventually, last_callback_answer, only, tr
+from tests.helpers import button_texts, eventually, has_button, last_callback_answer, only, tr
 
 COORD = 7001
 URL = "https://example.org/write-to-your-mp"
 
 
 def _calls(bot: Harness, user_id: int) -> list[SentMessage]:
-    return [
-        m
-        for m in bot.server.messages(user_id)
-        if any((data or "").startswith("CA:") for r in m.buttons() for _t, data, _u in r)
-    ]
+    return [m for m in bot.server.messages(user_id) if has_button(m, cb.CallDid)]
 
 
 async def _start(bot: Harness, user_id: int, intent: str, language: str = "en") -> None:
     chat = bot.chat(user_id, language)
     await chat.send("/start")
-    await chat.press_data(f"L:{language}:s")
-    await chat.press_data(f"I:{intent}")
+    await chat.press_data(cb.ChooseLanguage(language, "s"))
+    await chat.press_data(cb.ChooseIntent(Intent(intent)))
 
 
 async def _coordinator(bot: Harness) -> None:
@@ -226,7 +224,7 @@ async def test_answers_count_once_per_person_and_never_for_strangers(bot: Harnes
     await chat.press("Confirm")
     first = await chat.press("Yes, send")
     assert "Sending now" in first[0].plain_text()
-    await chat.press_data(f"K:go:{cid}")  # a second confirmation sends nothing more
+    await chat.press_data(cb.CampaignSend(cid))  # a second confirmation sends nothing more
     assert last_callback_answer(bot.server) == "This call can no longer be changed that way."
     supporter = bot.chat(7301)
     await eventually(lambda: bool(_calls(bot, 7301)), 10.0)
@@ -239,7 +237,7 @@ async def test_answers_count_once_per_person_and_never_for_strangers(bot: Harnes
     assert await bot.row("SELECT did, not_for_me FROM campaigns WHERE id = ?", cid) == (0, 1)
     stranger = bot.chat(7302)
     await stranger.send("/start")
-    await stranger.press_data(f"CA:did:{cid}")
+    await stranger.press_data(cb.CallDid(cid))
     assert "expired" in (last_callback_answer(bot.server) or "").lower()
     assert await bot.row("SELECT did, not_for_me FROM campaigns WHERE id = ?", cid) == (0, 1)
     await bot.delivered()
@@ -255,13 +253,19 @@ async def test_everyone_but_a_coordinator_is_refused_at_every_step(bot: Harness)
     refusal = "Only a network coordinator can do this."
     assert only(await intruder.send("/campaign")).plain_text() == refusal
     assert only(await intruder.send("/campaigns")).plain_text() == refusal
-    for data in (f"K:go:{cid}", f"K:ok:{cid}", f"K:pa:{cid}", f"K:cx:{cid}", f"K:t:{cid}:work"):
+    for data in (
+        cb.CampaignSend(cid),
+        cb.CampaignConfirmAsk(cid),
+        cb.CampaignPause(cid),
+        cb.CampaignCancel(cid),
+        cb.CampaignTopic(cid, Topic.WORK),
+    ):
         await intruder.press_data(data)
         assert last_callback_answer(bot.server) == refusal
     assert await bot.row("SELECT state, topics FROM campaigns WHERE id = ?", cid) == ("draft", 1)
     # A coordinator whose role was taken away is refused too: roles are read every time.
     await bot.services.roles.revoke(COORD, COORDINATOR, NETWORK, None, NOW)
-    await bot.chat(COORD).press_data(f"K:go:{cid}")
+    await bot.chat(COORD).press_data(cb.CampaignSend(cid))
     assert last_callback_answer(bot.server) == refusal
     refused = [e for e in await bot.services.roles.audit() if e.action == "refused"]
     assert len(refused) == 8
@@ -346,7 +350,9 @@ async def test_a_draft_without_its_link_previews_without_the_action_button(bot: 
     assert "action link" in only(await chat.send("People wait years.")).plain_text()
     row = await bot.row("SELECT id FROM campaigns ORDER BY id DESC LIMIT 1")
     assert row is not None
-    preview = await chat.press_data(f"K:pv:{row[0]}")  # the draft's summary, opened before
+    preview = await chat.press_data(
+        cb.CampaignPreview(int(str(row[0])))
+    )  # the draft's summary, opened before
     assert "Lift the ban on work" in preview[1].plain_text()
     assert button_texts(preview[1]) == ["✅ I did it", "Not for me"]
 

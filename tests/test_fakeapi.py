@@ -15,6 +15,9 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
     Update,
 )
 from telegram.constants import ParseMode
@@ -602,3 +605,43 @@ async def test_a_message_sent_while_settling_is_not_a_reply(
     assert edited.text == "You chose find"
     assert settled == [502, 502]
     assert [m.text for m in server.messages(502)].count("A notice, sent late") == 2
+
+
+def _article(result_id: str, text: str = "hello") -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(result_id, "title", InputTextMessageContent(text))
+
+
+async def test_inline_queries_are_sent_and_answers_checked_like_telegram(
+    server: FakeBotAPI, tg: Bot
+) -> None:
+    user = server.user(77, "Sara", "ar")
+    queued = user.inline_query("Leeds", "group")
+    assert await tg.get_updates(allowed_updates=["message"]) == ()  # not asked for: never sent
+    server.user(78).inline_query("Leeds")
+    updates = await tg.get_updates(allowed_updates=["inline_query"])
+    assert queued not in [u.update_id for u in updates]
+    query = updates[0].inline_query
+    assert query is not None and query.query == "Leeds" and query.from_user.id == 78
+    with pytest.raises(BadRequest, match=r"(?i)results_too_much"):
+        await tg.answer_inline_query(query.id, [_article(str(i)) for i in range(51)])
+    with pytest.raises(BadRequest, match=r"(?i)result_id_invalid"):
+        await tg.answer_inline_query(query.id, [_article("x" * 65)])
+    with pytest.raises(BadRequest, match=r"(?i)result_id_duplicate"):
+        await tg.answer_inline_query(query.id, [_article("a"), _article("a")])
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await tg.answer_inline_query(query.id, [_article("a", "x" * 4097)])
+    with pytest.raises(BadRequest, match="parse entities"):
+        await tg.answer_inline_query(
+            query.id, [InlineQueryResultArticle("a", "t", InputTextMessageContent("<b>", "HTML"))]
+        )
+    with pytest.raises(BadRequest, match=r"(?i)start_param_invalid"):
+        await tg.answer_inline_query(
+            query.id, [], button=InlineQueryResultsButton("Open", start_parameter="no spaces")
+        )
+    fifty = [_article("x" * 64)] + [_article(str(i), "x" * 4096) for i in range(49)]
+    assert await tg.answer_inline_query(query.id, fifty, cache_time=300, is_personal=True)
+    answer = server.inline_answers[query.id]
+    assert len(answer["results"]) == 50 and answer["is_personal"] is True
+    assert answer["cache_time"] == 300
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):  # answered once only
+        await tg.answer_inline_query(query.id, [])
