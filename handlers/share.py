@@ -12,11 +12,13 @@ from bot import formatting as fmt
 from bot import share_views as shv
 from bot.context import App, AppContext
 from bot.deeplinks import StartLink
+from bot.i18n import current_locale
+from bot.translations import in_language
 from handlers.base import answer, send
 from handlers.find import near_label, personal_card
 from handlers.menus import menu_view
 from handlers.places import understand
-from storage.models import Group
+from storage.models import Activity, Group
 
 INLINE_CACHE_S = 300  # Telegram keeps an answer this long for the same person and text
 INLINE_RESULTS = 20  # nearest activities listed (Telegram takes 50 at most)
@@ -33,12 +35,13 @@ async def link_view(update: Update, context: AppContext, link: StartLink) -> vie
     elif link.kind == "g":
         group = next((g for g in directory.groups.values() if g.ref == link.value), None)
         if group is not None and group.verified:
-            return group_view(context, group)
+            return await group_view(context, group)
     return shv.link_not_found(await menu_view(update, context))
 
 
-def group_view(context: AppContext, group: Group) -> views.View:
-    """A group's page: its contacts and its activities that still take place, soonest first."""
+async def group_view(context: AppContext, group: Group) -> views.View:
+    """A group's page: its contacts and its activities that still take place, soonest first
+    (titles in the reader's language where translated)."""
     directory = context.services.directory
     now = context.services.now()
     listed = []
@@ -48,7 +51,8 @@ def group_view(context: AppContext, group: Group) -> views.View:
             if nxt is not None:  # a past one-off is not offered
                 listed.append((nxt.start, activity.id, activity, nxt))
     listed.sort(key=lambda item: item[:2])
-    soonest = [(activity, nxt) for _start, _id, activity, nxt in listed]
+    texts = await _in_language(context, [activity for _s, _i, activity, _n in listed])
+    soonest = [(texts[activity.id], nxt) for _start, _id, activity, nxt in listed]
     return shv.group_page(group, soonest, deeplinks.group_link(context.bot.username, group.ref))
 
 
@@ -64,6 +68,7 @@ async def share(update: Update, context: AppContext) -> None:
         return
     await answer(query, shv.share_hint())
     group = directory.groups[activity.group_id]
+    activity = (await _in_language(context, [activity]))[activity.id]
     nxt = directory.next_occurrence(activity_id, context.services.now())
     link = deeplinks.activity_link(context.bot.username, activity_id)
     await send(update, shv.shared_activity(activity, group, nxt, link))
@@ -90,10 +95,12 @@ async def inline_query(update: Update, context: AppContext) -> None:
             category,
             page_size=INLINE_RESULTS,
         )
+        texts = await _in_language(context, [hit.activity for hit in found.hits])
         for hit in found.hits:
             nxt = services.directory.next_occurrence(hit.activity.id, services.now())
             link = deeplinks.activity_link(context.bot.username, hit.activity.id)
-            results.append(shv.inline_activity(hit.activity, hit.group, nxt, hit.km, link))
+            shown = texts[hit.activity.id]
+            results.append(shv.inline_activity(shown, hit.group, nxt, hit.km, link))
         if not results:
             nothing = shv.nothing_near(radius, near_label(context, place))
             results.append(shv.inline_invitation(_bot_link(context), nothing))
@@ -105,6 +112,12 @@ async def inline_query(update: Update, context: AppContext) -> None:
         is_personal=True,  # in the sender's language: never another person's cached answer
         button=shv.inline_hint_button(),
     )
+
+
+async def _in_language(context: AppContext, activities: list[Activity]) -> dict[int, Activity]:
+    """The activities with the texts organisers translated into the current language."""
+    found = await in_language(context.services.translations, activities, current_locale())
+    return {activity_id: loc.activity for activity_id, loc in found.items()}
 
 
 def _bot_link(context: AppContext) -> str:

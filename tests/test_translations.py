@@ -272,3 +272,20 @@ async def test_someone_who_may_not_edit_it_cannot_translate(bot: Harness) -> Non
         "SELECT COUNT(*) FROM audit_log WHERE actor = 9399 AND action = 'refused' "
         "AND detail = 'translate'"
     ) == (1,)
+
+
+async def test_shared_and_inline_cards_carry_the_translation(bot: Harness) -> None:
+    """The forwardable message, inline mode's articles and a group's page, in Arabic."""
+    await _translate_cafe(bot, trusted=True)
+    await _reader(bot, AR_READER, "ar")
+    arabic = bot.chat(AR_READER)
+    results = last(await arabic.share_location(*LEEDS))
+    card = only(await arabic.press_data(results.button_data("1")))
+    shared = only(await arabic.press(tr("ar", "📤 Share"), card))
+    assert TITLE_AR in shared.plain_text()
+    update_id = bot.server.user(9304, language_code="ar").inline_query("Leeds", "group")
+    await bot.processor.wait_processed(update_id)
+    articles = list(bot.server.inline_answers.values())[-1]["results"]
+    assert any(TITLE_AR in article["title"] for article in articles)
+    page = last(await arabic.send("/start g-leeds"))
+    assert TITLE_AR in page.plain_text()
