@@ -65,11 +65,13 @@ class StatsRepository:
         )
         await add(  # for each language readers chose: published activities with no title in it
             "untranslated_for_readers",
-            "SELECT r.locale, '', (SELECT COUNT(*) FROM activities a WHERE a.status = 'published' "
-            "AND NOT EXISTS (SELECT 1 FROM activity_translations t WHERE t.activity_id = a.id "
-            "AND t.lang = r.locale AND t.field = 'title' AND t.status = 'published')) "
+            "SELECT r.locale, '', "
+            "(SELECT COUNT(*) FROM activities WHERE status = 'published') - COALESCE(t.n, 0) "
             "FROM (SELECT DISTINCT locale FROM users WHERE locale IS NOT NULL AND locale != 'en') r "
-            "ORDER BY 1",
+            "LEFT JOIN (SELECT t.lang, COUNT(*) AS n FROM activity_translations t "
+            "JOIN activities a ON a.id = t.activity_id WHERE t.field = 'title' "
+            "AND t.status = 'published' AND a.status = 'published' GROUP BY t.lang) t "
+            "ON t.lang = r.locale ORDER BY 1",
         )
         await add(
             "activities_added",
