@@ -1138,6 +1138,20 @@ class _Bands:
         del self._members[band][item_id]
         self._stale.add(band)
 
+    def settle(self, limit: int) -> bool:
+        """Sort up to ``limit`` bands that changed; True when none is left to sort."""
+        for _ in range(min(limit, len(self._stale))):
+            band = self._stale.pop()
+            placed = sorted(self._members[band].items(), key=lambda entry: entry[1][0])
+            self._lons[band] = array("d", [entry[1][0] for entry in placed])
+            # new tuples (and floats) made one after another, so a band's points lie together
+            # in memory: measured faster than those shared with the cells, made in the order
+            # the activities came
+            coords = iter(array("d", chain.from_iterable(entry[1][1] for entry in placed)))
+            self._points[band] = list(zip(coords, coords, coords, strict=True))
+            self._ids[band] = array("q", [item_id for item_id, _entry in placed])
+        return not self._stale
+
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
         """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
         the longitude in [-180, 180) and the circle's widest half span (degrees); None for a
@@ -1149,16 +1163,7 @@ class _Bands:
         lon = (lon + 180.0) % 360.0 - 180.0
         if lon - widest <= -180.0 or lon + widest >= 180.0:
             return None
-        for band in self._stale:
-            placed = sorted(self._members[band].items(), key=lambda entry: entry[1][0])
-            self._lons[band] = array("d", [entry[1][0] for entry in placed])
-            # new tuples (and floats) made one after another, so a band's points lie together
-            # in memory: measured faster than those shared with the cells, made in the order
-            # the activities came
-            coords = iter(array("d", chain.from_iterable(entry[1][1] for entry in placed)))
-            self._points[band] = list(zip(coords, coords, coords, strict=True))
-            self._ids[band] = array("q", [item_id for item_id, _entry in placed])
-        self._stale.clear()
+        self.settle(len(self._stale))
         return self._band(lat - reach), self._band(lat + reach), lon, widest
 
     def count(
@@ -1270,6 +1275,7 @@ class PointGrid(Generic[K]):
         # each row's occupied columns in order, and each cell's points packed (None after a
         # change: packed again when next counted)
         self._rows: dict[int, tuple[list[int], list[_Packed[K] | None]]] = {}
+        self._unpacked: set[_Cell] = set()  # cells changed since they were last packed
         self._bands = _Bands()  # the same points by latitude, for searching without a filter
 
     def __len__(self) -> int:
@@ -1294,6 +1300,7 @@ class PointGrid(Generic[K]):
         point = _unit_vector(lat, lon)
         members[item_id] = (kind, point)
         self._where[item_id] = cell
+        self._unpacked.add(cell)
         self._bands.add(item_id, lat, lon, point)
 
     def remove(self, item_id: int) -> None:
@@ -1309,10 +1316,22 @@ class PointGrid(Generic[K]):
         at = bisect_left(columns, j)
         if members:
             packed[at] = None
+            self._unpacked.add(cell)
             return
+        self._unpacked.discard(cell)
         del self._members[cell], columns[at], packed[at]
         if not columns:
             del self._rows[i]
+
+    def settle(self, limit: int = 200) -> bool:
+        """Pack up to ``limit`` changed cells (and sort as many changed bands) ahead of the
+        next search, so that a search after many changes does not pack them all at once; True
+        when nothing is left to do."""
+        for _ in range(min(limit, len(self._unpacked))):
+            i, j = cell = self._unpacked.pop()
+            columns, packed = self._rows[i]
+            packed[bisect_left(columns, j)] = _pack(self._members[cell])
+        return self._bands.settle(limit) and not self._unpacked
 
     def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
         """The packed cells that may hold points within ``radius_km`` (non-negative)."""
@@ -1327,6 +1346,7 @@ class PointGrid(Generic[K]):
                     cell = packed[at]
                     if cell is None:
                         cell = packed[at] = _pack(self._members[(i, columns[at])])
+                        self._unpacked.discard((i, columns[at]))
                     yield cell
 
     def count(

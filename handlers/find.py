@@ -173,7 +173,7 @@ async def open_card(update: Update, context: AppContext) -> None:
     interested = user is not None and await services.safeguarding.is_interested(
         activity_id, user.id
     )
-    view = card_view(context, activity_id, state, reminded, interested)
+    view = await card_view(context, activity_id, state, reminded, interested)
     if view is None:
         await answer(query, views.expired())
         return
@@ -181,16 +181,17 @@ async def open_card(update: Update, context: AppContext) -> None:
     await show(update, view)
 
 
-def card_view(
+async def card_view(
     context: AppContext,
     activity_id: int,
     state: SearchState | None,
     reminded: bool = False,
     interested: bool = False,
 ) -> views.View | None:
-    """The card of a published activity, or None when it is gone."""
+    """The card of a published activity, or None when it is gone (read from the database:
+    the directory keeps only what a search needs)."""
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     if activity is None:
         return None
     group = directory.groups[activity.group_id]
@@ -209,7 +210,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         await expired(update, context)
         return
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     chat = update.effective_chat
     if activity is None or chat is None:
         await answer(query, views.expired())
@@ -232,7 +233,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         )
     else:
         with use_locale("en"):
-            english = card_view(context, activity_id, None)
+            english = await card_view(context, activity_id, None)
         if english is not None:
             await send(update, views.View(english.text))
 

@@ -15,8 +15,8 @@ from bot.callbacks import Expired, SearchState, positive_id, split
 from bot.context import App, AppContext, Turn
 from bot.geo import haversine_km, valid_uk_coordinates
 from bot.i18n import current_language, gettext
+from bot.search import Listing
 from handlers.base import Own, answer, expired, send, show
-from storage.models import Activity
 
 _ = gettext
 
@@ -159,7 +159,7 @@ async def moved_elsewhere(context: AppContext, user_id: int, turn: Turn) -> None
 
 def _far_reminders(
     context: AppContext, lat: float, lon: float, activity_ids: list[int]
-) -> list[Activity]:
+) -> list[Listing]:
     directory = context.services.directory
     limit_km = context.services.config.search_radius_miles * fmt.KM_PER_MILE
     far = []

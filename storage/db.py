@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -35,9 +36,10 @@ def migrations() -> list[Migration]:
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(f"migration numbers must run 1, 2, 3...: {migration.version:04d}")
+    # Numbers rise; a gap is allowed (branches are given numbers of their own ahead of merging).
+    for before, migration in itertools.pairwise(found):
+        if migration.version == before.version:
+            raise RuntimeError(f"two migrations numbered {migration.version:04d}")
     return found
 
 

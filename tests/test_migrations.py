@@ -22,10 +22,10 @@ async def _schema(db: Database) -> list[tuple[str, str]]:
 
 async def test_migrations_are_numbered_from_one() -> None:
     versions = [m.version for m in migrations()]
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions[0] == 1 and versions == sorted(set(versions))
 
 
-@pytest.mark.parametrize("step", range(len(migrations())))
+@pytest.mark.parametrize("step", [0, *(m.version for m in migrations()[:-1])])
 async def test_stairway(tmp_path: Path, step: int) -> None:
     """Migrate to ``step``, then to the latest: same schema as a fresh database."""
     fresh = await Database.open(tmp_path / "fresh.db")
@@ -34,7 +34,7 @@ async def test_stairway(tmp_path: Path, step: int) -> None:
         assert await stepped.migrate(target=step) == step
         assert await stepped.version() == step
         latest = await stepped.migrate()
-        assert latest == len(migrations())
+        assert latest == migrations()[-1].version
         assert await _schema(stepped) == await _schema(fresh)
         # Applying again is a no-op.
         assert await stepped.migrate() == latest
@@ -50,14 +50,16 @@ async def test_failed_migration_leaves_nothing(
 
     broken = [
         *migrations(),
-        db_module.Migration(len(migrations()) + 1, "broken", "CREATE TABLE x (a);\nNOT SQL;"),
+        db_module.Migration(
+            migrations()[-1].version + 1, "broken", "CREATE TABLE x (a);\nNOT SQL;"
+        ),
     ]
     monkeypatch.setattr(db_module, "migrations", lambda: broken)
     database = await Database.open(tmp_path / "b.db", migrate=False)
     try:
         with pytest.raises(Exception, match="syntax error"):
             await database.migrate()
-        assert await database.version() == len(broken) - 1
+        assert await database.version() == broken[-2].version
         async with database.conn.execute("SELECT name FROM sqlite_master WHERE name = 'x'") as cur:
             assert await cur.fetchone() is None
     finally:
