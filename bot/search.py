@@ -124,6 +124,7 @@ class Directory:
         # shared values: many activities have the same kind, languages, rule and zone
         self._shared: dict[object, object] = {}
         self._new_ends: list[tuple[int, str]] = []  # last ends worked out, not yet stored
+        self._watchers: list[Callable[[int], None]] = []
 
     # -- reading from the database ---------------------------------------------------------
 
@@ -214,6 +215,11 @@ class Directory:
         found = await self._activity_repo.shown_of_group(group_id)
         return [a for a in found if a.id in self.activities]
 
+    def watch(self, changed: Callable[[int], None]) -> None:
+        """Have ``changed(activity_id)`` called whenever an activity is put in, moved or
+        taken out (the reminder planner looks at it again)."""
+        self._watchers.append(changed)
+
     # -- changing what is in memory ----------------------------------------------------------
 
     def load(self, groups: Iterable[Group], activities: Iterable[Activity | DirectoryRow]) -> None:
@@ -240,6 +246,8 @@ class Directory:
 
     def _put(self, row: DirectoryRow) -> None:
         """Add, move or take out one activity: its own entry and index cells, nothing else."""
+        for changed in self._watchers:
+            changed(row.id)
         group = self.groups.get(row.group_id)
         if not row.shown or group is None or not group.verified:
             self._drop(row.id)  # every public activity is traceable to a verified organiser

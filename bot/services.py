@@ -152,6 +152,11 @@ class Services:
         await self.sender.start()
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
 
+    def reminder_asked(self, activity_id: int) -> None:
+        """Someone asked reminders of an activity: the planner looks at it on its next run."""
+        if self._planner is not None:
+            self._planner.subscribed(activity_id)
+
     async def plan_reminders(self) -> int:
         """Put due reminders, digests and scheduled calls in the outbox and wake the sender;
         mark finished calls sent. Returns rows added."""
