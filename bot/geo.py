@@ -1113,7 +1113,7 @@ class _Bands:
         self._edges = array("d", [-90.0 + 180.0 * k / _BANDS for k in range(_BANDS)] + [90.0])
         self._sin = array("d", [math.sin(math.radians(edge)) for edge in self._edges])
         self._cos = array("d", [math.cos(math.radians(edge)) for edge in self._edges])
-        self._members: dict[int, dict[int, tuple[float, _Point]]] = {}
+        self._members: dict[int, dict[int, _Point]] = {}
         self._band_of: dict[int, int] = {}
         # each band's longitudes in order, and its points and their ids in the same order
         # (sorted again after a change, when next searched)
@@ -1128,7 +1128,7 @@ class _Bands:
     def add(self, item_id: int, lat: float, lon: float, point: _Point) -> None:
         """Add a point (its id not already here)."""
         band = self._band(lat)
-        self._members.setdefault(band, {})[item_id] = ((lon + 180.0) % 360.0 - 180.0, point)
+        self._members.setdefault(band, {})[item_id] = point  # its longitude worked out when sorted
         self._band_of[item_id] = band
         self._stale.add(band)
 
@@ -1142,14 +1142,19 @@ class _Bands:
         """Sort up to ``limit`` bands that changed; True when none is left to sort."""
         for _ in range(min(limit, len(self._stale))):
             band = self._stale.pop()
-            placed = sorted(self._members[band].items(), key=lambda entry: entry[1][0])
-            self._lons[band] = array("d", [entry[1][0] for entry in placed])
+            degrees, atan2 = math.degrees, math.atan2
+            placed = sorted(
+                ((degrees(atan2(point[1], point[0])), item_id, point)
+                 for item_id, point in self._members[band].items()),
+                key=lambda entry: entry[0],
+            )  # fmt: skip
+            self._lons[band] = array("d", [entry[0] for entry in placed])
             # new tuples (and floats) made one after another, so a band's points lie together
             # in memory: measured faster than those shared with the cells, made in the order
             # the activities came
-            coords = iter(array("d", chain.from_iterable(entry[1][1] for entry in placed)))
+            coords = iter(array("d", chain.from_iterable(entry[2] for entry in placed)))
             self._points[band] = list(zip(coords, coords, coords, strict=True))
-            self._ids[band] = array("q", [item_id for item_id, _entry in placed])
+            self._ids[band] = array("q", [entry[1] for entry in placed])
         return not self._stale
 
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
@@ -1276,6 +1281,7 @@ class PointGrid(Generic[K]):
         # change: packed again when next counted)
         self._rows: dict[int, tuple[list[int], list[_Packed[K] | None]]] = {}
         self._unpacked: set[_Cell] = set()  # cells changed since they were last packed
+        self._cells: dict[_Cell, _Cell] = {}
         self._bands = _Bands()  # the same points by latitude, for searching without a filter
 
     def __len__(self) -> int:
@@ -1288,6 +1294,7 @@ class PointGrid(Generic[K]):
         self.remove(item_id)
         c = self._cell
         i, j = cell = (math.floor(lat / c), math.floor((((lon + 180.0) % 360.0) - 180.0) / c))
+        cell = self._cells.setdefault(cell, cell)  # one tuple per cell, not one per point
         columns, packed = self._rows.setdefault(i, ([], []))
         at = bisect_left(columns, j)
         members = self._members.get(cell)
@@ -1319,7 +1326,7 @@ class PointGrid(Generic[K]):
             self._unpacked.add(cell)
             return
         self._unpacked.discard(cell)
-        del self._members[cell], columns[at], packed[at]
+        del self._members[cell], self._cells[cell], columns[at], packed[at]
         if not columns:
             del self._rows[i]
 
@@ -1389,9 +1396,14 @@ class PointGrid(Generic[K]):
         k: int,
         accept: Callable[[K], bool] | None = None,
         max_km: float | None = None,
+        first_km: float = 0.0,
     ) -> list[tuple[float, int]]:
         """The ``k`` nearest points (within ``max_km``) of accepted kinds, nearest first, ties
-        by id, as ``(distance_km, item_id)``: what ``SpatialIndex.nearest`` finds."""
+        by id, as ``(distance_km, item_id)``: what ``SpatialIndex.nearest`` finds.
+
+        ``first_km`` is how far to look first (``_FIRST_LOOK_KM`` when 0): a caller that knows
+        how many points lie within ``max_km`` can say where about k of them will be, so that a
+        crowded city does not measure thousands of points to find five."""
         if k <= 0 or (max_km is not None and not max_km >= 0):
             return []
         radius_km = math.pi * EARTH_RADIUS_KM if max_km is None else max_km
@@ -1402,7 +1414,7 @@ class PointGrid(Generic[K]):
         # looked at (or the whole radius has been): a city's nearest few are found in the
         # first look, and a village's in a few rounds (twice as far measured faster than four
         # times, with or without a filter).
-        reach_km = min(_FIRST_LOOK_KM, radius_km)
+        reach_km = min(first_km if first_km > 0 else _FIRST_LOOK_KM, radius_km)
         while True:
             best = None
             if answers.every_kind:

@@ -10,6 +10,8 @@ from the database. A search costs no database call.
 from __future__ import annotations
 
 import asyncio
+import gc
+import math
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -148,6 +150,10 @@ class Directory:
                 self._put(row)
             after = rows[-1].id
             await self._store_ends()
+            # What is loaded stays for the life of the bot: the garbage collector stops
+            # looking through it (a full collection over a national directory's millions of
+            # objects would stop everything for a second, again and again).
+            gc.freeze()
             await asyncio.sleep(LOAD_PAUSE)
         settled = False
         while not settled:  # packed ahead, not all by the first search
@@ -376,7 +382,11 @@ class Directory:
             total = self._grid.count(lat, lon, radius_km, wanted)
         page = max(0, min(page, (total - 1) // page_size)) if total else 0
         if not full_scan and total:
-            found = self._grid.nearest(lat, lon, (page + 1) * page_size, wanted, radius_km)
+            k = (page + 1) * page_size
+            # where about 4k of the matches lie, were they spread evenly: a first look there
+            # finds the k nearest at once in a city, and looks further only where it is sparse
+            first_km = radius_km * math.sqrt(min(1.0, 4 * k / total))
+            found = self._grid.nearest(lat, lon, k, wanted, radius_km, first_km)
         shown = found[page * page_size : (page + 1) * page_size]
         hits = [
             Hit(km, self.activities[item_id], self.groups[self.activities[item_id].group_id])
