@@ -48,6 +48,7 @@ def _wants(sub: Subscription, lead: str) -> bool:
 
 
 PLAN_BATCH = 200  # activities looked at between two yields to the event loop
+RESYNC_EVERY = 30  # runs between two reads of every activity someone asked reminders of
 _SOON = datetime.min.replace(tzinfo=UTC)  # looked at on the next run
 
 
@@ -71,19 +72,24 @@ class ReminderPlanner:
         self.outbox = outbox
         self.directory = directory
         self.now = now
-        self._planned: dict[tuple[int, int, datetime, str], datetime] = {}
+        # activity id: the moment up to which its reminders are planned (rows are unique in
+        # the outbox, so planning one again adds nothing: this only saves asking)
+        self._planned: dict[int, datetime] = {}
         self._wake: dict[int, datetime] = {}  # activity id: when to look at it next
         self._queue: list[tuple[datetime, int]] = []  # the same, earliest first (some stale)
         self._last_run: datetime | None = None
+        self._runs = 0
         directory.watch(self.touch)
 
     def touch(self, activity_id: int) -> None:
         """Look at an activity someone asked reminders of again on the next run (it changed)."""
         if activity_id in self._wake:
+            self._planned.pop(activity_id, None)
             self._set_wake(activity_id, _SOON)
 
     def subscribed(self, activity_id: int) -> None:
         """Someone just asked reminders of this activity: look at it on the next run."""
+        self._planned.pop(activity_id, None)
         self._set_wake(activity_id, _SOON)
 
     def _set_wake(self, activity_id: int, when: datetime) -> None:
@@ -94,12 +100,15 @@ class ReminderPlanner:
         """Enqueue every reminder due by now (or in the next two minutes); returns rows added."""
         now = self.now()
         if self._last_run is not None and now < self._last_run:
-            for activity_id in self._wake:  # the clock went back: look at everything again
+            self._planned.clear()  # the clock went back: look at everything again
+            for activity_id in self._wake:
                 self._set_wake(activity_id, now)
         self._last_run = now
-        for activity_id in await self.reminders.subscribed_activities():
-            if activity_id not in self._wake:
-                self._set_wake(activity_id, now)
+        if self._runs % RESYNC_EVERY == 0:  # new ones are told (subscribed); this is a net
+            for activity_id in await self.reminders.subscribed_activities():
+                if activity_id not in self._wake:
+                    self._set_wake(activity_id, now)
+        self._runs += 1
         due: list[int] = []
         queue = self._queue
         while queue and queue[0][0] <= now:
@@ -113,7 +122,6 @@ class ReminderPlanner:
         for i in range(0, len(due), PLAN_BATCH):
             added += await self._plan_batch(due[i : i + PLAN_BATCH], now)
             await asyncio.sleep(0)
-        self._planned = {k: s for k, s in self._planned.items() if s > now}
         return added
 
     async def _plan_batch(self, activity_ids: list[int], now: datetime) -> int:
@@ -125,6 +133,7 @@ class ReminderPlanner:
             upcoming = schedule.next(now) if schedule is not None else None
             if schedule is None or upcoming is None:
                 del self._wake[activity_id]  # not shown, or over: looked at if it changes
+                self._planned.pop(activity_id, None)
                 continue
             if upcoming.start > horizon:  # no moment comes before a day ahead of it
                 self._set_wake(activity_id, upcoming.start - LEADS["day"] - PLAN_AHEAD)
@@ -140,8 +149,11 @@ class ReminderPlanner:
             subs = by_activity.get(activity_id)
             if not subs:
                 del self._wake[activity_id]  # nobody asked any more
+                self._planned.pop(activity_id, None)
                 continue
             tz = self.directory.schedules[activity_id].tz
+            planned = self._planned.get(activity_id, _SOON)
+            self._planned[activity_id] = now + PLAN_AHEAD
             for occurrence in occurrences:
                 start = occurrence.start
                 if start > horizon:
@@ -150,13 +162,11 @@ class ReminderPlanner:
                     continue  # already started: too late to remind
                 for lead in LEADS:
                     moment = reminder_moment(start, lead, tz)
-                    if moment is None or moment > now + PLAN_AHEAD:
+                    if moment is None or moment > now + PLAN_AHEAD or moment <= planned:
                         continue
                     for sub in subs:
-                        key = (sub.user_id, activity_id, start, lead)
-                        if key in self._planned or not _wants(sub, lead):
+                        if not _wants(sub, lead):
                             continue
-                        self._planned[key] = start
                         if sub.created_at > moment:
                             continue  # asked after that moment: no late "tomorrow" reminder
                         items.append(
@@ -187,8 +197,8 @@ class ReminderPlanner:
         return max(now + PLAN_AHEAD, occurrences[-1].end if occurrences else now)
 
     def forget(self, user_id: int) -> None:
-        """Drop what the planner remembers about a person whose data was deleted."""
-        self._planned = {k: s for k, s in self._planned.items() if k[0] != user_id}
+        """What the planner remembers is by activity, nothing about a person: nothing to drop
+        when a person's data is deleted (kept for the callers)."""
 
 
 DIGEST_WEEKDAY, DIGEST_FROM = 0, time(9, 0)  # Mondays from 09:00, until quiet hours
