@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
@@ -1132,15 +1133,20 @@ class _Bands:
         self._band_of[item_id] = band
         self._stale.add(band)
 
+    def point(self, item_id: int) -> _Point:
+        """The point of an id that is here."""
+        return self._members[self._band_of[item_id]][item_id]
+
     def remove(self, item_id: int) -> None:
         """Remove a point that is here."""
         band = self._band_of.pop(item_id)
         del self._members[band][item_id]
         self._stale.add(band)
 
-    def settle(self, limit: int) -> bool:
-        """Sort up to ``limit`` bands that changed; True when none is left to sort."""
-        for _ in range(min(limit, len(self._stale))):
+    def settle(self, until: float = math.inf) -> bool:
+        """Sort the bands that changed, until ``time.perf_counter()`` passes ``until``; True
+        when none is left to sort."""
+        while self._stale and time.perf_counter() < until:
             band = self._stale.pop()
             degrees, atan2 = math.degrees, math.atan2
             placed = sorted(
@@ -1153,8 +1159,10 @@ class _Bands:
             # in memory: measured faster than those shared with the cells, made in the order
             # the activities came
             coords = iter(array("d", chain.from_iterable(entry[2] for entry in placed)))
-            self._points[band] = list(zip(coords, coords, coords, strict=True))
+            self._points[band] = points = list(zip(coords, coords, coords, strict=True))
             self._ids[band] = array("q", [entry[1] for entry in placed])
+            # one tuple a point: the cells read theirs from here
+            self._members[band] = {entry[1]: p for entry, p in zip(placed, points, strict=True)}
         return not self._stale
 
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
@@ -1168,7 +1176,7 @@ class _Bands:
         lon = (lon + 180.0) % 360.0 - 180.0
         if lon - widest <= -180.0 or lon + widest >= 180.0:
             return None
-        self.settle(len(self._stale))
+        self.settle()
         return self._band(lat - reach), self._band(lat + reach), lon, widest
 
     def count(
@@ -1275,7 +1283,7 @@ class PointGrid(Generic[K]):
         if not 0 < cell_deg <= 90:
             raise ValueError(f"cell_deg must be in (0, 90], got {cell_deg}")
         self._cell = cell_deg
-        self._members: dict[_Cell, dict[int, tuple[K, _Point]]] = {}
+        self._members: dict[_Cell, dict[int, K]] = {}  # the points are the bands' own
         self._where: dict[int, _Cell] = {}
         # each row's occupied columns in order, and each cell's points packed (None after a
         # change: packed again when next counted)
@@ -1305,7 +1313,7 @@ class PointGrid(Generic[K]):
         else:
             packed[at] = None
         point = _unit_vector(lat, lon)
-        members[item_id] = (kind, point)
+        members[item_id] = kind
         self._where[item_id] = cell
         self._unpacked.add(cell)
         self._bands.add(item_id, lat, lon, point)
@@ -1330,15 +1338,20 @@ class PointGrid(Generic[K]):
         if not columns:
             del self._rows[i]
 
-    def settle(self, limit: int = 200) -> bool:
-        """Pack up to ``limit`` changed cells (and sort as many changed bands) ahead of the
-        next search, so that a search after many changes does not pack them all at once; True
-        when nothing is left to do."""
-        for _ in range(min(limit, len(self._unpacked))):
+    def _pack(self, cell: _Cell) -> _Packed[K]:
+        point = self._bands.point
+        return _pack({i: (kind, point(i)) for i, kind in self._members[cell].items()})
+
+    def settle(self, seconds: float = 0.02) -> bool:
+        """Pack changed cells and sort changed bands for about ``seconds`` ahead of the next
+        search, so that a search after many changes does not do it all at once; True when
+        nothing is left to do."""
+        until = time.perf_counter() + seconds
+        while self._unpacked and time.perf_counter() < until:
             i, j = cell = self._unpacked.pop()
             columns, packed = self._rows[i]
-            packed[bisect_left(columns, j)] = _pack(self._members[cell])
-        return self._bands.settle(limit) and not self._unpacked
+            packed[bisect_left(columns, j)] = self._pack(cell)
+        return self._bands.settle(until) and not self._unpacked
 
     def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
         """The packed cells that may hold points within ``radius_km`` (non-negative)."""
@@ -1352,7 +1365,7 @@ class PointGrid(Generic[K]):
                 for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
                     cell = packed[at]
                     if cell is None:
-                        cell = packed[at] = _pack(self._members[(i, columns[at])])
+                        cell = packed[at] = self._pack((i, columns[at]))
                         self._unpacked.discard((i, columns[at]))
                     yield cell
 

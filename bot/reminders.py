@@ -130,7 +130,10 @@ class ReminderPlanner:
         due: dict[int, list[Occurrence]] = {}
         for activity_id in activity_ids:
             schedule = self.directory.schedules.get(activity_id)
-            upcoming = schedule.next(now) if schedule is not None else None
+            # not schedule.next: its cache is for the results pages, and the planner looks at
+            # each activity once in a while, so keeping it would only hold memory
+            found = schedule.occurrences(now, 1) if schedule is not None else []
+            upcoming = found[0] if found else None
             if schedule is None or upcoming is None:
                 del self._wake[activity_id]  # not shown, or over: looked at if it changes
                 self._planned.pop(activity_id, None)

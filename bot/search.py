@@ -157,7 +157,7 @@ class Directory:
             await asyncio.sleep(LOAD_PAUSE)
         settled = False
         while not settled:  # packed ahead, not all by the first search
-            settled = self._grid.settle(100)
+            settled = self._grid.settle(0.02)
             await asyncio.sleep(0)
         self._marks = marks
         await self._apply_changes()  # what changed while this was reading
