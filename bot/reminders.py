@@ -148,6 +148,7 @@ class ReminderPlanner:
         for sub in await self.reminders.for_activities(list(due)):
             by_activity[sub.activity_id].append(sub)
         items: list[OutboxItem] = []
+        planned_now = now + PLAN_AHEAD  # one object for every activity planned in this run
         for activity_id, occurrences in due.items():
             subs = by_activity.get(activity_id)
             if not subs:
@@ -156,7 +157,7 @@ class ReminderPlanner:
                 continue
             tz = self.directory.schedules[activity_id].tz
             planned = self._planned.get(activity_id, _SOON)
-            self._planned[activity_id] = now + PLAN_AHEAD
+            self._planned[activity_id] = planned_now
             for occurrence in occurrences:
                 start = occurrence.start
                 if start > horizon:

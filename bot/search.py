@@ -13,8 +13,8 @@ import asyncio
 import gc
 import math
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -51,6 +51,7 @@ class Listing:
     lon: float
     pin: Pin
     languages: tuple[str, ...]
+    schedule: Schedule = field(compare=False, repr=False)  # compared apart (it caches)
 
     @property
     def category(self) -> str:
@@ -102,6 +103,22 @@ def directory_row(activity: Activity, last_end: str | None = None) -> DirectoryR
 LOAD_PAUSE = 0.005  # seconds between batches of a full load: a search gets the loop meanwhile
 
 
+class _Schedules(Mapping[int, Schedule]):
+    """The schedules of the listings, as a mapping by id (no second dictionary kept)."""
+
+    def __init__(self, listings: dict[int, Listing]) -> None:
+        self._listings = listings
+
+    def __getitem__(self, activity_id: int) -> Schedule:
+        return self._listings[activity_id].schedule
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._listings)
+
+    def __len__(self) -> int:
+        return len(self._listings)
+
+
 class Directory:
     """Shown activities and groups in memory, with spatial indexes."""
 
@@ -112,7 +129,6 @@ class Directory:
         self._reloading = asyncio.Lock()  # one reader at a time: a slower one never lands last
         self.activities: dict[int, Listing] = {}
         self.groups: dict[int, Group] = {}
-        self.schedules: dict[int, Schedule] = {}
         # A grid over the activities counts the matches by kind and finds the nearest few.
         # Activities whose last date has passed are taken out of it (and put back if asked
         # about an earlier time).
@@ -221,6 +237,11 @@ class Directory:
         found = await self._activity_repo.shown_of_group(group_id)
         return [a for a in found if a.id in self.activities]
 
+    @property
+    def schedules(self) -> Mapping[int, Schedule]:
+        """Each shown activity's schedule, by id (kept on its listing)."""
+        return _Schedules(self.activities)
+
     def watch(self, changed: Callable[[int], None]) -> None:
         """Have ``changed(activity_id)`` called whenever an activity is put in, moved or
         taken out (the reminder planner looks at it again)."""
@@ -231,7 +252,7 @@ class Directory:
     def load(self, groups: Iterable[Group], activities: Iterable[Activity | DirectoryRow]) -> None:
         """Replace the contents (also used by tests and benchmarks)."""
         self._set_groups(groups)
-        self.activities, self.schedules = {}, {}
+        self.activities = {}
         self._grid = PointGrid(CELL_DEG)
         self._ends, self._end_of, self._ended, self._seen = [], {}, 0, None
         self._everything = None
@@ -270,10 +291,9 @@ class Directory:
         )
         pin = share(Pin(share(row.category), share(activity_needs(row))))
         listing = Listing(
-            row.id, row.group_id, row.title, row.lat, row.lon, pin, share(row.languages)
+            row.id, row.group_id, row.title, row.lat, row.lon, pin, share(row.languages), schedule
         )
         self.activities[row.id] = listing
-        self.schedules[row.id] = schedule
         self._everything = None
         last_end = self._last_end(row, schedule)
         if last_end is not None:
@@ -300,7 +320,6 @@ class Directory:
         """Take an activity out of the directory (unknown ids are ignored)."""
         if self.activities.pop(activity_id, None) is None:
             return
-        del self.schedules[activity_id]
         self._everything = None
         last_end = self._end_of.pop(activity_id, None)
         if last_end is not None:
@@ -405,10 +424,10 @@ class Directory:
 
     def next_occurrences(self, activity_id: int, now: datetime, count: int) -> list[Occurrence]:
         """The next ``count`` occurrences of an activity."""
-        schedule = self.schedules.get(activity_id)
-        return schedule.occurrences(now, count) if schedule else []
+        listing = self.activities.get(activity_id)
+        return listing.schedule.occurrences(now, count) if listing else []
 
     def next_occurrence(self, activity_id: int, now: datetime) -> Occurrence | None:
         """The next occurrence (cached per activity)."""
-        schedule = self.schedules.get(activity_id)
-        return schedule.next(now) if schedule else None
+        listing = self.activities.get(activity_id)
+        return listing.schedule.next(now) if listing else None
