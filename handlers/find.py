@@ -157,10 +157,10 @@ async def personal_card(
         activity_id, user.id
     )
     mark = services.report_mark(user.id, activity_id) if user is not None else ""
-    return card_view(context, activity_id, state, reminded, interested, mark)
+    return await card_view(context, activity_id, state, reminded, interested, mark)
 
 
-def card_view(
+async def card_view(
     context: AppContext,
     activity_id: int,
     state: SearchState | None,
@@ -168,9 +168,10 @@ def card_view(
     interested: bool = False,
     report_mark: str = "",
 ) -> views.View | None:
-    """The card of a published activity, or None when it is gone."""
+    """The card of a published activity, or None when it is gone (read from the database:
+    the directory keeps only what a search needs)."""
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     if activity is None:
         return None
     group = directory.groups[activity.group_id]
@@ -187,7 +188,7 @@ async def card_action(update: Update, context: AppContext) -> None:
     assert isinstance(pressed, cb.CardMap | cb.CardCalendar | cb.CardInEnglish)
     activity_id = pressed.activity
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     chat = update.effective_chat
     if activity is None or chat is None:
         await answer(query, views.expired())
@@ -209,7 +210,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         )
     else:
         with use_locale("en"):
-            english = card_view(context, activity_id, None)
+            english = await card_view(context, activity_id, None)
         if english is not None:
             await send(update, views.View(english.text))
 
