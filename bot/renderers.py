@@ -14,7 +14,7 @@ from bot.posting_views import change_message, feedback_question, still_running
 from bot.recurrence import zone
 from bot.safeguarding_views import concern_notice
 from bot.search import Directory
-from bot.translations import in_language
+from bot.translations import in_language, titles_in
 from bot.views import View, digest_message, reminder_message, stay_question, weekly_post
 from storage.campaigns import CampaignRepository
 from storage.outbox import OutboxRow
@@ -83,7 +83,8 @@ def build_renderers(
 
     async def reminder(row: OutboxRow) -> View | None:
         """A reminder of one occurrence, or its cancellation if it was cancelled since."""
-        activity = directory.activities.get(int(row.payload.get("activity_id", 0)))
+        assert directory is not None
+        activity = await directory.activity(int(row.payload.get("activity_id", 0)))
         start = datetime.fromisoformat(str(row.payload.get("start")))
         if activity is None or start <= now():
             return None  # unpublished, or already started: nothing useful to say
@@ -114,10 +115,10 @@ def build_renderers(
         if not listed:
             return None
         listed = listed[:DIGEST_SIZE]
-        texts = await in_language(
+        titles = await titles_in(
             translations, [hit.activity for hit, _nxt in listed], current_locale()
         )
-        return digest_message(user.area_label, listed, texts)
+        return digest_message(user.area_label, listed, titles)
 
     async def stay(row: OutboxRow) -> View | None:
         """After a year of silence: shall I keep your settings? (unless they wrote since)"""
@@ -134,9 +135,7 @@ def build_renderers(
         moment = now()
         week_end = moment + timedelta(days=7)
         listed = []
-        for activity in directory.activities.values():
-            if activity.group_id != group.id:
-                continue
+        for activity in await directory.activities_of_group(group.id):
             for occurrence in directory.next_occurrences(activity.id, moment, 7):
                 if occurrence.start >= week_end:
                     break

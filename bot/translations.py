@@ -9,9 +9,9 @@ sees the original with a small "(in English)" in their own language.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from bot.i18n import BY_CODE, DEFAULT_LOCALE, _
 from storage.models import Activity
@@ -72,3 +72,32 @@ async def in_language(
     """Activities as a reader of ``lang`` sees them (one query for a page's worth)."""
     found = await repository.shown([a.id for a in activities], lang) if repository else {}
     return {a.id: localise(a, found.get(a.id, []), lang) for a in activities}
+
+
+class Titled(Protocol):
+    """What a list line needs: an activity's id and English title (an Activity or the
+    directory's Listing)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
+
+
+def title_in(original: str, translations: Iterable[Translation], lang: str) -> tuple[str, Note]:
+    """A title as a reader of ``lang`` sees it in a list, and the note it needs."""
+    if lang == DEFAULT_LOCALE:
+        return original, ""
+    for t in translations:
+        if t.lang == lang and t.field == "title" and t.status == "published":
+            return t.text, "stale" if t.original != original else ""
+    return original, "english"
+
+
+async def titles_in(
+    repository: TranslationRepository | None, items: Sequence[Titled], lang: str
+) -> dict[int, tuple[str, Note]]:
+    """Titles for a list (results, digest) in the reader's language (one query)."""
+    found = await repository.shown([i.id for i in items], lang) if repository else {}
+    return {i.id: title_in(i.title, found.get(i.id, []), lang) for i in items}

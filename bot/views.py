@@ -27,8 +27,8 @@ from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_loc
 from bot.keyboard import Key, Keyboard
 from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
 from bot.recurrence import Occurrence, Repeat
-from bot.search import GroupHit, Hit, Page, activity_needs
-from bot.translations import Localised, Note, note_text
+from bot.search import GroupHit, Hit, Listing, Page, activity_needs
+from bot.translations import Note, Titled, note_text
 from storage.models import Activity, Group
 from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
@@ -444,12 +444,12 @@ def results(
     radius_miles: float,
     next_of: dict[int, Occurrence | None],
     near: str | None = None,
-    texts: Mapping[int, Localised] | None = None,
+    titles: Mapping[int, tuple[str, Note]] | None = None,
 ) -> View:
     """One page of nearby activities, nearest first, with paging and filter buttons.
 
     ``near`` is the place understood ("near Sheffield"); None for a shared location;
-    ``texts``: the activities in the reader's language (bot/translations.py)."""
+    ``titles``: the titles in the reader's language (bot/translations.py)."""
     count = found.total
     pages = max(1, math.ceil(count / PAGE_SIZE))
     page = found.number
@@ -472,12 +472,13 @@ def results(
     numbers = []
     here = state.at_page(page)  # a card's way back to this page
     for i, hit in enumerate(shown, start=1 + page * PAGE_SIZE):
-        activity, note = shown_text(hit.activity, texts)
+        activity = hit.activity
+        title, note = shown_title(activity, titles)
         nxt = next_of.get(activity.id)
         when = fmt.when(nxt.start, hit.group.timezone) if nxt else _("no date yet")
         lines.append(
             f"{fmt.number(i)}. {category_label(activity.category).split(' ', 1)[0]} "
-            f"<b>{fmt.escape(activity.title)}</b>{note} — {fmt.bidi(fmt.distance(hit.km))}"
+            f"<b>{fmt.escape(title)}</b>{note} — {fmt.bidi(fmt.distance(hit.km))}"
         )
         lines.append(f"    {fmt.bidi(when)} · {fmt.bidi(fmt.escape(hit.group.name))}")
         numbers.append(button(fmt.number(i), cb.OpenCard(activity.id, here)))
@@ -706,12 +707,12 @@ def _note(note: Note) -> str:
     return f" <i>{text}</i>" if text else ""
 
 
-def shown_text(activity: Activity, texts: Mapping[int, Localised] | None) -> tuple[Activity, str]:
-    """An activity in the reader's language (if given) and the note to put after its title."""
-    loc = texts.get(activity.id) if texts is not None else None
-    if loc is None:
-        return activity, ""
-    return loc.activity, _note(loc.note)
+def shown_title(activity: Titled, titles: Mapping[int, tuple[str, Note]] | None) -> tuple[str, str]:
+    """A list line's title in the reader's language (if given) and the note to put after it."""
+    found = titles.get(activity.id) if titles is not None else None
+    if found is None:
+        return activity.title, ""
+    return found[0], _note(found[1])
 
 
 def reminder_button(activity_id: int, reminded: bool) -> Key:
@@ -843,7 +844,7 @@ def reminder_message(
     return View("\n".join(lines))
 
 
-def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> View:
+def reminders_list(items: list[tuple[Listing, Group, Occurrence | None]]) -> View:
     """The person's reminders, each with a button to stop it."""
     lines = ["<b>" + _("Your reminders") + "</b>", ""]
     rows = []
@@ -883,19 +884,19 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
 def digest_message(
     area: str | None,
     listed: list[tuple[Hit, Occurrence]],
-    texts: Mapping[int, Localised] | None = None,
+    titles: Mapping[int, tuple[str, Note]] | None = None,
 ) -> View:
     """The weekly digest: this week's activities near the saved area, nearest first
-    (``texts``: the activities in the reader's language)."""
+    (``titles``: in the reader's language)."""
     place = fmt.bidi(fmt.escape(area)) if area else _("my area")
     lines = [_("📰 <b>This week near {place}</b>").format(place=place), ""]
     blocks = []
     for number, (hit, nxt) in enumerate(listed, start=1):
         icon = category_label(hit.activity.category).split(" ", 1)[0]
-        activity, note = shown_text(hit.activity, texts)
+        title, note = shown_title(hit.activity, titles)
         blocks.append(
             [
-                f"{fmt.number(number)}. {icon} <b>{fmt.escape(activity.title)}</b>{note} — "
+                f"{fmt.number(number)}. {icon} <b>{fmt.escape(title)}</b>{note} — "
                 f"{fmt.bidi(fmt.distance(hit.km))}",
                 f"    {fmt.bidi(fmt.when(nxt.start, hit.group.timezone))}",
             ]
@@ -1042,7 +1043,7 @@ def moved(
     label: str | None,
     digest: bool,
     group: GroupHit | None,
-    far: list[Activity],
+    far: list[Listing],
     radius_miles: float,
     here: SearchState,
 ) -> View:

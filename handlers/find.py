@@ -17,7 +17,7 @@ from bot.domain import Category, PlaceFor
 from bot.geo import Place, haversine_km
 from bot.i18n import current_locale, use_locale
 from bot.ics import activity_ics
-from bot.translations import in_language
+from bot.translations import in_language, titles_in
 from handlers import places
 from handlers.base import answer, expired, send, show
 
@@ -88,9 +88,9 @@ async def results_view(
         hit.activity.id: services.directory.next_occurrence(hit.activity.id, now)
         for hit in found.hits
     }
-    activities = [hit.activity for hit in found.hits]
-    texts = await in_language(services.translations, activities, current_locale())
-    return views.results(found, state, miles, next_of, near, texts)
+    listed = [hit.activity for hit in found.hits]
+    titles = await titles_in(services.translations, listed, current_locale())
+    return views.results(found, state, miles, next_of, near, titles)
 
 
 async def search_here(update: Update, context: AppContext, given: PlaceGiven) -> None:
@@ -173,9 +173,10 @@ async def card_view(
     interested: bool = False,
     report_mark: str = "",
 ) -> views.View | None:
-    """The card of a published activity, or None when it is gone."""
+    """The card of a published activity, or None when it is gone (read from the database:
+    the directory keeps only what a search needs)."""
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     if activity is None:
         return None
     group = directory.groups[activity.group_id]
@@ -196,7 +197,7 @@ async def card_action(update: Update, context: AppContext) -> None:
     assert isinstance(pressed, cb.CardMap | cb.CardCalendar | cb.CardInEnglish)
     activity_id = pressed.activity
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     chat = update.effective_chat
     if activity is None or chat is None:
         await answer(query, views.expired())

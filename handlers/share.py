@@ -45,11 +45,10 @@ async def group_view(context: AppContext, group: Group) -> views.View:
     directory = context.services.directory
     now = context.services.now()
     listed = []
-    for activity in directory.activities.values():
-        if activity.group_id == group.id:
-            nxt = directory.next_occurrence(activity.id, now)
-            if nxt is not None:  # a past one-off is not offered
-                listed.append((nxt.start, activity.id, activity, nxt))
+    for activity in await directory.activities_of_group(group.id):
+        nxt = directory.next_occurrence(activity.id, now)
+        if nxt is not None:  # a past one-off is not offered
+            listed.append((nxt.start, activity.id, activity, nxt))
     listed.sort(key=lambda item: item[:2])
     texts = await _in_language(context, [activity for _s, _i, activity, _n in listed])
     soonest = [(texts[activity.id], nxt) for _start, _id, activity, nxt in listed]
@@ -62,7 +61,7 @@ async def share(update: Update, context: AppContext) -> None:
     assert query is not None
     activity_id = cb.ShareActivity.decode(query.data).activity
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     if activity is None:
         await answer(query, views.expired())
         return
@@ -95,11 +94,16 @@ async def inline_query(update: Update, context: AppContext) -> None:
             category,
             page_size=INLINE_RESULTS,
         )
-        texts = await _in_language(context, [hit.activity for hit in found.hits])
-        for hit in found.hits:
-            nxt = services.directory.next_occurrence(hit.activity.id, services.now())
-            link = deeplinks.activity_link(context.bot.username, hit.activity.id)
-            shown = texts[hit.activity.id]
+        activities = []
+        for hit in found.hits:  # the whole activity for its short form: 20 reads at most
+            activity = await services.directory.activity(hit.activity.id)
+            if activity is not None:  # else taken out since the search
+                activities.append((activity, hit))
+        texts = await _in_language(context, [activity for activity, _hit in activities])
+        for activity, hit in activities:
+            nxt = services.directory.next_occurrence(activity.id, services.now())
+            link = deeplinks.activity_link(context.bot.username, activity.id)
+            shown = texts[activity.id]
             results.append(shv.inline_activity(shown, hit.group, nxt, hit.km, link))
         if not results:
             nothing = shv.nothing_near(radius, near_label(context, place))

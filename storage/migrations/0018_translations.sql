@@ -1,4 +1,4 @@
--- 0017: an activity's title, description, cost note and place notes in other languages, one
+-- 0018: an activity's title, description, cost note and place notes in other languages, one
 -- row per activity, language and field. ``original`` is the original text the translation was
 -- made from (or last confirmed against): when the activity's text differs, the translation is
 -- out of date and shown with a note until an organiser confirms it. A volunteer's translation
