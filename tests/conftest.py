@@ -136,11 +136,12 @@ async def start_bot(
     server: FakeBotAPI | None = None,
     *,
     web: Literal["polling", "webhook"] | None = None,
+    public_url: str | None = None,
 ) -> AsyncIterator[Harness]:
     """Start the whole bot against a fake server (a fresh one unless given) and the database
     in ``tmp_path``: seeded when new, as it was left when started again. With ``web``, as
     ``sanctuary-bot run`` starts it, with its web server on a free port: polling, or taking
-    updates on its webhook (``WEBHOOK_SECRET``)."""
+    updates on its webhook (``WEBHOOK_SECRET``). ``public_url``: SANCTUARY_PUBLIC_URL (the map)."""
     async with AsyncExitStack() as stack:
         if server is None:
             server = await stack.enter_async_context(FakeBotAPI())
@@ -160,6 +161,7 @@ async def start_bot(
             outcodes_path=OUTCODES_CSV if outcodes is not None else None,
             webhook_url=hook_url,
             webhook_secret=WEBHOOK_SECRET if hook_url else None,
+            public_url=public_url,
         )
         new = not config.db_path.exists()
         services = await Services.create(config, gazetteer=gazetteer, outcodes=outcodes)
