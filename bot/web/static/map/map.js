@@ -14,7 +14,10 @@
     card.className = "card";
     card.dir = data.dir;
     var title = document.createElement("b");
-    title.textContent = pin.number + ". " + pin.title;
+    title.textContent = pin.number + ". ";
+    var name = document.createElement("bdi");  // a title in another script keeps its order
+    name.textContent = pin.title;
+    title.appendChild(name);
     card.appendChild(title);
     pin.lines.forEach(function (line) {
       var div = document.createElement("div");
@@ -65,7 +68,8 @@
       say(data.texts.none);
       return;
     }
-    var points = [];
+    var points = data.pins.map(function (pin) { return [pin.lat, pin.lon]; });
+    map.fitBounds(points, { padding: [40, 40], maxZoom: 16 });  // a view before any marker
     data.pins.forEach(function (pin) {
       var face = document.createElement("div");
       face.className = "pin";
@@ -81,14 +85,12 @@
       marker.bindPopup(function () { return popup(pin, data); });
       marker.getElement().setAttribute("data-number", pin.number);
       marker.getElement().setAttribute("data-id", String(pin.id));
-      points.push([pin.lat, pin.lon]);
     });
-    map.fitBounds(points, { padding: [40, 40], maxZoom: 16 });
     document.body.setAttribute("data-pins", String(data.pins.length));
   }
 
   fetch("api/results?" + query.toString())
     .then(function (response) { return response.json(); })
     .then(show)
-    .catch(function () { say("…"); });
+    .catch(function (error) { say("…"); console.error(String(error)); });
 }());
