@@ -33,6 +33,7 @@ OUTCODES_CSV = SHARED / "uk_outcode_centroids.csv"
 # A Monday at noon: Tuesday's café is next, the July picnic is long past.
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 WEBHOOK_PATH = "/telegram/hook"
+PUBLIC_URL = "https://bot.example.org"
 WEBHOOK_SECRET = "test-Secret_1"
 
 
@@ -186,6 +187,17 @@ async def start_bot(
 async def bot(tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes) -> AsyncIterator[Harness]:
     """The bot with postcode districts loaded."""
     async for harness in start_bot(tmp_path, gazetteer, outcodes):
+        yield harness
+
+
+@pytest.fixture
+async def mapped(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> AsyncIterator[Harness]:
+    """The bot with its web server and a public address (SANCTUARY_PUBLIC_URL): the map."""
+    async for harness in start_bot(
+        tmp_path, gazetteer, outcodes, web="polling", public_url=PUBLIC_URL
+    ):
         yield harness
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,25 +13,14 @@ import aiohttp
 import pytest
 
 from bot.fakeapi import SentMessage
-from bot.geo import Gazetteer, Outcodes
 from bot.i18n import use_locale
 from bot.labels import category_label
 from bot.web.map import sign
-from tests.conftest import NOW, Harness, start_bot
+from tests.conftest import NOW, PUBLIC_URL, Harness
 from tests.data import LEEDS
 from tests.helpers import only, tr
 
-PUBLIC = "https://bot.example.org"
 TOKEN = "123456:TEST-token"  # the token start_bot gives the bot
-
-
-@pytest.fixture
-async def mapped(
-    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
-) -> AsyncIterator[Harness]:
-    """The bot with its web server and SANCTUARY_PUBLIC_URL set."""
-    async for harness in start_bot(tmp_path, gazetteer, outcodes, web="polling", public_url=PUBLIC):
-        yield harness
 
 
 def map_button(message: SentMessage) -> str | None:
@@ -87,7 +74,7 @@ async def test_the_map_shows_the_page_numbered_as_in_the_list(mapped: Harness) -
     await chat.send("/start")
     first = only(await chat.share_location(*LEEDS))
     url = map_button(first)
-    assert url is not None and url.startswith(PUBLIC + "/map/?")
+    assert url is not None and url.startswith(PUBLIC_URL + "/map/?")
     query = parse_qs(urlsplit(url).query)
     assert set(query) == {"s", "lang"}  # the search the buttons carry, and the language only
     assert query["lang"] == ["en"]

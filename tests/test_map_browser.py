@@ -13,18 +13,16 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from bot.geo import Gazetteer, Outcodes
-from tests.conftest import Harness, start_bot
+from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import only, tr
-from tests.test_map import PUBLIC, init_data, listed, map_button
+from tests.test_map import init_data, listed, map_button
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -76,15 +74,6 @@ def _telegram_stub(signed: str) -> str:
         "ready: function () {}, expand: function () {}, "
         'close: function () { document.body.dataset.closed = "yes"; }}};'
     )
-
-
-@pytest.fixture
-async def mapped(
-    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
-) -> AsyncIterator[Harness]:
-    """The bot with its web server and SANCTUARY_PUBLIC_URL set."""
-    async for harness in start_bot(tmp_path, gazetteer, outcodes, web="polling", public_url=PUBLIC):
-        yield harness
 
 
 async def test_the_map_in_arabic_in_chromium(mapped: Harness, tmp_path: Path) -> None:
