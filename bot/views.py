@@ -460,7 +460,6 @@ def results(
         "",
     ]
     numbers = []
-    here = state.at_page(page).encode()  # a card's way back to this page
     for i, hit, when in _numbered(found, next_of):
         activity = hit.activity
         lines.append(
@@ -468,7 +467,7 @@ def results(
             f"<b>{fmt.escape(activity.title)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
         )
         lines.append(f"    {fmt.bidi(when)} · {fmt.bidi(fmt.escape(hit.group.name))}")
-        numbers.append(button(fmt.number(i), f"A:{activity.id}:{here}"))
+        numbers.append(button(fmt.number(i), card_data(activity.id, state.at_page(page))))
     if pages > 1:
         lines.append("")
         lines.append(
@@ -495,14 +494,24 @@ def _numbered(found: Page, next_of: dict[int, Occurrence | None]) -> Iterator[tu
         yield i, hit, fmt.when(nxt.start, hit.group.timezone) if nxt else _("no date yet")
 
 
-def map_page(found: Page | None, next_of: dict[int, Occurrence | None]) -> dict[str, object]:
+def card_data(activity_id: int, back: SearchState) -> str:
+    """A result's button: its card, with the way back to this page of results."""
+    return f"A:{activity_id}:{back.encode()}"
+
+
+def map_page(
+    found: Page | None, state: SearchState | None, next_of: dict[int, Occurrence | None]
+) -> dict[str, object]:
     """What the map Mini App shows for a results page, as plain text (the page sets it as
     text, never as HTML): each result numbered as in the list, with the card's first lines,
-    and the page's own words, in the current language. ``found`` None: the link expired."""
+    and the page's own words, in the current language. A pin's ``card`` is the data of its
+    number's button in the list, sent back by "Open in the chat". ``found`` None: the link
+    expired."""
+    back = (state or SearchState(0, 0)).at_page(found.number if found else 0)
     pins = [
         {
             "number": fmt.number(i),
-            "id": hit.activity.id,
+            "card": card_data(hit.activity.id, back),
             "lat": hit.activity.lat,
             "lon": hit.activity.lon,
             "title": hit.activity.title,
@@ -512,7 +521,7 @@ def map_page(found: Page | None, next_of: dict[int, Occurrence | None]) -> dict[
                 f"📍 {fmt.bidi(fmt.distance(hit.km))} · {fmt.bidi(hit.group.name)}",
             ],
         }
-        for i, hit, when in (_numbered(found, next_of) if found is not None else ())
+        for i, hit, when in (_numbered(found, next_of) if found else ())
     ]
     language = current_language()
     return {

@@ -102,7 +102,7 @@ def search_page(
 
 def map_url(services: Services, state: SearchState) -> str | None:
     """The Mini App page showing this page of results on a map (in the reader's language),
-    or None without a public address. It carries only what the results button carries."""
+    or None without a public address. It carries only what the results buttons carry."""
     base = services.config.public_url
     if base is None:
         return None
@@ -170,9 +170,7 @@ async def open_card(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     try:
-        _prefix, fields = split(query.data)
-        activity_id = positive_id(fields[0]) if fields else 0
-        state = SearchState.decode(fields[1:])
+        activity_id, state = card_pressed(query.data)
     except Expired:
         await expired(update, context)
         return
@@ -197,6 +195,14 @@ async def card_for(
         interested = await services.safeguarding.is_interested(activity_id, user_id)
         mark = services.report_mark(user_id, activity_id)
     return card_view(services, activity_id, state, reminded, interested, mark)
+
+
+def card_pressed(data: str | None) -> tuple[int, SearchState]:
+    """A result's button (``views.card_data``): the activity and the results page it is on."""
+    prefix, fields = split(data)
+    if prefix != "A" or not fields:
+        raise Expired(data or "")
+    return positive_id(fields[0]), SearchState.decode(fields[1:])
 
 
 def card_view(

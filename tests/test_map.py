@@ -80,6 +80,8 @@ async def test_the_map_shows_the_page_numbered_as_in_the_list(mapped: Harness) -
     assert query["lang"] == ["en"]
     data = await fetch(mapped, url)
     assert [(p["number"], p["title"]) for p in data["pins"]] == listed(first)
+    # each pin's "Open in the chat" is its number's button in the list
+    assert [p["card"] for p in data["pins"]] == [d for _t, d, _u in first.buttons()[0]]
     assert data["dir"] == "ltr"
     assert data["tiles"]["url"] == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     assert "OpenStreetMap" in data["tiles"]["attribution"]
@@ -88,6 +90,7 @@ async def test_the_map_shows_the_page_numbered_as_in_the_list(mapped: Harness) -
     second = only(await chat.press("Next ▶️"))
     data = await fetch(mapped, map_button(second) or "")
     assert [(p["number"], p["title"]) for p in data["pins"]] == listed(second)
+    assert [p["card"] for p in data["pins"]] == [d for _t, d, _u in second.buttons()[0]]
     assert data["pins"][0]["number"] == "6"
 
 
@@ -102,7 +105,7 @@ async def test_the_map_speaks_the_readers_language(mapped: Harness) -> None:
     assert data["dir"] == "rtl" and data["lang"] == "ar"
     assert data["texts"]["open"] == tr("ar", "💬 Open in the chat")
     assert [(p["number"], p["title"]) for p in data["pins"]] == listed(results)
-    first = mapped.services.directory.activities[data["pins"][0]["id"]]
+    first = mapped.services.directory.activities[int(data["pins"][0]["card"].split(":")[1])]
     with use_locale("ar"):
         assert data["pins"][0]["lines"][0] == category_label(first.category)
 
@@ -132,7 +135,7 @@ async def test_open_in_the_chat_sends_the_card(mapped: Harness) -> None:
     pin = (await fetch(mapped, url))["pins"][1]
     state = parse_qs(urlsplit(url).query)["s"][0]
     before = len(mapped.server.calls_to("sendMessage"))
-    status = await open_card(mapped, {"init_data": init_data(4104), "id": pin["id"], "s": state})
+    status = await open_card(mapped, {"init_data": init_data(4104), "card": pin["card"]})
     assert status == 200
     card = mapped.server.last_message(chat.user.chat_id, inline_keyboard=True)
     assert card is not None and len(mapped.server.calls_to("sendMessage")) == before + 1
@@ -158,6 +161,16 @@ async def test_a_sign_in_not_made_by_telegram_sends_nothing(mapped: Harness, for
     before = len(mapped.server.calls_to("sendMessage"))
     state = f"{round(LEEDS[0] * 100)}:{round(LEEDS[1] * 100)}:-:0:0"
     activity_id = next(iter(mapped.services.directory.activities))
-    status = await open_card(mapped, {"init_data": forged, "id": activity_id, "s": state})
+    card = f"A:{activity_id}:{state}"
+    status = await open_card(mapped, {"init_data": forged, "card": card})
     assert status == 403
+    assert len(mapped.server.calls_to("sendMessage")) == before
+
+
+@pytest.mark.parametrize("card", ["S:5380:-155:-:0:0", "A:0:5380:-155:-:0:0", "A:1", "A:x:y"])
+async def test_a_pin_that_is_no_card_sends_nothing(mapped: Harness, card: str) -> None:
+    chat = mapped.chat(4107)
+    await chat.send("/start")
+    before = len(mapped.server.calls_to("sendMessage"))
+    assert await open_card(mapped, {"init_data": init_data(4107), "card": card}) == 403
     assert len(mapped.server.calls_to("sendMessage")) == before

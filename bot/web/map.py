@@ -6,8 +6,9 @@ the same query: the search the results button carries (a point rounded to about 
 filters and page) and the reader's language. Nothing else about the person reaches the
 server, and nothing is stored.
 
-Tapping "Open in the chat" in a pin's popup posts the Mini App's signed ``initData`` to
-``/map/api/open``: once its signature (made by Telegram with the bot's token) checks out,
+Tapping "Open in the chat" in a pin's popup posts the Mini App's signed ``initData`` and the
+pin's card button (the data its number's button carries in the list) to ``/map/api/open``:
+once its signature (made by Telegram with the bot's token) checks out,
 the bot sends that activity's card into the person's chat, in their language, and the page
 closes. An inline button's Mini App cannot ``sendData``, and a t.me link would leave the
 person at a new /start: this keeps them where they were.
@@ -32,7 +33,7 @@ from bot.callbacks import Expired, SearchState
 from bot.context import App
 from bot.i18n import resolve_locale, use_locale
 from handlers.base import send_to
-from handlers.find import card_for, search_page
+from handlers.find import card_for, card_pressed, search_page
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -88,9 +89,10 @@ class MapPages:
             try:
                 state = _state(request.query.get("s", ""))
             except Expired:
-                data = views.map_page(None, {})
+                data = views.map_page(None, None, {})
             else:
-                data = views.map_page(*search_page(services, state))
+                found, next_of = search_page(services, state)
+                data = views.map_page(found, state, next_of)
         data["tiles"] = {"url": self.tile_url, "attribution": ATTRIBUTION, "max_zoom": MAX_ZOOM}
         return web.json_response(data, headers={"Cache-Control": "no-store"})
 
@@ -104,8 +106,7 @@ class MapPages:
             if not isinstance(body, dict):
                 raise ValueError("not an object")
             user = signed_user(str(body["init_data"]), self.app.bot.token, services.now())
-            state = _state(str(body["s"]))
-            activity_id = int(body["id"])
+            activity_id, state = card_pressed(str(body["card"]))  # as its list button carries it
         except (ValueError, KeyError, TypeError, Expired):
             return web.json_response({"ok": False}, status=403)
         user_id = int(user["id"])

@@ -33,7 +33,7 @@
         fetch("api/open", {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ init_data: tg.initData, id: pin.id, s: query.get("s") })
+          body: JSON.stringify({ init_data: tg.initData, card: pin.card })
         }).then(function (response) {
           if (!response.ok) { throw new Error(String(response.status)); }
           tg.close();
@@ -84,7 +84,6 @@
       }).addTo(map);
       marker.bindPopup(function () { return popup(pin, data); });
       marker.getElement().setAttribute("data-number", pin.number);
-      marker.getElement().setAttribute("data-id", String(pin.id));
     });
     document.body.setAttribute("data-pins", String(data.pins.length));
   }
