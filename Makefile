@@ -21,7 +21,7 @@ endif
 SANCTUARY_OUTCODES ?= $(wildcard ../shared/data/uk_outcode_centroids.csv)
 export SANCTUARY_OUTCODES
 
-.PHONY: run test lint typecheck catalogs-check pytest bench extract update compile clean
+.PHONY: run test lint typecheck catalogs-check pytest bench extract update compile clean buttons-doc
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ typecheck: $(STAMP)
 
 catalogs-check: $(STAMP)
 	$(BIN)/python -m bot.catalogs check $(LOCALES)
+
+# docs/buttons.md lists every button code, written from bot/callbacks.py.
+buttons-doc: $(STAMP)
+	$(BIN)/python -c "from bot import callbacks; print(callbacks.document(), end='')" > docs/buttons.md
 
 pytest: $(STAMP) compile
 	$(BIN)/python -m pytest -q

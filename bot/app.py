@@ -27,7 +27,7 @@ from bot.delivery import PatientReplies
 from bot.geo import Gazetteer
 from bot.i18n import LANGUAGES, use_locale
 from bot.services import Services
-from bot.transport import AiohttpRequest, TolerantBot, UpdatesRequest
+from bot.transport import DEFAULTS, AiohttpRequest, TolerantBot, UpdatesRequest
 from bot.web.metrics import UPDATE_KINDS
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,14 @@ WAIT_LIMIT_S = 10.0
 DEMO_TOKEN = "123456:demo-token-not-real"
 # The updates Telegram sends us, and no others. Not edited messages: a live location's moves
 # would each start a new search, and a corrected earlier answer would be read as the answer to
-# the question asked now. Nothing else is handled, so nothing else is worth the data.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# the question asked now. Inline queries: "@<bot> Leeds" in any chat (handlers.share).
+# Nothing else is handled, so nothing else is worth the data.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
+]
 
 
 class SanctuaryApplication(
@@ -178,6 +184,7 @@ def build_app(
         questions,
         reminders,
         safeguarding,
+        share,
         start,
     )
 
@@ -218,6 +225,7 @@ def build_app(
         # Calls over aiohttp, as JSON bodies: half the cost per call of httpx and forms.
         request=AiohttpRequest(),
         rate_limiter=PatientReplies(),  # a reply meeting a short 429 waits and goes again
+        defaults=DEFAULTS,
     )
     builder = (
         ApplicationBuilder()
@@ -238,11 +246,13 @@ def build_app(
     # Order matters. Group -1: the locale middleware sees every update first.
     base.register(app)
     questions.register(app)  # group 1: after the journey, actions give up other questions
-    # Group 0, first match wins: commands and buttons of each journey...
+    # Group 0, first match wins: commands and buttons of each journey (each button code of
+    # bot/callbacks.py matches only its own data, so buttons do not depend on this order)...
     start.register(app)
     admin.register(app)
-    reminders.register(app)  # before find: find claims every other X: card button
-    safeguarding.register(app)  # before find too (X:int:); its typed words only after a report
+    reminders.register(app)
+    safeguarding.register(app)  # its typed words only after a report
+    share.register(app)  # the Share button, and inline mode
     # Before places, which reads every other location as a place: a pin for "where is it?".
     posting = activities.register(app)  # answers (text, pins) only while someone is posting
     find.register(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea
 from bot.i18n import LANGUAGES, gettext, ngettext
@@ -41,8 +42,8 @@ def alerts_explained() -> View:
     )
     markup = Keyboard(
         [
-            [button(_("✅ Yes, send me campaign calls"), "AL:on")],
-            [button(_("No, thank you"), "AL:no")],
+            [button(_("✅ Yes, send me campaign calls"), cb.AlertsOn())],
+            [button(_("No, thank you"), cb.AlertsDeclined())],
         ]
     )
     return View(text, markup)
@@ -71,7 +72,7 @@ def alerts_settings(
     rows: list[list[Key]] = []
     for i, topic in enumerate(TOPIC_ORDER):
         mark = "✅" if topics & (1 << i) else "▫️"
-        rows.append([button(f"{mark} {topic_label(topic)}", f"AL:t:{topic.value}")])
+        rows.append([button(f"{mark} {topic_label(topic)}", cb.AlertsTopic(topic))])
     labels = {
         AlertArea.UK: _("Calls for the whole UK"),
         AlertArea.NATION: (
@@ -90,8 +91,8 @@ def alerts_settings(
     for i, area in enumerate(AREA_ORDER):
         needs_area = area is not AlertArea.UK and not has_area
         mark = "✅" if areas & (1 << i) and not needs_area else "▫️"
-        rows.append([button(f"{mark} {labels[area]}", f"AL:a:{area.value}")])
-    rows.append([button(_("🔕 Stop all campaign calls"), "AL:off")])
+        rows.append([button(f"{mark} {labels[area]}", cb.AlertsArea(area))])
+    rows.append([button(_("🔕 Stop all campaign calls"), cb.AlertsOff())])
     return View(text, Keyboard(rows))
 
 
@@ -128,8 +129,8 @@ def call_message(campaign: Campaign, locale: str, campaign_id: int) -> View:
     lines += ["", _("You get this because you asked for campaign calls: /alerts to change.")]
     rows = [
         row(
-            button(_("✅ I did it"), f"CA:did:{campaign_id}"),
-            button(_("Not for me"), f"CA:not:{campaign_id}"),
+            button(_("✅ I did it"), cb.CallDid(campaign_id)),
+            button(_("Not for me"), cb.CallNotForMe(campaign_id)),
         )
     ]
     if campaign.action_url:  # a draft's preview may not have its link yet
@@ -212,22 +213,33 @@ def compose_summary(campaign: Campaign, note: str | None = None) -> View:
         lines = [note, "", *lines]
     launched = campaign.launched
     rows = [
-        row(button(_("✏️ Title"), f"K:f:{cid}:title"), button(_("✏️ Text"), f"K:f:{cid}:body")),
         row(
-            button(_("🔗 Action link"), f"K:f:{cid}:url"),
-            button(_("🌐 Add a translation"), f"K:tr:{cid}"),
+            button(_("✏️ Title"), cb.CampaignField(cid, "title")),
+            button(_("✏️ Text"), cb.CampaignField(cid, "body")),
+        ),
+        row(
+            button(_("🔗 Action link"), cb.CampaignField(cid, "url")),
+            button(_("🌐 Add a translation"), cb.CampaignTranslations(cid)),
         ),
     ]
     if not launched:
-        rows.append(row(button(_("🏷 Topics"), f"K:tp:{cid}"), button(_("🗺 Area"), f"K:ar:{cid}")))
-        rows.append([button(_("🕒 Send time"), f"K:wh:{cid}")])
-    rows.append([button(_("👁 Preview"), f"K:pv:{cid}")])
+        rows.append(
+            row(
+                button(_("🏷 Topics"), cb.CampaignTopics(cid)),
+                button(_("🗺 Area"), cb.CampaignAreas(cid)),
+            )
+        )
+        rows.append([button(_("🕒 Send time"), cb.CampaignWhen(cid))])
+    rows.append([button(_("👁 Preview"), cb.CampaignPreview(cid))])
     if campaign.state == "draft":
         rows.append(
-            row(button(_("✅ Confirm"), f"K:ok:{cid}"), button(_("🗑 Discard"), f"K:ca:{cid}"))
+            row(
+                button(_("✅ Confirm"), cb.CampaignConfirmAsk(cid)),
+                button(_("🗑 Discard"), cb.CampaignCancelAsk(cid)),
+            )
         )
     else:
-        rows.append([button(_("⬅️ All calls"), "K:list")])
+        rows.append([button(_("⬅️ All calls"), cb.CampaignList())])
     return View("\n".join(lines), Keyboard(rows))
 
 
@@ -291,20 +303,20 @@ def topics_picker(campaign: Campaign) -> View:
     rows = []
     for i, topic in enumerate(TOPIC_ORDER):
         mark = "✅" if campaign.topics & (1 << i) else "▫️"
-        rows.append([button(f"{mark} {topic_label(topic)}", f"K:t:{campaign.id}:{topic.value}")])
-    rows.append([button(_("Done"), f"K:sum:{campaign.id}")])
+        rows.append([button(f"{mark} {topic_label(topic)}", cb.CampaignTopic(campaign.id, topic))])
+    rows.append([button(_("Done"), cb.CampaignSummary(campaign.id))])
     return View(_("Which topics is this call about?"), Keyboard(rows))
 
 
 def area_picker(campaign: Campaign) -> View:
     """Whole UK, one nation, or near a place."""
     cid = campaign.id
-    rows = [[button(_("The whole UK"), f"K:a:{cid}:uk")]]
+    rows = [[button(_("The whole UK"), cb.CampaignArea(cid, "uk"))]]
     nations = ("england", "scotland", "wales", "northern-ireland")
     rows += [
-        row(*(button(nation_label(n), f"K:a:{cid}:{n}") for n in nations[:2])),
-        row(*(button(nation_label(n), f"K:a:{cid}:{n}") for n in nations[2:])),
-        [button(_("Near a town or city…"), f"K:a:{cid}:near")],
+        row(*(button(nation_label(n), cb.CampaignArea(cid, n)) for n in nations[:2])),
+        row(*(button(nation_label(n), cb.CampaignArea(cid, n)) for n in nations[2:])),
+        [button(_("Near a town or city…"), cb.CampaignArea(cid, "near"))],
     ]
     return View(_("Who is this call for?"), Keyboard(rows))
 
@@ -314,10 +326,10 @@ def when_picker(campaign: Campaign, now: datetime) -> View:
     cid = campaign.id
     view = ask_field("when", now)
     rows = [
-        [button(_("As soon as I confirm"), f"K:now:{cid}")],
+        [button(_("As soon as I confirm"), cb.CampaignSendNow(cid))],
         row(
-            button(_("Tomorrow 09:00"), f"K:tm:{cid}:9"),
-            button(_("Tomorrow 18:00"), f"K:tm:{cid}:18"),
+            button(_("Tomorrow 09:00"), cb.CampaignTomorrow(cid, "9")),
+            button(_("Tomorrow 18:00"), cb.CampaignTomorrow(cid, "18")),
         ),
     ]
     return View(view.text, Keyboard(rows))
@@ -328,13 +340,13 @@ def translation_languages(campaign: Campaign) -> View:
     buttons = [
         button(
             ("✅ " if lang.code in campaign.translations else "") + lang.native_name,
-            f"K:tl:{campaign.id}:{lang.code}",
+            cb.CampaignTranslate(campaign.id, lang.code),
         )
         for lang in LANGUAGES
         if lang.code != "en"
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([button(_("⬅️ Back"), f"K:sum:{campaign.id}")])
+    rows.append([button(_("⬅️ Back"), cb.CampaignSummary(campaign.id))])
     return View(_("Which language is the translation in?"), Keyboard(rows))
 
 
@@ -369,8 +381,8 @@ def confirm_question(campaign: Campaign, audience: int) -> View:
     markup = Keyboard(
         [
             row(
-                button(_("✅ Yes, send"), f"K:go:{campaign.id}"),
-                button(_("⬅️ Back"), f"K:sum:{campaign.id}"),
+                button(_("✅ Yes, send"), cb.CampaignSend(campaign.id)),
+                button(_("⬅️ Back"), cb.CampaignSummary(campaign.id)),
             )
         ]
     )
@@ -490,20 +502,26 @@ def campaign_list(
         cid = campaign.id
         actions = []
         if campaign.state in ("sending", "scheduled"):
-            actions.append(button(_("⏸ Pause #{number}").format(number=cid), f"K:pa:{cid}"))
+            actions.append(button(_("⏸ Pause #{number}").format(number=cid), cb.CampaignPause(cid)))
         if campaign.state == "paused":
-            actions.append(button(_("▶️ Resume #{number}").format(number=cid), f"K:re:{cid}"))
+            actions.append(
+                button(_("▶️ Resume #{number}").format(number=cid), cb.CampaignResume(cid))
+            )
         if campaign.state in ("scheduled", "paused"):
-            actions.append(button(_("✏️ Edit #{number}").format(number=cid), f"K:sum:{cid}"))
+            actions.append(
+                button(_("✏️ Edit #{number}").format(number=cid), cb.CampaignSummary(cid))
+            )
         if campaign.state in ("scheduled", "sending", "paused"):
-            actions.append(button(_("✖️ Cancel #{number}").format(number=cid), f"K:ca:{cid}"))
+            actions.append(
+                button(_("✖️ Cancel #{number}").format(number=cid), cb.CampaignCancelAsk(cid))
+            )
         if actions:
             rows.append(row(*actions[:2]))
             if len(actions) > 2:
                 rows.append(row(*actions[2:]))
     text, shown = fit_blocks([_("📣 <b>Campaign calls</b>"), ""], blocks)
     keys = [r for rows in rows_of[:shown] for r in rows]
-    keys.append([button(_("🔄 Refresh"), "K:list")])
+    keys.append([button(_("🔄 Refresh"), cb.CampaignList())])
     return View(text.rstrip(), Keyboard(keys))
 
 
@@ -514,6 +532,11 @@ def cancel_confirm(campaign: Campaign) -> View:
             number=campaign.id
         ),
         Keyboard(
-            [row(button(_("Yes, cancel it"), f"K:cx:{campaign.id}"), button(_("⬅️ Back"), "K:list"))]
+            [
+                row(
+                    button(_("Yes, cancel it"), cb.CampaignCancel(campaign.id)),
+                    button(_("⬅️ Back"), cb.CampaignList()),
+                )
+            ]
         ),
     )

@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeAlias
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.callbacks import Button, Expired, parse
 from bot.domain import PlaceFor
 from bot.geo import Place
 from bot.services import Services
@@ -29,16 +30,19 @@ class Action:
 @dataclass(frozen=True, slots=True)
 class KeepOpen:
     """The actions that keep a question open, because they are part of answering it: its
-    buttons (callback-data prefixes), its commands (names without "/") and shared pins.
-    Any other action gives the question up."""
+    buttons (button codes of bot/callbacks.py, pressed with data that decodes), its commands
+    (names without "/") and shared pins. Any other action gives the question up."""
 
-    buttons: tuple[str, ...] = ()
+    buttons: tuple[type[Button], ...] = ()
     commands: tuple[str, ...] = ()
     locations: bool = False
 
     def __contains__(self, action: Action) -> bool:
         if action.kind == "button":
-            return action.value.startswith(self.buttons)
+            try:
+                return isinstance(parse(action.value), self.buttons)
+            except Expired:
+                return False
         if action.kind == "command":
             return action.value in self.commands
         return self.locations

@@ -38,12 +38,13 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.i18n import DEFAULT_LOCALE, use_locale
+from bot.keyboard import ptb_markup
+from bot.transport import DEFAULTS
 from bot.views import View
 from bot.web.metrics import Metrics
 from storage.db import utcnow
@@ -58,7 +59,6 @@ RECALL = timedelta(seconds=62)
 # Messages awaiting Telegram's answer at once: 30/s at a 100 ms round trip needs 3; 8 covers
 # a round trip of 250 ms. A kill -9 may send each of them twice.
 IN_FLIGHT = 8
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 # Calls that answer a person, counted as replies in the metrics.
@@ -402,9 +402,9 @@ class Sender:
             message = await self.bot.send_message(
                 row.chat_id,
                 view.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=view.markup,
-                link_preview_options=NO_PREVIEW,
+                parse_mode=DEFAULTS.parse_mode,  # as the application's bot: any Bot may send
+                reply_markup=ptb_markup(view.markup),
+                link_preview_options=DEFAULTS.link_preview_options,
             )
         except RetryAfter as exc:
             seconds = retry_seconds(exc)

@@ -25,11 +25,20 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Protocol, Self
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+
+
+class Encodes(Protocol):
+    """A button code from bot/callbacks.py (the fake server itself needs none of the bot)."""
+
+    def encode(self) -> str:
+        """The callback data."""
+        ...
+
 
 __all__ = [
     "BOT_ID",
@@ -61,6 +70,9 @@ MAX_CALLBACK_ANSWER = 200
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _KEEP_SECRET = object()  # post_to_webhook: the secret given to setWebhook
+MAX_INLINE_RESULTS = 50
+MAX_INLINE_RESULT_ID = 64  # bytes
+_START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -80,6 +92,7 @@ _CANONICAL = {
         "getUpdates getMe deleteWebhook setWebhook getWebhookInfo close logOut sendMessage "
         "sendVenue sendLocation sendDocument sendPhoto sendChatAction editMessageText "
         "editMessageCaption editMessageReplyMarkup deleteMessage answerCallbackQuery "
+        "answerInlineQuery "
         "setMyCommands getMyCommands deleteMyCommands setChatMenuButton getChatMenuButton "
         "getFile"
     )
@@ -103,11 +116,11 @@ _FLOAT_KEYS = frozenset({"latitude", "longitude", "timeout", "horizontal_accurac
 _BOOL_KEYS = _words(
     "disable_notification protect_content show_alert disable_web_page_preview "
     "allow_sending_without_reply drop_pending_updates disable_content_type_detection "
-    "has_spoiler show_caption_above_media allow_paid_broadcast"
+    "has_spoiler show_caption_above_media allow_paid_broadcast is_personal"
 )
 _JSON_KEYS = _words(
     "reply_markup allowed_updates commands scope menu_button entities caption_entities "
-    "link_preview_options reply_parameters media results message_ids"
+    "link_preview_options reply_parameters media results message_ids button"
 )
 _DEFAULT_SCOPE = '{"type": "default"}'
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -544,6 +557,10 @@ class FakeUser:
         """Queue a callback_query for an inline button of bot message ``message_id``."""
         return self.server._press(self, callback_data, message_id)
 
+    def inline_query(self, query: str, chat_type: str = "private") -> int:
+        """Queue an inline query: this user typed ``@<bot> <query>`` in a chat of that type."""
+        return self.server._inline_query(self, query, chat_type)
+
     def block_bot(self) -> int:
         """Block the bot: sends answer 403 and a my_chat_member update is queued."""
         self.server.block(self.chat_id)
@@ -609,6 +626,8 @@ class FakeBotAPI:
         self.violation_log: list[str] = []
         self.blocked: set[int] = set()
         self.callback_answers: dict[str, JSONDict] = {}
+        self.inline_answers: dict[str, JSONDict] = {}
+        self._inline_queries: dict[str, int] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
         self.dropped_updates: dict[int, str] = {}
         self.webhook_posts: list[WebhookPost] = []
@@ -656,6 +675,7 @@ class FakeBotAPI:
             "editmessagereplymarkup": self._m_edit_markup,
             "deletemessage": self._m_delete_message,
             "answercallbackquery": self._m_answer_callback,
+            "answerinlinequery": self._m_answer_inline,
             "setmycommands": self._m_set_commands,
             "getmycommands": self._m_get_commands,
             "deletemycommands": self._m_delete_commands,
@@ -904,9 +924,9 @@ class FakeBotAPI:
         if target is None:
             raise RuntimeError("no webhook is set and no url was given")
         given = (hook.secret if hook is not None else None) if secret is _KEEP_SECRET else secret
-        return await self._post(update, target, given if isinstance(given, str) else None)
+        return await self._post_update(update, target, given if isinstance(given, str) else None)
 
-    async def _post(self, update: JSONDict, url: str, secret: str | None) -> int:
+    async def _post_update(self, update: JSONDict, url: str, secret: str | None) -> int:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         headers = {SECRET_HEADER: secret} if secret is not None else {}
@@ -937,7 +957,7 @@ class FakeBotAPI:
                 )
                 del self._hook_unacked[update_id]
                 continue
-            status = await self._post(update, hook.url, hook.secret)
+            status = await self._post_update(update, hook.url, hook.secret)
             if 200 <= status < 300:
                 self._hook_unacked.pop(update_id, None)
                 continue
@@ -996,6 +1016,13 @@ class FakeBotAPI:
                 }
             }
         )
+
+    def _inline_query(self, user: FakeUser, query: str, chat_type: str) -> int:
+        self._query_counter += 1
+        query_id = str(5_000_000_000_000_000 + self._query_counter)
+        self._inline_queries[query_id] = user.user_id
+        inline = {"id": query_id, "from": user.to_dict(), "query": query, "offset": ""}
+        return self.queue_update({"inline_query": {**inline, "chat_type": chat_type}})
 
     # ------------------------------------------------------------------ inspection
 
@@ -1773,6 +1800,58 @@ class FakeBotAPI:
         self.callback_answers[query_id] = dict(params)
         return True
 
+    def _m_answer_inline(self, params: JSONDict) -> bool:
+        """answerInlineQuery, checked as Telegram checks it: a known query answered once, at
+        most 50 results with distinct ids of 1 to 64 bytes, each article's text as a message's."""
+        query_id = str(params.get("inline_query_id", ""))
+        if query_id not in self._inline_queries or query_id in self.inline_answers:
+            raise _bad("query is too old and response timeout expired or query ID is invalid")
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise _bad("can't parse inline query results JSON object")
+        if len(results) > MAX_INLINE_RESULTS:
+            raise _bad("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            if not isinstance(result, dict) or not isinstance(result.get("type"), str):
+                raise _bad("can't parse InlineQueryResult JSON object")
+            result_id = result.get("id")
+            if not isinstance(result_id, str) or not (
+                1 <= len(result_id.encode()) <= MAX_INLINE_RESULT_ID
+            ):
+                raise _bad("RESULT_ID_INVALID")
+            if result_id in seen:
+                raise _bad("RESULT_ID_DUPLICATE")
+            seen.add(result_id)
+            self._check_inline_result(result)
+        button = params.get("button")
+        if button is not None:
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+                raise _bad("can't parse InlineQueryResultsButton JSON object")
+            start = button.get("start_parameter")
+            if "web_app" not in button and not (
+                isinstance(start, str) and _START_PARAMETER_RE.fullmatch(start)
+            ):
+                raise _bad("START_PARAM_INVALID")
+        cache_time = params.get("cache_time")
+        if cache_time is not None and (not isinstance(cache_time, int) or cache_time < 0):
+            raise _bad("cache_time must be a non-negative integer")
+        self.inline_answers[query_id] = dict(params)
+        self._notify()
+        return True
+
+    def _check_inline_result(self, result: JSONDict) -> None:
+        if result["type"] == "article" and not (
+            isinstance(result.get("title"), str) and result["title"].strip()
+        ):
+            raise _bad("RESULT_TITLE_EMPTY")
+        content = result.get("input_message_content")
+        if isinstance(content, dict) and "message_text" in content:
+            self._check_text(content["message_text"], self._parse_mode(content), caption=False)
+        elif result["type"] == "article":
+            raise _bad("can't parse InputMessageContent JSON object")
+        self._check_markup(result.get("reply_markup"))
+
     @staticmethod
     def _scope_key(params: JSONDict) -> tuple[str, str]:
         scope = params.get("scope") or {"type": "default"}
@@ -1904,8 +1983,13 @@ class Conversation:
         data = target.button_data(text_contains)
         return await self._after(self.user.press(data, target.message_id), mark)
 
-    async def press_data(self, data: str, message_id: int | None = None) -> list[SentMessage]:
-        """Press a button with arbitrary (forged or stale) data on a message (default: last)."""
+    async def press_data(
+        self, data: str | Encodes, message_id: int | None = None
+    ) -> list[SentMessage]:
+        """Press a button on a message (default: last): a button code (bot/callbacks.py), or
+        raw text to press forged or stale data."""
+        if not isinstance(data, str):
+            data = data.encode()
         mark = await self._mark()
         if message_id is None:
             latest = self.last

@@ -4,16 +4,24 @@ python-telegram-bot makes each ``InlineKeyboardButton`` through its frozen-objec
 (a guarded ``__setattr__`` for each of a dozen fields) and turns it back into JSON field by
 field when sending. A results page has ten buttons, and a shared location is answered with a
 new page each time: building and sending them that way cost as much as the search itself.
-``Keyboard`` keeps each button as a plain ``Key`` and sends them as they are; PTB's buttons
-are made only if something reads ``inline_keyboard``.
+``Keyboard`` keeps each button as a plain ``Key``: replies send it as the Bot API's JSON as it
+is (``to_dict``, through ``handlers.base``); ``markup()`` gives python-telegram-bot's
+``InlineKeyboardMarkup`` where one of its methods wants one (``ptb_markup``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, TelegramObject, WebAppInfo
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    WebAppInfo,
+)
 
 
 class Key(NamedTuple):
@@ -38,7 +46,7 @@ class Key(NamedTuple):
             return InlineKeyboardButton(self.text, web_app=WebAppInfo(self.web_app))
         if self.url is not None:
             return InlineKeyboardButton(self.text, url=self.url)
-        return InlineKeyboardButton(self.text, callback_data=self.data)
+        return InlineKeyboardButton(self.text, callback_data=self.data or "")
 
     @classmethod
     def of(cls, button: InlineKeyboardButton) -> Key:
@@ -48,23 +56,33 @@ class Key(NamedTuple):
         return cls(button.text, data if isinstance(data, str) else None, button.url, web_app)
 
 
-class Keyboard(InlineKeyboardMarkup):
-    """An inline keyboard of ``Key`` rows, a drop-in ``InlineKeyboardMarkup``."""
+@dataclass(frozen=True, slots=True, init=False)
+class Keyboard:
+    """An inline keyboard: rows of ``Key``s."""
 
-    __slots__ = ("keys",)
+    rows: tuple[tuple[Key, ...], ...]
 
-    def __init__(self, rows: Sequence[Sequence[Key]]) -> None:
-        # InlineKeyboardMarkup's own __init__ would want PTB buttons: set up the base only.
-        TelegramObject.__init__(self)
-        self.keys: tuple[tuple[Key, ...], ...] = tuple(tuple(row) for row in rows)
-        self._id_attrs = (self.keys,)
-        self._freeze()
+    def __init__(self, rows: Iterable[Iterable[Key]]) -> None:
+        object.__setattr__(self, "rows", tuple(tuple(row) for row in rows))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keyboard as the Bot API takes it (as ``InlineKeyboardMarkup.to_dict``)."""
+        return {"inline_keyboard": [[key.json() for key in row] for row in self.rows]}
+
+    def markup(self) -> InlineKeyboardMarkup:
+        """The keyboard as python-telegram-bot's object."""
+        return InlineKeyboardMarkup([[key.ptb() for key in row] for row in self.rows])
 
     @property
-    def inline_keyboard(self) -> tuple[tuple[InlineKeyboardButton, ...], ...]:  # type: ignore[override]
-        """The rows as python-telegram-bot buttons (read-only: made from the keys)."""
-        return tuple(tuple(key.ptb() for key in row) for row in self.keys)
+    def inline_keyboard(self) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
+        """The rows as python-telegram-bot buttons, as ``InlineKeyboardMarkup`` has them."""
+        return self.markup().inline_keyboard
 
-    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
-        """The keyboard as the Bot API takes it."""
-        return {"inline_keyboard": [[key.json() for key in row] for row in self.keys]}
+
+# What python-telegram-bot's methods take as reply_markup (the kinds the views use).
+PTBMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def ptb_markup(markup: Keyboard | PTBMarkup | None) -> PTBMarkup | None:
+    """A view's markup as python-telegram-bot's methods take it."""
+    return markup.markup() if isinstance(markup, Keyboard) else markup

@@ -12,7 +12,6 @@ nothing from the internet. Those come with the optional extra ``sanctuary-bot[po
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import deeplinks
 from bot import formatting as fmt
 from bot.i18n import BY_CODE, N_, gettext, use_locale
 from bot.labels import CATEGORY_ICONS, CATEGORY_LABELS, need_label
@@ -48,7 +48,6 @@ FONT_FILES = {
 }
 SCRIPTS = {"ar": "arabic", "fa": "arabic", "fa_AF": "arabic", "ps": "arabic", "ur": "arabic",
            "ckb": "arabic", "ti": "ethiopic", "am": "ethiopic", "bn": "bengali"}  # fmt: skip
-_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what Telegram allows after ?start=
 
 PAGE_W, MARGIN, QR_SIZE = 210.0, 12.0, 42.0
 INK, SOFT, ACCENT = (20, 20, 20), (90, 90, 90), (0, 110, 100)
@@ -79,21 +78,23 @@ def parse_languages(text: str) -> tuple[str, ...]:
     return found
 
 
-def start_link(username: str, payload: str) -> str:
-    """The t.me link that opens the bot with ``/start payload``."""
-    if not _PAYLOAD.fullmatch(payload):
+def _checked(username: str, kind: deeplinks.Kind, value: object) -> str:
+    """The t.me link that opens the bot on ``kind-value`` (bot.deeplinks makes it), refused
+    when Telegram could not carry the payload."""
+    payload = f"{kind}-{value}"
+    if not deeplinks.PAYLOAD.fullmatch(payload):
         raise PosterError(f"{payload!r} cannot be a Telegram start link (A-Z, a-z, 0-9, _ and -)")
-    return f"https://t.me/{username}?start={payload}"
+    return deeplinks.link(username, kind, value)
 
 
 def group_link(username: str, group: Group) -> str:
     """The link that opens the group's activities in the bot (``?start=g-<ref>``)."""
-    return start_link(username, f"g-{group.ref}")
+    return _checked(username, "g", group.ref)
 
 
 def activity_link(username: str, activity: Activity) -> str:
     """The link that opens one activity's card in the bot (``?start=a-<id>``)."""
-    return start_link(username, f"a-{activity.id}")
+    return _checked(username, "a", activity.id)
 
 
 def coming(

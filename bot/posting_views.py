@@ -9,6 +9,7 @@ from typing import Any
 
 from babel.dates import get_day_names
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.i18n import N_, current_language, gettext, ngettext
 from bot.keyboard import Key, Keyboard
@@ -90,7 +91,7 @@ def card_text(activity: Activity, group: Group, now: datetime) -> str:
 
 def choose_group(groups: list[tuple[int, str]]) -> View:
     """Which of your groups is it for?"""
-    rows = [[button(fmt.clean(name, 60), f"W:grp:{gid}")] for gid, name in groups]
+    rows = [[button(fmt.clean(name, 60), cb.PostForGroup(gid))] for gid, name in groups]
     return View(_("Which group is this activity for?"), Keyboard(rows))
 
 
@@ -108,37 +109,43 @@ def question(step: str, data: dict[str, Any], today: date, tz: str, dates: list[
         text = _("✏️ What is the activity called? Keep it short (at most 80 characters).")
     elif step == "category":
         text = _("What kind of activity is it?")
-        rows = _grid([button(category_label(c), f"W:cat:{c}") for c in CATEGORIES], 2)
+        rows = _grid([button(category_label(c), cb.PostCategory(c)) for c in CATEGORIES], 2)
     elif step == "description":
         text = _(
             "Describe it in two or three short sentences: what happens, and who is welcome. Plain words help people reading in a second language."
         )
-        rows = [[button(_("No description"), "W:none")]]
+        rows = [[button(_("No description"), cb.PostNone())]]
     elif step == "repeat":
         text = _("How often does it happen?")
-        rows = _grid([button(gettext(label), f"W:rep:{k}") for k, label in KIND_LABELS.items()], 2)
+        rows = _grid(
+            [button(gettext(label), cb.PostRepeat(k)) for k, label in KIND_LABELS.items()], 2
+        )
     elif step == "days":
         text = _("On which days? Tap each day, then “Done”.")
         days = {int(d) for d in data.get("days", [])}
         names = _day_names()
         rows = _grid(
-            [button(("✅ " if d in days else "") + names[d], f"W:day:{d}") for d in range(7)], 3
+            [
+                button(("✅ " if d in days else "") + names[d], cb.PostToggleDay(d))
+                for d in range(7)
+            ],
+            3,
         )
-        rows.append([button(_("Done"), "W:ok")])
+        rows.append([button(_("Done"), cb.PostDone())])
     elif step == "nth":
         text = _("Which week of the month?")
-        rows = _grid([button(gettext(v), f"W:nth:{k}") for k, v in NTH_LABELS.items()], 3)
+        rows = _grid([button(gettext(v), cb.PostNth(str(k))) for k, v in NTH_LABELS.items()], 3)
     elif step == "weekday":
         text = _("On which day?")
         names = _day_names()
-        rows = _grid([button(names[d], f"W:wd:{d}") for d in range(7)], 3)
+        rows = _grid([button(names[d], cb.PostWeekday(d)) for d in range(7)], 3)
     elif step == "date":
         if data.get("repeat", "once") == "once":
             text = _("On which date? Tap it, or type it like {example}.")
         else:
             text = _("When is the first date? Tap it, or type it like {example}.")
         text = text.format(example=fmt.bidi(today.strftime("%d/%m/%Y")))
-        rows = _grid([button(_date(d, tz), f"W:date:{d.isoformat()}") for d in dates], 2)
+        rows = _grid([button(_date(d, tz), cb.PostDate(d)) for d in dates], 2)
     elif step == "time":
         text = _("What time does it start and end? Type it like 18:00-20:00.")
     elif step == "end":
@@ -149,12 +156,12 @@ def question(step: str, data: dict[str, Any], today: date, tz: str, dates: list[
         )
     elif step == "until":
         text = _("Does it stop on a date? Type the last date, or tap “No end date”.")
-        rows = [[button(_("No end date"), "W:none")]]
+        rows = [[button(_("No end date"), cb.PostNone())]]
     elif step == "skips":
         text = _(
             "Are there dates when it does not take place (holidays)? Type them like 24/12, 31/12, or tap “None”."
         )
-        rows = [[button(_("None"), "W:none")]]
+        rows = [[button(_("None"), cb.PostNone())]]
     elif step == "where":
         text = _(
             "📍 Where is it? Type the address with its postcode, or send the place's location (📎 → Location)."
@@ -167,29 +174,30 @@ def question(step: str, data: dict[str, Any], today: date, tz: str, dates: list[
         rows = _grid(
             [
                 button(("✅ " if c in chosen else "") + fmt.clean(fmt.language_name(c), 24),
-                       f"W:lang:{c}")
+                       cb.PostToggleLanguage(c))
                 for c in SPOKEN
             ],
             3,
         )  # fmt: skip
-        rows.append([button(_("Done"), "W:ok")])
+        rows.append([button(_("Done"), cb.PostDone())])
     elif step == "cost":
         text = _(
             "Is it free? Tap “Free”, or type what it costs (for example: £2, or pay what you can)."
         )
-        rows = [[button(_("Free"), "W:none")]]
+        rows = [[button(_("Free"), cb.PostNone())]]
     elif step == "needs":
         text = _("Tap everything that is true, then “Done”.")
         chosen = set(data.get("needs", []))
         rows = [
-            [button(("✅ " if n in chosen else "") + need_label(n), f"W:need:{n}")] for n in NEEDS
+            [button(("✅ " if n in chosen else "") + need_label(n), cb.PostToggleNeed(n))]
+            for n in NEEDS
         ]
-        rows.append([button(_("Done"), "W:ok")])
+        rows.append([button(_("Done"), cb.PostDone())])
     elif step == "contact":
         text = _(
             "How can people contact the organisers? Type an email, a phone number or a @username, or tap “Use the group's contact”."
         )
-        rows = [[button(_("Use the group's contact"), "W:none")]]
+        rows = [[button(_("Use the group's contact"), cb.PostNone())]]
     else:
         raise ValueError(step)
     return View(text + "\n\n<i>" + _keys() + "</i>", Keyboard(rows) if rows else None)
@@ -242,15 +250,17 @@ def preview(card_text: str, pending: bool, missing: list[str]) -> View:
         )
     rows = []
     if not missing:
-        rows.append([button(_("✅ Publish"), "W:pub")])
-    rows.append(row(button(_("✏️ Change something"), "W:fix"), button(_("🗑 Discard"), "W:del")))
+        rows.append([button(_("✅ Publish"), cb.PostPublish())])
+    rows.append(
+        row(button(_("✏️ Change something"), cb.PostFix()), button(_("🗑 Discard"), cb.PostDiscard()))
+    )
     return View("\n".join(lines), Keyboard(rows))
 
 
 def fix_picker() -> View:
     """Which part to change before publishing."""
-    rows = _grid([button(gettext(SECTION_LABELS[s]), f"W:sec:{s}") for s in SECTIONS], 2)
-    rows.append([button(_("⬅️ Back to the preview"), "W:pv")])
+    rows = _grid([button(gettext(SECTION_LABELS[s]), cb.PostSection(s)) for s in SECTIONS], 2)
+    rows.append([button(_("⬅️ Back to the preview"), cb.PostPreview())])
     return View(_("What do you want to change?"), Keyboard(rows))
 
 
@@ -291,7 +301,7 @@ def stopped(has_draft: bool) -> View:
         return View(_("Stopped."))
     return View(
         _("Stopped. Your answers are kept: /newactivity carries on where you were."),
-        Keyboard([[button(_("🗑 Discard"), "W:del")]]),
+        Keyboard([[button(_("🗑 Discard"), cb.PostDiscard())]]),
     )
 
 
@@ -339,7 +349,7 @@ def my_list(items: list[Activity], removed: Collection[int] = ()) -> View:
     if not items:
         return View(_("You have no activities yet. Send /newactivity to post one."))
     rows = [
-        [button(f"{_mark(a, a.id in removed)} {fmt.clean(a.title, 50)}", f"Y:o:{a.id}")]
+        [button(f"{_mark(a, a.id in removed)} {fmt.clean(a.title, 50)}", cb.ManageOpen(a.id))]
         for a in items[:LISTED]
     ]
     return View(_("📋 <b>Your activities</b>: tap one to manage it."), Keyboard(rows))
@@ -351,7 +361,7 @@ def removed(activity: Activity, card_text: str, reasons: list[str]) -> View:
         reasons=fmt.join([reason_label(r) for r in reasons])
     )
     lines = [text, _("Ask your City of Sanctuary coordinator if you think this is wrong."), ""]
-    rows = [[button(_("⬅️ My activities"), "Y:l")]]
+    rows = [[button(_("⬅️ My activities"), cb.MyActivities())]]
     return View("\n".join([*lines, card_text]), Keyboard(rows))
 
 
@@ -369,32 +379,44 @@ def manage(
     )
     lines += ["", card_text]
     aid = activity.id
-    rows = [row(button(_("✏️ Edit"), f"Y:e:{aid}"), button(_("✅ Still running"), f"Y:ok:{aid}"))]
+    rows = [
+        row(
+            button(_("✏️ Edit"), cb.ManageEdit(aid)),
+            button(_("✅ Still running"), cb.ManageStillRunning(aid)),
+        )
+    ]
     if activity.status == "published":
         pause = (
-            button(_("▶️ Resume"), f"Y:re:{aid}")
+            button(_("▶️ Resume"), cb.ManageResume(aid))
             if activity.paused
-            else button(_("⏸ Pause"), f"Y:pa:{aid}")
+            else button(_("⏸ Pause"), cb.ManagePause(aid))
         )
         if series:
-            rows.append(row(button(_("🗓 Cancel one date"), f"Y:c:{aid}"), pause))
+            rows.append(row(button(_("🗓 Cancel one date"), cb.ManagePickDate(aid)), pause))
         else:
             rows.append([pause])
     if activity.status == "draft":
-        rows.append([button(_("📨 Send for checking again"), f"Y:rs:{aid}")])
+        rows.append([button(_("📨 Send for checking again"), cb.ManageResubmit(aid))])
     rows.append(
-        row(button(_("💬 Feedback"), f"Y:fb:{aid}"), button(_("❌ Cancel it"), f"Y:x:{aid}"))
+        row(
+            button(_("💬 Feedback"), cb.ManageFeedback(aid)),
+            button(_("❌ Cancel it"), cb.ManageCancelAsk(aid)),
+        )
     )
-    rows.append([button(_("⬅️ My activities"), "Y:l")])
+    rows.append([button(_("⬅️ My activities"), cb.MyActivities())])
     return View("\n".join(lines), Keyboard(rows))
 
 
 def edit_picker(activity_id: int) -> View:
     """Which part to edit."""
     rows = _grid(
-        [button(gettext(SECTION_LABELS[s]), f"Y:s:{activity_id}:{s}") for s in SECTIONS], 2
+        [
+            button(gettext(SECTION_LABELS[s]), cb.ManageEditSection(activity_id, s))
+            for s in SECTIONS
+        ],
+        2,
     )
-    rows.append([button(_("⬅️ Back"), f"Y:o:{activity_id}")])
+    rows.append([button(_("⬅️ Back"), cb.ManageOpen(activity_id))])
     return View(_("What do you want to change?"), Keyboard(rows))
 
 
@@ -403,10 +425,9 @@ def dates_picker(activity_id: int, starts: list[datetime], tz: str) -> View:
     if not starts:
         return View(_("No upcoming dates."))
     rows = [
-        [button(fmt.bidi(fmt.when(s, tz)), f"Y:d:{activity_id}:{s.astimezone(UTC):%Y%m%d%H%M}")]
-        for s in starts
+        [button(fmt.bidi(fmt.when(s, tz)), cb.ManageCancelDate(activity_id, s))] for s in starts
     ]
-    rows.append([button(_("⬅️ Back"), f"Y:o:{activity_id}")])
+    rows.append([button(_("⬅️ Back"), cb.ManageOpen(activity_id))])
     return View(
         _("Which date does not take place? People who asked for reminders will be told."),
         Keyboard(rows),
@@ -422,8 +443,8 @@ def cancel_confirm(activity_id: int, title: str) -> View:
         Keyboard(
             [
                 row(
-                    button(_("Yes, cancel it"), f"Y:xx:{activity_id}"),
-                    button(_("No"), f"Y:o:{activity_id}"),
+                    button(_("Yes, cancel it"), cb.ManageCancel(activity_id)),
+                    button(_("No"), cb.ManageOpen(activity_id)),
                 )
             ]
         ),
@@ -505,8 +526,11 @@ def moderation_item(activity: Activity, card_text: str, group: str, waiting: int
     ]
     aid = activity.id
     rows = [
-        [button(_("✅ Approve"), f"Z:a:{aid}")],
-        row(button(_("✏️ Ask for changes"), f"Z:c:{aid}"), button(_("⛔ Reject"), f"Z:r:{aid}")),
+        [button(_("✅ Approve"), cb.ModerateApprove(aid))],
+        row(
+            button(_("✏️ Ask for changes"), cb.ModerateChanges(aid)),
+            button(_("⛔ Reject"), cb.ModerateReject(aid)),
+        ),
     ]
     return View("\n".join(lines), Keyboard(rows))
 
@@ -576,8 +600,8 @@ def still_running(activity_id: int, title: str) -> View:
         Keyboard(
             [
                 row(
-                    button(_("✅ Yes, still running"), f"F:yes:{activity_id}"),
-                    button(_("❌ No, it has ended"), f"F:end:{activity_id}"),
+                    button(_("✅ Yes, still running"), cb.FreshYes(activity_id)),
+                    button(_("❌ No, it has ended"), cb.FreshEnded(activity_id)),
                 )
             ]
         ),
@@ -597,7 +621,7 @@ def feedback_question(activity_id: int, title: str) -> View:
         _(
             "How welcome did you feel at “{title}”? Tap a number: 1 not at all, 5 very welcome. Your answer is anonymous."
         ).format(title=fmt.bidi(fmt.escape(title))),
-        Keyboard([row(*[button(str(n), f"FB:{activity_id}:{n}") for n in range(1, 6)])]),
+        Keyboard([row(*[button(str(n), cb.FeedbackScore(activity_id, n)) for n in range(1, 6)])]),
     )
 
 
@@ -607,7 +631,7 @@ def feedback_thanks() -> View:
         _(
             "Thank you! If you want, type a few words for the organisers (they never see who wrote them), or tap “Done”."
         ),
-        Keyboard([[button(_("Done"), "FB:done")]]),
+        Keyboard([[button(_("Done"), cb.FeedbackDone())]]),
     )
 
 

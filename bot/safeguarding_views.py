@@ -3,6 +3,7 @@ contact, and "I'm interested". Reporters are never named to anyone."""
 
 from __future__ import annotations
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.i18n import N_, gettext, ngettext
 from bot.keyboard import Keyboard
@@ -35,9 +36,10 @@ def report_reasons(activity_id: int, mark: str) -> View:
         ]
     )
     rows = [
-        [button(reason_label(code), f"Q:r:{activity_id}:{code}:{mark}")] for code in REASON_LABELS
+        [button(reason_label(code), cb.FileReport(activity_id, code, mark))]
+        for code in REASON_LABELS
     ]
-    rows.append([button(_("Cancel"), "Q:x")])
+    rows.append([button(_("Cancel"), cb.CancelReport())])
     return View(text, Keyboard(rows))
 
 
@@ -59,7 +61,7 @@ def report_filed(told: str | None) -> View:
         text = _(
             "✅ Thank you. Your report is kept and will be reviewed. If you want, type a few words about what happened, or tap Done."
         )
-    return View(text, Keyboard([[button(_("Done"), "Q:done")]]))
+    return View(text, Keyboard([[button(_("Done"), cb.ReportDone())]]))
 
 
 def report_already() -> View:
@@ -118,9 +120,13 @@ def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
         short = fmt.clean(title, 20)
         rows.append(
             row(
-                button(_("✅ Show “{title}”").format(title=fmt.bidi(short)), f"Q:ok:{activity_id}"),
                 button(
-                    _("🗑 Remove “{title}”").format(title=fmt.bidi(short)), f"Q:rm:{activity_id}"
+                    _("✅ Show “{title}”").format(title=fmt.bidi(short)),
+                    cb.ReviewShowAgain(activity_id),
+                ),
+                button(
+                    _("🗑 Remove “{title}”").format(title=fmt.bidi(short)),
+                    cb.ReviewRemoveAsk(activity_id),
                 ),
             )
         )
@@ -134,8 +140,8 @@ def remove_confirm(activity_id: int, title: str) -> View:
         "🗑 Remove “{title}”? People will no longer find it. The group's admins will still see it in /myactivities, as removed, with the reasons."
     ).format(title=fmt.bidi(fmt.escape(fmt.clean(title, 80))))
     rows = [
-        [button(_("🗑 Yes, remove it"), f"Q:rmy:{activity_id}")],
-        [button(_("⬅️ Back"), "Q:ls")],
+        [button(_("🗑 Yes, remove it"), cb.ReviewRemove(activity_id))],
+        [button(_("⬅️ Back"), cb.ReviewList())],
     ]
     return View(text, Keyboard(rows))
 
@@ -161,7 +167,10 @@ def contact_picker(
     if not members:
         lines.append(_("No volunteers yet. Send /invite to invite one."))
         return View("\n\n".join(lines))
-    rows = [[button(label[:30] or f"#{uid}", f"Q:sg:{group_id}:{uid}")] for uid, label in members]
+    rows = [
+        [button(label[:30] or f"#{uid}", cb.SetSafeguardingContact(group_id, uid))]
+        for uid, label in members
+    ]
     return View("\n\n".join(lines), Keyboard(rows))
 
 

@@ -7,18 +7,18 @@ escaped here, inserted values are isolated for right-to-left languages.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from babel.dates import get_day_names
 from telegram import (
-    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
 from bot.domain import Category, Intent, PlaceFor
@@ -40,7 +40,7 @@ CARD_LIMIT = 3500
 # A card too long for CARD_LIMIT shows each field at most this long (a typed answer's limit).
 CARD_CUTS = {"title": 80, "description": 600, "place": 300, "cost": 80, "contact": 120,
              "group": 100, "languages": 12}  # fmt: skip
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Markup = Keyboard | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 REGION_LABELS = {
     "ENG": N_("England"),
@@ -103,11 +103,10 @@ def more_not_shown(count: int) -> str:
                     count).format(count=fmt.number(count))  # fmt: skip
 
 
-def button(text: str, data: str) -> Key:
-    """An inline button with callback data (checked against Telegram's 64-byte limit)."""
-    if len(data.encode()) > 64:
-        raise ValueError(f"callback data too long: {data}")
-    return Key(text, data)
+def button(text: str, pressed: cb.Button) -> Key:
+    """An inline button carrying a button code of bot/callbacks.py (its data is checked
+    against Telegram's 64-byte limit when encoded)."""
+    return Key(text, pressed.encode())
 
 
 def row(*buttons: Key) -> list[Key]:
@@ -123,7 +122,10 @@ def language_picker(suggested: str | None, flow: str) -> View:
     """Every language in its own name; the person's Telegram language first and marked."""
     ordered = sorted(LANGUAGES, key=lambda lang: lang.code != suggested)
     buttons = [
-        button(("✓ " if lang.code == suggested else "") + lang.native_name, f"L:{lang.code}:{flow}")
+        button(
+            ("✓ " if lang.code == suggested else "") + lang.native_name,
+            cb.ChooseLanguage(lang.code, flow),
+        )
         for lang in ordered
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -147,7 +149,10 @@ def intent_question() -> View:
             privacy_note(),
         ]
     )
-    rows = [[button(gettext(label), f"I:{code}")] for code, label in INTENT_LABELS.items()]
+    rows = [
+        [button(gettext(label), cb.ChooseIntent(Intent(code)))]
+        for code, label in INTENT_LABELS.items()
+    ]
     return View(text, Keyboard(rows))
 
 
@@ -169,24 +174,27 @@ def main_menu(
         lines.append(
             _("Volunteers post their group's activities here (your group admin sends an invite).")
         )
-    rows = [[button(_("🔎 Find welcoming activities"), "M:find")]]
+    rows = [[button(_("🔎 Find welcoming activities"), cb.MenuFind())]]
     if intent == Intent.VOLUNTEER or roles:
         rows.append(
-            row(button(_("📝 Post an activity"), "W:new"), button(_("📋 My activities"), "Y:l"))
+            row(
+                button(_("📝 Post an activity"), cb.PostNew()),
+                button(_("📋 My activities"), cb.MyActivities()),
+            )
         )
     if has_area:
         label = area_label or _("my area")
         rows.append(
-            [button(_("📍 Activities near {place}").format(place=fmt.bidi(label)), "M:near")]
+            [button(_("📍 Activities near {place}").format(place=fmt.bidi(label)), cb.MenuNear())]
         )
     rows += [
-        [button(_("🏠 Groups near me"), "M:groups")],
+        [button(_("🏠 Groups near me"), cb.MenuGroups())],
     ]
     if intent in (Intent.SUPPORTER, Intent.VOLUNTEER) or roles:  # never unasked to seekers
-        rows.append([button(_("📣 Campaign alerts"), "M:alerts")])
+        rows.append([button(_("📣 Campaign alerts"), cb.MenuAlerts())])
     rows += [
-        row(button(_("🌐 Language"), "M:lang"), button(_("ℹ️ Help"), "M:help")),
-        row(button(_("🔒 Privacy"), "M:privacy"), button(_("🚚 I've moved"), "D:moved")),
+        row(button(_("🌐 Language"), cb.MenuLanguage()), button(_("ℹ️ Help"), cb.MenuHelp())),
+        row(button(_("🔒 Privacy"), cb.MenuPrivacy()), button(_("🚚 I've moved"), cb.Moved())),
     ]
     return View("\n".join(lines), Keyboard(rows))
 
@@ -284,7 +292,7 @@ def help_text(roles: frozenset[str] = frozenset()) -> View:
             _("You can type a town, city or postcode at any time."),
         ]
     )
-    return View(text, Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(text, Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]))
 
 
 def _area_rounding() -> str:
@@ -316,11 +324,11 @@ def privacy(has_area: bool, attributions: list[str]) -> View:
     lines.append("<i>" + fmt.escape(" · ".join(attributions)) + "</i>")
     rows = []
     if has_area:
-        rows.append([button(_("🗑 Forget my area"), "M:forgetarea")])
+        rows.append([button(_("🗑 Forget my area"), cb.ForgetArea())])
     rows.append(
-        row(button(_("📦 My data"), "D:data"), button(_("🗑 Delete everything"), "D:forget"))
+        row(button(_("📦 My data"), cb.MyData()), button(_("🗑 Delete everything"), cb.ForgetAsk()))
     )
-    rows.append([button(_("⬅️ Menu"), "M:menu")])
+    rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
 
 
@@ -356,7 +364,7 @@ class PlaceChoice:
     km: float = 0.0
 
 
-def _place_buttons(places: list[PlaceChoice], data: str) -> list[list[Key]]:
+def _place_buttons(places: list[PlaceChoice], data: Callable[[str], cb.Button]) -> list[list[Key]]:
     """One button a place: its name and nation, or, for one of several same-named places in
     one nation (those given a landmark), what tells it apart ("Newport, 6.9 mi from Telford")."""
     rows = []
@@ -369,7 +377,7 @@ def _place_buttons(places: list[PlaceChoice], data: str) -> list[list[Key]]:
             )
         else:
             label = place_label(place.name, place.region)
-        rows.append([button(label, data.format(key=place.key))])
+        rows.append([button(label, data(place.key))])
     return rows
 
 
@@ -380,8 +388,8 @@ def choose_place(
     text = _("Which “{place}” do you mean?").format(
         place=fmt.bidi(fmt.escape(fmt.clean(query, 60)))
     )
-    data = f"P:{{key}}:{mode}" + (f":{category}" if category else "")
-    return View(text, Keyboard(_place_buttons(places, data)))
+    kind = Category(category) if category else None
+    return View(text, Keyboard(_place_buttons(places, lambda key: cb.ChoosePlace(key, mode, kind))))
 
 
 def place_not_found(query: str, suggestions: list[PlaceChoice], mode: PlaceFor) -> View:
@@ -394,9 +402,9 @@ def place_not_found(query: str, suggestions: list[PlaceChoice], mode: PlaceFor) 
     rows = []
     if suggestions:
         lines.append(_("Did you mean one of these?"))
-        rows = _place_buttons(suggestions[:3], f"P:{{key}}:{mode}")
+        rows = _place_buttons(suggestions[:3], lambda key: cb.ChoosePlace(key, mode))
     lines.append(_("Type a town, city or postcode, or share your location."))
-    rows.append([button(_("⬅️ Menu"), "M:menu")])
+    rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
 
 
@@ -460,6 +468,7 @@ def results(
         "",
     ]
     numbers = []
+    here = state.at_page(page)  # a card's way back to this page
     for i, hit, when in _numbered(found, next_of):
         activity = hit.activity
         lines.append(
@@ -467,7 +476,7 @@ def results(
             f"<b>{fmt.escape(activity.title)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
         )
         lines.append(f"    {fmt.bidi(when)} · {fmt.bidi(fmt.escape(hit.group.name))}")
-        numbers.append(button(fmt.number(i), card_data(activity.id, state.at_page(page))))
+        numbers.append(button(fmt.number(i), cb.OpenCard(activity.id, here)))
     if pages > 1:
         lines.append("")
         lines.append(
@@ -476,9 +485,9 @@ def results(
     rows = [row(*numbers)]
     paging = []
     if page > 0:
-        paging.append(button(_("◀️ Previous"), f"S:{state.at_page(page - 1).encode()}"))
+        paging.append(button(_("◀️ Previous"), cb.SearchPage(state.at_page(page - 1))))
     if page < pages - 1:
-        paging.append(button(_("Next ▶️"), f"S:{state.at_page(page + 1).encode()}"))
+        paging.append(button(_("Next ▶️"), cb.SearchPage(state.at_page(page + 1))))
     if paging:
         rows.append(row(*paging))
     if map_url is not None:
@@ -494,24 +503,19 @@ def _numbered(found: Page, next_of: dict[int, Occurrence | None]) -> Iterator[tu
         yield i, hit, fmt.when(nxt.start, hit.group.timezone) if nxt else _("no date yet")
 
 
-def card_data(activity_id: int, back: SearchState) -> str:
-    """A result's button: its card, with the way back to this page of results."""
-    return f"A:{activity_id}:{back.encode()}"
-
-
 def map_page(
     found: Page | None, state: SearchState | None, next_of: dict[int, Occurrence | None]
 ) -> dict[str, object]:
     """What the map Mini App shows for a results page, as plain text (the page sets it as
     text, never as HTML): each result numbered as in the list, with the card's first lines,
-    and the page's own words, in the current language. A pin's ``card`` is the data of its
-    number's button in the list, sent back by "Open in the chat". ``found`` None: the link
+    and the page's own words, in the current language. A pin's ``card`` is its number's button
+    in the list (``OpenCard``), sent back by "Open in the chat". ``found`` None: the link
     expired."""
     back = (state or SearchState(0, 0)).at_page(found.number if found else 0)
     pins = [
         {
             "number": fmt.number(i),
-            "card": card_data(hit.activity.id, back),
+            "card": cb.OpenCard(hit.activity.id, back).encode(),
             "lat": hit.activity.lat,
             "lon": hit.activity.lon,
             "title": hit.activity.title,
@@ -543,12 +547,12 @@ def _search_tools(state: SearchState) -> list[list[Key]]:
     lat, lon = state.lat, state.lon
     return [
         row(
-            button(_("🗂 Type of activity"), f"C:{state.encode()}"),
-            button(_("✅ My needs"), f"N:{state.encode()}"),
+            button(_("🗂 Type of activity"), cb.SearchCategories(state)),
+            button(_("✅ My needs"), cb.SearchNeeds(state)),
         ),
         row(
-            button(_("🏠 Groups here"), f"G:{lat}:{lon}:0"),
-            button(_("💾 Save this area"), f"V:{lat}:{lon}"),
+            button(_("🏠 Groups here"), cb.GroupsPage(lat, lon, 0)),
+            button(_("💾 Save this area"), cb.SaveArea(lat, lon)),
         ),
     ]
 
@@ -578,7 +582,7 @@ def no_results(
     rows = []
     if filtered:
         rows.append(
-            [button(_("❌ Clear filters"), f"S:{SearchState(state.lat, state.lon).encode()}")]
+            [button(_("❌ Clear filters"), cb.SearchPage(SearchState(state.lat, state.lon)))]
         )
     rows += _search_tools(state)
     return View("\n".join(lines), Keyboard(rows))
@@ -587,11 +591,11 @@ def no_results(
 def category_picker(state: SearchState) -> View:
     """Choose a type of activity (or all)."""
     buttons = [
-        button(category_label(c.value), f"S:{state.with_category(c.value).encode()}")
+        button(category_label(c.value), cb.SearchPage(state.with_category(c.value)))
         for c in Category
     ]
     rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append([button(_("All activities"), f"S:{state.with_category(None).encode()}")])
+    rows.append([button(_("All activities"), cb.SearchPage(state.with_category(None)))])
     return View(_("What kind of activity?"), Keyboard(rows))
 
 
@@ -601,12 +605,12 @@ def needs_picker(state: SearchState) -> View:
     buttons = [
         button(
             ("✅ " if n.value in chosen else "▫️ ") + need_label(n.value),
-            f"N:{state.toggle(n).encode()}",
+            cb.SearchNeeds(state.toggle(n)),
         )
         for n in NEED_ORDER
     ]
     rows = [row(*buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append([button(_("🔎 Show results"), f"S:{state.at_page(0).encode()}")])
+    rows.append([button(_("🔎 Show results"), cb.SearchPage(state.at_page(0)))])
     return View(_("Tap what you need, then “Show results”."), Keyboard(rows))
 
 
@@ -660,21 +664,23 @@ def card(
         text = "\n".join(_card_lines(activity, group, occurrences, km, short=True))
     rows = [
         row(
-            button(_("🗺 Map"), f"X:map:{activity.id}"),
-            button(_("📅 Add to calendar"), f"X:ics:{activity.id}"),
+            button(_("🗺 Map"), cb.CardMap(activity.id)),
+            button(_("📅 Add to calendar"), cb.CardCalendar(activity.id)),
         ),
     ]
     rows.append([reminder_button(activity.id, reminded)])
     rows.append(
         row(
             interest_button(activity.id, interested),
-            button(_("⚠️ Report a concern"), f"Q:{activity.id}:{report_mark}"),
+            button(_("⚠️ Report a concern"), cb.ReportConcern(activity.id, report_mark)),
         )
     )
+    last = [share_button(activity.id)]  # after the others: their places stay as they were
     if current_language().code != "en":
-        rows.append([button(_("🇬🇧 Show in English"), f"X:en:{activity.id}")])
+        last.append(button(_("🇬🇧 Show in English"), cb.CardInEnglish(activity.id)))
+    rows.append(row(*last))
     if back is not None:
-        rows.append([button(_("⬅️ Back to results"), f"S:{back.encode()}")])
+        rows.append([button(_("⬅️ Back to results"), cb.SearchPage(back))])
     return View(text, Keyboard(rows))
 
 
@@ -730,14 +736,19 @@ def _card_lines(
 def reminder_button(activity_id: int, reminded: bool) -> Key:
     """ "Remind me" on a card, or "Stop reminders" once asked for."""
     if reminded:
-        return button(_("🔕 Stop reminders"), f"X:unrem:{activity_id}")
-    return button(_("⏰ Remind me"), f"X:rem:{activity_id}")
+        return button(_("🔕 Stop reminders"), cb.StopRemindingFromCard(activity_id))
+    return button(_("⏰ Remind me"), cb.RemindMe(activity_id))
+
+
+def share_button(activity_id: int) -> Key:
+    """ "📤 Share" on a card: a forwardable message with the card's link."""
+    return button(_("📤 Share"), cb.ShareActivity(activity_id))
 
 
 def interest_button(activity_id: int, interested: bool) -> Key:
     """ "I'm interested" on a card, ticked once pressed (pressing again takes it back)."""
     label = _("✅ I'm interested") if interested else _("🙋 I'm interested")
-    return button(label, f"X:int:{activity_id}")
+    return button(label, cb.Interested(activity_id))
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -771,11 +782,11 @@ def group_list(hits: list[GroupHit], lat: int, lon: int, page: int, total: int) 
         lines.append(_("No groups found."))
     paging = []
     if page > 0:
-        paging.append(button(_("◀️ Previous"), f"G:{lat}:{lon}:{page - 1}"))
+        paging.append(button(_("◀️ Previous"), cb.GroupsPage(lat, lon, page - 1)))
     if page < pages - 1:
-        paging.append(button(_("Next ▶️"), f"G:{lat}:{lon}:{page + 1}"))
+        paging.append(button(_("Next ▶️"), cb.GroupsPage(lat, lon, page + 1)))
     rows = [row(*paging)] if paging else []
-    rows.append([button(_("🔎 Activities here"), f"S:{SearchState(lat, lon).encode()}")])
+    rows.append([button(_("🔎 Activities here"), cb.SearchPage(SearchState(lat, lon)))])
     return View("\n".join(lines).rstrip(), Keyboard(rows))
 
 
@@ -790,14 +801,14 @@ def area_saved(label: str | None) -> View:
             _("You can forget it at any time in /privacy."),
         ]
     )
-    return View(text, Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(text, Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]))
 
 
 def area_forgotten() -> View:
     """Confirmation that the saved area is gone."""
     return View(
         _("🗑 Your saved area is forgotten."),
-        Keyboard([[button(_("⬅️ Menu"), "M:menu")]]),
+        Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]),
     )
 
 
@@ -859,9 +870,9 @@ def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> Vi
         when = fmt.bidi(fmt.when(nxt.start, group.timezone)) if nxt else _("No upcoming dates.")
         blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}"])
         label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
-        rows.append([button(label, f"R:{activity.id}")])
+        rows.append([button(label, cb.StopReminder(activity.id))])
     text, shown = fit_blocks(lines, blocks, most=MAX_BUTTONS - 1)  # and the settings button
-    keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), "RS:show")]]
+    keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), cb.ReminderSettings())]]
     return View(text, Keyboard(keys))
 
 
@@ -876,11 +887,11 @@ def reminder_settings(day_before: bool, hour_before: bool, digest: bool = False)
         ]
     )
     rows = [
-        [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), "RS:day")],
-        [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), "RS:hour")],
-        [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), "RS:digest")],
-        [button(_("🚚 I've moved"), "D:moved")],
-        [button(_("⬅️ Menu"), "M:menu")],
+        [button(("✅ " if day_before else "▫️ ") + _("24 hours before"), cb.ToggleDayBefore())],
+        [button(("✅ " if hour_before else "▫️ ") + _("1 hour before"), cb.ToggleHourBefore())],
+        [button(("✅ " if digest else "▫️ ") + _("📰 Weekly digest"), cb.ToggleDigest())],
+        [button(_("🚚 I've moved"), cb.Moved())],
+        [button(_("⬅️ Menu"), cb.MenuShow())],
     ]
     return View(text, Keyboard(rows))
 
@@ -942,7 +953,7 @@ def my_data(
 
 def nothing_kept() -> View:
     """/mydata for someone the bot keeps nothing about."""
-    return View(_("I keep nothing about you."), Keyboard([[button(_("⬅️ Menu"), "M:menu")]]))
+    return View(_("I keep nothing about you."), Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]))
 
 
 def my_data_caption() -> str:
@@ -985,8 +996,8 @@ def forget_confirm(
         )
     text = "\n".join(lines)
     rows = [
-        [button(_("🗑 Yes, delete everything"), "D:erase")],
-        [button(_("✖️ No, keep it"), "M:menu")],
+        [button(_("🗑 Yes, delete everything"), cb.ForgetConfirmed())],
+        [button(_("✖️ No, keep it"), cb.MenuShow())],
     ]
     return View(text, Keyboard(rows))
 
@@ -1009,8 +1020,8 @@ def stay_question() -> View:
         ]
     )
     rows = [
-        [button(_("✅ Keep my settings"), "D:keep")],
-        [button(_("🗑 Delete everything"), "D:forget")],
+        [button(_("✅ Keep my settings"), cb.KeepSettings())],
+        [button(_("🗑 Delete everything"), cb.ForgetAsk())],
     ]
     return View(text, Keyboard(rows))
 
@@ -1019,7 +1030,7 @@ def stay_kept() -> View:
     """The person wants to stay."""
     return View(
         _("✅ Thank you. I will keep your settings."),
-        Keyboard([[button(_("⬅️ Menu"), "M:menu")]]),
+        Keyboard([[button(_("⬅️ Menu"), cb.MenuShow())]]),
     )
 
 
@@ -1064,11 +1075,11 @@ def moved(
         ]
         for activity in far:
             lines.append(f"• {fmt.escape(activity.title)}")
-            rows.append([button(f"🔕 {activity.title[:40]}", f"D:drop:{activity.id}")])
+            rows.append([button(f"🔕 {activity.title[:40]}", cb.DropFarReminder(activity.id))])
         if len(far) > 1:
-            rows.append([button(_("🔕 Stop all of these"), "D:dropfar")])
-    rows.append([button(_("🔎 Activities here"), f"S:{here.encode()}")])
-    rows.append([button(_("⬅️ Menu"), "M:menu")])
+            rows.append([button(_("🔕 Stop all of these"), cb.DropAllFarReminders())])
+    rows.append([button(_("🔎 Activities here"), cb.SearchPage(here))])
+    rows.append([button(_("⬅️ Menu"), cb.MenuShow())])
     return View("\n".join(lines), Keyboard(rows))
 
 
@@ -1206,7 +1217,7 @@ def team(
     for uid, label in volunteers:
         if uid in listed:
             name = label[:30] if label else f"#{uid}"
-            rows.append([button(f"❌ {name}", f"T:rm:{group_id}:{uid}")])
+            rows.append([button(f"❌ {name}", cb.RemoveVolunteer(group_id, uid))])
     return View(text, Keyboard(rows) if rows else None)
 
 

@@ -14,18 +14,14 @@ from datetime import date
 
 from telegram import Message, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot import callbacks as cb
 from bot import posting_views as pv
 from bot import views
-from bot.callbacks import Expired, positive_id, split
+from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
 from bot.posting import (
-    CATEGORIES,
-    KINDS,
-    NEEDS,
-    SECTIONS,
-    SPOKEN,
     TYPED,
     Problem,
     answers_of,
@@ -51,9 +47,28 @@ from storage.models import Group
 _NONE: dict[str, dict[str, object]] = {"description": {"description": ""}, "until": {"until": None}, "skips": {"skips": []},
          "cost": {"cost": None}, "contact": {"contact": ""}}  # fmt: skip
 CHOICES = 90  # groups offered as buttons (Telegram shows at most 100)
-_TOGGLES = {"day": ("days", "days"), "lang": ("languages", "languages"), "need": ("needs", "needs")}
+POSTING_CODES = (
+    cb.PostNew, cb.PostForGroup, cb.PostDiscard, cb.PostCategory, cb.PostNone, cb.PostRepeat,
+    cb.PostToggleDay, cb.PostToggleLanguage, cb.PostToggleNeed, cb.PostDone, cb.PostNth,
+    cb.PostWeekday, cb.PostDate, cb.PostPublish, cb.PostFix, cb.PostPreview, cb.PostSection,
+)  # fmt: skip
+
+
+def _toggled(pressed: cb.Button) -> tuple[str, int | str] | None:
+    """A multiple-choice button: the question (and the draft's key) it answers, and the item."""
+    if isinstance(pressed, cb.PostToggleDay):
+        return "days", pressed.day
+    if isinstance(pressed, cb.PostToggleLanguage):
+        return "languages", pressed.language
+    if isinstance(pressed, cb.PostToggleNeed):
+        return "needs", pressed.need
+    return None
+
+
 # A post's own buttons, commands and pins: doing anything else stops the asking (answers kept).
-_KEEP_OPEN = KeepOpen(buttons=("W:",), commands=("newactivity", "back", "cancel"), locations=True)
+_KEEP_OPEN = KeepOpen(
+    buttons=cb.family("W"), commands=("newactivity", "back", "cancel"), locations=True
+)
 
 
 class Posting:
@@ -312,19 +327,16 @@ class Posting:
         await self._advance(update, context, draft)
 
     async def button(self, update: Update, context: AppContext) -> None:
-        """W:<action>[:<value>]: a button of the question being asked (else expired)."""
+        """A posting button (bot/callbacks.py): an answer to the question being asked (else
+        expired), or the group to post for, the menu's "Post an activity", discard."""
         query = update.callback_query
         assert query is not None and query.from_user is not None
         user_id = query.from_user.id
         services = context.services
+        pressed = cb.parse(query.data)
         try:
-            _prefix, fields = split(query.data)
-            action = fields[0] if fields else ""
-            value = fields[1] if len(fields) == 2 else None
-            if len(fields) > 2:
-                raise Expired(query.data or "")
-            if action == "grp" and value is not None:
-                group_id = positive_id(value)
+            if isinstance(pressed, cb.PostForGroup):
+                group_id = pressed.group
                 if not await services.organiser.may_post(user_id, group_id):
                     await refuse(update, context, "newactivity", group_id, pv.not_allowed())
                     return
@@ -332,22 +344,22 @@ class Posting:
                 if await services.drafts.get(user_id) is None:
                     await self._start(update, context, user_id, group_id)
                 return
-            if action == "new" and value is None:  # the main menu's "Post an activity"
+            if isinstance(pressed, cb.PostNew):  # the main menu's "Post an activity"
                 await self.newactivity(update, context)  # answers the press itself, once
                 return
-            if action == "del" and value is None:
+            if isinstance(pressed, cb.PostDiscard):
                 await self.asking.stop(context, user_id)
                 await services.drafts.delete(user_id)
                 await answer(query)
                 await show(update, pv.discarded())
                 return
             if await services.drafts.get(user_id) is None:
-                raise Expired(action)
+                raise Expired(pressed.prefix)
             found = await self._current(update, context)
             if found is None:
                 return
             draft, group = found
-            await self._press(update, context, draft, group, action, value)
+            await self._press(update, context, draft, group, pressed)
         except Expired:
             await expired(update, context)
 
@@ -357,29 +369,25 @@ class Posting:
         context: AppContext,
         draft: Draft,
         group: Group,
-        action: str,
-        value: str | None,
+        pressed: cb.Button,
     ) -> None:
         query = update.callback_query
         assert query is not None
         services = context.services
         step = draft.step
         data = draft.data
-        if action == "cat" and step == "category" and value in CATEGORIES:
-            data["category"] = value
-        elif action == "none" and step in _NONE and value is None:
+        toggled = _toggled(pressed)
+        if isinstance(pressed, cb.PostCategory) and step == "category":
+            data["category"] = pressed.category
+        elif isinstance(pressed, cb.PostNone) and step in _NONE:
             data.update(_NONE[step])
-        elif action == "rep" and step == "repeat" and value in KINDS:
-            if data.get("repeat") != value:
+        elif isinstance(pressed, cb.PostRepeat) and step == "repeat":
+            if data.get("repeat") != pressed.kind:
                 for key in ("days", "nth", "weekday", "date", "until", "skips"):
                     data.pop(key, None)
-            data["repeat"] = value
-        elif action in _TOGGLES and step == _TOGGLES[action][0] and value is not None:
-            key = _TOGGLES[action][1]
-            allowed = {"day": [str(d) for d in range(7)], "lang": SPOKEN, "need": NEEDS}[action]
-            if value not in allowed:
-                raise Expired(value)
-            item: int | str = int(value) if action == "day" else value
+            data["repeat"] = pressed.kind
+        elif toggled is not None and step == toggled[0]:
+            key, item = toggled
             chosen = list(data.get(key) or [])
             if item in chosen:
                 chosen.remove(item)
@@ -391,46 +399,44 @@ class Posting:
             today = local_today(services.now(), group.timezone)
             await show(update, pv.question(step, data, today, group.timezone, []))
             return
-        elif action == "ok" and step in ("days", "languages", "needs") and value is None:
+        elif isinstance(pressed, cb.PostDone) and step in ("days", "languages", "needs"):
             if step == "days" and not data.get("days"):
                 await answer(query, pv.problem(Problem("no_days")).text[2:])
                 return
             if step == "languages" and not data.get("languages"):
                 data["languages"] = ["en"]
-        elif action == "nth" and step == "nth" and value in ("1", "2", "3", "4", "-1"):
-            data["nth"] = int(value)
-        elif action == "wd" and step == "weekday" and value in [str(d) for d in range(7)]:
-            data["weekday"] = int(value)
-        elif action == "date" and step == "date" and value is not None:
+        elif isinstance(pressed, cb.PostNth) and step == "nth":
+            data["nth"] = int(pressed.nth)
+        elif isinstance(pressed, cb.PostWeekday) and step == "weekday":
+            data["weekday"] = pressed.weekday
+        elif isinstance(pressed, cb.PostDate) and step == "date":
+            today = local_today(services.now(), group.timezone)
             try:
-                day = date.fromisoformat(value)
-                data.update(check_date(day, data, local_today(services.now(), group.timezone)))
-            except ValueError:
-                raise Expired(value) from None
+                data.update(check_date(pressed.day, data, today))
             except Problem as error:
                 await answer(query, pv.problem(error).text[2:])
                 return
-        elif action == "pub" and step == "preview" and value is None:
+        elif isinstance(pressed, cb.PostPublish) and step == "preview":
             await self._publish(update, context, draft, group)
             return
-        elif action == "fix" and step == "preview" and value is None:
+        elif isinstance(pressed, cb.PostFix) and step == "preview":
             await answer(query)
             await show(update, pv.fix_picker())
             return
-        elif action == "pv" and step == "preview" and value is None:
+        elif isinstance(pressed, cb.PostPreview) and step == "preview":
             await answer(query)
             await show(update, await self._preview(context, draft, group))
             return
-        elif action == "sec" and step == "preview" and value in SECTIONS:
-            draft.section = value
-            draft.step = first_step(value, data)
+        elif isinstance(pressed, cb.PostSection) and step == "preview":
+            draft.section = pressed.section
+            draft.step = first_step(pressed.section, data)
             draft.trail = []
             await services.drafts.save(draft, services.now())
             await answer(query)
             await self._ask(update, context, draft)
             return
         else:
-            raise Expired(action)
+            raise Expired(pressed.prefix)
         await answer(query)
         await self._close_buttons(update)
         await self._advance(update, context, draft)
@@ -497,5 +503,5 @@ def register(app: App) -> Posting:
     app.add_handler(CommandHandler("cancel", journey.cancel, filters=listening))
     app.add_handler(MessageHandler(listening & filters.TEXT & ~filters.COMMAND, journey.on_text))
     app.add_handler(MessageHandler(listening & filters.LOCATION, journey.on_location))
-    app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^W:"))
+    app.add_handlers(cb.handlers(journey.button, *POSTING_CODES))
     return journey

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
+from bot import deeplinks, views
 from bot import safeguarding_views as sv
-from bot import views
-from bot.callbacks import Expired, positive_id, split
+from bot import share_views as shv
 from bot.context import App, AppContext
 from bot.i18n import current_locale
-from handlers.base import answer, expired, send, show
+from handlers.base import answer, send, show
 from handlers.menus import roles_changed
 from storage.models import Group
 from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
@@ -27,7 +28,7 @@ GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 async def _reply(update: Update, text: str) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text(text)
+        await message.reply_text(text, parse_mode=None)  # plain text, not HTML
 
 
 async def may_manage(context: AppContext, user_id: int, group_id: int) -> bool:
@@ -130,7 +131,7 @@ async def invite(update: Update, context: AppContext) -> None:
         return
     services = context.services
     code = await services.roles.create_invite(group.id, user.id, services.now())
-    link = f"https://t.me/{context.bot.username}?start=j-{code}"
+    link = deeplinks.link(context.bot.username, "j", code)
     await send(update, views.invite_link(group.name, link))
 
 
@@ -158,6 +159,7 @@ async def _team_view(context: AppContext, group: Group) -> views.View:
     interest = await services.safeguarding.interest_counts(group.id)
     extra = [sv.contact_line(contact.label or f"#{contact.user_id}" if contact else None)]
     extra += sv.interest_lines([(title, count) for _id, title, count in interest[:10]])
+    extra.append(shv.group_link_line(deeplinks.group_link(context.bot.username, group.ref)))
     listed = [(m.user_id, m.role, m.label) for m in members]
     return views.team(group.name, group.id, listed, tuple(extra))
 
@@ -173,14 +175,8 @@ async def remove_volunteer(update: Update, context: AppContext) -> None:
     """T:rm:<group>:<user>: remove a volunteer (the caller's role is checked again here)."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 3 or fields[0] != "rm":
-            raise Expired(query.data or "")
-        group_id, volunteer = positive_id(fields[1]), positive_id(fields[2])
-    except Expired:
-        await expired(update, context)
-        return
+    pressed = cb.RemoveVolunteer.decode(query.data)
+    group_id, volunteer = pressed.group, pressed.user
     services = context.services
     group = services.directory.groups.get(group_id)
     if group is None or not await may_manage(context, query.from_user.id, group_id):
@@ -198,4 +194,4 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("weekly", weekly))
     app.add_handler(CommandHandler("invite", invite, filters=private))
     app.add_handler(CommandHandler("team", team, filters=private))
-    app.add_handler(CallbackQueryHandler(remove_volunteer, pattern=r"^T:"))
+    app.add_handlers(cb.handlers(remove_volunteer, cb.RemoveVolunteer))

@@ -9,10 +9,10 @@ first, is told plainly what calls are before they can opt in.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import campaign_views as cv
-from bot.callbacks import Expired, split, verb_and_id
 from bot.context import App, AppContext
 from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea, Topic
 from bot.labels import REGION_NATIONS
@@ -87,45 +87,33 @@ async def alerts_button(update: Update, context: AppContext) -> None:
     user_id = query.from_user.id
     alerts = context.services.alerts
     now = context.services.now()
-    if query.data == "M:alerts":
+    pressed = cb.parse(query.data)
+    if isinstance(pressed, cb.MenuAlerts):
         await answer(query)
         await show(update, await _alerts_view(context, user_id))
         return
-    try:
-        _prefix, fields = split(query.data)
-        action = fields[0] if fields else ""
-        if action in ("on", "no", "off") and len(fields) == 1:
-            bit = 0
-        elif action == "t" and len(fields) == 2 and fields[1] in _TOPICS:
-            bit = _TOPICS[fields[1]]
-        elif action == "a" and len(fields) == 2 and fields[1] in _AREAS:
-            bit = _AREAS[fields[1]]
-        else:
-            raise Expired(query.data or "")
-    except Expired:
-        await expired(update, context)
-        return
     await answer(query)
-    if action == "no":
+    if isinstance(pressed, cb.AlertsDeclined):
         await show(update, cv.alerts_declined())
         return
-    if action == "off":
+    if isinstance(pressed, cb.AlertsOff):
         await alerts.stop(user_id)
         await show(update, cv.alerts_stopped())
         return
     sub = await alerts.get(user_id)
-    if action == "on":
+    if isinstance(pressed, cb.AlertsOn):
         topics, areas = (sub.topics, sub.areas) if sub else (ALL_TOPICS, ALL_AREAS)
     elif sub is None:  # a settings button after /stop alerts: ask again, never assume
         await show(update, cv.alerts_explained())
         return
-    elif action == "t":
-        topics, areas = sub.topics ^ bit, sub.areas
-    elif fields[1] != AlertArea.UK and not await _has_area(context, user_id):
-        await ask_area(update, context)  # these calls need an area: ask for it, change nothing
-        return
+    elif isinstance(pressed, cb.AlertsTopic):
+        topics, areas = sub.topics ^ _TOPICS[pressed.topic], sub.areas
     else:
-        topics, areas = sub.topics, sub.areas ^ bit
+        assert isinstance(pressed, cb.AlertsArea)
+        if pressed.area != AlertArea.UK and not await _has_area(context, user_id):
+            await ask_area(update, context)  # these calls need an area: ask, change nothing
+            return
+        topics, areas = sub.topics, sub.areas ^ _AREAS[pressed.area]
     await alerts.set(user_id, topics, areas, now)
     await show(update, await _settings_view(context, user_id, topics, areas))
 
@@ -134,12 +122,10 @@ async def call_answer(update: Update, context: AppContext) -> None:
     """CA:did:<call> / CA:not:<call>: counted once per person, never shown as who."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        verb, campaign_id = verb_and_id(query.data, ("did", "not"))
-    except Expired:
-        await expired(update, context)
-        return
-    done = await context.services.campaigns.respond(campaign_id, query.from_user.id, verb)
+    pressed = cb.parse(query.data)
+    assert isinstance(pressed, cb.CallDid | cb.CallNotForMe)
+    verb = "did" if isinstance(pressed, cb.CallDid) else "not"
+    done = await context.services.campaigns.respond(pressed.campaign, query.from_user.id, verb)
     if done is None:  # not a recipient of this call: a forged or foreign button
         await expired(update, context)
         return
@@ -151,5 +137,6 @@ def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("alerts", alerts_command, filters=private))
     app.add_handler(CommandHandler("stop", stop_command, filters=private))
-    app.add_handler(CallbackQueryHandler(alerts_button, pattern=r"^(AL:|M:alerts$)"))
-    app.add_handler(CallbackQueryHandler(call_answer, pattern=r"^CA:"))
+    settings = (cb.AlertsOn, cb.AlertsDeclined, cb.AlertsOff, cb.AlertsTopic, cb.AlertsArea)
+    app.add_handlers(cb.handlers(alerts_button, cb.MenuAlerts, *settings))
+    app.add_handlers(cb.handlers(call_answer, cb.CallDid, cb.CallNotForMe))

@@ -10,13 +10,11 @@ from telegram import (
     Bot,
     CallbackQuery,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     MaybeInaccessibleMessage,
     Message,
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
@@ -30,19 +28,18 @@ from bot.delivery import retry_seconds
 from bot.i18n import resolve_locale, set_locale
 from bot.keyboard import Key, Keyboard
 from bot.logs import set_update_kind
-from bot.transport import call
+from bot.transport import DEFAULTS, call
 from storage.models import User
 
 log = logging.getLogger(__name__)
-# Link previews cost people data: never shown (one shared object, built once).
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 SEEN_EVERY = timedelta(days=1)  # how precisely "the day you last wrote" is kept
 
 
 async def locale_middleware(update: Update, context: AppContext) -> None:
     """Set the locale for this update: stored choice, Telegram language, English.
 
-    A person who writes to the bot can be sent to again, if they had blocked it before.
+    A person who writes to the bot can be sent to again, if they had blocked it before (not
+    one who only used inline mode: that is typed in another chat, blocked or not).
     What is logged while the update is handled names its kind (bot.logs).
     """
     set_update_kind(update)
@@ -56,7 +53,8 @@ async def locale_middleware(update: Update, context: AppContext) -> None:
             row = await services.users.touch(user.id, now)
         stored = row.locale if row else None
         sender = context.services.sender
-        if sender is not None and update.my_chat_member is None and user.id in sender.unreachable:
+        wrote = update.my_chat_member is None and update.inline_query is None
+        if sender is not None and wrote and user.id in sender.unreachable:
             await sender.chat_reachable(user.id)
     set_locale(resolve_locale(stored, user.language_code if user else None))
 
@@ -86,16 +84,17 @@ async def my_chat_member(update: Update, context: AppContext) -> None:
         "left",
         "kicked",
     ):
-        await context.bot.send_message(chat_id, views.hello_group())  # added to a group chat
+        # Added to a group chat. Plain text, as every message not built as a view.
+        await context.bot.send_message(chat_id, views.hello_group(), parse_mode=None)
 
 
-def _html(text: str, markup: object) -> dict[str, object]:
-    """A message's text as HTML, its buttons, no link previews."""
+def _html(text: str, markup: views.Markup | None) -> dict[str, object]:
+    """A message's text and buttons, with the bot's defaults (HTML, no link previews)."""
     return {
         "text": text,
-        "parse_mode": ParseMode.HTML,
-        "reply_markup": markup,
-        "link_preview_options": NO_PREVIEW,
+        "parse_mode": DEFAULTS.parse_mode,
+        "reply_markup": markup.to_dict() if isinstance(markup, Keyboard) else markup,
+        "link_preview_options": DEFAULTS.link_preview_options,
     }
 
 
@@ -123,7 +122,7 @@ async def show(update: Update, view: views.View) -> bool:
         and message.text is not None
         and not isinstance(view.markup, ReplyKeyboardMarkup)
     ):
-        markup = view.markup if isinstance(view.markup, InlineKeyboardMarkup) else None
+        markup = view.markup if isinstance(view.markup, Keyboard) else None
         try:
             await call(
                 update.get_bot(),
@@ -156,7 +155,7 @@ async def swap_buttons(message: MaybeInaccessibleMessage | None, old: set[str], 
         return
     rows = [[new if b.callback_data in old else Key.of(b) for b in r] for r in keyboard]
     with contextlib.suppress(BadRequest):
-        await message.edit_reply_markup(Keyboard(rows))
+        await message.edit_reply_markup(Keyboard(rows).markup())
 
 
 async def answer(query: CallbackQuery, text: str | None = None) -> None:
@@ -191,7 +190,7 @@ async def on_error(update: object, context: AppContext) -> None:
         try:
             if update.callback_query is not None:
                 await answer(update.callback_query)
-            await update.effective_chat.send_message(views.something_went_wrong())
+            await update.effective_chat.send_message(views.something_went_wrong(), parse_mode=None)
         except Exception:
             log.warning("could not tell the user about the error")
 

@@ -14,16 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import campaign_views as cv
 from bot import formatting as fmt
-from bot.callbacks import Expired, positive_id, split
-from bot.campaigns import NATIONS, choose_audience, time_left, valid_action_url
+from bot.callbacks import Expired
+from bot.campaigns import choose_audience, time_left, valid_action_url
 from bot.context import App, AppContext, KeepOpen
 from bot.domain import TOPIC_ORDER
 from bot.geo import round_area
-from bot.i18n import BY_CODE, current_locale
+from bot.i18n import current_locale
 from bot.recurrence import zone
 from bot.views import View, place_label
 from handlers.admin import refuse
@@ -34,6 +35,14 @@ from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
 
 _TOPICS = {t.value: 1 << i for i, t in enumerate(TOPIC_ORDER)}
+# The buttons about one call (each carries the call).
+CAMPAIGN_CODES = (
+    cb.CampaignField, cb.CampaignTranslations, cb.CampaignTranslate, cb.CampaignTopics,
+    cb.CampaignTopic, cb.CampaignAreas, cb.CampaignArea, cb.CampaignWhen, cb.CampaignSendNow,
+    cb.CampaignTomorrow, cb.CampaignPreview, cb.CampaignConfirmAsk, cb.CampaignSend,
+    cb.CampaignCancelAsk, cb.CampaignCancel, cb.CampaignSummary, cb.CampaignPause,
+    cb.CampaignResume,
+)  # fmt: skip
 _TEXT_FIELDS = {"title": cv.TITLE_LIMIT, "body": cv.BODY_LIMIT}
 _WHEN = (
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2})[:.](\d{2})$"), "ymd"),
@@ -96,7 +105,7 @@ class Desk:
 
     def __init__(self, app: App) -> None:
         self.composing = TypedQuestion(
-            app, "compose", KeepOpen(buttons=("K:",), commands=("cancel",))
+            app, "compose", KeepOpen(buttons=cb.family("K"), commands=("cancel",))
         )
 
     # -- checks -------------------------------------------------------------------------------
@@ -244,26 +253,24 @@ class Desk:
     # -- buttons --------------------------------------------------------------------------------
 
     async def button(self, update: Update, context: AppContext) -> None:
-        """K:<action>[:<call>[:<value>]]: every step re-checks the role and the call's state."""
+        """A campaign button (bot/callbacks.py: the Campaign… codes): every step re-checks the
+        role and the call's state."""
         query = update.callback_query
         assert query is not None
         user_id = await self._coordinator(update, context, "campaign")
         if user_id is None:
             return
+        pressed = cb.parse(query.data)
+        if isinstance(pressed, cb.CampaignList):
+            changed = await show(update, await self._list(context))
+            await answer(query, None if changed else cv.list_unchanged())
+            return
+        assert isinstance(pressed, CAMPAIGN_CODES)
+        campaign = await context.services.campaigns.get(pressed.campaign)
         try:
-            _prefix, fields = split(query.data)
-            action = fields[0] if fields else ""
-            if action == "list" and len(fields) == 1:
-                changed = await show(update, await self._list(context))
-                await answer(query, None if changed else cv.list_unchanged())
-                return
-            if len(fields) not in (2, 3):
-                raise Expired(query.data or "")
-            campaign = await context.services.campaigns.get(positive_id(fields[1]))
             if campaign is None:
-                raise Expired(query.data or "")
-            value = fields[2] if len(fields) == 3 else None
-            await self._act(update, context, user_id, action, campaign, value)
+                raise Expired(pressed.prefix)
+            await self._act(update, context, user_id, pressed, campaign)
         except Expired:
             await expired(update, context)
 
@@ -272,9 +279,8 @@ class Desk:
         update: Update,
         context: AppContext,
         user_id: int,
-        action: str,
+        pressed: cb.Button,
         campaign: Campaign,
-        value: str | None,
     ) -> None:
         query = update.callback_query
         assert query is not None
@@ -285,19 +291,19 @@ class Desk:
         cid = campaign.id
         editable = campaign.state in ("draft", "scheduled", "paused")
         before_launch = editable and not campaign.launched
-        if action == "pa" and value is None:
+        if isinstance(pressed, cb.CampaignPause):
             await answer(
                 query,
                 cv.state_label("paused") if await desk.pause(cid, user_id) else cv.not_editable(),
             )
             await show(update, await self._list(context))
-        elif action == "re" and value is None:
+        elif isinstance(pressed, cb.CampaignResume):
             await answer(
                 query,
                 cv.state_label("sending") if await desk.resume(cid, user_id) else cv.not_editable(),
             )
             await show(update, await self._list(context))
-        elif action == "ca" and value is None:
+        elif isinstance(pressed, cb.CampaignCancelAsk):
             await answer(query)
             if campaign.state == "draft":
                 await repo.discard(cid)
@@ -305,32 +311,32 @@ class Desk:
                 await show(update, View(cv.discarded()))
             else:
                 await show(update, cv.cancel_confirm(campaign))
-        elif action == "cx" and value is None:
+        elif isinstance(pressed, cb.CampaignCancel):
             done = await desk.cancel(cid, user_id)
             await answer(query, cv.state_label("cancelled") if done else cv.not_editable())
             await show(update, await self._list(context))
         elif not editable:
             await answer(query, cv.not_editable())
-        elif action == "sum" and value is None:
+        elif isinstance(pressed, cb.CampaignSummary):
             await answer(query)
             await self.composing.stop(context, user_id)
             await show(update, cv.compose_summary(campaign))
-        elif action == "f" and value in ("title", "body", "url"):
+        elif isinstance(pressed, cb.CampaignField):
             await answer(query)
-            await self.composing.expect(context, user_id, (cid, value))
-            await send(update, cv.ask_field(value))
-        elif action == "tr" and value is None:
+            await self.composing.expect(context, user_id, (cid, pressed.field))
+            await send(update, cv.ask_field(pressed.field))
+        elif isinstance(pressed, cb.CampaignTranslations):
             await answer(query)
             await show(update, cv.translation_languages(campaign))
-        elif action == "tl" and value in BY_CODE and value != "en":
+        elif isinstance(pressed, cb.CampaignTranslate):
             await answer(query)
-            await self.composing.expect(context, user_id, (cid, "tr_title", value))
-            await send(update, cv.ask_translation(fmt.language_name(value), "title"))
-        elif action == "pv" and value is None:
+            await self.composing.expect(context, user_id, (cid, "tr_title", pressed.language))
+            await send(update, cv.ask_translation(fmt.language_name(pressed.language), "title"))
+        elif isinstance(pressed, cb.CampaignPreview):
             await answer(query)
             await send(update, View(cv.preview_intro()))
             await send(update, cv.call_message(campaign, current_locale(), cid))
-        elif action == "ok" and value is None and campaign.state == "draft":
+        elif isinstance(pressed, cb.CampaignConfirmAsk) and campaign.state == "draft":
             needed = cv.missing(campaign)
             if needed:
                 await answer(query, cv.incomplete(needed))
@@ -340,7 +346,7 @@ class Desk:
             region_at = services.locator.gazetteer.region_at
             audience = len(choose_audience(campaign, subscribers, region_at))
             await show(update, cv.confirm_question(campaign, audience))
-        elif action == "go" and value is None and campaign.state == "draft":
+        elif isinstance(pressed, cb.CampaignSend) and campaign.state == "draft":
             needed = cv.missing(campaign)
             if needed:
                 await answer(query, cv.incomplete(needed))
@@ -351,47 +357,50 @@ class Desk:
                 await show(update, View(cv.confirmed(state)))
         elif not before_launch:
             await answer(query, cv.not_editable())
-        elif action == "tp" and value is None:
+        elif isinstance(pressed, cb.CampaignTopics):
             await answer(query)
             await show(update, cv.topics_picker(campaign))
-        elif action == "t" and value in _TOPICS:
-            if campaign.topics == _TOPICS[value]:  # the last one: the call would reach nobody
+        elif isinstance(pressed, cb.CampaignTopic):
+            bit = _TOPICS[pressed.topic]
+            if campaign.topics == bit:  # the last one: the call would reach nobody
                 await answer(query, cv.topic_needed())
                 return
             await answer(query)
-            await repo.update(cid, now, topics=campaign.topics ^ _TOPICS[value])
+            await repo.update(cid, now, topics=campaign.topics ^ bit)
             fresh = await repo.get(cid)
             assert fresh is not None
             await show(update, cv.topics_picker(fresh))
-        elif action == "ar" and value is None:
+        elif isinstance(pressed, cb.CampaignAreas):
             await answer(query)
             await show(update, cv.area_picker(campaign))
-        elif action == "a" and value in ("uk", "near", *NATIONS):
+        elif isinstance(pressed, cb.CampaignArea):
             await answer(query)
-            if value == "near":
+            if pressed.area == "near":
                 await self.composing.expect(context, user_id, (cid, "place"))
                 await send(update, cv.ask_field("place"))
                 return
-            await repo.update(cid, now, area=value, area_lat=None, area_lon=None, area_label=None)
+            await repo.update(
+                cid, now, area=pressed.area, area_lat=None, area_lon=None, area_label=None
+            )
             await self._summary(update, context, cid)
-        elif action == "wh" and value is None:
+        elif isinstance(pressed, cb.CampaignWhen):
             await answer(query)
             await show(update, cv.when_picker(campaign, now))
             await self.composing.expect(context, user_id, (cid, "when"))
-        elif action == "now" and value is None:
+        elif isinstance(pressed, cb.CampaignSendNow):
             await answer(query)
             await self.composing.stop(context, user_id)
             await repo.update(cid, now, send_at=None)
             await self._summary(update, context, cid)
-        elif action == "tm" and value in ("9", "18"):
+        elif isinstance(pressed, cb.CampaignTomorrow):
             await answer(query)
             await self.composing.stop(context, user_id)
             local = now.astimezone(zone(cv.TZ)) + timedelta(days=1)
-            moment = local.replace(hour=int(value), minute=0, second=0, microsecond=0)
+            moment = local.replace(hour=int(pressed.hour), minute=0, second=0, microsecond=0)
             await repo.update(cid, now, send_at=moment.astimezone(now.tzinfo))
             await self._summary(update, context, cid)
         else:
-            raise Expired(action)
+            raise Expired(pressed.prefix)
 
     async def _summary(self, update: Update, context: AppContext, cid: int) -> None:
         fresh = await context.services.campaigns.get(cid)
@@ -407,4 +416,4 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("campaigns", desk.campaigns, filters=private))
     app.add_handler(CommandHandler("cancel", desk.cancel, filters=private & desk.composing.filter))
     app.add_handler(desk.composing.handler(desk.on_text))
-    app.add_handler(CallbackQueryHandler(desk.button, pattern=r"^K:"))
+    app.add_handlers(cb.handlers(desk.button, cb.CampaignList, *CAMPAIGN_CODES))

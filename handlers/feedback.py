@@ -4,11 +4,10 @@ welcome they felt (1-5) and may add a few words. Organisers see aggregates, neve
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler
 
+from bot import callbacks as cb
 from bot import posting_views as pv
 from bot import views
-from bot.callbacks import Expired, positive_id, split
 from bot.context import App, AppContext, KeepOpen
 from handlers.base import answer, expired, send, show
 from handlers.questions import TypedQuestion
@@ -19,7 +18,7 @@ class Feedback:
     """The feedback answers of one application (``adding``: people who may type words now)."""
 
     def __init__(self, app: App) -> None:
-        self.adding = TypedQuestion(app, "feedback", KeepOpen(buttons=("FB:",)))
+        self.adding = TypedQuestion(app, "feedback", KeepOpen(buttons=cb.family("FB")))
 
     async def button(self, update: Update, context: AppContext) -> None:
         """FB:<activity>:<1-5> records the answer; FB:done closes."""
@@ -27,22 +26,18 @@ class Feedback:
         assert query is not None and query.from_user is not None
         user_id = query.from_user.id
         services = context.services
-        try:
-            _prefix, fields = split(query.data)
-            if fields == ["done"]:
-                await self.adding.stop(context, user_id)
-                await answer(query, pv.feedback_closed())
-                await show(update, views.View(pv.feedback_closed()))
-                return
-            if len(fields) != 2 or fields[1] not in ("1", "2", "3", "4", "5"):
-                raise Expired(query.data or "")
-            activity_id = positive_id(fields[0])
-            if not await services.feedback.was_asked(activity_id, user_id):
-                raise Expired(fields[0])  # only people who were asked may answer
-        except Expired:
-            await expired(update, context)
+        pressed = cb.parse(query.data)
+        if isinstance(pressed, cb.FeedbackDone):
+            await self.adding.stop(context, user_id)
+            await answer(query, pv.feedback_closed())
+            await show(update, views.View(pv.feedback_closed()))
             return
-        await services.feedback.answer(activity_id, user_id, int(fields[1]), services.now())
+        assert isinstance(pressed, cb.FeedbackScore)
+        activity_id = pressed.activity
+        if not await services.feedback.was_asked(activity_id, user_id):
+            await expired(update, context)  # only people who were asked may answer
+            return
+        await services.feedback.answer(activity_id, user_id, pressed.score, services.now())
         await self.adding.expect(context, user_id, activity_id)
         await answer(query)
         await show(update, pv.feedback_thanks())
@@ -65,5 +60,5 @@ class Feedback:
 def register(app: App) -> None:
     """Feedback buttons, and the words typed just after (before the places catch-all)."""
     journey = Feedback(app)
-    app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^FB:"))
+    app.add_handlers(cb.handlers(journey.button, cb.FeedbackScore, cb.FeedbackDone))
     app.add_handler(journey.adding.handler(journey.words))

@@ -7,12 +7,12 @@ from io import BytesIO
 from urllib.parse import urlencode
 
 from telegram import InputFile, Update
-from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot import views
-from bot.callbacks import Expired, SearchState, positive_id, split, verb_and_id
+from bot.callbacks import SearchState
 from bot.context import App, AppContext, PlaceGiven
 from bot.domain import Category, PlaceFor
 from bot.geo import Place, haversine_km
@@ -53,7 +53,7 @@ async def menu_find(update: Update, context: AppContext) -> None:
     assert query is not None and query.from_user is not None
     await answer(query)
     places.forget_asked_kind(context)
-    if query.data == "M:near":
+    if cb.MenuNear.matches(query.data):
         row = await context.services.users.get(query.from_user.id)
         if row is not None and row.area_lat is not None and row.area_lon is not None:
             state = SearchState.at(row.area_lat, row.area_lon)
@@ -106,7 +106,8 @@ def map_url(services: Services, state: SearchState) -> str | None:
     base = services.config.public_url
     if base is None:
         return None
-    return f"{base}/map/?" + urlencode({"s": state.encode(), "lang": current_locale()})
+    page = cb.SearchPage(state).encode()  # the results page's own button code
+    return f"{base}/map/?" + urlencode({"s": page, "lang": current_locale()})
 
 
 async def search_here(update: Update, context: AppContext, given: PlaceGiven) -> None:
@@ -126,23 +127,14 @@ async def chose_place(update: Update, context: AppContext) -> None:
     """
     query = update.callback_query
     assert query is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) not in (2, 3) or fields[1] not in tuple(PlaceFor):
-            raise Expired(query.data or "")
-        category = fields[2] if len(fields) == 3 else None
-        if category is not None and (
-            fields[1] != PlaceFor.ACTIVITIES or category not in CATEGORIES
-        ):
-            raise Expired(query.data or "")
-        place = context.services.locator.get(fields[0])
-        if place is None:
-            raise Expired(fields[0])
-    except Expired:
+    pressed = cb.ChoosePlace.decode(query.data)
+    category = pressed.category
+    place = context.services.locator.get(pressed.place)
+    if place is None or (category is not None and pressed.mode is not PlaceFor.ACTIVITIES):
         await expired(update, context)
         return
     await answer(query)
-    places.expect_place(context, PlaceFor(fields[1]))
+    places.expect_place(context, pressed.mode)
     await places.hand_over(update, context, place.lat, place.lon, place, category)
 
 
@@ -150,16 +142,13 @@ async def search_button(update: Update, context: AppContext) -> None:
     """S:<state> shows a page of results; C:<state> and N:<state> the filter pickers."""
     query = update.callback_query
     assert query is not None
-    try:
-        prefix, fields = split(query.data)
-        state = SearchState.decode(fields)
-    except Expired:
-        await expired(update, context)
-        return
+    pressed = cb.parse(query.data)
+    assert isinstance(pressed, cb.SearchPage | cb.SearchCategories | cb.SearchNeeds)
+    state = pressed.search
     await answer(query)
-    if prefix == "C":
+    if isinstance(pressed, cb.SearchCategories):
         await show(update, views.category_picker(state))
-    elif prefix == "N":
+    elif isinstance(pressed, cb.SearchNeeds):
         await show(update, views.needs_picker(state))
     else:
         await show(update, results_view(context, state, _label_for(context, state)))
@@ -169,18 +158,22 @@ async def open_card(update: Update, context: AppContext) -> None:
     """A:<id>:<state>: the activity card."""
     query = update.callback_query
     assert query is not None
-    try:
-        activity_id, state = card_pressed(query.data)
-    except Expired:
-        await expired(update, context)
-        return
-    user = update.effective_user
-    view = await card_for(context.services, activity_id, state, user.id if user else None)
+    pressed = cb.OpenCard.decode(query.data)
+    view = await personal_card(update, context, pressed.activity, pressed.search)
     if view is None:
         await answer(query, views.expired())
         return
     await answer(query)
     await show(update, view)
+
+
+async def personal_card(
+    update: Update, context: AppContext, activity_id: int, state: SearchState | None
+) -> views.View | None:
+    """The card as this person sees it: their reminder, their interest, their own "Report a
+    concern"; None when the activity is not shown."""
+    user = update.effective_user
+    return await card_for(context.services, activity_id, state, user.id if user else None)
 
 
 async def card_for(
@@ -195,14 +188,6 @@ async def card_for(
         interested = await services.safeguarding.is_interested(activity_id, user_id)
         mark = services.report_mark(user_id, activity_id)
     return card_view(services, activity_id, state, reminded, interested, mark)
-
-
-def card_pressed(data: str | None) -> tuple[int, SearchState]:
-    """A result's button (``views.card_data``): the activity and the results page it is on."""
-    prefix, fields = split(data)
-    if prefix != "A" or not fields:
-        raise Expired(data or "")
-    return positive_id(fields[0]), SearchState.decode(fields[1:])
 
 
 def card_view(
@@ -228,11 +213,9 @@ async def card_action(update: Update, context: AppContext) -> None:
     """X:map|ics|en:<id>: a pin, a calendar file, or the card in English."""
     query = update.callback_query
     assert query is not None
-    try:
-        verb, activity_id = verb_and_id(query.data, ("map", "ics", "en"))
-    except Expired:
-        await expired(update, context)
-        return
+    pressed = cb.parse(query.data)
+    assert isinstance(pressed, cb.CardMap | cb.CardCalendar | cb.CardInEnglish)
+    activity_id = pressed.activity
     directory = context.services.directory
     activity = directory.activities.get(activity_id)
     chat = update.effective_chat
@@ -241,19 +224,18 @@ async def card_action(update: Update, context: AppContext) -> None:
         return
     await answer(query)
     group = directory.groups[activity.group_id]
-    if verb == "map":
+    if isinstance(pressed, cb.CardMap):
         await chat.send_venue(
             latitude=activity.lat,
             longitude=activity.lon,
             title=activity.venue or activity.title,
             address=", ".join(p for p in (activity.address, activity.postcode) if p) or group.town,
         )
-    elif verb == "ics":
+    elif isinstance(pressed, cb.CardCalendar):
         data = activity_ics(activity, group, context.services.now())
         await chat.send_document(
             InputFile(BytesIO(data), filename=f"activity-{activity.id}.ics"),
-            caption=fmt.escape(activity.title),
-            parse_mode=ParseMode.HTML,
+            caption=fmt.escape(activity.title),  # HTML, as the bot's Defaults say
         )
     else:
         with use_locale("en"):
@@ -269,9 +251,9 @@ def register(app: App) -> None:
     """
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("find", find_command, filters=private))
-    app.add_handler(CallbackQueryHandler(menu_find, pattern=r"^M:(find|near)$"))
-    app.add_handler(CallbackQueryHandler(chose_place, pattern=r"^P:"))
-    app.add_handler(CallbackQueryHandler(search_button, pattern=r"^[SCN]:"))
-    app.add_handler(CallbackQueryHandler(open_card, pattern=r"^A:"))
-    app.add_handler(CallbackQueryHandler(card_action, pattern=r"^X:"))
+    app.add_handlers(cb.handlers(menu_find, cb.MenuFind, cb.MenuNear))
+    app.add_handlers(cb.handlers(chose_place, cb.ChoosePlace))
+    app.add_handlers(cb.handlers(search_button, cb.SearchPage, cb.SearchCategories, cb.SearchNeeds))
+    app.add_handlers(cb.handlers(open_card, cb.OpenCard))
+    app.add_handlers(cb.handlers(card_action, cb.CardMap, cb.CardCalendar, cb.CardInEnglish))
     places.take(app, PlaceFor.ACTIVITIES, search_here)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import views
-from bot.callbacks import Expired, SearchState, split
+from bot.callbacks import SearchState
 from bot.context import App, AppContext, PlaceGiven
 from bot.domain import PlaceFor
 from handlers import places
-from handlers.base import answer, expired, send, show
+from handlers.base import answer, send, show
 
 MAX_GROUPS = 25
 
@@ -56,23 +57,14 @@ async def groups_page(update: Update, context: AppContext) -> None:
     """G:<lat>:<lon>:<page>."""
     query = update.callback_query
     assert query is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 3:
-            raise Expired(query.data or "")
-        lat, lon, page = (int(f) for f in fields)
-        if not (4900 <= lat <= 6100 and -900 <= lon <= 200 and 0 <= page < 100):
-            raise Expired(query.data or "")
-    except (Expired, ValueError):
-        await expired(update, context)
-        return
+    pressed = cb.GroupsPage.decode(query.data)
     await answer(query)
-    await show(update, group_view(context, lat, lon, page))
+    await show(update, group_view(context, pressed.lat, pressed.lon, pressed.page))
 
 
 def register(app: App) -> None:
     """Commands and buttons of the groups journey."""
     app.add_handler(CommandHandler("groups", groups_command, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(groups_button, pattern=r"^M:groups$"))
-    app.add_handler(CallbackQueryHandler(groups_page, pattern=r"^G:"))
+    app.add_handlers(cb.handlers(groups_button, cb.MenuGroups))
+    app.add_handlers(cb.handlers(groups_page, cb.GroupsPage))
     places.take(app, PlaceFor.GROUPS, groups_here)

@@ -8,16 +8,15 @@ audited).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import posting_views as pv
 from bot import views
-from bot.callbacks import Expired, positive_id, split, verb_and_id
+from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.posting import SECTIONS, upcoming
+from bot.posting import upcoming
 from bot.views import View
 from handlers.activities import Posting
 from handlers.admin import managed_group, may_manage, refuse
@@ -26,6 +25,12 @@ from handlers.questions import TypedQuestion
 from storage.models import Activity, Group
 
 REASON_LIMIT = 300
+# The buttons of one of my activities (each carries the activity).
+MANAGE_CODES = (
+    cb.ManageOpen, cb.ManageEdit, cb.ManageEditSection, cb.ManagePickDate, cb.ManageCancelDate,
+    cb.ManagePause, cb.ManageResume, cb.ManageStillRunning, cb.ManageCancelAsk, cb.ManageCancel,
+    cb.ManageResubmit, cb.ManageFeedback,
+)  # fmt: skip
 
 
 async def _activity(context: AppContext, activity_id: int) -> tuple[Activity, Group]:
@@ -63,7 +68,7 @@ class Manage:
     def __init__(self, app: App, posting: Posting) -> None:
         self.posting = posting
         # Moderators typing a reason now (after "Ask for changes" or "Reject").
-        self.reasoning = TypedQuestion(app, "moderating", KeepOpen(buttons=("Z:",)))
+        self.reasoning = TypedQuestion(app, "moderating", KeepOpen(buttons=cb.family("Z")))
 
     # -- /myactivities --------------------------------------------------------------------------
 
@@ -94,28 +99,27 @@ class Manage:
         await send(update, await _list_view(context, items))
 
     async def button(self, update: Update, context: AppContext) -> None:
-        """Y:<action>[:<activity>[:<value>]]."""
+        """My activities' buttons (bot/callbacks.py: MyActivities and the Manage… codes)."""
         query = update.callback_query
         assert query is not None and query.from_user is not None
         user_id = query.from_user.id
         services = context.services
         organiser = services.organiser
+        pressed = cb.parse(query.data)
+        if isinstance(pressed, cb.MyActivities):
+            await answer(query)
+            await show(update, await _list_view(context, await organiser.manageable(user_id)))
+            return
+        assert isinstance(pressed, MANAGE_CODES)
         try:
-            _prefix, fields = split(query.data)
-            if fields == ["l"]:
-                await answer(query)
-                await show(update, await _list_view(context, await organiser.manageable(user_id)))
-                return
-            if len(fields) not in (2, 3):
-                raise Expired(query.data or "")
-            action, value = fields[0], (fields[2] if len(fields) == 3 else None)
-            activity, group = await _activity(context, positive_id(fields[1]))
+            activity, group = await _activity(context, pressed.activity)
             if not await organiser.may_edit(user_id, activity):
+                action = pressed.prefix.removeprefix("Y:")  # as the audit log has always said
                 await refuse(
                     update, context, f"manage:{action}", activity.group_id, pv.not_allowed()
                 )
                 return
-            await self._act(update, context, user_id, action, activity, group, value)
+            await self._act(update, context, user_id, pressed, activity, group)
         except Expired:
             await expired(update, context)
 
@@ -124,10 +128,9 @@ class Manage:
         update: Update,
         context: AppContext,
         user_id: int,
-        action: str,
+        pressed: cb.Button,
         activity: Activity,
         group: Group,
-        value: str | None,
     ) -> None:
         query = update.callback_query
         assert query is not None
@@ -135,57 +138,54 @@ class Manage:
         organiser = services.organiser
         aid = activity.id
         live = activity.status != "cancelled"
-        if action == "o" and value is None:
+        if isinstance(pressed, cb.ManageOpen):
             await answer(query)
             await show(update, await _manage_view(context, activity, group))
             return
         if not live:
             await answer(query, pv.not_allowed())
             return
-        if action == "e" and value is None:
+        if isinstance(pressed, cb.ManageEdit):
             await answer(query)
             await show(update, pv.edit_picker(aid))
-        elif action == "s" and value in SECTIONS:
+        elif isinstance(pressed, cb.ManageEditSection):
             await answer(query)
-            if not await self.posting.start_edit(update, context, user_id, aid, value):
+            if not await self.posting.start_edit(update, context, user_id, aid, pressed.section):
                 await send(update, pv.stopped(True))
-        elif action == "c" and value is None and activity.rrule:
+        elif isinstance(pressed, cb.ManagePickDate) and activity.rrule:
             await answer(query)
             starts = upcoming(activity, group.timezone, services.now())
             await show(update, pv.dates_picker(aid, starts, group.timezone))
-        elif action == "d" and value is not None and len(value) == 12 and value.isdigit():
-            try:
-                start = datetime.strptime(value, "%Y%m%d%H%M").replace(tzinfo=UTC)
-            except ValueError:
-                raise Expired(value) from None
-            done = await organiser.cancel_date(user_id, activity, group, start)
+        elif isinstance(pressed, cb.ManageCancelDate):
+            done = await organiser.cancel_date(user_id, activity, group, pressed.start)
             await answer(query, pv.done() if done else pv.not_allowed())
             await self._refresh(update, context, aid)
-        elif action in ("pa", "re") and value is None:
-            done = await organiser.set_paused(user_id, activity, group, action == "pa")
+        elif isinstance(pressed, cb.ManagePause | cb.ManageResume):
+            pause = isinstance(pressed, cb.ManagePause)
+            done = await organiser.set_paused(user_id, activity, group, pause)
             await answer(query, pv.done() if done else pv.not_allowed())
             await self._refresh(update, context, aid)
-        elif action == "ok" and value is None:
+        elif isinstance(pressed, cb.ManageStillRunning):
             done = await organiser.confirm(user_id, activity)
             await answer(query, pv.done() if done else pv.not_allowed())
             await self._refresh(update, context, aid)
-        elif action == "x" and value is None:
+        elif isinstance(pressed, cb.ManageCancelAsk):
             await answer(query)
             await show(update, pv.cancel_confirm(aid, activity.title))
-        elif action == "xx" and value is None:
+        elif isinstance(pressed, cb.ManageCancel):
             done = await organiser.cancel(user_id, activity, group)
             await answer(query, pv.done() if done else pv.not_allowed())
             await self._refresh(update, context, aid)
-        elif action == "rs" and value is None:
+        elif isinstance(pressed, cb.ManageResubmit):
             done = await organiser.resubmit(user_id, activity, group)
             await answer(query, pv.done() if done else pv.not_allowed())
             await self._refresh(update, context, aid)
-        elif action == "fb" and value is None:
+        elif isinstance(pressed, cb.ManageFeedback):
             await answer(query)
             summary = await services.feedback.summary(aid, services.now())
             await send(update, pv.feedback_summary(activity.title, summary))
         else:
-            raise Expired(action)
+            raise Expired(pressed.prefix)
 
     async def _refresh(self, update: Update, context: AppContext, activity_id: int) -> None:
         activity, group = await _activity(context, activity_id)
@@ -198,9 +198,11 @@ class Manage:
         query = update.callback_query
         assert query is not None and query.from_user is not None
         organiser = context.services.organiser
+        pressed = cb.parse(query.data)
+        assert isinstance(pressed, cb.FreshYes | cb.FreshEnded)
+        still_running = isinstance(pressed, cb.FreshYes)
         try:
-            verb, activity_id = verb_and_id(query.data, ("yes", "end"))
-            activity, group = await _activity(context, activity_id)
+            activity, group = await _activity(context, pressed.activity)
         except Expired:
             await expired(update, context)
             return
@@ -208,12 +210,12 @@ class Manage:
         if not await organiser.may_edit(user_id, activity):
             await refuse(update, context, "fresh", activity.group_id, pv.not_allowed())
             return
-        if verb == "yes":
+        if still_running:
             done = await organiser.confirm(user_id, activity)
         else:
             done = await organiser.cancel(user_id, activity, group)
         await answer(query)
-        await show(update, pv.fresh_answered(verb == "yes") if done else View(pv.not_allowed()))
+        await show(update, pv.fresh_answered(still_running) if done else View(pv.not_allowed()))
 
     # -- /moderate ------------------------------------------------------------------------------
 
@@ -246,9 +248,10 @@ class Manage:
         assert query is not None and query.from_user is not None
         user_id = query.from_user.id
         organiser = context.services.organiser
+        pressed = cb.parse(query.data)
+        assert isinstance(pressed, cb.ModerateApprove | cb.ModerateChanges | cb.ModerateReject)
         try:
-            verb, activity_id = verb_and_id(query.data, ("a", "c", "r"))
-            activity, _group = await _activity(context, activity_id)
+            activity, _group = await _activity(context, pressed.activity)
         except Expired:
             await expired(update, context)
             return
@@ -259,7 +262,7 @@ class Manage:
             await answer(query, pv.not_allowed())
             return
         await answer(query)
-        if verb == "a":
+        if isinstance(pressed, cb.ModerateApprove):
             await organiser.moderate(user_id, activity, "approve", None)
             await send(update, View(pv.moderated("approve")))
             await send(
@@ -267,7 +270,7 @@ class Manage:
                 await self._queue(context, await context.services.roles.managed_groups(user_id)),
             )
             return
-        outcome = "changes" if verb == "c" else "reject"
+        outcome = "changes" if isinstance(pressed, cb.ModerateChanges) else "reject"
         await self.reasoning.expect(context, user_id, (activity.id, outcome))
         await send(update, pv.ask_reason(outcome))
 
@@ -302,7 +305,8 @@ def register(app: App, posting: Posting) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("myactivities", journey.my_activities, filters=private))
     app.add_handler(CommandHandler("moderate", journey.moderate, filters=private))
-    app.add_handler(CallbackQueryHandler(journey.button, pattern=r"^Y:"))
-    app.add_handler(CallbackQueryHandler(journey.fresh_button, pattern=r"^F:"))
-    app.add_handler(CallbackQueryHandler(journey.moderate_button, pattern=r"^Z:"))
+    app.add_handlers(cb.handlers(journey.button, cb.MyActivities, *MANAGE_CODES))
+    app.add_handlers(cb.handlers(journey.fresh_button, cb.FreshYes, cb.FreshEnded))
+    moderating = (cb.ModerateApprove, cb.ModerateChanges, cb.ModerateReject)
+    app.add_handlers(cb.handlers(journey.moderate_button, *moderating))
     app.add_handler(journey.reasoning.handler(journey.reason))

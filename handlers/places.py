@@ -26,7 +26,7 @@ from bot import views, words
 from bot.callbacks import SearchState
 from bot.context import Action, App, AppContext, KeepOpen, PlaceGiven, PlaceTaker
 from bot.domain import PlaceFor
-from bot.geo import Place, looks_like_postcode, valid_uk_coordinates
+from bot.geo import LocateResult, Locator, Place, looks_like_postcode, valid_uk_coordinates
 from bot.i18n import current_locale
 from handlers.base import send
 from handlers.menus import help_view, menu_view
@@ -162,6 +162,20 @@ async def on_location(update: Update, context: AppContext) -> None:
     await hand_over(update, context, lat, lon, None)
 
 
+def understand(locator: Locator, text: str) -> tuple[LocateResult, words.Wanted | None]:
+    """The place a text names (typed places and inline mode read it alike), and what else it
+    asks for when it is not a place alone: a kind of activity, a town with its postcode."""
+    result = locator.locate(text)
+    asked = None
+    if result.status == "not_found" and (asked := words.wanted(text)) is not None and asked.place:
+        found = locator.locate(asked.place)
+        if found.status == "not_found" and asked.town:
+            found = locator.locate(asked.town)  # no postcode data: the town then
+        if found.status in ("found", "ambiguous"):
+            result = found
+    return result, asked
+
+
 async def on_text(update: Update, context: AppContext) -> None:
     """Typed text is a place: a town, city or postcode; or a kind of activity and a place
     ("English class in Leeds"), a town and its postcode district ("Leeds LS6"). A greeting,
@@ -180,20 +194,14 @@ async def on_text(update: Update, context: AppContext) -> None:
     if greeting == "hello":
         await send(update, await menu_view(update, context))
         return
-    locator = context.services.locator
-    result = locator.locate(text)
+    result, asked = understand(context.services.locator, text)
     category = None
-    if result.status == "not_found" and (asked := words.wanted(text)) is not None:
-        category = asked.category if purpose is PlaceFor.ACTIVITIES else None
+    if asked is not None and purpose is PlaceFor.ACTIVITIES:
+        category = asked.category
         if category is not None and not asked.place:  # "English classes": where, then?
             context.session[_KIND] = category
             await send(update, views.ask_location(PlaceFor.ACTIVITIES))
             return
-        found = locator.locate(asked.place)
-        if found.status == "not_found" and asked.town:
-            found = locator.locate(asked.town)  # no postcode data: the town then
-        if found.status in ("found", "ambiguous"):
-            result = found
     if result.status == "found":
         place = result.places[0]
         await hand_over(update, context, place.lat, place.lon, place, category)

@@ -7,11 +7,12 @@ import json
 from io import BytesIO
 
 from telegram import InputFile, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot import views
-from bot.callbacks import Expired, SearchState, positive_id, split
+from bot.callbacks import SearchState
 from bot.context import App, AppContext, KeepOpen, PlaceGiven
 from bot.domain import PlaceFor
 from bot.geo import haversine_km, valid_uk_coordinates
@@ -42,7 +43,7 @@ async def privacy_button(update: Update, context: AppContext) -> None:
     assert query is not None and query.from_user is not None
     await answer(query)
     users = context.services.users
-    if query.data == "M:forgetarea":
+    if cb.ForgetArea.matches(query.data):
         await users.clear_area(query.from_user.id)
         await show(update, views.area_forgotten())
         return
@@ -54,14 +55,9 @@ async def save_area(update: Update, context: AppContext) -> None:
     """V:<lat>:<lon>: save the searched area, rounded to about 1 km, with its place name."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 2:
-            raise Expired(query.data or "")
-        lat, lon = int(fields[0]), int(fields[1])
-        if not valid_uk_coordinates(lat / 100, lon / 100):
-            raise Expired(query.data or "")
-    except (Expired, ValueError):
+    pressed = cb.SaveArea.decode(query.data)
+    lat, lon = pressed.lat, pressed.lon
+    if not valid_uk_coordinates(lat / 100, lon / 100):
         await expired(update, context)
         return
     last = context.session.get("last_place")
@@ -105,7 +101,9 @@ async def my_data(update: Update, context: AppContext) -> None:
     }
     payload = json.dumps(document, ensure_ascii=False, indent=2).encode()
     await chat.send_document(
-        InputFile(BytesIO(payload), filename="my-data.json"), caption=views.my_data_caption()
+        InputFile(BytesIO(payload), filename="my-data.json"),
+        caption=views.my_data_caption(),
+        parse_mode=None,  # plain text, not HTML
     )
 
 
@@ -163,7 +161,7 @@ async def keep(update: Update, context: AppContext) -> None:
 
 
 # "Where are you now?" is answered by a pin, a typed place or a choice among places (P:).
-_NEW_AREA_KEEP_OPEN = KeepOpen(buttons=("D:moved", "P:"), locations=True)
+_NEW_AREA_KEEP_OPEN = KeepOpen(buttons=(cb.Moved, cb.ChoosePlace), locations=True)
 
 
 async def moved_ask(update: Update, context: AppContext) -> None:
@@ -230,21 +228,16 @@ async def drop_far(update: Update, context: AppContext) -> None:
     assert query is not None and query.from_user is not None
     user_id = query.from_user.id
     services = context.services
-    try:
-        _prefix, fields = split(query.data)
-        if fields[:1] == ["drop"] and len(fields) == 2:
-            targets = [positive_id(fields[1])]
-        elif fields == ["dropfar"]:
-            row = await services.users.get(user_id)
-            if row is None or row.area_lat is None or row.area_lon is None:
-                raise Expired(query.data or "")
-            mine = await services.reminders.activities_of(user_id)
-            targets = [a.id for a in _far_reminders(context, row.area_lat, row.area_lon, mine)]
-        else:
-            raise Expired(query.data or "")
-    except Expired:
-        await expired(update, context)
-        return
+    pressed = cb.parse(query.data)
+    if isinstance(pressed, cb.DropFarReminder):
+        targets = [pressed.activity]
+    else:
+        row = await services.users.get(user_id)
+        if row is None or row.area_lat is None or row.area_lon is None:
+            await expired(update, context)
+            return
+        mine = await services.reminders.activities_of(user_id)
+        targets = [a.id for a in _far_reminders(context, row.area_lat, row.area_lon, mine)]
     for activity_id in targets:  # only ever the caller's own subscriptions
         await services.reminders.unsubscribe(user_id, activity_id)
     await answer(query, _("Reminders stopped."))
@@ -260,11 +253,11 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("privacy", privacy_command, filters=private))
     app.add_handler(CommandHandler("mydata", my_data, filters=private))
     app.add_handler(CommandHandler("forget", forget_ask, filters=private))
-    app.add_handler(CallbackQueryHandler(privacy_button, pattern=r"^M:(privacy|forgetarea)$"))
-    app.add_handler(CallbackQueryHandler(save_area, pattern=r"^V:"))
-    app.add_handler(CallbackQueryHandler(my_data, pattern=r"^D:data$"))
-    app.add_handler(CallbackQueryHandler(forget_ask, pattern=r"^D:forget$"))
-    app.add_handler(CallbackQueryHandler(forget_confirmed, pattern=r"^D:erase$"))
-    app.add_handler(CallbackQueryHandler(keep, pattern=r"^D:keep$"))
-    app.add_handler(CallbackQueryHandler(moved_ask, pattern=r"^D:moved$"))
-    app.add_handler(CallbackQueryHandler(drop_far, pattern=r"^D:(drop:|dropfar$)"))
+    app.add_handlers(cb.handlers(privacy_button, cb.MenuPrivacy, cb.ForgetArea))
+    app.add_handlers(cb.handlers(save_area, cb.SaveArea))
+    app.add_handlers(cb.handlers(my_data, cb.MyData))
+    app.add_handlers(cb.handlers(forget_ask, cb.ForgetAsk))
+    app.add_handlers(cb.handlers(forget_confirmed, cb.ForgetConfirmed))
+    app.add_handlers(cb.handlers(keep, cb.KeepSettings))
+    app.add_handlers(cb.handlers(moved_ask, cb.Moved))
+    app.add_handlers(cb.handlers(drop_far, cb.DropFarReminder, cb.DropAllFarReminders))

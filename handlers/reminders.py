@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import views
-from bot.callbacks import Expired, positive_id, split, verb_and_id
 from bot.context import App, AppContext
 from bot.i18n import gettext
-from handlers.base import answer, expired, send, show, swap_buttons
+from handlers.base import answer, send, show, swap_buttons
 
 _ = gettext
 
@@ -18,14 +18,12 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
     """X:rem:<id> / X:unrem:<id> on an activity card."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        verb, activity_id = verb_and_id(query.data, ("rem", "unrem"))
-    except Expired:
-        await expired(update, context)
-        return
+    pressed = cb.parse(query.data)
+    assert isinstance(pressed, cb.RemindMe | cb.StopRemindingFromCard)
+    activity_id, remind = pressed.activity, isinstance(pressed, cb.RemindMe)
     services = context.services
     user_id = query.from_user.id
-    if verb == "rem":
+    if remind:
         if activity_id not in services.directory.activities:  # re-checked: data is untrusted
             await answer(query, views.expired())
             return
@@ -35,8 +33,9 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
     else:
         await services.reminders.unsubscribe(user_id, activity_id)
         await answer(query, _("Reminders stopped."))
-    new = views.reminder_button(activity_id, reminded=verb == "rem")
-    await swap_buttons(query.message, {f"X:rem:{activity_id}", f"X:unrem:{activity_id}"}, new)
+    new = views.reminder_button(activity_id, reminded=remind)
+    old = {cb.RemindMe(activity_id).encode(), cb.StopRemindingFromCard(activity_id).encode()}
+    await swap_buttons(query.message, old, new)
 
 
 async def _list_view(context: AppContext, user_id: int) -> views.View:
@@ -62,14 +61,7 @@ async def stop_from_list(update: Update, context: AppContext) -> None:
     """R:<id>: stop one reminder from the /reminders list."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        _prefix, fields = split(query.data)
-        activity_id = positive_id(fields[0]) if len(fields) == 1 else 0
-    except Expired:
-        activity_id = 0
-    if not activity_id:
-        await expired(update, context)
-        return
+    activity_id = cb.StopReminder.decode(query.data).activity
     await context.services.reminders.unsubscribe(query.from_user.id, activity_id)
     await answer(query, _("Reminders stopped."))
     await show(update, await _list_view(context, query.from_user.id))
@@ -83,11 +75,8 @@ async def settings(update: Update, context: AppContext) -> None:
     query = update.callback_query
     row = await users.get(user.id)
     if query is not None:
-        item = (query.data or "").partition(":")[2]
-        if item not in ("show", "day", "hour", "digest"):
-            await expired(update, context)
-            return
-        if item == "digest":
+        pressed = cb.parse(query.data)
+        if isinstance(pressed, cb.ToggleDigest):
             if row is None or not row.has_area:
                 await answer(
                     query,
@@ -95,13 +84,10 @@ async def settings(update: Update, context: AppContext) -> None:
                 )
                 return
             row = await users.set_digest(user.id, not row.weekly_digest)
-        elif item != "show":
-            on = (
-                (row.remind_day_before if item == "day" else row.remind_hour_before)
-                if row
-                else True
-            )
-            row = await users.set_reminder_lead(user.id, item, not on)
+        elif isinstance(pressed, cb.ToggleDayBefore | cb.ToggleHourBefore):
+            day = isinstance(pressed, cb.ToggleDayBefore)
+            on = (row.remind_day_before if day else row.remind_hour_before) if row else True
+            row = await users.set_reminder_lead(user.id, "day" if day else "hour", not on)
         await answer(query)
     view = views.reminder_settings(
         row.remind_day_before if row else True,
@@ -112,10 +98,11 @@ async def settings(update: Update, context: AppContext) -> None:
 
 
 def register(app: App) -> None:
-    """Reminder commands and buttons (before the find journey, which owns the other X: buttons)."""
+    """Reminder commands and buttons."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("reminders", reminders_command, filters=private))
     app.add_handler(CommandHandler("settings", settings, filters=private))
-    app.add_handler(CallbackQueryHandler(toggle_from_card, pattern=r"^X:(rem|unrem):"))
-    app.add_handler(CallbackQueryHandler(stop_from_list, pattern=r"^R:"))
-    app.add_handler(CallbackQueryHandler(settings, pattern=r"^RS:"))
+    app.add_handlers(cb.handlers(toggle_from_card, cb.RemindMe, cb.StopRemindingFromCard))
+    app.add_handlers(cb.handlers(stop_from_list, cb.StopReminder))
+    settings_codes = (cb.ReminderSettings, cb.ToggleDayBefore, cb.ToggleHourBefore)
+    app.add_handlers(cb.handlers(settings, *settings_codes, cb.ToggleDigest))

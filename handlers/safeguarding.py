@@ -10,24 +10,25 @@ the database on every command and button; refusals are answered and audited.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import safeguarding_views as sv
 from bot import views
-from bot.callbacks import Expired, positive_id, split, verb_and_id
+from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show, swap_buttons
 from handlers.questions import TypedQuestion
 from storage.outbox import OutboxItem
-from storage.safeguarding import HIDE_AFTER, REASONS, Report
+from storage.safeguarding import HIDE_AFTER, Report
 
 
 class Safeguarding:
     """The journeys of one application (``asking``: reporters who may add words now)."""
 
     def __init__(self, app: App) -> None:
-        self.asking = TypedQuestion(app, "report", KeepOpen(buttons=("Q:",)))
+        self.asking = TypedQuestion(app, "report", KeepOpen(buttons=cb.family("Q")))
 
     async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
         """The groups whose reports the person may review; None for every group."""
@@ -82,33 +83,32 @@ class Safeguarding:
         query = update.callback_query
         assert query is not None and query.from_user is not None
         services = context.services
+        pressed = cb.parse(query.data)
+        if isinstance(pressed, cb.CancelReport | cb.ReportDone):
+            await self.asking.stop(context, query.from_user.id)
+            await answer(query, sv.report_closed())
+            return
+        assert isinstance(pressed, cb.ReportConcern | cb.FileReport)
+        activity_id = pressed.activity
         try:
-            _prefix, fields = split(query.data)
-            if fields in (["x"], ["done"]):
-                await self.asking.stop(context, query.from_user.id)
-                await answer(query, sv.report_closed())
-                return
-            if len(fields) == 2:
-                activity_id = positive_id(fields[0])
-                services.check_report_mark(fields[1], query.from_user.id, activity_id)
-                if activity_id not in services.directory.activities:
-                    raise Expired(fields[0])
-                await answer(query)
-                await send(update, sv.report_reasons(activity_id, fields[1]))
-                return
-            if len(fields) != 4 or fields[0] != "r" or fields[2] not in REASONS:
-                raise Expired(query.data or "")
-            activity_id = positive_id(fields[1])
-            services.check_report_mark(fields[3], query.from_user.id, activity_id)
-            activity = await services.activities.get(activity_id)
-            if activity is None:
-                raise Expired(fields[1])
+            services.check_report_mark(pressed.mark, query.from_user.id, activity_id)
         except Expired:
             await expired(update, context)
             return
+        if isinstance(pressed, cb.ReportConcern):
+            if activity_id not in services.directory.activities:
+                await expired(update, context)
+                return
+            await answer(query)
+            await send(update, sv.report_reasons(activity_id, pressed.mark))
+            return
+        if await services.activities.get(activity_id) is None:
+            await expired(update, context)
+            return
+        reason = pressed.reason
         await answer(query)
         filed = await services.safeguarding.file(
-            activity_id, query.from_user.id, fields[2], services.now()
+            activity_id, query.from_user.id, reason, services.now()
         )
         if filed.report_id is None:
             await show(update, sv.report_already())
@@ -120,7 +120,7 @@ class Safeguarding:
             )
             if hidden:
                 await services.directory.refresh(force=True)
-        told = await self._tell_reviewers(context, activity_id, fields[2], hidden, filed.report_id)
+        told = await self._tell_reviewers(context, activity_id, reason, hidden, filed.report_id)
         await self.asking.expect(context, query.from_user.id, filed.report_id)
         await show(update, sv.report_filed(told))
 
@@ -173,30 +173,28 @@ class Safeguarding:
         assert query is not None and query.from_user is not None
         services = context.services
         groups = await self._reviewable(context, query.from_user.id)
-        if query.data == "Q:ls":
+        pressed = cb.parse(query.data)
+        if isinstance(pressed, cb.ReviewList):
             if groups is not None and not groups:
                 await refuse(update, context, "review", None)
                 return
             await answer(query)
             await show(update, await self._list(context, groups))
             return
-        try:
-            verb, activity_id = verb_and_id(query.data, ("ok", "rm", "rmy"))
-            activity = await services.activities.get(activity_id)
-            if activity is None:
-                raise Expired(str(activity_id))
-        except Expired:
+        assert isinstance(pressed, cb.ReviewShowAgain | cb.ReviewRemoveAsk | cb.ReviewRemove)
+        activity = await services.activities.get(pressed.activity)
+        if activity is None:
             await expired(update, context)
             return
         if groups is not None and activity.group_id not in groups:
             await refuse(update, context, "review", activity.group_id)
             return
-        if verb == "rm":  # once more, before it is gone for good
+        if isinstance(pressed, cb.ReviewRemoveAsk):  # once more, before it is gone for good
             await answer(query)
             await show(update, sv.remove_confirm(activity.id, activity.title))
             return
         now = services.now()
-        outcome = "restored" if verb == "ok" else "removed"
+        outcome = "restored" if isinstance(pressed, cb.ReviewShowAgain) else "removed"
         if outcome == "restored":
             await services.activities.set_status(activity.id, "published", now, ("hidden",))
         else:
@@ -228,14 +226,8 @@ class Safeguarding:
         query = update.callback_query
         assert query is not None and query.from_user is not None
         services = context.services
-        try:
-            _prefix, fields = split(query.data)
-            if len(fields) != 3 or fields[0] != "sg":
-                raise Expired(query.data or "")
-            group_id, user_id = positive_id(fields[1]), positive_id(fields[2])
-        except Expired:
-            await expired(update, context)
-            return
+        pressed = cb.SetSafeguardingContact.decode(query.data)
+        group_id, user_id = pressed.group, pressed.user
         allowed = await may_manage(context, query.from_user.id, group_id)
         group = services.directory.groups.get(group_id)
         member = next(
@@ -261,11 +253,8 @@ class Safeguarding:
         query = update.callback_query
         assert query is not None and query.from_user is not None
         services = context.services
-        try:
-            _verb, activity_id = verb_and_id(query.data, ("int",))
-            if activity_id not in services.directory.activities:
-                raise Expired(str(activity_id))
-        except Expired:
+        activity_id = cb.Interested.decode(query.data).activity
+        if activity_id not in services.directory.activities:
             await expired(update, context)
             return
         marked = await services.safeguarding.toggle_interest(
@@ -273,17 +262,19 @@ class Safeguarding:
         )
         await answer(query, sv.interest_marked(marked))
         new = views.interest_button(activity_id, marked)
-        await swap_buttons(query.message, {f"X:int:{activity_id}"}, new)
+        await swap_buttons(query.message, {cb.Interested(activity_id).encode()}, new)
 
 
 def register(app: App) -> None:
-    """Safeguarding commands and buttons (before find, which claims the other X: buttons)."""
+    """Safeguarding commands and buttons."""
     journey = Safeguarding(app)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("reports", journey.reports, filters=private))
     app.add_handler(CommandHandler("safeguarding", journey.contact_command, filters=private))
-    app.add_handler(CallbackQueryHandler(journey.review_button, pattern=r"^Q:(ok:|rm:|rmy:|ls$)"))
-    app.add_handler(CallbackQueryHandler(journey.contact_button, pattern=r"^Q:sg:"))
-    app.add_handler(CallbackQueryHandler(journey.report_button, pattern=r"^Q:"))
-    app.add_handler(CallbackQueryHandler(journey.interest_button, pattern=r"^X:int:"))
+    reporting = (cb.ReportConcern, cb.FileReport, cb.CancelReport, cb.ReportDone)
+    app.add_handlers(cb.handlers(journey.report_button, *reporting))
+    reviewing = (cb.ReviewShowAgain, cb.ReviewRemoveAsk, cb.ReviewRemove, cb.ReviewList)
+    app.add_handlers(cb.handlers(journey.review_button, *reviewing))
+    app.add_handlers(cb.handlers(journey.contact_button, cb.SetSafeguardingContact))
+    app.add_handlers(cb.handlers(journey.interest_button, cb.Interested))
     app.add_handler(journey.asking.handler(journey.report_words))

@@ -5,43 +5,55 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
+from bot import callbacks as cb
 from bot import campaign_views as cv
-from bot import views
-from bot.callbacks import Expired, split
+from bot import deeplinks, views
 from bot.context import App, AppContext
 from bot.domain import Intent
 from bot.i18n import (
-    BY_CODE,
     current_locale,
     match_language,
     set_locale,
 )
+from bot.share_views import INLINE_START
 from handlers.alerts import subscribe_supporter
-from handlers.base import answer, expired, send, show
+from handlers.base import answer, send, show
+from handlers.find import find_command
 from handlers.menus import help_view, menu_view, roles_of, sync_commands
+from handlers.share import link_view
 
 log = logging.getLogger(__name__)
-_INTENTS = {i.value for i in Intent}
 
 
 async def start(update: Update, context: AppContext) -> None:
     """/start: the language picker, the person's Telegram language first.
 
-    /start j-<code> comes from an invite link: the person joins a group's team.
+    A deep link's payload (bot.deeplinks) says more: ``j-<code>`` an invite, the person
+    joins a group's team; ``a-<id>`` and ``g-<ref>`` a shared activity or group, shown at
+    once to someone who chose a language before, and after the choice to someone new (the
+    language buttons carry the payload, so a restart in between loses nothing).
     """
-    if context.args and context.args[0].startswith("j-"):
+    link = deeplinks.parse(context.args[0] if context.args else None)
+    if link is not None and link.kind == "j":
         from handlers.admin import join
 
-        await join(update, context, context.args[0][2:])
+        await join(update, context, link.value)
         return
     user = update.effective_user
     stored = await context.services.users.get(user.id) if user else None
+    known = stored is not None and stored.locale is not None
+    if link is not None and known:
+        await send(update, await link_view(update, context, link))
+        return
+    if known and context.args == [INLINE_START]:  # "Type a town or postcode" in inline mode
+        await find_command(update, context)
+        return
     suggested = (stored.locale if stored else None) or match_language(
         user.language_code if user else None
     )
-    await send(update, views.language_picker(suggested, "s"))
+    await send(update, views.language_picker(suggested, link.payload if link else "s"))
 
 
 async def language(update: Update, context: AppContext) -> None:
@@ -60,22 +72,19 @@ async def menu(update: Update, context: AppContext) -> None:
 
 
 async def chose_language(update: Update, context: AppContext) -> None:
-    """L:<code>:<flow>: store the language, then ask what brings them (start) or confirm."""
+    """L:<code>:<flow>: store the language, then ask what brings them (s: start), confirm
+    (c: changed), or open the shared activity or group a deep link named (its payload)."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 2 or fields[0] not in BY_CODE or fields[1] not in ("s", "c"):
-            raise Expired(query.data or "")
-    except Expired:
-        await expired(update, context)
-        return
-    code, flow = fields
+    pressed = cb.ChooseLanguage.decode(query.data)
+    code, flow, link = pressed.language, pressed.flow, pressed.link
     await context.services.users.set_locale(query.from_user.id, code)
     set_locale(code)
     await answer(query)
     await sync_commands(context, query.from_user.id, await roles_of(context, query.from_user.id))
-    if flow == "s":
+    if link is not None:
+        await show(update, await link_view(update, context, link))
+    elif flow == "s":
         await show(update, views.intent_question())
     else:
         menu = await menu_view(update, context)
@@ -86,22 +95,16 @@ async def chose_intent(update: Update, context: AppContext) -> None:
     """I:<intent>: remember what brought the person, then show the main menu."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    try:
-        _prefix, fields = split(query.data)
-        if len(fields) != 1 or fields[0] not in _INTENTS:
-            raise Expired(query.data or "")
-    except Expired:
-        await expired(update, context)
-        return
+    intent = cb.ChooseIntent.decode(query.data).intent
     users = context.services.users
     before = await users.get(query.from_user.id)
-    await users.set_intent(query.from_user.id, fields[0])
+    await users.set_intent(query.from_user.id, intent)
     await answer(query)
     menu = await menu_view(update, context)
     # Subscribed when they first say they came for campaigns, never again after /stop alerts.
     newly = before is None or before.intent != Intent.SUPPORTER
     if (
-        fields[0] == Intent.SUPPORTER
+        intent == Intent.SUPPORTER
         and newly
         and await subscribe_supporter(context, query.from_user.id)
     ):
@@ -114,10 +117,10 @@ async def menu_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     await answer(query)
-    item = (query.data or "").partition(":")[2]
-    if item == "lang":
+    pressed = cb.parse(query.data)
+    if isinstance(pressed, cb.MenuLanguage):
         await show(update, views.language_picker(current_locale(), "c"))
-    elif item == "help":
+    elif isinstance(pressed, cb.MenuHelp):
         await show(update, await help_view(update, context))
     else:
         await show(update, await menu_view(update, context))
@@ -130,6 +133,6 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("language", language, filters=private))
     app.add_handler(CommandHandler("help", help_command, filters=private))
     app.add_handler(CommandHandler("menu", menu, filters=private))
-    app.add_handler(CallbackQueryHandler(chose_language, pattern=r"^L:"))
-    app.add_handler(CallbackQueryHandler(chose_intent, pattern=r"^I:"))
-    app.add_handler(CallbackQueryHandler(menu_button, pattern=r"^M:(lang|help|menu)$"))
+    app.add_handlers(cb.handlers(chose_language, cb.ChooseLanguage))
+    app.add_handlers(cb.handlers(chose_intent, cb.ChooseIntent))
+    app.add_handlers(cb.handlers(menu_button, cb.MenuLanguage, cb.MenuHelp, cb.MenuShow))

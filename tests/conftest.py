@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from hypothesis import settings
 
 from bot.app import TrackingUpdateProcessor, build_app, running
 from bot.config import Config
@@ -35,6 +36,11 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 WEBHOOK_PATH = "/telegram/hook"
 PUBLIC_URL = "https://bot.example.org"
 WEBHOOK_SECRET = "test-Secret_1"
+
+# Property tests (Hypothesis): no time limit per example (these machines are shared and slow at
+# times; timings belong in make bench), and a failure prints how to replay it.
+settings.register_profile("sanctuary", deadline=None, print_blob=True)
+settings.load_profile("sanctuary")
 
 
 @pytest.fixture(scope="session")
@@ -113,21 +119,22 @@ class Harness:
             found = await cur.fetchone()
         return tuple(found) if found is not None else None
 
-    async def delivered(self, chat_id: int) -> None:
-        """Wait until the outbox has sent what is due for a chat (it sends on its own time)."""
+    async def delivered(self, chat_id: int | None = None) -> None:
+        """Wait until the outbox has sent what is due for a chat, or for every chat when none
+        is named (it sends on its own time): only then is "nothing more was sent" true."""
 
         async def none_left() -> bool:
             left = await self.row(
-                "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND "
+                "SELECT COUNT(*) FROM outbox WHERE (? IS NULL OR chat_id = ?) AND "
                 "(state = 'sending' OR (state = 'pending' AND not_before <= ?))",
+                chat_id,
                 chat_id,
                 to_db(self.services.now()),
             )
             return left == (0,)
 
-        await eventually(
-            none_left, 10.0, lambda: f"the outbox still holds messages for chat {chat_id}"
-        )
+        whose = "any chat" if chat_id is None else f"chat {chat_id}"
+        await eventually(none_left, 10.0, lambda: f"the outbox still holds messages for {whose}")
 
 
 async def start_bot(

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 
+from bot import callbacks as cb
 from bot.fakeapi import FakeBotAPI, SentMessage
 from bot.i18n import gettext, use_locale
 
@@ -31,6 +32,13 @@ def last_callback_answer(server: FakeBotAPI) -> str | None:
     assert calls, "no callback query was answered"
     text = calls[-1].params.get("text")
     return str(text) if text is not None else None
+
+
+def has_button(message: SentMessage, *codes: type[cb.Button]) -> bool:
+    """Whether the message has a button of one of these codes."""
+    return any(
+        code.matches(data) for row in message.buttons() for _t, data, _u in row for code in codes
+    )
 
 
 def button_texts(message: SentMessage) -> list[str]:

@@ -142,6 +142,8 @@ async def test_weekly_usage_in_private_and_in_arabic(bot: Harness) -> None:
         "ar",
         "Only an admin of a City of Sanctuary group can do this. Ask your group's coordinator.",
     )
+    # Plain text, not HTML: the one kind of reply not built as a view.
+    assert "parse_mode" not in bot.server.calls_to("sendMessage")[-1].params
 
 
 async def test_forget_removes_roles_and_anonymises_the_audit_log(bot: Harness) -> None:

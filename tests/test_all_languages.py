@@ -7,11 +7,16 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
+from bot import callbacks as cb
+from bot.callbacks import SearchState
+from bot.domain import Intent, Need
 from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
 from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import tr
+
+LEEDS_SEARCH = SearchState(5380, -155)  # rounded as buttons carry it
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
@@ -36,15 +41,17 @@ async def _journey(bot: Harness, code: str) -> list[SentMessage]:
     chat = bot.chat(8000 + LANGUAGES.index(next(x for x in LANGUAGES if x.code == code)), code)
     replies: list[SentMessage] = []
     replies += await chat.send("/start")
-    replies += await chat.press_data(f"L:{code}:s")
-    replies += await chat.press_data("I:seeking")
-    replies += await chat.press_data("M:find")
+    replies += await chat.press_data(cb.ChooseLanguage(code, "s"))
+    replies += await chat.press_data(cb.ChooseIntent(Intent.SEEKING))
+    replies += await chat.press_data(cb.MenuFind())
     replies += await chat.share_location(*LEEDS)
-    replies += await chat.press_data("S:5380:-155:-:0:1")  # page 2
-    replies += await chat.press_data("C:5380:-155:-:0:0")
-    replies += await chat.press_data("N:5380:-155:-:0:0")
-    replies += await chat.press_data("S:5380:-155:-:4:0")  # women only: nothing, nearest groups
-    replies += await chat.press_data("S:5380:-155:sport:0:0")
+    replies += await chat.press_data(cb.SearchPage(LEEDS_SEARCH.at_page(1)))  # page 2
+    replies += await chat.press_data(cb.SearchCategories(LEEDS_SEARCH))
+    replies += await chat.press_data(cb.SearchNeeds(LEEDS_SEARCH))
+    replies += await chat.press_data(
+        cb.SearchPage(LEEDS_SEARCH.toggle(Need.WOMEN_ONLY))
+    )  # women only: nothing, nearest groups
+    replies += await chat.press_data(cb.SearchPage(LEEDS_SEARCH.with_category("sport")))
     card_id = next(
         d
         for m in replies[-1:]
@@ -53,22 +60,22 @@ async def _journey(bot: Harness, code: str) -> list[SentMessage]:
         if d and d.startswith("A:")
     )
     replies += await chat.press_data(card_id)
-    activity = card_id.split(":")[1]
-    replies += await chat.press_data(f"X:rem:{activity}")
+    activity = cb.OpenCard.decode(card_id).activity
+    replies += await chat.press_data(cb.RemindMe(activity))
     replies += await chat.send("/reminders")
     replies += await chat.send("/settings")
-    replies += await chat.press_data("RS:hour")
+    replies += await chat.press_data(cb.ToggleHourBefore())
     replies += await chat.send("/groups")
     replies += await chat.send("Bangor")
     replies += await chat.send("Xyzzyville")
     replies += await chat.send("/privacy")
     replies += await chat.send("/help")
     replies += await chat.send("/mydata")
-    replies += await chat.press_data("D:moved")
+    replies += await chat.press_data(cb.Moved())
     replies += await chat.send("Cardiff")  # far from the Leeds reminder; the nearest group
     replies += await chat.send("/language")
     replies += await chat.send("/forget")
-    replies += await chat.press_data("D:erase")
+    replies += await chat.press_data(cb.ForgetConfirmed())
     replies += await chat.press_data("zzz")  # expired
     return replies
 

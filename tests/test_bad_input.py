@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from bot import callbacks as cb
 from bot.callbacks import SearchState
 from tests.conftest import Harness
 from tests.helpers import last_callback_answer, only
@@ -76,7 +77,7 @@ async def test_valid_state_after_restart_still_works(bot: Harness) -> None:
     chat = bot.chat()
     await chat.send("/start")
     state = SearchState.at(53.7997, -1.5492).at_page(1)
-    page = only(await chat.press_data(f"S:{state.encode()}"))
+    page = only(await chat.press_data(cb.SearchPage(state)))
     assert "Page 2 of 2" in page.plain_text()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sqlite3
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -70,13 +72,28 @@ async def test_console_demo_walks_the_journey(tmp_path: Path) -> None:
 
 
 class _Pausing(io.StringIO):
-    """A person who stops to read before typing ``/help``."""
+    """A person who stops to read before typing ``/help``: until the bot has sent the notice
+    of the concern, on its own time (the demo database says when)."""
+
+    def __init__(self, script: str, db_path: Path) -> None:
+        super().__init__(script)
+        self.db_path = db_path
 
     def readline(self, size: int = -1) -> str:
         line = super().readline(size)
-        if line.startswith("/help"):
-            time.sleep(2.0)  # in the console's reader thread: the bot goes on meanwhile
+        if line.startswith("/help"):  # in the console's reader thread: the bot goes on
+            for _ in range(1500):  # up to 30 s
+                if self._notice_sent():
+                    break
+                time.sleep(0.02)
         return line
+
+    def _notice_sent(self) -> bool:
+        with contextlib.closing(sqlite3.connect(self.db_path)) as conn:
+            sent = conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'concern' AND state = 'sent'"
+            ).fetchone()
+        return bool(sent[0])
 
 
 async def test_what_arrives_between_two_lines_is_shown(tmp_path: Path) -> None:
@@ -97,7 +114,7 @@ async def test_what_arrives_between_two_lines_is_shown(tmp_path: Path) -> None:
             ":quit",
         ]
     )
-    text = await _console(tmp_path, _Pausing(script + "\n"))
+    text = await _console(tmp_path, _Pausing(script + "\n", tmp_path / "demo.db"))
     notice = text.index("A concern was reported about “Conversation café”")
     assert text.rindex("you> ", 0, notice) > text.index("admins have been told")  # after the report
     assert notice < text.index("How this bot helps")  # before the answer to /help

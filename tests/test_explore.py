@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from telegram.error import TelegramError
 
+from bot import callbacks as cb
+from bot.domain import Intent
 from bot.fakeapi import Conversation, FakeBotAPI
 from bot.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN, COORDINATOR, NETWORK
@@ -190,7 +192,7 @@ class Walker:
         self.seen: dict[str, None] = {}  # every button data shown so far, in order
         # a volunteer, admin or coordinator who erased their data would have no role left to
         # explore with: they never do
-        self.never = {"D:erase", "/forget"} if keeps_role else set()
+        self.never = {cb.ForgetConfirmed().encode(), "/forget"} if keeps_role else set()
 
     def _buttons(self) -> list[str]:
         found = []
@@ -280,8 +282,8 @@ async def _people(bot: Harness) -> tuple[dict[str, Conversation], dict[str, Watc
     intents = {"volunteer": "volunteer", "supporter": "supporter"}
     for name, chat in people.items():
         await chat.send("/start")
-        await chat.press_data(f"L:{chat.user.language_code}:s")
-        await chat.press_data(f"I:{intents.get(name, 'seeking')}")
+        await chat.press_data(cb.ChooseLanguage(chat.user.language_code, "s"))
+        await chat.press_data(cb.ChooseIntent(Intent(intents.get(name, "seeking"))))
     code = await services.roles.create_invite(leeds, 7002, NOW)
     await people["volunteer"].send(f"/start j-{code}")
     # Something in every queue, so the walks reach the deeper buttons: a post waiting for its

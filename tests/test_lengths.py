@@ -5,7 +5,9 @@ items."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
+from bot import callbacks as cb
 from bot.fakeapi import MAX_TEXT, html_to_plain
 from bot.formatting import parsed_length
 from bot.i18n import use_locale
@@ -55,8 +57,8 @@ async def test_a_card_full_of_ampersands_is_shown_and_moderation_goes_on(bot: Ha
     activity_id = await _ampersand_activity(bot)
     chat = bot.chat(8801)
     results = only(await chat.share_location(*LEEDS))
-    search = results.button_data("1").split(":", 2)[2]  # a result's button, for this activity
-    card = only(await chat.press_data(f"A:{activity_id}:{search}"))
+    search = cb.OpenCard.decode(results.button_data("1")).search  # back to these results
+    card = only(await chat.press_data(cb.OpenCard(activity_id, search)))
     text = card.plain_text()
     assert "&" * 500 in text  # the whole description: Telegram counts one character each
     assert "🗓 When:" in text and "Cost:" in text and "Contact:" in text
@@ -155,7 +157,7 @@ async def test_a_volunteers_typed_answers_count_as_telegram_counts(bot: Harness)
     await chat.press("Conversation café")
     await chat.send("&" * 600)  # the description, five times longer in HTML
     await chat.press("Once")
-    await chat.press_data("W:date:2026-11-26")
+    await chat.press_data(cb.PostDate(date(2026, 11, 26)))
     await chat.send("14:00-16:00")
     await chat.send("Hyde Park, LS6 1AA")
     await chat.send("&" * 100)

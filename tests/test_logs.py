@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot import callbacks as cb
 from bot.logs import make_handler
 from tests.conftest import Harness
 
@@ -54,7 +55,7 @@ async def test_a_journey_logs_no_text_or_coordinates(
     await chat.send("Sheffeild")
     await chat.press("Save this area")
     await chat.send("my secret words")
-    await chat.press_data("D:moved")
+    await chat.press_data(cb.Moved())
     await chat.send("Cardiff")  # the new area: a place name that must not be logged
     await chat.send("/mydata")
     await chat.send("/forget")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation, SentMessage
 from storage.db import to_db
 from storage.roles import VOLUNTEER
 from tests.conftest import NOW, Harness
-from tests.helpers import eventually, last_callback_answer, only, tr
+from tests.helpers import eventually, has_button, last_callback_answer, only, tr
 from tests.test_posting import ADMIN_ID, LEEDS, VOL_ID, last, notices, team
 
 CAFE = "leeds-cafe"  # weekly on Tuesdays 18:00-20:00, imported (no author)
@@ -25,7 +26,7 @@ async def _cafe(bot: Harness) -> int:
 async def _seeker(bot: Harness, user_id: int, locale: str = "en") -> Conversation:
     chat = bot.chat(user_id, locale)
     await chat.send("/start")
-    await chat.press_data(f"L:{locale}:s")
+    await chat.press_data(cb.ChooseLanguage(locale, "s"))
     return chat
 
 
@@ -38,7 +39,7 @@ async def test_changes_are_told_to_the_people_reminded(bot: Harness) -> None:
     await team(bot)
     cafe = await _cafe(bot)
     seeker = await _seeker(bot, 8301)
-    await seeker.press_data(f"X:rem:{cafe}")
+    await seeker.press_data(cb.RemindMe(cafe))
     admin = bot.chat(ADMIN_ID)
     listing = only(await admin.send("/myactivities"))  # an admin manages the group's activities
     card = only(await admin.press("Conversation café", listing))
@@ -108,11 +109,7 @@ async def test_still_running_asks_hides_and_restores(bot: Harness) -> None:
     assert cafe not in services.directory.activities  # 14 days without an answer: hidden
     hidden = tr("ar", "💤 “{title}” is hidden from /find because nobody said it is still running. Open /myactivities and tap “Still running” to show it again.")  # fmt: skip
     await notices(bot, VOL_ID, hidden.split("{title}")[1][:12])
-    ask = next(
-        m
-        for m in bot.server.messages(VOL_ID)
-        if m.has_inline_keyboard() and "F:yes" in str(m.buttons())
-    )
+    ask = next(m for m in bot.server.messages(VOL_ID) if has_button(m, cb.FreshYes))
     answered = last(await volunteer.press(tr("ar", "✅ Yes, still running"), ask))
     assert tr("ar", "✅ Thank you! It stays on /find.") in answered.plain_text()
     assert cafe in services.directory.activities
@@ -144,7 +141,7 @@ async def test_feedback_is_asked_after_an_occurrence_and_shown_as_totals(bot: Ha
     people = [8311, 8312, 8313]
     for person in people:
         chat = await _seeker(bot, person)
-        await chat.press_data(f"X:int:{cafe}")
+        await chat.press_data(cb.Interested(cafe))
     stranger = await _seeker(bot, 8319)
     services = bot.services
     services.clock = lambda: NOW + timedelta(days=2)  # Wednesday noon: Tuesday's café is over
@@ -156,11 +153,12 @@ async def test_feedback_is_asked_after_an_occurrence_and_shown_as_totals(bot: Ha
         assert "Conversation café" in question
         chat = bot.chat(person)
         await chat.press(
-            str(score), next(m for m in bot.server.messages(person) if "FB:" in str(m.buttons()))
+            str(score),
+            next(m for m in bot.server.messages(person) if has_button(m, cb.FeedbackScore)),
         )
         if words:
             assert "your words were added" in only(await chat.send(words)).plain_text()
-    await stranger.press_data(f"FB:{cafe}:1")  # never asked: the answer is refused
+    await stranger.press_data(cb.FeedbackScore(cafe, 1))  # never asked: the answer is refused
     assert (
         last_callback_answer(bot.server) == "This menu has expired. Please start again with /start."
     )
@@ -189,11 +187,11 @@ async def test_forbidden_steps_are_refused_and_audited(bot: Harness) -> None:
     other = await _seeker(bot, 8320)
     refusals = 0
     for data in (
-        f"Y:e:{cafe}",
-        f"Y:xx:{cafe}",
-        f"Y:pa:{cafe}",
-        f"F:yes:{cafe}",
-        f"Y:s:{cafe}:title",
+        cb.ManageEdit(cafe),
+        cb.ManageCancel(cafe),
+        cb.ManagePause(cafe),
+        cb.FreshYes(cafe),
+        cb.ManageEditSection(cafe, "title"),
     ):
         await other.press_data(data)  # a volunteer of another group
         refusals += 1
@@ -203,10 +201,10 @@ async def test_forbidden_steps_are_refused_and_audited(bot: Harness) -> None:
         )
     only(await other.send("/moderate"))
     refusals += 1
-    await other.press_data(f"Z:a:{cafe}")
+    await other.press_data(cb.ModerateApprove(cafe))
     refusals += 1
     # The Leeds volunteer may not touch the group's imported activities either (not theirs).
-    await volunteer.press_data(f"Y:pa:{cafe}")
+    await volunteer.press_data(cb.ManagePause(cafe))
     refusals += 1
     # A removed volunteer's old buttons and half-finished post stop working.
     await volunteer.send("/newactivity")
@@ -220,7 +218,9 @@ async def test_forbidden_steps_are_refused_and_audited(bot: Harness) -> None:
     await services.roles.revoke(VOL_ID, VOLUNTEER, leeds, ADMIN_ID, NOW)
     await volunteer.press("Pause", card)
     refusals += 1
-    await volunteer.press_data("W:cat:conversation")  # the category question of the draft
+    await volunteer.press_data(
+        cb.PostCategory("conversation")
+    )  # the category question of the draft
     refusals += 1
     assert await bot.row("SELECT COUNT(*) FROM activity_drafts") == (0,)
     assert await bot.row("SELECT status, paused, title FROM activities WHERE id = ?", cafe) == (

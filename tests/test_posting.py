@@ -4,8 +4,10 @@ Arabic conversation of an admin who publishes directly."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN
@@ -23,11 +25,11 @@ async def team(bot: Harness, volunteer_locale: str = "en") -> tuple[int, Convers
     await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
     admin = bot.chat(ADMIN_ID, "en")
     await admin.send("/start")
-    await admin.press_data("L:en:s")
+    await admin.press_data(cb.ChooseLanguage("en", "s"))
     code = await services.roles.create_invite(leeds, ADMIN_ID, NOW)
     volunteer = bot.chat(VOL_ID, volunteer_locale)
     await volunteer.send("/start")
-    await volunteer.press_data(f"L:{volunteer_locale}:s")
+    await volunteer.press_data(cb.ChooseLanguage(volunteer_locale, "s"))
     await volunteer.send(f"/start j-{code}")
     return leeds, volunteer
 
@@ -50,7 +52,7 @@ async def quick_post(chat: Conversation, title: str) -> SentMessage:
     await chat.press("Conversation café")
     await chat.press("No description")
     await chat.press("Once")
-    await chat.press_data("W:date:2026-11-26")
+    await chat.press_data(cb.PostDate(date(2026, 11, 26)))
     await chat.send("14:00-16:00")
     await chat.send("Hyde Park, LS6 1AA")
     await chat.send("The park café")
@@ -271,7 +273,7 @@ async def test_moderation_changes_then_approve_and_reject(bot: Harness) -> None:
     )
     assert activity_id in bot.services.directory.activities
     assert "was approved" in (await notices(bot, VOL_ID, "was approved"))[0]
-    await chat.press_data(f"Z:a:{activity_id}")  # a volunteer cannot moderate
+    await chat.press_data(cb.ModerateApprove(activity_id))  # a volunteer cannot moderate
     assert last_callback_answer(bot.server) is not None
     assert await bot.row(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'refused' AND detail = 'moderate'"
@@ -299,8 +301,8 @@ async def test_a_new_volunteers_change_goes_back_for_a_check(bot: Harness) -> No
     activity_id = (await bot.row("SELECT id FROM activities WHERE title = 'Park picnic'"))[0]  # type: ignore[index]
     seeker = bot.chat(8401, "en")
     await seeker.send("/start")
-    await seeker.press_data("L:en:s")
-    await seeker.press_data(f"X:rem:{activity_id}")
+    await seeker.press_data(cb.ChooseLanguage("en", "s"))
+    await seeker.press_data(cb.RemindMe(activity_id))
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 8401") == (1,)
 
     async def edit_title(new_title: str) -> SentMessage:
@@ -360,7 +362,7 @@ async def test_an_admin_posts_in_arabic_and_it_is_published_at_once(bot: Harness
     await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
     chat = bot.chat(ADMIN_ID, "ar")
     await chat.send("/start")
-    await chat.press_data("L:ar:s")
+    await chat.press_data(cb.ChooseLanguage("ar", "s"))
     first = only(await chat.send("/newactivity"))
     assert tr("ar", "✏️ What is the activity called? Keep it short (at most 80 characters).") in (
         first.plain_text()
@@ -371,10 +373,12 @@ async def test_an_admin_posts_in_arabic_and_it_is_published_at_once(bot: Harness
     days = last(await chat.press(tr("ar", "Once a month")))
     assert tr("ar", "Which week of the month?") in days.plain_text()
     await chat.press(tr("ar", "First"))
-    date_question = last(await chat.press_data("W:wd:5"))  # Saturday
-    offered = sorted(data for r in date_question.buttons() for _t, data, _u in r)
+    date_question = last(await chat.press_data(cb.PostWeekday(5)))  # Saturday
+    offered = sorted(
+        cb.PostDate.decode(data).day for r in date_question.buttons() for _t, data, _u in r
+    )
     assert offered == [  # the first Saturdays
-        "W:date:2026-12-05", "W:date:2027-01-02", "W:date:2027-02-06", "W:date:2027-03-06",
+        date(2026, 12, 5), date(2027, 1, 2), date(2027, 2, 6), date(2027, 3, 6),
     ]  # fmt: skip
     assert tr("ar", "That date is not one of the days you chose. Please tap or type another.") in (
         only(await chat.send("٢٨/١١/٢٠٢٦")).plain_text()  # Arabic digits; the last Saturday
@@ -406,6 +410,6 @@ async def test_an_admin_posts_in_arabic_and_it_is_published_at_once(bot: Harness
     assert row[0] in services.directory.activities
     seeker = bot.chat(8299, "ar")
     await seeker.send("/start")
-    await seeker.press_data("L:ar:s")
+    await seeker.press_data(cb.ChooseLanguage("ar", "s"))
     results = only(await seeker.share_location(*LEEDS))
     assert "مقهى المحادثة للنساء" in results.plain_text()

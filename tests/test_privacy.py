@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from bot import callbacks as cb
 from storage.drafts import Draft
 from tests.conftest import NOW, Harness
 from tests.data import LEEDS
@@ -47,8 +48,8 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     results = only(await chat.share_location(*LEEDS))
     card = only(await chat.press_data(results.button_data("1")))
     activity_id = int(card.button_data("⏰").split(":")[2])
-    await chat.press_data(f"X:rem:{activity_id}", card.message_id)
-    await chat.press_data(f"X:int:{activity_id}", card.message_id)  # interested, anonymously
+    await chat.press_data(cb.RemindMe(activity_id), card.message_id)
+    await chat.press_data(cb.Interested(activity_id), card.message_id)  # interested, anonymously
     await chat.press_data(card.button_data("Report"), card.message_id)  # and reports a concern
     await chat.press("Wrong information")
     await chat.send("The time is wrong")
@@ -81,12 +82,16 @@ async def _use_everything(bot: Harness, user_id: int) -> int:
     await chat.press("I did it")
     await services.campaigns.create(user_id, services.now())  # and drafts a call of their own
     await services.feedback.mark_asked([(activity_id, user_id)], services.now())
-    thanks = only(await chat.press_data(f"FB:{activity_id}:5"))  # says how welcome they felt
+    thanks = only(
+        await chat.press_data(cb.FeedbackScore(activity_id, 5))
+    )  # says how welcome they felt
     assert "Thank you" in thanks.plain_text()
     assert "your words were added" in only(await chat.send("Lovely people")).plain_text()
     await chat.send("/newactivity")  # and starts posting an activity
     await chat.send("Football on Fridays")
-    await chat.press_data(f"FB:{activity_id}:5")  # presses their answer again: words may follow
+    await chat.press_data(
+        cb.FeedbackScore(activity_id, 5)
+    )  # presses their answer again: words may follow
     return activity_id
 
 
@@ -197,7 +202,9 @@ async def test_forged_erase_only_ever_erases_the_presser(bot: Harness) -> None:
     other = bot.chat(7004)
     await other.send("/start")
     await other.press("English")
-    await other.press_data("D:erase")  # never shown to them, but only their own data is theirs
+    await other.press_data(
+        cb.ForgetConfirmed()
+    )  # never shown to them, but only their own data is theirs
     assert await bot.row("SELECT id FROM users WHERE id = ?", UID) == (UID,)
     assert await bot.row("SELECT id FROM users WHERE id = 7004") is None
     for forged in ("D:drop:abc", "D:drop:-4", "D:nothing", "D:dropfar:1"):
@@ -315,7 +322,9 @@ async def test_unfinished_posts_and_unanswered_questions_go_after_30_days(bot: H
     )
     await services.feedback.mark_asked([(int(str(activity_id)), 7012)], NOW)
     await bot.chat(7012).send("/help")  # a message of the bot's, standing in for the question
-    thanks = only(await bot.chat(7012).press_data(f"FB:{activity_id}:4"))  # words may follow
+    thanks = only(
+        await bot.chat(7012).press_data(cb.FeedbackScore(activity_id, 4))
+    )  # words may follow
     assert "Thank you" in thanks.plain_text()
     assert await bot.row("SELECT journey FROM awaited_answers") == ("feedback",)
     services.clock = lambda: NOW + timedelta(days=29)
@@ -345,7 +354,7 @@ async def test_moved_saves_the_new_area_offers_a_group_and_drops_far_reminders(
     for number in ("1", "2"):
         card = only(await chat.press_data(results.button_data(number)))
         activity_id = int(card.button_data("⏰").split(":")[2])
-        await chat.press_data(f"X:rem:{activity_id}", card.message_id)
+        await chat.press_data(cb.RemindMe(activity_id), card.message_id)
         reminded.append(activity_id)
     await chat.send("/settings")
     await chat.press("Weekly digest")  # needs an area first: refused
@@ -363,10 +372,10 @@ async def test_moved_saves_the_new_area_offers_a_group_and_drops_far_reminders(
         -3.18,
         "Cardiff",
     )
-    first = only(await chat.press_data(f"D:drop:{reminded[0]}", answer.message_id))
+    first = only(await chat.press_data(cb.DropFarReminder(reminded[0]), answer.message_id))
     assert "This reminder is for an activity more than 25 mi away:" in first.plain_text()
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 7040") == (1,)
-    last = only(await chat.press_data(f"D:drop:{reminded[1]}", answer.message_id))
+    last = only(await chat.press_data(cb.DropFarReminder(reminded[1]), answer.message_id))
     assert "more than 25 mi away" not in last.plain_text()
     assert await bot.row("SELECT COUNT(*) FROM reminders WHERE user_id = 7040") == (0,)
     search = only(await chat.press("Activities here", last))
@@ -379,7 +388,7 @@ async def test_moved_from_settings_by_location_keeps_near_reminders(bot: Harness
     await chat.press("English")
     results = only(await chat.share_location(*LEEDS))
     card = only(await chat.press_data(results.button_data("1")))
-    await chat.press_data(f"X:rem:{card.button_data('⏰').split(':')[2]}", card.message_id)
+    await chat.press_data(card.button_data("⏰"), card.message_id)
     await chat.send("Leeds")
     await chat.press("Save this area")
     await chat.send("/settings")
@@ -405,8 +414,8 @@ async def test_moved_with_an_ambiguous_place_then_stop_all(bot: Harness) -> None
     results = only(await chat.share_location(*LEEDS))
     for number in ("1", "2", "3"):
         card = only(await chat.press_data(results.button_data(number)))
-        await chat.press_data(f"X:rem:{card.button_data('⏰').split(':')[2]}", card.message_id)
-    await chat.press_data("D:moved")
+        await chat.press_data(card.button_data("⏰"), card.message_id)
+    await chat.press_data(cb.Moved())
     choose = only(await chat.send("Bangor"))
     assert "Which “Bangor” do you mean?" in choose.plain_text()
     answer = only(await chat.press("Wales", choose))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from dateutil.rrule import rrule, rrulestr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.recurrence import Repeat, RepeatError, Schedule, local_to_utc, zone
 
@@ -133,30 +134,39 @@ def _walked(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
         "FREQ=DAILY;INTERVAL=3",  # not restarted: walked from the start
     ],
 )
-def test_old_series_give_the_same_dates_as_walking_from_the_start(rule: str) -> None:
+@settings(max_examples=25)
+@given(
+    first=st.builds(
+        lambda days, quarters: (
+            datetime(2023, 1, 1, tzinfo=UTC) + timedelta(days=days, minutes=15 * quarters)
+        ),
+        st.integers(0, 699),
+        st.integers(0, 95),
+    ),
+    duration=st.sampled_from([60, 120, 600]),
+    last_after_days=st.none() | st.integers(400, 1399),
+    tz=st.sampled_from([LONDON, "America/New_York"]),
+    skipped=st.lists(st.integers(0, 399), max_size=8, unique=True),
+    asked=st.lists(st.tuples(st.integers(-30, 1499), st.integers(0, 23)), min_size=1, max_size=6),
+)
+def test_old_series_give_the_same_dates_as_walking_from_the_start(
+    rule: str,
+    first: datetime,
+    duration: int,
+    last_after_days: int | None,
+    tz: str,
+    skipped: list[int],
+    asked: list[tuple[int, int]],
+) -> None:
     """A series started years ago is restarted near the asked time: the dates must not move,
     across daylight saving, skipped dates, a last date, and asking again later or earlier."""
-    rng = random.Random(rule)
-    for _ in range(12):
-        first = datetime(2023, 1, 1, tzinfo=UTC) + timedelta(
-            days=rng.randrange(700), minutes=15 * rng.randrange(96)
-        )
-        schedule = Schedule(
-            first,
-            rng.choice([60, 120, 600]),
-            rule,
-            (first + timedelta(days=rng.randrange(400, 1400))).date()
-            if rng.random() < 0.4
-            else None,
-            rng.choice([LONDON, "America/New_York"]),
-        )
-        walked_all = _walked(schedule, first, 400)
-        schedule.skips = frozenset(
-            s.date() for s in rng.sample(walked_all, min(8, len(walked_all)))
-        )
-        for _ in range(6):
-            after = first + timedelta(days=rng.randrange(-30, 1500), hours=rng.randrange(24))
-            got = [o.start for o in schedule.occurrences(after, 4)]
-            assert got == _walked(schedule, after, 4), (rule, first, after)
-            nxt = schedule.next(after)
-            assert (nxt.start if nxt else None) == (got[0] if got else None)
+    last = None if last_after_days is None else (first + timedelta(days=last_after_days)).date()
+    schedule = Schedule(first, duration, rule, last, tz)
+    walked_all = _walked(schedule, first, 400)
+    schedule.skips = frozenset(walked_all[i].date() for i in skipped if i < len(walked_all))
+    for days, hours in asked:  # one after another, later or earlier
+        after = first + timedelta(days=days, hours=hours)
+        got = [o.start for o in schedule.occurrences(after, 4)]
+        assert got == _walked(schedule, after, 4), (rule, first, after)
+        nxt = schedule.next(after)
+        assert (nxt.start if nxt else None) == (got[0] if got else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
+from bot import callbacks as cb
 from bot.recurrence import local_to_utc
 from bot.reminders import reminder_moment
 from tests.conftest import Harness
@@ -35,7 +36,7 @@ async def _subscribe_to_first(bot: Harness, user_id: int, language: str = "en") 
     await chat.share_location(*LEEDS)
     card = only(await chat.press_data(chat.last_with_buttons().button_data("1")))  # type: ignore[union-attr]
     activity_id = int(card.button_data("⏰").split(":")[2])
-    await chat.press_data(f"X:rem:{activity_id}", card.message_id)
+    await chat.press_data(cb.RemindMe(activity_id), card.message_id)
     return activity_id
 
 
@@ -87,7 +88,7 @@ async def test_settings_and_list(bot: Harness) -> None:
     chat = bot.chats[4003]
     settings = only(await chat.send("/settings"))
     assert tr("fr", "24 hours before") in settings.plain_text() or settings.buttons()
-    await chat.press_data("RS:day", settings.message_id)
+    await chat.press_data(cb.ToggleDayBefore(), settings.message_id)
     assert await bot.row(
         "SELECT remind_day_before, remind_hour_before FROM users WHERE id = 4003"
     ) == (0, 1)
@@ -96,7 +97,7 @@ async def test_settings_and_list(bot: Harness) -> None:
     assert await services.plan_reminders() == 0  # the day-before one is off
     listed = only(await chat.send("/reminders"))
     assert "Conversation café" in listed.plain_text()
-    stopped = only(await chat.press_data(f"R:{activity_id}", listed.message_id))
+    stopped = only(await chat.press_data(cb.StopReminder(activity_id), listed.message_id))
     assert tr("fr", "You have no reminders yet. Open an activity and tap “⏰ Remind me”.") in (
         stopped.plain_text()
     )
@@ -144,13 +145,13 @@ async def test_daylight_saving_weeks_keep_local_time(bot: Harness) -> None:
 async def test_weekly_digest_on_mondays_near_the_saved_area(bot: Harness) -> None:
     chat = bot.chat(4101)
     settings = only(await chat.send("/settings"))
-    await chat.press_data("RS:digest", settings.message_id)
+    await chat.press_data(cb.ToggleDigest(), settings.message_id)
     assert "Save an area first" in (bot.server.calls_to("answerCallbackQuery")[-1].params["text"])
     assert await bot.row("SELECT weekly_digest FROM users WHERE id = 4101") in (None, (0,))
     await chat.send("Leeds")
     await chat.press("Save this area")
     settings = only(await chat.send("/settings"))
-    switched = only(await chat.press_data("RS:digest", settings.message_id))
+    switched = only(await chat.press_data(cb.ToggleDigest(), settings.message_id))
     assert "✅ 📰 Weekly digest" in [t for r in switched.buttons() for t, _d, _u in r]
     assert await bot.row("SELECT weekly_digest FROM users WHERE id = 4101") == (1,)
     services = bot.services

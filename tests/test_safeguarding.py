@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation, SentMessage
 from bot.geo import Gazetteer, Outcodes
 from storage.db import to_db
@@ -26,7 +27,7 @@ async def _team(bot: Harness, admin_locale: str = "en") -> int:
     await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
     admin = bot.chat(ADMIN_ID, admin_locale, first_name="Ada")  # admins are named too
     await admin.send("/start")
-    await admin.press_data(f"L:{admin_locale}:s")
+    await admin.press_data(cb.ChooseLanguage(admin_locale, "s"))
     code = await services.roles.create_invite(leeds, ADMIN_ID, NOW)
     await bot.chat(VOLUNTEER_ID).send(f"/start j-{code}")
     picker = only(await admin.send("/safeguarding"))
@@ -43,7 +44,7 @@ async def _card(
     their report counts towards hiding)."""
     chat = bot.chat(user_id, locale)
     await chat.send("/start")
-    await chat.press_data(f"L:{locale}:s")
+    await chat.press_data(cb.ChooseLanguage(locale, "s"))
     if settled:
         await bot.services.db.conn.execute(
             "UPDATE users SET created_at = ? WHERE id = ?",
@@ -180,14 +181,18 @@ async def test_every_forbidden_safeguarding_step_is_refused(bot: Harness) -> Non
     await chat.press("Something else")
     await _notices(bot, VOLUNTEER_ID, 1)  # the contact is told (before they write below)
     await _notices(bot, ADMIN_ID, 1)
-    for data in (f"Q:rm:{activity_id}", f"Q:ok:{activity_id}", f"Q:sg:{leeds}:8401"):
+    for data in (
+        cb.ReviewRemoveAsk(activity_id),
+        cb.ReviewShowAgain(activity_id),
+        cb.SetSafeguardingContact(leeds, 8401),
+    ):
         await stranger.press_data(data)
         assert last_callback_answer(bot.server) == refusal
     # The volunteer (the safeguarding contact) reviews, but cannot choose the contact...
     volunteer = bot.chat(VOLUNTEER_ID)
     assert "Only an admin" in only(await volunteer.send("/safeguarding")).plain_text()
     # ...and an admin cannot make a stranger (not in the team) the contact.
-    await bot.chat(ADMIN_ID).press_data(f"Q:sg:{leeds}:8401")
+    await bot.chat(ADMIN_ID).press_data(cb.SetSafeguardingContact(leeds, 8401))
     assert last_callback_answer(bot.server) == refusal
     assert await bot.row("SELECT user_id FROM safeguarding_contacts") == (VOLUNTEER_ID,)
     assert await bot.row("SELECT status FROM activities WHERE id = ?", activity_id) == (

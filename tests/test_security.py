@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from bot import callbacks as cb
+from bot.domain import Intent
 from bot.fakeapi import Conversation
 from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER
 from tests.conftest import NOW, Harness
@@ -28,8 +30,8 @@ async def _leeds(bot: Harness) -> int:
 async def _person(bot: Harness, user_id: int, intent: str = "seeking") -> Conversation:
     chat = bot.chat(user_id)
     await chat.send("/start")
-    await chat.press_data("L:en:s")
-    await chat.press_data(f"I:{intent}")
+    await chat.press_data(cb.ChooseLanguage("en", "s"))
+    await chat.press_data(cb.ChooseIntent(Intent(intent)))
     return chat
 
 
@@ -235,7 +237,7 @@ async def test_a_coordinator_posts_for_any_group_and_manages_its_activities(
     asked = only(await coordinator.press("Sheffield", which))
     assert "What is the activity called?" in asked.plain_text()
     await coordinator.send("/cancel")
-    await coordinator.press_data("W:del")  # not this one after all
+    await coordinator.press_data(cb.PostDiscard())  # not this one after all
     first = only(await coordinator.send("/newactivity leeds"))
     assert "What is the activity called?" in first.plain_text()
     await quick_post(coordinator, "Coordinators' welcome tea")  # (/newactivity carries on)

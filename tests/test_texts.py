@@ -4,16 +4,18 @@ fake Bot API where it is behaviour; the catalogs themselves where it is a catalo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Message
 from babel.messages.pofile import read_po
 
+from bot import callbacks as cb
 from bot import formatting as fmt
 from bot import views
 from bot.catalogs import check, check_message
+from bot.domain import Intent
 from bot.fakeapi import Conversation, SentMessage
 from bot.geo import AREA_KM
 from bot.i18n import use_locale
@@ -44,7 +46,7 @@ async def test_privacy_says_account_id_keep_using_and_a_babel_distance(
 ) -> None:
     chat = bot.chat(9301, code)
     await chat.send("/start")
-    await chat.press_data(f"L:{code}:s")
+    await chat.press_data(cb.ChooseLanguage(code, "s"))
     privacy = only(await chat.send("/privacy")).plain_text()
     with use_locale(code):
         rounded = fmt.bidi(fmt.distance(AREA_KM))
@@ -53,7 +55,7 @@ async def test_privacy_says_account_id_keep_using_and_a_babel_distance(
     if code == "en":
         assert "Telegram account ID (not your phone number)" in privacy
         assert "0.6 mi" in privacy
-    moved = only(await chat.press_data("D:moved", chat.last.message_id if chat.last else None))
+    moved = only(await chat.press_data(cb.Moved(), chat.last.message_id if chat.last else None))
     assert rounded in moved.plain_text() and "1 km" not in moved.plain_text()
 
 
@@ -97,7 +99,7 @@ async def test_rtl_help_lines_start_right_to_left(bot: Harness) -> None:
     for code in ("ar", "fa", "fa_AF", "ps", "ur", "ckb"):
         chat = bot.chat(9310 + len(code) + ord(code[-1]), code)
         await chat.send("/start")
-        await chat.press_data(f"L:{code}:s")
+        await chat.press_data(cb.ChooseLanguage(code, "s"))
         text = only(await chat.send("/help")).text
         lines = [line for line in text.split("\n") if "/" in line]
         assert lines and all(not line.startswith("/") for line in lines), (code, lines)
@@ -106,8 +108,8 @@ async def test_rtl_help_lines_start_right_to_left(bot: Harness) -> None:
 async def test_values_are_isolated_in_arabic(bot: Harness) -> None:
     chat = bot.chat(9320, "ar")
     await chat.send("/start")
-    await chat.press_data("L:ar:s")
-    await chat.press_data("I:supporter")
+    await chat.press_data(cb.ChooseLanguage("ar", "s"))
+    await chat.press_data(cb.ChooseIntent(Intent.SUPPORTER))
     await bot.services.users.save_area(9320, *LEEDS, "Leeds")
     menu = only(await chat.send("/menu"))
     assert any(f"{FSI}Leeds{PDI}" in b for b in button_texts(menu)), button_texts(menu)
@@ -160,7 +162,7 @@ async def test_an_admin_is_shown_by_first_name_never_a_grouped_number(
     await bot.services.roles.grant(424242, ADMIN, leeds, None, NOW)  # from the command line
     admin = bot.chat(424242, code, first_name="Demo")
     await admin.send("/start")
-    await admin.press_data(f"L:{code}:s")
+    await admin.press_data(cb.ChooseLanguage(code, "s"))
     team_view = only(await admin.send("/team")).plain_text()
     assert "⭐ " in team_view and "Demo" in team_view, team_view
     assert "424" not in team_view and "٤٢٤" not in team_view
@@ -220,8 +222,8 @@ async def _one_off_post(bot: Harness) -> tuple[Conversation, SentMessage]:
 
 async def test_times_typed_as_people_write_them(bot: Harness) -> None:
     chat, _date = await _one_off_post(bot)
-    date = last(await chat.press_data("W:date:2026-11-26"))
-    assert "What time does it start and end?" in date.plain_text()
+    asked = last(await chat.press_data(cb.PostDate(date(2026, 11, 26))))
+    assert "What time does it start and end?" in asked.plain_text()
     refused = only(await chat.send("soon"))
     assert "I couldn't read that time" in refused.plain_text()
     where = last(await chat.send("10am-12pm"))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -11,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.fakeapi import FakeBotAPI
-from bot.keyboard import Key, Keyboard
+from bot.keyboard import Key, Keyboard, ptb_markup
 from bot.transport import AiohttpRequest, trusted_roots
 from tests.conftest import Harness
 from tests.data import LEEDS
@@ -23,6 +25,9 @@ async def test_calls_go_as_json_and_files_as_forms(bot: Harness) -> None:
     results = only(await chat.share_location(*LEEDS))
     sent = bot.server.calls_to("sendMessage")[-1]
     assert sent.body == "application/json"
+    # HTML without link previews, as the bot's Defaults say (views escape what they insert).
+    assert sent.params["parse_mode"] == "HTML"
+    assert sent.params["link_preview_options"] == {"is_disabled": True}
     markup = sent.params["reply_markup"]
     assert isinstance(markup, dict)  # an object in the body, not a JSON string in a form
     labels = [button["text"] for row in markup["inline_keyboard"] for button in row]
@@ -96,12 +101,12 @@ def test_keyboard_serialises_as_python_telegram_bot_would() -> None:
     )
     keyboard = Keyboard(keys)
     assert keyboard.to_dict() == ptb.to_dict()
-    assert keyboard.inline_keyboard == ptb.inline_keyboard
+    assert keyboard.markup() == ptb and keyboard.inline_keyboard == ptb.inline_keyboard
+    assert ptb_markup(keyboard) == ptb and ptb_markup(ptb) is ptb and ptb_markup(None) is None
     assert [[Key.of(b) for b in row] for row in ptb.inline_keyboard] == keys
     assert keyboard == Keyboard(keys) and keyboard != Keyboard(keys[:1])
-    assert isinstance(keyboard, InlineKeyboardMarkup)
     with pytest.raises(AttributeError):
-        keyboard.keys = ()  # type: ignore[misc]  # frozen like every Telegram object
+        keyboard.rows = ()  # type: ignore[misc]  # frozen like every Telegram object
 
 
 async def test_edits_meet_telegrams_answers_like_sends(bot: Harness) -> None:
@@ -116,6 +121,7 @@ async def test_edits_meet_telegrams_answers_like_sends(bot: Harness) -> None:
     assert tries == [429, 200]
     edit = bot.server.calls_to("editMessageText")[-1].params
     assert (edit["chat_id"], edit["message_id"]) == (7420, page1.message_id)
+    assert (edit["parse_mode"], edit["link_preview_options"]) == ("HTML", {"is_disabled": True})
     bot.server.fail_next("editMessageText", kind="400", chat_id=7420)
     page1_again = only(await chat.press("Previous", page2))  # cannot edit: sent anew
     assert page1_again.message_id != page1.message_id and "Page 1 of 2" in page1_again.plain_text()
@@ -143,3 +149,23 @@ async def test_a_proxy_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatc
         async with bot:  # the fake server is named in NO_PROXY: reached directly
             await bot.send_message(5, "direct")
         assert server.calls_to("sendMessage")[-1].params["text"] == "direct"
+
+
+# python-telegram-bot's private parts the bot once used, or that a shortcut would reach for.
+PRIVATE_PTB = re.compile(
+    r"\btelegram\._|\._(post|do_post|freeze|unfrozen|id_attrs|get_attrs|insert_defaults)\b"
+    r"|TelegramObject\.__init__"
+)
+
+
+def test_only_public_python_telegram_bot_interfaces() -> None:
+    """An upgrade of python-telegram-bot is safe only if the bot keeps to its public API."""
+    root = Path(__file__).parent.parent
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for folder in ("bot", "handlers", "storage")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PRIVATE_PTB.search(line)
+    ]
+    assert found == []

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import callbacks as cb
 from bot.fakeapi import Conversation
 from storage.roles import COORDINATOR
 from tests.conftest import NOW, Harness
-from tests.helpers import only
+from tests.helpers import has_button, only
 from tests.test_campaigns import COORD, NETWORK
 from tests.test_manage import _cafe, _seeker
 from tests.test_posting import LEEDS, notices, team
@@ -21,11 +22,11 @@ async def _rated(bot: Harness, person: int) -> Conversation:
     await team(bot)
     cafe = await _cafe(bot)
     chat = await _seeker(bot, person)
-    await chat.press_data(f"X:int:{cafe}")
+    await chat.press_data(cb.Interested(cafe))
     bot.services.clock = lambda: NOW + timedelta(days=2)  # Tuesday's café is over
     await bot.services.run_retention()
     await notices(bot, person, "How welcome did you feel")
-    question = next(m for m in bot.server.messages(person) if "FB:" in str(m.buttons()))
+    question = next(m for m in bot.server.messages(person) if has_button(m, cb.FeedbackScore))
     thanks = only(await chat.press("4", question))
     assert "type a few words" in thanks.plain_text()
     return chat
@@ -72,7 +73,7 @@ async def test_a_command_gives_up_a_campaign_question_and_the_draft_stays(bot: H
     await bot.services.roles.grant(COORD, COORDINATOR, NETWORK, None, NOW)
     chat = bot.chat(COORD)
     await chat.send("/start")
-    await chat.press_data("L:en:s")
+    await chat.press_data(cb.ChooseLanguage("en", "s"))
     assert "Send the title of the call" in only(await chat.send("/campaign")).plain_text()
     await chat.send("/help")
     found = only(await chat.send("Leeds"))
@@ -104,8 +105,8 @@ async def test_a_button_of_a_search_gives_up_a_post_question_and_its_answers_sta
 async def test_turning_away_from_where_are_you_now_saves_no_area(bot: Harness) -> None:
     chat = bot.chat(8406)
     await chat.send("/start")
-    await chat.press_data("L:en:s")
-    asked = only(await chat.press_data("D:moved"))
+    await chat.press_data(cb.ChooseLanguage("en", "s"))
+    asked = only(await chat.press_data(cb.Moved()))
     assert "Where are you now?" in asked.plain_text()
     await chat.send("/help")
     found = only(await chat.send("Sheffield"))  # a search, not a move

@@ -232,11 +232,14 @@ async def test_metrics_move_after_a_journey_and_name_nobody(hooked: Harness) -> 
     await chat.send("/start")
     await chat.send(WORDS)
     await chat.press("Next")
+    hooked.server.user(PERSON).inline_query("Leeds", "group")  # "@<bot> Leeds" in a group
+    await eventually(lambda: bool(hooked.server.inline_answers), 10)
     status, page = await _get(hooked.web_url + "/metrics")
     assert status == 200
     for name in (
         'sanctuary_updates_total{kind="message"}',
         'sanctuary_updates_total{kind="callback_query"}',
+        'sanctuary_updates_total{kind="inline_query"}',
         'sanctuary_replies_total{method="sendMessage"}',
         "sanctuary_search_seconds_count",
         "sanctuary_db_statement_seconds_count",

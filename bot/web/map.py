@@ -2,12 +2,12 @@
 
 "🗺 Map" under a results page opens ``/map/?s=<search>&lang=<code>`` in Telegram. The page
 (``bot/web/static/map/``, with Leaflet vendored beside it) asks ``/map/api/results`` with
-the same query: the search the results button carries (a point rounded to about 1 km, its
-filters and page) and the reader's language. Nothing else about the person reaches the
+the same query: the results page's own button code (``SearchPage``: a point rounded to about
+1 km, its filters and page) and the reader's language. Nothing else about the person reaches the
 server, and nothing is stored.
 
 Tapping "Open in the chat" in a pin's popup posts the Mini App's signed ``initData`` and the
-pin's card button (the data its number's button carries in the list) to ``/map/api/open``:
+pin's card button (the ``OpenCard`` code its number's button carries in the list) to ``/map/api/open``:
 once its signature (made by Telegram with the bot's token) checks out,
 the bot sends that activity's card into the person's chat, in their language, and the page
 closes. An inline button's Mini App cannot ``sendData``, and a t.me link would leave the
@@ -28,12 +28,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from aiohttp import web
 from telegram.error import TelegramError
 
+from bot import callbacks as cb
 from bot import views
 from bot.callbacks import Expired, SearchState
 from bot.context import App
 from bot.i18n import resolve_locale, use_locale
 from handlers.base import send_to
-from handlers.find import card_for, card_pressed, search_page
+from handlers.find import card_for, search_page
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -106,7 +107,8 @@ class MapPages:
             if not isinstance(body, dict):
                 raise ValueError("not an object")
             user = signed_user(str(body["init_data"]), self.app.bot.token, services.now())
-            activity_id, state = card_pressed(str(body["card"]))  # as its list button carries it
+            card = cb.OpenCard.decode(body["card"])  # as its number's button in the list
+            activity_id, state = card.activity, card.search
         except (ValueError, KeyError, TypeError, Expired):
             return web.json_response({"ok": False}, status=403)
         user_id = int(user["id"])
@@ -125,8 +127,8 @@ class MapPages:
 
 
 def _state(text: str) -> SearchState:
-    """The search a results button carries, as the map's link carries it."""
-    return SearchState.decode(text.split(":"))
+    """The search of the map's link: the results page's own button (``SearchPage``)."""
+    return cb.SearchPage.decode(text).search
 
 
 def signed_user(init_data: str, token: str, now: datetime) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 
 CONTENT_TYPE = exposition.CONTENT_TYPE_LATEST
-UPDATE_KINDS = ("message", "callback_query", "my_chat_member")
+UPDATE_KINDS = ("message", "callback_query", "inline_query", "my_chat_member")
 RATE_WINDOW_S = 10.0
 LAG_EVERY_S = 0.5
 
