@@ -21,7 +21,7 @@ endif
 SANCTUARY_OUTCODES ?= $(wildcard ../shared/data/uk_outcode_centroids.csv)
 export SANCTUARY_OUTCODES
 
-.PHONY: run test lint typecheck catalogs-check pytest bench extract update compile clean buttons-doc
+.PHONY: run test lint typecheck catalogs-check pytest bench bench-scale extract update compile clean buttons-doc
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ pytest: $(STAMP) compile
 
 bench: $(STAMP) compile
 	$(BIN)/python -m bench
+
+# The bot at national scale (1M people, 100k activities): the data set is built once per seed
+# (a few minutes) and cached under data/bench/.
+bench-scale: $(STAMP) compile
+	$(BIN)/python -m bench scale
 
 # Translators: extract new strings, merge them into every catalog, then translate and compile.
 extract: $(STAMP)

@@ -810,7 +810,12 @@ def bench_reminders(pending: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmarks."""
+    """Run the benchmarks (``python -m bench scale ...``: the national scale one)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["scale"]:
+        from bench import scale
+
+        return scale.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--activities", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=2_000)

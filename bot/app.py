@@ -98,9 +98,9 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
 
 
 async def _refresh_directory(context: AppContext) -> None:
-    """Reload activities and groups when the database changed (imports, other processes)."""
+    """Read the activities and groups changed since the last look (imports, other processes)."""
     if await context.services.directory.refresh():
-        log.info("directory reloaded")
+        log.info("directory updated")
 
 
 async def _plan_reminders(context: AppContext) -> None:

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
@@ -1230,7 +1231,7 @@ class _Bands:
         self._edges = array("d", [-90.0 + 180.0 * k / _BANDS for k in range(_BANDS)] + [90.0])
         self._sin = array("d", [math.sin(math.radians(edge)) for edge in self._edges])
         self._cos = array("d", [math.cos(math.radians(edge)) for edge in self._edges])
-        self._members: dict[int, dict[int, tuple[float, _Point]]] = {}
+        self._members: dict[int, dict[int, _Point]] = {}
         self._band_of: dict[int, int] = {}
         # each band's longitudes in order, and its points and their ids in the same order
         # (sorted again after a change, when next searched)
@@ -1245,15 +1246,41 @@ class _Bands:
     def add(self, item_id: int, lat: float, lon: float, point: _Point) -> None:
         """Add a point (its id not already here)."""
         band = self._band(lat)
-        self._members.setdefault(band, {})[item_id] = ((lon + 180.0) % 360.0 - 180.0, point)
+        self._members.setdefault(band, {})[item_id] = point  # its longitude worked out when sorted
         self._band_of[item_id] = band
         self._stale.add(band)
+
+    def point(self, item_id: int) -> _Point:
+        """The point of an id that is here."""
+        return self._members[self._band_of[item_id]][item_id]
 
     def remove(self, item_id: int) -> None:
         """Remove a point that is here."""
         band = self._band_of.pop(item_id)
         del self._members[band][item_id]
         self._stale.add(band)
+
+    def settle(self, until: float = math.inf) -> bool:
+        """Sort the bands that changed, until ``time.perf_counter()`` passes ``until``; True
+        when none is left to sort."""
+        while self._stale and time.perf_counter() < until:
+            band = self._stale.pop()
+            degrees, atan2 = math.degrees, math.atan2
+            placed = sorted(
+                ((degrees(atan2(point[1], point[0])), item_id, point)
+                 for item_id, point in self._members[band].items()),
+                key=lambda entry: entry[0],
+            )  # fmt: skip
+            self._lons[band] = array("d", [entry[0] for entry in placed])
+            # new tuples (and floats) made one after another, so a band's points lie together
+            # in memory: measured faster than those shared with the cells, made in the order
+            # the activities came
+            coords = iter(array("d", chain.from_iterable(entry[2] for entry in placed)))
+            self._points[band] = points = list(zip(coords, coords, coords, strict=True))
+            self._ids[band] = array("q", [entry[1] for entry in placed])
+            # one tuple a point: the cells read theirs from here
+            self._members[band] = {entry[1]: p for entry, p in zip(placed, points, strict=True)}
+        return not self._stale
 
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
         """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
@@ -1266,16 +1293,7 @@ class _Bands:
         lon = (lon + 180.0) % 360.0 - 180.0
         if lon - widest <= -180.0 or lon + widest >= 180.0:
             return None
-        for band in self._stale:
-            placed = sorted(self._members[band].items(), key=lambda entry: entry[1][0])
-            self._lons[band] = array("d", [entry[1][0] for entry in placed])
-            # new tuples (and floats) made one after another, so a band's points lie together
-            # in memory: measured faster than those shared with the cells, made in the order
-            # the activities came
-            coords = iter(array("d", chain.from_iterable(entry[1][1] for entry in placed)))
-            self._points[band] = list(zip(coords, coords, coords, strict=True))
-            self._ids[band] = array("q", [item_id for item_id, _entry in placed])
-        self._stale.clear()
+        self.settle()
         return self._band(lat - reach), self._band(lat + reach), lon, widest
 
     def count(
@@ -1382,11 +1400,13 @@ class PointGrid(Generic[K]):
         if not 0 < cell_deg <= 90:
             raise ValueError(f"cell_deg must be in (0, 90], got {cell_deg}")
         self._cell = cell_deg
-        self._members: dict[_Cell, dict[int, tuple[K, _Point]]] = {}
+        self._members: dict[_Cell, dict[int, K]] = {}  # the points are the bands' own
         self._where: dict[int, _Cell] = {}
         # each row's occupied columns in order, and each cell's points packed (None after a
         # change: packed again when next counted)
         self._rows: dict[int, tuple[list[int], list[_Packed[K] | None]]] = {}
+        self._unpacked: set[_Cell] = set()  # cells changed since they were last packed
+        self._cells: dict[_Cell, _Cell] = {}
         self._bands = _Bands()  # the same points by latitude, for searching without a filter
 
     def __len__(self) -> int:
@@ -1399,6 +1419,7 @@ class PointGrid(Generic[K]):
         self.remove(item_id)
         c = self._cell
         i, j = cell = (math.floor(lat / c), math.floor((((lon + 180.0) % 360.0) - 180.0) / c))
+        cell = self._cells.setdefault(cell, cell)  # one tuple per cell, not one per point
         columns, packed = self._rows.setdefault(i, ([], []))
         at = bisect_left(columns, j)
         members = self._members.get(cell)
@@ -1409,8 +1430,9 @@ class PointGrid(Generic[K]):
         else:
             packed[at] = None
         point = _unit_vector(lat, lon)
-        members[item_id] = (kind, point)
+        members[item_id] = kind
         self._where[item_id] = cell
+        self._unpacked.add(cell)
         self._bands.add(item_id, lat, lon, point)
 
     def remove(self, item_id: int) -> None:
@@ -1426,10 +1448,27 @@ class PointGrid(Generic[K]):
         at = bisect_left(columns, j)
         if members:
             packed[at] = None
+            self._unpacked.add(cell)
             return
-        del self._members[cell], columns[at], packed[at]
+        self._unpacked.discard(cell)
+        del self._members[cell], self._cells[cell], columns[at], packed[at]
         if not columns:
             del self._rows[i]
+
+    def _pack(self, cell: _Cell) -> _Packed[K]:
+        point = self._bands.point
+        return _pack({i: (kind, point(i)) for i, kind in self._members[cell].items()})
+
+    def settle(self, seconds: float = 0.02) -> bool:
+        """Pack changed cells and sort changed bands for about ``seconds`` ahead of the next
+        search, so that a search after many changes does not do it all at once; True when
+        nothing is left to do."""
+        until = time.perf_counter() + seconds
+        while self._unpacked and time.perf_counter() < until:
+            i, j = cell = self._unpacked.pop()
+            columns, packed = self._rows[i]
+            packed[bisect_left(columns, j)] = self._pack(cell)
+        return self._bands.settle(until) and not self._unpacked
 
     def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
         """The packed cells that may hold points within ``radius_km`` (non-negative)."""
@@ -1443,7 +1482,8 @@ class PointGrid(Generic[K]):
                 for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
                     cell = packed[at]
                     if cell is None:
-                        cell = packed[at] = _pack(self._members[(i, columns[at])])
+                        cell = packed[at] = self._pack((i, columns[at]))
+                        self._unpacked.discard((i, columns[at]))
                     yield cell
 
     def count(
@@ -1486,9 +1526,14 @@ class PointGrid(Generic[K]):
         k: int,
         accept: Callable[[K], bool] | None = None,
         max_km: float | None = None,
+        first_km: float = 0.0,
     ) -> list[tuple[float, int]]:
         """The ``k`` nearest points (within ``max_km``) of accepted kinds, nearest first, ties
-        by id, as ``(distance_km, item_id)``: what ``SpatialIndex.nearest`` finds."""
+        by id, as ``(distance_km, item_id)``: what ``SpatialIndex.nearest`` finds.
+
+        ``first_km`` is how far to look first (``_FIRST_LOOK_KM`` when 0): a caller that knows
+        how many points lie within ``max_km`` can say where about k of them will be, so that a
+        crowded city does not measure thousands of points to find five."""
         if k <= 0 or (max_km is not None and not max_km >= 0):
             return []
         radius_km = math.pi * EARTH_RADIUS_KM if max_km is None else max_km
@@ -1499,7 +1544,7 @@ class PointGrid(Generic[K]):
         # looked at (or the whole radius has been): a city's nearest few are found in the
         # first look, and a village's in a few rounds (twice as far measured faster than four
         # times, with or without a filter).
-        reach_km = min(_FIRST_LOOK_KM, radius_km)
+        reach_km = min(first_km if first_km > 0 else _FIRST_LOOK_KM, radius_km)
         while True:
             best = None
             if answers.every_kind:

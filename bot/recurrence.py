@@ -92,7 +92,7 @@ class Repeat:
         return (day.day - 1) // 7 + 1 == self.nth
 
 
-_RESTART_AFTER = timedelta(days=62)  # a restarted series is reused this long
+_RESTART_AFTER = timedelta(days=62)  # a last date is found from this long before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +122,17 @@ def local_to_utc(day: date, at: time, tz: str) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(tz)).astimezone(UTC)
 
 
+@lru_cache(maxsize=2048)
+def _series_from(rule: str, start: datetime, until: date | None) -> rrule:
+    """The series of ``rule`` from ``start`` (local, naive) to the end of ``until``: the few
+    asked about lately are kept here, not one on every schedule (an rrule is about 1.3 KB)."""
+    last = datetime.combine(until, time(23, 59, 59)) if until else None
+    return _template(rule).replace(dtstart=start, until=last)
+
+
 @dataclass(slots=True)
 class Schedule:
-    """An activity's occurrences; caches the parsed rule and the next occurrence."""
+    """An activity's occurrences; caches the next occurrence (parsed rules are shared)."""
 
     starts_at: datetime
     duration_min: int
@@ -132,10 +140,8 @@ class Schedule:
     until: date | None
     tz: str
     skips: frozenset[date] = frozenset()
-    _rrule: rrule | None = field(default=None, init=False, repr=False)
     _next: Occurrence | None = field(default=None, init=False, repr=False)
     _next_after: datetime | None = field(default=None, init=False, repr=False)
-    _near: tuple[datetime, rrule] | None = field(default=None, init=False, repr=False)
 
     @property
     def duration(self) -> timedelta:
@@ -145,16 +151,11 @@ class Schedule:
     def _starting(self, start: datetime) -> rrule:
         """The series from ``start`` (local, naive). Stored rules never hold an UNTIL: the
         last date is a column of its own."""
-        until = datetime.combine(self.until, time(23, 59, 59)) if self.until else None
         assert self.rule is not None
-        return _template(self.rule).replace(dtstart=start, until=until)
+        return _series_from(self.rule, start, self.until)
 
     def _series(self) -> rrule:
-        if self._rrule is None:
-            assert self.rule is not None
-            local_start = self.starts_at.astimezone(zone(self.tz)).replace(tzinfo=None)
-            self._rrule = self._starting(local_start)
-        return self._rrule
+        return self._starting(self.starts_at.astimezone(zone(self.tz)).replace(tzinfo=None))
 
     def _series_near(self, cursor: datetime) -> rrule:
         """The series restarted whole periods later, in the period holding ``cursor`` (local,
@@ -165,15 +166,8 @@ class Schedule:
         same weekday (whole weeks, whole fortnights) or at the start of a month keeps exactly
         the same later occurrences, because those rules only say which days in each period.
         """
-        near = self._near
-        if near is not None and near[0] <= cursor < near[0] + _RESTART_AFTER:
-            return near[1]
         start = self._restart(cursor)
-        if start is None:
-            return self._series()
-        restarted = self._starting(start)
-        self._near = (start, restarted)
-        return restarted
+        return self._series() if start is None else self._starting(start)
 
     def _restart(self, cursor: datetime) -> datetime | None:
         """A start for the series in the period holding ``cursor``, when its rule allows."""
@@ -239,7 +233,13 @@ class Schedule:
             return self.starts_at + self.duration
         if self.until is None:
             return None
-        last = self._series()[-1] if self._series().count() else None
+        # the series restarted a while before its last date has the same last occurrence
+        # (expanding it from its first date costs more the longer it has run)
+        near = self._restart(datetime.combine(self.until, time(23, 59, 59)) - _RESTART_AFTER)
+        found = list(self._starting(near)) if near is not None else []
+        if not found:
+            found = list(self._series())
+        last = found[-1] if found else None
         if last is None:
             return self.starts_at + self.duration
         return last.replace(tzinfo=zone(self.tz)).astimezone(UTC) + self.duration

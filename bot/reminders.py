@@ -9,11 +9,13 @@ and lead, so planning twice never sends twice.
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from bot.recurrence import local_to_utc, zone
+from bot.recurrence import Occurrence, local_to_utc, zone
 from bot.search import Directory
 from storage.group_chats import GroupChatRepository
 from storage.outbox import OutboxItem, OutboxRepository
@@ -45,8 +47,19 @@ def _wants(sub: Subscription, lead: str) -> bool:
     return sub.day_before if lead == "day" else sub.hour_before
 
 
+PLAN_BATCH = 200  # activities looked at between two yields to the event loop
+RESYNC_EVERY = 30  # runs between two reads of every activity someone asked reminders of
+_SOON = datetime.min.replace(tzinfo=UTC)  # looked at on the next run
+
+
 class ReminderPlanner:
-    """Puts due reminders in the outbox; remembers what it planned to skip repeats cheaply."""
+    """Puts due reminders in the outbox; remembers what it planned to skip repeats cheaply.
+
+    Each activity someone asked reminders of has a time to be looked at again: a little before
+    its next reminder moment. A run looks only at the activities whose time has come (all of
+    them once, at start), a batch at a time, yielding in between; an activity that changed, or
+    that someone just asked reminders of, is looked at on the next run.
+    """
 
     def __init__(
         self,
@@ -59,41 +72,105 @@ class ReminderPlanner:
         self.outbox = outbox
         self.directory = directory
         self.now = now
-        self._planned: dict[tuple[int, int, datetime, str], datetime] = {}
+        # activity id: the moment up to which its reminders are planned (rows are unique in
+        # the outbox, so planning one again adds nothing: this only saves asking)
+        self._planned: dict[int, datetime] = {}
+        self._wake: dict[int, datetime] = {}  # activity id: when to look at it next
+        self._queue: list[tuple[datetime, int]] = []  # the same, earliest first (some stale)
+        self._last_run: datetime | None = None
+        self._runs = 0
+        directory.watch(self.touch)
+
+    def touch(self, activity_id: int) -> None:
+        """Look at an activity someone asked reminders of again on the next run (it changed)."""
+        if activity_id in self._wake:
+            self._planned.pop(activity_id, None)
+            self._set_wake(activity_id, _SOON)
+
+    def subscribed(self, activity_id: int) -> None:
+        """Someone just asked reminders of this activity: look at it on the next run."""
+        self._planned.pop(activity_id, None)
+        self._set_wake(activity_id, _SOON)
+
+    def _set_wake(self, activity_id: int, when: datetime) -> None:
+        self._wake[activity_id] = when
+        heapq.heappush(self._queue, (when, activity_id))
 
     async def plan(self) -> int:
         """Enqueue every reminder due by now (or in the next two minutes); returns rows added."""
         now = self.now()
-        horizon = now + LEADS["day"] + PLAN_AHEAD
-        # Only activities taking place within a day are looked at (their next occurrence is
-        # cached by the directory), and only their subscriptions are read.
-        due = []
-        for activity_id in await self.reminders.subscribed_activities():
-            schedule = self.directory.schedules.get(activity_id)
-            upcoming = schedule.next(now) if schedule is not None else None
-            if upcoming is not None and upcoming.start <= horizon:
+        if self._last_run is not None and now < self._last_run:
+            self._planned.clear()  # the clock went back: look at everything again
+            for activity_id in self._wake:
+                self._set_wake(activity_id, now)
+        self._last_run = now
+        if self._runs % RESYNC_EVERY == 0:  # new ones are told (subscribed); this is a net
+            for activity_id in await self.reminders.subscribed_activities():
+                if activity_id not in self._wake:
+                    self._set_wake(activity_id, now)
+        self._runs += 1
+        due: list[int] = []
+        queue = self._queue
+        while queue and queue[0][0] <= now:
+            when, activity_id = heapq.heappop(queue)
+            if self._wake.get(activity_id) == when:
                 due.append(activity_id)
+        if len(queue) > 2 * len(self._wake) + 1_000:  # drop the stale entries now and then
+            self._queue = queue = [(w, a) for a, w in self._wake.items()]
+            heapq.heapify(queue)
+        added = 0
+        for i in range(0, len(due), PLAN_BATCH):
+            added += await self._plan_batch(due[i : i + PLAN_BATCH], now)
+            await asyncio.sleep(0)
+        return added
+
+    async def _plan_batch(self, activity_ids: list[int], now: datetime) -> int:
+        """Plan what is due of these activities, and when to look at each again."""
+        horizon = now + LEADS["day"] + PLAN_AHEAD
+        due: dict[int, list[Occurrence]] = {}
+        for activity_id in activity_ids:
+            schedule = self.directory.schedules.get(activity_id)
+            # not schedule.next: its cache is for the results pages, and the planner looks at
+            # each activity once in a while, so keeping it would only hold memory
+            found = schedule.occurrences(now, 1) if schedule is not None else []
+            upcoming = found[0] if found else None
+            if schedule is None or upcoming is None:
+                del self._wake[activity_id]  # not shown, or over: looked at if it changes
+                self._planned.pop(activity_id, None)
+                continue
+            if upcoming.start > horizon:  # no moment comes before a day ahead of it
+                self._set_wake(activity_id, upcoming.start - LEADS["day"] - PLAN_AHEAD)
+                continue
+            occurrences = schedule.occurrences(now, 3)
+            due[activity_id] = occurrences
+            self._set_wake(activity_id, self._next_look(occurrences, schedule.tz, now))
         by_activity: dict[int, list[Subscription]] = defaultdict(list)
-        for sub in await self.reminders.for_activities(due):
+        for sub in await self.reminders.for_activities(list(due)):
             by_activity[sub.activity_id].append(sub)
         items: list[OutboxItem] = []
-        for activity_id, subs in by_activity.items():
-            schedule = self.directory.schedules[activity_id]
-            for occurrence in schedule.occurrences(now, 3):
+        planned_now = now + PLAN_AHEAD  # one object for every activity planned in this run
+        for activity_id, occurrences in due.items():
+            subs = by_activity.get(activity_id)
+            if not subs:
+                del self._wake[activity_id]  # nobody asked any more
+                self._planned.pop(activity_id, None)
+                continue
+            tz = self.directory.schedules[activity_id].tz
+            planned = self._planned.get(activity_id, _SOON)
+            self._planned[activity_id] = planned_now
+            for occurrence in occurrences:
                 start = occurrence.start
                 if start > horizon:
                     break
                 if start <= now:
                     continue  # already started: too late to remind
                 for lead in LEADS:
-                    moment = reminder_moment(start, lead, schedule.tz)
-                    if moment is None or moment > now + PLAN_AHEAD:
+                    moment = reminder_moment(start, lead, tz)
+                    if moment is None or moment > now + PLAN_AHEAD or moment <= planned:
                         continue
                     for sub in subs:
-                        key = (sub.user_id, activity_id, start, lead)
-                        if key in self._planned or not _wants(sub, lead):
+                        if not _wants(sub, lead):
                             continue
-                        self._planned[key] = start
                         if sub.created_at > moment:
                             continue  # asked after that moment: no late "tomorrow" reminder
                         items.append(
@@ -105,12 +182,27 @@ class ReminderPlanner:
                                 not_before=max(moment, now),
                             )
                         )
-        self._planned = {k: s for k, s in self._planned.items() if s > now}
         return await self.outbox.enqueue(items, now) if items else 0
 
+    @staticmethod
+    def _next_look(occurrences: list[Occurrence], tz: str, now: datetime) -> datetime:
+        """A little before the first reminder moment after this run's, or when the last of
+        these occurrences ends (to look further)."""
+        moments = [
+            moment
+            for occurrence in occurrences
+            if occurrence.start > now
+            for lead in LEADS
+            if (moment := reminder_moment(occurrence.start, lead, tz)) is not None
+            and moment > now + PLAN_AHEAD
+        ]
+        if moments:
+            return min(moments) - PLAN_AHEAD
+        return max(now + PLAN_AHEAD, occurrences[-1].end if occurrences else now)
+
     def forget(self, user_id: int) -> None:
-        """Drop what the planner remembers about a person whose data was deleted."""
-        self._planned = {k: s for k, s in self._planned.items() if k[0] != user_id}
+        """What the planner remembers is by activity, nothing about a person: nothing to drop
+        when a person's data is deleted (kept for the callers)."""
 
 
 DIGEST_WEEKDAY, DIGEST_FROM = 0, time(9, 0)  # Mondays from 09:00, until quiet hours

@@ -80,7 +80,8 @@ def build_renderers(
 
     async def reminder(row: OutboxRow) -> View | None:
         """A reminder of one occurrence, or its cancellation if it was cancelled since."""
-        activity = directory.activities.get(int(row.payload.get("activity_id", 0)))
+        assert directory is not None
+        activity = await directory.activity(int(row.payload.get("activity_id", 0)))
         start = datetime.fromisoformat(str(row.payload.get("start")))
         if activity is None or start <= now():
             return None  # unpublished, or already started: nothing useful to say
@@ -126,9 +127,7 @@ def build_renderers(
         moment = now()
         week_end = moment + timedelta(days=7)
         listed = []
-        for activity in directory.activities.values():
-            if activity.group_id != group.id:
-                continue
+        for activity in await directory.activities_of_group(group.id):
             for occurrence in directory.next_occurrences(activity.id, moment, 7):
                 if occurrence.start >= week_end:
                     break

@@ -1,25 +1,33 @@
 """The activity and group directory kept in memory, and the nearby search over it.
 
-Activities and groups are read from SQLite once and again only when they change (a cheap
-fingerprint is checked by a job), so a search costs no database call.
+Activities are read from SQLite once at start, in batches; after that only the activities
+that changed are read again (a change counter the database keeps by trigger, checked by a job
+and by the bot right after its own changes), each one updating its own entry and index cells.
+The directory keeps only what a search and the results page need; the card reads the rest
+from the database. A search costs no database call.
 """
 
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_right
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import gc
+import math
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from bot.domain import Need
 from bot.geo import PointGrid, SpatialIndex
 from bot.recurrence import Occurrence, Schedule
 from storage.activities import ActivityRepository
+from storage.db import from_db, to_db
 from storage.groups import GroupRepository
-from storage.models import Activity, Group
+from storage.models import Activity, DirectoryRow, Group
 
 CELL_DEG = 0.25
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +40,31 @@ class Pin:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """What the directory keeps of a shown activity: what the search and the results page
+    need (the card reads the rest from the database)."""
+
+    id: int
+    group_id: int
+    title: str
+    lat: float
+    lon: float
+    pin: Pin
+    languages: tuple[str, ...]
+    schedule: Schedule = field(compare=False, repr=False)  # compared apart (it caches)
+
+    @property
+    def category(self) -> str:
+        """The activity's category."""
+        return self.pin.category
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """An activity found near a point."""
 
     km: float
-    activity: Activity
+    activity: Listing
     group: Group
 
 
@@ -57,86 +85,255 @@ class GroupHit:
     group: Group
 
 
-def activity_needs(activity: Activity) -> frozenset[str]:
+def activity_needs(activity: Activity | DirectoryRow) -> frozenset[str]:
     """The needs an activity meets, ``free`` included when it has no cost."""
     return activity.needs | {Need.FREE.value} if activity.is_free else activity.needs
 
 
+def directory_row(activity: Activity, last_end: str | None = None) -> DirectoryRow:
+    """What the directory reads of an activity, from a whole one (tests, benchmarks)."""
+    return DirectoryRow(
+        activity.id, activity.group_id, activity.title, activity.category, activity.lat,
+        activity.lon, activity.starts_at, activity.duration_min, activity.rrule, activity.until,
+        activity.languages, activity.needs, activity.is_free, activity.skips, last_end,
+        activity.visible,
+    )  # fmt: skip
+
+
+LOAD_PAUSE = 0.005  # seconds between batches of a full load: a search gets the loop meanwhile
+
+
+class _Schedules(Mapping[int, Schedule]):
+    """The schedules of the listings, as a mapping by id (no second dictionary kept)."""
+
+    def __init__(self, listings: dict[int, Listing]) -> None:
+        self._listings = listings
+
+    def __getitem__(self, activity_id: int) -> Schedule:
+        return self._listings[activity_id].schedule
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._listings)
+
+    def __len__(self) -> int:
+        return len(self._listings)
+
+
 class Directory:
-    """Published activities and groups in memory, with spatial indexes."""
+    """Shown activities and groups in memory, with spatial indexes."""
 
     def __init__(self, activities: ActivityRepository, groups: GroupRepository) -> None:
         self._activity_repo = activities
         self._group_repo = groups
-        self._stamp: tuple[int, str] | None = None
-        self._reloading = asyncio.Lock()  # one reload at a time: a slower one never lands last
-        self.activities: dict[int, Activity] = {}
+        self._marks: tuple[int, int] | None = None  # the change counters last read
+        self._reloading = asyncio.Lock()  # one reader at a time: a slower one never lands last
+        self.activities: dict[int, Listing] = {}
         self.groups: dict[int, Group] = {}
-        self.schedules: dict[int, Schedule] = {}
         # A grid over the activities counts the matches by kind and finds the nearest few.
         # Activities whose last date has passed are taken out of it (and put back if asked
         # about an earlier time).
         self._grid: PointGrid[Pin] = PointGrid(CELL_DEG)
         self._ends: list[tuple[datetime, int]] = []  # (last end, id), earliest first
-        self._ended = 0  # how many of _ends are out of the grid
-        self._pins: dict[int, Pin] = {}
+        self._end_of: dict[int, datetime] = {}
+        self._ended = 0  # how many of _ends are out of the grid: those ending by _seen
+        self._seen: datetime | None = None  # the time the last search asked about
         self._everything: SpatialIndex[tuple[Pin, datetime | None]] | None = None
         self._group_index: SpatialIndex[Group] = SpatialIndex()
+        # shared values: many activities have the same kind, languages, rule and zone
+        self._shared: dict[object, object] = {}
+        self._new_ends: list[tuple[int, str]] = []  # last ends worked out, not yet stored
+        self._watchers: list[Callable[[int], None]] = []
+
+    # -- reading from the database ---------------------------------------------------------
 
     async def refresh(self, force: bool = False) -> bool:
-        """Reload from the database when it changed; True when something was reloaded."""
+        """Apply what changed in the database since the last look (everything, the first
+        time); True when something did. ``force`` is kept for callers that changed something
+        themselves: the change is read at once either way, never the whole directory again."""
         async with self._reloading:
-            stamp = await self._activity_repo.stamp()
-            group_count = await self._group_repo.count()
-            full_stamp = (stamp[0] * 7919 + group_count, stamp[1])
-            if not force and full_stamp == self._stamp:
-                return False
-            groups = {g.id: g for g in await self._group_repo.all()}
-            activities = await self._activity_repo.published()
-            self.load(groups.values(), activities)
-            self._stamp = full_stamp
-            return True
+            if self._marks is None:
+                await self._load_all()
+                return True
+            return await self._apply_changes()
 
-    def load(self, groups: Iterable[Group], activities: Iterable[Activity]) -> None:
+    async def _load_all(self) -> None:
+        """Read every shown activity, a batch at a time, letting searches run in between."""
+        marks = await self._activity_repo.change_marks()  # before reading: nothing is missed
+        self.load(await self._group_repo.all(), ())
+        after = 0
+        while rows := await self._activity_repo.directory_batch(after):
+            for row in rows:
+                self._put(row)
+            after = rows[-1].id
+            await self._store_ends()
+            # What is loaded stays for the life of the bot: the garbage collector stops
+            # looking through it (a full collection over a national directory's millions of
+            # objects would stop everything for a second, again and again).
+            gc.freeze()
+            await asyncio.sleep(LOAD_PAUSE)
+        settled = False
+        while not settled:  # packed ahead, not all by the first search
+            settled = self._grid.settle(0.02)
+            await asyncio.sleep(0)
+        self._marks = marks
+        await self._apply_changes()  # what changed while this was reading
+
+    async def _apply_changes(self) -> bool:
+        assert self._marks is not None
+        mark, group_mark = self._marks
+        new_mark, new_group_mark = await self._activity_repo.change_marks()
+        changed = False
+        if new_group_mark != group_mark:
+            await self._reload_groups()
+            changed = True
+        while new_mark != mark:
+            rows, removed, mark = await self._activity_repo.changed_since(mark)
+            if not rows and not removed:
+                break
+            for row in rows:
+                self._put(row)
+            for activity_id in removed:
+                self._drop(activity_id)
+            changed = True
+            await self._store_ends()
+            await asyncio.sleep(0)
+        self._marks = (max(mark, new_mark), new_group_mark)
+        return changed
+
+    async def _reload_groups(self) -> None:
+        """Groups are few: read them all; the activities of a group that was verified,
+        unverified or moved to another time zone are read again."""
+        old = self.groups
+        self._set_groups(await self._group_repo.all())
+        moved = {
+            g.id
+            for g in self.groups.values()
+            if (o := old.get(g.id)) is None or (o.verified, o.timezone) != (g.verified, g.timezone)
+        } | (old.keys() - self.groups.keys())
+        if not moved:
+            return
+        for activity_id in [a.id for a in self.activities.values() if a.group_id in moved]:
+            self._drop(activity_id)
+        after = 0
+        while rows := await self._activity_repo.directory_batch(after, group_ids=moved):
+            for row in rows:
+                self._put(replace(row, last_end=None))  # worked out again in the new zone
+            after = rows[-1].id
+            await self._store_ends()
+
+    async def _store_ends(self) -> None:
+        ends, self._new_ends = self._new_ends, []
+        if ends and self._activity_repo is not None:
+            await self._activity_repo.store_last_ends(ends)
+
+    async def activity(self, activity_id: int) -> Activity | None:
+        """The whole activity, read from the database, when /find shows it."""
+        if activity_id not in self.activities:
+            return None
+        return await self._activity_repo.shown(activity_id)
+
+    async def activities_of_group(self, group_id: int) -> list[Activity]:
+        """The whole activities of one group that /find shows, from the database."""
+        found = await self._activity_repo.shown_of_group(group_id)
+        return [a for a in found if a.id in self.activities]
+
+    @property
+    def schedules(self) -> Mapping[int, Schedule]:
+        """Each shown activity's schedule, by id (kept on its listing)."""
+        return _Schedules(self.activities)
+
+    def watch(self, changed: Callable[[int], None]) -> None:
+        """Have ``changed(activity_id)`` called whenever an activity is put in, moved or
+        taken out (the reminder planner looks at it again)."""
+        self._watchers.append(changed)
+
+    # -- changing what is in memory ----------------------------------------------------------
+
+    def load(self, groups: Iterable[Group], activities: Iterable[Activity | DirectoryRow]) -> None:
         """Replace the contents (also used by tests and benchmarks)."""
-        self.groups = {g.id: g for g in groups}
+        self._set_groups(groups)
         self.activities = {}
-        self.schedules = {}
-        pins: dict[int, Pin] = {}
-        grid: PointGrid[Pin] = PointGrid(CELL_DEG)
-        ends = []
+        self._grid = PointGrid(CELL_DEG)
+        self._ends, self._end_of, self._ended, self._seen = [], {}, 0, None
+        self._everything = None
         for activity in activities:
-            group = self.groups.get(activity.group_id)
-            if group is None or not group.verified:
-                continue  # every public activity is traceable to a verified organiser
-            schedule = Schedule(
-                activity.starts_at,
-                activity.duration_min,
-                activity.rrule,
-                activity.until,
-                group.timezone,
-                activity.skips,
-            )
-            self.activities[activity.id] = activity
-            self.schedules[activity.id] = schedule
-            pin = Pin(activity.category, activity_needs(activity))
-            pins[activity.id] = pin
-            grid.add(activity.id, activity.lat, activity.lon, pin)
-            last_end = schedule.last_end()
-            if last_end is not None:
-                ends.append((last_end, activity.id))
+            self._put(activity if isinstance(activity, DirectoryRow) else directory_row(activity))
+        self._new_ends = []
+
+    def _set_groups(self, groups: Iterable[Group]) -> None:
+        self.groups = {g.id: g for g in groups}
         group_index: SpatialIndex[Group] = SpatialIndex(cell_deg=0.25)
         for group in self.groups.values():
             group_index.add(group.id, group.lat, group.lon, group)
-        ends.sort()
-        self._pins, self._grid = pins, grid
-        self._ends, self._ended = ends, 0
-        self._everything = None
         self._group_index = group_index
+
+    def _share(self, value: _V) -> _V:
+        """One object for equal values (kinds, languages, rules, zones)."""
+        return self._shared.setdefault(value, value)  # type: ignore[return-value]
+
+    def _put(self, row: DirectoryRow) -> None:
+        """Add, move or take out one activity: its own entry and index cells, nothing else."""
+        for changed in self._watchers:
+            changed(row.id)
+        group = self.groups.get(row.group_id)
+        if not row.shown or group is None or not group.verified:
+            self._drop(row.id)  # every public activity is traceable to a verified organiser
+            return
+        self._drop(row.id)
+        share = self._share
+        schedule = Schedule(
+            row.starts_at,
+            row.duration_min,
+            share(row.rrule),
+            row.until,
+            share(group.timezone),
+            share(row.skips),
+        )
+        pin = share(Pin(share(row.category), share(activity_needs(row))))
+        listing = Listing(
+            row.id, row.group_id, row.title, row.lat, row.lon, pin, share(row.languages), schedule
+        )
+        self.activities[row.id] = listing
+        self._everything = None
+        last_end = self._last_end(row, schedule)
+        if last_end is not None:
+            self._end_of[row.id] = last_end
+            entry = (last_end, row.id)
+            if self._seen is not None and last_end <= self._seen:
+                insort(self._ends, entry)  # among the ended, out of the grid
+                self._ended += 1
+                return
+            insort(self._ends, entry)
+        self._grid.add(row.id, row.lat, row.lon, pin)
+
+    def _last_end(self, row: DirectoryRow, schedule: Schedule) -> datetime | None:
+        """The stored last end, or worked out (once: it is then stored)."""
+        if row.rrule is None or row.until is None:
+            return schedule.last_end()  # a one-off's is its end; a series without a date's none
+        if row.last_end is not None:
+            return from_db(row.last_end) if row.last_end else None
+        last_end = schedule.last_end()
+        self._new_ends.append((row.id, to_db(last_end) if last_end is not None else ""))
+        return last_end
+
+    def _drop(self, activity_id: int) -> None:
+        """Take an activity out of the directory (unknown ids are ignored)."""
+        if self.activities.pop(activity_id, None) is None:
+            return
+        self._everything = None
+        last_end = self._end_of.pop(activity_id, None)
+        if last_end is not None:
+            at = bisect_left(self._ends, (last_end, activity_id))
+            del self._ends[at]
+            if at < self._ended:
+                self._ended -= 1
+                return  # it was out of the grid already
+        self._grid.remove(activity_id)
 
     def _leave_out_ended(self, now: datetime) -> None:
         """Keep in the grid exactly the activities whose last date ends after ``now``."""
         ends, ended = self._ends, self._ended
+        self._seen = now
         if (ended == len(ends) or ends[ended][0] > now) and (
             not ended or ends[ended - 1][0] <= now
         ):
@@ -145,8 +342,8 @@ class Directory:
         for _end, item_id in self._ends[self._ended : ended]:
             self._grid.remove(item_id)
         for _end, item_id in self._ends[ended : self._ended]:
-            activity, pin = self.activities[item_id], self._pins[item_id]
-            self._grid.add(item_id, activity.lat, activity.lon, pin)
+            activity = self.activities[item_id]
+            self._grid.add(item_id, activity.lat, activity.lon, activity.pin)
         self._ended = ended
 
     def _scan_all(
@@ -160,9 +357,8 @@ class Directory:
         """Every wanted activity within the radius by checking each one: the baseline."""
         if self._everything is None:
             self._everything = SpatialIndex(CELL_DEG)
-            ends = {item_id: end for end, item_id in self._ends}  # worked out at load
             for item_id, activity in self.activities.items():
-                entry = (self._pins[item_id], ends.get(item_id))
+                entry = (activity.pin, self._end_of.get(item_id))
                 self._everything.add(item_id, activity.lat, activity.lon, entry)
 
         def still(entry: tuple[Pin, datetime | None]) -> bool:
@@ -205,7 +401,11 @@ class Directory:
             total = self._grid.count(lat, lon, radius_km, wanted)
         page = max(0, min(page, (total - 1) // page_size)) if total else 0
         if not full_scan and total:
-            found = self._grid.nearest(lat, lon, (page + 1) * page_size, wanted, radius_km)
+            k = (page + 1) * page_size
+            # where about 4k of the matches lie, were they spread evenly: a first look there
+            # finds the k nearest at once in a city, and looks further only where it is sparse
+            first_km = radius_km * math.sqrt(min(1.0, 4 * k / total))
+            found = self._grid.nearest(lat, lon, k, wanted, radius_km, first_km)
         shown = found[page * page_size : (page + 1) * page_size]
         hits = [
             Hit(km, self.activities[item_id], self.groups[self.activities[item_id].group_id])
@@ -224,10 +424,10 @@ class Directory:
 
     def next_occurrences(self, activity_id: int, now: datetime, count: int) -> list[Occurrence]:
         """The next ``count`` occurrences of an activity."""
-        schedule = self.schedules.get(activity_id)
-        return schedule.occurrences(now, count) if schedule else []
+        listing = self.activities.get(activity_id)
+        return listing.schedule.occurrences(now, count) if listing else []
 
     def next_occurrence(self, activity_id: int, now: datetime) -> Occurrence | None:
         """The next occurrence (cached per activity)."""
-        schedule = self.schedules.get(activity_id)
-        return schedule.next(now) if schedule else None
+        listing = self.activities.get(activity_id)
+        return listing.schedule.next(now) if listing else None

@@ -174,6 +174,11 @@ class Services:
         """True while the outbox sender's task runs."""
         return self._sender_task is not None and not self._sender_task.done()
 
+    def reminder_asked(self, activity_id: int) -> None:
+        """Someone asked reminders of an activity: the planner looks at it on its next run."""
+        if self._planner is not None:
+            self._planner.subscribed(activity_id)
+
     async def plan_reminders(self) -> int:
         """Put due reminders, digests and scheduled calls in the outbox and wake the sender;
         mark finished calls sent. Returns rows added."""

@@ -27,7 +27,7 @@ from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_loc
 from bot.keyboard import Key, Keyboard
 from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
 from bot.recurrence import Occurrence, Repeat
-from bot.search import GroupHit, Hit, Page, activity_needs
+from bot.search import GroupHit, Hit, Listing, Page, activity_needs
 from storage.models import Activity, Group
 from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
@@ -859,7 +859,7 @@ def reminder_message(activity: Activity, group: Group, start: datetime, cancelle
     return View("\n".join(lines))
 
 
-def reminders_list(items: list[tuple[Activity, Group, Occurrence | None]]) -> View:
+def reminders_list(items: list[tuple[Listing, Group, Occurrence | None]]) -> View:
     """The person's reminders, each with a button to stop it."""
     lines = ["<b>" + _("Your reminders") + "</b>", ""]
     rows = []
@@ -1052,7 +1052,7 @@ def moved(
     label: str | None,
     digest: bool,
     group: GroupHit | None,
-    far: list[Activity],
+    far: list[Listing],
     radius_miles: float,
     here: SearchState,
 ) -> View:

@@ -187,10 +187,10 @@ async def card_for(
         reminded = await services.reminders.is_subscribed(user_id, activity_id)
         interested = await services.safeguarding.is_interested(activity_id, user_id)
         mark = services.report_mark(user_id, activity_id)
-    return card_view(services, activity_id, state, reminded, interested, mark)
+    return await card_view(services, activity_id, state, reminded, interested, mark)
 
 
-def card_view(
+async def card_view(
     services: Services,
     activity_id: int,
     state: SearchState | None,
@@ -198,9 +198,10 @@ def card_view(
     interested: bool = False,
     report_mark: str = "",
 ) -> views.View | None:
-    """The card of a published activity, or None when it is gone."""
+    """The card of a published activity, or None when it is gone (read from the database:
+    the directory keeps only what a search needs)."""
     directory = services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     if activity is None:
         return None
     group = directory.groups[activity.group_id]
@@ -217,7 +218,7 @@ async def card_action(update: Update, context: AppContext) -> None:
     assert isinstance(pressed, cb.CardMap | cb.CardCalendar | cb.CardInEnglish)
     activity_id = pressed.activity
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     chat = update.effective_chat
     if activity is None or chat is None:
         await answer(query, views.expired())
@@ -239,7 +240,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         )
     else:
         with use_locale("en"):
-            english = card_view(context.services, activity_id, None)
+            english = await card_view(context.services, activity_id, None)
         if english is not None:
             await send(update, views.View(english.text))
 

@@ -17,10 +17,10 @@ from bot.context import App, AppContext, KeepOpen, PlaceGiven
 from bot.domain import PlaceFor
 from bot.geo import haversine_km, valid_uk_coordinates
 from bot.i18n import current_language, gettext
+from bot.search import Listing
 from handlers import places
 from handlers.base import answer, expired, send, show
 from handlers.menus import forget_commands
-from storage.models import Activity
 from storage.roles import COORDINATOR
 
 _ = gettext
@@ -182,7 +182,7 @@ async def ask_area(update: Update, context: AppContext) -> None:
 
 def _far_reminders(
     context: AppContext, lat: float, lon: float, activity_ids: list[int]
-) -> list[Activity]:
+) -> list[Listing]:
     directory = context.services.directory
     limit_km = context.services.config.search_radius_miles * fmt.KM_PER_MILE
     far = []

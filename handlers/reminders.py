@@ -29,6 +29,7 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
             return
         await services.users.ensure(user_id)
         await services.reminders.subscribe(user_id, activity_id, services.now())
+        services.reminder_asked(activity_id)
         await answer(query, _("I will remind you a day and an hour before each time."))
     else:
         await services.reminders.unsubscribe(user_id, activity_id)

@@ -33,20 +33,19 @@ async def link_view(update: Update, context: AppContext, link: StartLink) -> vie
     elif link.kind == "g":
         group = next((g for g in directory.groups.values() if g.ref == link.value), None)
         if group is not None and group.verified:
-            return group_view(context, group)
+            return await group_view(context, group)
     return shv.link_not_found(await menu_view(update, context))
 
 
-def group_view(context: AppContext, group: Group) -> views.View:
+async def group_view(context: AppContext, group: Group) -> views.View:
     """A group's page: its contacts and its activities that still take place, soonest first."""
     directory = context.services.directory
     now = context.services.now()
     listed = []
-    for activity in directory.activities.values():
-        if activity.group_id == group.id:
-            nxt = directory.next_occurrence(activity.id, now)
-            if nxt is not None:  # a past one-off is not offered
-                listed.append((nxt.start, activity.id, activity, nxt))
+    for activity in await directory.activities_of_group(group.id):
+        nxt = directory.next_occurrence(activity.id, now)
+        if nxt is not None:  # a past one-off is not offered
+            listed.append((nxt.start, activity.id, activity, nxt))
     listed.sort(key=lambda item: item[:2])
     soonest = [(activity, nxt) for _start, _id, activity, nxt in listed]
     return shv.group_page(group, soonest, deeplinks.group_link(context.bot.username, group.ref))
@@ -58,7 +57,7 @@ async def share(update: Update, context: AppContext) -> None:
     assert query is not None
     activity_id = cb.ShareActivity.decode(query.data).activity
     directory = context.services.directory
-    activity = directory.activities.get(activity_id)
+    activity = await directory.activity(activity_id)
     if activity is None:
         await answer(query, views.expired())
         return
@@ -90,10 +89,13 @@ async def inline_query(update: Update, context: AppContext) -> None:
             category,
             page_size=INLINE_RESULTS,
         )
-        for hit in found.hits:
-            nxt = services.directory.next_occurrence(hit.activity.id, services.now())
-            link = deeplinks.activity_link(context.bot.username, hit.activity.id)
-            results.append(shv.inline_activity(hit.activity, hit.group, nxt, hit.km, link))
+        for hit in found.hits:  # the whole activity for its short form: 20 reads at most
+            activity = await services.directory.activity(hit.activity.id)
+            if activity is None:  # taken out since the search
+                continue
+            nxt = services.directory.next_occurrence(activity.id, services.now())
+            link = deeplinks.activity_link(context.bot.username, activity.id)
+            results.append(shv.inline_activity(activity, hit.group, nxt, hit.km, link))
         if not results:
             nothing = shv.nothing_near(radius, near_label(context, place))
             results.append(shv.inline_invitation(_bot_link(context), nothing))

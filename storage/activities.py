@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from storage.db import Connection, Database, date_from_db, from_db, to_db, upsert_sql, utcnow
-from storage.models import Activity, ActivityData
+from storage.models import Activity, ActivityData, DirectoryRow
 
 _DATA_COLUMNS = (
     "ref",
@@ -47,6 +48,11 @@ _PREFIXED = _select("a.")
 # Shown by /find: published, not paused by its organiser, not hidden for want of an answer.
 VISIBLE = "status = 'published' AND paused = 0 AND stale_since IS NULL"
 _UPSERT = upsert_sql("activities", _DATA_COLUMNS, "ref")
+_DIRECTORY_COLUMNS = (
+    "id, group_id, title, category, lat, lon, starts_at, duration_min, rrule, until, languages, "
+    f"cost, needs, last_end, ({VISIBLE}) AS shown"
+)
+DIRECTORY_BATCH = 2_000  # rows a directory read takes at a time (a few ms of the database)
 
 
 def _activity(row: Any, skips: frozenset[date] = frozenset()) -> Activity:
@@ -105,11 +111,117 @@ def _row(item: ActivityData, group_id: int) -> tuple[Any, ...]:
     )
 
 
+def _directory_row(row: Any, skips: Mapping[int, frozenset[date]]) -> DirectoryRow:
+    return DirectoryRow(
+        id=row[0],
+        group_id=row[1],
+        title=row[2],
+        category=row[3],
+        lat=row[4],
+        lon=row[5],
+        starts_at=from_db(row[6]),
+        duration_min=row[7],
+        rrule=row[8],
+        until=date_from_db(row[9]),
+        languages=tuple(row[10].split()),
+        needs=frozenset(row[12].split()),
+        is_free=not row[11],
+        skips=skips.get(row[0], frozenset()),
+        last_end=row[13],
+        shown=bool(row[14]),
+    )
+
+
 class ActivityRepository:
     """All SQL about activities."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    # -- for the search directory: read in batches, and only what changed -------------------
+
+    async def change_marks(self) -> tuple[int, int]:
+        """The change counters of activities and of groups: each rises with every change."""
+        async with self._db.conn.execute("SELECT name, seq FROM change_counter") as cur:
+            marks = {row[0]: int(row[1]) for row in await cur.fetchall()}
+        return marks.get("activities", 0), marks.get("groups", 0)
+
+    async def _skips_of(self, ids: list[int]) -> dict[int, frozenset[date]]:
+        found: dict[int, set[date]] = defaultdict(set)
+        for i in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[i : i + 500]
+            async with self._db.conn.execute(
+                "SELECT activity_id, local_date FROM activity_skips "
+                f"WHERE activity_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ) as cur:
+                for row in await cur.fetchall():
+                    found[row[0]].add(date.fromisoformat(row[1]))
+        return {k: frozenset(v) for k, v in found.items()}
+
+    async def directory_batch(
+        self, after_id: int, limit: int = DIRECTORY_BATCH, group_ids: Iterable[int] | None = None
+    ) -> list[DirectoryRow]:
+        """The next shown activities by id after ``after_id`` (of these groups when given)."""
+        where, params = f"{VISIBLE} AND id > ?", [after_id]
+        if group_ids is not None:
+            groups = sorted(set(group_ids))
+            where += f" AND group_id IN ({', '.join('?' * len(groups)) or 'NULL'})"
+            params += groups
+        async with self._db.conn.execute(
+            f"SELECT {_DIRECTORY_COLUMNS} FROM activities WHERE {where} ORDER BY id LIMIT ?",
+            (*params, limit),
+        ) as cur:
+            rows = list(await cur.fetchall())
+        skips = await self._skips_of([row[0] for row in rows])
+        return [_directory_row(row, skips) for row in rows]
+
+    async def changed_since(
+        self, mark: int, limit: int = DIRECTORY_BATCH
+    ) -> tuple[list[DirectoryRow], list[int], int]:
+        """Activities changed after the ``mark`` (shown or not), the ids of those deleted, and
+        the mark to ask from next; at most ``limit`` of each a call (ask again until none)."""
+        async with self._db.conn.execute(
+            f"SELECT {_DIRECTORY_COLUMNS}, change_seq FROM activities WHERE change_seq > ? "
+            "ORDER BY change_seq LIMIT ?",
+            (mark, limit),
+        ) as cur:
+            rows = list(await cur.fetchall())
+        async with self._db.conn.execute(
+            "SELECT change_seq, activity_id FROM activities_removed WHERE change_seq > ? "
+            "ORDER BY change_seq LIMIT ?",
+            (mark, limit),
+        ) as cur:
+            removed = list(await cur.fetchall())
+        # a full list may have more after it: stop both lists where the first full one stops
+        caps = [int(rows[-1][15])] if len(rows) == limit else []
+        caps += [int(removed[-1][0])] if len(removed) == limit else []
+        if caps:
+            rows = [row for row in rows if row[15] <= min(caps)]
+            removed = [row for row in removed if row[0] <= min(caps)]
+        seqs = [int(row[15]) for row in rows] + [int(row[0]) for row in removed]
+        skips = await self._skips_of([row[0] for row in rows])
+        changed = [_directory_row(row, skips) for row in rows]
+        return changed, [int(row[1]) for row in removed], max(seqs, default=mark)
+
+    async def store_last_ends(self, ends: list[tuple[int, str]]) -> None:
+        """Keep the worked-out last ends of series (changes nothing /find shows)."""
+        if ends:
+            await self._db.conn.executemany(
+                "UPDATE activities SET last_end = ? WHERE id = ?",
+                [(end, activity_id) for activity_id, end in ends],
+            )
+
+    async def shown(self, activity_id: int) -> Activity | None:
+        """One activity /find shows (published, not paused, not hidden), or None."""
+        found = await self.get(activity_id)
+        return found if found is not None and found.visible else None
+
+    async def shown_of_group(self, group_id: int) -> list[Activity]:
+        """The activities of one group that /find shows."""
+        rows = await self._list(f"{VISIBLE} AND group_id = ?", (group_id,))
+        skips = await self._skips_of([a.id for a in rows])
+        return [replace(a, skips=skips.get(a.id, frozenset())) for a in rows]
 
     async def _skips(self) -> dict[int, frozenset[date]]:
         found: dict[int, set[date]] = defaultdict(set)

@@ -138,3 +138,27 @@ class Activity:
     def is_free(self) -> bool:
         """Free when no cost is given."""
         return not self.cost
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRow:
+    """What the search directory reads of an activity: where, what kind, when, its title, and
+    whether /find shows it. ``last_end`` is the stored end of a series' last occurrence: None
+    when not worked out yet, ``""`` when the series has no last date."""
+
+    id: int
+    group_id: int
+    title: str
+    category: str
+    lat: float
+    lon: float
+    starts_at: datetime
+    duration_min: int
+    rrule: str | None
+    until: date | None
+    languages: tuple[str, ...]
+    needs: frozenset[str]
+    is_free: bool
+    skips: frozenset[date]
+    last_end: str | None
+    shown: bool

@@ -123,7 +123,9 @@ async def test_a_campaign_text_counts_what_telegram_counts(bot: Harness) -> None
 async def test_lists_stop_at_whole_items_within_the_limit(bot: Harness) -> None:
     """/team, the weekly post, the digest and /reminders: however many and long the items."""
     directory = bot.services.directory
-    activity = replace(next(iter(directory.activities.values())), title="&" * 80, venue="<" * 100)
+    whole = await directory.activity(next(iter(directory.activities)))
+    assert whole is not None
+    activity = replace(whole, title="&" * 80, venue="<" * 100)
     group = directory.groups[activity.group_id]
     when = Occurrence(NOW, NOW)
     names = [(10_000 + i, "volunteer", "&" * 64) for i in range(150)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -170,3 +171,29 @@ def test_old_series_give_the_same_dates_as_walking_from_the_start(
         assert got == _walked(schedule, after, 4), (rule, first, after)
         nxt = schedule.next(after)
         assert (nxt.start if nxt else None) == (got[0] if got else None)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_last_end_is_the_whole_series_last(seed: int) -> None:
+    """The last end, found from a little before the last date, is the one expanding the whole
+    series from its first date gives (weekly, fortnightly, monthly, long and short series)."""
+    rng = random.Random(seed)
+    rules = ["FREQ=WEEKLY;BYDAY=TU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH",
+             "FREQ=MONTHLY;BYDAY=-1SU", "FREQ=MONTHLY;BYDAY=2WE"]  # fmt: skip
+    for _ in range(60):
+        first = datetime(2024, 1, 1, 9, tzinfo=UTC) + timedelta(
+            days=rng.randrange(700), hours=rng.randrange(12)
+        )
+        rule = rng.choice(rules)
+        until = (first + timedelta(days=rng.randrange(0, 900))).date()
+        schedule = Schedule(first, 90, rule, until, "Europe/London")
+        local = first.astimezone(zone(LONDON)).replace(tzinfo=None)
+        whole = list(
+            rrulestr(rule, dtstart=local).replace(until=datetime.combine(until, time(23, 59, 59)))
+        )
+        expected = (
+            whole[-1].replace(tzinfo=zone(LONDON)).astimezone(UTC) + timedelta(minutes=90)
+            if whole
+            else first + timedelta(minutes=90)
+        )
+        assert schedule.last_end() == expected, (rule, first, until)

@@ -171,3 +171,37 @@ async def test_weekly_digest_on_mondays_near_the_saved_area(bot: Harness) -> Non
     assert "Summer picnic" not in text and "Sheffield" not in text
     services.clock = lambda: datetime(2026, 11, 24, 9, 5, tzinfo=UTC)  # Tuesday: nothing
     assert await services.plan_reminders() == 0
+
+
+async def test_a_changed_time_is_planned_at_once_not_at_the_old_moment(bot: Harness) -> None:
+    """The planner looks at an activity only when its next reminder comes near, and again
+    when the activity changes: moved from Tuesdays to Mondays, today's reminder still goes."""
+    activity_id = await _subscribe_to_first(bot, 4201)
+    services = bot.services
+    assert await services.plan_reminders() == 0  # Tuesday 18:00's first moment: Monday 18:00
+    await services.db.conn.execute(
+        "UPDATE activities SET rrule = 'FREQ=WEEKLY;BYDAY=MO', "
+        "starts_at = '2026-01-05T18:00:00+00:00' WHERE id = ?",
+        (activity_id,),
+    )
+    await services.directory.refresh()
+    services.clock = lambda: datetime(2026, 11, 23, 16, 59, tzinfo=UTC)
+    assert await services.plan_reminders() == 1  # an hour before Monday 18:00
+    assert await bot.row(
+        "SELECT payload FROM outbox WHERE chat_id = 4201 AND kind = 'reminder'"
+    ) == ('{"activity_id": ' + str(activity_id) + ', "start": "2026-11-23T18:00:00+00:00"}',)
+
+
+async def test_someone_asking_just_before_a_moment_is_reminded(bot: Harness) -> None:
+    """Another person asks reminders of an activity the planner has already looked at, a
+    minute before its hour-before moment: they are reminded too."""
+    await _subscribe_to_first(bot, 4202)
+    services = bot.services
+    services.clock = lambda: datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert await services.plan_reminders() == 1  # the day before
+    services.clock = lambda: datetime(2026, 11, 24, 16, 58, 30, tzinfo=UTC)
+    assert await services.plan_reminders() == 1  # the hour before (17:00)
+    services.clock = lambda: datetime(2026, 11, 24, 16, 59, tzinfo=UTC)
+    await _subscribe_to_first(bot, 4203)
+    services.clock = lambda: datetime(2026, 11, 24, 16, 59, 30, tzinfo=UTC)
+    assert await services.plan_reminders() == 1  # the second person's

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.search import Directory
-from storage.models import Activity, Group
+from bot.search import Directory, directory_row
+from storage.models import Activity, DirectoryRow, Group
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 LEEDS = (53.80, -1.55)
@@ -120,20 +120,29 @@ class _SlowRepos:
         self.version = 1
         self.hold: asyncio.Event | None = None
 
-    async def stamp(self) -> tuple[int, str]:
-        return (len(self.data), str(self.version))
-
-    async def count(self) -> int:
-        return 2
+    async def change_marks(self) -> tuple[int, int]:
+        return self.version, 0
 
     async def all(self) -> list[Group]:
         return [_group(1), _group(2)]
 
-    async def published(self) -> list[Activity]:
-        found = list(self.data)  # what the database holds now...
+    async def directory_batch(
+        self, after_id: int, limit: int = 2_000, group_ids: object = None
+    ) -> list[DirectoryRow]:
+        found = [directory_row(a) for a in self.data if a.id > after_id][:limit]  # now...
         if self.hold is not None:
             await self.hold.wait()  # ...arrives late
         return found
+
+    async def changed_since(
+        self, mark: int, limit: int = 2_000
+    ) -> tuple[list[DirectoryRow], list[int], int]:
+        if mark >= self.version:
+            return [], [], mark
+        return [directory_row(a) for a in self.data][:limit], [], self.version
+
+    async def store_last_ends(self, ends: list[tuple[int, str]]) -> None:
+        pass
 
 
 async def test_a_slow_refresh_cannot_overwrite_a_newer_one() -> None:

@@ -122,7 +122,8 @@ async def test_values_are_isolated_in_arabic(bot: Harness) -> None:
     data = next(d for r in page.buttons() for _t, d, _u in r if d and d.startswith("A:"))
     card = last(await chat.press_data(data, page.message_id))
     activity_id = int(data.split(":")[1])
-    activity = bot.services.directory.activities[activity_id]
+    activity = await bot.services.directory.activity(activity_id)  # the whole activity
+    assert activity is not None
     group = bot.services.directory.groups[activity.group_id]
     assert f"{FSI}{fmt.escape(group.name)}{PDI}" in card.text
     assert f"{FSI}{fmt.escape(activity.venue)}" in card.text

@@ -1,0 +1,281 @@
+"""The search directory follows changes one activity at a time: what the bot changes is found
+(or gone) at once, what another process changes after the periodic check, and following the
+changes ends where loading everything again would."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.importer import export_activities, import_activities
+from bot.search import Directory, Listing
+from storage.activities import ActivityRepository
+from storage.db import Database, to_db
+from storage.groups import GroupRepository
+from storage.models import ActivityData
+from tests.conftest import NOW, Harness, seed_test_data
+from tests.data import LEEDS
+from tests.helpers import only
+from tests.test_posting import ADMIN_ID, team
+
+NEWCASTLE = (54.9783, -1.6178)  # far from Leeds: nothing of Leeds is found here
+CAFE = "leeds-cafe"
+
+
+async def _cafe(bot: Harness) -> int:
+    row = await bot.row("SELECT id FROM activities WHERE ref = ?", CAFE)
+    assert row is not None
+    return int(row[0])  # type: ignore[call-overload]
+
+
+async def _found(bot: Harness, user_id: int, point: tuple[float, float]) -> str:
+    """What a seeker sharing a location there sees, as plain text."""
+    chat = bot.chat(user_id)
+    if user_id not in _started:
+        await chat.send("/start")
+        await chat.press_data("L:en:s")
+        _started.add(user_id)
+    return only(await chat.share_location(*point)).plain_text()
+
+
+_started: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_chats() -> None:
+    _started.clear()
+
+
+async def test_an_edited_activity_is_found_at_its_new_place_at_once(bot: Harness) -> None:
+    await team(bot)
+    cafe = await _cafe(bot)
+    assert "Conversation café" in await _found(bot, 8501, LEEDS)
+    assert "Conversation café" not in await _found(bot, 8501, NEWCASTLE)
+
+    admin = bot.chat(ADMIN_ID)
+    card = only(await admin.press("Conversation café", only(await admin.send("/myactivities"))))
+    parts = only(await admin.press("Edit", card))
+    asked = only(await admin.press("Where", parts))
+    assert "Where is it?" in asked.plain_text()
+    replies = await admin.share_location(*NEWCASTLE)
+    if "What is the place called?" in replies[-1].plain_text():
+        replies = await admin.send("Quayside Hall")
+    assert "is updated" in replies[-1].plain_text()
+    assert await bot.row("SELECT ROUND(lat, 2) FROM activities WHERE id = ?", cafe) == (54.98,)
+
+    # no periodic check in between: the bot applied its own change when it made it
+    assert "Conversation café" in await _found(bot, 8501, NEWCASTLE)
+    assert "Conversation café" not in await _found(bot, 8501, LEEDS)
+
+
+async def test_the_card_reads_everything_from_the_database(bot: Harness) -> None:
+    cafe = await _cafe(bot)
+    listing = bot.services.directory.activities[cafe]
+    assert isinstance(listing, Listing) and not hasattr(listing, "description")
+    results = await _found(bot, 8502, LEEDS)
+    number = next(line for line in results.splitlines() if "Conversation café" in line)[0]
+    card = only(await bot.chat(8502).press(number)).plain_text()
+    for shown in ("Conversation café", "Tea and talk in easy English.", "St Mary's Hall",
+                  "1 Church Lane", "LS1 1AA", "Just come along"):  # fmt: skip
+        assert shown in card
+
+
+async def _other_process(tmp_path: Path) -> Database:
+    """A second connection to the bot's database: what the CLI import opens."""
+    return await Database.open(tmp_path / "bot.db")
+
+
+def _moved_csv(exported: str, ref: str, lat: float, lon: float) -> str:
+    rows = list(csv.reader(io.StringIO(exported)))
+    header = rows[0]
+    for row in rows[1:]:
+        if row[header.index("ref")] == ref:
+            row[header.index("latitude")], row[header.index("longitude")] = str(lat), str(lon)
+            row[header.index("title")] = "Conversation café on the Tyne"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+async def test_changes_by_another_process_are_found_by_the_periodic_check(
+    bot: Harness, tmp_path: Path
+) -> None:
+    cafe = await _cafe(bot)
+    other = await _other_process(tmp_path)
+    try:
+        await import_activities(other, _moved_csv(await export_activities(other), CAFE, *NEWCASTLE))
+        assert "Conversation café" in await _found(bot, 8503, LEEDS)  # not looked yet
+        assert await bot.services.directory.refresh()  # what the 30-second job does
+        assert "Conversation café on the Tyne" in await _found(bot, 8503, NEWCASTLE)
+        assert "Conversation café" not in await _found(bot, 8503, LEEDS)
+
+        await ActivityRepository(other).set_paused(cafe, True, NOW)
+        assert await bot.services.directory.refresh()
+        assert "Conversation café" not in await _found(bot, 8503, NEWCASTLE)
+        await ActivityRepository(other).set_paused(cafe, False, NOW)
+        assert await bot.services.directory.refresh()
+        assert "Conversation café" in await _found(bot, 8503, NEWCASTLE)
+
+        await ActivityRepository(other).set_status(cafe, "hidden", NOW)
+        assert await bot.services.directory.refresh()
+        assert "Conversation café" not in await _found(bot, 8503, NEWCASTLE)
+
+        assert not await bot.services.directory.refresh()  # nothing changed since
+    finally:
+        await other.close()
+
+
+# -- following the changes equals loading everything -------------------------------------------
+
+
+def _state(directory: Directory) -> Any:
+    """Everything a search, the results page and the planner read from the directory."""
+    schedules = {
+        i: (s.starts_at, s.duration_min, s.rule, s.until, s.tz, s.skips)
+        for i, s in directory.schedules.items()
+    }
+    searches = [
+        directory.search(lat, lon, km, when, category, needs, page_size=50)
+        for lat, lon in (LEEDS, NEWCASTLE, (53.38, -1.47), (51.5, -0.12))
+        for km in (5.0, 40.0, 800.0)
+        for when in (NOW, NOW + timedelta(days=40), NOW + timedelta(days=400))
+        for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
+    ]
+    groups = directory.nearest_groups(*LEEDS, 50)
+    ends = sorted(directory._end_of.items())
+    return directory.activities, schedules, searches, groups, ends
+
+
+def _data(rng: random.Random, group_ref: str) -> ActivityData:
+    starts = NOW + timedelta(days=rng.randrange(-200, 60), hours=rng.randrange(8, 20))
+    weekly = rng.random() < 0.7
+    return ActivityData(
+        ref=None, group_ref=group_ref, title=f"Activity {rng.randrange(10**6)}",
+        category=rng.choice(["english", "conversation", "sport", "food"]), description="d",
+        venue="v", address="a", postcode="LS1 1AA",
+        lat=LEEDS[0] + rng.gauss(0, 0.5), lon=LEEDS[1] + rng.gauss(0, 0.5),
+        starts_at=starts, duration_min=90, rrule="FREQ=WEEKLY;BYDAY=TU" if weekly else None,
+        until=(starts + timedelta(days=rng.randrange(1, 300))).date()
+        if weekly and rng.random() < 0.5 else None,
+        languages=("en",), cost=rng.choice([None, "£2"]),
+        needs=frozenset(rng.sample(["no_id", "women_only", "step_free"], rng.randrange(3))),
+        contact="c",
+    )  # fmt: skip
+
+
+async def _change(
+    rng: random.Random, db: Database, repo: ActivityRepository, groups: GroupRepository
+) -> None:
+    """One random change of the kinds the bot, the CLI and the jobs make."""
+    async with db.conn.execute("SELECT id FROM activities ORDER BY id") as cur:
+        ids = [row[0] for row in await cur.fetchall()]
+    group_list = await groups.all()
+    some = rng.choice(ids)
+    kind = rng.randrange(11)
+    if kind == 0:
+        group = rng.choice(group_list)
+        await repo.create(_data(rng, group.ref), group.id, 1, "published", NOW)
+    elif kind == 1:
+        await repo.update(some, _data(rng, "unused"), NOW)
+    elif kind == 2:
+        await repo.set_paused(some, rng.random() < 0.5, NOW)
+    elif kind == 3:
+        await repo.set_status(some, rng.choice(["published", "hidden", "cancelled"]), NOW)
+    elif kind == 4:
+        await repo.mark_stale([some], NOW)
+    elif kind == 5:
+        await repo.confirm(some, NOW)
+    elif kind == 6:
+        await repo.add_skip(some, (NOW + timedelta(days=rng.randrange(60))).date(), NOW)
+    elif kind == 7:
+        await repo.set_skips(some, [], NOW)
+    elif kind == 8:
+        group = rng.choice(group_list)
+        await db.conn.execute(
+            "UPDATE groups SET verified = ?, timezone = ?, updated_at = ? WHERE id = ?",
+            (
+                rng.random() < 0.6,
+                rng.choice(["Europe/London", "Europe/Dublin"]),
+                to_db(NOW),
+                group.id,
+            ),
+        )
+    elif kind == 9:
+        await db.conn.execute("DELETE FROM activities WHERE id = ?", (some,))
+    else:
+        await repo.mark_asked([some], NOW)  # changes nothing /find shows
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_following_changes_equals_loading_everything(tmp_path: Path, seed: int) -> None:
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        await seed_test_data(db)
+        repo, groups = ActivityRepository(db), GroupRepository(db)
+        followed = Directory(repo, groups)
+        assert await followed.refresh()
+        rng = random.Random(seed)
+        for _round in range(8):
+            followed.search(*LEEDS, 800.0, NOW)  # some have ended by now: out of the grid
+            for _ in range(rng.randrange(1, 6)):
+                await _change(rng, db, repo, groups)
+            await followed.refresh()
+            loaded = Directory(repo, groups)
+            await loaded.refresh()
+            assert _state(followed) == _state(loaded)
+    finally:
+        await db.close()
+
+
+async def test_a_series_last_date_is_worked_out_once_and_kept(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        await seed_test_data(db)
+        repo = ActivityRepository(db)
+        group = (await GroupRepository(db).all())[0]
+        data = _data(random.Random(1), group.ref)
+        activity_id = await repo.create(data, group.id, 1, "published", NOW)
+        await repo.update(
+            activity_id,
+            ActivityData(
+                **{
+                    **{f: getattr(data, f) for f in ActivityData.__dataclass_fields__},
+                    "rrule": "FREQ=WEEKLY;BYDAY=TU",
+                    "until": date(2027, 3, 1),
+                }
+            ),
+            NOW,
+        )
+        directory = Directory(repo, GroupRepository(db))
+        await directory.refresh()
+        expected = directory.schedules[activity_id].last_end()
+        assert expected is not None
+        row = await db.conn.execute_fetchall(
+            "SELECT last_end FROM activities WHERE id = ?", (activity_id,)
+        )
+        assert [r[0] for r in row] == [to_db(expected)]
+
+        # a new last date: worked out again when the change is read
+        changed = {f: getattr(data, f) for f in ActivityData.__dataclass_fields__}
+        changed.update(rrule="FREQ=WEEKLY;BYDAY=TU", until=date(2027, 6, 1))
+        await repo.update(activity_id, ActivityData(**changed), NOW)
+        row = await db.conn.execute_fetchall(
+            "SELECT last_end FROM activities WHERE id = ?", (activity_id,)
+        )
+        assert [r[0] for r in row] == [None]
+        await directory.refresh()
+        later = directory.schedules[activity_id].last_end()
+        assert later is not None and later > expected
+        assert directory._end_of[activity_id] == later
+        row = await db.conn.execute_fetchall(
+            "SELECT last_end FROM activities WHERE id = ?", (activity_id,)
+        )
+        assert [r[0] for r in row] == [to_db(later)]
+    finally:
+        await db.close()
