@@ -21,6 +21,8 @@ _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # Telegram's rule for use
 DEFAULT_LISTEN = "127.0.0.1:8080"
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# OpenStreetMap's standard tiles (https://operations.osmfoundation.org/policies/tiles/).
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
 class ConfigError(ValueError):
@@ -62,6 +64,9 @@ class Config:
     webhook_secret: str | None = None
     # Where the web server (webhook, /healthz, /readyz, /metrics) listens; None: not at all.
     listen: tuple[str, int] | None = None
+    # The web server's public https address, no path (the map Mini App); None: no map button.
+    public_url: str | None = None
+    tile_url: str = DEFAULT_TILE_URL  # the map's tiles, with {z} {x} {y}
 
     @property
     def file_url(self) -> str:
@@ -113,6 +118,9 @@ class Config:
         listen = _listen(env.get("SANCTUARY_LISTEN", "").strip() or DEFAULT_LISTEN)
         if webhook_url is not None and listen is None:
             raise ConfigError("SANCTUARY_LISTEN cannot be off with SANCTUARY_WEBHOOK_URL set")
+        public_url, tile_url = _map(env)
+        if public_url is not None and listen is None:
+            raise ConfigError("SANCTUARY_LISTEN cannot be off with SANCTUARY_PUBLIC_URL set")
         return cls(
             token=token,
             api_url=api_url,
@@ -127,6 +135,8 @@ class Config:
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             listen=listen,
+            public_url=public_url,
+            tile_url=tile_url,
         )
 
 
@@ -149,6 +159,34 @@ def _webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
             "SANCTUARY_WEBHOOK_SECRET must be 1 to 256 of the characters A-Z a-z 0-9 _ -"
         )
     return url, secret
+
+
+def _map(env: Mapping[str, str]) -> tuple[str | None, str]:
+    """SANCTUARY_PUBLIC_URL (https, as Telegram opens Mini Apps) and SANCTUARY_TILE_URL."""
+    public = env.get("SANCTUARY_PUBLIC_URL", "").strip().rstrip("/") or None
+    if public is not None:
+        parsed = urlparse(public)
+        if (
+            parsed.scheme != "https"
+            or not parsed.hostname
+            or parsed.path not in ("", "/")
+            or parsed.query
+            or parsed.fragment
+        ):
+            raise ConfigError(
+                f"SANCTUARY_PUBLIC_URL must be the bot's public https address such as https://bot.example.org, got {public!r}"
+            )
+    tiles = env.get("SANCTUARY_TILE_URL", "").strip() or DEFAULT_TILE_URL
+    parsed = urlparse(tiles)
+    if (
+        parsed.scheme not in ("http", "https")
+        or not parsed.hostname
+        or not all(part in tiles for part in ("{z}", "{x}", "{y}"))
+    ):
+        raise ConfigError(
+            f"SANCTUARY_TILE_URL must be an http(s) URL with {{z}}, {{x}} and {{y}} such as {DEFAULT_TILE_URL}, got {tiles!r}"
+        )
+    return public, tiles
 
 
 def _listen(raw: str) -> tuple[str, int] | None:

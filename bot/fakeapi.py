@@ -290,8 +290,15 @@ class SentMessage:
         markup = self.reply_markup or {}
         rows: list[list[Button]] = []
         for row in markup.get("inline_keyboard") or []:
-            rows.append(
-                [(str(b.get("text", "")), b.get("callback_data"), b.get("url")) for b in row]
+            rows.append(  # a Mini App's button gives its page's URL as the link
+                [
+                    (
+                        str(b.get("text", "")),
+                        b.get("callback_data"),
+                        b.get("url") or (b.get("web_app") or {}).get("url"),
+                    )
+                    for b in row
+                ]
             )
         for row in markup.get("keyboard") or []:
             rows.append(
@@ -1534,6 +1541,11 @@ class FakeBotAPI:
             )
             if not ok:
                 raise _bad(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
+        if "web_app" in button:  # Telegram opens only https pages as Mini Apps
+            web_app = button["web_app"]
+            url = web_app.get("url") if isinstance(web_app, dict) else None
+            if not isinstance(url, str) or urlsplit(url).scheme != "https":
+                raise _bad("BUTTON_URL_INVALID")
 
     def _check_reply(self, chat_id: int, params: JSONDict) -> None:
         reply = params.get("reply_parameters")

@@ -20,24 +20,30 @@ from telegram import (
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    WebAppInfo,
 )
 
 
 class Key(NamedTuple):
-    """One inline button: its label and either callback data or a link."""
+    """One inline button: its label and either callback data, a link or a Mini App's page."""
 
     text: str
     data: str | None = None
     url: str | None = None
+    web_app: str | None = None  # the https URL of a page opened as a Mini App
 
-    def json(self) -> dict[str, str]:
+    def json(self) -> dict[str, Any]:
         """The button as the Bot API takes it."""
+        if self.web_app is not None:
+            return {"text": self.text, "web_app": {"url": self.web_app}}
         if self.url is not None:
             return {"text": self.text, "url": self.url}
         return {"text": self.text, "callback_data": self.data or ""}
 
     def ptb(self) -> InlineKeyboardButton:
         """The button as a python-telegram-bot object."""
+        if self.web_app is not None:
+            return InlineKeyboardButton(self.text, web_app=WebAppInfo(self.web_app))
         if self.url is not None:
             return InlineKeyboardButton(self.text, url=self.url)
         return InlineKeyboardButton(self.text, callback_data=self.data or "")
@@ -46,7 +52,8 @@ class Key(NamedTuple):
     def of(cls, button: InlineKeyboardButton) -> Key:
         """A received callback or link button as a key."""
         data = button.callback_data
-        return cls(button.text, data if isinstance(data, str) else None, button.url)
+        web_app = button.web_app.url if button.web_app is not None else None
+        return cls(button.text, data if isinstance(data, str) else None, button.url, web_app)
 
 
 @dataclass(frozen=True, slots=True, init=False)

@@ -7,7 +7,7 @@ escaped here, inserted values are isolated for right-to-left languages.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -444,16 +444,17 @@ def results(
     radius_miles: float,
     next_of: dict[int, Occurrence | None],
     near: str | None = None,
+    map_url: str | None = None,
     titles: Mapping[int, tuple[str, Note]] | None = None,
 ) -> View:
     """One page of nearby activities, nearest first, with paging and filter buttons.
 
-    ``near`` is the place understood ("near Sheffield"); None for a shared location;
+    ``near`` is the place understood ("near Sheffield"); None for a shared location.
+    ``map_url``: the page's map (a Mini App), when the bot has a public address.
     ``titles``: the titles in the reader's language (bot/translations.py)."""
     count = found.total
     pages = max(1, math.ceil(count / PAGE_SIZE))
     page = found.number
-    shown = found.hits
     if near:
         heading = ngettext(
             "{count} welcoming activity near {place}",
@@ -471,11 +472,9 @@ def results(
     ]
     numbers = []
     here = state.at_page(page)  # a card's way back to this page
-    for i, hit in enumerate(shown, start=1 + page * PAGE_SIZE):
+    for i, hit, when in _numbered(found, next_of):
         activity = hit.activity
         title, note = shown_title(activity, titles)
-        nxt = next_of.get(activity.id)
-        when = fmt.when(nxt.start, hit.group.timezone) if nxt else _("no date yet")
         lines.append(
             f"{fmt.number(i)}. {category_label(activity.category).split(' ', 1)[0]} "
             f"<b>{fmt.escape(title)}</b>{note} — {fmt.bidi(fmt.distance(hit.km))}"
@@ -495,8 +494,64 @@ def results(
         paging.append(button(_("Next ▶️"), cb.SearchPage(state.at_page(page + 1))))
     if paging:
         rows.append(row(*paging))
+    if map_url is not None:
+        rows.append([Key(_("🗺 Map"), web_app=map_url)])
     rows += _search_tools(state)
     return View("\n".join(lines), Keyboard(rows))
+
+
+def _numbered(found: Page, next_of: dict[int, Occurrence | None]) -> Iterator[tuple[int, Hit, str]]:
+    """A page's hits with their numbers in the whole list and their next date."""
+    for i, hit in enumerate(found.hits, start=1 + found.number * PAGE_SIZE):
+        nxt = next_of.get(hit.activity.id)
+        yield i, hit, fmt.when(nxt.start, hit.group.timezone) if nxt else _("no date yet")
+
+
+def map_page(
+    found: Page | None,
+    state: SearchState | None,
+    next_of: dict[int, Occurrence | None],
+    titles: Mapping[int, tuple[str, Note]] | None = None,
+) -> dict[str, object]:
+    """What the map Mini App shows for a results page, as plain text (the page sets it as
+    text, never as HTML): each result numbered as in the list, with the card's first lines,
+    and the page's own words, in the current language. A pin's ``card`` is its number's button
+    in the list (``OpenCard``), sent back by "Open in the chat". ``found`` None: the link
+    expired."""
+    back = (state or SearchState(0, 0)).at_page(found.number if found else 0)
+    pins = [
+        {
+            "number": fmt.number(i),
+            "card": cb.OpenCard(hit.activity.id, back).encode(),
+            "lat": hit.activity.lat,
+            "lon": hit.activity.lon,
+            "title": " ".join(
+                [titles[hit.activity.id][0], note_text(titles[hit.activity.id][1])]
+            ).strip()
+            if titles and hit.activity.id in titles
+            else hit.activity.title,
+            "lines": [
+                category_label(hit.activity.category),
+                when,
+                f"📍 {fmt.bidi(fmt.distance(hit.km))} · {fmt.bidi(hit.group.name)}",
+            ],
+        }
+        for i, hit, when in (_numbered(found, next_of) if found else ())
+    ]
+    language = current_language()
+    return {
+        "lang": language.code.replace("_", "-"),
+        "dir": "rtl" if language.rtl else "ltr",
+        "pins": pins,
+        "texts": {
+            "title": _("Map of activities"),
+            "open": _("💬 Open in the chat"),
+            "none": _("There is nothing on this page of results to show on the map.")
+            if found is not None
+            else expired(),
+            "failed": something_went_wrong(),
+        },
+    }
 
 
 def _search_tools(state: SearchState) -> list[list[Key]]:

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timedelta
 
 from telegram import (
+    Bot,
     CallbackQuery,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
@@ -102,7 +103,13 @@ async def send(update: Update, view: views.View) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await call(update.get_bot(), "sendMessage", chat_id=chat.id, **_html(view.text, view.markup))
+    await send_to(update.get_bot(), chat.id, view)
+
+
+async def send_to(bot: Bot, chat_id: int, view: views.View) -> None:
+    """Send a view as a new message to a chat (an answer that does not come with an update:
+    a card asked for on the map)."""
+    await call(bot, "sendMessage", chat_id=chat_id, **_html(view.text, view.markup))
 
 
 async def show(update: Update, view: views.View) -> bool:

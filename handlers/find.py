@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from io import BytesIO
+from urllib.parse import urlencode
 
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler, filters
@@ -17,6 +18,9 @@ from bot.domain import Category, PlaceFor
 from bot.geo import Place, haversine_km
 from bot.i18n import current_locale, use_locale
 from bot.ics import activity_ics
+from bot.recurrence import Occurrence
+from bot.search import Page
+from bot.services import Services
 from bot.translations import in_language, titles_in
 from handlers import places
 from handlers.base import answer, expired, send, show
@@ -67,30 +71,48 @@ async def results_view(
 
     ``near`` names the place searched around; None for a shared location ("near you")."""
     services = context.services
-    lat, lon = state.point
     miles = services.config.search_radius_miles
+    found, next_of = search_page(services, state)
+    if not found.total:
+        groups = services.directory.nearest_groups(*state.point, 3)
+        return views.no_results(state, miles, groups, near)
+    listed = [hit.activity for hit in found.hits]
+    titles = await titles_in(services.translations, listed, current_locale())
+    return views.results(found, state, miles, next_of, near, map_url(services, state), titles)
+
+
+def search_page(
+    services: Services, state: SearchState
+) -> tuple[Page, dict[int, Occurrence | None]]:
+    """The page of activities a results message shows for ``state``, with their next dates."""
+    lat, lon = state.point
     now = services.now()
     with services.metrics.search_seconds.time():
         found = services.directory.search(
             lat,
             lon,
-            miles * fmt.KM_PER_MILE,
+            services.config.search_radius_miles * fmt.KM_PER_MILE,
             now,
             state.category,
             state.need_set,
             page=state.page,
             page_size=views.PAGE_SIZE,
         )
-    if not found.total:
-        groups = services.directory.nearest_groups(lat, lon, 3)
-        return views.no_results(state, miles, groups, near)
     next_of = {
         hit.activity.id: services.directory.next_occurrence(hit.activity.id, now)
         for hit in found.hits
     }
-    listed = [hit.activity for hit in found.hits]
-    titles = await titles_in(services.translations, listed, current_locale())
-    return views.results(found, state, miles, next_of, near, titles)
+    return found, next_of
+
+
+def map_url(services: Services, state: SearchState) -> str | None:
+    """The Mini App page showing this page of results on a map (in the reader's language),
+    or None without a public address. It carries only what the results buttons carry."""
+    base = services.config.public_url
+    if base is None:
+        return None
+    page = cb.SearchPage(state).encode()  # the results page's own button code
+    return f"{base}/map/?" + urlencode({"s": page, "lang": current_locale()})
 
 
 async def search_here(update: Update, context: AppContext, given: PlaceGiven) -> None:
@@ -156,17 +178,25 @@ async def personal_card(
     """The card as this person sees it: their reminder, their interest, their own "Report a
     concern"; None when the activity is not shown."""
     user = update.effective_user
-    services = context.services
-    reminded = user is not None and await services.reminders.is_subscribed(user.id, activity_id)
-    interested = user is not None and await services.safeguarding.is_interested(
-        activity_id, user.id
-    )
-    mark = services.report_mark(user.id, activity_id) if user is not None else ""
-    return await card_view(context, activity_id, state, reminded, interested, mark)
+    return await card_for(context.services, activity_id, state, user.id if user else None)
+
+
+async def card_for(
+    services: Services, activity_id: int, state: SearchState | None, user_id: int | None
+) -> views.View | None:
+    """The card as ``user_id`` sees it (their reminder, interest and report buttons), or None
+    when the activity is gone."""
+    reminded = interested = False
+    mark = ""
+    if user_id is not None:
+        reminded = await services.reminders.is_subscribed(user_id, activity_id)
+        interested = await services.safeguarding.is_interested(activity_id, user_id)
+        mark = services.report_mark(user_id, activity_id)
+    return await card_view(services, activity_id, state, reminded, interested, mark)
 
 
 async def card_view(
-    context: AppContext,
+    services: Services,
     activity_id: int,
     state: SearchState | None,
     reminded: bool = False,
@@ -175,14 +205,14 @@ async def card_view(
 ) -> views.View | None:
     """The card of a published activity, or None when it is gone (read from the database:
     the directory keeps only what a search needs)."""
-    directory = context.services.directory
+    directory = services.directory
     activity = await directory.activity(activity_id)
     if activity is None:
         return None
     group = directory.groups[activity.group_id]
-    occurrences = directory.next_occurrences(activity_id, context.services.now(), 3)
+    occurrences = directory.next_occurrences(activity_id, services.now(), 3)
     km = haversine_km(*state.point, activity.lat, activity.lon) if state else None
-    translations = context.services.translations
+    translations = services.translations
     loc = (await in_language(translations, [activity], current_locale()))[activity.id]
     return views.card(
         loc.activity, group, occurrences, km, state, reminded, interested, report_mark, loc.note
@@ -219,7 +249,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         )
     else:
         with use_locale("en"):
-            english = await card_view(context, activity_id, None)
+            english = await card_view(context.services, activity_id, None)
         if english is not None:
             await send(update, views.View(english.text))
 

@@ -34,6 +34,7 @@ OUTCODES_CSV = SHARED / "uk_outcode_centroids.csv"
 # A Monday at noon: Tuesday's café is next, the July picnic is long past.
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 WEBHOOK_PATH = "/telegram/hook"
+PUBLIC_URL = "https://bot.example.org"
 WEBHOOK_SECRET = "test-Secret_1"
 
 # Property tests (Hypothesis): no time limit per example (these machines are shared and slow at
@@ -143,11 +144,12 @@ async def start_bot(
     server: FakeBotAPI | None = None,
     *,
     web: Literal["polling", "webhook"] | None = None,
+    public_url: str | None = None,
 ) -> AsyncIterator[Harness]:
     """Start the whole bot against a fake server (a fresh one unless given) and the database
     in ``tmp_path``: seeded when new, as it was left when started again. With ``web``, as
     ``sanctuary-bot run`` starts it, with its web server on a free port: polling, or taking
-    updates on its webhook (``WEBHOOK_SECRET``)."""
+    updates on its webhook (``WEBHOOK_SECRET``). ``public_url``: SANCTUARY_PUBLIC_URL (the map)."""
     async with AsyncExitStack() as stack:
         if server is None:
             server = await stack.enter_async_context(FakeBotAPI())
@@ -167,6 +169,7 @@ async def start_bot(
             outcodes_path=OUTCODES_CSV if outcodes is not None else None,
             webhook_url=hook_url,
             webhook_secret=WEBHOOK_SECRET if hook_url else None,
+            public_url=public_url,
         )
         new = not config.db_path.exists()
         services = await Services.create(config, gazetteer=gazetteer, outcodes=outcodes)
@@ -191,6 +194,17 @@ async def start_bot(
 async def bot(tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes) -> AsyncIterator[Harness]:
     """The bot with postcode districts loaded."""
     async for harness in start_bot(tmp_path, gazetteer, outcodes):
+        yield harness
+
+
+@pytest.fixture
+async def mapped(
+    tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
+) -> AsyncIterator[Harness]:
+    """The bot with its web server and a public address (SANCTUARY_PUBLIC_URL): the map."""
+    async for harness in start_bot(
+        tmp_path, gazetteer, outcodes, web="polling", public_url=PUBLIC_URL
+    ):
         yield harness
 
 

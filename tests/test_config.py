@@ -75,6 +75,16 @@ def test_defaults() -> None:
         ),
         ({"SANCTUARY_LISTEN": "127.0.0.1:http"}, "SANCTUARY_LISTEN"),
         ({"SANCTUARY_LISTEN": "127.0.0.1:70000"}, "SANCTUARY_LISTEN"),
+        ({"SANCTUARY_PUBLIC_URL": "http://bot.example.org"}, "SANCTUARY_PUBLIC_URL"),
+        ({"SANCTUARY_PUBLIC_URL": "bot.example.org"}, "SANCTUARY_PUBLIC_URL"),
+        ({"SANCTUARY_PUBLIC_URL": "https://bot.example.org/?a=1"}, "SANCTUARY_PUBLIC_URL"),
+        ({"SANCTUARY_PUBLIC_URL": "https://example.org/bot"}, "SANCTUARY_PUBLIC_URL"),
+        (
+            {"SANCTUARY_PUBLIC_URL": "https://bot.example.org", "SANCTUARY_LISTEN": "off"},
+            "SANCTUARY_LISTEN",
+        ),
+        ({"SANCTUARY_TILE_URL": "https://tiles.example.org/{z}/{x}.png"}, "SANCTUARY_TILE_URL"),
+        ({"SANCTUARY_TILE_URL": "ftp://tiles.example.org/{z}/{x}/{y}"}, "SANCTUARY_TILE_URL"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -102,3 +112,17 @@ def test_webhook_and_listen() -> None:
     assert (config.webhook_url, config.webhook_secret) == ("https://bot.example.org/tg", secret)
     local = {"SANCTUARY_WEBHOOK_URL": "http://127.0.0.1:8080/tg", "SANCTUARY_WEBHOOK_SECRET": "s"}
     assert Config.from_env(local).webhook_url == "http://127.0.0.1:8080/tg"  # a local proxy
+
+
+def test_map_settings() -> None:
+    config = Config.from_env({})
+    assert config.public_url is None  # no map button
+    assert config.tile_url == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    config = Config.from_env(
+        {
+            "SANCTUARY_PUBLIC_URL": "https://bot.example.org/",
+            "SANCTUARY_TILE_URL": "https://tiles.example.org/{z}/{x}/{y}.png",
+        }
+    )
+    assert config.public_url == "https://bot.example.org"
+    assert config.tile_url == "https://tiles.example.org/{z}/{x}/{y}.png"

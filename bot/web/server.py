@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.context import App
 from bot.web.health import Contact, not_ready
+from bot.web.map import MapPages
 from bot.web.metrics import CONTENT_TYPE
 from bot.web.webhook import Webhook
 
@@ -30,6 +31,7 @@ class WebServer:
         sock: socket.socket | None = None,
         webhook: Webhook | None = None,
         webhook_path: str = "/",
+        map_pages: MapPages | None = None,
     ) -> None:
         self.app = app
         self.contact = contact
@@ -45,6 +47,8 @@ class WebServer:
         web_app.router.add_get("/metrics", self.metrics)
         if webhook is not None:
             web_app.router.add_post(webhook_path, webhook.handle)
+        if map_pages is not None:  # the map Mini App (with SANCTUARY_PUBLIC_URL)
+            map_pages.add_routes(web_app.router)
         # No access log: paths and addresses are nothing an operator needs, and stay out.
         # At a stop the webhook has already waited for the updates being handled: a request
         # still running after that is cancelled at once (aiohttp would wait 60 s).
