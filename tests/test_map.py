@@ -174,3 +174,23 @@ async def test_a_pin_that_is_no_card_sends_nothing(mapped: Harness, card: str) -
     before = len(mapped.server.calls_to("sendMessage"))
     assert await open_card(mapped, {"init_data": init_data(4107), "card": card}) == 403
     assert len(mapped.server.calls_to("sendMessage")) == before
+
+
+async def test_the_map_shows_titles_organisers_translated(mapped: Harness) -> None:
+    arabic = "مقهى الشاي والحديث"
+    await mapped.services.db.conn.execute(
+        "INSERT INTO activity_translations (activity_id, lang, field, text, original, status, "
+        "updated_at) SELECT id, 'ar', 'title', ?, title, 'published', '2026-11-23' "
+        "FROM activities WHERE ref = 'leeds-cafe'",
+        (arabic,),
+    )
+    chat = mapped.chat(4104, "ar")
+    await chat.send("/start")
+    await chat.press("العربية")
+    results = [m for m in await chat.share_location(*LEEDS) if m.has_inline_keyboard()][-1]
+    url = map_button(results)
+    assert url is not None
+    data = await fetch(mapped, url)
+    titles = [p["title"] for p in data["pins"]]
+    assert arabic in titles  # as in the list, which shows it too
+    assert [(p["number"], p["title"]) for p in data["pins"]] == listed(results)
