@@ -316,7 +316,7 @@ class DbTimer:
 
     def note(self, ms: float, what: str) -> None:
         if ms > self.worst_ms:
-            self.worst_ms, self.worst_what = ms, f"{self.stage}:{what.split()[0]}"
+            self.worst_ms, self.worst_what = ms, f"{self.stage}:{'_'.join(what.split()[:8])}"
 
     def install(self) -> None:
         from storage.db import Connection, Database
@@ -800,9 +800,7 @@ async def measure(seed: int, size: Size) -> dict[str, str]:
             results[f"lag_{name}_ms"] = _ms(worst)
             results[f"busy_{name}_ms"] = _ms(monitor.worst_cpu.get(name, math.nan))
         results["max_txn_ms"] = _ms(timer.worst_ms)
-        results["max_txn_what"] = json.dumps(
-            timer.worst_what.split()[0] if timer.worst_what else ""
-        )
+        results["max_txn_what"] = json.dumps(timer.worst_what)
     return results
 
 
