@@ -598,9 +598,12 @@ async def _time_critical_due(run: Run, mark_sent: bool = False) -> int:
 
     where = "WHERE state IN ('pending', 'sending') AND lane = ? AND not_before <= ?"
     due = await run.count(f"SELECT COUNT(*) FROM outbox {where}", TIME_CRITICAL, to_db(run.clock))
-    if mark_sent:
+    if mark_sent:  # sent a while ago: a sender starting now does not recall their chats
         await run.query(
-            f"UPDATE outbox SET state = 'sent' {where}", TIME_CRITICAL, to_db(run.clock)
+            f"UPDATE outbox SET state = 'sent', updated_at = ? {where}",
+            to_db(run.clock - timedelta(hours=1)),
+            TIME_CRITICAL,
+            to_db(run.clock),
         )
     return due
 
