@@ -21,7 +21,7 @@ from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Connection, Database, to_db
 from storage.group_chats import GroupChatRepository
-from storage.outbox import OutboxRepository
+from storage.outbox import OutboxItem, OutboxRepository
 from storage.personal import PersonalDataRepository
 from storage.roles import COORDINATOR, NETWORK, RoleRepository
 from storage.users import UserRepository
@@ -247,6 +247,25 @@ async def test_erase_finds_a_persons_rows_through_indexes(db: Database) -> None:
         assert f"SCAN {table}" not in plan, (sql, plan)
         checked += 1
     assert checked >= 6
+
+
+async def test_a_starting_sender_finds_recent_chats_through_indexes(db: Database) -> None:
+    # Not a scan of every outbox row (millions after 12 weeks) each time the bot starts,
+    # whatever SQLite's statistics say (here: every row sent, as after weeks of sending).
+    outbox = OutboxRepository(db)
+    await outbox.enqueue(OutboxItem("digest", "2026-W47", i) for i in range(1, SUPPORTERS + 1))
+    await db.conn.execute("UPDATE outbox SET state = 'sent'")
+    await db.conn.execute("ANALYZE")
+    statements: list[str] = []
+    await db.raw.set_trace_callback(statements.append)
+    await outbox.recent_chats(NOW - timedelta(minutes=1))
+    await db.raw.set_trace_callback(None)
+    selects = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
+    assert len(selects) == 2
+    for sql in selects:
+        async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
+            plan = " ".join(str(r[3]) for r in await cur.fetchall())
+        assert "SCAN outbox" not in plan, (sql, plan)
 
 
 async def test_coordinators_see_how_long_a_call_still_needs(db: Database) -> None:
