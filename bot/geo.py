@@ -1264,26 +1264,23 @@ class _Bands:
         """Sort the bands that changed, until ``time.perf_counter()`` passes ``until``; True
         when none is left to sort."""
         while self._stale and time.perf_counter() < until:
-            self._sort(self._stale.pop())
+            band = self._stale.pop()
+            degrees, atan2 = math.degrees, math.atan2
+            placed = sorted(
+                ((degrees(atan2(point[1], point[0])), item_id, point)
+                 for item_id, point in self._members[band].items()),
+                key=lambda entry: entry[0],
+            )  # fmt: skip
+            self._lons[band] = array("d", [entry[0] for entry in placed])
+            # new tuples (and floats) made one after another, so a band's points lie together
+            # in memory: measured faster than those shared with the cells, made in the order
+            # the activities came
+            coords = iter(array("d", chain.from_iterable(entry[2] for entry in placed)))
+            self._points[band] = points = list(zip(coords, coords, coords, strict=True))
+            self._ids[band] = array("q", [entry[1] for entry in placed])
+            # one tuple a point: the cells read theirs from here
+            self._members[band] = {entry[1]: p for entry, p in zip(placed, points, strict=True)}
         return not self._stale
-
-    def _sort(self, band: int) -> None:
-        """Sort one band that changed (its longitudes, points and ids in the same order)."""
-        degrees, atan2 = math.degrees, math.atan2
-        placed = sorted(
-            ((degrees(atan2(point[1], point[0])), item_id, point)
-             for item_id, point in self._members[band].items()),
-            key=lambda entry: entry[0],
-        )  # fmt: skip
-        self._lons[band] = array("d", [entry[0] for entry in placed])
-        # new tuples (and floats) made one after another, so a band's points lie together
-        # in memory: measured faster than those shared with the cells, made in the order
-        # the activities came
-        coords = iter(array("d", chain.from_iterable(entry[2] for entry in placed)))
-        self._points[band] = points = list(zip(coords, coords, coords, strict=True))
-        self._ids[band] = array("q", [entry[1] for entry in placed])
-        # one tuple a point: the cells read theirs from here
-        self._members[band] = {entry[1]: p for entry, p in zip(placed, points, strict=True)}
 
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
         """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
@@ -1296,13 +1293,8 @@ class _Bands:
         lon = (lon + 180.0) % 360.0 - 180.0
         if lon - widest <= -180.0 or lon + widest >= 180.0:
             return None
-        first, last = self._band(lat - reach), self._band(lat + reach)
-        # only the bands this search reads: changes elsewhere wait for their own searches
-        # (or settle), so a search after many changes does not sort them all at once
-        for band in [b for b in self._stale if first <= b <= last]:
-            self._stale.discard(band)
-            self._sort(band)
-        return first, last, lon, widest
+        self.settle()
+        return self._band(lat - reach), self._band(lat + reach), lon, widest
 
     def count(
         self, lat: float, lon: float, radius_km: float, query: _Point, chord: float
