@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from bot.recurrence import Occurrence, local_to_utc, zone
 from bot.search import Directory
 from storage.group_chats import GroupChatRepository
-from storage.outbox import OutboxItem, OutboxRepository
+from storage.outbox import CHUNK, OutboxItem, OutboxRepository
 from storage.reminders import ReminderRepository, Subscription
 from storage.users import UserRepository
 
@@ -217,15 +217,26 @@ def digest_week(now: datetime, tz: str) -> str | None:
     return f"{year}-W{week:02d}"
 
 
+FIRST_ID = -(2**63)  # below every user id and every (negative) group chat id
+
+# One page of a week's recipients: (week, after, limit) -> up to ``limit`` rows for chat ids
+# above ``after``, by chat id.
+Recipients = Callable[[str, int, int], Awaitable[list[OutboxItem]]]
+
+
 class WeeklyPlanner:
     """Puts one row per recipient in the outbox each Monday from 09:00, once per week.
 
-    A restart re-plans harmlessly: rows are unique per kind, week and recipient.
+    Recipients are read a page (``CHUNK``) at a time and each page written in its own short
+    transaction, yielding in between: 200,000 digest readers never hold the database or the
+    event loop for long, nor sit in memory at once. A restart (or a run that failed half
+    way) re-plans harmlessly: rows are unique per kind, week and recipient, so the next run
+    adds only what is missing.
     """
 
     def __init__(
         self,
-        recipients: Callable[[str], Awaitable[list[OutboxItem]]],
+        recipients: Recipients,
         outbox: OutboxRepository,
         now: Callable[[], datetime],
         tz: str,
@@ -242,8 +253,11 @@ class WeeklyPlanner:
         week = digest_week(now, self.tz)
         if week is None or week == self._done_week:
             return 0
-        items = await self.recipients(week)
-        added = await self.outbox.enqueue(items, now) if items else 0
+        added, after = 0, FIRST_ID
+        while page := await self.recipients(week, after, CHUNK):
+            added += await self.outbox.enqueue(page, now)
+            after = page[-1].chat_id
+            await asyncio.sleep(0)
         self._done_week = week
         return added
 
@@ -253,8 +267,11 @@ def digest_planner(
 ) -> WeeklyPlanner:
     """The weekly digest for everyone who asked for it and saved an area."""
 
-    async def readers(week: str) -> list[OutboxItem]:
-        return [OutboxItem("digest", week, user_id) for user_id in await users.digest_readers()]
+    async def readers(week: str, after: int, limit: int) -> list[OutboxItem]:
+        return [
+            OutboxItem("digest", week, user_id)
+            for user_id in await users.digest_readers(after, limit)
+        ]
 
     return WeeklyPlanner(readers, outbox, now, tz)
 
@@ -264,12 +281,12 @@ def weekly_post_planner(
 ) -> WeeklyPlanner:
     """The week's activities for every group chat that asked (the limiter spaces them 20/min)."""
 
-    async def group_chats(week: str) -> list[OutboxItem]:
+    async def group_chats(week: str, after: int, limit: int) -> list[OutboxItem]:
         return [
             OutboxItem(
                 "weekly", week, chat.chat_id, {"group_id": chat.group_id, "locale": chat.locale}
             )
-            for chat in await chats.weekly()
+            for chat in await chats.weekly(after, limit)
         ]
 
     return WeeklyPlanner(group_chats, outbox, now, tz)

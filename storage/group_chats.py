@@ -45,10 +45,12 @@ class GroupChatRepository:
             row = await cur.fetchone()
         return GroupChat(row[0], row[1], row[2], bool(row[3])) if row else None
 
-    async def weekly(self) -> list[GroupChat]:
-        """Every chat that asked for the weekly post."""
+    async def weekly(self, after: int, limit: int) -> list[GroupChat]:
+        """Chats that asked for the weekly post: up to ``limit`` with a chat id above
+        ``after``, by chat id (a page)."""
         async with self._db.conn.execute(
             "SELECT chat_id, group_id, locale, weekly FROM group_chats WHERE weekly = 1 "
-            "ORDER BY chat_id"
+            "AND chat_id > ? ORDER BY chat_id LIMIT ?",
+            (after, limit),
         ) as cur:
             return [GroupChat(r[0], r[1], r[2], True) for r in await cur.fetchall()]

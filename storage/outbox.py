@@ -138,13 +138,15 @@ class OutboxRepository:
         found: dict[int, tuple[datetime | None, int]] = {}
         async with self._db.conn.execute(
             "SELECT chat_id, MAX(updated_at), COUNT(*) FROM outbox "
-            "WHERE state IN ('sent', 'failed') AND updated_at >= ? GROUP BY chat_id",
+            "WHERE state IN ('sent', 'failed') AND updated_at >= ? GROUP BY +chat_id",
             (to_db(since),),
         ) as cur:
             for r in await cur.fetchall():
                 found[int(r[0])] = (from_db(r[1]), int(r[2]))
         async with self._db.conn.execute(
-            "SELECT chat_id, COUNT(*) FROM outbox WHERE state = 'sending' GROUP BY chat_id"
+            # through the index on state (not a scan of every row in chat order)
+            "SELECT chat_id, COUNT(*) FROM outbox INDEXED BY outbox_claim "
+            "WHERE state = 'sending' GROUP BY chat_id"
         ) as cur:
             for r in await cur.fetchall():
                 found[int(r[0])] = (None, found.get(int(r[0]), (None, 0))[1] + int(r[1]))

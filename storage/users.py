@@ -107,10 +107,13 @@ class UserRepository:
         """Switch the weekly digest on or off."""
         return await self._upsert(user_id, "weekly_digest", int(on))
 
-    async def digest_readers(self) -> list[int]:
-        """People who asked for the weekly digest and have a saved area."""
+    async def digest_readers(self, after: int, limit: int) -> list[int]:
+        """People who asked for the weekly digest and have a saved area: up to ``limit`` of
+        them with an id above ``after``, by id (a page; the planner reads them page by page)."""
         async with self._db.conn.execute(
-            "SELECT id FROM users WHERE weekly_digest = 1 AND area_lat IS NOT NULL"
+            "SELECT id FROM users WHERE id > ? AND weekly_digest = 1 AND area_lat IS NOT NULL "
+            "ORDER BY id LIMIT ?",
+            (after, limit),
         ) as cur:
             return [row[0] for row in await cur.fetchall()]
 

@@ -16,12 +16,15 @@ import storage.outbox
 from bot import campaign_views as cv
 from bot.campaigns import CampaignDesk, time_left
 from bot.i18n import use_locale
+from bot.reminders import digest_planner, weekly_post_planner
 from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Connection, Database, to_db
-from storage.outbox import OutboxRepository
+from storage.group_chats import GroupChatRepository
+from storage.outbox import OutboxItem, OutboxRepository
 from storage.personal import PersonalDataRepository
 from storage.roles import COORDINATOR, NETWORK, RoleRepository
+from storage.users import UserRepository
 from tests.conftest import NOW, Harness
 from tests.helpers import only
 from tests.test_campaigns import COORD, compose
@@ -37,7 +40,7 @@ class Crash(Exception):
 
 @pytest.fixture
 async def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
-    for module in ("bot.campaigns", "storage.campaigns", "storage.outbox"):
+    for module in ("bot.campaigns", "bot.reminders", "storage.campaigns", "storage.outbox"):
         monkeypatch.setattr(f"{module}.CHUNK", CHUNK)
     database = await Database.open(tmp_path / "b.db")
     stamp = to_db(NOW)
@@ -128,6 +131,59 @@ async def test_an_interrupted_launch_is_finished_by_the_next_run(
     assert await desk.launch_due() == 0  # nothing left to carry on
 
 
+async def test_an_interrupted_digest_planning_is_finished_by_the_next_run(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NOW is a Monday at noon: the week's digests and group posts are due.
+    await db.conn.execute(
+        "UPDATE users SET weekly_digest = 1, area_lat = 51.5, area_lon = -0.1 WHERE id % 2 = 1"
+    )
+    users, outbox = UserRepository(db), OutboxRepository(db)
+    pages: list[int] = []
+    real = users.digest_readers
+
+    async def read(after: int, limit: int) -> list[int]:
+        page = await real(after, limit)
+        pages.append(len(page))
+        return page
+
+    monkeypatch.setattr(users, "digest_readers", _crash_on(4, read))
+    planner = digest_planner(users, outbox, lambda: NOW, "Europe/London")
+    with pytest.raises(Crash):
+        await planner.plan()
+    assert pages == [CHUNK] * 3  # read a page at a time, not all readers at once
+    assert await _value(db, "SELECT COUNT(*) FROM outbox") == 3 * CHUNK  # written as it went
+    readers = (SUPPORTERS + 1) // 2
+    assert await planner.plan() == readers - 3 * CHUNK
+    assert await _value(db, "SELECT COUNT(DISTINCT chat_id) FROM outbox") == readers
+    assert await _value(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'digest'") == readers
+    assert max(pages) <= CHUNK
+    assert await planner.plan() == 0  # done for the week
+    restarted = digest_planner(users, outbox, lambda: NOW, "Europe/London")
+    assert await restarted.plan() == 0  # a restart adds nobody twice
+
+
+async def test_weekly_group_posts_are_planned_page_by_page(db: Database) -> None:
+    await db.conn.execute(
+        "INSERT INTO groups (id, ref, name, kind, town, nation, lat, lon, created_at, "
+        "updated_at) VALUES (1, 'g', 'Group', 'group', 'Leeds', 'England', 53.8, -1.5, ?, ?)",
+        (to_db(NOW), to_db(NOW)),
+    )
+    chats = [-1_000_000_000_000 - n for n in range(2 * CHUNK + 3)]  # group chat ids < 0
+    await db.conn.executemany(
+        "INSERT INTO group_chats (chat_id, group_id, locale, weekly, created_at, updated_at) "
+        "VALUES (?, 1, 'cy', 1, ?, ?)",
+        [(chat, to_db(NOW), to_db(NOW)) for chat in chats],
+    )
+    outbox = OutboxRepository(db)
+    planner = weekly_post_planner(GroupChatRepository(db), outbox, lambda: NOW, "Europe/London")
+    assert await planner.plan() == len(chats)
+    async with db.conn.execute("SELECT chat_id, payload FROM outbox WHERE kind = 'weekly'") as cur:
+        rows = await cur.fetchall()
+    assert sorted(r[0] for r in rows) == sorted(chats)
+    assert {r[1] for r in rows} == {'{"group_id": 1, "locale": "cy"}'}
+
+
 async def test_an_interrupted_resume_is_finished_by_the_next_run(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -191,6 +247,25 @@ async def test_erase_finds_a_persons_rows_through_indexes(db: Database) -> None:
         assert f"SCAN {table}" not in plan, (sql, plan)
         checked += 1
     assert checked >= 6
+
+
+async def test_a_starting_sender_finds_recent_chats_through_indexes(db: Database) -> None:
+    # Not a scan of every outbox row (millions after 12 weeks) each time the bot starts,
+    # whatever SQLite's statistics say (here: every row sent, as after weeks of sending).
+    outbox = OutboxRepository(db)
+    await outbox.enqueue(OutboxItem("digest", "2026-W47", i) for i in range(1, SUPPORTERS + 1))
+    await db.conn.execute("UPDATE outbox SET state = 'sent'")
+    await db.conn.execute("ANALYZE")
+    statements: list[str] = []
+    await db.raw.set_trace_callback(statements.append)
+    await outbox.recent_chats(NOW - timedelta(minutes=1))
+    await db.raw.set_trace_callback(None)
+    selects = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
+    assert len(selects) == 2
+    for sql in selects:
+        async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
+            plan = " ".join(str(r[3]) for r in await cur.fetchall())
+        assert "SCAN outbox" not in plan, (sql, plan)
 
 
 async def test_coordinators_see_how_long_a_call_still_needs(db: Database) -> None:
