@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, aclosing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -17,10 +17,12 @@ from bot import service
 from bot.app import ALLOWED_UPDATES
 from bot.fakeapi import FakeBotAPI
 from bot.geo import Gazetteer, Outcodes
+from bot.web import webhook as webhook_module
 from bot.web.health import CONTACT_LIMIT_S
 from bot.web.webhook import SECRET_HEADER
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository
+from storage.updates import HandledUpdates
 from tests.conftest import NOW, WEBHOOK_PATH, WEBHOOK_SECRET, Harness, start_bot
 from tests.helpers import eventually
 
@@ -273,3 +275,25 @@ async def test_outbox_counted_by_kind_and_state_in_batches(tmp_path: Path) -> No
         assert await outbox.counts_by_kind() == expected
     finally:
         await db.close()
+
+
+async def test_updates_handled_close_together_are_recorded_in_one_write(
+    hooked: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A busy webhook does not write (and commit) each update_id on its own: those handled
+    # within the gathering time go to the database together, each answered once written.
+    monkeypatch.setattr(webhook_module, "RECORD_GATHER_S", 5.0)
+    writes: list[list[int]] = []
+    record = HandledUpdates.record
+
+    async def counted(self: HandledUpdates, update_ids: Sequence[int], at: datetime) -> None:
+        writes.append(list(update_ids))
+        await record(self, update_ids, at)
+
+    monkeypatch.setattr(HandledUpdates, "record", counted)
+    updates = [hooked.server.user(PERSON + i).text_update("/start") for i in range(3)]
+    posts = [hooked.server.post_to_webhook(update) for update in updates]
+    assert await asyncio.gather(*posts) == [200, 200, 200]
+    assert writes == [sorted(update["update_id"] for update in updates)]
+    since = NOW - timedelta(days=1)
+    assert sorted(await HandledUpdates(hooked.services.db).since(since)) == writes[0]
