@@ -24,7 +24,8 @@ from bot import deeplinks
 from bot import formatting as fmt
 from bot.i18n import BY_CODE, N_, gettext, use_locale
 from bot.labels import CATEGORY_ICONS, CATEGORY_LABELS, need_label
-from bot.recurrence import Occurrence, Schedule
+from bot.posting import schedule_of
+from bot.recurrence import Occurrence
 from bot.search import activity_needs
 from storage.models import Activity, Group
 
@@ -109,14 +110,7 @@ def coming(
     end = now + timedelta(weeks=weeks)
     entries = []
     for activity in activities:
-        schedule = Schedule(
-            activity.starts_at,
-            activity.duration_min,
-            activity.rrule,
-            activity.until,
-            group.timezone,
-            activity.skips,
-        )
+        schedule = schedule_of(activity, group.timezone)
         dates = [o for o in schedule.occurrences(now, 7 * weeks + 1) if o.start < end]
         if dates:
             entries.append(Entry(activity, tuple(dates)))

@@ -437,13 +437,17 @@ def answers_of(activity: Activity, tz: str) -> dict[str, Any]:
     return data
 
 
-def upcoming(activity: Activity, tz: str, now: datetime, count: int = 6) -> list[datetime]:
-    """The next occurrences' starts (for "cancel one date")."""
-    schedule = Schedule(
+def schedule_of(activity: Activity, tz: str) -> Schedule:
+    """An activity's dates, in its group's time zone ``tz``."""
+    return Schedule(
         activity.starts_at, activity.duration_min, activity.rrule, activity.until, tz,
         activity.skips,
     )  # fmt: skip
-    return [o.start for o in schedule.occurrences(now, count)]
+
+
+def upcoming(activity: Activity, tz: str, now: datetime, count: int = 6) -> list[datetime]:
+    """The next occurrences' starts (for "cancel one date")."""
+    return [o.start for o in schedule_of(activity, tz).occurrences(now, count)]
 
 
 @dataclass(frozen=True, slots=True)
