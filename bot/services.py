@@ -121,6 +121,20 @@ class Services:
     ) -> Services:
         """Open the database, load places and the directory."""
         db = await Database.open(config.db_path)
+        try:
+            return await cls._create(config, db, gazetteer, outcodes)
+        except BaseException:
+            await db.close()  # its thread would keep the process alive
+            raise
+
+    @classmethod
+    async def _create(
+        cls,
+        config: Config,
+        db: Database,
+        gazetteer: Gazetteer | None,
+        outcodes: Outcodes | None,
+    ) -> Services:
         if outcodes is None:
             outcodes = load_outcodes(config)
         gazetteer = gazetteer or Gazetteer.load(config.cache_dir)

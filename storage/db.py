@@ -164,14 +164,20 @@ class Database:
         if target != ":memory:":
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(target, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        db = cls(conn, target)
-        if migrate:
-            await db.migrate()
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            db = cls(conn, target)
+            if migrate:
+                await db.migrate()
+        except BaseException:
+            # The connection's thread would keep the process alive: a bot whose migration
+            # failed must exit (and be restarted by systemd), not hang.
+            await conn.close()
+            raise
         return db
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from storage.awaited import AwaitedRepository
 from storage.db import Database, migrations
 from tests.conftest import NOW
+from tests.helpers import eventually
 
 
 async def _schema(db: Database) -> list[tuple[str, str]]:
@@ -65,6 +67,24 @@ async def test_failed_migration_leaves_nothing(
             assert await cur.fetchone() is None
     finally:
         await database.close()
+
+
+def _connection_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+async def test_a_failed_migration_closes_the_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot whose migration fails exits (its connection's thread would keep it alive)."""
+    from storage import db as db_module
+
+    broken = [*migrations(), db_module.Migration(migrations()[-1].version + 1, "broken", "NOT;")]
+    monkeypatch.setattr(db_module, "migrations", lambda: broken)
+    before = _connection_threads()
+    with pytest.raises(Exception, match="syntax error"):
+        await Database.open(tmp_path / "b.db")
+    await eventually(lambda: _connection_threads() <= before, 10.0, lambda: "thread left")
 
 
 async def test_wal_and_foreign_keys(tmp_path: Path) -> None:
