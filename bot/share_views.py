@@ -12,7 +12,6 @@ from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
-    LinkPreviewOptions,
 )
 
 from bot import callbacks as cb
@@ -22,6 +21,7 @@ from bot.i18n import gettext
 from bot.keyboard import Key, Keyboard
 from bot.labels import category_label, stream_label
 from bot.recurrence import Occurrence
+from bot.transport import DEFAULTS
 from bot.views import PAGE_SIZE, View, button, describe_repeat, fit_blocks, row
 from storage.models import Activity, Group
 
@@ -29,7 +29,6 @@ _ = gettext
 SHORT_CUTS = {"title": 80, "place": 120, "cost": 80, "group": 100}  # typed answers' limits
 GROUP_LISTED = 10  # activities on a group's page (two rows of number buttons)
 INLINE_START = "find"  # the /start payload of inline mode's "type a town" button
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # previews cost people data
 
 
 def _cut(text: str, limit: int) -> str:
@@ -148,7 +147,9 @@ def inline_invitation(bot_link: str, title: str | None = None) -> InlineQueryRes
         title=title or _("🔎 Type a town or postcode"),
         description=_("Or tap here to share this bot."),
         input_message_content=InputTextMessageContent(
-            text, parse_mode="HTML", link_preview_options=NO_PREVIEW
+            text,
+            parse_mode=DEFAULTS.parse_mode,
+            link_preview_options=DEFAULTS.link_preview_options,
         ),
     )
 
@@ -165,8 +166,8 @@ def inline_activity(
         description=f"{fmt.bidi(when)} · {fmt.bidi(fmt.distance(km))} · {fmt.bidi(group.name)}",
         input_message_content=InputTextMessageContent(
             activity_short(activity, group, nxt, link),
-            parse_mode="HTML",
-            link_preview_options=NO_PREVIEW,
+            parse_mode=DEFAULTS.parse_mode,
+            link_preview_options=DEFAULTS.link_preview_options,
         ),
         reply_markup=open_button(link).markup(),
     )
