@@ -6,9 +6,9 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import views
 from bot.context import App, AppContext
 from bot.i18n import gettext
+from bot.views import common as views
 from handlers.base import answer, send, show, swap_buttons
 
 _ = gettext

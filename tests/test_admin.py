@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot.cli import commands as cli
 from storage.db import Database
 from storage.roles import ADMIN, COORDINATOR, NETWORK, RoleRepository
 from tests.conftest import Harness, seed_test_data

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.importer import ImportFailed, import_activities, parse_activity_file
+from bot.domain.importer import ImportFailed, import_activities, parse_activity_file
 from storage.stats import StatsRepository
 from tests.conftest import NOW, Harness
 from tests.data import ACTIVITIES_CSV, LEEDS
@@ -247,7 +247,7 @@ async def test_imported_arabic_title_is_shown_to_arabic_readers(bot: Harness) ->
 def test_the_documented_example_imports() -> None:
     from pathlib import Path
 
-    from bot.importer import parse_groups
+    from bot.domain.importer import parse_groups
 
     root = Path(__file__).resolve().parent.parent
     groups = parse_groups((root / "docs/examples/groups.csv").read_text("utf-8"))

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeVar
 
-from bot.domain import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
-from bot.geo import looks_like_postcode, valid_uk_coordinates
+from bot.domain.recurrence import Repeat, RepeatError, local_to_utc, zone
+from bot.domain.vocabulary import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
 from bot.i18n import BY_CODE, DEFAULT_LOCALE
-from bot.recurrence import Repeat, RepeatError, local_to_utc, zone
+from bot.places.geo import looks_like_postcode, valid_uk_coordinates
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository

@@ -19,16 +19,16 @@ from telegram import (
 )
 
 from bot import callbacks as cb
-from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
-from bot.domain import Category, Intent, PlaceFor
-from bot.geo import AREA_KM
+from bot.domain.recurrence import Occurrence, Repeat
+from bot.domain.translations import Note, Titled, note_text
+from bot.domain.vocabulary import Category, Intent, PlaceFor
 from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
-from bot.keyboard import Key, Keyboard
-from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
-from bot.recurrence import Occurrence, Repeat
-from bot.search import GroupHit, Hit, Listing, Page, activity_needs
-from bot.translations import Note, Titled, note_text
+from bot.places.geo import AREA_KM
+from bot.search.directory import GroupHit, Hit, Listing, Page, activity_needs
+from bot.views import formatting as fmt
+from bot.views.keyboard import Key, Keyboard
+from bot.views.labels import INTENT_LABELS, category_label, need_label, stream_label
 from storage.models import Activity, Group
 from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
@@ -451,7 +451,7 @@ def results(
 
     ``near`` is the place understood ("near Sheffield"); None for a shared location.
     ``map_url``: the page's map (a Mini App), when the bot has a public address.
-    ``titles``: the titles in the reader's language (bot/translations.py)."""
+    ``titles``: the titles in the reader's language (bot/domain/translations.py)."""
     count = found.total
     pages = max(1, math.ceil(count / PAGE_SIZE))
     page = found.number
