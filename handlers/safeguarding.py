@@ -15,8 +15,9 @@ from telegram.ext import CommandHandler, filters
 from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.views import common as views
+from bot.views import cards as cdv
 from bot.views import safeguarding as sv
+from bot.views.common import View, not_understood
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show, swap_buttons
 from handlers.questions import TypedQuestion
@@ -135,7 +136,7 @@ class Safeguarding:
         ):
             await send(update, sv.words_added())
         else:
-            await send(update, views.View(views.not_understood()))
+            await send(update, View(not_understood()))
 
     # -- reviewing ----------------------------------------------------------------------------
 
@@ -149,7 +150,7 @@ class Safeguarding:
             return
         await send(update, await self._list(context, groups))
 
-    async def _list(self, context: AppContext, groups: set[int] | None) -> views.View:
+    async def _list(self, context: AppContext, groups: set[int] | None) -> View:
         services = context.services
         by_activity: dict[int, list[Report]] = {}
         for report in await services.safeguarding.open_reports():
@@ -261,7 +262,7 @@ class Safeguarding:
             activity_id, query.from_user.id, services.now()
         )
         await answer(query, sv.interest_marked(marked))
-        new = views.interest_button(activity_id, marked)
+        new = cdv.interest_button(activity_id, marked)
         await swap_buttons(query.message, {cb.Interested(activity_id).encode()}, new)
 
 

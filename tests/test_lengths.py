@@ -13,8 +13,9 @@ from bot.domain.recurrence import Occurrence
 from bot.fakeapi import MAX_TEXT, html_to_plain
 from bot.i18n import use_locale
 from bot.search.directory import Hit
-from bot.views.common import digest_message, reminders_list, team, weekly_post
+from bot.views.admin import team, weekly_post
 from bot.views.formatting import parsed_length
+from bot.views.reminders import digest_message, reminders_list
 from storage.activities import ActivityRepository
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
