@@ -193,7 +193,7 @@ async def card_for(
     if user_id is not None:
         reminded = await services.reminders.is_subscribed(user_id, activity_id)
         interested = await services.safeguarding.is_interested(activity_id, user_id)
-        mark = services.report_mark(user_id, activity_id)
+        mark = services.concerns.mark(user_id, activity_id)
     return await card_view(services, activity_id, state, reminded, interested, mark)
 
 

@@ -81,7 +81,7 @@ async def test_reports_past_the_limit_list_whole_activities(bot: Harness) -> Non
     for number, activity_id in enumerate(activities):
         for reporter in range(3):
             filed = await bot.services.safeguarding.file(
-                activity_id, 9000 + number * 10 + reporter, "other", NOW
+                activity_id, 9000 + number * 10 + reporter, "other", NOW, NOW
             )
             assert filed.report_id is not None
             await bot.services.safeguarding.add_words(
