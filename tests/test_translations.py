@@ -103,6 +103,9 @@ async def test_arabic_reader_sees_the_translation_everywhere(bot: Harness) -> No
     assert await services.plan_reminders() == 1
     reminder = await _message(bot, AR_READER, "⏰")
     assert TITLE_AR in reminder
+    listed = last(await arabic.send("/reminders"))  # the list of reminders too, and its button
+    assert TITLE_AR in listed.plain_text()
+    assert any(TITLE_AR in label for label in button_texts(listed))
 
     # the weekly digest in Arabic
     await arabic.send("Leeds")
