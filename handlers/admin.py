@@ -30,7 +30,7 @@ GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 async def _reply(update: Update, text: str) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text(text, parse_mode=None)  # plain text, not HTML
+        await message.reply_text(text)  # HTML (the bot's Defaults); views escape what they insert
 
 
 async def may_manage(context: AppContext, user_id: int, group_id: int) -> bool:

@@ -37,8 +37,12 @@ def reminder_message(
     return View("\n".join(lines))
 
 
-def reminders_list(items: list[tuple[Listing, Group, Occurrence | None]]) -> View:
-    """The person's reminders, each with a button to stop it."""
+def reminders_list(
+    items: list[tuple[Listing, Group, Occurrence | None]],
+    titles: Mapping[int, tuple[str, Note]] | None = None,
+) -> View:
+    """The person's reminders, each with a button to stop it (``titles``: in the reader's
+    language)."""
     lines = ["<b>" + _("Your reminders") + "</b>", ""]
     rows = []
     if not items:
@@ -46,8 +50,9 @@ def reminders_list(items: list[tuple[Listing, Group, Occurrence | None]]) -> Vie
     blocks = []
     for number, (activity, group, nxt) in enumerate(items, start=1):
         when = fmt.bidi(fmt.when(nxt.start, group.timezone)) if nxt else _("No upcoming dates.")
-        blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}"])
-        label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
+        title, note = shown_title(activity, titles)
+        blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(title)}</b>{note} · {when}"])
+        label = f"🔕 {fmt.number(number)}. {title[:40]}"
         rows.append([button(label, cb.StopReminder(activity.id))])
     text, shown = fit_blocks(lines, blocks, most=MAX_BUTTONS - 1)  # and the settings button
     keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), cb.ReminderSettings())]]
