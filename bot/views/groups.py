@@ -17,6 +17,8 @@ _ = gettext
 
 
 def group_lines(number: int, hit: GroupHit) -> str:
+    """A group in a list (also in "nothing found" and "I've moved"): its number, name and
+    distance, its kind and town, its contacts."""
     group = hit.group
     head = (
         f"{fmt.number(number)}. <b>{fmt.escape(group.name)}</b> — {fmt.bidi(fmt.distance(hit.km))}"
