@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,9 +52,14 @@ def _pip(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from this clone."""
+    """The wheel built from a copy of this clone's sources: setuptools leaves a build/ folder
+    beside pyproject.toml and puts whatever is in it into the next wheel, modules long moved
+    or removed too."""
+    source = tmp_path_factory.mktemp("source") / "sanctuary-bot"
+    leave_out = (".*", "build", "dist", "data", "*.egg-info", "__pycache__", "locale")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*leave_out))
     wheels = tmp_path_factory.mktemp("wheel")
-    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(ROOT))
+    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(source))
     (built,) = wheels.glob("sanctuary_bot-*.whl")
     return built
 
@@ -76,10 +82,8 @@ def test_the_wheel_holds_the_product_and_not_the_tests(wheel: Path) -> None:
         names = archive.namelist()
     tops = {name.split("/")[0] for name in names if not name.endswith(".dist-info/RECORD")}
     assert {top for top in tops if not top.endswith(".dist-info")} == {"bot", "handlers", "storage"}
-    stale = "; a stale build/ folder beside pyproject.toml? (rm -rf build)"
-    assert not [name for name in names if "fakeapi" in name], stale
+    assert not [name for name in names if "fakeapi" in name]
     assert "bot/cli/console_api.py" in names
-    assert "bot/cli.py" not in names, stale
 
 
 def _env(**settings: str) -> dict[str, str]:
