@@ -172,7 +172,12 @@ async def test_forget_deletes_every_trace_and_keeps_counts(bot: Harness) -> None
     # text is a place again, not the activity's place or words for a feedback now deleted.
     found = only(await chat.send("Sheffield"))
     assert "Sheffield welcome café" in found.plain_text()
-    assert await _every_trace(bot, UID) == {}  # a search alone keeps nothing
+    # A search keeps only the named place searched (its later pages name it), for a day at
+    # most, so that the next button may be handled by another instance.
+    assert await _every_trace(bot, UID) == {"sessions.user_id": 1}
+    assert await bot.row("SELECT data FROM sessions WHERE user_id = ?", UID) == (
+        '{"last_place": [5338, -147, "Sheffield", "2638077"]}',
+    )
 
     # Writing again starts fresh: the language picker, nothing remembered.
     again = only(await chat.send("/start"))

@@ -103,6 +103,9 @@ class ReminderPlanner:
             self._planned.clear()  # the clock went back: look at everything again
             for activity_id in self._wake:
                 self._set_wake(activity_id, now)
+        if self._last_run is not None:  # asked for since, here or on another instance
+            for activity_id in await self.reminders.subscribed_since(self._last_run - PLAN_AHEAD):
+                self.subscribed(activity_id)
         self._last_run = now
         if self._runs % RESYNC_EVERY == 0:  # new ones are told (subscribed); this is a net
             for activity_id in await self.reminders.subscribed_activities():
