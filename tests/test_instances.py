@@ -225,8 +225,9 @@ async def test_an_update_posted_again_to_another_instance_is_not_handled_twice(
     assert len(server.messages(SEEKER_ID)) == replies
 
 
-async def _crash(instance: Instance) -> None:
-    """The instance stops renewing its leases and sending, as if killed: nothing given up."""
+async def _crash(instance: Instance, *, mid_send: bool = False) -> None:
+    """The instance stops renewing its leases and sending, as if killed: nothing given up.
+    ``mid_send``: its sender stops at once, a message on its way (not waited for)."""
     services = instance.services
     task = services._lease_task
     assert task is not None
@@ -234,7 +235,13 @@ async def _crash(instance: Instance) -> None:
     for lease in (services.sender_lease, services.jobs_lease):
         assert lease is not None
         lease._until = None  # what it held is not given up in the database
-    await services._stop_sending()
+    if mid_send:
+        sending = services._sender_task
+        assert sending is not None
+        sending.cancel()
+        services._sender_task = None
+    else:
+        await services._stop_sending()
 
 
 async def test_scheduled_jobs_run_on_one_instance_then_pass_over(network: Network) -> None:
@@ -402,3 +409,31 @@ async def test_a_language_chosen_on_one_instance_is_spoken_on_the_other(network:
     french = only(await chat.send("/help"))  # on a
     assert french.plain_text().startswith("Comment ce bot vous aide")
     assert english.plain_text().startswith("How this bot helps")
+
+
+async def test_a_holder_dying_mid_send_loses_nothing_and_repeats_only_what_was_in_flight(
+    network: Network,
+) -> None:
+    a, b = network.instances
+    server = network.server
+    people = list(range(900_101, 900_111))
+    for user_id in people:
+        await a.services.users.set_locale(user_id, "en")
+    await a.services.users.mark_asked(people, NOW)
+    gate = server.hold("sendMessage")  # the first message stays on its way
+    await a.services.outbox.enqueue([OutboxItem("stay", "seen:1", u) for u in people], NOW)
+    assert a.services.sender is not None
+    a.services.sender.wake()
+    await eventually(gate.arrived.is_set, 10.0)
+    await _crash(a, mid_send=True)  # a dies: it sends nothing more and renews nothing
+    died = network.now
+    while b.services._sender_task is None:
+        network.now += timedelta(seconds=RENEW_S)
+        assert network.now - died <= LEASE + timedelta(seconds=RENEW_S)
+        await b.services.keep_leases()
+    await eventually(lambda: all(server.messages(u) for u in people), 20.0, server.describe_calls)
+    gate.release.set()  # what was in flight arrives after all
+    await eventually(lambda: sum(len(server.messages(u)) for u in people) == len(people) + 1, 10.0)
+    per_person = sorted(len(server.messages(u)) for u in people)
+    assert per_person == [1] * (len(people) - 1) + [2]  # the one in flight, twice; none lost
+    assert await network.row("SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == (0,)
