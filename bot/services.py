@@ -242,7 +242,8 @@ class Services:
     async def _take_jobs(self) -> None:
         """The jobs lease is ours: the planner looks at everything once, as at a start (the
         instance that ran the jobs before may have changed anything)."""
-        self._planner = None
+        if self._planner is not None:
+            self._planner.reset()
 
     def runs_jobs(self) -> bool:
         """Whether this instance runs the scheduled jobs now (it holds the jobs lease)."""

@@ -437,3 +437,20 @@ async def test_a_holder_dying_mid_send_loses_nothing_and_repeats_only_what_was_i
     per_person = sorted(len(server.messages(u)) for u in people)
     assert per_person == [1] * (len(people) - 1) + [2]  # the one in flight, twice; none lost
     assert await network.row("SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == (0,)
+
+
+async def test_jobs_taken_back_start_afresh_without_a_second_planner(network: Network) -> None:
+    from bot.app import _plan_reminders
+
+    a, b = network.instances
+    await _plan_reminders(AppContext(a.app))
+    planner = a.services._planner
+    watchers = len(a.services.directory._watchers)
+    for giver, taker in ((a, b), (b, a)):  # a gives the jobs to b, b gives them back
+        assert giver.services.jobs_lease is not None
+        await giver.services.jobs_lease.release()
+        await taker.services.keep_leases()
+        assert taker.services.runs_jobs() and not giver.services.runs_jobs()
+    assert a.services._planner is planner  # the same planner, looking at everything again
+    assert len(a.services.directory._watchers) == watchers
+    assert planner is not None and planner._last_run is None

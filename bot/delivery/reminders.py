@@ -81,6 +81,15 @@ class ReminderPlanner:
         self._runs = 0
         directory.watch(self.touch)
 
+    def reset(self) -> None:
+        """Look at everything again on the next run, as at a start (this instance takes the
+        jobs over from another, which may have planned anything meanwhile)."""
+        self._planned.clear()
+        self._wake.clear()
+        self._queue = []
+        self._last_run = None
+        self._runs = 0
+
     def touch(self, activity_id: int) -> None:
         """Look at an activity someone asked reminders of again on the next run (it changed)."""
         if activity_id in self._wake:
