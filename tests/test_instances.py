@@ -32,7 +32,7 @@ from handlers.find import search_page
 from storage.db import Database
 from storage.leases import LeaseRepository
 from storage.outbox import OutboxItem
-from storage.roles import ADMIN
+from storage.roles import ADMIN, VOLUNTEER
 from tests.conftest import NOW, OUTCODES_CSV, WEBHOOK_SECRET, seed_test_data
 from tests.helpers import eventually, only, sent
 from tests.test_posting import last, quick_post
@@ -454,3 +454,32 @@ async def test_jobs_taken_back_start_afresh_without_a_second_planner(network: Ne
     assert a.services._planner is planner  # the same planner, looking at everything again
     assert len(a.services.directory._watchers) == watchers
     assert planner is not None and planner._last_run is None
+
+
+async def test_a_command_menu_changed_on_one_instance_is_set_again_on_the_other(
+    network: Network,
+) -> None:
+    a = network.instances[0]
+    to = [0]
+    network.front.order = lambda _update_id: to[0]
+    leeds = (await a.services.groups.refs())["leeds"]
+    await a.services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
+    code = await a.services.roles.create_invite(leeds, ADMIN_ID, NOW)
+    volunteer = network.chat(SEEKER_ID)
+    await volunteer.send("/start")
+    await volunteer.press_data(cb.ChooseLanguage("en", "s"))
+    await volunteer.send(f"/start j-{code}")  # on a: their menu gets /newactivity
+    assert "newactivity" in _chat_commands(network.server, SEEKER_ID)
+    to[0] = 1
+    admin = network.chat(ADMIN_ID)
+    team = only(await admin.send("/team"))
+    await admin.press("Amal", team)  # on b: removed from the team, their menu follows
+    assert "newactivity" not in _chat_commands(network.server, SEEKER_ID)
+    await a.services.roles.grant(SEEKER_ID, VOLUNTEER, leeds, None, NOW)  # back again
+    to[0] = 0
+    await volunteer.send("/help")  # on a, which set their menu with /newactivity before
+    assert "newactivity" in _chat_commands(network.server, SEEKER_ID)
+
+
+def _chat_commands(server: FakeBotAPI, user_id: int) -> set[str]:
+    return {c["command"] for c in server.commands_for({"type": "chat", "chat_id": user_id})}

@@ -50,6 +50,7 @@ class RetentionReport:
     recipients_purged: int = 0
     words_purged: int = 0
     drafts_purged: int = 0
+    sessions_purged: int = 0
 
 
 class Retention:
@@ -121,7 +122,7 @@ class Retention:
         if self.awaited is not None:
             report.drafts_purged += await self.awaited.purge(now - KEEP_DRAFTS)
         if self.sessions is not None:
-            report.drafts_purged += await self.sessions.purge(now - KEEP_SESSIONS)
+            report.sessions_purged = await self.sessions.purge(now - KEEP_SESSIONS)
         if (
             report.words_purged
             or report.asked
@@ -130,10 +131,12 @@ class Retention:
             or report.chats_purged
             or report.recipients_purged
             or report.drafts_purged
+            or report.sessions_purged
         ):
             log.info(
                 "retention: asked %d, deleted %d people, %d old messages, %d chat statuses, "
-                "%d call recipients, %d report and feedback texts, %d drafts and questions",
+                "%d call recipients, %d report and feedback texts, %d drafts and questions, "
+                "%d sessions",
                 report.asked,
                 len(report.forgotten),
                 report.messages_purged,
@@ -141,5 +144,6 @@ class Retention:
                 report.recipients_purged,
                 report.words_purged,
                 report.drafts_purged,
+                report.sessions_purged,
             )
         return report
