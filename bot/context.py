@@ -112,10 +112,9 @@ def _session(text: str) -> dict[str, Any]:
 
 @asynccontextmanager
 async def remembered(services: Services, user_id: int) -> AsyncIterator[Remembered]:
-    """The person's conversation, read before their update is handled (two reads by key) and
+    """The person's conversation, read before their update is handled (one read by key) and
     written back after it if the session changed."""
-    stored = await services.sessions.get(user_id)
-    awaited = await services.awaited.journeys(user_id, services.now() - KEEP_DRAFTS)
+    stored, awaited = await services.sessions.conversation(user_id, services.now() - KEEP_DRAFTS)
     text = json.dumps(stored, sort_keys=True) if stored else ""
     state = Remembered(user_id, _session(text), awaited, text)
     token = _REMEMBERED.set(state)

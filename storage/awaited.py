@@ -55,14 +55,6 @@ class AwaitedRepository:
         ) as cur:
             return await cur.fetchone() is not None
 
-    async def journeys(self, user_id: int, since: datetime) -> set[str]:
-        """The journeys waiting for the person's answer, touched since the date."""
-        async with self._db.conn.execute(
-            "SELECT journey FROM awaited_answers WHERE user_id = ? AND updated_at >= ?",
-            (user_id, to_db(since)),
-        ) as cur:
-            return {str(row[0]) for row in await cur.fetchall()}
-
     async def get(self, user_id: int, journey: str) -> About | None:
         """What the person's next text answers in the journey (None: nothing awaited)."""
         return await self._one_about(

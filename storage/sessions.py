@@ -21,13 +21,24 @@ class SessionRepository:
             "SELECT data FROM sessions WHERE user_id = ?", (user_id,)
         ) as cur:
             row = await cur.fetchone()
-        if row is None:
-            return {}
-        try:
-            data = json.loads(row[0])
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
+        return {} if row is None else _data(row[0])
+
+    async def conversation(self, user_id: int, since: datetime) -> tuple[dict[str, Any], set[str]]:
+        """The person's session, and the journeys waiting for their typed answer (touched
+        since the date): what an update of theirs needs, in one trip to the database."""
+        rows = await self._db.conn.execute_fetchall(
+            "SELECT 0, data FROM sessions WHERE user_id = ? UNION ALL "
+            "SELECT 1, journey FROM awaited_answers WHERE user_id = ? AND updated_at >= ?",
+            (user_id, user_id, to_db(since)),
+        )
+        session: dict[str, Any] = {}
+        awaited: set[str] = set()
+        for kind, value in rows:
+            if kind == 0:
+                session = _data(value)
+            else:
+                awaited.add(str(value))
+        return session, awaited
 
     async def save(self, user_id: int, data: dict[str, Any], now: datetime) -> None:
         """Keep the session as it is now; an empty one is deleted."""
@@ -51,3 +62,12 @@ class SessionRepository:
             "DELETE FROM sessions WHERE updated_at < ?", (to_db(before),)
         ) as cur:
             return cur.rowcount
+
+
+def _data(text: str) -> dict[str, Any]:
+    """A stored session ({} when it is not readable: written by another version)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
