@@ -33,7 +33,7 @@ from storage.db import Database
 from storage.leases import LeaseRepository
 from storage.outbox import OutboxItem
 from storage.roles import ADMIN, VOLUNTEER
-from tests.conftest import NOW, OUTCODES_CSV, WEBHOOK_SECRET, seed_test_data
+from tests.conftest import NOW, OUTCODES_CSV, WEBHOOK_SECRET, Harness, seed_test_data
 from tests.helpers import eventually, only, sent
 from tests.test_posting import last, quick_post
 
@@ -483,3 +483,27 @@ async def test_a_command_menu_changed_on_one_instance_is_set_again_on_the_other(
 
 def _chat_commands(server: FakeBotAPI, user_id: int) -> set[str]:
     return {c["command"] for c in server.commands_for({"type": "chat", "chat_id": user_id})}
+
+
+async def test_deliver_sends_nothing_while_an_instance_sends(
+    bot: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli.commands import _deliver
+
+    services = bot.services
+    await services.stop_sender()  # the instance sends nothing now, so a row stays to be seen
+    await services.db.conn.execute(  # ...but holds the lease (its clock is the tests' own)
+        "INSERT INTO leases (name, holder, expires_at) VALUES (?, 'web-1', ?)",
+        (SENDER, "2999-01-01T00:00:00+00:00"),
+    )
+    await services.users.set_locale(SEEKER_ID, "en")
+    await services.users.mark_asked([SEEKER_ID], NOW)
+    await services.outbox.enqueue([OutboxItem("stay", "seen:1", SEEKER_ID)], NOW)
+    assert await _deliver(services.config) == 0
+    assert "the bot instance web-1 sends the outbox now" in capsys.readouterr().err
+    assert bot.server.messages(SEEKER_ID) == []
+    await services.leases.release(SENDER, "web-1")  # it stopped: deliver may send
+    assert await _deliver(services.config) == 0
+    assert "sent 1" in capsys.readouterr().out
+    assert len(bot.server.messages(SEEKER_ID)) == 1
+    assert await bot.row("SELECT COUNT(*) FROM leases WHERE name = ?", SENDER) == (0,)
