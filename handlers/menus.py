@@ -11,13 +11,13 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
-from bot.context import AppContext
+from bot.context import AppContext, remembered_now
 from bot.i18n import current_locale, resolve_locale, use_locale
 from bot.views import menus as mv
 from bot.views.common import View
 
 log = logging.getLogger(__name__)
-_COMMANDS = "commands"  # in the person's chat data: the command menu last set for them
+_COMMANDS = "commands"  # in the person's session: the command menu last set for them
 
 
 async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
@@ -52,10 +52,10 @@ async def menu_view(update: Update, context: AppContext) -> View:
 async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]) -> None:
     """The command menu of the person's private chat, in their language, with their roles'
     commands (best effort). Set again only when the language or the roles changed since it
-    was last set by this process."""
+    was last set, as their session says (kept in the database: any instance may set it)."""
     done = f"{current_locale()}:{','.join(sorted(roles))}"
-    data = context.application.user_data[user_id]
-    if data.get(_COMMANDS) == done:
+    state = remembered_now(user_id)  # None: another person's menu (an admin removed them)
+    if state is not None and state.session.get(_COMMANDS) == done:
         return
     try:
         await context.bot.set_my_commands(
@@ -65,7 +65,14 @@ async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]
     except TelegramError as exc:
         log.info("could not set chat commands: %s", exc.message)
         return
-    data[_COMMANDS] = done
+    if state is not None:
+        state.session[_COMMANDS] = done
+        return
+    # Their session no longer says what their menu is: set it again when they next come.
+    services = context.services
+    stored = await services.sessions.get(user_id)
+    if stored.pop(_COMMANDS, None) is not None:
+        await services.sessions.save(user_id, stored, services.now())
 
 
 async def forget_commands(context: AppContext, user_id: int) -> None:
