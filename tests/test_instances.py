@@ -16,7 +16,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from bot.fakeapi import Conversation, FakeBotAPI
 
 from bot import callbacks as cb
 from bot.app import TrackingUpdateProcessor, build_app
@@ -34,6 +33,7 @@ from storage.leases import LeaseRepository
 from storage.outbox import OutboxItem
 from storage.roles import ADMIN, VOLUNTEER
 from tests.conftest import NOW, OUTCODES_CSV, WEBHOOK_SECRET, Harness, seed_test_data
+from tests.fakeapi import Conversation, FakeBotAPI
 from tests.helpers import eventually, only, sent
 from tests.test_posting import last, quick_post
 
