@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.fakeapi import FakeBotAPI
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
 from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[1]

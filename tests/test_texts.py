@@ -17,7 +17,7 @@ from bot.domain.recurrence import zone
 from bot.domain.vocabulary import Intent
 from bot.fakeapi import Conversation, SentMessage
 from bot.i18n import use_locale
-from bot.places.geo import AREA_KM
+from bot.places.place import AREA_KM
 from bot.views import common as views
 from bot.views import formatting as fmt
 from storage.roles import ADMIN, COORDINATOR, NETWORK

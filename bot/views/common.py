@@ -24,7 +24,7 @@ from bot.domain.recurrence import Occurrence, Repeat
 from bot.domain.translations import Note, Titled, note_text
 from bot.domain.vocabulary import Category, Intent, PlaceFor
 from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
-from bot.places.geo import AREA_KM
+from bot.places.place import AREA_KM
 from bot.search.directory import GroupHit, Hit, Listing, Page, activity_needs
 from bot.views import formatting as fmt
 from bot.views.keyboard import Key, Keyboard
