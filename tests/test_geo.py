@@ -882,3 +882,74 @@ def test_count_after_changes_and_in_a_dense_cluster() -> None:
         grid.add(1, 90.5, 0.0, "a")
     with pytest.raises(ValueError):
         PointGrid(cell_deg=100)
+
+
+@settings(max_examples=60)
+@given(
+    first=_CHANGES,
+    then=_CHANGES,
+    point=st.tuples(_LAT, _LON),
+    radius=st.sampled_from([0.0, 1.0, 25.0, 60.0, 300.0]) | st.floats(0.0, 400.0),
+    k=st.integers(0, 40),
+    settle_s=st.sampled_from([None, 0.0, 1e-5, 1.0]),
+)
+def test_changes_to_packed_cells_and_sorted_bands_match_scan(
+    first: list[tuple[int, tuple[float, float, int] | None]],
+    then: list[tuple[int, tuple[float, float, int] | None]],
+    point: tuple[float, float],
+    radius: float,
+    k: int,
+    settle_s: float | None,
+) -> None:
+    """Changes after the cells were packed and the bands sorted are put in their place (the
+    packing and sorting of a crowded cell may also be left half done by ``settle``, and a
+    change then comes): the answers stay those of measuring every point."""
+    grid: PointGrid[int] = PointGrid()
+    reference: Points[int] = Points()
+
+    def apply(changes: list[tuple[int, tuple[float, float, int] | None]]) -> None:
+        for item_id, place in changes:
+            if place is None:
+                grid.remove(item_id)
+                reference.remove(item_id)
+            else:
+                grid.add(item_id, *place)
+                reference.add(item_id, *place)
+            if settle_s is not None and item_id % 7 == 0:
+                grid.settle(settle_s)
+
+    def low(kind: int) -> bool:
+        return kind < 4
+
+    apply(first)
+    lat, lon = point
+    grid.count(lat, lon, 400.0)  # every cell packed, every band sorted
+    grid.nearest(lat, lon, 1)
+    apply(then)
+    for accept in (None, low):
+        assert grid.count(lat, lon, radius, accept) == len(reference.scan(lat, lon, radius, accept))
+        expected = reference.scan(lat, lon, radius, accept)[:k]
+        assert grid.nearest(lat, lon, k, accept, radius) == expected
+
+
+def test_a_crowded_cell_is_packed_in_steps() -> None:
+    """A city's cell of tens of thousands of points is packed a step of at most ``_STEP``
+    points at a time (``settle`` looks at the clock between steps), with the same result."""
+    rng = random.Random(6)
+    kinds = {item_id: rng.randrange(50) for item_id in range(20_000)}
+    points = {
+        item_id: spatial.unit_vector(51.5 + rng.uniform(0, 0.2), -0.2 + rng.uniform(0, 0.2))
+        for item_id in kinds
+    }
+    packing = spatial._packing(kinds, points.__getitem__)
+    steps = 0
+    while True:
+        try:
+            next(packing)
+        except StopIteration as done:
+            packed = done.value
+            break
+        steps += 1
+    assert steps >= 3 * len(kinds) // spatial._STEP
+    assert packed == spatial._pack(kinds, points.__getitem__)
+    assert list(packed.rho) == sorted(packed.rho) and packed.size == len(kinds)

@@ -8,9 +8,9 @@ import math
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import add, getitem, mul, sub, truediv
+from operator import add, getitem, itemgetter, mul, sub, truediv
 from typing import Generic, NamedTuple, TypeVar
 
 from bot.places.place import EARTH_RADIUS_KM
@@ -120,35 +120,133 @@ class _Packed(NamedTuple, Generic[K]):
     kinds: tuple[tuple[K, int, array[float], array[float], array[int]], ...]  # the same by kind
 
 
-def _pack(members: dict[int, tuple[K, Point]]) -> _Packed[K]:
-    """Pack a cell's members (id: (kind, point))."""
-    xs = math.fsum(point[0] for _kind, point in members.values())
-    ys = math.fsum(point[1] for _kind, point in members.values())
-    zs = math.fsum(point[2] for _kind, point in members.values())
+_STEP = 4096  # points a step of packing or sorting handles before the clock is looked at
+# How many points may be put in or taken out of a packed cell or a sorted band, one at a time,
+# beyond its size when it was packed (sorted), before it is packed (sorted) again whole: each
+# such change moves the arrays after it (a copy in C), so a cell that grows from a few points
+# to thousands is packed again rather than grown one point at a time.
+_CHANGES_BEYOND_SIZE = 64
+
+
+def _packing(
+    members: Mapping[int, K], point: Callable[[int], Point]
+) -> Generator[None, None, _Packed[K]]:
+    """Pack a cell's members (id: kind; ``point(id)`` gives each one's point), a step at a
+    time: yields between steps of at most ``_STEP`` points, so that a crowded city's cell
+    (tens of thousands of points, half a second at once) never stops the event loop long.
+    A caller whose cell changes before the packing is done drops it."""
+    ids = sorted(members)  # in order of id: the sort by distance below keeps ties by id
+    kinds = list(map(members.__getitem__, ids))
+    points: list[Point] = []
+    for start in range(0, len(ids), _STEP):
+        points.extend(map(point, ids[start : start + _STEP]))
+        yield
+    xs = math.fsum(map(itemgetter(0), points))
+    ys = math.fsum(map(itemgetter(1), points))
+    zs = math.fsum(map(itemgetter(2), points))
     norm = math.sqrt(xs * xs + ys * ys + zs * zs)
     # points all around the sphere have no middle: any one of them will do
-    first = next(iter(members.values()))[1]
-    centre = first if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
-    placed = sorted(
-        (
-            (math.dist(point, centre), point, kind, item_id)
-            for item_id, (kind, point) in members.items()
-        ),
-        key=lambda entry: (entry[0], entry[3]),
+    centre = points[0] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
+    rho = list(map(math.dist, points, repeat(centre)))
+    yield
+    order = sorted(range(len(ids)), key=rho.__getitem__)
+    yield
+    by_kind: dict[K, list[int]] = {}
+    for start in range(0, len(order), _STEP):
+        for n in order[start : start + _STEP]:
+            by_kind.setdefault(kinds[n], []).append(n)
+        yield
+
+    def arrays(run: list[int]) -> tuple[array[float], array[float], array[int]]:
+        return (
+            array("d", list(map(rho.__getitem__, run))),
+            array("d", list(chain.from_iterable(map(points.__getitem__, run)))),
+            array("q", list(map(ids.__getitem__, run))),
+        )
+
+    packed_kinds = []
+    done = 0
+    for kind, run in by_kind.items():
+        packed_kinds.append((kind, len(run), *arrays(run)))
+        done += len(run)
+        if done >= _STEP:
+            done = 0
+            yield
+    whole_rho, whole_flat, whole_ids = array("d"), array("d"), array("q")
+    for start in range(0, len(order), _STEP):
+        run = order[start : start + _STEP]
+        whole_rho.extend(list(map(rho.__getitem__, run)))
+        whole_flat.extend(list(chain.from_iterable(map(points.__getitem__, run))))
+        whole_ids.extend(list(map(ids.__getitem__, run)))
+        yield
+    return _Packed(
+        *centre, whole_rho[-1], len(order), whole_rho, whole_flat, whole_ids, tuple(packed_kinds)
     )
-    by_kind: dict[K, list[tuple[float, Point, K, int]]] = {}
-    for entry in placed:
-        by_kind.setdefault(entry[2], []).append(entry)
 
-    def arrays(
-        entries: list[tuple[float, Point, K, int]],
-    ) -> tuple[array[float], array[float], array[int]]:
-        rho = array("d", [entry[0] for entry in entries])
-        flat = array("d", chain.from_iterable(entry[1] for entry in entries))
-        return rho, flat, array("q", [entry[3] for entry in entries])
 
-    kinds = tuple((kind, len(same), *arrays(same)) for kind, same in by_kind.items())
-    return _Packed(*centre, placed[-1][0], len(placed), *arrays(placed), kinds)
+def _pack(members: Mapping[int, K], point: Callable[[int], Point]) -> _Packed[K]:
+    """Pack a cell's members at once."""
+    packing = _packing(members, point)
+    while True:
+        try:
+            next(packing)
+        except StopIteration as done:
+            packed: _Packed[K] = done.value
+            return packed
+
+
+def _put_in(
+    rho: array[float], flat: array[float], ids: array[int], r: float, point: Point, item_id: int
+) -> None:
+    """Put a point ``r`` from the centre into a run sorted by distance (then id)."""
+    at = bisect_left(rho, r)
+    while at < len(rho) and rho[at] == r and ids[at] < item_id:
+        at += 1
+    rho.insert(at, r)
+    flat[3 * at : 3 * at] = array("d", point)
+    ids.insert(at, item_id)
+
+
+def _take_out(
+    rho: array[float], flat: array[float], ids: array[int], r: float, item_id: int
+) -> None:
+    """Take a point ``r`` from the centre out of a run sorted by distance."""
+    at = bisect_left(rho, r)
+    while ids[at] != item_id:
+        at += 1
+    del rho[at], ids[at], flat[3 * at : 3 * at + 3]
+
+
+def _with(packed: _Packed[K], item_id: int, kind: K, point: Point) -> _Packed[K]:
+    """A packed cell with one more point: its arrays changed in place, the ball around the same
+    centre grown to hold it (any centre will do, with a reach that holds every point)."""
+    r = math.dist(point, (packed.x, packed.y, packed.z))
+    _put_in(packed.rho, packed.flat, packed.ids, r, point, item_id)
+    kinds = list(packed.kinds)
+    for n, (same, size, rho, flat, ids) in enumerate(kinds):
+        if same is kind or same == kind:
+            _put_in(rho, flat, ids, r, point, item_id)
+            kinds[n] = (same, size + 1, rho, flat, ids)
+            break
+    else:
+        kinds.append((kind, 1, array("d", [r]), array("d", point), array("q", [item_id])))
+    return packed._replace(reach=max(packed.reach, r), size=packed.size + 1, kinds=tuple(kinds))
+
+
+def _without(packed: _Packed[K], item_id: int, kind: K, point: Point) -> _Packed[K]:
+    """A packed cell with one point fewer (its reach, still holding every point, kept)."""
+    r = math.dist(point, (packed.x, packed.y, packed.z))
+    _take_out(packed.rho, packed.flat, packed.ids, r, item_id)
+    kinds = list(packed.kinds)
+    for n, (same, size, rho, flat, ids) in enumerate(kinds):
+        if same is kind or same == kind:
+            if size == 1:
+                del kinds[n]
+            else:
+                _take_out(rho, flat, ids, r, item_id)
+                kinds[n] = (same, size - 1, rho, flat, ids)
+            break
+    return packed._replace(size=packed.size - 1, kinds=tuple(kinds))
 
 
 class _Answers(dict[K, bool]):
@@ -219,11 +317,14 @@ class _Bands:
         self._members: dict[int, dict[int, Point]] = {}
         self._band_of: dict[int, int] = {}
         # each band's longitudes in order, and its points and their ids in the same order
-        # (sorted again after a change, when next searched)
-        self._lons: list[Sequence[float]] = [()] * _BANDS
-        self._points: list[Sequence[Point]] = [()] * _BANDS
-        self._ids: list[Sequence[int]] = [()] * _BANDS
+        # (a change is put in its place; a band never sorted, or changed by more than
+        # ``_CHANGES_BEYOND_SIZE`` beyond its size since, is sorted again when next searched)
+        self._lons: list[array[float]] = [array("d") for _ in range(_BANDS)]
+        self._points: list[list[Point]] = [[] for _ in range(_BANDS)]
+        self._ids: list[array[int]] = [array("q") for _ in range(_BANDS)]
         self._stale: set[int] = set()
+        self._changes_left: dict[int, int] = {}  # of each sorted band, changes put in place
+        self._sorting: tuple[int, Iterator[bool]] | None = None  # a sort under way
 
     def _band(self, lat: float) -> int:
         return min(max(bisect_right(self._edges, lat) - 1, 0), _BANDS - 1)
@@ -231,9 +332,14 @@ class _Bands:
     def add(self, item_id: int, lat: float, lon: float, point: Point) -> None:
         """Add a point (its id not already here)."""
         band = self._band(lat)
-        self._members.setdefault(band, {})[item_id] = point  # its longitude worked out when sorted
+        self._members.setdefault(band, {})[item_id] = point
         self._band_of[item_id] = band
-        self._stale.add(band)
+        if self._changed(band):
+            lon_deg = math.degrees(math.atan2(point[1], point[0]))
+            at = bisect_right(self._lons[band], lon_deg)
+            self._lons[band].insert(at, lon_deg)
+            self._points[band].insert(at, point)
+            self._ids[band].insert(at, item_id)
 
     def point(self, item_id: int) -> Point:
         """The point of an id that is here."""
@@ -242,30 +348,73 @@ class _Bands:
     def remove(self, item_id: int) -> None:
         """Remove a point that is here."""
         band = self._band_of.pop(item_id)
-        del self._members[band][item_id]
+        point = self._members[band].pop(item_id)
+        if self._changed(band):
+            lons, ids = self._lons[band], self._ids[band]
+            at = bisect_left(lons, math.degrees(math.atan2(point[1], point[0])))
+            while ids[at] != item_id:
+                at += 1
+            del lons[at], self._points[band][at], ids[at]
+
+    def _changed(self, band: int) -> bool:
+        """A band changes: True when the change is to be put in its place now (the band is
+        sorted and has changes left), False when the band is to be sorted again whole."""
+        left = self._changes_left.get(band, 0)
+        if band not in self._stale and left > 0:
+            self._changes_left[band] = left - 1
+            return True
         self._stale.add(band)
+        if self._sorting is not None and self._sorting[0] == band:
+            self._sorting = None  # what it read has changed
+        return False
 
     def settle(self, until: float = math.inf) -> bool:
-        """Sort the bands that changed, until ``time.perf_counter()`` passes ``until``; True
-        when none is left to sort."""
+        """Sort the bands that changed, a step at a time, until ``time.perf_counter()``
+        passes ``until``; True when none is left to sort."""
         while self._stale and time.perf_counter() < until:
-            band = self._stale.pop()
-            degrees, atan2 = math.degrees, math.atan2
-            placed = sorted(
-                ((degrees(atan2(point[1], point[0])), item_id, point)
-                 for item_id, point in self._members[band].items()),
-                key=lambda entry: entry[0],
-            )  # fmt: skip
-            self._lons[band] = array("d", [entry[0] for entry in placed])
-            # new tuples (and floats) made one after another, so a band's points lie together
-            # in memory: measured faster than those shared with the cells, made in the order
-            # the activities came
-            coords = iter(array("d", chain.from_iterable(entry[2] for entry in placed)))
-            self._points[band] = points = list(zip(coords, coords, coords, strict=True))
-            self._ids[band] = array("q", [entry[1] for entry in placed])
-            # one tuple a point: the cells read theirs from here
-            self._members[band] = {entry[1]: p for entry, p in zip(placed, points, strict=True)}
+            if self._sorting is None:
+                band = next(iter(self._stale))
+                self._sorting = (band, self._sort(band))
+            band, sorting = self._sorting
+            if next(sorting, True):
+                self._stale.discard(band)
+                self._sorting = None
         return not self._stale
+
+    def _sort(self, band: int) -> Iterator[bool]:
+        """Sort a band whole, a step of at most ``_STEP`` points at a time (yields False
+        between steps, True when done)."""
+        members = self._members[band]
+        ids = list(members)
+        points = list(members.values())
+        lons: list[float] = []
+        for start in range(0, len(points), _STEP):
+            some = points[start : start + _STEP]
+            lons += map(
+                math.degrees, map(math.atan2, map(itemgetter(1), some), map(itemgetter(0), some))
+            )
+            yield False
+        order = sorted(range(len(ids)), key=lons.__getitem__)
+        yield False
+        sorted_lons, sorted_ids, placed = array("d"), array("q"), []
+        sorted_members: dict[int, Point] = {}
+        for start in range(0, len(order), _STEP):
+            run = order[start : start + _STEP]
+            sorted_lons.extend(list(map(lons.__getitem__, run)))
+            sorted_ids.extend(list(map(ids.__getitem__, run)))
+            # new tuples (and floats) made one after another, so a band's points lie
+            # together in memory: measured faster than those shared with the cells, made in
+            # the order the activities came
+            coords = iter(array("d", list(chain.from_iterable(map(points.__getitem__, run)))))
+            made = list(zip(coords, coords, coords, strict=True))
+            placed += made
+            # one tuple a point: the cells read theirs from here
+            sorted_members.update(zip(map(ids.__getitem__, run), made, strict=True))
+            yield False
+        self._lons[band], self._ids[band], self._points[band] = sorted_lons, sorted_ids, placed
+        self._members[band] = sorted_members
+        self._changes_left[band] = len(order) + _CHANGES_BEYOND_SIZE
+        yield True
 
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
         """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
@@ -390,7 +539,9 @@ class PointGrid(Generic[K]):
         # each row's occupied columns in order, and each cell's points packed (None after a
         # change: packed again when next counted)
         self._rows: dict[int, tuple[list[int], list[_Packed[K] | None]]] = {}
-        self._unpacked: set[_Cell] = set()  # cells changed since they were last packed
+        self._unpacked: set[_Cell] = set()  # cells not packed since they changed
+        self._changes_left: dict[_Cell, int] = {}  # of each packed cell, changes put in place
+        self._packing: tuple[_Cell, Generator[None, None, _Packed[K]]] | None = None
         self._cells: dict[_Cell, _Cell] = {}
         self._bands = _Bands()  # the same points by latitude, for searching without a filter
 
@@ -412,13 +563,16 @@ class PointGrid(Generic[K]):
             members = self._members[cell] = {}
             columns.insert(at, j)
             packed.insert(at, None)
-        else:
-            packed[at] = None
         point = unit_vector(lat, lon)
         members[item_id] = kind
         self._where[item_id] = cell
-        self._unpacked.add(cell)
         self._bands.add(item_id, lat, lon, point)
+        cell_packed = packed[at]
+        if self._changed(cell, cell_packed is not None):
+            assert cell_packed is not None
+            packed[at] = _with(cell_packed, item_id, kind, point)
+        else:
+            packed[at] = None
 
     def remove(self, item_id: int) -> None:
         """Remove a point; unknown ids are ignored."""
@@ -426,33 +580,63 @@ class PointGrid(Generic[K]):
         if cell is None:
             return
         members = self._members[cell]
-        del members[item_id]
+        kind = members.pop(item_id)
+        point = self._bands.point(item_id)
         self._bands.remove(item_id)
         i, j = cell
         columns, packed = self._rows[i]
         at = bisect_left(columns, j)
         if members:
-            packed[at] = None
-            self._unpacked.add(cell)
+            cell_packed = packed[at]
+            if self._changed(cell, cell_packed is not None):
+                assert cell_packed is not None
+                packed[at] = _without(cell_packed, item_id, kind, point)
+            else:
+                packed[at] = None
             return
+        self._changed(cell, False)
         self._unpacked.discard(cell)
+        self._changes_left.pop(cell, None)
         del self._members[cell], self._cells[cell], columns[at], packed[at]
         if not columns:
             del self._rows[i]
 
-    def _pack(self, cell: _Cell) -> _Packed[K]:
-        point = self._bands.point
-        return _pack({i: (kind, point(i)) for i, kind in self._members[cell].items()})
+    def _changed(self, cell: _Cell, packed: bool) -> bool:
+        """A cell changes: True when the change is to be put into its packed points now (it is
+        packed and has changes left), False when the cell is to be packed again whole."""
+        left = self._changes_left.get(cell, 0)
+        if packed and left > 0:
+            self._changes_left[cell] = left - 1
+            return True
+        self._unpacked.add(cell)
+        if self._packing is not None and self._packing[0] == cell:
+            self._packing = None  # what it read has changed
+        return False
+
+    def _packed(self, cell: _Cell, packed: _Packed[K]) -> _Packed[K]:
+        """Note a cell as packed whole."""
+        self._unpacked.discard(cell)
+        self._changes_left[cell] = packed.size + _CHANGES_BEYOND_SIZE
+        if self._packing is not None and self._packing[0] == cell:
+            self._packing = None
+        return packed
 
     def settle(self, seconds: float = 0.02) -> bool:
-        """Pack changed cells and sort changed bands for about ``seconds`` ahead of the next
-        search, so that a search after many changes does not do it all at once; True when
-        nothing is left to do."""
+        """Pack changed cells and sort changed bands, a step at a time, for about ``seconds``
+        ahead of the next search, so that a search after many changes (or after the first
+        load) does not do it all at once; True when nothing is left to do."""
         until = time.perf_counter() + seconds
         while self._unpacked and time.perf_counter() < until:
-            i, j = cell = self._unpacked.pop()
-            columns, packed = self._rows[i]
-            packed[bisect_left(columns, j)] = self._pack(cell)
+            if self._packing is None:
+                cell = next(iter(self._unpacked))
+                self._packing = (cell, _packing(self._members[cell], self._bands.point))
+            cell, packing = self._packing
+            try:
+                next(packing)
+            except StopIteration as done:
+                i, j = cell
+                columns, packed = self._rows[i]
+                packed[bisect_left(columns, j)] = self._packed(cell, done.value)
         return self._bands.settle(until) and not self._unpacked
 
     def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
@@ -467,8 +651,9 @@ class PointGrid(Generic[K]):
                 for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
                     cell = packed[at]
                     if cell is None:
-                        cell = packed[at] = self._pack((i, columns[at]))
-                        self._unpacked.discard((i, columns[at]))
+                        whole = self._cells[(i, columns[at])]
+                        packing = _pack(self._members[whole], self._bands.point)
+                        cell = packed[at] = self._packed(whole, packing)
                     yield cell
 
     def count(
