@@ -953,3 +953,42 @@ def test_a_crowded_cell_is_packed_in_steps() -> None:
     assert steps >= 3 * len(kinds) // spatial._STEP
     assert packed == spatial._pack(kinds, points.__getitem__)
     assert list(packed.rho) == sorted(packed.rho) and packed.size == len(kinds)
+
+
+@pytest.mark.parametrize("share", [0.001, 0.02, 0.5, 1.0])
+def test_remove_many_from_a_crowded_cell(share: float) -> None:
+    """Many points taken out at once (the first search after start takes out every activity
+    already over): a packed cell and a sorted band keep the rest in one pass; unknown ids are
+    ignored; the answers stay those of measuring every point."""
+    rng = random.Random(9)
+    grid: PointGrid[str] = PointGrid(0.25)
+    reference: Points[str] = Points()
+    for item_id in range(6_000):
+        lat, lon = 51.5 + rng.gauss(0, 0.04), -0.12 + rng.gauss(0, 0.06)
+        if item_id % 10 == 0:
+            lat, lon = rng.uniform(50.5, 53.5), rng.uniform(-3.0, 1.0)
+        kind = rng.choice("abcd")
+        grid.add(item_id, lat, lon, kind)
+        reference.add(item_id, lat, lon, kind)
+    centre = (51.5, -0.12)
+    grid.count(*centre, 400.0, "ab".__contains__)  # every cell packed
+    grid.nearest(*centre, 5)  # every band sorted
+    gone = [item_id for item_id in range(6_000) if rng.random() < share] + [99_999]
+    grid.remove_many(gone)
+    for item_id in gone:
+        reference.remove(item_id)
+    assert len(grid) == len(reference)
+    for _ in range(30):
+        lat, lon = centre[0] + rng.gauss(0, 0.3), centre[1] + rng.gauss(0, 0.4)
+        radius = rng.choice([0.5, 3.0, 10.0, 40.0, 200.0])
+        for accept in (None, "ab".__contains__):
+            found = reference.scan(lat, lon, radius, accept)
+            assert grid.count(lat, lon, radius, accept) == len(found)
+            assert grid.nearest(lat, lon, 7, accept, radius) == found[:7]
+    for item_id in range(6_000):  # and changes after that are put in place as before
+        if rng.random() < 0.01:
+            lat, lon = 51.5 + rng.gauss(0, 0.04), -0.12 + rng.gauss(0, 0.06)
+            grid.add(item_id, lat, lon, "a")
+            reference.add(item_id, lat, lon, "a")
+    assert grid.count(*centre, 25.0, "a".__eq__) == len(reference.scan(*centre, 25.0, "a".__eq__))
+    assert grid.nearest(*centre, 9, None, 25.0) == reference.scan(*centre, 25.0)[:9]

@@ -10,7 +10,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import add, getitem, itemgetter, mul, sub, truediv
+from operator import add, getitem, itemgetter, mul, not_, sub, truediv
 from typing import Generic, NamedTuple, TypeVar
 
 from bot.places.place import EARTH_RADIUS_KM
@@ -126,6 +126,9 @@ _STEP = 4096  # points a step of packing or sorting handles before the clock is 
 # such change moves the arrays after it (a copy in C), so a cell that grows from a few points
 # to thousands is packed again rather than grown one point at a time.
 _CHANGES_BEYOND_SIZE = 64
+# Points taken out of one cell (band) at once from which the rest are kept in one pass over
+# its arrays, rather than each taken out with a copy of the arrays after it.
+_MANY = 64
 
 
 def _packing(
@@ -249,6 +252,32 @@ def _without(packed: _Packed[K], item_id: int, kind: K, point: Point) -> _Packed
     return packed._replace(size=packed.size - 1, kinds=tuple(kinds))
 
 
+def _keeping(packed: _Packed[K], gone: set[int], gone_kinds: set[K]) -> _Packed[K]:
+    """A packed cell without the points whose ids are ``gone`` (of kinds ``gone_kinds``), in
+    one pass over its arrays."""
+
+    def kept(
+        rho: array[float], flat: array[float], ids: array[int]
+    ) -> tuple[array[float], array[float], array[int]]:
+        keep = list(map(not_, map(gone.__contains__, ids)))
+        return (
+            array("d", compress(rho, keep)),
+            array("d", compress(flat, chain.from_iterable(zip(keep, keep, keep, strict=True)))),
+            array("q", compress(ids, keep)),
+        )
+
+    kinds = []
+    for kind, size, kind_rho, kind_flat, kind_ids in packed.kinds:
+        if kind not in gone_kinds:
+            kinds.append((kind, size, kind_rho, kind_flat, kind_ids))
+            continue
+        rho, flat, ids = kept(kind_rho, kind_flat, kind_ids)
+        if ids:
+            kinds.append((kind, len(ids), rho, flat, ids))
+    rho, flat, ids = kept(packed.rho, packed.flat, packed.ids)
+    return packed._replace(size=len(ids), rho=rho, flat=flat, ids=ids, kinds=tuple(kinds))
+
+
 class _Answers(dict[K, bool]):
     """A filter's answer for each kind, asked once per kind: ``answers[kind]`` (every kind is
     accepted when there is no filter)."""
@@ -355,6 +384,24 @@ class _Bands:
             while ids[at] != item_id:
                 at += 1
             del lons[at], self._points[band][at], ids[at]
+
+    def remove_many(self, item_ids: Iterable[int]) -> None:
+        """Remove points that are here, many at once: a sorted band that loses many keeps the
+        rest in one pass over its arrays."""
+        by_band: dict[int, set[int]] = {}
+        for item_id in item_ids:
+            by_band.setdefault(self._band_of[item_id], set()).add(item_id)
+        for band, gone in by_band.items():
+            if len(gone) < _MANY or band in self._stale:
+                for item_id in gone:
+                    self.remove(item_id)
+                continue
+            for item_id in gone:
+                del self._band_of[item_id], self._members[band][item_id]
+            keep = list(map(not_, map(gone.__contains__, self._ids[band])))
+            self._lons[band] = array("d", compress(self._lons[band], keep))
+            self._points[band] = list(compress(self._points[band], keep))
+            self._ids[band] = array("q", compress(self._ids[band], keep))
 
     def _changed(self, band: int) -> bool:
         """A band changes: True when the change is to be put in its place now (the band is
@@ -594,12 +641,50 @@ class PointGrid(Generic[K]):
             else:
                 packed[at] = None
             return
+        self._emptied(cell)
+
+    def _emptied(self, cell: _Cell) -> None:
+        """Forget a cell that holds no point any more."""
         self._changed(cell, False)
         self._unpacked.discard(cell)
         self._changes_left.pop(cell, None)
+        i, j = cell
+        columns, packed = self._rows[i]
+        at = bisect_left(columns, j)
         del self._members[cell], self._cells[cell], columns[at], packed[at]
         if not columns:
             del self._rows[i]
+
+    def remove_many(self, item_ids: Iterable[int]) -> None:
+        """Remove many points at once (unknown ids are ignored): a packed cell (a sorted band)
+        that loses many keeps the rest in one pass over its arrays, not one copy a point."""
+        by_cell: dict[_Cell, list[int]] = {}
+        for item_id in item_ids:
+            cell = self._where.get(item_id)
+            if cell is not None:
+                by_cell.setdefault(cell, []).append(item_id)
+        many = {cell: ids for cell, ids in by_cell.items() if len(ids) >= _MANY}
+        for cell, ids in by_cell.items():
+            if cell not in many:
+                for item_id in ids:
+                    self.remove(item_id)
+        self._bands.remove_many(chain.from_iterable(many.values()))
+        for cell, ids in many.items():
+            members = self._members[cell]
+            gone_kinds = {members[item_id] for item_id in ids}
+            for item_id in ids:
+                del members[item_id], self._where[item_id]
+            if not members:
+                self._emptied(cell)
+                continue
+            i, j = cell
+            columns, packed = self._rows[i]
+            at = bisect_left(columns, j)
+            cell_packed = packed[at]
+            if cell_packed is None:
+                self._changed(cell, False)
+            else:
+                packed[at] = _keeping(cell_packed, set(ids), gone_kinds)
 
     def _changed(self, cell: _Cell, packed: bool) -> bool:
         """A cell changes: True when the change is to be put into its packed points now (it is

@@ -340,8 +340,9 @@ class Directory:
         ):
             return  # as at the last search (nearly always)
         ended = bisect_right(self._ends, now, key=lambda end: end[0])
-        for _end, item_id in self._ends[self._ended : ended]:
-            self._grid.remove(item_id)
+        # many at once after a while without searches (the first search after start takes
+        # out every activity already over)
+        self._grid.remove_many(item_id for _end, item_id in self._ends[self._ended : ended])
         for _end, item_id in self._ends[ended : self._ended]:
             activity = self.activities[item_id]
             self._grid.add(item_id, activity.lat, activity.lon, activity.pin)
