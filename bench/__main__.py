@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-from bot.formatting import KM_PER_MILE
-from bot.search import Directory
+from bot.search.directory import Directory
+from bot.views.formatting import KM_PER_MILE
 from storage.models import Activity, Group
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -143,13 +143,13 @@ async def _throughput(updates: int, bot: str) -> float:
     from telegram.constants import ParseMode
     from telegram.ext import Application, MessageHandler, filters
 
-    from bot import views
     from bot.app import TrackingUpdateProcessor, build_app, running
     from bot.config import Config
+    from bot.delivery.transport import AiohttpRequest
     from bot.fakeapi import FakeBotAPI
-    from bot.geo import Gazetteer
+    from bot.places.geo import Gazetteer
     from bot.services import Services
-    from bot.transport import AiohttpRequest
+    from bot.views import common as views
     from handlers import find
 
     async with FakeBotAPI() as server:
@@ -237,9 +237,9 @@ async def _throughput(updates: int, bot: str) -> float:
 
 def _results_message() -> tuple[str, Any]:
     """A typical first page of results near Leeds, as our bot renders it."""
-    from bot import views
     from bot.callbacks import SearchState
     from bot.i18n import use_locale
+    from bot.views import common as views
 
     directory = Directory(None, None)  # type: ignore[arg-type]  # loaded directly, no database
     directory.load(*synthetic(10_000))
@@ -294,7 +294,7 @@ def bench_throughput(updates: int, rounds: int = 5) -> None:
 def _renderers(db: Any, folder: Path) -> dict[str, Any]:
     """The bot's renderers over ``db`` (an empty directory: benchmarks send notices and calls)."""
     from bot.config import Config
-    from bot.renderers import build_renderers
+    from bot.delivery.renderers import build_renderers
     from storage.activities import ActivityRepository
     from storage.campaigns import CampaignRepository
     from storage.groups import GroupRepository
@@ -317,7 +317,7 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
     from bench.fake_telegram import fake_telegram
     from bot.app import build_app
     from bot.config import Config
-    from bot.geo import Gazetteer
+    from bot.places.geo import Gazetteer
     from bot.service import serving
     from bot.services import Services
 
@@ -400,9 +400,9 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
     """Send ``messages`` outbox rows through the sender to a server counting limit violations."""
     from telegram import Bot
 
-    from bot.delivery import RateLimiter, Sender
+    from bot.delivery.outbox import RateLimiter, Sender
+    from bot.delivery.transport import AiohttpRequest
     from bot.fakeapi import FakeBotAPI
-    from bot.transport import AiohttpRequest
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
@@ -454,10 +454,10 @@ async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[s
     that answers each call ``round_trip_s`` late, counting limit violations."""
     from telegram import Bot
 
-    from bot.delivery import RateLimiter, Sender
+    from bot.delivery.outbox import RateLimiter, Sender
+    from bot.delivery.renderers import build_renderers
+    from bot.delivery.transport import AiohttpRequest
     from bot.fakeapi import FakeBotAPI
-    from bot.renderers import build_renderers
-    from bot.transport import AiohttpRequest
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
@@ -508,10 +508,10 @@ async def _lanes(queued: int, rate: float) -> dict[str, float]:
     until it reaches Telegram."""
     from telegram import Bot
 
-    from bot.delivery import RateLimiter, Sender
+    from bot.delivery.outbox import RateLimiter, Sender
+    from bot.delivery.renderers import build_renderers
+    from bot.delivery.transport import AiohttpRequest
     from bot.fakeapi import FakeBotAPI
-    from bot.renderers import build_renderers
-    from bot.transport import AiohttpRequest
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
@@ -600,8 +600,8 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
     half way and resumed, against a server counting limit violations."""
     from telegram import Bot
 
-    from bot.campaigns import CampaignDesk
-    from bot.delivery import RateLimiter, Sender
+    from bot.delivery.outbox import RateLimiter, Sender
+    from bot.domain.campaigns import CampaignDesk
     from bot.fakeapi import FakeBotAPI
     from storage.alerts import AlertRepository
     from storage.campaigns import CampaignRepository
@@ -719,7 +719,7 @@ def bench_places(rounds: int = 20) -> None:
     """Typed places: the slowest answer to a hostile text (5,000 characters of one letter,
     combining accents...), a misspelt name's fuzzy search, and a restart's load of the place
     cache (the GeoNames world file alone takes some 3 s)."""
-    from bot.geo import Gazetteer, Locator, Outcodes
+    from bot.places.geo import Gazetteer, Locator, Outcodes
 
     Gazetteer.load(CACHE)  # built once beforehand: a restart reads the cache
     gc.collect()
@@ -751,7 +751,7 @@ def _rss_mb() -> float:
 async def _reminders(pending: int) -> tuple[float, float, int, float]:
     """Restart-to-ready time and memory growth with ``pending`` reminder subscriptions."""
     from bot.config import Config
-    from bot.geo import Gazetteer
+    from bot.places.geo import Gazetteer
     from bot.services import Services
     from storage.db import Database, to_db, utcnow
 

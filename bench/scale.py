@@ -74,9 +74,9 @@ def dataset_path(seed: int, size: Size) -> Path:
 async def build(path: Path, seed: int, size: Size) -> None:
     """Build the data set into ``path`` (through a temporary file: a half-built one is never
     taken for a finished one)."""
-    from bot.domain import TAGGABLE_NEEDS, Category, Nation
-    from bot.geo import Gazetteer
-    from bot.posting import SPOKEN
+    from bot.domain.posting import SPOKEN
+    from bot.domain.vocabulary import TAGGABLE_NEEDS, Category, Nation
+    from bot.places.geo import Gazetteer
     from storage.activities import ActivityRepository
     from storage.db import Database, to_db
     from storage.groups import GroupRepository
@@ -216,7 +216,7 @@ async def build(path: Path, seed: int, size: Size) -> None:
     )
     await db.conn.execute("ANALYZE")
     # what the first start of the bot does once: work out and keep each series' last end
-    from bot.search import Directory
+    from bot.search.directory import Directory
 
     await Directory(ActivityRepository(db), GroupRepository(db)).refresh()
     await db.close()
@@ -490,7 +490,7 @@ def _data_of(activity: Any, group_ref: str) -> Any:
 async def stage_reminders(run: Run) -> None:
     """The reminder planner's first run (everything looked at once), then a day of runs every
     minute (fast-forwarded: 15 minutes of clock between two)."""
-    from bot.reminders import ReminderPlanner
+    from bot.delivery.reminders import ReminderPlanner
 
     services = run.services
     planner = ReminderPlanner(
@@ -616,8 +616,8 @@ async def stage_sending(run: Run) -> None:
     when it is queued") and how long until it reaches Telegram."""
     from telegram import Bot
 
+    from bot.delivery.transport import AiohttpRequest
     from bot.fakeapi import FakeBotAPI
-    from bot.transport import AiohttpRequest
     from storage.db import to_db
     from storage.outbox import OutboxItem
 
@@ -750,7 +750,7 @@ async def measure(seed: int, size: Size) -> dict[str, str]:
     results: dict[str, str] = {}
     timer = DbTimer()
     with _copy_of(national) as path:
-        from bot.geo import Gazetteer
+        from bot.places.geo import Gazetteer
 
         gazetteer = Gazetteer.load(CACHE)  # a restart reads the cache; not timed here
         gc.collect()
@@ -843,7 +843,7 @@ async def _find_rate(services: Any, updates: int, seed: int) -> float:
 
 async def find_ratio(seed: int, size: Size, updates: int, rounds: int) -> dict[str, str]:
     """'Find near me' at national scale against the 10k baseline, taking turns."""
-    from bot.geo import Gazetteer
+    from bot.places.geo import Gazetteer
 
     national, baseline = ensure(seed, size), ensure(seed, size.tenth())
     rates: dict[str, list[float]] = {"national": [], "tenth": []}

@@ -20,14 +20,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import views
 from bot.config import Config
 from bot.context import App, AppContext, BotData
-from bot.delivery import PatientReplies
-from bot.geo import Gazetteer
+from bot.delivery.outbox import PatientReplies
+from bot.delivery.transport import DEFAULTS, AiohttpRequest, TolerantBot, UpdatesRequest
 from bot.i18n import LANGUAGES, use_locale
+from bot.places.geo import Gazetteer
 from bot.services import Services
-from bot.transport import DEFAULTS, AiohttpRequest, TolerantBot, UpdatesRequest
+from bot.views import common as views
 from bot.web.metrics import UPDATE_KINDS
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from typing import Annotated, Any, ClassVar, Self, TypeVar
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot import deeplinks
-from bot.domain import AlertArea, Category, Intent, Need, PlaceFor, Topic
+from bot.domain import deeplinks
+from bot.domain.vocabulary import AlertArea, Category, Intent, Need, PlaceFor, Topic
 
 NEED_ORDER: tuple[Need, ...] = tuple(Need)
 _CATEGORIES = {c.value for c in Category}
@@ -243,7 +243,7 @@ class Day(Codec):
 
 class StartFlow(Codec):
     """What follows a language choice: ``s`` the start, ``c`` a change, or the payload of the
-    shared activity or group a deep link named (bot.deeplinks; never an invite)."""
+    shared activity or group a deep link named (bot.domain.deeplinks; never an invite)."""
 
     doc = "s at the start, c a change, or a shared link's payload (a-<id>, g-<ref>)"
 
@@ -942,7 +942,7 @@ class FeedbackDone(Button):
 
 def _posting(name: str) -> Callable[[], Collection[str]]:
     def values() -> Collection[str]:
-        from bot import posting
+        from bot.domain import posting
 
         return getattr(posting, name)  # type: ignore[no-any-return]
 
@@ -1226,7 +1226,7 @@ def _translation_languages() -> Collection[str]:
 
 
 def _campaign_areas() -> Collection[str]:
-    from bot.domain import Nation
+    from bot.domain.vocabulary import Nation
 
     return ("uk", "near", *(n.value for n in Nation))
 

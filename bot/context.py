@@ -10,8 +10,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.callbacks import Button, Expired, parse
-from bot.domain import PlaceFor
-from bot.geo import Place
+from bot.domain.vocabulary import PlaceFor
+from bot.places.geo import Place
 from bot.services import Services
 from bot.web.health import Contact
 

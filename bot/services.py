@@ -10,14 +10,19 @@ from datetime import datetime
 from telegram import Bot
 
 from bot.callbacks import check_signature, signature
-from bot.campaigns import CampaignDesk
 from bot.config import Config, ConfigError
-from bot.delivery import RateLimiter, Sender
-from bot.geo import Gazetteer, Locator, Outcodes
-from bot.organiser import Organiser
-from bot.reminders import ReminderPlanner, WeeklyPlanner, digest_planner, weekly_post_planner
-from bot.retention import Retention, RetentionReport
-from bot.search import Directory
+from bot.delivery.outbox import RateLimiter, Sender
+from bot.delivery.reminders import (
+    ReminderPlanner,
+    WeeklyPlanner,
+    digest_planner,
+    weekly_post_planner,
+)
+from bot.domain.campaigns import CampaignDesk
+from bot.domain.organiser import Organiser
+from bot.domain.retention import Retention, RetentionReport
+from bot.places.geo import Gazetteer, Locator, Outcodes
+from bot.search.directory import Directory
 from bot.web.metrics import Metrics
 from storage.activities import ActivityRepository
 from storage.alerts import AlertRepository
@@ -176,7 +181,7 @@ class Services:
 
     async def start_sender(self, bot: Bot) -> None:
         """Start the one task that sends the outbox (after recovering rows a crash left)."""
-        from bot.renderers import build_renderers
+        from bot.delivery.renderers import build_renderers
 
         limiter = RateLimiter(per_second=self.config.send_rate)
         renderers = build_renderers(

@@ -17,11 +17,9 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import callbacks as cb
-from bot import posting_views as pv
-from bot import views
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.posting import (
+from bot.domain.posting import (
     TYPED,
     Problem,
     answers_of,
@@ -36,7 +34,9 @@ from bot.posting import (
     take_location,
     take_text,
 )
-from bot.views import View
+from bot.views import common as views
+from bot.views import posting as pv
+from bot.views.common import View
 from handlers import places
 from handlers.admin import refuse
 from handlers.base import answer, expired, send, show

@@ -12,11 +12,12 @@ from telegram.constants import ChatType
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import deeplinks, views
-from bot import safeguarding_views as sv
-from bot import share_views as shv
 from bot.context import App, AppContext
+from bot.domain import deeplinks
 from bot.i18n import current_locale
+from bot.views import common as views
+from bot.views import safeguarding as sv
+from bot.views import share as shv
 from handlers.base import answer, send, show
 from handlers.menus import roles_changed
 from storage.models import Group
@@ -28,7 +29,7 @@ GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 async def _reply(update: Update, text: str) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text(text, parse_mode=None)  # plain text, not HTML
+        await message.reply_text(text)  # HTML (the bot's Defaults); views escape what they insert
 
 
 async def may_manage(context: AppContext, user_id: int, group_id: int) -> bool:

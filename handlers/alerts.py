@@ -12,11 +12,11 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import campaign_views as cv
 from bot.context import App, AppContext
-from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea, Topic
-from bot.labels import REGION_NATIONS
-from bot.views import View
+from bot.domain.vocabulary import AREA_ORDER, TOPIC_ORDER, AlertArea, Topic
+from bot.views import campaigns as cv
+from bot.views.common import View
+from bot.views.labels import REGION_NATIONS
 from handlers.base import answer, expired, send, show
 from handlers.privacy import ask_area
 

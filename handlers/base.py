@@ -22,13 +22,13 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import views
 from bot.context import App, AppContext
-from bot.delivery import retry_seconds
+from bot.delivery.outbox import retry_seconds
+from bot.delivery.transport import DEFAULTS, call
 from bot.i18n import resolve_locale, set_locale
-from bot.keyboard import Key, Keyboard
 from bot.logs import set_update_kind
-from bot.transport import DEFAULTS, call
+from bot.views import common as views
+from bot.views.keyboard import Key, Keyboard
 from storage.models import User
 
 log = logging.getLogger(__name__)

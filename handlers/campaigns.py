@@ -17,16 +17,16 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import campaign_views as cv
-from bot import formatting as fmt
 from bot.callbacks import Expired
-from bot.campaigns import choose_audience, time_left, valid_action_url
 from bot.context import App, AppContext, KeepOpen
-from bot.domain import TOPIC_ORDER
-from bot.geo import round_area
+from bot.domain.campaigns import choose_audience, time_left, valid_action_url
+from bot.domain.recurrence import zone
+from bot.domain.vocabulary import TOPIC_ORDER
 from bot.i18n import current_locale
-from bot.recurrence import zone
-from bot.views import View, place_label
+from bot.places.geo import round_area
+from bot.views import campaigns as cv
+from bot.views import formatting as fmt
+from bot.views.common import View, place_label
 from handlers.admin import refuse
 from handlers.base import answer, expired, send, show
 from handlers.questions import TypedQuestion

@@ -6,9 +6,9 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks as cb
-from bot import posting_views as pv
-from bot import views
 from bot.context import App, AppContext, KeepOpen
+from bot.views import common as views
+from bot.views import posting as pv
 from handlers.base import answer, expired, send, show
 from handlers.questions import TypedQuestion
 from storage.feedback import WORDS_LIMIT

@@ -10,18 +10,18 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import formatting as fmt
-from bot import views
 from bot.callbacks import SearchState
 from bot.context import App, AppContext, PlaceGiven
-from bot.domain import Category, PlaceFor
-from bot.geo import Place, haversine_km
+from bot.domain.recurrence import Occurrence
+from bot.domain.translations import in_language, titles_in
+from bot.domain.vocabulary import Category, PlaceFor
 from bot.i18n import current_locale, use_locale
-from bot.ics import activity_ics
-from bot.recurrence import Occurrence
-from bot.search import Page
+from bot.places.geo import Place, haversine_km
+from bot.search.directory import Page
 from bot.services import Services
-from bot.translations import in_language, titles_in
+from bot.views import common as views
+from bot.views import formatting as fmt
+from bot.views.ics import activity_ics
 from handlers import places
 from handlers.base import answer, expired, send, show
 

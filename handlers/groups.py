@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import views
 from bot.callbacks import SearchState
 from bot.context import App, AppContext, PlaceGiven
-from bot.domain import PlaceFor
+from bot.domain.vocabulary import PlaceFor
+from bot.views import common as views
 from handlers import places
 from handlers.base import answer, send, show
 

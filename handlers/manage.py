@@ -12,13 +12,13 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import posting_views as pv
-from bot import translation_views as tv
-from bot import views
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.posting import upcoming
-from bot.views import View
+from bot.domain.posting import upcoming
+from bot.views import common as views
+from bot.views import posting as pv
+from bot.views import translating as tv
+from bot.views.common import View
 from handlers.activities import Posting
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show

@@ -11,9 +11,9 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
-from bot import views
 from bot.context import AppContext
 from bot.i18n import current_locale, resolve_locale, use_locale
+from bot.views import common as views
 
 log = logging.getLogger(__name__)
 _COMMANDS = "commands"  # in the person's chat data: the command menu last set for them

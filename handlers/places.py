@@ -22,12 +22,13 @@ from collections.abc import Sequence
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from bot import views, words
 from bot.callbacks import SearchState
 from bot.context import Action, App, AppContext, KeepOpen, PlaceGiven, PlaceTaker
-from bot.domain import PlaceFor
-from bot.geo import LocateResult, Locator, Place, looks_like_postcode, valid_uk_coordinates
+from bot.domain.vocabulary import PlaceFor
 from bot.i18n import current_locale
+from bot.places import words
+from bot.places.geo import LocateResult, Locator, Place, looks_like_postcode, valid_uk_coordinates
+from bot.views import common as views
 from handlers.base import send
 from handlers.menus import help_view, menu_view
 

@@ -10,14 +10,14 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import formatting as fmt
-from bot import views
 from bot.callbacks import SearchState
 from bot.context import App, AppContext, KeepOpen, PlaceGiven
-from bot.domain import PlaceFor
-from bot.geo import haversine_km, valid_uk_coordinates
+from bot.domain.vocabulary import PlaceFor
 from bot.i18n import current_language, gettext
-from bot.search import Listing
+from bot.places.geo import haversine_km, valid_uk_coordinates
+from bot.search.directory import Listing
+from bot.views import common as views
+from bot.views import formatting as fmt
 from handlers import places
 from handlers.base import answer, expired, send, show
 from handlers.menus import forget_commands

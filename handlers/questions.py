@@ -21,7 +21,7 @@ from telegram.constants import ChatType
 from telegram.ext import MessageHandler, TypeHandler, filters
 
 from bot.context import Action, App, AppContext, KeepOpen
-from bot.retention import KEEP_DRAFTS
+from bot.domain.retention import KEEP_DRAFTS
 from bot.services import Services
 from handlers import places
 from storage.awaited import About

@@ -6,9 +6,10 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import views
 from bot.context import App, AppContext
-from bot.i18n import gettext
+from bot.domain.translations import titles_in
+from bot.i18n import current_locale, gettext
+from bot.views import common as views
 from handlers.base import answer, send, show, swap_buttons
 
 _ = gettext
@@ -48,7 +49,9 @@ async def _list_view(context: AppContext, user_id: int) -> views.View:
         if activity is not None:
             group = directory.groups[activity.group_id]
             items.append((activity, group, directory.next_occurrence(activity_id, services.now())))
-    return views.reminders_list(items)
+    listed = [activity for activity, _group, _next in items]
+    titles = await titles_in(services.translations, listed, current_locale())
+    return views.reminders_list(items, titles)
 
 
 async def reminders_command(update: Update, context: AppContext) -> None:

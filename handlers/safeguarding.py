@@ -13,10 +13,10 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import safeguarding_views as sv
-from bot import views
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
+from bot.views import common as views
+from bot.views import safeguarding as sv
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show, swap_buttons
 from handlers.questions import TypedQuestion

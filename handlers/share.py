@@ -7,13 +7,14 @@ from telegram import InlineQueryResultArticle, Update
 from telegram.ext import InlineQueryHandler
 
 from bot import callbacks as cb
-from bot import deeplinks, views
-from bot import formatting as fmt
-from bot import share_views as shv
 from bot.context import App, AppContext
-from bot.deeplinks import StartLink
+from bot.domain import deeplinks
+from bot.domain.deeplinks import StartLink
+from bot.domain.translations import in_language
 from bot.i18n import current_locale
-from bot.translations import in_language
+from bot.views import common as views
+from bot.views import formatting as fmt
+from bot.views import share as shv
 from handlers.base import answer, send
 from handlers.find import near_label, personal_card
 from handlers.menus import menu_view

@@ -8,16 +8,17 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import campaign_views as cv
-from bot import deeplinks, views
 from bot.context import App, AppContext
-from bot.domain import Intent
+from bot.domain import deeplinks
+from bot.domain.vocabulary import Intent
 from bot.i18n import (
     current_locale,
     match_language,
     set_locale,
 )
-from bot.share_views import INLINE_START
+from bot.views import campaigns as cv
+from bot.views import common as views
+from bot.views.share import INLINE_START
 from handlers.alerts import subscribe_supporter
 from handlers.base import answer, send, show
 from handlers.find import find_command
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 async def start(update: Update, context: AppContext) -> None:
     """/start: the language picker, the person's Telegram language first.
 
-    A deep link's payload (bot.deeplinks) says more: ``j-<code>`` an invite, the person
+    A deep link's payload (bot.domain.deeplinks) says more: ``j-<code>`` an invite, the person
     joins a group's team; ``a-<id>`` and ``g-<ref>`` a shared activity or group, shown at
     once to someone who chose a language before, and after the choice to someone new (the
     language buttons carry the payload, so a restart in between loses nothing).

@@ -13,14 +13,14 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import posting_views as pv
-from bot import translation_views as tv
-from bot import views
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.posting import Problem, take_text
-from bot.translations import TARGETS, is_stale, original_of
-from bot.views import View
+from bot.domain.posting import Problem, take_text
+from bot.domain.translations import TARGETS, is_stale, original_of
+from bot.views import common as views
+from bot.views import posting as pv
+from bot.views import translating as tv
+from bot.views.common import View
 from handlers.admin import refuse
 from handlers.base import answer, expired, send, show
 from handlers.questions import TypedQuestion

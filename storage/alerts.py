@@ -10,7 +10,7 @@ from storage.db import Database, to_db
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A person's alert settings (bit masks over bot.domain.TOPIC_ORDER and AREA_ORDER)."""
+    """A person's alert settings (bit masks over bot.domain.vocabulary.TOPIC_ORDER and AREA_ORDER)."""
 
     user_id: int
     topics: int

@@ -17,10 +17,10 @@ from hypothesis import settings
 from bot.app import TrackingUpdateProcessor, build_app, running
 from bot.config import Config
 from bot.context import App
+from bot.domain.importer import parse_activities, parse_groups
 from bot.fakeapi import Conversation, FakeBotAPI
-from bot.geo import Gazetteer, Outcodes
 from bot.i18n import load_catalogs
-from bot.importer import parse_activities, parse_groups
+from bot.places.geo import Gazetteer, Outcodes
 from bot.service import Running, serving
 from bot.services import Services
 from storage.activities import ActivityRepository

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 from bot import callbacks as cb
 from bot.callbacks import SearchState
-from bot.domain import Intent, Need
+from bot.domain.vocabulary import Intent, Need
 from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
 from tests.conftest import Harness
@@ -121,7 +121,7 @@ def _activity_texts() -> str:
 
 
 def test_every_language_has_its_commands_translated() -> None:
-    from bot import views
+    from bot.views import common as views
 
     with use_locale("en"):
         english = dict(views.commands())
@@ -132,7 +132,7 @@ def test_every_language_has_its_commands_translated() -> None:
 
 async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
     """Reminders, cancellations, digests and settings: translated and filled in, every language."""
-    from bot import views
+    from bot.views import common as views
     from tests.conftest import NOW
 
     directory = bot.services.directory
@@ -176,9 +176,9 @@ async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
 
 def test_campaign_and_safeguarding_views_render_in_every_language() -> None:
     """Alerts, calls, the coordinators' desk and safeguarding: translated and filled in."""
-    from bot import campaign_views as cv
-    from bot import safeguarding_views as sv
-    from bot.views import View
+    from bot.views import campaigns as cv
+    from bot.views import safeguarding as sv
+    from bot.views.common import View
     from storage.campaigns import Campaign, Figures
     from storage.safeguarding import Report
     from tests.conftest import NOW

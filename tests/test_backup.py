@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot.cli import commands as cli
 from tests.conftest import Harness
 from tests.helpers import eventually
 from tests.test_campaigns import _calls, _coordinator, compose

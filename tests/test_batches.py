@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import storage.outbox
-from bot import campaign_views as cv
-from bot.campaigns import CampaignDesk, time_left
+from bot.delivery.reminders import digest_planner, weekly_post_planner
+from bot.domain.campaigns import CampaignDesk, time_left
 from bot.i18n import use_locale
-from bot.reminders import digest_planner, weekly_post_planner
+from bot.views import campaigns as cv
 from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Connection, Database, to_db
@@ -40,7 +40,12 @@ class Crash(Exception):
 
 @pytest.fixture
 async def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
-    for module in ("bot.campaigns", "bot.reminders", "storage.campaigns", "storage.outbox"):
+    for module in (
+        "bot.domain.campaigns",
+        "bot.delivery.reminders",
+        "storage.campaigns",
+        "storage.outbox",
+    ):
         monkeypatch.setattr(f"{module}.CHUNK", CHUNK)
     database = await Database.open(tmp_path / "b.db")
     stamp = to_db(NOW)

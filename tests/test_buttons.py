@@ -10,11 +10,11 @@ import pytest
 from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks as cb
-from bot import deeplinks
 from bot.app import build_app
 from bot.config import Config
 from bot.context import Action, KeepOpen
-from bot.domain import AlertArea, Category, Intent, PlaceFor, Topic
+from bot.domain import deeplinks
+from bot.domain.vocabulary import AlertArea, Category, Intent, PlaceFor, Topic
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "buttons.md"
 

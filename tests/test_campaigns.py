@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import callbacks as cb
-from bot import cli
-from bot.delivery import IN_FLIGHT
-from bot.domain import Intent, Topic
+from bot.cli import commands as cli
+from bot.delivery.outbox import IN_FLIGHT
+from bot.domain.vocabulary import Intent, Topic
 from bot.fakeapi import SentMessage
-from bot.geo import Gazetteer, Outcodes
+from bot.places.geo import Gazetteer, Outcodes
 from handlers.campaigns import parse_when
 from storage.roles import COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness, start_bot

@@ -9,8 +9,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from bot.cli.console import run_console
 from bot.config import Config
-from bot.console import run_console
 from tests.conftest import OUTCODES_CSV
 
 

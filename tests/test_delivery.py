@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.delivery import RateLimiter, Sender
+from bot.delivery.outbox import RateLimiter, Sender
+from bot.delivery.transport import AiohttpRequest
 from bot.fakeapi import FakeBotAPI
 from bot.i18n import gettext
-from bot.transport import AiohttpRequest
-from bot.views import View, expired
+from bot.views.common import View, expired
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
 from storage.users import UserRepository

@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.delivery import IN_FLIGHT
+from bot.delivery.outbox import IN_FLIGHT
 from bot.fakeapi import FakeBotAPI
 from bot.i18n import N_
 from storage.db import Database
@@ -29,7 +29,7 @@ async def _deliver(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.commands",
         "deliver",
         cwd=ROOT,
         env=env,

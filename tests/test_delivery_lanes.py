@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.delivery import RateLimiter, Sender
+from bot.delivery.outbox import RateLimiter, Sender
+from bot.delivery.transport import AiohttpRequest
 from bot.fakeapi import FakeBotAPI
-from bot.transport import AiohttpRequest
-from bot.views import View
+from bot.views.common import View
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
 from storage.users import UserRepository

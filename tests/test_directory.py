@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.importer import export_activities, import_activities
-from bot.search import Directory, Listing
+from bot.domain.importer import export_activities, import_activities
+from bot.search.directory import Directory, Listing
 from storage.activities import ActivityRepository
 from storage.db import Database, to_db
 from storage.groups import GroupRepository

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.domain import PlaceFor
+from bot.domain.vocabulary import PlaceFor
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,9 +24,9 @@ import pytest
 from telegram.error import TelegramError
 
 from bot import callbacks as cb
-from bot.domain import Intent
+from bot.domain.vocabulary import Intent
 from bot.fakeapi import Conversation, FakeBotAPI
-from bot.geo import Gazetteer, Outcodes
+from bot.places.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness, start_bot
 from tests.test_campaigns import COORD, compose

@@ -1,4 +1,4 @@
-"""Tests for bot.geo: town and postcode search, the gazetteer cache and the grid index."""
+"""Tests for bot.places.geo: town and postcode search, the gazetteer cache and the grid index."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import geo
-from bot.geo import (
+from bot.places import geo
+from bot.places.geo import (
     Gazetteer,
     LocateResult,
     Locator,

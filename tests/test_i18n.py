@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import formatting as fmt
 from bot.i18n import (
     CatalogsNotCompiled,
     current_locale,
@@ -17,6 +16,7 @@ from bot.i18n import (
     resolve_locale,
     use_locale,
 )
+from bot.views import formatting as fmt
 
 
 @pytest.mark.parametrize(

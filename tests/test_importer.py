@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.importer import (
+from bot.domain.importer import (
     ImportFailed,
     export_activities,
     export_groups,
@@ -147,7 +147,7 @@ def test_bundled_sample_and_example_files_are_valid() -> None:
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.commands", *args],
         capture_output=True,
         text=True,
         env=env,

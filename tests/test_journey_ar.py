@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.formatting import FSI, PDI
+from bot.views.formatting import FSI, PDI
 from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import button_texts, only, tr

@@ -8,13 +8,13 @@ from dataclasses import replace
 from datetime import date
 
 from bot import callbacks as cb
+from bot.domain.importer import parse_activities
+from bot.domain.recurrence import Occurrence
 from bot.fakeapi import MAX_TEXT, html_to_plain
-from bot.formatting import parsed_length
 from bot.i18n import use_locale
-from bot.importer import parse_activities
-from bot.recurrence import Occurrence
-from bot.search import Hit
-from bot.views import digest_message, reminders_list, team, weekly_post
+from bot.search.directory import Hit
+from bot.views.common import digest_message, reminders_list, team, weekly_post
+from bot.views.formatting import parsed_length
 from storage.activities import ActivityRepository
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness

@@ -14,7 +14,7 @@ import pytest
 
 from bot.fakeapi import SentMessage
 from bot.i18n import use_locale
-from bot.labels import category_label
+from bot.views.labels import category_label
 from bot.web.map import sign
 from tests.conftest import NOW, PUBLIC_URL, Harness
 from tests.data import LEEDS

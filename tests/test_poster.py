@@ -28,10 +28,11 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 from pypdf import PdfReader
 
-from bot import cli, poster
+from bot.cli import commands as cli
 from bot.fakeapi import FakeBotAPI
 from bot.i18n import current_language, gettext, use_locale
-from bot.labels import CATEGORY_LABELS, need_label
+from bot.views import poster
+from bot.views.labels import CATEGORY_LABELS, need_label
 from storage.activities import ActivityRepository
 from storage.db import Database
 from storage.groups import GroupRepository

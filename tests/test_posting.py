@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot import callbacks as cb
 from bot.fakeapi import Conversation, SentMessage
-from bot.geo import Gazetteer, Outcodes
+from bot.places.geo import Gazetteer, Outcodes
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
 from tests.data import LEEDS

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot.posting import (
+from bot.domain.posting import (
     Problem,
     answers_of,
     first_step,
@@ -142,7 +142,7 @@ def test_an_activity_goes_to_answers_and_back_unchanged() -> None:
 
 def test_many_long_feedback_words_fit_one_message_whole() -> None:
     from bot.i18n import use_locale
-    from bot.posting_views import feedback_summary
+    from bot.views.posting import feedback_summary
     from storage.feedback import Summary
 
     words = tuple(f"{n} " + "<&>" * 166 for n in range(20))  # 500 characters each, escaped longer

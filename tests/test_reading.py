@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from bot import cli, words
+from bot.cli import commands as cli
 from bot.fakeapi import SentMessage
-from bot.formatting import FSI, PDI
-from bot.geo import Gazetteer
 from bot.i18n import LANGUAGES
-from bot.words import HELLO, HELP
+from bot.places import words
+from bot.places.geo import Gazetteer
+from bot.places.words import HELLO, HELP
+from bot.views.formatting import FSI, PDI
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import Harness
 from tests.helpers import button_texts, only, tr

@@ -10,7 +10,7 @@ from dateutil.rrule import rrule, rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.recurrence import Repeat, RepeatError, Schedule, local_to_utc, zone
+from bot.domain.recurrence import Repeat, RepeatError, Schedule, local_to_utc, zone
 
 LONDON = "Europe/London"
 

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot import callbacks as cb
-from bot.recurrence import local_to_utc
-from bot.reminders import reminder_moment
+from bot.delivery.reminders import reminder_moment
+from bot.domain.recurrence import local_to_utc
 from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import only, tr
@@ -125,7 +125,7 @@ async def test_cancelled_occurrence_sends_a_cancellation(bot: Harness) -> None:
 
 async def test_daylight_saving_weeks_keep_local_time(bot: Harness) -> None:
     """A Sunday 10:00 series across the last Sundays of March and October 2027."""
-    from bot.recurrence import Schedule
+    from bot.domain.recurrence import Schedule
 
     start = local_to_utc(date(2027, 3, 21), time(10), LONDON)
     schedule = Schedule(start, 60, "FREQ=WEEKLY;BYDAY=SU", None, LONDON)

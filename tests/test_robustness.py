@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaigns import CampaignDesk
+from bot.domain.campaigns import CampaignDesk
 from bot.fakeapi import FakeBotAPI
 from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
@@ -68,7 +68,7 @@ async def test_deliver_sends_campaign_calls_and_says_what_it_sent(tmp_path: Path
             "SANCTUARY_DB": str(db_path),
         }
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "deliver", cwd=ROOT, env=env,
+            sys.executable, "-m", "bot.cli.commands", "deliver", cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         out, err = await asyncio.wait_for(process.communicate(), timeout=120)
@@ -176,7 +176,7 @@ async def test_ctrl_c_ends_the_console_demo_at_once_and_cleanly(tmp_path: Path) 
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     env |= {"SANCTUARY_DB": str(tmp_path / "demo.db"), "SANCTUARY_CACHE_DIR": str(tmp_path)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "console", cwd=ROOT, env=env,
+        sys.executable, "-m", "bot.cli.commands", "console", cwd=ROOT, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

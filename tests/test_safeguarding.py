@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot import callbacks as cb
 from bot.fakeapi import Conversation, SentMessage
-from bot.geo import Gazetteer, Outcodes
+from bot.places.geo import Gazetteer, Outcodes
 from storage.db import to_db
 from storage.roles import ADMIN
 from storage.safeguarding import SETTLED_AFTER

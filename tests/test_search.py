@@ -1,4 +1,4 @@
-"""Tests for bot.search: the indexed search finds exactly what checking every activity finds."""
+"""Tests for bot.search.directory: the indexed search finds exactly what checking every activity finds."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.search import Directory, directory_row
+from bot.search.directory import Directory, directory_row
 from storage.models import Activity, DirectoryRow, Group
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from bot import callbacks as cb
-from bot.domain import Intent
+from bot.domain.vocabulary import Intent
 from bot.fakeapi import Conversation
 from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER
 from tests.conftest import NOW, Harness

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.fakeapi import FakeBotAPI
-from bot.geo import Gazetteer
+from bot.places.geo import Gazetteer
 from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ async def _start(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=env, cwd=ROOT, stdout=fd, stderr=fd
+            sys.executable, "-m", "bot.cli.commands", "run", env=env, cwd=ROOT, stdout=fd, stderr=fd
         )
     finally:
         os.close(fd)

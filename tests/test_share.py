@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bot import callbacks as cb
-from bot import deeplinks
 from bot.app import ALLOWED_UPDATES
+from bot.domain import deeplinks
 from bot.fakeapi import FakeBotAPI, html_to_plain
-from bot.geo import Gazetteer, Outcodes
+from bot.places.geo import Gazetteer, Outcodes
 from storage.db import to_db
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot

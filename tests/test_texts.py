@@ -12,14 +12,14 @@ from babel.messages.catalog import Message
 from babel.messages.pofile import read_po
 
 from bot import callbacks as cb
-from bot import formatting as fmt
-from bot import views
 from bot.catalogs import check, check_message
-from bot.domain import Intent
+from bot.domain.recurrence import zone
+from bot.domain.vocabulary import Intent
 from bot.fakeapi import Conversation, SentMessage
-from bot.geo import AREA_KM
 from bot.i18n import use_locale
-from bot.recurrence import zone
+from bot.places.geo import AREA_KM
+from bot.views import common as views
+from bot.views import formatting as fmt
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
 from tests.data import LEEDS
@@ -129,7 +129,7 @@ async def test_values_are_isolated_in_arabic(bot: Harness) -> None:
     assert f"{FSI}{fmt.escape(activity.venue)}" in card.text
     with use_locale("ar"):
         reminder = views.reminder_message(activity, group, NOW, cancelled=False)
-        from bot import safeguarding_views as sv
+        from bot.views import safeguarding as sv
         from storage.safeguarding import Report
 
         reports = sv.reports_list([(7, "Café", "Leeds", True, [Report(1, 7, "money", "", NOW)])])

@@ -12,9 +12,9 @@ from icalendar import Calendar
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
+from bot.delivery.transport import AiohttpRequest, trusted_roots
 from bot.fakeapi import FakeBotAPI
-from bot.keyboard import Key, Keyboard, ptb_markup
-from bot.transport import AiohttpRequest, trusted_roots
+from bot.views.keyboard import Key, Keyboard, ptb_markup
 from tests.conftest import Harness
 from tests.data import LEEDS
 from tests.helpers import button_texts, only

@@ -29,11 +29,11 @@ from aiohttp import web
 from telegram.error import TelegramError
 
 from bot import callbacks as cb
-from bot import views
 from bot.callbacks import Expired, SearchState
 from bot.context import App
+from bot.domain.translations import titles_in
 from bot.i18n import current_locale, resolve_locale, use_locale
-from bot.translations import titles_in
+from bot.views import common as views
 from handlers.base import send_to
 from handlers.find import card_for, search_page
 

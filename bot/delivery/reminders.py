@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 
-from bot.recurrence import Occurrence, local_to_utc, zone
-from bot.search import Directory
+from bot.domain.recurrence import Occurrence, local_to_utc, zone
+from bot.search.directory import Directory
 from storage.group_chats import GroupChatRepository
 from storage.outbox import CHUNK, OutboxItem, OutboxRepository
 from storage.reminders import ReminderRepository, Subscription

@@ -4,10 +4,10 @@ contact, and "I'm interested". Reporters are never named to anyone."""
 from __future__ import annotations
 
 from bot import callbacks as cb
-from bot import formatting as fmt
 from bot.i18n import N_, gettext, ngettext
-from bot.keyboard import Keyboard
-from bot.views import TEXT_LIMIT, View, button, fit_blocks, more_not_shown, row
+from bot.views import formatting as fmt
+from bot.views.common import TEXT_LIMIT, View, button, fit_blocks, more_not_shown, row
+from bot.views.keyboard import Keyboard
 from storage.safeguarding import Report
 
 _ = gettext

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.domain import TAGGABLE_NEEDS, Category
-from bot.formatting import typed_length
-from bot.geo import Outcodes, valid_uk_coordinates
-from bot.recurrence import Repeat, Schedule, local_to_utc, zone
+from bot.domain.recurrence import Repeat, Schedule, local_to_utc, zone
+from bot.domain.vocabulary import TAGGABLE_NEEDS, Category
+from bot.places.geo import Outcodes, valid_uk_coordinates
+from bot.views.formatting import typed_length
 from storage.models import Activity, ActivityData, Group
 
 TITLE_LIMIT = 80

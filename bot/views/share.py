@@ -15,14 +15,14 @@ from telegram import (
 )
 
 from bot import callbacks as cb
-from bot import formatting as fmt
 from bot.callbacks import SearchState
+from bot.delivery.transport import DEFAULTS
+from bot.domain.recurrence import Occurrence
 from bot.i18n import gettext
-from bot.keyboard import Key, Keyboard
-from bot.labels import category_label, stream_label
-from bot.recurrence import Occurrence
-from bot.transport import DEFAULTS
-from bot.views import PAGE_SIZE, View, button, describe_repeat, fit_blocks, row
+from bot.views import formatting as fmt
+from bot.views.common import PAGE_SIZE, View, button, describe_repeat, fit_blocks, row
+from bot.views.keyboard import Key, Keyboard
+from bot.views.labels import category_label, stream_label
 from storage.models import Activity, Group
 
 _ = gettext

@@ -20,13 +20,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import deeplinks
-from bot import formatting as fmt
+from bot.domain import deeplinks
+from bot.domain.posting import schedule_of
+from bot.domain.recurrence import Occurrence
 from bot.i18n import BY_CODE, N_, gettext, use_locale
-from bot.labels import CATEGORY_ICONS, CATEGORY_LABELS, need_label
-from bot.posting import schedule_of
-from bot.recurrence import Occurrence
-from bot.search import activity_needs
+from bot.search.directory import activity_needs
+from bot.views import formatting as fmt
+from bot.views.labels import CATEGORY_ICONS, CATEGORY_LABELS, need_label
 from storage.models import Activity, Group
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def parse_languages(text: str) -> tuple[str, ...]:
 
 
 def _checked(username: str, kind: deeplinks.Kind, value: object) -> str:
-    """The t.me link that opens the bot on ``kind-value`` (bot.deeplinks makes it), refused
+    """The t.me link that opens the bot on ``kind-value`` (bot.domain.deeplinks makes it), refused
     when Telegram could not carry the payload."""
     payload = f"{kind}-{value}"
     if not deeplinks.PAYLOAD.fullmatch(payload):
@@ -244,7 +244,7 @@ def heading(now: datetime, tz: str) -> str:
 
 def _column_lines(entry: Entry, tz: str, code: str) -> list[tuple[str, bool]]:
     """What a column says about an activity in ``code``: (text, strong) lines."""
-    from bot.views import describe_repeat
+    from bot.views.common import describe_repeat
 
     activity = entry.activity
     with use_locale(code):
@@ -373,7 +373,7 @@ async def _titles(
     repository: TranslationRepository, shown: Sequence[Activity], languages: Sequence[str]
 ) -> dict[int, dict[str, str]]:
     """Each activity's translated titles in the poster's languages (up to date ones only)."""
-    from bot.translations import is_stale
+    from bot.domain.translations import is_stale
 
     titles: dict[int, dict[str, str]] = {}
     by_id = {a.id: a for a in shown}

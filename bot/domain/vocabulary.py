@@ -1,7 +1,7 @@
 """The network's vocabulary: categories, needs, streams and nations, as stable codes.
 
 Codes are stored in the database, used in CSV imports and in callback data; labels are
-translated at render time (see ``bot.labels``). Never match on a translated label.
+translated at render time (see ``bot.views.labels``). Never match on a translated label.
 """
 
 from __future__ import annotations

@@ -138,8 +138,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _poster_command(config: Config, args: argparse.Namespace) -> int:
-    """poster: the PDF from bot.poster; bad input is one line and exit code 2."""
-    from bot.poster import PosterError, make, parse_languages
+    """poster: the PDF from bot.views.poster; bad input is one line and exit code 2."""
+    from bot.views.poster import PosterError, make, parse_languages
     from storage.db import utcnow
 
     try:
@@ -247,8 +247,8 @@ async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
     from telegram import Bot, BotCommand, BotCommandScopeChat
     from telegram.error import TelegramError
 
-    from bot import views
     from bot.i18n import resolve_locale, use_locale
+    from bot.views import common as views
     from storage.roles import RoleRepository
     from storage.users import UserRepository
 
@@ -272,8 +272,8 @@ async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
 
 async def _with_db(config: Config, command: str, kind: str, text: str) -> str:
     """Run a database command; returns what to print or write."""
-    from bot import importer
-    from bot.demo import seed_demo
+    from bot.cli.demo import seed_demo
+    from bot.domain import importer
     from storage.db import Database
 
     db = await Database.open(config.db_path)
@@ -296,7 +296,7 @@ async def _with_db(config: Config, command: str, kind: str, text: str) -> str:
 
 def _data_command(config: Config, args: argparse.Namespace) -> int:
     """seed-demo, import and export: file I/O here, database work in _with_db."""
-    from bot.importer import ImportFailed, decode
+    from bot.domain.importer import ImportFailed, decode
 
     command, kind, text = args.command, getattr(args, "kind", ""), ""
     try:
@@ -325,10 +325,10 @@ async def _deliver(config: Config) -> int:
     (sent, failed, blocked) and exits 1 when any failed."""
     from telegram import Bot
 
-    from bot.delivery import RateLimiter, Sender
-    from bot.renderers import build_renderers
-    from bot.search import Directory
-    from bot.transport import AiohttpRequest
+    from bot.delivery.outbox import RateLimiter, Sender
+    from bot.delivery.renderers import build_renderers
+    from bot.delivery.transport import AiohttpRequest
+    from bot.search.directory import Directory
     from storage.activities import ActivityRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, utcnow
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(asyncio.run(_stats(config, args.csv)))
         return 0
     if command in ("run", "console"):
-        from bot.console import run_console
+        from bot.cli.console import run_console
 
         # The terminal is the chat: keep the log to warnings so it does not interleave.
         logging.getLogger().setLevel(logging.WARNING)

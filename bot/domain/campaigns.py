@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from bot.domain import AREA_ORDER, AlertArea, Nation
-from bot.geo import haversine_km
-from bot.labels import REGION_NATIONS
+from bot.domain.vocabulary import AREA_ORDER, AlertArea, Nation
+from bot.places.geo import haversine_km
+from bot.views.labels import REGION_NATIONS
 from storage.alerts import AlertRepository, Subscriber
 from storage.campaigns import Campaign, CampaignRepository, Figures
 from storage.outbox import CHUNK

@@ -19,16 +19,16 @@ from telegram import (
 )
 
 from bot import callbacks as cb
-from bot import formatting as fmt
 from bot.callbacks import NEED_ORDER, SearchState
-from bot.domain import Category, Intent, PlaceFor
-from bot.geo import AREA_KM
+from bot.domain.recurrence import Occurrence, Repeat
+from bot.domain.translations import Note, Titled, note_text
+from bot.domain.vocabulary import Category, Intent, PlaceFor
 from bot.i18n import LANGUAGES, N_, current_language, gettext, ngettext, use_locale
-from bot.keyboard import Key, Keyboard
-from bot.labels import INTENT_LABELS, category_label, need_label, stream_label
-from bot.recurrence import Occurrence, Repeat
-from bot.search import GroupHit, Hit, Listing, Page, activity_needs
-from bot.translations import Note, Titled, note_text
+from bot.places.geo import AREA_KM
+from bot.search.directory import GroupHit, Hit, Listing, Page, activity_needs
+from bot.views import formatting as fmt
+from bot.views.keyboard import Key, Keyboard
+from bot.views.labels import INTENT_LABELS, category_label, need_label, stream_label
 from storage.models import Activity, Group
 from storage.roles import ADMIN, COORDINATOR, VOLUNTEER
 
@@ -451,7 +451,7 @@ def results(
 
     ``near`` is the place understood ("near Sheffield"); None for a shared location.
     ``map_url``: the page's map (a Mini App), when the bot has a public address.
-    ``titles``: the titles in the reader's language (bot/translations.py)."""
+    ``titles``: the titles in the reader's language (bot/domain/translations.py)."""
     count = found.total
     pages = max(1, math.ceil(count / PAGE_SIZE))
     page = found.number
@@ -899,8 +899,12 @@ def reminder_message(
     return View("\n".join(lines))
 
 
-def reminders_list(items: list[tuple[Listing, Group, Occurrence | None]]) -> View:
-    """The person's reminders, each with a button to stop it."""
+def reminders_list(
+    items: list[tuple[Listing, Group, Occurrence | None]],
+    titles: Mapping[int, tuple[str, Note]] | None = None,
+) -> View:
+    """The person's reminders, each with a button to stop it (``titles``: in the reader's
+    language)."""
     lines = ["<b>" + _("Your reminders") + "</b>", ""]
     rows = []
     if not items:
@@ -908,8 +912,9 @@ def reminders_list(items: list[tuple[Listing, Group, Occurrence | None]]) -> Vie
     blocks = []
     for number, (activity, group, nxt) in enumerate(items, start=1):
         when = fmt.bidi(fmt.when(nxt.start, group.timezone)) if nxt else _("No upcoming dates.")
-        blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(activity.title)}</b> · {when}"])
-        label = f"🔕 {fmt.number(number)}. {activity.title[:40]}"
+        title, note = shown_title(activity, titles)
+        blocks.append([f"{fmt.number(number)}. <b>{fmt.escape(title)}</b>{note} · {when}"])
+        label = f"🔕 {fmt.number(number)}. {title[:40]}"
         rows.append([button(label, cb.StopReminder(activity.id))])
     text, shown = fit_blocks(lines, blocks, most=MAX_BUTTONS - 1)  # and the settings button
     keys = [*rows[:shown], [button(_("⚙️ Reminder settings"), cb.ReminderSettings())]]

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.recurrence import zone
-from bot.reminders import QUIET_FROM, QUIET_UNTIL
+from bot.delivery.reminders import QUIET_FROM, QUIET_UNTIL
+from bot.domain.recurrence import zone
 from storage.awaited import AwaitedRepository
 from storage.campaigns import CampaignRepository
 from storage.drafts import DraftRepository

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import Category, Intent, Nation, Need, Stream, Topic
+from bot.domain.vocabulary import Category, Intent, Nation, Need, Stream, Topic
 from bot.i18n import N_, gettext
 
 CATEGORY_LABELS: dict[str, str] = {

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot import formatting as fmt
-from bot.campaign_views import call_message
 from bot.config import Config
-from bot.delivery import Held, Renderer
+from bot.delivery.outbox import Held, Renderer
+from bot.domain.recurrence import zone
+from bot.domain.translations import in_language, titles_in
 from bot.i18n import current_locale, gettext, use_locale
-from bot.posting_views import change_message, feedback_question, still_running
-from bot.recurrence import zone
-from bot.safeguarding_views import concern_notice
-from bot.search import Directory
-from bot.translations import in_language, titles_in
-from bot.views import View, digest_message, reminder_message, stay_question, weekly_post
+from bot.search.directory import Directory
+from bot.views import formatting as fmt
+from bot.views.campaigns import call_message
+from bot.views.common import View, digest_message, reminder_message, stay_question, weekly_post
+from bot.views.posting import change_message, feedback_question, still_running
+from bot.views.safeguarding import concern_notice
 from storage.campaigns import CampaignRepository
 from storage.outbox import OutboxRow
 from storage.translations import TranslationRepository

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from importlib import resources
 
-from bot.importer import parse_activities, parse_groups
+from bot.domain.importer import parse_activities, parse_groups
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository

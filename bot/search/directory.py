@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from bot.domain import Need
-from bot.geo import PointGrid, SpatialIndex
-from bot.recurrence import Occurrence, Schedule
+from bot.domain.recurrence import Occurrence, Schedule
+from bot.domain.vocabulary import Need
+from bot.places.geo import PointGrid, SpatialIndex
 from storage.activities import ActivityRepository
 from storage.db import from_db, to_db
 from storage.groups import GroupRepository

@@ -8,13 +8,13 @@ import math
 from datetime import datetime, timedelta
 
 from bot import callbacks as cb
-from bot import formatting as fmt
-from bot.domain import AREA_ORDER, TOPIC_ORDER, AlertArea
+from bot.domain.recurrence import zone
+from bot.domain.vocabulary import AREA_ORDER, TOPIC_ORDER, AlertArea
 from bot.i18n import LANGUAGES, gettext, ngettext
-from bot.keyboard import Key, Keyboard
-from bot.labels import nation_label, topic_label
-from bot.recurrence import zone
-from bot.views import View, button, fit_blocks, row
+from bot.views import formatting as fmt
+from bot.views.common import View, button, fit_blocks, row
+from bot.views.keyboard import Key, Keyboard
+from bot.views.labels import nation_label, topic_label
 from storage.campaigns import Campaign, Figures
 
 _ = gettext

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from bot.domain import Category
-from bot.geo import looks_like_postcode, normalize_name
+from bot.domain.vocabulary import Category
+from bot.places.geo import looks_like_postcode, normalize_name
 
 Said = Literal["hello", "help"]
 

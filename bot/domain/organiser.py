@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from bot import formatting as fmt
-from bot.posting import FIRST_POSTS_MODERATED, missing, to_activity, upcoming
-from bot.posting_views import (
+from bot.domain.posting import FIRST_POSTS_MODERATED, missing, to_activity, upcoming
+from bot.domain.recurrence import zone
+from bot.domain.translations import original_of
+from bot.search.directory import Directory
+from bot.views import formatting as fmt
+from bot.views.posting import (
     NOTICE_APPROVED,
     NOTICE_CHANGES,
     NOTICE_PENDING,
     NOTICE_REJECTED,
     NOTICE_STALE,
 )
-from bot.recurrence import zone
-from bot.search import Directory
-from bot.translations import original_of
 from storage.activities import ActivityRepository
 from storage.drafts import Draft, DraftRepository
 from storage.feedback import FeedbackRepository

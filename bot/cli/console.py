@@ -76,7 +76,7 @@ async def run_console(
     config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, language: str = "en"
 ) -> int:
     """Run the demo until :quit or end of input."""
-    from bot.demo import seed_demo
+    from bot.cli.demo import seed_demo
 
     outcodes = load_outcodes(config)
     async with FakeBotAPI() as server:

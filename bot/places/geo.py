@@ -1,7 +1,7 @@
 """Places: UK towns (GeoNames), postcode districts (ONS), place search and a grid index.
 
 The GeoNames world file is large (~380 MB in memory), so the GB rows are extracted once, in a
-child process (``python -m bot.geo build OUT``), into a small gzip JSON cache that the bot loads.
+child process (``python -m bot.places.geo build OUT``), into a small gzip JSON cache that the bot loads.
 """
 
 from __future__ import annotations
@@ -469,12 +469,12 @@ def _read_cache(path: Path) -> list[PlaceRecord] | None:
 
 def _run_build(path: Path) -> None:
     """Build the cache file in a child process, so this process never holds the world file."""
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "bot.geo", "build", str(path)],
+            [sys.executable, "-m", "bot.places.geo", "build", str(path)],
             env=env,
             capture_output=True,
             text=True,
@@ -1668,10 +1668,10 @@ def _unseen_bound(lat: float, lon: float, qcos: float, ci: int, cj: int, r: int,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.geo build OUT``: write the gazetteer cache file."""
+    """``python -m bot.places.geo build OUT``: write the gazetteer cache file."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2 or args[0] != "build":
-        print("usage: python -m bot.geo build OUT", file=sys.stderr)
+        print("usage: python -m bot.places.geo build OUT", file=sys.stderr)
         return 2
     out = Path(args[1])
     count = build_cache(out)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot import callbacks as cb
-from bot import formatting as fmt
+from bot.domain.translations import TARGETS
 from bot.i18n import BY_CODE, N_, _, gettext
-from bot.keyboard import Keyboard
-from bot.translations import TARGETS
-from bot.views import View, button, row
+from bot.views import formatting as fmt
+from bot.views.common import View, button, row
+from bot.views.keyboard import Keyboard
 from storage.models import Activity
 from storage.translations import Translation
 

@@ -42,10 +42,10 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.delivery.transport import DEFAULTS
 from bot.i18n import DEFAULT_LOCALE, use_locale
-from bot.keyboard import ptb_markup
-from bot.transport import DEFAULTS
-from bot.views import View
+from bot.views.common import View
+from bot.views.keyboard import ptb_markup
 from bot.web.metrics import Metrics
 from storage.db import utcnow
 from storage.outbox import OutboxRepository, OutboxRow

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event, vRecur
 
-from bot.recurrence import zone
+from bot.domain.recurrence import zone
 from storage.models import Activity, Group
 
 

@@ -17,8 +17,8 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
+from bot.domain.recurrence import zone
 from bot.i18n import current_language, gettext
-from bot.recurrence import zone
 
 KM_PER_MILE = 1.609344
 FSI, PDI = "\u2068", "\u2069"

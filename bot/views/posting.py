@@ -10,14 +10,14 @@ from typing import Any
 from babel.dates import get_day_names
 
 from bot import callbacks as cb
-from bot import formatting as fmt
+from bot.domain.posting import CATEGORIES, NEEDS, SECTIONS, SPOKEN, Problem, upcoming
+from bot.domain.recurrence import Occurrence
 from bot.i18n import N_, current_language, gettext, ngettext
-from bot.keyboard import Key, Keyboard
-from bot.labels import category_label, need_label
-from bot.posting import CATEGORIES, NEEDS, SECTIONS, SPOKEN, Problem, upcoming
-from bot.recurrence import Occurrence
-from bot.safeguarding_views import reason_label
-from bot.views import View, button, card, row
+from bot.views import formatting as fmt
+from bot.views.common import View, button, card, row
+from bot.views.keyboard import Key, Keyboard
+from bot.views.labels import category_label, need_label
+from bot.views.safeguarding import reason_label
 from storage.feedback import Summary
 from storage.models import Activity, Group
 

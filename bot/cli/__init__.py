@@ -1,0 +1,1 @@
+"""The ``sanctuary-bot`` command line, the console demo and the bundled sample data."""

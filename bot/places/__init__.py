@@ -1,0 +1,1 @@
+"""Places: UK towns and postcode districts, reading what people type, the place cache."""
