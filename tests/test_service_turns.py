@@ -18,7 +18,7 @@ from bot.app import InTurnProcessor, build_app
 from bot.config import Config
 from bot.context import App, AppContext
 from bot.fakeapi import FakeBotAPI
-from bot.geo import Gazetteer
+from bot.places.geo import Gazetteer
 from bot.service import serving
 from bot.services import Services
 from tests.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
