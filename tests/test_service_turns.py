@@ -17,11 +17,11 @@ from telegram.ext import TypeHandler
 from bot.app import InTurnProcessor, build_app
 from bot.config import Config
 from bot.context import App, AppContext
-from bot.fakeapi import FakeBotAPI
 from bot.places.geo import Gazetteer
 from bot.service import serving
 from bot.services import Services
 from tests.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
+from tests.fakeapi import FakeBotAPI
 from tests.helpers import eventually
 
 ANNE, BILAL = 5101, 5102
