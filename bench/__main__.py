@@ -310,9 +310,13 @@ def _renderers(db: Any, folder: Path) -> dict[str, Any]:
 async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
     """'Find near me' through the whole service (``bot.service.serving``, as ``run`` starts
     it) taking updates on its webhook, or polling: updates per second, each reply's delay,
-    and the bot's CPU milliseconds per update (its threads included)."""
+    and the bot's CPU milliseconds per update (its threads included). ``one_at_a_time``:
+    polling with python-telegram-bot's default processor, one update at a time, as the bot
+    was before ``InTurnProcessor``."""
     import multiprocessing
     import socket
+
+    from telegram.ext import SimpleUpdateProcessor
 
     from bench.fake_telegram import fake_telegram
     from bot.app import build_app
@@ -321,6 +325,7 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
     from bot.service import serving
     from bot.services import Services
 
+    one_at_a_time = mode == "one_at_a_time"
     loop = asyncio.get_running_loop()
     parent, child = multiprocessing.Pipe()
     fake = multiprocessing.get_context("spawn").Process(
@@ -340,7 +345,8 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
             services = await Services.create(config, gazetteer=Gazetteer.load(CACHE))
             services.directory.load(*synthetic(10_000))
             services.clock = lambda: NOW
-            app = build_app(config, services=services)
+            processor = SimpleUpdateProcessor(1) if one_at_a_time else None
+            app = build_app(config, services=services, processor=processor)
             async with serving(app, config, sock=sock, poll_timeout=1):
                 for seed in (4, 3):  # warmed up first with as many other places (see above)
                     rng = random.Random(seed)
@@ -364,35 +370,44 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
 
 def bench_webhook(updates: int, rounds: int = 3) -> None:
     """The same bot taking 'find near me' updates on its webhook against polling, each with
-    the fake Telegram in a process of its own; the two take turns, medians of the rounds.
+    the fake Telegram in a process of its own; the modes take turns, medians of the rounds.
 
     ``post_to_reply_p95_ms``: from the fake Telegram posting an update to the reply's
     sendMessage, with as many updates as it can post at once (40 connections, as Telegram).
     ``*_cpu_ms``: the bot process's CPU time per update, what it would take alone on a core.
+    ``one_at_a_time_per_s``: polling one update at a time, as the bot did before
+    ``InTurnProcessor`` (webhook and polling alike now handle different people's updates at
+    the same time); ``ratio_to_one_at_a_time``: the webhook against that.
     """
     from bot.i18n import load_catalogs
 
     load_catalogs()
-    runs: dict[str, list[tuple[float, list[float], float]]] = {"webhook": [], "polling": []}
+    modes = ["webhook", "polling", "one_at_a_time"]
+    runs: dict[str, list[tuple[float, list[float], float]]] = {mode: [] for mode in modes}
     for round_ in range(rounds):
-        for mode in ("webhook", "polling") if round_ % 2 == 0 else ("polling", "webhook"):
+        for mode in modes[round_ % len(modes) :] + modes[: round_ % len(modes)]:
             runs[mode].append(asyncio.run(_served(updates, mode)))
 
     def median(mode: str, pick: Callable[[tuple[float, list[float], float]], float]) -> float:
         return statistics.median(pick(run) for run in runs[mode])
 
-    ratio = statistics.median(
-        w[0] / p[0] for w, p in zip(runs["webhook"], runs["polling"], strict=True)
-    )
+    def ratio(base: str) -> float:
+        """The median of the rounds' ratios (each round's runs close in time)."""
+        pairs = zip(runs["webhook"], runs[base], strict=True)
+        return statistics.median(w[0] / b[0] for w, b in pairs)
+
     webhook_cpu, polling_cpu = median("webhook", lambda r: r[2]), median("polling", lambda r: r[2])
     print(
         f"BENCH name=webhook updates={updates} rounds={rounds} "
         f"webhook_per_s={median('webhook', lambda r: r[0]):.0f} "
-        f"polling_per_s={median('polling', lambda r: r[0]):.0f} ratio_to_polling={ratio:.2f} "
+        f"polling_per_s={median('polling', lambda r: r[0]):.0f} "
+        f"ratio_to_polling={ratio('polling'):.2f} "
         f"post_to_reply_p95_ms={median('webhook', lambda r: percentile(r[1], 95) * 1000):.1f} "
         f"post_to_reply_p50_ms={median('webhook', lambda r: statistics.median(r[1]) * 1000):.1f} "
         f"webhook_cpu_ms={webhook_cpu:.2f} polling_cpu_ms={polling_cpu:.2f} "
-        f"cpu_ratio_to_polling={polling_cpu / webhook_cpu:.2f} goal_ratio_to_polling=1.0"
+        f"cpu_ratio_to_polling={polling_cpu / webhook_cpu:.2f} "
+        f"one_at_a_time_per_s={median('one_at_a_time', lambda r: r[0]):.0f} "
+        f"ratio_to_one_at_a_time={ratio('one_at_a_time'):.2f} goal_ratio_to_polling=1.0"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,6 +37,8 @@ DIRECTORY_REFRESH_S = 1.0
 PLAN_EVERY_S = 60.0
 RETENTION_EVERY_S = 3600.0  # each step acts only on what is due: hourly keeps daytime asks
 WAIT_LIMIT_S = 10.0
+RUNNING_AT_ONCE = 32  # updates handled at the same time (different people's)
+TAKEN_AT_ONCE = 1024  # updates taken in at once, waiting for their turn or running
 DEMO_TOKEN = "123456:demo-token-not-real"
 # The updates Telegram sends us, and no others. Not edited messages: a live location's moves
 # would each start a new search, and a corrected earlier answer would be read as the answer to
@@ -103,6 +105,75 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+class InTurnProcessor(BaseUpdateProcessor):
+    """Handles different people's updates at the same time and each person's in turn.
+
+    Up to ``running`` updates are handled at once. An update waits until every earlier update
+    of the same chat or from the same person has been handled: the state a journey keeps for
+    a person (its session, a question waiting for a typed answer, a draft) is only ever
+    changed by one of their updates at a time, in the order they came. Someone waiting for a
+    slow reply (a 429, a slow network) holds up nobody else. Updates waiting their turn hold
+    no slot; python-telegram-bot's own bound (``taken``) is only how many may wait at all.
+    """
+
+    def __init__(self, running: int = RUNNING_AT_ONCE, taken: int = TAKEN_AT_ONCE) -> None:
+        super().__init__(max_concurrent_updates=taken)
+        self._slots = asyncio.Semaphore(running)
+        # chat or person -> the last update of theirs taken (done once it and those before it
+        # have been handled): the next one waits for it.
+        self._last: dict[int, asyncio.Future[None]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for this chat's and this person's earlier updates, then for a slot, then run
+        the update's handlers."""
+        # Nothing is awaited before the turns are taken: they are taken in arrival order.
+        keys = _turn_keys(update)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        before = [last for key in keys if (last := self._last.get(key)) is not None]
+        for key in keys:
+            self._last[key] = done
+        try:
+            if before:
+                await asyncio.wait(before)  # never cancels them, as awaiting them would
+            async with self._slots:
+                await coroutine
+        finally:
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()  # not run (cancelled while waiting): no "never awaited"
+            # Cancelled while waiting: the next ones still wait for those before this one.
+            waiting = [last for last in before if not last.done()]
+            for last in waiting:
+                last.add_done_callback(lambda _: self._finish(keys, done, waiting))
+            self._finish(keys, done, waiting)
+
+    def _finish(
+        self, keys: tuple[int, ...], done: asyncio.Future[None], waiting: list[Any]
+    ) -> None:
+        """``done`` once none of ``waiting`` is still running."""
+        if done.done() or not all(last.done() for last in waiting):
+            return
+        done.set_result(None)
+        for key in keys:
+            if self._last.get(key) is done:
+                del self._last[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def _turn_keys(update: object) -> tuple[int, ...]:
+    """Whose turn an update waits for: its chat's and its sender's (one key in a private
+    chat, whose id is the person's; an inline query has only a sender)."""
+    if not isinstance(update, Update):
+        return ()
+    chat, user = update.effective_chat, update.effective_user
+    keys = {key.id for key in (chat, user) if key is not None}
+    return tuple(keys)
 
 
 async def _refresh_directory(context: AppContext) -> None:
@@ -253,8 +324,7 @@ def build_app(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if processor is not None:
-        builder = builder.concurrent_updates(processor)
+    builder = builder.concurrent_updates(processor or InTurnProcessor())
     if webhook if webhook is not None else config.webhook_url is not None:
         builder = builder.updater(None)
     app: App = builder.build()  # type: ignore[assignment]

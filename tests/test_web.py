@@ -118,6 +118,18 @@ async def test_the_same_update_twice_is_handled_once(hooked: Harness) -> None:
     assert _replies(hooked, PERSON) == 2
 
 
+async def test_a_repeat_is_known_by_its_update_id_and_not_read_again(hooked: Harness) -> None:
+    update = hooked.server.user(PERSON).text_update("/start")
+    assert await hooked.server.post_to_webhook(update) == 200
+    # Answered at once by its update_id: the body is not read into an Update again (one
+    # python-telegram-bot could not read at all shows it), and nothing is handled twice.
+    unreadable = {"update_id": update["update_id"], "message": {"not": "a message"}}
+    assert await hooked.server.post_to_webhook(unreadable) == 200
+    assert _replies(hooked, PERSON) == 1
+    # The same body under a new update_id is read, and refused.
+    assert await hooked.server.post_to_webhook(unreadable | {"update_id": 10**9}) == 400
+
+
 async def test_handled_updates_are_remembered_across_a_restart(
     tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes
 ) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -78,23 +79,27 @@ class Webhook:
         if self.closing:
             return web.Response(status=503, text="shutting down", headers={"Retry-After": "5"})
         try:
-            data: Any = await request.json()
-            update = Update.de_json(data, self.app.bot) if _looks_like_update(data) else None
-        except Exception:  # not JSON, or not an Update python-telegram-bot can read
-            update = None
-        if update is None:
+            data: Any = json.loads(await request.read())
+        except (ValueError, RecursionError):  # not JSON (or not UTF-8, or nested too deep)
+            data = None
+        if not _looks_like_update(data):
             return web.Response(status=400, text="not an update")
         self.contact.touch()
-        return web.Response(status=200 if await self._once(update) else 500)
+        status = await self._once(data["update_id"], data)
+        return web.Response(status=status, text="not an update" if status == 400 else None)
 
-    async def _once(self, update: Update) -> bool:
-        """Handle ``update`` unless it was handled before; True once it has been."""
-        update_id = update.update_id
+    async def _once(self, update_id: int, data: dict[str, Any]) -> int:
+        """Handle the update unless it was handled before: 200 once it has been, 400 if it
+        cannot be read. A repeat is answered without being read again."""
         if update_id in self._seen:
-            return True
+            return 200
         running = self._running.get(update_id)
         if running is not None:  # the same update again while it is being handled
-            return await asyncio.shield(running)
+            return 200 if await asyncio.shield(running) else 500
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception:  # not an Update python-telegram-bot can read
+            return 400
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._running[update_id] = done
         self._idle.clear()
@@ -114,7 +119,7 @@ class Webhook:
             done.set_result(handled)
             if not self._running:
                 self._idle.set()
-        return True
+        return 200
 
     def _remember(self, update_id: int) -> None:
         now = time.monotonic()
