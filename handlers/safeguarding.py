@@ -15,13 +15,14 @@ from telegram.ext import CommandHandler, filters
 from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
+from bot.domain import concerns
 from bot.views import common as views
 from bot.views import safeguarding as sv
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show, swap_buttons
 from handlers.questions import TypedQuestion
 from storage.outbox import OutboxItem
-from storage.safeguarding import HIDE_AFTER, Report
+from storage.safeguarding import HIDE_AFTER
 
 
 class Safeguarding:
@@ -32,10 +33,7 @@ class Safeguarding:
 
     async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
         """The groups whose reports the person may review; None for every group."""
-        groups = await context.services.roles.managed_groups(user_id)
-        if groups is None:
-            return None
-        return groups | set(await context.services.safeguarding.contact_of(user_id))
+        return await concerns.reviewable_groups(context.services, user_id)
 
     async def _tell_reviewers(
         self, context: AppContext, activity_id: int, reason: str, hidden: bool, report_id: int
@@ -150,21 +148,10 @@ class Safeguarding:
         await send(update, await self._list(context, groups))
 
     async def _list(self, context: AppContext, groups: set[int] | None) -> views.View:
-        services = context.services
-        by_activity: dict[int, list[Report]] = {}
-        for report in await services.safeguarding.open_reports():
-            by_activity.setdefault(report.activity_id, []).append(report)
-        items = []
-        for activity_id, reports in by_activity.items():
-            activity = await services.activities.get(activity_id)
-            if activity is None or (groups is not None and activity.group_id not in groups):
-                continue
-            group = services.directory.groups.get(activity.group_id)
-            hidden = activity_id not in services.directory.activities
-            items.append(
-                (activity_id, activity.title, group.name if group else "", hidden, reports)
-            )
-        return sv.reports_list(items)
+        found = await concerns.open_concerns(context.services, groups)
+        return sv.reports_list(
+            [(c.activity.id, c.activity.title, c.group, c.hidden, c.reports) for c in found]
+        )
 
     async def review_button(self, update: Update, context: AppContext) -> None:
         """Q:ok:<activity> shows it again; Q:rm:<activity> asks once, Q:rmy:<activity> removes
@@ -193,18 +180,8 @@ class Safeguarding:
             await answer(query)
             await show(update, sv.remove_confirm(activity.id, activity.title))
             return
-        now = services.now()
         outcome = "restored" if isinstance(pressed, cb.ReviewShowAgain) else "removed"
-        if outcome == "restored":
-            await services.activities.set_status(activity.id, "published", now, ("hidden",))
-        else:
-            await services.activities.set_status(activity.id, "cancelled", now)
-        await services.safeguarding.review(activity.id, outcome, now)
-        await services.roles.log(
-            query.from_user.id, f"report_{outcome}", group_id=activity.group_id,
-            detail=str(activity.id), now=now,
-        )  # fmt: skip
-        await services.directory.refresh(force=True)
+        await concerns.review(services, query.from_user.id, activity, outcome)
         await answer(query, sv.reviewed(outcome))
         await show(update, await self._list(context, groups))
 
