@@ -96,3 +96,38 @@ class StatsRepository:
                 "WHERE launched_at IS NOT NULL GROUP BY 2 ORDER BY 2",
             )
         return out
+
+    async def group_figures(self, now: datetime, group_ids: set[int]) -> list[Figure]:
+        """What a group admin sees of their groups (the activities and their concerns): the
+        same figures as ``figures`` where they apply, counted in these groups only."""
+        out: list[Figure] = []
+        groups = sorted(group_ids)
+        marks = ", ".join("?" * len(groups)) or "NULL"
+        inside = f"group_id IN ({marks})"
+
+        async def add(figure: str, sql: str, params: tuple[Any, ...] = ()) -> None:
+            for key, month, count in await self._pairs(sql, (*params, *groups)):
+                out.append(Figure(figure, str(key or ""), str(month or ""), int(count or 0)))
+
+        await add(
+            "activities",
+            f"SELECT status, '', COUNT(*) FROM activities WHERE {inside} GROUP BY 1 ORDER BY 1",
+        )
+        await add(
+            "activities_active",
+            "SELECT '', '', COUNT(*) FROM activities WHERE status = 'published' AND "
+            f"(starts_at >= ? OR (rrule IS NOT NULL AND (until IS NULL OR until >= ?))) AND {inside}",
+            (to_db(now), to_db(now)[:10]),
+        )
+        await add(
+            "activities_added",
+            f"SELECT '', substr(created_at, 1, 7), COUNT(*) FROM activities WHERE {inside} "
+            "GROUP BY 2 ORDER BY 2",
+        )
+        await add(
+            "concerns",
+            "SELECT CASE WHEN r.reviewed_at IS NULL THEN 'open' ELSE 'reviewed' END, '', COUNT(*) "
+            f"FROM reports r JOIN activities a ON a.id = r.activity_id WHERE a.{inside} "
+            "GROUP BY 1 ORDER BY 1",
+        )
+        return out
