@@ -69,8 +69,9 @@ async def sync_commands(
         log.info("could not set chat commands: %s", exc.message)
         return
     data[_COMMANDS] = done
-    desk = dv.menu_button(context.services.config.public_url, roles)
-    if desk is not None or changed or data.get(_DESK):
+    public_url = context.services.config.public_url
+    desk = dv.menu_button(public_url, roles)
+    if public_url is not None and (desk is not None or changed or data.get(_DESK)):
         try:
             await context.bot.set_chat_menu_button(user_id, desk or MenuButtonDefault())
         except TelegramError as exc:

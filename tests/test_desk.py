@@ -308,3 +308,34 @@ async def test_without_a_public_address_the_desk_is_not_set_up(bot: Harness) -> 
     answer = only(await chat.send("/desk"))
     assert "not set up" in answer.plain_text() and not answer.has_inline_keyboard()
     assert bot.server.calls_to("setChatMenuButton") == []
+
+
+async def test_grant_and_revoke_from_the_command_line_set_and_reset_the_menu_button(
+    mapped: Harness,
+) -> None:
+    """`sanctuary-bot grant` / `revoke` (with the token) put the desk in the chat's menu button
+    and take it out again, in the person's language."""
+    services = mapped.services
+    chat = mapped.chat(COORD_ID, "fr")
+    await chat.send("/start")
+    await chat.press("Français")
+    leeds = (await services.groups.refs())["leeds"]
+
+    def last_button() -> dict[str, Any]:
+        calls = [c for c in mapped.server.calls_to("setChatMenuButton") if c.chat_id == COORD_ID]
+        assert calls, "no menu button was set"
+        return dict(calls[-1].params["menu_button"])
+
+    assert mapped.server.calls_to("setChatMenuButton") == []  # nobody has a desk role yet
+    await services.roles.grant(COORD_ID, ADMIN, leeds, None, NOW)
+    said = await cli._chat_commands(services.config, services.db, COORD_ID)
+    assert "the desk" in said
+    assert last_button() == {
+        "type": "web_app",
+        "text": tr("fr", "Desk"),
+        "web_app": {"url": PUBLIC_URL + "/desk/"},
+    }
+    await services.roles.revoke(COORD_ID, ADMIN, leeds, None, NOW)
+    said = await cli._chat_commands(services.config, services.db, COORD_ID)
+    assert "the desk" not in said
+    assert last_button() == {"type": "default"}

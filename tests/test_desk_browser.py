@@ -167,3 +167,33 @@ async def test_a_seeker_gets_refused_and_a_forged_sign_in_too(mapped: Harness) -
         assert await page.inner_text("#note") == tr(
             "fr", "This menu has expired. Please start again with /start."
         )
+
+
+async def test_the_audit_log_filters_by_action(mapped: Harness, tmp_path: Path) -> None:
+    services = mapped.services
+    await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    leeds = (await services.groups.refs())["leeds"]
+    await services.roles.grant(ADMIN_ID, ADMIN, leeds, None, NOW)
+    await services.roles.log(8399, "refused", group_id=leeds, detail="desk:moderate", now=NOW)
+    async with desk_page(mapped, init_data(COORD_ID)) as page:
+        await page.locator("body[data-page=overview]").wait_for(state="attached")
+        await page.click("nav a[data-page=audit]")
+        await page.locator("body[data-page=audit]").wait_for(state="attached")
+        actions = await page.eval_on_selector_all(
+            "li[data-action]", "l => l.map(x => x.dataset.action)"
+        )
+        assert actions == ["refused", "grant", "grant"]  # newest first
+        first = await page.inner_text("li[data-action] >> nth=0")
+        assert "Leeds City of Sanctuary (test)" in first and "desk:moderate" in first
+        await page.select_option("#audit-action", "grant")
+        await page.locator("body[data-page=audit]").wait_for(state="attached")
+        await page.locator("li[data-action=refused]").wait_for(state="detached")
+        actions = await page.eval_on_selector_all(
+            "li[data-action]", "l => l.map(x => x.dataset.action)"
+        )
+        assert actions == ["grant", "grant"]
+        await page.select_option("#audit-group", str(leeds))
+        await page.locator("li[data-action] >> nth=1").wait_for(state="detached")
+        assert await page.inner_text("li[data-action]") != ""
+        await _fits(page)
+        await page.screenshot(path=str(tmp_path / "desk-audit.png"), full_page=True)

@@ -63,6 +63,7 @@ FIGURES = {
     "groups": N_("Groups"),
     "activities": N_("Activities"),
     "activities_active": N_("Activities still to come"),
+    "activities_stale": N_("Hidden: nobody said they are still running"),
     "untranslated_for_readers": N_("Published activities without a title in each language"),
     "activities_added": N_("Activities added, by month"),
     "reminders_sent": N_("Reminders sent, by month"),

@@ -32,6 +32,7 @@ from bot.i18n import resolve_locale, use_locale
 from bot.services import Services
 from bot.views import common as views
 from bot.views import desk as dv
+from bot.views import formatting as fmt
 from bot.views import posting as pv
 from bot.views import safeguarding as sv
 from bot.views import translating as tv
@@ -330,6 +331,7 @@ class DeskPages:
                 {
                     "id": e.id,
                     "at": e.at.isoformat(timespec="minutes"),
+                    "when": fmt.when(e.at, services.config.timezone),
                     "action": e.action,
                     "actor": e.actor,
                     "target": e.target,

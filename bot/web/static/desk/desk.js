@@ -230,8 +230,10 @@
       function add(entries) {
         entries.forEach(function (e) {
           var li = el("li", { "data-action": e.action });
-          li.appendChild(el("div", { "class": "hint" }, e.at.replace("T", " ")));
-          var words = [e.action, e.actor !== null ? "#" + e.actor : "-", e.group, e.detail];
+          li.appendChild(el("time", { "class": "hint", datetime: e.at }, e.when));
+          var who = e.actor !== null ? "#" + e.actor : "—";
+          if (e.target !== null) { who += " → #" + e.target; }
+          var words = [e.action, who, e.group, e.detail];
           li.appendChild(el("bdi", {}, words.filter(Boolean).join(" · ")));
           list.appendChild(li);
         });
