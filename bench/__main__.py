@@ -149,7 +149,7 @@ async def _throughput(updates: int, bot: str) -> float:
     from bot.fakeapi import FakeBotAPI
     from bot.places.geo import Gazetteer
     from bot.services import Services
-    from bot.views import common as views
+    from bot.views.common import View
     from handlers import find
 
     async with FakeBotAPI() as server:
@@ -172,9 +172,9 @@ async def _throughput(updates: int, bot: str) -> float:
                     stack.enter_context(patch.object(app_module, "AiohttpRequest", httpx_request))
                 app: Any = build_app(config, services=services, processor=processor)
                 if bot == "fixed":
-                    fixed = views.View(*_results_message())
+                    fixed = View(*_results_message())
 
-                    async def fixed_view(c: Any, s: Any) -> views.View:
+                    async def fixed_view(c: Any, s: Any) -> View:
                         return fixed
 
                     stack.enter_context(patch.object(find, "results_view", fixed_view))
@@ -239,7 +239,7 @@ def _results_message() -> tuple[str, Any]:
     """A typical first page of results near Leeds, as our bot renders it."""
     from bot.callbacks import SearchState
     from bot.i18n import use_locale
-    from bot.views import common as views
+    from bot.views import find as fv
 
     directory = Directory(None, None)  # type: ignore[arg-type]  # loaded directly, no database
     directory.load(*synthetic(10_000))
@@ -247,7 +247,7 @@ def _results_message() -> tuple[str, Any]:
     found = directory.search(*state.point, 25 * KM_PER_MILE, NOW)
     nexts = {hit.activity.id: directory.next_occurrence(hit.activity.id, NOW) for hit in found.hits}
     with use_locale("en"):
-        view = views.results(found, state, 25, nexts)
+        view = fv.results(found, state, 25, nexts)
     return view.text, view.markup
 
 

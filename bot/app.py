@@ -27,7 +27,7 @@ from bot.delivery.transport import DEFAULTS, AiohttpRequest, TolerantBot, Update
 from bot.i18n import LANGUAGES, use_locale
 from bot.places.geo import Gazetteer
 from bot.services import Services
-from bot.views import common as views
+from bot.views import menus as mv
 from bot.web.metrics import UPDATE_KINDS
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ async def set_commands(app: App) -> None:
         if lang.code != "en" and len(lang.code) != 2:
             continue
         with use_locale(lang.code):
-            commands = [BotCommand(name, text) for name, text in views.commands()]
+            commands = [BotCommand(name, text) for name, text in mv.commands()]
         code = None if lang.code == "en" else lang.code
         await app.bot.set_my_commands(commands, language_code=code)
 

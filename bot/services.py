@@ -9,7 +9,6 @@ from datetime import datetime
 
 from telegram import Bot
 
-from bot.callbacks import check_signature, signature
 from bot.config import Config, ConfigError
 from bot.delivery.outbox import RateLimiter, Sender
 from bot.delivery.reminders import (
@@ -21,6 +20,7 @@ from bot.delivery.reminders import (
 from bot.domain.campaigns import CampaignDesk
 from bot.domain.organiser import Organiser
 from bot.domain.retention import Retention, RetentionReport
+from bot.domain.safeguarding import Concerns
 from bot.places.geo import Gazetteer, Locator, Outcodes
 from bot.search.directory import Directory
 from bot.web.metrics import Metrics
@@ -75,7 +75,7 @@ class Services:
     feedback: FeedbackRepository
     awaited: AwaitedRepository
     clock: Callable[[], datetime] = utcnow
-    button_key: bytes = b""  # signs buttons made for one person (see ``report_mark``)
+    button_key: bytes = b""  # signs buttons made for one person (see ``Concerns.mark``)
     metrics: Metrics = field(default_factory=Metrics)
     sender: Sender | None = None
     _sender_task: asyncio.Task[None] | None = None
@@ -86,6 +86,7 @@ class Services:
 
     desk: CampaignDesk = field(init=False)
     organiser: Organiser = field(init=False)
+    concerns: Concerns = field(init=False)
     translations: TranslationRepository = field(init=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +112,16 @@ class Services:
             self.now,
             self._wake,
             self.translations,
+        )
+        self.concerns = Concerns(
+            self.safeguarding,
+            self.activities,
+            self.roles,
+            self.outbox,
+            self.directory,
+            self.now,
+            self._wake,
+            self.button_key,
         )
 
     def _wake(self) -> None:
@@ -169,15 +180,6 @@ class Services:
             awaited=AwaitedRepository(db),
             button_key=await safeguarding.secret("buttons"),
         )
-
-    def report_mark(self, user_id: int, activity_id: int) -> str:
-        """What a card's "Report a concern" carries: only the person it was shown to can
-        report that activity with it (forged or borrowed data is refused)."""
-        return signature(self.button_key, "report", user_id, activity_id)
-
-    def check_report_mark(self, mark: str, user_id: int, activity_id: int) -> None:
-        """Raise Expired unless ``mark`` was made for this person and activity."""
-        check_signature(self.button_key, mark, "report", user_id, activity_id)
 
     async def start_sender(self, bot: Bot) -> None:
         """Start the one task that sends the outbox (after recovering rows a crash left)."""

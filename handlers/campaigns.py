@@ -26,7 +26,8 @@ from bot.i18n import current_locale
 from bot.places.geo import round_area
 from bot.views import campaigns as cv
 from bot.views import formatting as fmt
-from bot.views.common import View, place_label
+from bot.views.common import View
+from bot.views.places import place_label
 from handlers.admin import refuse
 from handlers.base import answer, expired, send, show
 from handlers.questions import TypedQuestion

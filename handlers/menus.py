@@ -13,8 +13,9 @@ from telegram.error import TelegramError
 
 from bot.context import AppContext
 from bot.i18n import current_locale, resolve_locale, use_locale
-from bot.views import common as views
 from bot.views import desk as dv
+from bot.views import menus as mv
+from bot.views.common import View
 
 log = logging.getLogger(__name__)
 _COMMANDS = "commands"  # in the person's chat data: the command menu last set for them
@@ -26,23 +27,23 @@ async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
     return frozenset(r.role for r in await context.services.roles.roles_of(user_id))
 
 
-async def help_view(update: Update, context: AppContext) -> views.View:
+async def help_view(update: Update, context: AppContext) -> View:
     """/help for this person: their roles' commands too (and their command menu in step)."""
     user = update.effective_user
     roles = await roles_of(context, user.id) if user else frozenset()
     if user is not None:
         await sync_commands(context, user.id, roles)
-    return views.help_text(roles)
+    return mv.help_text(roles)
 
 
-async def menu_view(update: Update, context: AppContext) -> views.View:
+async def menu_view(update: Update, context: AppContext) -> View:
     """The main menu for this person: what brought them, their saved area, their roles."""
     user = update.effective_user
     row = await context.services.users.get(user.id) if user else None
     roles = await roles_of(context, user.id) if user else frozenset()
     if user is not None:
         await sync_commands(context, user.id, roles)
-    return views.main_menu(
+    return mv.main_menu(
         row.intent if row else None,
         row.area_label if row else None,
         bool(row and row.has_area),
@@ -62,7 +63,7 @@ async def sync_commands(
         return
     try:
         await context.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in views.commands(roles)],
+            [BotCommand(name, text) for name, text in mv.commands(roles)],
             scope=BotCommandScopeChat(user_id),
         )
     except TelegramError as exc:

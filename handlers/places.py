@@ -28,7 +28,7 @@ from bot.domain.vocabulary import PlaceFor
 from bot.i18n import current_locale
 from bot.places import words
 from bot.places.geo import LocateResult, Locator, Place, looks_like_postcode, valid_uk_coordinates
-from bot.views import common as views
+from bot.views import places as plv
 from handlers.base import send
 from handlers.menus import help_view, menu_view
 
@@ -129,7 +129,7 @@ async def hand_over(
     await taker(update, context, PlaceGiven(lat, lon, place, category or asked_kind))
 
 
-def place_choices(context: AppContext, places: Sequence[Place]) -> list[views.PlaceChoice]:
+def place_choices(context: AppContext, places: Sequence[Place]) -> list[plv.PlaceChoice]:
     """Places to choose from, each with what tells it apart from a same-named one: the
     better-known place near it and how far that is."""
     gazetteer = context.services.locator.gazetteer
@@ -141,7 +141,7 @@ def place_choices(context: AppContext, places: Sequence[Place]) -> list[views.Pl
         if same[place.name, place.region] > 1 and gazetteer.get(place.key) is not None:
             landmark = gazetteer.landmark(place)
         choices.append(
-            views.PlaceChoice(
+            plv.PlaceChoice(
                 place.key,
                 gazetteer.local_name(place, language),
                 place.region,
@@ -158,7 +158,7 @@ async def on_location(update: Update, context: AppContext) -> None:
     assert message is not None and message.location is not None
     lat, lon = message.location.latitude, message.location.longitude
     if not valid_uk_coordinates(lat, lon):
-        await send(update, views.outside_uk())
+        await send(update, plv.outside_uk())
         return
     await hand_over(update, context, lat, lon, None)
 
@@ -201,19 +201,19 @@ async def on_text(update: Update, context: AppContext) -> None:
         category = asked.category
         if category is not None and not asked.place:  # "English classes": where, then?
             context.session[_KIND] = category
-            await send(update, views.ask_location(PlaceFor.ACTIVITIES))
+            await send(update, plv.ask_location(PlaceFor.ACTIVITIES))
             return
     if result.status == "found":
         place = result.places[0]
         await hand_over(update, context, place.lat, place.lon, place, category)
     elif result.status == "ambiguous":
         choices = place_choices(context, result.places)
-        await send(update, views.choose_place(text, choices, purpose, category))
+        await send(update, plv.choose_place(text, choices, purpose, category))
     elif looks_like_postcode(text) and not context.services.config.outcodes_path:
-        await send(update, views.postcodes_unavailable())
+        await send(update, plv.postcodes_unavailable())
     else:
         suggestions = place_choices(context, result.suggestions)
-        await send(update, views.place_not_found(text, suggestions, purpose))
+        await send(update, plv.place_not_found(text, suggestions, purpose))
 
 
 def register(app: App) -> None:

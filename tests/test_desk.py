@@ -200,7 +200,7 @@ async def test_concerns_are_shown_again_or_removed_from_the_desk(mapped: Harness
     await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
     ids = [int(str(r)) for r in list(services.directory.activities)[:2]]
     for activity_id in ids:
-        await services.safeguarding.file(activity_id, SEEKER_ID, "unsafe", NOW)
+        await services.concerns.report(activity_id, SEEKER_ID, "unsafe")
     auth = init_data(COORD_ID, "fr")
     status, data = await call(mapped, "review", auth)
     assert status == 200

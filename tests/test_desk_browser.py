@@ -128,7 +128,7 @@ async def test_an_arabic_speaking_admin_gets_a_right_to_left_desk(
     await chat.send("/start")
     await chat.press("العربية")
     activity = next(a for a in services.directory.activities.values() if a.group_id == leeds)
-    await services.safeguarding.file(activity.id, VOL_ID, "money", NOW)
+    await services.concerns.report(activity.id, VOL_ID, "money")
     async with desk_page(mapped, init_data(ADMIN_ID, "ar"), "ar") as page:
         await page.locator("body[data-page=overview]").wait_for(state="attached")
         assert await page.evaluate("document.documentElement.dir") == "rtl"

@@ -13,8 +13,9 @@ from bot.domain.recurrence import Occurrence
 from bot.fakeapi import MAX_TEXT, html_to_plain
 from bot.i18n import use_locale
 from bot.search.directory import Hit
-from bot.views.common import digest_message, reminders_list, team, weekly_post
+from bot.views.admin import team, weekly_post
 from bot.views.formatting import parsed_length
+from bot.views.reminders import digest_message, reminders_list
 from storage.activities import ActivityRepository
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
@@ -80,7 +81,7 @@ async def test_reports_past_the_limit_list_whole_activities(bot: Harness) -> Non
     for number, activity_id in enumerate(activities):
         for reporter in range(3):
             filed = await bot.services.safeguarding.file(
-                activity_id, 9000 + number * 10 + reporter, "other", NOW
+                activity_id, 9000 + number * 10 + reporter, "other", NOW, NOW
             )
             assert filed.report_id is not None
             await bot.services.safeguarding.add_words(

@@ -248,7 +248,7 @@ async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
     from telegram.error import TelegramError
 
     from bot.i18n import resolve_locale, use_locale
-    from bot.views import common as views
+    from bot.views import menus as mv
     from bot.views.desk import menu_button
     from storage.roles import RoleRepository
     from storage.users import UserRepository
@@ -262,7 +262,7 @@ async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
     user = await UserRepository(db).get(user_id)
     roles = frozenset(r.role for r in await RoleRepository(db).roles_of(user_id))
     with use_locale(resolve_locale(user.locale if user else None, None)):
-        commands = [BotCommand(name, text) for name, text in views.commands(roles)]
+        commands = [BotCommand(name, text) for name, text in mv.commands(roles)]
         desk = menu_button(config.public_url, roles)
     try:
         async with Bot(config.token, base_url=config.api_url) as bot:

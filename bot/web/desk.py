@@ -10,7 +10,7 @@ the refusal is audited as the bot's refusals are (action ``refused``, detail ``d
 
 The API is JSON under ``/desk/api/``, in the person's language (their stored choice, else
 Telegram's). Its actions call the same domain functions as the bot's buttons
-(``Organiser.moderate``, ``bot.domain.concerns.review``), so the same audit lines are written
+(``Organiser.moderate``, ``Concerns.review``), so the same audit lines are written
 and the same messages sent.
 """
 
@@ -27,9 +27,9 @@ import init_data_py
 from aiohttp import web
 
 from bot.context import App
-from bot.domain import concerns
 from bot.i18n import resolve_locale, use_locale
 from bot.services import Services
+from bot.views import admin as av
 from bot.views import common as views
 from bot.views import desk as dv
 from bot.views import formatting as fmt
@@ -165,7 +165,7 @@ class DeskPages:
         await services.roles.log(
             person.user_id, "refused", group_id=group_id, detail=f"desk:{what}", now=services.now()
         )
-        raise Refused(403, "forbidden", views.admins_only())
+        raise Refused(403, "forbidden", av.admins_only())
 
     async def _activity_for(
         self, services: Services, person: Person, body: dict[str, Any], what: str
@@ -179,7 +179,7 @@ class DeskPages:
             else None
         )
         groups = (
-            await concerns.reviewable_groups(services, person.user_id)
+            await services.concerns.reviewable(person.user_id)
             if what == "concern"
             else person.groups
         )
@@ -246,21 +246,21 @@ class DeskPages:
                     "text": dv.plain(text),
                 }
             )
-        found = await concerns.open_concerns(
-            services, await concerns.reviewable_groups(services, person.user_id)
+        found = await services.concerns.open_concerns(
+            await services.concerns.reviewable(person.user_id)
         )
         return {
             "waiting": len(waiting),
             "posts": posts,
             "concerns": [
                 {
-                    "id": c.activity.id,
-                    "title": c.activity.title,
+                    "id": c.activity_id,
+                    "title": c.title,
                     "group": c.group,
                     "hidden": c.hidden,
                     "reasons": dv.concern_lines((r.reason, r.words) for r in c.reports),
-                    "buttons": sv.review_buttons(c.activity.title),
-                    "confirm": dv.plain(sv.remove_confirm(c.activity.id, c.activity.title).text),
+                    "buttons": sv.review_buttons(c.title),
+                    "confirm": dv.plain(sv.remove_confirm(c.activity_id, c.title).text),
                 }
                 for c in found[:REVIEW_SHOWN]
             ],
@@ -293,9 +293,9 @@ class DeskPages:
         body = await _body(request)
         outcome = body.get("outcome")
         activity = await self._activity_for(services, person, body, "concern")
-        if outcome not in concerns.OUTCOMES:
+        if outcome not in ("restored", "removed"):
             raise Refused(400, "bad_request", views.not_understood())
-        await concerns.review(services, person.user_id, activity, str(outcome))
+        await services.concerns.review(activity, str(outcome), person.user_id)
         return {"ok": True, "message": sv.reviewed(str(outcome))}
 
     async def audit(
