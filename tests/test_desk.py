@@ -59,6 +59,9 @@ async def test_sign_in_is_telegrams_and_roles_are_read_every_time(mapped: Harnes
     services = mapped.services
     for endpoint in GET_ENDPOINTS:
         assert (await call(mapped, endpoint, None))[0] == 401
+    for endpoint in POST_ENDPOINTS:
+        assert (await call(mapped, endpoint, None, {"activity": 1, "outcome": "approve"}))[0] == 401
+        assert (await call(mapped, endpoint, "", {"activity": 1, "outcome": "approve"}))[0] == 401
     status, body = await call(mapped, "me", None, query="?lang=ar")
     assert status == 401 and body["message"] == tr(
         "ar", "This menu has expired. Please start again with /start."
@@ -229,7 +232,6 @@ async def test_every_endpoint_with_every_id_is_refused_to_the_wrong_person(
     Leeds' activities) tries every action on every activity; nothing changes."""
     services = mapped.services
     sheffield = (await services.groups.refs())["sheffield"]
-    leeds = (await services.groups.refs())["leeds"]
     if granted:
         await services.roles.grant(SEEKER_ID, ADMIN, sheffield, None, NOW)
     auth = init_data(SEEKER_ID)
@@ -257,8 +259,10 @@ async def test_every_endpoint_with_every_id_is_refused_to_the_wrong_person(
         assert (await call(mapped, "moderate", auth, forged))[0] == 403
     async with services.db.conn.execute("SELECT id, group_id, status FROM activities") as cur:
         assert [tuple(r) for r in await cur.fetchall()] == rows
-    if granted:
-        assert (await call(mapped, "audit", auth, query=f"?group={leeds}"))[0] == 403
+    for group_id in (await services.groups.refs()).values():
+        if not (granted and group_id == sheffield):
+            assert (await call(mapped, "audit", auth, query=f"?group={group_id}"))[0] == 403
+            tried += 1
     assert tried > 0
     assert await mapped.row(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'refused' AND actor = ?", SEEKER_ID

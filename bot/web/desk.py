@@ -2,9 +2,9 @@
 /desk or the chat's menu button, served at ``/desk/`` (``bot/web/static/desk/``).
 
 Sign-in is Telegram's own: the page sends the Mini App's raw ``initData`` with every API call
-as ``Authorization: tma <initData>``; init-data-py checks its HMAC-SHA256 signature (keyed by
-HMAC("WebAppData", the bot's token), compared in constant time) and that it is at most a day
-old. The person's roles are then read from the database on every call: missing, forged or
+as ``Authorization: tma <initData>``; ``bot.web.signin`` checks it with init-data-py (its
+HMAC-SHA256 signature keyed by HMAC("WebAppData", the bot's token), compared in constant time,
+at most a day old), as the map's "Open in the chat" does. The person's roles are then read from the database on every call: missing, forged or
 expired sign-in is 401; someone without the role for that action or that group gets 403, and
 the refusal is audited as the bot's refusals are (action ``refused``, detail ``desk:...``).
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,14 +35,13 @@ from bot.views import formatting as fmt
 from bot.views import posting as pv
 from bot.views import safeguarding as sv
 from bot.views import translating as tv
+from bot.web.signin import signed_user
 from storage.models import Activity
 from storage.roles import ADMIN, COORDINATOR, Role
 from storage.stats import StatsRepository
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-INIT_DATA_AGE = timedelta(days=1)  # how long a Mini App's sign-in is taken
-CLOCK_SKEW = timedelta(minutes=5)  # a sign-in from a little in the future (clocks differ)
 REASON_LIMIT = 300  # as the bot takes a moderator's typed reason
 REVIEW_SHOWN = 50  # posts waiting, and activities with concerns, on the Review page
 AUDIT_PAGE = 50
@@ -142,18 +140,12 @@ class DeskPages:
 
     async def _person(self, request: web.Request, services: Services) -> Person:
         """The signed-in person and their roles, or 401 (in the page's language, as it says)."""
-        now = services.now()
         try:
             raw = init_data_py.strip_auth_header(request.headers.get("Authorization", ""))
-            data = init_data_py.validate_by_hash(
-                raw, self.app.bot.token, expires_in=INIT_DATA_AGE, now=now
-            )
-            if data.issued_at > now + CLOCK_SKEW or data.user is None:
-                raise init_data_py.errors.InvalidInitDataError("not for now, or nobody")
-        except init_data_py.errors.InvalidInitDataError:
+            user = signed_user(raw, self.app.bot.token, services.now())
+        except (init_data_py.errors.InvalidInitDataError, ValueError):
             with use_locale(resolve_locale(None, request.query.get("lang"))):
                 raise Refused(401, "unauthorized", views.expired()) from None
-        user = data.user
         row = await services.users.get(user.id)
         locale = resolve_locale(row.locale if row else None, user.language_code)
         return Person(user.id, locale, tuple(await services.roles.roles_of(user.id)))
