@@ -145,6 +145,11 @@ async def test_a_leeds_admin_sees_and_moderates_only_leeds(mapped: Harness) -> N
     )
     assert statuses["pending"] == leeds_counts[0]  # type: ignore[index]
     assert "users_by_language" not in {s["figure"] for s in data["sections"]}
+    assert (await call(mapped, "overview", auth, query=f"?group={leeds}"))[1] == data
+    before = await refusals(mapped, "desk:overview")
+    assert (await call(mapped, "overview", auth, query=f"?group={sheffield}"))[0] == 403
+    assert (await call(mapped, "overview", auth, query="?group=x"))[0] == 400
+    assert await refusals(mapped, "desk:overview") == before + 1
 
     status, queue = await call(mapped, "review", auth)
     assert status == 200 and [p["id"] for p in queue["posts"]] == [picnic]

@@ -89,11 +89,26 @@ async def test_a_coordinators_overview_shows_the_numbers_of_stats(
         assert await page.evaluate("document.documentElement.dir") == "ltr"
         await _fits(page)
         await page.screenshot(path=str(tmp_path / "desk-overview.png"), full_page=True)
-        # with the keyboard alone: Tab reaches the tabs, Enter opens the Review page
+        # one group's figures
+        leeds = (await mapped.services.groups.refs())["leeds"]
+        await page.select_option("#overview-group", str(leeds))
+        await page.locator("section[data-figure=people_with_role]").wait_for(state="detached")
+        await page.locator("body[data-page=overview]").wait_for(state="attached")
+        rows = await page.eval_on_selector_all(
+            "tr[data-figure]",
+            "rows => rows.map(r => [r.dataset.figure, r.dataset.key, r.dataset.month, "
+            "Number(r.dataset.count)])",
+        )
+        mine = await StatsRepository(mapped.services.db).group_figures(NOW, {leeds})
+        assert rows == [[f.figure, f.key, f.month, f.count] for f in mine]
+        # with the keyboard alone: from the page, Tab reaches the group filter, and back
+        # (Shift+Tab) the tabs; Enter opens the Review page
+        assert await page.evaluate("document.activeElement.id") == "main"
         await page.keyboard.press("Tab")
-        focused = await page.evaluate("document.activeElement.dataset.page")
-        assert focused == "overview"
-        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.id") == "overview-group"
+        await page.keyboard.press("Shift+Tab")
+        await page.keyboard.press("Shift+Tab")
+        assert await page.evaluate("document.activeElement.dataset.page") == "review"
         await page.keyboard.press("Enter")
         await page.locator("body[data-page=review]").wait_for(state="attached")
 

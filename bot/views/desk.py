@@ -67,6 +67,7 @@ FIGURES = {
     "untranslated_for_readers": N_("Published activities without a title in each language"),
     "activities_added": N_("Activities added, by month"),
     "reminders_sent": N_("Reminders sent, by month"),
+    "digests_sent": N_("Weekly digests sent, by month"),
     "calls_launched": N_("Campaign calls, by month"),
     "call_messages_sent": N_("Campaign messages sent, by month"),
     "calls_i_did_it": N_("“I did it”, by month"),

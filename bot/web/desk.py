@@ -159,6 +159,21 @@ class DeskPages:
         )
         raise Refused(403, "forbidden", av.admins_only())
 
+    async def _group_filter(
+        self, request: web.Request, services: Services, person: Person, what: str
+    ) -> set[int] | None:
+        """The groups a page shows: the one named by ``group`` (403 and audited unless the
+        person runs it), else all of theirs (None: every group, for a coordinator)."""
+        wanted = request.query.get("group")
+        if not wanted:
+            return person.groups
+        if not wanted.isdigit():
+            raise Refused(400, "bad_request", views.not_understood())
+        group_id = int(wanted)
+        if person.groups is not None and group_id not in person.groups:
+            await self._refuse(services, person, what, group_id)
+        return {group_id}
+
     async def _activity_for(
         self, services: Services, person: Person, body: dict[str, Any], what: str
     ) -> Activity:
@@ -207,9 +222,9 @@ class DeskPages:
         self, request: web.Request, services: Services, person: Person
     ) -> dict[str, Any]:
         """The network's figures (`sanctuary-bot stats`) for a coordinator; a group admin's
-        groups' figures for a group admin."""
+        groups' figures for a group admin; one group's with ``group`` (one of theirs)."""
         stats = StatsRepository(services.db)
-        groups = person.groups
+        groups = await self._group_filter(request, services, person, "overview")
         if groups is None:
             figures = await stats.figures(services.now())
         else:
@@ -299,16 +314,7 @@ class DeskPages:
         action = query.get("action") or None
         if action is not None and action not in AUDIT_ACTIONS:
             raise Refused(400, "bad_request", views.not_understood())
-        groups = person.groups
-        wanted = query.get("group")
-        if wanted:
-            try:
-                group_id = int(wanted)
-            except ValueError:
-                raise Refused(400, "bad_request", views.not_understood()) from None
-            if groups is not None and group_id not in groups:
-                await self._refuse(services, person, "audit", group_id)
-            groups = {group_id}
+        groups = await self._group_filter(request, services, person, "audit")
         before = query.get("before")
         entries = await services.roles.audit(
             AUDIT_PAGE,

@@ -63,10 +63,32 @@
 
   // -- Overview -------------------------------------------------------------------------------
 
+  function hashQuery() {
+    return new URLSearchParams(window.location.hash.split("?")[1] || "");
+  }
+
+  function groupPicker(name, query, onChange) {
+    var group = el("select", { "aria-label": T.every_group, id: name + "-group" });
+    group.appendChild(el("option", { value: "" }, T.every_group));
+    me.groups.forEach(function (g) { group.appendChild(el("option", { value: String(g.id) }, g.name)); });
+    group.value = query.get("group") || "";
+    group.addEventListener("change", onChange);
+    return group;
+  }
+
   function overview() {
-    return api("overview").then(function (data) {
+    var query = hashQuery();
+    return api("overview?" + query.toString()).then(function (data) {
       page.textContent = "";
       heading(T.overview);
+      if (me.groups.length > 1) {
+        var filters = el("div", { "class": "filters" });
+        var picker = groupPicker("overview", query, function () {
+          window.location.hash = "overview" + (picker.value ? "?group=" + picker.value : "");
+        });
+        filters.appendChild(picker);
+        page.appendChild(filters);
+      }
       data.sections.forEach(function (section) {
         var box = el("section", { "class": "card", "data-figure": section.figure });
         box.appendChild(el("h2", {}, section.title));
@@ -202,7 +224,7 @@
   // -- Audit log ------------------------------------------------------------------------------
 
   function audit() {
-    var query = new URLSearchParams(window.location.hash.split("?")[1] || "");
+    var query = hashQuery();
     return api("audit?" + query.toString()).then(function (data) {
       page.textContent = "";
       heading(T.audit);
@@ -211,10 +233,7 @@
       action.appendChild(el("option", { value: "" }, T.everything));
       data.actions.forEach(function (name) { action.appendChild(el("option", { value: name }, name)); });
       action.value = query.get("action") || "";
-      var group = el("select", { "aria-label": T.every_group, id: "audit-group" });
-      group.appendChild(el("option", { value: "" }, T.every_group));
-      me.groups.forEach(function (g) { group.appendChild(el("option", { value: String(g.id) }, g.name)); });
-      group.value = query.get("group") || "";
+      var group = groupPicker("audit", query, filter);
       function filter() {
         var next = new URLSearchParams();
         if (action.value) { next.set("action", action.value); }
@@ -222,7 +241,6 @@
         window.location.hash = "audit?" + next.toString();
       }
       action.addEventListener("change", filter);
-      group.addEventListener("change", filter);
       filters.appendChild(action);
       filters.appendChild(group);
       page.appendChild(filters);
