@@ -113,6 +113,18 @@ async def test_the_overview_shows_the_figures_of_sanctuary_bot_stats(mapped: Har
     for line, raw in zip(lines, shown, strict=True):
         if raw["figure"] != "activities_active":
             assert line == f"{raw['figure']},{raw['key']},{raw['month']},{raw['count']}"
+    # Counted at most every five minutes (a national count reads millions of rows).
+    leeds = (await services.groups.refs())["leeds"]
+    await services.roles.grant(SEEKER_ID, ADMIN, leeds, None, NOW)
+    assert (await call(mapped, "overview", init_data(COORD_ID)))[1] == data
+    services.clock = lambda: NOW + timedelta(minutes=5)
+    later = (await call(mapped, "overview", init_data(COORD_ID)))[1]
+    assert later["counted"] != data["counted"]
+    roles = next(s for s in later["sections"] if s["figure"] == "people_with_role")
+    assert {r["raw"]["key"]: r["raw"]["count"] for r in roles["rows"]} == {
+        ADMIN: 1,
+        COORDINATOR: 1,
+    }
     titles = {s["figure"]: s["title"] for s in data["sections"]}
     assert titles["activities"] == "Activities"
     added = next(s for s in data["sections"] if s["figure"] == "activities_added")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_skeleton
 from telegram import MenuButton, MenuButtonWebApp, WebAppInfo
@@ -117,6 +117,11 @@ def key_label(figure: str, key: str) -> str:
             return language.native_name
     msgid = KEYS.get(key)
     return gettext(msgid) if msgid else key
+
+
+def counted_at(moment: datetime, tz: str) -> str:
+    """When the figures shown were counted, in the locale's words and the network's time."""
+    return _("Counted on {when}.").format(when=fmt.when(moment, tz))
 
 
 def month_label(month: str) -> str:

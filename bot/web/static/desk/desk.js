@@ -81,6 +81,7 @@
     return api("overview?" + query.toString()).then(function (data) {
       page.textContent = "";
       heading(T.overview);
+      page.appendChild(el("p", { "class": "hint", id: "counted" }, data.counted));
       if (me.groups.length > 1) {
         var filters = el("div", { "class": "filters" });
         var picker = groupPicker("overview", query, function () {
