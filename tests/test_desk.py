@@ -64,7 +64,7 @@ async def test_sign_in_is_telegrams_and_roles_are_read_every_time(mapped: Harnes
         assert (await call(mapped, endpoint, "", {"activity": 1, "outcome": "approve"}))[0] == 401
     status, body = await call(mapped, "me", None, query="?lang=ar")
     assert status == 401 and body["message"] == tr(
-        "ar", "This menu has expired. Please start again with /start."
+        "ar", "Please open the desk again from the chat: send /desk."
     )
     good = init_data(COORD_ID)
     forged = good[:-4] + ("0000" if not good.endswith("0000") else "1111")

@@ -171,17 +171,21 @@ async def test_an_arabic_speaking_admin_gets_a_right_to_left_desk(
     )
 
 
-async def test_a_seeker_gets_refused_and_a_forged_sign_in_too(mapped: Harness) -> None:
+async def test_a_seeker_gets_refused_and_a_forged_sign_in_too(
+    mapped: Harness, tmp_path: Path
+) -> None:
     async with desk_page(mapped, init_data(8399)) as page:
         await page.locator("body[data-error='403']").wait_for(state="attached")
         assert "Only an admin" in await page.inner_text("#note")
         assert await page.locator("nav").is_hidden()
-    forged = init_data(8399)[:-2] + "00"
+        await page.screenshot(path=str(tmp_path / "desk-403.png"))
+    forged = init_data(8399)[:-2] + ("00" if not init_data(8399).endswith("00") else "11")
     async with desk_page(mapped, forged, "fr") as page:
         await page.locator("body[data-error='401']").wait_for(state="attached")
         assert await page.inner_text("#note") == tr(
-            "fr", "This menu has expired. Please start again with /start."
+            "fr", "Please open the desk again from the chat: send /desk."
         )
+        await page.screenshot(path=str(tmp_path / "desk-401.png"))
 
 
 async def test_the_audit_log_filters_by_action(mapped: Harness, tmp_path: Path) -> None:

@@ -255,6 +255,11 @@ def open_desk(public_url: str) -> View:
     return View(text, Keyboard([[Key(_("🗂 Open the desk"), web_app=desk_url(public_url))]]))
 
 
+def sign_in_again() -> str:
+    """The desk's sign-in is missing, forged or more than a day old."""
+    return _("Please open the desk again from the chat: send /desk.")
+
+
 def not_set_up() -> View:
     """/desk on a bot without a public web address (SANCTUARY_PUBLIC_URL)."""
     return View(_("The desk is not set up on this bot yet. Ask the person who runs the bot."))

@@ -151,7 +151,7 @@ class DeskPages:
             user = signed_user(raw, self.app.bot.token, services.now())
         except (init_data_py.errors.InvalidInitDataError, ValueError):
             with use_locale(resolve_locale(None, request.query.get("lang"))):
-                raise Refused(401, "unauthorized", views.expired()) from None
+                raise Refused(401, "unauthorized", dv.sign_in_again()) from None
         row = await services.users.get(user.id)
         locale = resolve_locale(row.locale if row else None, user.language_code)
         return Person(user.id, locale, tuple(await services.roles.roles_of(user.id)))
