@@ -239,6 +239,10 @@ async def test_concerns_are_shown_again_or_removed_from_the_desk(mapped: Harness
     ) == (2,)
     status, data = await call(mapped, "review", auth)
     assert data["concerns"] == []
+    # Reviewed already (or never reported): nothing to decide, nothing changes.
+    again = {"activity": ids[1], "outcome": "removed"}
+    assert (await call(mapped, "concern", auth, again))[0] == 409
+    assert ids[1] in services.directory.activities
 
 
 @pytest.mark.parametrize("granted", [False, True])

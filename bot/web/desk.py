@@ -4,9 +4,10 @@
 Sign-in is Telegram's own: the page sends the Mini App's raw ``initData`` with every API call
 as ``Authorization: tma <initData>``; ``bot.web.signin`` checks it with init-data-py (its
 HMAC-SHA256 signature keyed by HMAC("WebAppData", the bot's token), compared in constant time,
-at most a day old), as the map's "Open in the chat" does. The person's roles are then read from the database on every call: missing, forged or
-expired sign-in is 401; someone without the role for that action or that group gets 403, and
-the refusal is audited as the bot's refusals are (action ``refused``, detail ``desk:...``).
+at most a day old), as the map's "Open in the chat" does. The person's roles are then read
+from the database on every call: missing, forged or expired sign-in is 401; someone without
+the role for that action or that group gets 403, and the refusal is audited as the bot's
+refusals are (action ``refused``, detail ``desk:...``).
 
 The API is JSON under ``/desk/api/``, in the person's language (their stored choice, else
 Telegram's). Its actions call the same domain functions as the bot's buttons
@@ -17,7 +18,6 @@ and the same messages sent.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +43,6 @@ from storage.models import Activity
 from storage.roles import ADMIN, COORDINATOR, Role
 from storage.stats import Figure, StatsRepository
 
-log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 REASON_LIMIT = 300  # as the bot takes a moderator's typed reason
 REVIEW_SHOWN = 50  # posts waiting, and activities with concerns, on the Review page
@@ -329,6 +328,8 @@ class DeskPages:
         activity = await self._activity_for(services, person, body, "concern")
         if outcome not in ("restored", "removed"):
             raise Refused(400, "bad_request", views.not_understood())
+        if not await services.safeguarding.open_reports([activity.id]):  # reviewed meanwhile
+            raise Refused(409, "conflict", pv.not_allowed())
         await services.concerns.review(activity, str(outcome), person.user_id)
         return {"ok": True, "message": sv.reviewed(str(outcome))}
 
