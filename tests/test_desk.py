@@ -195,6 +195,8 @@ async def test_a_leeds_admin_sees_and_moderates_only_leeds(mapped: Harness) -> N
 
     status, log = await call(mapped, "audit", auth, query="?action=moderation")
     assert status == 200 and [e["action"] for e in log["entries"]] == ["moderation_changes"]
+    assert log["entries"][0]["kind"] == "Posts checked"
+    assert (await call(mapped, "audit", auth, query="?action=drop"))[0] == 400
     status, log = await call(mapped, "audit", auth)
     assert all(e["group"] == "Leeds City of Sanctuary (test)" for e in log["entries"])
 
