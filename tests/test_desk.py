@@ -322,6 +322,13 @@ async def test_the_desk_command_and_the_menu_button(mapped: Harness) -> None:
     assert desk["text"] == tr("ar", "Desk")
     assert buttons(SEEKER_ID) == []  # nobody else's menu button is touched
 
+    # Revoked (from the command line without a token): the next menu puts Telegram's back.
+    await services.roles.revoke(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    await coordinator.send("/menu")
+    assert buttons(COORD_ID)[-1] == {"type": "default"}
+    await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    await coordinator.send("/menu")
+    assert buttons(COORD_ID)[-1]["type"] == "web_app"
     # /forget: the menu button goes with the roles.
     await coordinator.send("/forget")
     await coordinator.press_data(cb.ForgetConfirmed())
