@@ -405,6 +405,15 @@ class ActivityRepository:
             (user_id, *groups),
         )
 
+    async def of_groups(self, group_ids: Iterable[int] | None) -> list[Activity]:
+        """Every activity of these groups (of all when None), any status, oldest first (the
+        desk's Activities page)."""
+        if group_ids is None:
+            return await self._list("1 = 1", ())
+        groups = sorted(set(group_ids))
+        marks = ", ".join("?" * len(groups)) or "NULL"
+        return await self._list(f"group_id IN ({marks})", tuple(groups))
+
     async def pending(self, group_ids: Iterable[int] | None) -> list[Activity]:
         """Activities waiting for moderation (of these groups; of all when None)."""
         if group_ids is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeVar
@@ -387,8 +387,19 @@ async def import_groups(db: Database, text: str) -> int:
 
 async def import_activities(db: Database, text: str) -> int:
     """Validate and import an activities file in one transaction."""
+    items, translated = await read_activities(db, text)
+    return await save_activities(db, items, translated)
+
+
+async def read_activities(db: Database, text: str) -> tuple[list[ActivityData], Translated]:
+    """Validate an activities file against the groups there are (ImportFailed: nothing is
+    saved); what ``save_activities`` then saves."""
     zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
-    items, translated = parse_activity_file(text, zones)
+    return parse_activity_file(text, zones)
+
+
+async def save_activities(db: Database, items: list[ActivityData], translated: Translated) -> int:
+    """Save validated activities and their translations in one transaction."""
     refs = await GroupRepository(db).refs()
     async with db.transaction() as conn:
         count = await ActivityRepository.upsert_many(conn, items, refs)
@@ -429,12 +440,21 @@ def _activity_row(a: Activity, group_ref: str, tz: str) -> list[str]:
     ]  # fmt: skip
 
 
-async def export_activities(db: Database) -> str:
-    """All activities as CSV in the import format, with a translation column (``title_ar``…)
-    for each field and language that has a published translation, so a round trip keeps them.
-    Translations waiting for an admin are not exported."""
+async def export_activities(db: Database, groups: Collection[int] | None = None) -> str:
+    """All activities (of ``groups`` when given) as CSV in the import format, with a
+    translation column (``title_ar``…) for each field and language that has a published
+    translation, so a round trip keeps them. Translations waiting for an admin are not
+    exported."""
     zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
-    translated = await TranslationRepository(db).published()
+    listed = [
+        (a, ref)
+        for a, ref in await ActivityRepository(db).with_group_refs()
+        if groups is None or a.group_id in groups
+    ]
+    ids = {a.id for a, _ref in listed}
+    translated = {
+        k: v for k, v in (await TranslationRepository(db).published()).items() if k in ids
+    }
     prefixes = {field: prefix for prefix, field in TRANSLATED_COLUMNS.items()}
     used = {key for texts in translated.values() for key in texts}
     extra = [
@@ -448,6 +468,6 @@ async def export_activities(db: Database) -> str:
             *_activity_row(a, ref, zones.get(ref, "Europe/London")),
             *(translated.get(a.id, {}).get(key, "") for key in extra),
         ]
-        for a, ref in await ActivityRepository(db).with_group_refs()
+        for a, ref in listed
     ]
     return _write(rows, [*ACTIVITY_COLUMNS, *(f"{prefixes[f]}_{lang}" for f, lang in extra)])
