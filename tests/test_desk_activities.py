@@ -390,6 +390,11 @@ async def test_a_csv_import_is_checked_first_and_saved_only_when_confirmed(
         COORD_ID,
     ) == (len({r["group_ref"] for r in rows}),)
     assert (await call(mapped, "activities/import", auth, {"csv": 12}))[0] == 400
+    status, answer = await call(mapped, "activities/import", auth, {"csv": good * 600})
+    assert len(good * 600) > 1024 * 1024
+    assert status == 413 and answer["message"] == (
+        "This file is too big (at most 1 MB). Please split it into smaller files."
+    )
 
 
 async def test_a_group_admin_exports_and_imports_only_their_groups(mapped: Harness) -> None:

@@ -136,3 +136,8 @@ def ready(count: int) -> str:
 def imported(count: int) -> str:
     """A file saved."""
     return _("✅ Saved: {count}.").format(count=fmt.number(count))
+
+
+def too_large() -> str:
+    """A file over the web server's limit for one request (1 MB)."""
+    return _("This file is too big (at most 1 MB). Please split it into smaller files.")

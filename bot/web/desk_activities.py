@@ -39,7 +39,6 @@ from storage.drafts import Draft
 from storage.models import Activity, Group
 
 PAGE = 100  # activities a page of the table
-IMPORT_LIMIT = 5_000_000  # characters of CSV (the importer counts rows too)
 
 
 class DeskActivities:
@@ -213,9 +212,12 @@ class DeskActivities:
         """An activities CSV (``csv``): checked, every problem listed with its row number and
         nothing saved; saved only when sent again with ``confirm``: true and still without a
         problem. A group admin's file may only hold their groups' activities."""
-        body = await _body(request)
+        try:
+            body = await _body(request)
+        except web.HTTPRequestEntityTooLarge:  # over the web server's 1 MB
+            raise Refused(413, "too_large", av.too_large()) from None
         text = body.get("csv")
-        if not isinstance(text, str) or len(text) > IMPORT_LIMIT:
+        if not isinstance(text, str):
             raise Refused(400, "bad_request", views.not_understood())
         try:
             items, translated = await read_activities(services.db, text.removeprefix("\ufeff"))
