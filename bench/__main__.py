@@ -146,11 +146,11 @@ async def _throughput(updates: int, bot: str) -> float:
     from bot.app import TrackingUpdateProcessor, build_app, running
     from bot.config import Config
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from bot.places.geo import Gazetteer
     from bot.services import Services
     from bot.views.common import View
     from handlers import find
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         stack = contextlib.ExitStack()
@@ -402,10 +402,10 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -457,10 +457,10 @@ async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[s
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -511,10 +511,10 @@ async def _lanes(queued: int, rate: float) -> dict[str, float]:
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -602,13 +602,13 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.domain.campaigns import CampaignDesk
-    from bot.fakeapi import FakeBotAPI
     from storage.alerts import AlertRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, to_db
     from storage.outbox import OutboxRepository
     from storage.roles import RoleRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)

@@ -617,9 +617,9 @@ async def stage_sending(run: Run) -> None:
     from telegram import Bot
 
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import to_db
     from storage.outbox import OutboxItem
+    from tests.fakeapi import FakeBotAPI
 
     services = run.services
     # The planner's first run (the reminders stage) queued every reminder whose moment had
@@ -811,7 +811,7 @@ async def _find_rate(services: Any, updates: int, seed: int) -> float:
     """'Find near me' updates a second through the whole bot, everyone new (each a first
     message from someone the bot has not seen), against the fake Bot API."""
     from bot.app import TrackingUpdateProcessor, build_app, running
-    from bot.fakeapi import FakeBotAPI
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         processor = TrackingUpdateProcessor()

@@ -10,10 +10,10 @@ from babel.messages.pofile import read_po
 from bot import callbacks as cb
 from bot.callbacks import SearchState
 from bot.domain.vocabulary import Intent, Need
-from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
 from tests.conftest import Harness
 from tests.data import LEEDS
+from tests.fakeapi import SentMessage
 from tests.helpers import tr
 
 LEEDS_SEARCH = SearchState(5380, -155)  # rounded as buttons carry it

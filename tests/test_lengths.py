@@ -10,7 +10,6 @@ from datetime import date
 from bot import callbacks as cb
 from bot.domain.importer import parse_activities
 from bot.domain.recurrence import Occurrence
-from bot.fakeapi import MAX_TEXT, html_to_plain
 from bot.i18n import use_locale
 from bot.search.directory import Hit
 from bot.views.admin import team, weekly_post
@@ -20,6 +19,7 @@ from storage.activities import ActivityRepository
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
 from tests.data import LEEDS
+from tests.fakeapi import MAX_TEXT, html_to_plain
 from tests.helpers import button_texts, only, sent
 from tests.test_campaigns import COORD, URL, _start
 from tests.test_posting import last

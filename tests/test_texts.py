@@ -15,7 +15,6 @@ from bot import callbacks as cb
 from bot.catalogs import check, check_message
 from bot.domain.recurrence import zone
 from bot.domain.vocabulary import Intent
-from bot.fakeapi import Conversation, SentMessage
 from bot.i18n import use_locale
 from bot.places.geo import AREA_KM
 from bot.views import admin as av
@@ -24,6 +23,7 @@ from bot.views import reminders as rv
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
 from tests.data import LEEDS
+from tests.fakeapi import Conversation, SentMessage
 from tests.helpers import button_texts, last_callback_answer, only, tr
 from tests.test_campaigns import COORD, _start, compose
 from tests.test_posting import ADMIN_ID, VOL_ID, last, notices, queue, quick_post, team
