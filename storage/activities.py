@@ -311,6 +311,16 @@ class ActivityRepository:
         )
         return len(rows)
 
+    @staticmethod
+    async def claim_refs(conn: Connection, refs: Iterable[tuple[str | None, int]]) -> None:
+        """Give activities without a ref (posted in the bot) the ref an export wrote for them,
+        inside the caller's transaction, so the import's upsert updates them."""
+        await conn.executemany(
+            "UPDATE activities SET ref = ?1 WHERE id = ?2 AND ref IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM activities WHERE ref = ?1)",
+            list(refs),
+        )
+
     async def count(self) -> int:
         """How many activities, any status."""
         async with self._db.conn.execute("SELECT COUNT(*) FROM activities") as cur:

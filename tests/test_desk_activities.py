@@ -398,6 +398,11 @@ async def test_a_csv_import_is_checked_first_and_saved_only_when_confirmed(
 
 
 async def test_a_group_admin_exports_and_imports_only_their_groups(mapped: Harness) -> None:
+    # activities posted in the bot have no ref: the export names them activity-<id>
+    for ref in ("leeds-cafe", "sheffield-cafe"):
+        await mapped.services.db.conn.execute(
+            "UPDATE activities SET ref = NULL WHERE ref = ?", (ref,)
+        )
     exported = await _coordinator_export(mapped)
     await _leeds_admin(mapped)
     auth = init_data(ADMIN_ID)
@@ -408,7 +413,11 @@ async def test_a_group_admin_exports_and_imports_only_their_groups(mapped: Harne
     # their own file goes back in; one row moved to Sheffield, or a Sheffield ref, does not
     status, answer = await call(mapped, "activities/import", auth, {"csv": data["csv"]})
     assert status == 200 and answer["ok"] is True
-    other = next(r for r in _rows(exported) if r["group_ref"] == "sheffield")
+    other = next(
+        r
+        for r in _rows(exported)
+        if r["group_ref"] != "leeds" and not r["ref"].startswith("activity-")
+    )
     moved = [dict(mine[0], group_ref="sheffield"), dict(mine[1], ref=other["ref"])]
     status, answer = await call(
         mapped, "activities/import", auth, {"csv": _csv(moved), "confirm": True}
@@ -416,5 +425,30 @@ async def test_a_group_admin_exports_and_imports_only_their_groups(mapped: Harne
     assert status == 200 and answer["ok"] is False
     assert [(e["row"], e["column"]) for e in answer["errors"]] == [(2, "group_ref"), (3, "ref")]
     assert await mapped.row("SELECT group_id FROM activities WHERE ref = ?", other["ref"]) == (
-        (await mapped.services.groups.refs())["sheffield"],
+        (await mapped.services.groups.refs())[other["group_ref"]],
     )
+    posted = next(
+        r
+        for r in _rows(exported)
+        if r["group_ref"] == "sheffield" and r["ref"].startswith("activity-")
+    )
+    status, answer = await call(
+        mapped, "activities/import", auth, {"csv": _csv([dict(mine[0], ref=posted["ref"])])}
+    )
+    assert status == 200 and [(e["row"], e["column"]) for e in answer["errors"]] == [(2, "ref")]
+
+    # their export, changed and imported again, updates the same activities (none added)
+    count = await mapped.row("SELECT COUNT(*) FROM activities")
+    cafe = next(r for r in mine if r["title"] == "Conversation café")
+    assert cafe["ref"].startswith("activity-")
+    changed = [dict(r, title="Tea and talk") if r is cafe else r for r in mine]
+    status, answer = await call(
+        mapped, "activities/import", auth, {"csv": _csv(changed), "confirm": True}
+    )
+    assert status == 200 and answer["saved"] is True
+    assert await mapped.row("SELECT COUNT(*) FROM activities") == count
+    assert await mapped.row("SELECT title, ref FROM activities WHERE id = ?", int(cafe["ref"][9:])) == (
+        "Tea and talk", cafe["ref"],
+    )  # fmt: skip
+    status, again = await call(mapped, "activities/export", auth)
+    assert len(_rows(again["csv"])) == len(mine)

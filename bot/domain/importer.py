@@ -70,6 +70,7 @@ _REF = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_EXPORTED = re.compile(r"^activity-(\d+)$")
 _TELEGRAM = re.compile(r"^@[A-Za-z0-9_]{5,32}$")
 MAX_ROWS = 20_000
 
@@ -398,10 +399,25 @@ async def read_activities(db: Database, text: str) -> tuple[list[ActivityData], 
     return parse_activity_file(text, zones)
 
 
+def export_ref(activity: Activity) -> str:
+    """An activity's ref in an export: its own, or ``activity-<id>`` for one posted in the bot
+    (which has none); importing that row again updates the same activity."""
+    return activity.ref or f"activity-{activity.id}"
+
+
+def exported_id(ref: str) -> int | None:
+    """The activity an ``activity-<id>`` ref of an export names; None for any other ref."""
+    found = _EXPORTED.match(ref)
+    return int(found[1]) if found else None
+
+
 async def save_activities(db: Database, items: list[ActivityData], translated: Translated) -> int:
-    """Save validated activities and their translations in one transaction."""
+    """Save validated activities and their translations in one transaction (a row of an
+    export with ``activity-<id>`` updates that activity, posted in the bot without a ref)."""
     refs = await GroupRepository(db).refs()
+    claimed = [(item.ref, found) for item in items if (found := exported_id(item.ref or ""))]
     async with db.transaction() as conn:
+        await ActivityRepository.claim_refs(conn, claimed)
         count = await ActivityRepository.upsert_many(conn, items, refs)
         await TranslationRepository.import_in(conn, translated, utcnow())
         return count
@@ -432,7 +448,7 @@ def _activity_row(a: Activity, group_ref: str, tz: str) -> list[str]:
     start = a.starts_at.astimezone(zone(tz))
     end_minutes = start.hour * 60 + start.minute + a.duration_min
     return [
-        a.ref or f"activity-{a.id}", group_ref, a.title, a.category, a.description, a.venue,
+        export_ref(a), group_ref, a.title, a.category, a.description, a.venue,
         a.address, a.postcode, f"{a.lat:.5f}", f"{a.lon:.5f}", start.date().isoformat(),
         start.strftime("%H:%M"), f"{min(end_minutes // 60, 23):02d}:{end_minutes % 60:02d}",
         Repeat.from_rrule(a.rrule).to_text(), a.until.isoformat() if a.until else "",

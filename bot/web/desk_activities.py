@@ -24,6 +24,7 @@ from bot.domain.importer import (
     ImportFailed,
     RowError,
     export_activities,
+    export_ref,
     read_activities,
     save_activities,
 )
@@ -252,7 +253,7 @@ class DeskActivities:
         if groups is None:
             return []
         refs = await services.groups.refs()
-        owner = {a.ref: a.group_id for a, _g in await services.activities.with_group_refs()}
+        owner = {export_ref(a): a.group_id for a, _g in await services.activities.with_group_refs()}
         errors = []
         reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
         for values in reader:
