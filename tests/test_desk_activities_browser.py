@@ -74,13 +74,31 @@ async def test_a_leeds_admin_sees_and_changes_only_leeds(mapped: Harness, tmp_pa
         await _fits(page)
         await page.screenshot(path=str(tmp_path / "desk-activity-edited.png"), full_page=True)
 
-        # pause it, from the page
+        # when: the form has the next date and the time as the chat would take them
+        await page.locator("#activity-detail button[data-action=edit]").click()
+        await page.select_option("#edit-section", "when")
+        assert await page.input_value("#edit-date") == "24/11/2026"
+        assert await page.is_hidden("#edit-nth")  # weekly: days, not a week of the month
+        await page.fill("#edit-time", "18:00-20:30")
+        await page.evaluate("document.getElementById('note').textContent = ''")
+        await page.click("#activity-detail button[data-action=save]")
+        await page.locator("#note", has_text="is updated").wait_for()
+
+        # cancel one date, then pause it
+        await page.locator("#activity-detail button[data-action=dates]").click()
+        first = await page.input_value("#cancel-date")
+        await page.click("#activity-detail button[data-action=cancel-date]")
+        await page.locator("#note", has_text="Done").wait_for()
         await page.locator("#activity-detail button[data-action=pause]").click()
         await page.locator("#activity-detail button[data-action=resume]").wait_for()
-    assert await mapped.row("SELECT title, paused FROM activities WHERE id = ?", cafe) == (
-        "Tea and talk",
-        1,
-    )
+        await page.screenshot(path=str(tmp_path / "desk-activity-paused.png"), full_page=True)
+    assert await mapped.row(
+        "SELECT title, paused, duration_min FROM activities WHERE id = ?", cafe
+    ) == ("Tea and talk", 1, 150)
+    assert first.startswith("2026-11-24T18:00")
+    assert await mapped.row(
+        "SELECT local_date FROM activity_skips WHERE activity_id = ?", cafe
+    ) == ("2026-11-24",)
     assert await mapped.row("SELECT title FROM activities WHERE id = ?", other) != ("Tea and talk",)
     # the bot's own card says the new title
     await chat.send("/myactivities")
@@ -88,7 +106,7 @@ async def test_a_leeds_admin_sees_and_changes_only_leeds(mapped: Harness, tmp_pa
     assert "Tea and talk" in card[-1].plain_text()
     assert await mapped.row(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'activity_edited' AND actor = ?", ADMIN_ID
-    ) == (1,)
+    ) == (2,)
 
 
 async def test_a_csv_with_errors_imports_nothing_and_lists_the_rows(

@@ -26,7 +26,7 @@
     var s = el("select");
     if (first !== undefined) { s.appendChild(el("option", { value: "" }, first)); }
     options.forEach(function (o) { s.appendChild(el("option", { value: String(o.value) }, o.label)); });
-    s.value = value === undefined || value === null ? "" : String(value);
+    if (value !== undefined && value !== null) { s.value = String(value); }
     return s;
   }
 
