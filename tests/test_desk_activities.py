@@ -452,3 +452,24 @@ async def test_a_group_admin_exports_and_imports_only_their_groups(mapped: Harne
     )  # fmt: skip
     status, again = await call(mapped, "activities/export", auth)
     assert len(_rows(again["csv"])) == len(mine)
+
+
+async def test_lists_are_read_in_batches_and_miss_nothing(
+    mapped: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table and the export read a few rows a query (here 3): every activity once, the
+    export in the same order as one read gives."""
+    services = mapped.services
+    whole = await services.activities.with_group_refs()
+    monkeypatch.setattr("storage.activities.LIST_BATCH", 3)
+    listed = await services.activities.of_groups(None)
+    async with services.db.conn.execute("SELECT id FROM activities ORDER BY id") as cur:
+        assert [a.id for a in listed] == [r[0] for r in await cur.fetchall()]
+    assert len(listed) > 3
+    assert await services.activities.with_group_refs() == whole
+    await services.db.conn.execute("UPDATE activities SET ref = NULL WHERE ref = 'leeds-cafe'")
+    async with services.db.conn.execute("SELECT id FROM activities ORDER BY ref, id") as cur:
+        by_ref = [r[0] for r in await cur.fetchall()]
+    assert [a.id for a, _g in await services.activities.with_group_refs()] == by_ref
+    leeds = (await services.groups.refs())["leeds"]
+    assert {a.group_id for a in await services.activities.of_groups([leeds])} == {leeds}

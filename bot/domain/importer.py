@@ -5,6 +5,7 @@ Every row is validated; errors carry row numbers; a file with any error imports 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -396,7 +397,8 @@ async def read_activities(db: Database, text: str) -> tuple[list[ActivityData], 
     """Validate an activities file against the groups there are (ImportFailed: nothing is
     saved); what ``save_activities`` then saves."""
     zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
-    return parse_activity_file(text, zones)
+    # thousands of rows take a while to check: in a thread, so the bot keeps answering
+    return await asyncio.to_thread(parse_activity_file, text, zones)
 
 
 def export_ref(activity: Activity) -> str:
