@@ -328,7 +328,7 @@
       name.appendChild(group);
       tr.appendChild(name);
       tr.appendChild(el("td", {}, r.status_label));
-      tr.appendChild(el("td", { "class": "hint" }, r.missing.join(" ")));
+      if (C.missing.length) { tr.appendChild(el("td", { "class": "hint" }, r.missing.join(" "))); }
       body.appendChild(tr);
     });
   }
@@ -359,6 +359,15 @@
       page.appendChild(detail);
       var scroll = el("div", { "class": "scroll" });
       var grid = el("table", { "class": "activities" });
+      var head = el("tr");
+      var names = [labelOf(C.sections, "title"), A.status];
+      if (C.missing.length) { names.push(A.missing); }  // only when people read other languages
+      names.forEach(function (name) {
+        head.appendChild(el("th", { scope: "col" }, name));
+      });
+      var thead = el("thead");
+      thead.appendChild(head);
+      grid.appendChild(thead);
       var body = el("tbody", { id: "activity-rows" });
       grid.appendChild(body);
       scroll.appendChild(grid);
