@@ -65,14 +65,16 @@ class StatsRepository:
             "ON t.lang = r.locale ORDER BY 1",
         )
         await _added(add, "1 = 1", ())
-        await add(
-            "reminders_sent",
-            "SELECT '', month, SUM(n) FROM ("
-            "SELECT substr(updated_at, 1, 7) AS month, COUNT(*) AS n FROM outbox "
-            "WHERE kind = 'reminder' AND state = 'sent' GROUP BY 1 "
-            "UNION ALL SELECT month, count FROM outbox_tally "
-            "WHERE kind = 'reminder' AND state = 'sent') GROUP BY month ORDER BY month",
-        )
+        for figure, kind in (("reminders_sent", "reminder"), ("digests_sent", "digest")):
+            await add(  # sent from the outbox, and the monthly tallies of rows since purged
+                figure,
+                "SELECT '', month, SUM(n) FROM ("
+                "SELECT substr(updated_at, 1, 7) AS month, COUNT(*) AS n FROM outbox "
+                "WHERE kind = ? AND state = 'sent' GROUP BY 1 "
+                "UNION ALL SELECT month, count FROM outbox_tally "
+                "WHERE kind = ? AND state = 'sent') GROUP BY month ORDER BY month",
+                (kind, kind),
+            )
         for figure, column in (
             ("calls_launched", "COUNT(*)"),
             ("call_messages_sent", "SUM(sent)"),

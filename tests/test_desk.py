@@ -64,7 +64,7 @@ async def test_sign_in_is_telegrams_and_roles_are_read_every_time(mapped: Harnes
         assert (await call(mapped, endpoint, "", {"activity": 1, "outcome": "approve"}))[0] == 401
     status, body = await call(mapped, "me", None, query="?lang=ar")
     assert status == 401 and body["message"] == tr(
-        "ar", "This menu has expired. Please start again with /start."
+        "ar", "Please open the desk again from the chat: send /desk."
     )
     good = init_data(COORD_ID)
     forged = good[:-4] + ("0000" if not good.endswith("0000") else "1111")
@@ -113,6 +113,18 @@ async def test_the_overview_shows_the_figures_of_sanctuary_bot_stats(mapped: Har
     for line, raw in zip(lines, shown, strict=True):
         if raw["figure"] != "activities_active":
             assert line == f"{raw['figure']},{raw['key']},{raw['month']},{raw['count']}"
+    # Counted at most every five minutes (a national count reads millions of rows).
+    leeds = (await services.groups.refs())["leeds"]
+    await services.roles.grant(SEEKER_ID, ADMIN, leeds, None, NOW)
+    assert (await call(mapped, "overview", init_data(COORD_ID)))[1] == data
+    services.clock = lambda: NOW + timedelta(minutes=5)
+    later = (await call(mapped, "overview", init_data(COORD_ID)))[1]
+    assert later["counted"] != data["counted"]
+    roles = next(s for s in later["sections"] if s["figure"] == "people_with_role")
+    assert {r["raw"]["key"]: r["raw"]["count"] for r in roles["rows"]} == {
+        ADMIN: 1,
+        COORDINATOR: 1,
+    }
     titles = {s["figure"]: s["title"] for s in data["sections"]}
     assert titles["activities"] == "Activities"
     added = next(s for s in data["sections"] if s["figure"] == "activities_added")
@@ -145,6 +157,11 @@ async def test_a_leeds_admin_sees_and_moderates_only_leeds(mapped: Harness) -> N
     )
     assert statuses["pending"] == leeds_counts[0]  # type: ignore[index]
     assert "users_by_language" not in {s["figure"] for s in data["sections"]}
+    assert (await call(mapped, "overview", auth, query=f"?group={leeds}"))[1] == data
+    before = await refusals(mapped, "desk:overview")
+    assert (await call(mapped, "overview", auth, query=f"?group={sheffield}"))[0] == 403
+    assert (await call(mapped, "overview", auth, query="?group=x"))[0] == 400
+    assert await refusals(mapped, "desk:overview") == before + 1
 
     status, queue = await call(mapped, "review", auth)
     assert status == 200 and [p["id"] for p in queue["posts"]] == [picnic]
@@ -178,6 +195,8 @@ async def test_a_leeds_admin_sees_and_moderates_only_leeds(mapped: Harness) -> N
 
     status, log = await call(mapped, "audit", auth, query="?action=moderation")
     assert status == 200 and [e["action"] for e in log["entries"]] == ["moderation_changes"]
+    assert log["entries"][0]["kind"] == "Posts checked"
+    assert (await call(mapped, "audit", auth, query="?action=drop"))[0] == 400
     status, log = await call(mapped, "audit", auth)
     assert all(e["group"] == "Leeds City of Sanctuary (test)" for e in log["entries"])
 
@@ -222,6 +241,10 @@ async def test_concerns_are_shown_again_or_removed_from_the_desk(mapped: Harness
     ) == (2,)
     status, data = await call(mapped, "review", auth)
     assert data["concerns"] == []
+    # Reviewed already (or never reported): nothing to decide, nothing changes.
+    again = {"activity": ids[1], "outcome": "removed"}
+    assert (await call(mapped, "concern", auth, again))[0] == 409
+    assert ids[1] in services.directory.activities
 
 
 @pytest.mark.parametrize("granted", [False, True])

@@ -89,11 +89,26 @@ async def test_a_coordinators_overview_shows_the_numbers_of_stats(
         assert await page.evaluate("document.documentElement.dir") == "ltr"
         await _fits(page)
         await page.screenshot(path=str(tmp_path / "desk-overview.png"), full_page=True)
-        # with the keyboard alone: Tab reaches the tabs, Enter opens the Review page
+        # one group's figures
+        leeds = (await mapped.services.groups.refs())["leeds"]
+        await page.select_option("#overview-group", str(leeds))
+        await page.locator("section[data-figure=people_with_role]").wait_for(state="detached")
+        await page.locator("body[data-page=overview]").wait_for(state="attached")
+        rows = await page.eval_on_selector_all(
+            "tr[data-figure]",
+            "rows => rows.map(r => [r.dataset.figure, r.dataset.key, r.dataset.month, "
+            "Number(r.dataset.count)])",
+        )
+        mine = await StatsRepository(mapped.services.db).group_figures(NOW, {leeds})
+        assert rows == [[f.figure, f.key, f.month, f.count] for f in mine]
+        # with the keyboard alone: from the page, Tab reaches the group filter, and back
+        # (Shift+Tab) the tabs; Enter opens the Review page
+        assert await page.evaluate("document.activeElement.id") == "main"
         await page.keyboard.press("Tab")
-        focused = await page.evaluate("document.activeElement.dataset.page")
-        assert focused == "overview"
-        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.id") == "overview-group"
+        for _tab in range(await page.locator("nav a").count() - 1):  # back to the second tab
+            await page.keyboard.press("Shift+Tab")
+        assert await page.evaluate("document.activeElement.dataset.page") == "review"
         await page.keyboard.press("Enter")
         await page.locator("body[data-page=review]").wait_for(state="attached")
 
@@ -156,17 +171,21 @@ async def test_an_arabic_speaking_admin_gets_a_right_to_left_desk(
     )
 
 
-async def test_a_seeker_gets_refused_and_a_forged_sign_in_too(mapped: Harness) -> None:
+async def test_a_seeker_gets_refused_and_a_forged_sign_in_too(
+    mapped: Harness, tmp_path: Path
+) -> None:
     async with desk_page(mapped, init_data(8399)) as page:
         await page.locator("body[data-error='403']").wait_for(state="attached")
         assert "Only an admin" in await page.inner_text("#note")
         assert await page.locator("nav").is_hidden()
-    forged = init_data(8399)[:-2] + "00"
+        await page.screenshot(path=str(tmp_path / "desk-403.png"))
+    forged = init_data(8399)[:-2] + ("00" if not init_data(8399).endswith("00") else "11")
     async with desk_page(mapped, forged, "fr") as page:
         await page.locator("body[data-error='401']").wait_for(state="attached")
         assert await page.inner_text("#note") == tr(
-            "fr", "This menu has expired. Please start again with /start."
+            "fr", "Please open the desk again from the chat: send /desk."
         )
+        await page.screenshot(path=str(tmp_path / "desk-401.png"))
 
 
 async def test_the_audit_log_filters_by_action(mapped: Harness, tmp_path: Path) -> None:
@@ -185,6 +204,9 @@ async def test_the_audit_log_filters_by_action(mapped: Harness, tmp_path: Path) 
         assert actions == ["refused", "grant", "grant"]  # newest first
         first = await page.inner_text("li[data-action] >> nth=0")
         assert "Leeds City of Sanctuary (test)" in first and "desk:moderate" in first
+        assert first.splitlines()[-1].startswith("Refused · #8399")
+        options = await page.eval_on_selector_all("#audit-action option", "o => o.map(x => x.text)")
+        assert options[:3] == ["Everything", "Roles given", "Roles taken away"]
         await page.select_option("#audit-action", "grant")
         await page.locator("body[data-page=audit]").wait_for(state="attached")
         await page.locator("li[data-action=refused]").wait_for(state="detached")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_skeleton
 from telegram import MenuButton, MenuButtonWebApp, WebAppInfo
@@ -68,6 +68,7 @@ FIGURES = {
     "untranslated_for_readers": N_("Published activities without a title in each language"),
     "activities_added": N_("Activities added, by month"),
     "reminders_sent": N_("Reminders sent, by month"),
+    "digests_sent": N_("Weekly digests sent, by month"),
     "calls_launched": N_("Campaign calls, by month"),
     "call_messages_sent": N_("Campaign messages sent, by month"),
     "calls_i_did_it": N_("“I did it”, by month"),
@@ -92,6 +93,17 @@ KEYS = {
     "open": N_("open"),
     "reviewed": N_("reviewed"),
 }
+# The audit log's kinds of line (an action, or every action named ``<kind>_...``).
+AUDIT_KINDS = {
+    "grant": N_("Roles given"),
+    "revoke": N_("Roles taken away"),
+    "refused": N_("Refused"),
+    "invite": N_("Invites made"),
+    "moderation": N_("Posts checked"),
+    "report": N_("Concerns reviewed"),
+    "activity": N_("Activities changed"),
+    "campaign": N_("Campaign calls"),
+}
 _LANGUAGE_KEYED = ("users_by_language", "untranslated_for_readers")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -107,6 +119,19 @@ def _direction() -> str:
     return "rtl" if current_language().rtl else "ltr"
 
 
+def audit_kind(action: str) -> str:
+    """An audit line's kind in words (the action's own code for a kind not listed)."""
+    for kind, label in AUDIT_KINDS.items():
+        if action == kind or action.startswith(kind + "_"):
+            return gettext(label)
+    return action
+
+
+def audit_kinds() -> list[dict[str, str]]:
+    """The audit log's filter: each kind's code and its words."""
+    return [{"value": kind, "label": gettext(label)} for kind, label in AUDIT_KINDS.items()]
+
+
 def key_label(figure: str, key: str) -> str:
     """A figure's key in words: a language's own name, a purpose, a status..."""
     if figure in _LANGUAGE_KEYED:
@@ -117,6 +142,11 @@ def key_label(figure: str, key: str) -> str:
             return language.native_name
     msgid = KEYS.get(key)
     return gettext(msgid) if msgid else key
+
+
+def counted_at(moment: datetime, tz: str) -> str:
+    """When the figures shown were counted, in the locale's words and the network's time."""
+    return _("Counted on {when}.").format(when=fmt.when(moment, tz))
 
 
 def month_label(month: str) -> str:
@@ -248,6 +278,11 @@ def open_desk(public_url: str) -> View:
         "🗂 The desk: the network's figures, posts waiting for a check, concerns and the audit log."
     )
     return View(text, Keyboard([[Key(_("🗂 Open the desk"), web_app=desk_url(public_url))]]))
+
+
+def sign_in_again() -> str:
+    """The desk's sign-in is missing, forged or more than a day old."""
+    return _("Please open the desk again from the chat: send /desk.")
 
 
 def not_set_up() -> View:

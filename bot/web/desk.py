@@ -4,9 +4,10 @@
 Sign-in is Telegram's own: the page sends the Mini App's raw ``initData`` with every API call
 as ``Authorization: tma <initData>``; ``bot.web.signin`` checks it with init-data-py (its
 HMAC-SHA256 signature keyed by HMAC("WebAppData", the bot's token), compared in constant time,
-at most a day old), as the map's "Open in the chat" does. The person's roles are then read from the database on every call: missing, forged or
-expired sign-in is 401; someone without the role for that action or that group gets 403, and
-the refusal is audited as the bot's refusals are (action ``refused``, detail ``desk:...``).
+at most a day old), as the map's "Open in the chat" does. The person's roles are then read
+from the database on every call: missing, forged or expired sign-in is 401; someone without
+the role for that action or that group gets 403, and the refusal is audited as the bot's
+refusals are (action ``refused``, detail ``desk:...``).
 
 The API is JSON under ``/desk/api/``, in the person's language (their stored choice, else
 Telegram's). Its actions call the same domain functions as the bot's buttons
@@ -16,9 +17,10 @@ and the same messages sent.
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,16 +38,16 @@ from bot.views import posting as pv
 from bot.views import safeguarding as sv
 from bot.views import translating as tv
 from bot.web.signin import signed_user
+from storage.db import Database
 from storage.models import Activity
 from storage.roles import ADMIN, COORDINATOR, Role
-from storage.stats import StatsRepository
+from storage.stats import Figure, StatsRepository
 
-log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 REASON_LIMIT = 300  # as the bot takes a moderator's typed reason
 REVIEW_SHOWN = 50  # posts waiting, and activities with concerns, on the Review page
 AUDIT_PAGE = 50
-AUDIT_ACTIONS = ("grant", "revoke", "refused", "invite", "moderation", "report")
+NETWORK_EVERY = timedelta(minutes=5)  # the network's figures are counted at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,8 @@ class DeskPages:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self._network: tuple[datetime, list[Figure]] | None = None  # when counted, figures
+        self._counting = asyncio.Lock()  # one count of the network's figures at a time
         self.policy = (
             "default-src 'self'; script-src 'self' https://telegram.org; "
             "img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
@@ -145,7 +149,7 @@ class DeskPages:
             user = signed_user(raw, self.app.bot.token, services.now())
         except (init_data_py.errors.InvalidInitDataError, ValueError):
             with use_locale(resolve_locale(None, request.query.get("lang"))):
-                raise Refused(401, "unauthorized", views.expired()) from None
+                raise Refused(401, "unauthorized", dv.sign_in_again()) from None
         row = await services.users.get(user.id)
         locale = resolve_locale(row.locale if row else None, user.language_code)
         return Person(user.id, locale, tuple(await services.roles.roles_of(user.id)))
@@ -158,6 +162,21 @@ class DeskPages:
             person.user_id, "refused", group_id=group_id, detail=f"desk:{what}", now=services.now()
         )
         raise Refused(403, "forbidden", av.admins_only())
+
+    async def _group_filter(
+        self, request: web.Request, services: Services, person: Person, what: str
+    ) -> set[int] | None:
+        """The groups a page shows: the one named by ``group`` (403 and audited unless the
+        person runs it), else all of theirs (None: every group, for a coordinator)."""
+        wanted = request.query.get("group")
+        if not wanted:
+            return person.groups
+        if not wanted.isdigit():
+            raise Refused(400, "bad_request", views.not_understood())
+        group_id = int(wanted)
+        if person.groups is not None and group_id not in person.groups:
+            await self._refuse(services, person, what, group_id)
+        return {group_id}
 
     async def _activity_for(
         self, services: Services, person: Person, body: dict[str, Any], what: str
@@ -207,14 +226,35 @@ class DeskPages:
         self, request: web.Request, services: Services, person: Person
     ) -> dict[str, Any]:
         """The network's figures (`sanctuary-bot stats`) for a coordinator; a group admin's
-        groups' figures for a group admin."""
-        stats = StatsRepository(services.db)
-        groups = person.groups
+        groups' figures for a group admin; one group's with ``group`` (one of theirs)."""
+        groups = await self._group_filter(request, services, person, "overview")
         if groups is None:
-            figures = await stats.figures(services.now())
-        else:
-            figures = await stats.group_figures(services.now(), groups)
-        return {"network": groups is None, "sections": dv.overview(figures)}
+            counted, figures = await self._network_figures(services)
+        else:  # a few groups' figures: indexed by group, milliseconds at national scale
+            counted = services.now()
+            figures = await StatsRepository(services.db).group_figures(counted, groups)
+        return {
+            "network": groups is None,
+            "counted": dv.counted_at(counted, services.config.timezone),
+            "sections": dv.overview(figures),
+        }
+
+    async def _network_figures(self, services: Services) -> tuple[datetime, list[Figure]]:
+        """The network's figures, counted at most every NETWORK_EVERY: at national scale the
+        count reads millions of rows for seconds, so it runs on a connection of its own (in
+        WAL mode a reader holds up nobody: the bot's connection goes on answering) and one
+        count serves every coordinator for a while."""
+        async with self._counting:
+            now = services.now()
+            if self._network is not None and now - self._network[0] < NETWORK_EVERY:
+                return self._network
+            reader = await Database.open(services.db.path, migrate=False)
+            try:
+                figures = await StatsRepository(reader).figures(now)
+            finally:
+                await reader.close()
+            self._network = (now, figures)
+            return self._network
 
     async def review(
         self, request: web.Request, services: Services, person: Person
@@ -287,6 +327,8 @@ class DeskPages:
         activity = await self._activity_for(services, person, body, "concern")
         if outcome not in ("restored", "removed"):
             raise Refused(400, "bad_request", views.not_understood())
+        if not await services.safeguarding.open_reports([activity.id]):  # reviewed meanwhile
+            raise Refused(409, "conflict", pv.not_allowed())
         await services.concerns.review(activity, str(outcome), person.user_id)
         return {"ok": True, "message": sv.reviewed(str(outcome))}
 
@@ -297,18 +339,9 @@ class DeskPages:
         lines for a group admin; filtered by action and group, paged by ``before``."""
         query = request.query
         action = query.get("action") or None
-        if action is not None and action not in AUDIT_ACTIONS:
+        if action is not None and action not in dv.AUDIT_KINDS:
             raise Refused(400, "bad_request", views.not_understood())
-        groups = person.groups
-        wanted = query.get("group")
-        if wanted:
-            try:
-                group_id = int(wanted)
-            except ValueError:
-                raise Refused(400, "bad_request", views.not_understood()) from None
-            if groups is not None and group_id not in groups:
-                await self._refuse(services, person, "audit", group_id)
-            groups = {group_id}
+        groups = await self._group_filter(request, services, person, "audit")
         before = query.get("before")
         entries = await services.roles.audit(
             AUDIT_PAGE,
@@ -318,13 +351,14 @@ class DeskPages:
         )
         names = {g.id: g.name for g in services.directory.groups.values()}
         return {
-            "actions": list(AUDIT_ACTIONS),
+            "actions": dv.audit_kinds(),
             "entries": [
                 {
                     "id": e.id,
                     "at": e.at.isoformat(timespec="minutes"),
                     "when": fmt.when(e.at, services.config.timezone),
                     "action": e.action,
+                    "kind": dv.audit_kind(e.action),
                     "actor": e.actor,
                     "target": e.target,
                     "group": names.get(e.group_id, "") if e.group_id else "",

@@ -63,10 +63,33 @@
 
   // -- Overview -------------------------------------------------------------------------------
 
+  function hashQuery() {
+    return new URLSearchParams(window.location.hash.split("?")[1] || "");
+  }
+
+  function groupPicker(name, query, onChange) {
+    var group = el("select", { "aria-label": T.every_group, id: name + "-group" });
+    group.appendChild(el("option", { value: "" }, T.every_group));
+    me.groups.forEach(function (g) { group.appendChild(el("option", { value: String(g.id) }, g.name)); });
+    group.value = query.get("group") || "";
+    group.addEventListener("change", onChange);
+    return group;
+  }
+
   function overview() {
-    return api("overview").then(function (data) {
+    var query = hashQuery();
+    return api("overview?" + query.toString()).then(function (data) {
       page.textContent = "";
       heading(T.overview);
+      page.appendChild(el("p", { "class": "hint", id: "counted" }, data.counted));
+      if (me.groups.length > 1) {
+        var filters = el("div", { "class": "filters" });
+        var picker = groupPicker("overview", query, function () {
+          window.location.hash = "overview" + (picker.value ? "?group=" + picker.value : "");
+        });
+        filters.appendChild(picker);
+        page.appendChild(filters);
+      }
       data.sections.forEach(function (section) {
         var box = el("section", { "class": "card", "data-figure": section.figure });
         box.appendChild(el("h2", {}, section.title));
@@ -202,19 +225,16 @@
   // -- Audit log ------------------------------------------------------------------------------
 
   function audit() {
-    var query = new URLSearchParams(window.location.hash.split("?")[1] || "");
+    var query = hashQuery();
     return api("audit?" + query.toString()).then(function (data) {
       page.textContent = "";
       heading(T.audit);
       var filters = el("div", { "class": "filters" });
       var action = el("select", { "aria-label": T.everything, id: "audit-action" });
       action.appendChild(el("option", { value: "" }, T.everything));
-      data.actions.forEach(function (name) { action.appendChild(el("option", { value: name }, name)); });
+      data.actions.forEach(function (kind) { action.appendChild(el("option", { value: kind.value }, kind.label)); });
       action.value = query.get("action") || "";
-      var group = el("select", { "aria-label": T.every_group, id: "audit-group" });
-      group.appendChild(el("option", { value: "" }, T.every_group));
-      me.groups.forEach(function (g) { group.appendChild(el("option", { value: String(g.id) }, g.name)); });
-      group.value = query.get("group") || "";
+      var group = groupPicker("audit", query, filter);
       function filter() {
         var next = new URLSearchParams();
         if (action.value) { next.set("action", action.value); }
@@ -222,18 +242,17 @@
         window.location.hash = "audit?" + next.toString();
       }
       action.addEventListener("change", filter);
-      group.addEventListener("change", filter);
       filters.appendChild(action);
       filters.appendChild(group);
       page.appendChild(filters);
       var list = el("ul", { "class": "audit" });
       function add(entries) {
         entries.forEach(function (e) {
-          var li = el("li", { "data-action": e.action });
+          var li = el("li", { "data-action": e.action, title: e.action });
           li.appendChild(el("time", { "class": "hint", datetime: e.at }, e.when));
           var who = e.actor !== null ? "#" + e.actor : "—";
           if (e.target !== null) { who += " → #" + e.target; }
-          var words = [e.action, who, e.group, e.detail];
+          var words = [e.kind, who, e.group, e.detail];
           li.appendChild(el("bdi", {}, words.filter(Boolean).join(" · ")));
           list.appendChild(li);
         });
