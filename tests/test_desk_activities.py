@@ -386,9 +386,11 @@ async def test_a_csv_import_is_checked_first_and_saved_only_when_confirmed(
     renamed = await _id(mapped, rows[0]["ref"])
     assert services.directory.activities[renamed].title == "Renamed by import"
     assert await mapped.row(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'activities_imported' AND actor = ?",
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'activity_imported' AND actor = ?",
         COORD_ID,
     ) == (len({r["group_ref"] for r in rows}),)
+    status, log = await call(mapped, "audit", auth, query="?action=activity")
+    assert status == 200 and "activity_imported" in {e["action"] for e in log["entries"]}
     assert (await call(mapped, "activities/import", auth, {"csv": 12}))[0] == 400
     status, answer = await call(mapped, "activities/import", auth, {"csv": good * 600})
     assert len(good * 600) > 1024 * 1024

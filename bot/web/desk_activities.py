@@ -240,7 +240,7 @@ class DeskActivities:
         for ref in sorted({item.group_ref for item in items}):
             group_count = sum(1 for item in items if item.group_ref == ref)
             await services.roles.log(
-                person.user_id, "activities_imported", group_id=refs.get(ref),
+                person.user_id, "activity_imported", group_id=refs.get(ref),
                 detail=f"desk:{group_count}", now=now,
             )  # fmt: skip
         await services.directory.refresh(force=True)
