@@ -20,6 +20,7 @@ from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
 from bot.domain.posting import (
+    NONE_ANSWERS,
     TYPED,
     Problem,
     answers_of,
@@ -44,8 +45,7 @@ from handlers.questions import TypedQuestion
 from storage.drafts import Draft
 from storage.models import Group
 
-_NONE: dict[str, dict[str, object]] = {"description": {"description": ""}, "until": {"until": None}, "skips": {"skips": []},
-         "cost": {"cost": None}, "contact": {"contact": ""}}  # fmt: skip
+_NONE = NONE_ANSWERS
 CHOICES = 90  # groups offered as buttons (Telegram shows at most 100)
 POSTING_CODES = (
     cb.PostNew, cb.PostForGroup, cb.PostDiscard, cb.PostCategory, cb.PostNone, cb.PostRepeat,

@@ -35,6 +35,11 @@ SPOKEN = (
     "uk", "ru", "fr", "es", "pt", "zh", "cy",
 )  # fmt: skip
 KINDS = ("once", "weekly", "fortnightly", "monthly")
+# What "No description", "No end date", "None", "Free" and "Use the group's contact" answer.
+NONE_ANSWERS: dict[str, dict[str, Any]] = {
+    "description": {"description": ""}, "until": {"until": None}, "skips": {"skips": []},
+    "cost": {"cost": None}, "contact": {"contact": ""},
+}  # fmt: skip
 
 # Every question, in the order a new post asks them, with the part of the card it belongs to.
 STEPS: tuple[tuple[str, str], ...] = (

@@ -31,6 +31,7 @@ TEXTS = {
     "title": N_("Desk"),
     "overview": N_("Overview"),
     "review": N_("Review"),
+    "activities": N_("Activities"),
     "audit": N_("Audit log"),
     "loading": N_("Loading…"),
     "failed": N_("Sorry, something went wrong on our side. Please try again in a moment."),
