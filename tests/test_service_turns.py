@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from bot.places.geo import Gazetteer
 from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.app import InTurnProcessor, build_app
 from bot.config import Config
 from bot.context import App, AppContext
+from bot.places.gazetteer import Gazetteer
 from bot.service import serving
 from bot.services import Services
 from tests.conftest import WEBHOOK_PATH, WEBHOOK_SECRET

@@ -27,7 +27,7 @@ from bot.domain.posting import (
     upcoming,
 )
 from bot.domain.recurrence import zone
-from bot.places.geo import Outcodes
+from bot.places.postcodes import Outcodes
 from storage.models import Activity, Group
 
 _WHEN_KEYS = ("repeat", "days", "nth", "weekday", "date", "start", "end", "until", "skips")
