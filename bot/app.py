@@ -175,6 +175,7 @@ def build_app(
         alerts,
         base,
         campaigns,
+        desk,
         feedback,
         find,
         groups,
@@ -251,6 +252,7 @@ def build_app(
     # bot/callbacks.py matches only its own data, so buttons do not depend on this order)...
     start.register(app)
     admin.register(app)
+    desk.register(app)  # /desk: the coordinators' desk, a Mini App
     reminders.register(app)
     safeguarding.register(app)  # its typed words only after a report
     share.register(app)  # the Share button, and inline mode

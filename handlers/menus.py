@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, MenuButtonDefault, Update
 from telegram.error import TelegramError
 
 from bot.context import AppContext
 from bot.i18n import current_locale, resolve_locale, use_locale
+from bot.views import desk as dv
 from bot.views import menus as mv
 from bot.views.common import View
 
 log = logging.getLogger(__name__)
 _COMMANDS = "commands"  # in the person's chat data: the command menu last set for them
+_DESK = "desk_menu"  # in the person's chat data: their menu button opens the desk
 
 
 async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
@@ -49,10 +51,12 @@ async def menu_view(update: Update, context: AppContext) -> View:
     )
 
 
-async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]) -> None:
+async def sync_commands(
+    context: AppContext, user_id: int, roles: frozenset[str], changed: bool = False
+) -> None:
     """The command menu of the person's private chat, in their language, with their roles'
-    commands (best effort). Set again only when the language or the roles changed since it
-    was last set by this process."""
+    commands, and its menu button (best effort). Set again only when the language or the
+    roles changed since it was last set by this process."""
     done = f"{current_locale()}:{','.join(sorted(roles))}"
     data = context.application.user_data[user_id]
     if data.get(_COMMANDS) == done:
@@ -66,6 +70,15 @@ async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]
         log.info("could not set chat commands: %s", exc.message)
         return
     data[_COMMANDS] = done
+    public_url = context.services.config.public_url
+    desk = dv.menu_button(public_url, roles)
+    if public_url is not None and (desk is not None or changed or data.get(_DESK)):
+        try:
+            await context.bot.set_chat_menu_button(user_id, desk or MenuButtonDefault())
+        except TelegramError as exc:
+            log.info("could not set the chat's menu button: %s", exc.message)
+            return
+        data[_DESK] = desk is not None
 
 
 async def forget_commands(context: AppContext, user_id: int) -> None:
@@ -73,6 +86,8 @@ async def forget_commands(context: AppContext, user_id: int) -> None:
     deleted, so the language's menu for everyone shows again (best effort)."""
     try:
         await context.bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
+        if context.services.config.public_url is not None:  # no more desk in the menu
+            await context.bot.set_chat_menu_button(user_id, MenuButtonDefault())
     except TelegramError as exc:
         log.info("could not delete chat commands: %s", exc.message)
 
@@ -83,8 +98,8 @@ async def roles_changed(update: Update, context: AppContext, user_id: int) -> No
     roles = await roles_of(context, user_id)
     sender = update.effective_user
     if sender is not None and sender.id == user_id:
-        await sync_commands(context, user_id, roles)
+        await sync_commands(context, user_id, roles, changed=True)
         return
     row = await context.services.users.get(user_id)
     with use_locale(resolve_locale(row.locale if row else None, None)):
-        await sync_commands(context, user_id, roles)
+        await sync_commands(context, user_id, roles, changed=True)

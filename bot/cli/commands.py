@@ -244,11 +244,12 @@ async def _roles_command(config: Config, args: argparse.Namespace) -> tuple[int,
 async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
     """After a role change: the person's command menu in their chat, in their language, with
     their roles' commands (when a bot token is configured); a line saying what happened."""
-    from telegram import Bot, BotCommand, BotCommandScopeChat
+    from telegram import Bot, BotCommand, BotCommandScopeChat, MenuButtonDefault
     from telegram.error import TelegramError
 
     from bot.i18n import resolve_locale, use_locale
     from bot.views import menus as mv
+    from bot.views.desk import menu_button
     from storage.roles import RoleRepository
     from storage.users import UserRepository
 
@@ -262,11 +263,16 @@ async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
     roles = frozenset(r.role for r in await RoleRepository(db).roles_of(user_id))
     with use_locale(resolve_locale(user.locale if user else None, None)):
         commands = [BotCommand(name, text) for name, text in mv.commands(roles)]
+        desk = menu_button(config.public_url, roles)
     try:
         async with Bot(config.token, base_url=config.api_url) as bot:
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+            if config.public_url is not None:  # the desk's menu button, or Telegram's own
+                await bot.set_chat_menu_button(user_id, desk or MenuButtonDefault())
     except TelegramError as exc:  # e.g. they never wrote to the bot: nothing to update
         return f"their command menu is unchanged: {exc.message}\n"
+    if desk is not None:
+        return "their command menu now shows their roles' commands, and its button the desk\n"
     return "their command menu now shows their roles' commands\n"
 
 

@@ -60,6 +60,7 @@ ROLE_COMMANDS = (
     (ADMIN, "team", N_("Your group's team")),
     (ADMIN, "safeguarding", N_("Choose the safeguarding contact")),
     (ADMIN, "reports", N_("Concerns to look at")),
+    (ADMIN, "desk", N_("The desk: figures, checks and the audit log")),
     (COORDINATOR, "campaign", N_("Write a campaign call")),
     (COORDINATOR, "campaigns", N_("Campaign calls and how they went")),
 )

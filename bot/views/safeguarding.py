@@ -119,21 +119,24 @@ def reports_list(items: Sequence[tuple[int, str, str, bool, list[Report]]]) -> V
             block.append(line)
         block.append("")
         blocks.append(block)
-        short = fmt.clean(title, 20)
+        show, remove = review_buttons(title)
         rows.append(
             row(
-                button(
-                    _("✅ Show “{title}”").format(title=fmt.bidi(short)),
-                    cb.ReviewShowAgain(activity_id),
-                ),
-                button(
-                    _("🗑 Remove “{title}”").format(title=fmt.bidi(short)),
-                    cb.ReviewRemoveAsk(activity_id),
-                ),
+                button(show, cb.ReviewShowAgain(activity_id)),
+                button(remove, cb.ReviewRemoveAsk(activity_id)),
             )
         )
     text, shown = fit_blocks([_("⚠️ <b>Open reports</b>"), ""], blocks, most=REPORTS_SHOWN)
     return View(text.rstrip(), Keyboard(rows[:shown]))
+
+
+def review_buttons(title: str) -> tuple[str, str]:
+    """The words of a concern's two buttons: show the activity again, remove it."""
+    short = fmt.bidi(fmt.clean(title, 20))
+    return (
+        _("✅ Show “{title}”").format(title=short),
+        _("🗑 Remove “{title}”").format(title=short),
+    )
 
 
 def remove_confirm(activity_id: int, title: str) -> View:
