@@ -53,6 +53,7 @@ TEXTS = {
     "every_group": N_("Every group"),
     "more": N_("Show more"),
     "nothing": N_("Nothing to show."),
+    "groups": N_("Groups and people"),
 }
 
 FIGURES = {

@@ -48,7 +48,9 @@ REASON_LIMIT = 300  # as the bot takes a moderator's typed reason
 REVIEW_SHOWN = 50  # posts waiting, and activities with concerns, on the Review page
 AUDIT_PAGE = 50
 NETWORK_EVERY = timedelta(minutes=5)  # the network's figures are counted at most this often
-AUDIT_ACTIONS = ("grant", "revoke", "refused", "invite", "moderation", "report")
+AUDIT_ACTIONS = (
+    "grant", "revoke", "refused", "invite", "moderation", "report", "group", "safeguarding"
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

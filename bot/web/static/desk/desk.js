@@ -280,6 +280,11 @@
   // -- the shell ------------------------------------------------------------------------------
 
   var pages = { overview: overview, review: review, audit: audit };
+  // Pages in their own scripts (activities.js) add themselves to ``pages`` with these helpers.
+  window.Desk = {
+    api: api, el: el, say: say, failed: failed, heading: heading, done: done, page: page,
+    pages: pages, me: function () { return me; }
+  };
 
   function route() {
     var name = (window.location.hash.slice(1).split("?")[0]) || "overview";
