@@ -54,6 +54,7 @@ TEXTS = {
     "more": N_("Show more"),
     "nothing": N_("Nothing to show."),
     "groups": N_("Groups and people"),
+    "campaigns": N_("Campaign calls"),
 }
 
 FIGURES = {
