@@ -11,15 +11,15 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, MenuButtonDefault, Update
 from telegram.error import TelegramError
 
-from bot.context import App, AppContext
+from bot.context import App, AppContext, remembered_now
 from bot.i18n import current_locale, resolve_locale, use_locale
 from bot.views import desk as dv
 from bot.views import menus as mv
 from bot.views.common import View
 
 log = logging.getLogger(__name__)
-_COMMANDS = "commands"  # in the person's chat data: the command menu last set for them
-_DESK = "desk_menu"  # in the person's chat data: their menu button opens the desk
+_COMMANDS = "commands"  # in the person's session: the command menu last set for them
+_DESK = "desk_menu"  # in the person's session: their menu button opens the desk
 
 
 async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
@@ -55,11 +55,13 @@ async def sync_commands(
     context: AppContext, user_id: int, roles: frozenset[str], changed: bool = False
 ) -> None:
     """The command menu of the person's private chat, in their language, with their roles'
-    commands, and its menu button (best effort). Set again only when the language or the
-    roles changed since it was last set by this process."""
+    commands, and its menu button (the desk for coordinators and group admins, with a public
+    address) (best effort). Set again only when the language or the roles changed since it
+    was last set, as their session says (kept in the database: any instance may set it);
+    ``changed``: their roles just changed (the menu button is put back if it was the desk)."""
     done = f"{current_locale()}:{','.join(sorted(roles))}"
-    data = context.application.user_data[user_id]
-    if data.get(_COMMANDS) == done:
+    state = remembered_now(user_id)  # None: another person's menu (an admin removed them)
+    if state is not None and state.session.get(_COMMANDS) == done:
         return
     try:
         await context.bot.set_my_commands(
@@ -69,16 +71,25 @@ async def sync_commands(
     except TelegramError as exc:
         log.info("could not set chat commands: %s", exc.message)
         return
-    data[_COMMANDS] = done
     public_url = context.services.config.public_url
     desk = dv.menu_button(public_url, roles)
-    if public_url is not None and (desk is not None or changed or data.get(_DESK)):
+    was_desk = state is not None and bool(state.session.get(_DESK))
+    if public_url is not None and (desk is not None or changed or was_desk):
         try:
             await context.bot.set_chat_menu_button(user_id, desk or MenuButtonDefault())
         except TelegramError as exc:
             log.info("could not set the chat's menu button: %s", exc.message)
             return
-        data[_DESK] = desk is not None
+        if state is not None:
+            state.session[_DESK] = desk is not None
+    if state is not None:
+        state.session[_COMMANDS] = done
+        return
+    # Their session no longer says what their menu is: set it again when they next come.
+    services = context.services
+    stored = await services.sessions.get(user_id)
+    if stored.pop(_COMMANDS, None) is not None:
+        await services.sessions.save(user_id, stored, services.now())
 
 
 async def forget_commands(context: AppContext, user_id: int) -> None:

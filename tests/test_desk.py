@@ -195,6 +195,8 @@ async def test_a_leeds_admin_sees_and_moderates_only_leeds(mapped: Harness) -> N
 
     status, log = await call(mapped, "audit", auth, query="?action=moderation")
     assert status == 200 and [e["action"] for e in log["entries"]] == ["moderation_changes"]
+    assert log["entries"][0]["kind"] == "Posts checked"
+    assert (await call(mapped, "audit", auth, query="?action=drop"))[0] == 400
     status, log = await call(mapped, "audit", auth)
     assert all(e["group"] == "Leeds City of Sanctuary (test)" for e in log["entries"])
 
@@ -320,6 +322,13 @@ async def test_the_desk_command_and_the_menu_button(mapped: Harness) -> None:
     assert desk["text"] == tr("ar", "Desk")
     assert buttons(SEEKER_ID) == []  # nobody else's menu button is touched
 
+    # Revoked (from the command line without a token): the next menu puts Telegram's back.
+    await services.roles.revoke(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    await coordinator.send("/menu")
+    assert buttons(COORD_ID)[-1] == {"type": "default"}
+    await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    await coordinator.send("/menu")
+    assert buttons(COORD_ID)[-1]["type"] == "web_app"
     # /forget: the menu button goes with the roles.
     await coordinator.send("/forget")
     await coordinator.press_data(cb.ForgetConfirmed())

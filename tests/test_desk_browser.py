@@ -207,6 +207,9 @@ async def test_the_audit_log_filters_by_action(mapped: Harness, tmp_path: Path) 
         assert actions == ["refused", "grant", "grant"]  # newest first
         first = await page.inner_text("li[data-action] >> nth=0")
         assert "Leeds City of Sanctuary (test)" in first and "desk:moderate" in first
+        assert first.splitlines()[-1].startswith("Refused · #8399")
+        options = await page.eval_on_selector_all("#audit-action option", "o => o.map(x => x.text)")
+        assert options[:3] == ["Everything", "Roles given", "Roles taken away"]
         await page.select_option("#audit-action", "grant")
         await page.locator("body[data-page=audit]").wait_for(state="attached")
         await page.locator("li[data-action=refused]").wait_for(state="detached")

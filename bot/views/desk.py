@@ -94,6 +94,19 @@ KEYS = {
     "open": N_("open"),
     "reviewed": N_("reviewed"),
 }
+# The audit log's kinds of line (an action, or every action named ``<kind>_...``).
+AUDIT_KINDS = {
+    "grant": N_("Roles given"),
+    "revoke": N_("Roles taken away"),
+    "refused": N_("Refused"),
+    "invite": N_("Invites made"),
+    "moderation": N_("Posts checked"),
+    "report": N_("Concerns reviewed"),
+    "activity": N_("Activities changed"),
+    "campaign": N_("Campaign calls"),
+    "group": N_("Group contacts changed"),
+    "safeguarding": N_("Safeguarding contacts chosen"),
+}
 _LANGUAGE_KEYED = ("users_by_language", "untranslated_for_readers")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -107,6 +120,19 @@ def texts() -> dict[str, str]:
 
 def _direction() -> str:
     return "rtl" if current_language().rtl else "ltr"
+
+
+def audit_kind(action: str) -> str:
+    """An audit line's kind in words (the action's own code for a kind not listed)."""
+    for kind, label in AUDIT_KINDS.items():
+        if action == kind or action.startswith(kind + "_"):
+            return gettext(label)
+    return action
+
+
+def audit_kinds() -> list[dict[str, str]]:
+    """The audit log's filter: each kind's code and its words."""
+    return [{"value": kind, "label": gettext(label)} for kind, label in AUDIT_KINDS.items()]
 
 
 def key_label(figure: str, key: str) -> str:

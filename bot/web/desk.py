@@ -48,9 +48,6 @@ REASON_LIMIT = 300  # as the bot takes a moderator's typed reason
 REVIEW_SHOWN = 50  # posts waiting, and activities with concerns, on the Review page
 AUDIT_PAGE = 50
 NETWORK_EVERY = timedelta(minutes=5)  # the network's figures are counted at most this often
-AUDIT_ACTIONS = (
-    "grant", "revoke", "refused", "invite", "moderation", "report", "group", "safeguarding"
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +339,7 @@ class DeskPages:
         lines for a group admin; filtered by action and group, paged by ``before``."""
         query = request.query
         action = query.get("action") or None
-        if action is not None and action not in AUDIT_ACTIONS:
+        if action is not None and action not in dv.AUDIT_KINDS:
             raise Refused(400, "bad_request", views.not_understood())
         groups = await self._group_filter(request, services, person, "audit")
         before = query.get("before")
@@ -354,13 +351,14 @@ class DeskPages:
         )
         names = {g.id: g.name for g in services.directory.groups.values()}
         return {
-            "actions": list(AUDIT_ACTIONS),
+            "actions": dv.audit_kinds(),
             "entries": [
                 {
                     "id": e.id,
                     "at": e.at.isoformat(timespec="minutes"),
                     "when": fmt.when(e.at, services.config.timezone),
                     "action": e.action,
+                    "kind": dv.audit_kind(e.action),
                     "actor": e.actor,
                     "target": e.target,
                     "group": names.get(e.group_id, "") if e.group_id else "",

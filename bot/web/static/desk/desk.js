@@ -232,7 +232,7 @@
       var filters = el("div", { "class": "filters" });
       var action = el("select", { "aria-label": T.everything, id: "audit-action" });
       action.appendChild(el("option", { value: "" }, T.everything));
-      data.actions.forEach(function (name) { action.appendChild(el("option", { value: name }, name)); });
+      data.actions.forEach(function (kind) { action.appendChild(el("option", { value: kind.value }, kind.label)); });
       action.value = query.get("action") || "";
       var group = groupPicker("audit", query, filter);
       function filter() {
@@ -248,11 +248,11 @@
       var list = el("ul", { "class": "audit" });
       function add(entries) {
         entries.forEach(function (e) {
-          var li = el("li", { "data-action": e.action });
+          var li = el("li", { "data-action": e.action, title: e.action });
           li.appendChild(el("time", { "class": "hint", datetime: e.at }, e.when));
           var who = e.actor !== null ? "#" + e.actor : "—";
           if (e.target !== null) { who += " → #" + e.target; }
-          var words = [e.action, who, e.group, e.detail];
+          var words = [e.kind, who, e.group, e.detail];
           li.appendChild(el("bdi", {}, words.filter(Boolean).join(" · ")));
           list.appendChild(li);
         });
