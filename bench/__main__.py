@@ -146,7 +146,7 @@ async def _throughput(updates: int, bot: str) -> float:
     from bot.app import TrackingUpdateProcessor, build_app, running
     from bot.config import Config
     from bot.delivery.transport import AiohttpRequest
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.services import Services
     from bot.views.common import View
     from handlers import find
@@ -317,7 +317,7 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
     from bench.fake_telegram import fake_telegram
     from bot.app import build_app
     from bot.config import Config
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.service import serving
     from bot.services import Services
 
@@ -717,7 +717,8 @@ def bench_places(rounds: int = 20) -> None:
     """Typed places: the slowest answer to a hostile text (5,000 characters of one letter,
     combining accents...), a misspelt name's fuzzy search, and a restart's load of the place
     cache (the GeoNames world file alone takes some 3 s)."""
-    from bot.places.geo import Gazetteer, Locator, Outcodes
+    from bot.places.gazetteer import Gazetteer, Locator
+    from bot.places.postcodes import Outcodes
 
     Gazetteer.load(CACHE)  # built once beforehand: a restart reads the cache
     gc.collect()
@@ -749,7 +750,7 @@ def _rss_mb() -> float:
 async def _reminders(pending: int) -> tuple[float, float, int, float]:
     """Restart-to-ready time and memory growth with ``pending`` reminder subscriptions."""
     from bot.config import Config
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.services import Services
     from storage.db import Database, to_db, utcnow
 

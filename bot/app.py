@@ -25,7 +25,7 @@ from bot.context import App, AppContext, BotData, conversing, forget_remembered,
 from bot.delivery.outbox import PatientReplies
 from bot.delivery.transport import DEFAULTS, AiohttpRequest, TolerantBot, UpdatesRequest
 from bot.i18n import LANGUAGES, use_locale
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
 from bot.services import Services
 from bot.views import menus as mv
 from bot.web.metrics import UPDATE_KINDS

@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.callbacks import Button, Expired, parse
 from bot.domain.retention import KEEP_DRAFTS
 from bot.domain.vocabulary import PlaceFor
-from bot.places.geo import Place
+from bot.places.place import Place
 from bot.services import Services
 from bot.web.health import Contact
 

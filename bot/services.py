@@ -23,7 +23,8 @@ from bot.domain.organiser import Organiser
 from bot.domain.retention import Retention, RetentionReport
 from bot.domain.safeguarding import Concerns
 from bot.leases import JOBS, RENEW_S, SENDER, Lease
-from bot.places.geo import Gazetteer, Locator, Outcodes
+from bot.places.gazetteer import Gazetteer, Locator
+from bot.places.postcodes import Outcodes
 from bot.search.directory import Directory
 from bot.web.metrics import Metrics
 from storage.activities import ActivityRepository

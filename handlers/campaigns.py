@@ -23,7 +23,7 @@ from bot.domain.campaigns import choose_audience, time_left, valid_action_url
 from bot.domain.recurrence import zone
 from bot.domain.vocabulary import TOPIC_ORDER
 from bot.i18n import current_locale
-from bot.places.geo import round_area
+from bot.places.place import round_area
 from bot.services import Services
 from bot.views import campaigns as cv
 from bot.views import formatting as fmt

@@ -16,7 +16,7 @@ from bot.domain.recurrence import Occurrence
 from bot.domain.translations import in_language, titles_in
 from bot.domain.vocabulary import Category, PlaceFor
 from bot.i18n import current_locale, use_locale
-from bot.places.geo import Place, haversine_km
+from bot.places.place import Place, haversine_km
 from bot.search.directory import Page
 from bot.services import Services
 from bot.views import cards as cdv

@@ -28,7 +28,9 @@ from bot.context import Action, App, AppContext, KeepOpen, PlaceGiven, PlaceTake
 from bot.domain.vocabulary import PlaceFor
 from bot.i18n import current_locale
 from bot.places import words
-from bot.places.geo import LocateResult, Locator, Place, looks_like_postcode, valid_uk_coordinates
+from bot.places.gazetteer import Locator
+from bot.places.place import LocateResult, Place, valid_uk_coordinates
+from bot.places.postcodes import looks_like_postcode
 from bot.views import places as plv
 from handlers.base import send
 from handlers.menus import help_view, menu_view

@@ -14,7 +14,7 @@ from bot.callbacks import SearchState
 from bot.context import App, AppContext, KeepOpen, PlaceGiven
 from bot.domain.vocabulary import PlaceFor
 from bot.i18n import current_language, gettext
-from bot.places.geo import haversine_km, valid_uk_coordinates
+from bot.places.place import haversine_km, valid_uk_coordinates
 from bot.search.directory import Listing
 from bot.views import formatting as fmt
 from bot.views import privacy as prv

@@ -19,7 +19,8 @@ from bot.config import Config
 from bot.context import App
 from bot.domain.importer import parse_activities, parse_groups
 from bot.i18n import load_catalogs
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from bot.service import Running, serving
 from bot.services import Services
 from storage.activities import ActivityRepository

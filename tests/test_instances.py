@@ -23,7 +23,8 @@ from bot.callbacks import SearchState
 from bot.config import Config
 from bot.context import App, AppContext
 from bot.leases import JOBS, LEASE, RENEW_S, SENDER, Lease
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from bot.service import serving
 from bot.services import Services
 from bot.web.webhook import SECRET_HEADER

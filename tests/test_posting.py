@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from bot import callbacks as cb
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
 from tests.data import LEEDS

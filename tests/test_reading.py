@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.cli import commands as cli
 from bot.i18n import LANGUAGES
 from bot.places import words
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
 from bot.places.words import HELLO, HELP
 from bot.views.formatting import FSI, PDI
 from storage.roles import ADMIN, COORDINATOR, NETWORK

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot import callbacks as cb
 from bot.domain.safeguarding import SETTLED_AFTER
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.db import to_db
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot

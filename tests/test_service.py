@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
 from tests.fakeapi import FakeBotAPI
 from tests.helpers import eventually
 

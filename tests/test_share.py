@@ -9,7 +9,8 @@ from typing import Any
 from bot import callbacks as cb
 from bot.app import ALLOWED_UPDATES
 from bot.domain import deeplinks
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.db import to_db
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot

@@ -16,7 +16,7 @@ from bot.catalogs import check, check_message
 from bot.domain.recurrence import zone
 from bot.domain.vocabulary import Intent
 from bot.i18n import use_locale
-from bot.places.geo import AREA_KM
+from bot.places.place import AREA_KM
 from bot.views import admin as av
 from bot.views import formatting as fmt
 from bot.views import reminders as rv

@@ -15,7 +15,8 @@ import pytest
 
 from bot import service
 from bot.app import ALLOWED_UPDATES
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from bot.web import webhook as webhook_module
 from bot.web.health import CONTACT_LIMIT_S
 from bot.web.webhook import SECRET_HEADER

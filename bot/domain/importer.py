@@ -16,7 +16,8 @@ from typing import TypeVar
 from bot.domain.recurrence import Repeat, RepeatError, local_to_utc, zone
 from bot.domain.vocabulary import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
 from bot.i18n import BY_CODE, DEFAULT_LOCALE
-from bot.places.geo import looks_like_postcode, valid_uk_coordinates
+from bot.places.place import valid_uk_coordinates
+from bot.places.postcodes import looks_like_postcode
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot import callbacks as cb
 from bot.callbacks import SearchState
 from bot.i18n import gettext, ngettext
-from bot.places.geo import AREA_KM
+from bot.places.place import AREA_KM
 from bot.search.directory import GroupHit, Listing
 from bot.views import formatting as fmt
 from bot.views.common import View, button, row
