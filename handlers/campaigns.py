@@ -19,7 +19,7 @@ from telegram.ext import CommandHandler, filters
 from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.domain.campaigns import choose_audience, time_left, valid_action_url
+from bot.domain.campaigns import time_left, valid_action_url
 from bot.domain.recurrence import zone
 from bot.domain.vocabulary import TOPIC_ORDER
 from bot.i18n import current_locale
@@ -355,9 +355,7 @@ class Desk:
                 await answer(query, cv.incomplete(needed))
                 return
             await answer(query)
-            subscribers = await services.alerts.subscribers(campaign.topics)
-            region_at = services.locator.gazetteer.region_at
-            audience = len(choose_audience(campaign, subscribers, region_at))
+            audience = await services.desk.audience(campaign)
             await show(update, cv.confirm_question(campaign, audience))
         elif isinstance(pressed, cb.CampaignSend) and campaign.state == "draft":
             needed = cv.missing(campaign)

@@ -50,6 +50,11 @@ async def test_sign_in_and_roles_on_every_groups_endpoint(mapped: Harness) -> No
         ] == 403
     assert await refusals(mapped, "desk:desk") == before + 1 + len(POSTS)
 
+    # A group admin of a group no longer in the directory: nothing to show, nothing broken.
+    await mapped.services.roles.grant(SEEKER_ID, ADMIN, 10**6, None, NOW)
+    status, body = await call(mapped, "groups", init_data(SEEKER_ID))
+    assert status == 404 and body["message"] == "Nothing to show."
+
 
 async def test_a_leeds_admin_sees_and_changes_only_leeds(mapped: Harness) -> None:
     services = mapped.services

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.domain.campaigns import NATIONS, UK, choose_audience, time_left
+from bot.domain.campaigns import NATIONS, UK, time_left
 from bot.domain.vocabulary import TOPIC_ORDER
 from bot.i18n import LANGUAGES, gettext, use_locale
 from bot.services import Services
@@ -111,8 +111,7 @@ class DeskCampaigns:
         return await self._shown(services, person, call)
 
     async def _shown(self, services: Services, person: Person, call: Campaign) -> dict[str, Any]:
-        subscribers = await services.alerts.subscribers(call.topics)
-        audience = len(choose_audience(call, subscribers, services.locator.gazetteer.region_at))
+        audience = await services.desk.audience(call)
         previews = {}
         for language in LANGUAGES:
             with use_locale(language.code):

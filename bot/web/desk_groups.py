@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.domain import deeplinks
 from bot.domain.importer import GROUP_COLUMNS, ImportFailed, group_row, parse_groups
+from bot.i18n import gettext
 from bot.services import Services
 from bot.views import admin as av
 from bot.views import common as views
@@ -78,6 +79,8 @@ class DeskGroups:
                 for g in services.directory.groups.values()
                 if person.groups is None or g.id in person.groups
             ]
+            if not mine:  # their groups are no longer in the directory
+                raise Refused(404, "not_found", gettext(dv.TEXTS["nothing"]))
             group = min(mine, key=lambda g: (g.name, g.id))
         contact = await services.safeguarding.contact(group.id)
         team = await services.roles.team(group.id)
