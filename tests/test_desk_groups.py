@@ -122,6 +122,15 @@ async def test_a_leeds_admin_sees_and_changes_only_leeds(mapped: Harness) -> Non
         "SELECT role FROM roles WHERE user_id = ? AND group_id = ?", NEWCOMER, leeds
     ) == (VOLUNTEER,)
 
+    # A group admin makes a volunteer of their group an admin of it, and takes it back.
+    make = {"action": "grant", "role": ADMIN, "group": leeds, "user": NEWCOMER}
+    status, answer = await call(mapped, "role", auth, make)
+    assert status == 200 and answer["message"].endswith(
+        "is now: group admin · Leeds City of Sanctuary (test)."
+    )
+    assert await services.roles.manages(NEWCOMER, leeds)
+    assert (await call(mapped, "role", auth, {**make, "action": "revoke"}))[1]["ok"] is True
+    assert not await services.roles.manages(NEWCOMER, leeds)
     # A group admin may not make anyone a coordinator.
     coordinator = {"action": "grant", "role": COORDINATOR, "user": NEWCOMER}
     assert (await call(mapped, "role", auth, coordinator))[0] == 403
