@@ -106,6 +106,7 @@ async def test_a_call_composed_in_the_desk_reaches_supporters_as_the_bot_sends_i
     cid = await compose(mapped, auth)
     status, shown = await call(mapped, "campaign", auth, query=f"?id={cid}")
     assert status == 200 and shown["missing"] == [] and shown["audience"] == 3
+    assert shown["when_example"] == "Date and time (Europe/London), for example 2026-11-24 18:00"
     assert "It goes to 3 people who asked for these calls." in shown["confirm"]
     assert shown["translations"] == {
         "ar": {"title": "ارفعوا الحظر", "body": "الناس ينتظرون سنوات."}

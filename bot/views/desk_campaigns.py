@@ -7,7 +7,10 @@ text is set by the page as text, never as HTML.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.i18n import N_, gettext
+from bot.views import campaigns as cv
 
 _ = gettext
 
@@ -53,3 +56,10 @@ def texts() -> dict[str, str]:
 def saved() -> str:
     """A part of a call was changed."""
     return _("✅ Saved.")
+
+
+def when_label(now: datetime) -> str:
+    """The send time's field: how to write it, with an example (tomorrow at 18:00)."""
+    return _("Date and time (Europe/London), for example {example}").format(
+        example=cv.when_example(now)
+    )

@@ -151,7 +151,7 @@ class DeskCampaigns:
                 {"code": "near", "label": dcv.texts()["near"]},
             ],
             "send_at": call.send_at.isoformat() if call.send_at else None,
-            "when_example": dv.plain(cv.ask_field("when", services.now()).text.split("\n")[0]),
+            "when_example": dcv.when_label(services.now()),
             "missing": cv.missing(call),
             "audience": audience,
             "confirm": dv.plain(confirm.text),
