@@ -35,9 +35,14 @@ async def test_a_leeds_admin_sees_and_changes_only_leeds(mapped: Harness, tmp_pa
         await _fits(page)
         await page.screenshot(path=str(tmp_path / "desk-groups.png"), full_page=True)
 
-        # A contact the importer refuses: said next to the field, nothing saved.
+        # A contact the importer refuses: said next to the field, nothing saved. With the
+        # keyboard alone: Tab from the page reaches the first contact, Enter sends the form.
+        assert await page.evaluate("document.activeElement.id") == "main"
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.id") == "contact-email"
         await page.fill("#contact-website", "http://leeds.example.org")
-        await page.click("button[data-action=contacts]")
+        await page.focus("#contact-website")
+        await page.keyboard.press("Enter")
         problem = page.locator("[data-problem=website]")
         await problem.filter(has_text="https://").wait_for()
         assert await page.evaluate("document.activeElement.id") == "contact-website"
