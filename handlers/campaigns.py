@@ -19,11 +19,12 @@ from telegram.ext import CommandHandler, filters
 from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.domain.campaigns import choose_audience, time_left, valid_action_url
+from bot.domain.campaigns import time_left, valid_action_url
 from bot.domain.recurrence import zone
 from bot.domain.vocabulary import TOPIC_ORDER
 from bot.i18n import current_locale
 from bot.places.place import round_area
+from bot.services import Services
 from bot.views import campaigns as cv
 from bot.views import formatting as fmt
 from bot.views.common import View
@@ -35,7 +36,7 @@ from storage.awaited import About
 from storage.campaigns import Campaign
 from storage.roles import COORDINATOR
 
-_TOPICS = {t.value: 1 << i for i, t in enumerate(TOPIC_ORDER)}
+TOPIC_BITS = {t.value: 1 << i for i, t in enumerate(TOPIC_ORDER)}
 # The buttons about one call (each carries the call).
 CAMPAIGN_CODES = (
     cb.CampaignField, cb.CampaignTranslations, cb.CampaignTranslate, cb.CampaignTopics,
@@ -79,6 +80,63 @@ def parse_when(text: str, now: datetime, tz: str = cv.TZ) -> datetime | None:
         moment = local.astimezone(now.tzinfo)
         return moment if moment > now else None
     return None
+
+
+def editable(campaign: Campaign) -> bool:
+    """Whether a call's words (title, text, link, translations) may still change."""
+    return campaign.state in ("draft", "scheduled", "paused")
+
+
+def before_launch(campaign: Campaign) -> bool:
+    """Whether who it goes to and when (topics, area, send time) may still change."""
+    return editable(campaign) and not campaign.launched
+
+
+async def take_answer(
+    services: Services, campaign: Campaign, step: tuple[Any, ...], text: str
+) -> View | None:
+    """Validate and store one typed answer (``step``: the call's id, the field, and for a
+    translation its language, and the title typed before the text); the error to show, or
+    None when stored. The bot's questions and the desk's Campaigns page both use it."""
+    now = services.now()
+    repo = services.campaigns
+    field = step[1]
+    value = text.strip()
+    if field in _TEXT_FIELDS or field in ("tr_title", "tr_body"):
+        limit = _TEXT_FIELDS.get(field) or (
+            cv.TITLE_LIMIT if field == "tr_title" else cv.BODY_LIMIT
+        )
+        if fmt.typed_length(value) > limit:  # as Telegram counts (an emoji counts two)
+            return cv.too_long(limit, fmt.typed_length(value))
+        if field in _TEXT_FIELDS:
+            await repo.update(campaign.id, now, **{field: value})
+        elif field == "tr_body":
+            await repo.set_translation(campaign.id, step[2], step[3], value, now)
+        return None
+    if field == "url":
+        url = valid_action_url(value)
+        if url is None:
+            return cv.bad_url()
+        await repo.update(campaign.id, now, action_url=url)
+        return None
+    if field == "place":
+        result = services.locator.locate(value[:200])
+        if result.status not in ("found", "ambiguous"):
+            return cv.place_unknown()
+        place = result.places[0]
+        lat, lon = round_area(place.lat, place.lon)
+        label = place_label(place.name, place.region)
+        await repo.update(
+            campaign.id, now, area="near", area_lat=lat, area_lon=lon, area_label=label
+        )
+        return None
+    if field == "when":
+        moment = parse_when(value, now)
+        if moment is None:
+            return cv.bad_when(now)
+        await repo.update(campaign.id, now, send_at=moment)
+        return None
+    raise Expired(field)
 
 
 # How many parts each question's subject has: (call id, field), a translation's language too,
@@ -176,11 +234,11 @@ class Desk:
             return
         services = context.services
         campaign = await services.campaigns.get(step[0])
-        if campaign is None or campaign.state not in ("draft", "scheduled", "paused"):
+        if campaign is None or not editable(campaign):
             await self.composing.stop(context, user_id)
             await send(update, View(cv.not_editable()))
             return
-        error = await self._take(context, campaign, step, message.text)
+        error = await take_answer(context.services, campaign, step, message.text)
         if error is not None:  # the question stands, with its buttons
             if step[1] == "when":
                 error = View(error.text, cv.when_picker(campaign, services.now()).markup)
@@ -205,51 +263,6 @@ class Desk:
             await send(update, cv.topics_picker(fresh))
         else:
             await send(update, cv.compose_summary(fresh))
-
-    async def _take(
-        self, context: AppContext, campaign: Campaign, step: tuple[Any, ...], text: str
-    ) -> View | None:
-        """Validate and store one typed answer; the error to show, or None when stored."""
-        services = context.services
-        now = services.now()
-        repo = services.campaigns
-        field = step[1]
-        value = text.strip()
-        if field in _TEXT_FIELDS or field in ("tr_title", "tr_body"):
-            limit = _TEXT_FIELDS.get(field) or (
-                cv.TITLE_LIMIT if field == "tr_title" else cv.BODY_LIMIT
-            )
-            if fmt.typed_length(value) > limit:  # as Telegram counts (an emoji counts two)
-                return cv.too_long(limit, fmt.typed_length(value))
-            if field in _TEXT_FIELDS:
-                await repo.update(campaign.id, now, **{field: value})
-            elif field == "tr_body":
-                await repo.set_translation(campaign.id, step[2], step[3], value, now)
-            return None
-        if field == "url":
-            url = valid_action_url(value)
-            if url is None:
-                return cv.bad_url()
-            await repo.update(campaign.id, now, action_url=url)
-            return None
-        if field == "place":
-            result = services.locator.locate(value[:200])
-            if result.status not in ("found", "ambiguous"):
-                return cv.place_unknown()
-            place = result.places[0]
-            lat, lon = round_area(place.lat, place.lon)
-            label = place_label(place.name, place.region)
-            await repo.update(
-                campaign.id, now, area="near", area_lat=lat, area_lon=lon, area_label=label
-            )
-            return None
-        if field == "when":
-            moment = parse_when(value, now)
-            if moment is None:
-                return cv.bad_when(now)
-            await repo.update(campaign.id, now, send_at=moment)
-            return None
-        raise Expired(field)
 
     # -- buttons --------------------------------------------------------------------------------
 
@@ -290,8 +303,7 @@ class Desk:
         desk = services.desk
         now = services.now()
         cid = campaign.id
-        editable = campaign.state in ("draft", "scheduled", "paused")
-        before_launch = editable and not campaign.launched
+        may_edit = editable(campaign)
         if isinstance(pressed, cb.CampaignPause):
             await answer(
                 query,
@@ -316,7 +328,7 @@ class Desk:
             done = await desk.cancel(cid, user_id)
             await answer(query, cv.state_label("cancelled") if done else cv.not_editable())
             await show(update, await self._list(context))
-        elif not editable:
+        elif not may_edit:
             await answer(query, cv.not_editable())
         elif isinstance(pressed, cb.CampaignSummary):
             await answer(query)
@@ -343,9 +355,7 @@ class Desk:
                 await answer(query, cv.incomplete(needed))
                 return
             await answer(query)
-            subscribers = await services.alerts.subscribers(campaign.topics)
-            region_at = services.locator.gazetteer.region_at
-            audience = len(choose_audience(campaign, subscribers, region_at))
+            audience = await services.desk.audience(campaign)
             await show(update, cv.confirm_question(campaign, audience))
         elif isinstance(pressed, cb.CampaignSend) and campaign.state == "draft":
             needed = cv.missing(campaign)
@@ -356,13 +366,13 @@ class Desk:
             await answer(query, cv.confirmed(state) if state else cv.not_editable())
             if state:
                 await show(update, View(cv.confirmed(state)))
-        elif not before_launch:
+        elif not before_launch(campaign):
             await answer(query, cv.not_editable())
         elif isinstance(pressed, cb.CampaignTopics):
             await answer(query)
             await show(update, cv.topics_picker(campaign))
         elif isinstance(pressed, cb.CampaignTopic):
-            bit = _TOPICS[pressed.topic]
+            bit = TOPIC_BITS[pressed.topic]
             if campaign.topics == bit:  # the last one: the call would reach nobody
                 await answer(query, cv.topic_needed())
                 return

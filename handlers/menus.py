@@ -11,7 +11,7 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, MenuButtonDefault, Update
 from telegram.error import TelegramError
 
-from bot.context import AppContext, remembered_now
+from bot.context import App, AppContext, remembered_now
 from bot.i18n import current_locale, resolve_locale, use_locale
 from bot.views import desk as dv
 from bot.views import menus as mv
@@ -114,3 +114,12 @@ async def roles_changed(update: Update, context: AppContext, user_id: int) -> No
     row = await context.services.users.get(user_id)
     with use_locale(resolve_locale(row.locale if row else None, None)):
         await sync_commands(context, user_id, roles, changed=True)
+
+
+async def roles_changed_elsewhere(application: App, user_id: int) -> None:
+    """The person's roles were changed outside a chat (the desk): their command menu and the
+    chat's menu button follow, in their stored language, as after a change in the bot."""
+    context = AppContext(application, user_id=user_id)
+    row = await context.services.users.get(user_id)
+    with use_locale(resolve_locale(row.locale if row else None, None)):
+        await sync_commands(context, user_id, await roles_of(context, user_id), changed=True)

@@ -84,6 +84,23 @@ class GroupRepository:
         await conn.executemany(_UPSERT, rows)
         return len(rows)
 
+    async def set_contacts(self, group_id: int, contacts: dict[str, str | None]) -> None:
+        """Change a group's contacts (``email``, ``website``, ``phone``, ``telegram``, each
+        checked before; None for none)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE groups SET email = ?, website = ?, phone = ?, telegram = ?, "
+                "updated_at = ? WHERE id = ?",
+                (
+                    contacts.get("email"),
+                    contacts.get("website"),
+                    contacts.get("phone"),
+                    contacts.get("telegram"),
+                    to_db(utcnow()),
+                    group_id,
+                ),
+            )
+
     async def count(self) -> int:
         """How many groups."""
         async with self._db.conn.execute("SELECT COUNT(*) FROM groups") as cur:

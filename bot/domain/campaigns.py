@@ -133,6 +133,17 @@ class CampaignDesk:
         await self.roles.log(actor, "campaign_send", detail=str(campaign_id), now=now)
         return "sending"
 
+    async def audience(self, campaign: Campaign) -> int:
+        """How many people the call would reach if it were sent now: its subscribers read a
+        chunk at a time, yielding in between (a network's supporters never hold the database
+        or the event loop for long)."""
+        count, after = 0, 0
+        while page := await self.alerts.subscribers(campaign.topics, after=after, limit=CHUNK):
+            count += len(choose_audience(campaign, page, self.region_at))
+            after = page[-1].user_id
+            await asyncio.sleep(0)
+        return count
+
     async def _launch(self, campaign: Campaign, from_state: str) -> int | None:
         if not await self.campaigns.start_launch(campaign.id, self.now(), from_state):
             return None

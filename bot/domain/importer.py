@@ -22,7 +22,7 @@ from bot.places.postcodes import looks_like_postcode
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository
-from storage.models import Activity, ActivityData, GroupData
+from storage.models import Activity, ActivityData, Group, GroupData
 from storage.translations import FIELDS, TranslationRepository
 
 GROUP_COLUMNS = [
@@ -434,17 +434,18 @@ def _write(rows: Iterable[list[str]], header: list[str]) -> str:
     return out.getvalue()
 
 
+def group_row(g: Group) -> list[str]:
+    """A group as a row of a groups file (GROUP_COLUMNS)."""
+    return [
+        g.ref, g.name, g.kind, g.stream or "", g.town, g.nation, f"{g.lat:.5f}",
+        f"{g.lon:.5f}", g.email or "", g.website or "", g.phone or "", g.telegram or "",
+        g.description,
+    ]  # fmt: skip
+
+
 async def export_groups(db: Database) -> str:
     """All groups as CSV in the import format."""
-    rows = [
-        [
-            g.ref, g.name, g.kind, g.stream or "", g.town, g.nation, f"{g.lat:.5f}",
-            f"{g.lon:.5f}", g.email or "", g.website or "", g.phone or "", g.telegram or "",
-            g.description,
-        ]
-        for g in await GroupRepository(db).all()
-    ]  # fmt: skip
-    return _write(rows, GROUP_COLUMNS)
+    return _write([group_row(g) for g in await GroupRepository(db).all()], GROUP_COLUMNS)
 
 
 def _activity_row(a: Activity, group_ref: str, tz: str) -> list[str]:

@@ -476,6 +476,27 @@ def time_left_line(seconds: float) -> str:
     ).format(count=fmt.number(hours))
 
 
+def call_actions(state: str) -> list[str]:
+    """What can be done to a call in this state: "pause", "resume", "cancel"."""
+    actions = []
+    if state in ("sending", "scheduled"):
+        actions.append("pause")
+    if state == "paused":
+        actions.append("resume")
+    if state in ("scheduled", "sending", "paused"):
+        actions.append("cancel")
+    return actions
+
+
+def action_label(action: str, number: int) -> str:
+    """The button that pauses, resumes or cancels call ``number``."""
+    if action == "pause":
+        return _("⏸ Pause #{number}").format(number=number)
+    if action == "resume":
+        return _("▶️ Resume #{number}").format(number=number)
+    return _("✖️ Cancel #{number}").format(number=number)
+
+
 def campaign_list(
     items: list[tuple[Campaign, Figures]], time_left: dict[int, float] | None = None
 ) -> View:
@@ -501,20 +522,17 @@ def campaign_list(
         rows_of.append(rows)
         cid = campaign.id
         actions = []
-        if campaign.state in ("sending", "scheduled"):
-            actions.append(button(_("⏸ Pause #{number}").format(number=cid), cb.CampaignPause(cid)))
-        if campaign.state == "paused":
-            actions.append(
-                button(_("▶️ Resume #{number}").format(number=cid), cb.CampaignResume(cid))
-            )
+        can = call_actions(campaign.state)
+        if "pause" in can:
+            actions.append(button(action_label("pause", cid), cb.CampaignPause(cid)))
+        if "resume" in can:
+            actions.append(button(action_label("resume", cid), cb.CampaignResume(cid)))
         if campaign.state in ("scheduled", "paused"):
             actions.append(
                 button(_("✏️ Edit #{number}").format(number=cid), cb.CampaignSummary(cid))
             )
-        if campaign.state in ("scheduled", "sending", "paused"):
-            actions.append(
-                button(_("✖️ Cancel #{number}").format(number=cid), cb.CampaignCancelAsk(cid))
-            )
+        if "cancel" in can:
+            actions.append(button(action_label("cancel", cid), cb.CampaignCancelAsk(cid)))
         if actions:
             rows.append(row(*actions[:2]))
             if len(actions) > 2:

@@ -54,6 +54,8 @@ TEXTS = {
     "every_group": N_("Every group"),
     "more": N_("Show more"),
     "nothing": N_("Nothing to show."),
+    "groups": N_("Groups and people"),
+    "campaigns": N_("Campaign calls"),
 }
 
 FIGURES = {
@@ -103,6 +105,8 @@ AUDIT_KINDS = {
     "report": N_("Concerns reviewed"),
     "activity": N_("Activities changed"),
     "campaign": N_("Campaign calls"),
+    "group": N_("Group contacts changed"),
+    "safeguarding": N_("Safeguarding contacts chosen"),
 }
 _LANGUAGE_KEYED = ("users_by_language", "untranslated_for_readers")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

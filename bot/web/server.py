@@ -13,6 +13,8 @@ from aiohttp import web
 from bot.context import App
 from bot.web.desk import DeskPages
 from bot.web.desk_activities import DeskActivities
+from bot.web.desk_campaigns import DeskCampaigns
+from bot.web.desk_groups import DeskGroups
 from bot.web.health import Contact, not_ready
 from bot.web.map import MapPages
 from bot.web.metrics import CONTENT_TYPE
@@ -56,6 +58,8 @@ class WebServer:
         if desk_pages is not None:  # the coordinators' desk (with SANCTUARY_PUBLIC_URL)
             desk_pages.add_routes(web_app.router)
             DeskActivities(desk_pages).add_routes(web_app.router)
+            DeskGroups(desk_pages).add_routes(web_app.router)
+            DeskCampaigns(desk_pages).add_routes(web_app.router)
         # No access log: paths and addresses are nothing an operator needs, and stay out.
         # At a stop the webhook has already waited for the updates being handled: a request
         # still running after that is cancelled at once (aiohttp would wait 60 s).
