@@ -89,7 +89,7 @@ def test_wrong_header_and_ragged_rows() -> None:
         parse_groups(HEADER + "\nok,Fine,group,,Leeds,england,53.8,-1.5,a@example.org,,,,,EXTRA\n")
 
 
-async def test_import_is_one_transaction_and_round_trips(tmp_path: Path) -> None:
+async def test_a_file_with_an_error_imports_nothing_and_round_trips(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "i.db")
     try:
         assert await import_groups(db, GROUPS_CSV) == 5
@@ -184,3 +184,46 @@ def test_cli_import_export_seed_and_bad_config(tmp_path: Path) -> None:
         assert helped.returncode == 0 and "usage: sanctuary-bot" in helped.stdout
     missing = _cli("import", "groups", str(tmp_path / "nope.csv"), env=env)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+async def test_a_checked_file_is_saved_in_short_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving never holds the database for a whole big file: IMPORT_BATCH rows a transaction,
+    each with its rows' translations; importing it again changes nothing (matched by ref)."""
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    from bot.domain import importer
+    from storage.db import Connection
+
+    monkeypatch.setattr(importer, "IMPORT_BATCH", 4)
+    db = await Database.open(tmp_path / "b.db")
+    try:
+        await import_groups(db, GROUPS_CSV)
+        header, *rows = ACTIVITIES_CSV.splitlines()
+        last_ref = rows[-1].split(",")[0]
+        text = "\n".join([header + ",title_ar", *[r + "," for r in rows[:-1]], rows[-1] + ",عنوان"])
+        opened = 0
+        transaction = db.transaction
+
+        @asynccontextmanager
+        async def counted() -> AsyncIterator[Connection]:
+            nonlocal opened
+            opened += 1
+            async with transaction() as conn:
+                yield conn
+
+        monkeypatch.setattr(db, "transaction", counted)
+        assert await import_activities(db, text) == len(rows) == 11
+        assert opened == 3  # 4 + 4 + 3 rows
+        async with db.conn.execute(
+            "SELECT a.ref, t.text FROM activity_translations t JOIN activities a "
+            "ON a.id = t.activity_id"
+        ) as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [(last_ref, "عنوان")]
+        assert await import_activities(db, text) == 11
+        async with db.conn.execute("SELECT COUNT(*) FROM activities") as cur:
+            assert (await cur.fetchone())[0] == 11
+    finally:
+        await db.close()
