@@ -192,7 +192,15 @@ class RateLimiter:
 
     def ready_at(self, chat_id: int) -> float:
         """The earliest moment a message to ``chat_id`` may go."""
-        at = max(self._next_any, self._paused_until, self._next_chat.get(chat_id, 0.0))
+        return max(self.next_slot(), self.chat_ready_at(chat_id))
+
+    def next_slot(self) -> float:
+        """The earliest moment any message may go (the overall rate, a 429's pause)."""
+        return max(self._next_any, self._paused_until)
+
+    def chat_ready_at(self, chat_id: int) -> float:
+        """The earliest moment ``chat_id``'s own limit lets a message go to it."""
+        at = self._next_chat.get(chat_id, 0.0)
         sends = self._group_sends.get(chat_id)
         if chat_id < 0 and sends is not None and len(sends) >= self.group_per_minute:
             at = max(at, sends[0] + 60.0 * 1.01)
@@ -311,11 +319,15 @@ class Sender:
                 await self.outbox.release(r.id for r in rows)
                 handled = max(handled, 1)  # due rows are left: call again
                 break
-            # The first row (by lane) whose chat may receive now; else wait for the earliest.
-            clock = self.limiter.clock()
-            row = next((r for r in rows if self.limiter.ready_at(r.chat_id) <= clock), None)
+            # The first row (by lane) whose chat may receive at the next slot; else wait for
+            # the earliest. It is rendered before that slot comes, not after: the time that
+            # takes (a digest's search, the database) is not added to every interval.
+            limiter = self.limiter
+            clock = limiter.clock()
+            slot = max(clock, limiter.next_slot())
+            row = next((r for r in rows if limiter.chat_ready_at(r.chat_id) <= slot), None)
             if row is None:
-                earliest = min(self.limiter.ready_at(r.chat_id) for r in rows)
+                earliest = min(limiter.ready_at(r.chat_id) for r in rows)
                 if earliest == math.inf:  # every chat left waits for its message's answer
                     await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
                     await asyncio.sleep(0)  # its landing is recorded
