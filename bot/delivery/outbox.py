@@ -48,6 +48,7 @@ from bot.views.common import View
 from bot.views.keyboard import ptb_markup
 from bot.web.metrics import Metrics
 from storage.db import utcnow
+from storage.models import User
 from storage.outbox import OutboxRepository, OutboxRow
 from storage.users import UserRepository
 
@@ -77,6 +78,9 @@ REPLY_METHODS = frozenset(
 
 # True while the sender sends an outbox row: it handles a 429 itself (pausing everything)
 _SENDING_ROW: ContextVar[bool] = ContextVar("sending_outbox_row", default=False)
+# While a row to a person is rendered: that person, as the sender read them for the row's
+# language (a renderer needing more of them, a digest's area, does not read them again)
+RECIPIENT: ContextVar[User | None] = ContextVar("outbox_recipient", default=None)
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -371,8 +375,12 @@ class Sender:
         if renderer is None:
             raise LookupError(f"no renderer for {row.kind!r}")
         user = await self.users.get(row.chat_id) if row.chat_id > 0 else None
-        with use_locale((user.locale if user else None) or DEFAULT_LOCALE):
-            return await renderer(row)
+        token = RECIPIENT.set(user)
+        try:
+            with use_locale((user.locale if user else None) or DEFAULT_LOCALE):
+                return await renderer(row)
+        finally:
+            RECIPIENT.reset(token)
 
     def _count(self, outcome: str) -> None:
         """What became of a row (sent, failed, unreachable, retried, held), for /metrics."""
