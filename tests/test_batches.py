@@ -273,6 +273,22 @@ async def test_a_starting_sender_finds_recent_chats_through_indexes(db: Database
         assert "SCAN outbox" not in plan, (sql, plan)
 
 
+async def test_retention_finds_whom_it_asked_through_an_index(db: Database) -> None:
+    # Not a read of every person (a million at national scale) each hourly run, to find the
+    # few asked a month ago whether to stay.
+    users = UserRepository(db)
+    await users.mark_asked([3, 5, 8], NOW - timedelta(days=40))
+    await db.conn.execute("ANALYZE")
+    statements: list[str] = []
+    await db.raw.set_trace_callback(statements.append)
+    assert await users.unanswered_since(NOW - timedelta(days=30)) == [3, 5, 8]
+    await db.raw.set_trace_callback(None)
+    (sql,) = [s for s in statements if s.lstrip().startswith("SELECT")]
+    async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
+        plan = " ".join(str(r[3]) for r in await cur.fetchall())
+    assert "SCAN users" not in plan, (sql, plan)
+
+
 async def test_coordinators_see_how_long_a_call_still_needs(db: Database) -> None:
     campaigns, desk, call = await _call(db)
     await desk.confirm(call, 1)
