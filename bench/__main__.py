@@ -455,7 +455,6 @@ async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[s
     from telegram import Bot
 
     from bot.delivery.outbox import RateLimiter, Sender
-    from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
     from bot.fakeapi import FakeBotAPI
     from storage.db import Database
@@ -474,7 +473,7 @@ async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[s
             )
             async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
                 sender = Sender(
-                    bot, outbox, UserRepository(db), build_renderers(None, lambda: NOW),
+                    bot, outbox, UserRepository(db), _renderers(db, Path(tmp)),
                     RateLimiter(per_second=rate),
                 )  # fmt: skip
                 while await sender.run_once():
@@ -509,7 +508,6 @@ async def _lanes(queued: int, rate: float) -> dict[str, float]:
     from telegram import Bot
 
     from bot.delivery.outbox import RateLimiter, Sender
-    from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
     from bot.fakeapi import FakeBotAPI
     from storage.db import Database
@@ -527,7 +525,7 @@ async def _lanes(queued: int, rate: float) -> dict[str, float]:
             )
             reminder = queued + 1
             async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
-                notice = build_renderers(None, lambda: NOW)["notice"]
+                notice = _renderers(db, Path(tmp))["notice"]
                 renderers = {"campaign": notice, "change": notice}
                 sender = Sender(
                     bot, outbox, UserRepository(db), renderers, RateLimiter(per_second=rate)
