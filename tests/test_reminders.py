@@ -257,3 +257,26 @@ def test_the_look_table_forgets_old_times_of_activities_moved_often() -> None:
     assert sum(len(ids) for ids in table._minutes.values()) < 2 * 5 + 1_000  # stale dropped
     assert sorted(table.due(1_000_000 + 5_000 * 7)) == [1, 2, 3, 4, 5]
     assert table.due(2_000_000) == []
+
+
+async def test_every_activity_asked_about_is_found_page_by_page(bot: Harness) -> None:
+    """The planner reads the activities someone asked reminders of a page at a time: each
+    once, none left out, however the pages fall."""
+    db = bot.services.db
+    async with db.conn.execute("SELECT id FROM activities ORDER BY id LIMIT 7") as cur:
+        activities = [int(r[0]) for r in await cur.fetchall()]
+    assert len(activities) == 7
+    for user_id, activity_id in [(u, a) for u in (5001, 5002) for a in activities[::2]] + [
+        (5003, activities[1])
+    ]:
+        await bot.services.users.ensure(user_id)
+        await db.conn.execute(
+            "INSERT INTO reminders (user_id, activity_id, created_at) VALUES (?, ?, ?)",
+            (user_id, activity_id, "2026-11-01T00:00:00+00:00"),
+        )
+    pages, after = [], 0
+    while page := await bot.services.reminders.subscribed_activities(after, limit=2):
+        pages.append(page)
+        after = page[-1]
+    assert [a for page in pages for a in page] == sorted({*activities[::2], activities[1]})
+    assert max(len(page) for page in pages) == 2

@@ -195,9 +195,13 @@ class ReminderPlanner:
                 self.subscribed(activity_id)
         self._last_run = now
         if self._runs % RESYNC_EVERY == 0:  # new ones are told (subscribed); this is a net
-            for activity_id in await self.reminders.subscribed_activities():
-                if activity_id not in looks:
-                    looks.set_wake(activity_id, _second(now))
+            after = 0
+            while page := await self.reminders.subscribed_activities(after):
+                for activity_id in page:
+                    if activity_id not in looks:
+                        looks.set_wake(activity_id, _second(now))
+                after = page[-1]
+                await asyncio.sleep(0)
         self._runs += 1
         due = looks.due(_second(now))
         added = 0
