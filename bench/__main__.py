@@ -146,11 +146,11 @@ async def _throughput(updates: int, bot: str) -> float:
     from bot.app import TrackingUpdateProcessor, build_app, running
     from bot.config import Config
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.services import Services
-    from bot.views import common as views
+    from bot.views.common import View
     from handlers import find
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         stack = contextlib.ExitStack()
@@ -172,9 +172,9 @@ async def _throughput(updates: int, bot: str) -> float:
                     stack.enter_context(patch.object(app_module, "AiohttpRequest", httpx_request))
                 app: Any = build_app(config, services=services, processor=processor)
                 if bot == "fixed":
-                    fixed = views.View(*_results_message())
+                    fixed = View(*_results_message())
 
-                    async def fixed_view(c: Any, s: Any) -> views.View:
+                    async def fixed_view(c: Any, s: Any) -> View:
                         return fixed
 
                     stack.enter_context(patch.object(find, "results_view", fixed_view))
@@ -239,7 +239,7 @@ def _results_message() -> tuple[str, Any]:
     """A typical first page of results near Leeds, as our bot renders it."""
     from bot.callbacks import SearchState
     from bot.i18n import use_locale
-    from bot.views import common as views
+    from bot.views import find as fv
 
     directory = Directory(None, None)  # type: ignore[arg-type]  # loaded directly, no database
     directory.load(*synthetic(10_000))
@@ -247,7 +247,7 @@ def _results_message() -> tuple[str, Any]:
     found = directory.search(*state.point, 25 * KM_PER_MILE, NOW)
     nexts = {hit.activity.id: directory.next_occurrence(hit.activity.id, NOW) for hit in found.hits}
     with use_locale("en"):
-        view = views.results(found, state, 25, nexts)
+        view = fv.results(found, state, 25, nexts)
     return view.text, view.markup
 
 
@@ -317,7 +317,7 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
     from bench.fake_telegram import fake_telegram
     from bot.app import build_app
     from bot.config import Config
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.service import serving
     from bot.services import Services
 
@@ -402,10 +402,10 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -456,10 +456,10 @@ async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[s
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -509,10 +509,10 @@ async def _lanes(queued: int, rate: float) -> dict[str, float]:
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -600,13 +600,13 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.domain.campaigns import CampaignDesk
-    from bot.fakeapi import FakeBotAPI
     from storage.alerts import AlertRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, to_db
     from storage.outbox import OutboxRepository
     from storage.roles import RoleRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -717,7 +717,8 @@ def bench_places(rounds: int = 20) -> None:
     """Typed places: the slowest answer to a hostile text (5,000 characters of one letter,
     combining accents...), a misspelt name's fuzzy search, and a restart's load of the place
     cache (the GeoNames world file alone takes some 3 s)."""
-    from bot.places.geo import Gazetteer, Locator, Outcodes
+    from bot.places.gazetteer import Gazetteer, Locator
+    from bot.places.postcodes import Outcodes
 
     Gazetteer.load(CACHE)  # built once beforehand: a restart reads the cache
     gc.collect()
@@ -749,7 +750,7 @@ def _rss_mb() -> float:
 async def _reminders(pending: int) -> tuple[float, float, int, float]:
     """Restart-to-ready time and memory growth with ``pending`` reminder subscriptions."""
     from bot.config import Config
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.services import Services
     from storage.db import Database, to_db, utcnow
 

@@ -21,17 +21,19 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.context import App, AppContext, BotData
+from bot.context import App, AppContext, BotData, conversing, forget_remembered, remembered
 from bot.delivery.outbox import PatientReplies
 from bot.delivery.transport import DEFAULTS, AiohttpRequest, TolerantBot, UpdatesRequest
 from bot.i18n import LANGUAGES, use_locale
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
 from bot.services import Services
-from bot.views import common as views
+from bot.views import menus as mv
 from bot.web.metrics import UPDATE_KINDS
 
 log = logging.getLogger(__name__)
-DIRECTORY_REFRESH_S = 30.0
+# The directory reads what changed (one small read when nothing did) this often: several
+# instances sharing a database each follow the others' changes within it.
+DIRECTORY_REFRESH_S = 1.0
 PLAN_EVERY_S = 60.0
 RETENTION_EVERY_S = 3600.0  # each step acts only on what is due: hourly keeps daytime asks
 WAIT_LIMIT_S = 10.0
@@ -56,9 +58,15 @@ class SanctuaryApplication(
     """The application, counting the updates it handles by kind (polling and webhook alike)."""
 
     async def process_update(self, update: object) -> None:
-        """Handle the update, then count it."""
-        await super().process_update(update)
+        """Handle the update, with what the person's conversation remembers read before it
+        and written after it (``bot.context.remembered``); then count it."""
         services = self.bot_data.services
+        user_id = conversing(update) if isinstance(update, Update) else None
+        if services is None or user_id is None:
+            await super().process_update(update)
+        else:
+            async with remembered(services, user_id):
+                await super().process_update(update)
         if services is not None and isinstance(update, Update):
             kind = next((k for k in UPDATE_KINDS if getattr(update, k) is not None), "other")
             services.metrics.update(kind)
@@ -98,19 +106,25 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
 
 
 async def _refresh_directory(context: AppContext) -> None:
-    """Read the activities and groups changed since the last look (imports, other processes)."""
+    """Read the activities and groups changed since the last look (imports, other processes,
+    other instances); let go of the people others changed (their language...)."""
     if await context.services.directory.refresh():
         log.info("directory updated")
+    await context.services.users.follow()
 
 
 async def _plan_reminders(context: AppContext) -> None:
-    """Turn due reminders into outbox rows and wake the sender (never sends itself)."""
-    if await context.services.plan_reminders():
+    """Turn due reminders into outbox rows and wake the sender (never sends itself); on the
+    instance holding the jobs lease only."""
+    if context.services.runs_jobs() and await context.services.plan_reminders():
         log.info("reminders planned")
 
 
 async def _retention(context: AppContext) -> None:
-    """Ask the long-silent whether to stay; delete those who never answered; purge old rows."""
+    """Ask the long-silent whether to stay; delete those who never answered; purge old rows
+    (on the instance holding the jobs lease only)."""
+    if not context.services.runs_jobs():
+        return
     report = await context.services.run_retention()
     for user_id in report.forgotten:
         context.application.drop_user_data(user_id)
@@ -124,7 +138,7 @@ async def set_commands(app: App) -> None:
         if lang.code != "en" and len(lang.code) != 2:
             continue
         with use_locale(lang.code):
-            commands = [BotCommand(name, text) for name, text in views.commands()]
+            commands = [BotCommand(name, text) for name, text in mv.commands()]
         code = None if lang.code == "en" else lang.code
         await app.bot.set_my_commands(commands, language_code=code)
 
@@ -194,9 +208,11 @@ def build_app(
     async def post_init(app: App) -> None:
         app.bot_data.services = started = services or await Services.create(config, gazetteer)
         # what memory holds about a person, let go of when they are forgotten
-        started.forget_in_memory = [app.drop_user_data, *app.bot_data.forget_in_memory]
-        for reopen in app.bot_data.reopen_at_start:  # questions asked before a restart
-            await reopen(started)
+        started.forget_in_memory = [
+            app.drop_user_data,
+            forget_remembered,
+            *app.bot_data.forget_in_memory,
+        ]
         await started.start_sender(app.bot)
         if isinstance(app.bot.rate_limiter, PatientReplies):
             app.bot.rate_limiter.metrics = started.metrics

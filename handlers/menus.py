@@ -11,12 +11,13 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
-from bot.context import AppContext
+from bot.context import AppContext, remembered_now
 from bot.i18n import current_locale, resolve_locale, use_locale
-from bot.views import common as views
+from bot.views import menus as mv
+from bot.views.common import View
 
 log = logging.getLogger(__name__)
-_COMMANDS = "commands"  # in the person's chat data: the command menu last set for them
+_COMMANDS = "commands"  # in the person's session: the command menu last set for them
 
 
 async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
@@ -24,23 +25,23 @@ async def roles_of(context: AppContext, user_id: int) -> frozenset[str]:
     return frozenset(r.role for r in await context.services.roles.roles_of(user_id))
 
 
-async def help_view(update: Update, context: AppContext) -> views.View:
+async def help_view(update: Update, context: AppContext) -> View:
     """/help for this person: their roles' commands too (and their command menu in step)."""
     user = update.effective_user
     roles = await roles_of(context, user.id) if user else frozenset()
     if user is not None:
         await sync_commands(context, user.id, roles)
-    return views.help_text(roles)
+    return mv.help_text(roles)
 
 
-async def menu_view(update: Update, context: AppContext) -> views.View:
+async def menu_view(update: Update, context: AppContext) -> View:
     """The main menu for this person: what brought them, their saved area, their roles."""
     user = update.effective_user
     row = await context.services.users.get(user.id) if user else None
     roles = await roles_of(context, user.id) if user else frozenset()
     if user is not None:
         await sync_commands(context, user.id, roles)
-    return views.main_menu(
+    return mv.main_menu(
         row.intent if row else None,
         row.area_label if row else None,
         bool(row and row.has_area),
@@ -51,20 +52,27 @@ async def menu_view(update: Update, context: AppContext) -> views.View:
 async def sync_commands(context: AppContext, user_id: int, roles: frozenset[str]) -> None:
     """The command menu of the person's private chat, in their language, with their roles'
     commands (best effort). Set again only when the language or the roles changed since it
-    was last set by this process."""
+    was last set, as their session says (kept in the database: any instance may set it)."""
     done = f"{current_locale()}:{','.join(sorted(roles))}"
-    data = context.application.user_data[user_id]
-    if data.get(_COMMANDS) == done:
+    state = remembered_now(user_id)  # None: another person's menu (an admin removed them)
+    if state is not None and state.session.get(_COMMANDS) == done:
         return
     try:
         await context.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in views.commands(roles)],
+            [BotCommand(name, text) for name, text in mv.commands(roles)],
             scope=BotCommandScopeChat(user_id),
         )
     except TelegramError as exc:
         log.info("could not set chat commands: %s", exc.message)
         return
-    data[_COMMANDS] = done
+    if state is not None:
+        state.session[_COMMANDS] = done
+        return
+    # Their session no longer says what their menu is: set it again when they next come.
+    services = context.services
+    stored = await services.sessions.get(user_id)
+    if stored.pop(_COMMANDS, None) is not None:
+        await services.sessions.save(user_id, stored, services.now())
 
 
 async def forget_commands(context: AppContext, user_id: int) -> None:

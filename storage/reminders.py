@@ -73,6 +73,14 @@ class ReminderRepository:
                 ]
         return found
 
+    async def subscribed_since(self, moment: datetime) -> list[int]:
+        """The activities someone asked to be reminded of at or after ``moment`` (on any
+        instance)."""
+        async with self._db.conn.execute(
+            "SELECT DISTINCT activity_id FROM reminders WHERE created_at >= ?", (to_db(moment),)
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
     async def subscribed_activities(self, after: int = 0, limit: int = 5_000) -> list[int]:
         """Activities someone asked to be reminded of: up to ``limit`` of them with an id
         above ``after``, by id (a page: at national scale, 80,000 read at once held the

@@ -150,6 +150,17 @@ class TranslationRepository:
                     found[r[0]].add(r[1])
         return found
 
+    async def published(self) -> dict[int, dict[tuple[str, str], str]]:
+        """Every published translation, per activity: (field, language) → text (for export)."""
+        found: dict[int, dict[tuple[str, str], str]] = defaultdict(dict)
+        async with self._db.conn.execute(
+            "SELECT activity_id, field, lang, text FROM activity_translations "
+            "WHERE status = 'published'"
+        ) as cur:
+            for r in await cur.fetchall():
+                found[r[0]][(r[1], r[2])] = r[3]
+        return found
+
     async def readers_languages(self) -> list[str]:
         """The languages other than English that readers chose, most read first."""
         async with self._db.conn.execute(

@@ -106,6 +106,18 @@ async def test_weekly_on_in_a_group_chat_posts_the_week_every_monday(bot: Harnes
     assert actions[:2] == ["weekly_off", "weekly_on"]
 
 
+async def test_weekly_on_shows_a_group_name_with_an_ampersand_as_written(bot: Harness) -> None:
+    """The reply is HTML, so the escaped name reads "Leeds & Bradford", never "&amp;"."""
+    async with bot.services.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE groups SET name = 'Leeds & Bradford <North>' WHERE ref = 'leeds'"
+        )
+    await bot.services.directory.refresh(force=True)
+    await _grant(bot, 6003, ADMIN, "leeds")
+    answer = await _in_group(bot, 6003, "/weekly on")
+    assert "activities of Leeds & Bradford <North> here" in answer
+
+
 async def test_weekly_is_refused_to_anyone_without_the_role(bot: Harness) -> None:
     await _grant(bot, 6002, ADMIN, "leeds")
     assert "Only an admin" in await _in_group(bot, 6003, "/weekly on")
@@ -142,8 +154,8 @@ async def test_weekly_usage_in_private_and_in_arabic(bot: Harness) -> None:
         "ar",
         "Only an admin of a City of Sanctuary group can do this. Ask your group's coordinator.",
     )
-    # Plain text, not HTML: the one kind of reply not built as a view.
-    assert "parse_mode" not in bot.server.calls_to("sendMessage")[-1].params
+    # HTML like every reply: the views escape what they insert (a group's name with "&").
+    assert bot.server.calls_to("sendMessage")[-1].params["parse_mode"] == "HTML"
 
 
 async def test_forget_removes_roles_and_anonymises_the_audit_log(bot: Harness) -> None:

@@ -103,6 +103,9 @@ async def test_arabic_reader_sees_the_translation_everywhere(bot: Harness) -> No
     assert await services.plan_reminders() == 1
     reminder = await _message(bot, AR_READER, "⏰")
     assert TITLE_AR in reminder
+    listed = last(await arabic.send("/reminders"))  # the list of reminders too, and its button
+    assert TITLE_AR in listed.plain_text()
+    assert any(TITLE_AR in label for label in button_texts(listed))
 
     # the weekly digest in Arabic
     await arabic.send("Leeds")
@@ -289,3 +292,28 @@ async def test_shared_and_inline_cards_carry_the_translation(bot: Harness) -> No
     assert any(TITLE_AR in article["title"] for article in articles)
     page = last(await arabic.send("/start g-leeds"))
     assert TITLE_AR in page.plain_text()
+
+
+async def test_export_writes_the_translation_columns_and_a_round_trip_keeps_them(
+    bot: Harness,
+) -> None:
+    from bot.domain.importer import export_activities
+
+    text = "\n".join(
+        [HEADER + ",description_ar,title_ar,title_ti", ROWS[0] + f",{DESCRIPTION_AR},{TITLE_AR},ሻሂ"]
+        + [r + ",,," for r in ROWS[1:]]
+    )
+    assert await import_activities(bot.services.db, text) == len(ROWS)
+    exported = await export_activities(bot.services.db)
+    header = exported.splitlines()[0]
+    # the columns in use, languages in the bot's order, fields in the import's order
+    assert header == HEADER + ",title_ar,description_ar,title_ti"
+    _, translated = parse_activity_file(exported, ZONES)
+    assert translated == {
+        "leeds-cafe": {("title", "ar"): TITLE_AR, ("description", "ar"): DESCRIPTION_AR,
+                       ("title", "ti"): "ሻሂ"}
+    }  # fmt: skip
+    # an English-only network exports the old columns only
+    async with bot.services.db.transaction() as conn:
+        await conn.execute("DELETE FROM activity_translations")
+    assert (await export_activities(bot.services.db)).splitlines()[0] == HEADER

@@ -15,8 +15,8 @@ import pytest
 
 from bot import service
 from bot.app import ALLOWED_UPDATES
-from bot.fakeapi import FakeBotAPI
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from bot.web import webhook as webhook_module
 from bot.web.health import CONTACT_LIMIT_S
 from bot.web.webhook import SECRET_HEADER
@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.updates import HandledUpdates
 from tests.conftest import NOW, WEBHOOK_PATH, WEBHOOK_SECRET, Harness, start_bot
+from tests.fakeapi import FakeBotAPI
 from tests.helpers import eventually
 
 # Distinctive enough that finding it in the metrics page could only mean it leaked there.

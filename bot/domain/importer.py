@@ -16,7 +16,8 @@ from typing import TypeVar
 from bot.domain.recurrence import Repeat, RepeatError, local_to_utc, zone
 from bot.domain.vocabulary import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
 from bot.i18n import BY_CODE, DEFAULT_LOCALE
-from bot.places.geo import looks_like_postcode, valid_uk_coordinates
+from bot.places.place import valid_uk_coordinates
+from bot.places.postcodes import looks_like_postcode
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository
@@ -430,10 +431,24 @@ def _activity_row(a: Activity, group_ref: str, tz: str) -> list[str]:
 
 
 async def export_activities(db: Database) -> str:
-    """All activities as CSV in the import format."""
+    """All activities as CSV in the import format, with a translation column (``title_ar``…)
+    for each field and language that has a published translation, so a round trip keeps them.
+    Translations waiting for an admin are not exported."""
     zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
+    translated = await TranslationRepository(db).published()
+    prefixes = {field: prefix for prefix, field in TRANSLATED_COLUMNS.items()}
+    used = {key for texts in translated.values() for key in texts}
+    extra = [
+        (field, lang)
+        for lang in TRANSLATION_LANGUAGES
+        for field in prefixes
+        if (field, lang) in used
+    ]
     rows = [
-        _activity_row(a, ref, zones.get(ref, "Europe/London"))
+        [
+            *_activity_row(a, ref, zones.get(ref, "Europe/London")),
+            *(translated.get(a.id, {}).get(key, "") for key in extra),
+        ]
         for a, ref in await ActivityRepository(db).with_group_refs()
     ]
-    return _write(rows, ACTIVITY_COLUMNS)
+    return _write(rows, [*ACTIVITY_COLUMNS, *(f"{prefixes[f]}_{lang}" for f, lang in extra)])

@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.domain.recurrence import Repeat, Schedule, local_to_utc, zone
 from bot.domain.vocabulary import TAGGABLE_NEEDS, Category
-from bot.places.geo import Outcodes, valid_uk_coordinates
+from bot.places.place import valid_uk_coordinates
+from bot.places.postcodes import Outcodes
 from bot.views.formatting import typed_length
 from storage.models import Activity, ActivityData, Group
 

@@ -3,6 +3,8 @@ contact, and "I'm interested". Reporters are never named to anyone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot import callbacks as cb
 from bot.i18n import N_, gettext, ngettext
 from bot.views import formatting as fmt
@@ -94,7 +96,7 @@ def concern_notice(title: str, group: str, reason: str, hidden: bool) -> View:
     return View("\n".join(lines))
 
 
-def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
+def reports_list(items: Sequence[tuple[int, str, str, bool, list[Report]]]) -> View:
     """Open reports by activity, with restore / remove buttons."""
     if not items:
         return View(_("No open reports. Thank you for keeping people safe."))

@@ -33,7 +33,8 @@ from bot.callbacks import Expired, SearchState
 from bot.context import App
 from bot.domain.translations import titles_in
 from bot.i18n import current_locale, resolve_locale, use_locale
-from bot.views import common as views
+from bot.views import find as fv
+from bot.views.common import expired
 from handlers.base import send_to
 from handlers.find import card_for, search_page
 
@@ -91,12 +92,12 @@ class MapPages:
             try:
                 state = _state(request.query.get("s", ""))
             except Expired:
-                data = views.map_page(None, None, {})
+                data = fv.map_page(None, None, {})
             else:
                 found, next_of = search_page(services, state)
                 listed = [hit.activity for hit in found.hits]
                 titles = await titles_in(services.translations, listed, current_locale())
-                data = views.map_page(found, state, next_of, titles)
+                data = fv.map_page(found, state, next_of, titles)
         data["tiles"] = {"url": self.tile_url, "attribution": ATTRIBUTION, "max_zoom": MAX_ZOOM}
         return web.json_response(data, headers={"Cache-Control": "no-store"})
 
@@ -120,7 +121,7 @@ class MapPages:
         with use_locale(locale):
             view = await card_for(services, activity_id, state, user_id)
             if view is None:
-                return web.json_response({"ok": False, "message": views.expired()}, status=404)
+                return web.json_response({"ok": False, "message": expired()}, status=404)
             try:
                 await send_to(self.app.bot, user_id, view)
             except TelegramError as exc:

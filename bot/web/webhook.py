@@ -4,9 +4,10 @@ A post without the secret header Telegram was given, or with another one, is ref
 and not read. A body that is not an update gets 400. An update is answered 200 only once the
 application has handled it (``process_update`` awaited, not queued), so a crash before that
 makes Telegram post it again. Telegram also posts again when an answer is slow or lost, so the
-update_ids handled are kept (in memory, and in ``handled_updates`` for a day across restarts):
-one seen before is answered 200 at once and not handled again, and one still being handled
-is answered when that handling ends.
+update_ids handled are kept (in memory, and in ``handled_updates`` for a day across restarts
+and across the instances sharing the database, which each look there first): one seen before
+is answered 200 at once and not handled again, and one still being handled here is answered
+when that handling ends.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ class Webhook:
         self._idle.clear()
         handled = False
         try:
+            if await self.handled.contains(update_id):  # by another instance sharing the database
+                handled = True
+                self._remember(update_id)
+                return True
             app = self.app
             await app.update_processor.process_update(update, app.process_update(update))
             handled = True
