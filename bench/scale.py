@@ -313,10 +313,14 @@ class DbTimer:
     untimed: set[int] = field(default_factory=set)
 
     stage: str = "start"
+    # the worst of each stage, and what it was
+    by_stage: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def note(self, ms: float, what: str) -> None:
         if ms > self.worst_ms:
             self.worst_ms, self.worst_what = ms, f"{self.stage}:{'_'.join(what.split()[:8])}"
+        if ms > self.by_stage.get(self.stage, (0.0, ""))[0]:
+            self.by_stage[self.stage] = (ms, "_".join(what.split()[:8]))
 
     def install(self) -> None:
         from storage.db import Connection, Database
@@ -326,12 +330,18 @@ class DbTimer:
 
         @contextlib.asynccontextmanager
         async def timed_transaction(db: Database) -> AsyncIterator[Connection]:
+            caller = sys._getframe(1)  # who opened it: the first frame outside contextlib
+            while caller.f_back is not None and caller.f_code.co_filename.endswith("contextlib.py"):
+                caller = caller.f_back
             async with transaction(db) as conn:
                 start = time.perf_counter()
                 try:
                     yield conn
                 finally:
-                    timer.note((time.perf_counter() - start) * 1000, "transaction")
+                    timer.note(
+                        (time.perf_counter() - start) * 1000,
+                        f"transaction in {caller.f_code.co_qualname}",
+                    )
 
         raw_execute = Connection.execute
 
@@ -741,8 +751,8 @@ async def _start(db_path: Path, gazetteer: Any) -> Any:
     return services
 
 
-async def measure(seed: int, size: Size) -> dict[str, str]:
-    """Start on the national data set and run the stages."""
+async def measure(seed: int, size: Size, chosen: set[str] | None = None) -> dict[str, str]:
+    """Start on the national data set and run the stages (those ``chosen``, if named)."""
     from bot.i18n import load_catalogs
 
     load_catalogs()
@@ -779,6 +789,8 @@ async def measure(seed: int, size: Size) -> dict[str, str]:
             results["rss_start_mb"] = f"{rss_mb():.0f}"
             run = Run(services, size, random.Random(seed), monitor, results, timer=timer)
             for name, stage in STAGES:
+                if chosen is not None and name not in chosen:
+                    continue
                 monitor.stage = timer.stage = name
                 await stage(run)
                 await asyncio.sleep(0.01)
@@ -804,6 +816,9 @@ async def measure(seed: int, size: Size) -> dict[str, str]:
             results[f"busy_{name}_ms"] = _ms(monitor.worst_cpu.get(name, math.nan))
         results["max_txn_ms"] = _ms(timer.worst_ms)
         results["max_txn_what"] = json.dumps(timer.worst_what)
+        for name, (worst, what) in timer.by_stage.items():
+            results[f"txn_{name}_ms"] = _ms(worst)
+            results[f"txn_{name}_what"] = json.dumps(what)
     return results
 
 
@@ -885,6 +900,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--updates", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--build", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stages", default=None,
+        help="run only these stages, comma-separated, in their usual order ('find': the "
+        "find-near-me ratio); a stage may need one before it (sending: reminders)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     size = Size(args.people, args.activities, args.groups, args.reminders, args.digest_readers)
     if args.build is not None:
@@ -892,8 +912,10 @@ def main(argv: list[str]) -> int:
         return 0
     ensure(args.seed, size)
     ensure(args.seed, size.tenth())
-    results = asyncio.run(measure(args.seed, size))
-    results.update(asyncio.run(find_ratio(args.seed, size, args.updates, args.rounds)))
+    chosen = set(args.stages.split(",")) if args.stages else None
+    results = asyncio.run(measure(args.seed, size, chosen))
+    if chosen is None or "find" in chosen:
+        results.update(asyncio.run(find_ratio(args.seed, size, args.updates, args.rounds)))
     keys = KEYS + [k for k in results if k not in KEYS]
     cpu = os.getloadavg()[0]
     print(

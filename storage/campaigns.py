@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Connection, Database, from_db, to_db
-from storage.outbox import CHUNK, OutboxItem, insert_items, lane_of
+from storage.outbox import CHUNK, OutboxItem, insert_rows, lane_of, outbox_rows
 
 KIND = "campaign"  # the outbox kind of a call
 EDITABLE = ("draft", "scheduled", "paused")
@@ -255,16 +255,18 @@ class CampaignRepository:
         """One short transaction: the recipients among subscribers up to user id ``until``
         recorded and their messages queued; returns messages queued. Repeated after an
         interruption, it adds nobody twice."""
+        payload = {"campaign_id": campaign_id}
+        items = (OutboxItem(KIND, subject(campaign_id), u, payload) for u in audience)
+        rows = outbox_rows(items, now)  # built first: the transaction only writes
+        recipients = [(campaign_id, user_id) for user_id in audience]
         async with self._db.transaction() as conn:
             before = conn.total_changes
             await conn.executemany(
                 "INSERT OR IGNORE INTO campaign_recipients (campaign_id, user_id) VALUES (?, ?)",
-                [(campaign_id, user_id) for user_id in audience],
+                recipients,
             )
             added = conn.total_changes - before
-            payload = {"campaign_id": campaign_id}
-            items = (OutboxItem(KIND, subject(campaign_id), u, payload) for u in audience)
-            queued = await insert_items(conn, items, now)
+            queued = await insert_rows(conn, rows)
             await conn.execute(
                 "UPDATE campaigns SET queued_until = ?, recipients = recipients + ? WHERE id = ?",
                 (until, added, campaign_id),

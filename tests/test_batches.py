@@ -23,6 +23,7 @@ from storage.db import Connection, Database, to_db
 from storage.group_chats import GroupChatRepository
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.personal import PersonalDataRepository
+from storage.reminders import ReminderRepository
 from storage.roles import COORDINATOR, NETWORK, RoleRepository
 from storage.users import UserRepository
 from tests.conftest import NOW, Harness
@@ -271,6 +272,45 @@ async def test_a_starting_sender_finds_recent_chats_through_indexes(db: Database
         async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
             plan = " ".join(str(r[3]) for r in await cur.fetchall())
         assert "SCAN outbox" not in plan, (sql, plan)
+
+
+async def test_retention_finds_whom_it_asked_through_an_index(db: Database) -> None:
+    # Not a read of every person (a million at national scale) each hourly run, to find the
+    # few asked a month ago whether to stay.
+    users = UserRepository(db)
+    await users.mark_asked([3, 5, 8], NOW - timedelta(days=40))
+    # statistics from before the index came (a database analysed, then migrated)
+    await db.conn.execute("ANALYZE")
+    await db.conn.execute("DELETE FROM sqlite_stat1 WHERE idx = 'users_retention_asked'")
+    await db.conn.execute("ANALYZE sqlite_schema")
+    statements: list[str] = []
+    await db.raw.set_trace_callback(statements.append)
+    assert await users.unanswered_since(NOW - timedelta(days=30)) == [3, 5, 8]
+    await db.raw.set_trace_callback(None)
+    (sql,) = [s for s in statements if s.lstrip().startswith("SELECT")]
+    async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
+        plan = " ".join(str(r[3]) for r in await cur.fetchall())
+    assert "SCAN users" not in plan, (sql, plan)
+
+
+async def test_the_planner_finds_new_reminders_through_their_index(db: Database) -> None:
+    # A minute's run reads what was asked for since the last one, not every reminder, with
+    # statistics like a national database's (200,000 reminders, 80,000 activities).
+    await db.conn.execute("ANALYZE")
+    await db.conn.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'reminders'")
+    await db.conn.execute(
+        "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('reminders', 'reminders_activity', "
+        "'200000 3'), ('reminders', 'reminders_created', '200000 2')"
+    )
+    await db.conn.execute("ANALYZE sqlite_schema")
+    statements: list[str] = []
+    await db.raw.set_trace_callback(statements.append)
+    assert await ReminderRepository(db).subscribed_since(NOW) == []
+    await db.raw.set_trace_callback(None)
+    (sql,) = [s for s in statements if s.lstrip().startswith("SELECT")]
+    async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
+        plan = " ".join(str(r[3]) for r in await cur.fetchall())
+    assert "SCAN reminders" not in plan, (sql, plan)
 
 
 async def test_coordinators_see_how_long_a_call_still_needs(db: Database) -> None:

@@ -116,6 +116,25 @@ async def test_several_in_flight_keep_every_limit(rig: Rig) -> None:
     assert len(rig.server.calls_to("sendMessage")) == len(chats)  # each once
 
 
+async def test_the_next_message_is_rendered_while_its_slot_is_still_ahead(rig: Rig) -> None:
+    """A digest's search and the database take time: that time is spent while the limiter
+    waits for the next slot, not added to every interval (the national send rate)."""
+    limiter = RateLimiter(per_second=2)  # slots 0.5 s apart: far more than a render takes
+    ahead: list[bool] = []
+
+    async def render(row: OutboxRow) -> View | None:
+        ahead.append(limiter.clock() < limiter.next_slot())
+        return View(f"{row.kind} {row.subject}")
+
+    await rig.outbox.enqueue(_items("digest", range(1, 6)))
+    sender = Sender(
+        rig.bot, rig.outbox, UserRepository(rig.db), {"digest": render}, limiter
+    )  # fmt: skip
+    await rig.drain(sender)
+    assert ahead == [False, True, True, True, True]  # the first has no slot to wait for
+    assert rig.server.violations == 0
+
+
 async def test_a_429_pauses_the_other_messages_too(rig: Rig) -> None:
     rig.server.round_trip_s = 0.05
     await rig.outbox.enqueue(_items("notice", range(1, 41)))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot import callbacks as cb
-from bot.delivery.reminders import reminder_moment
+from bot.delivery.reminders import SOON, LookTable, reminder_moment
 from bot.domain.recurrence import local_to_utc
 from tests.conftest import Harness
 from tests.data import LEEDS
@@ -205,3 +208,75 @@ async def test_someone_asking_just_before_a_moment_is_reminded(bot: Harness) -> 
     await _subscribe_to_first(bot, 4203)
     services.clock = lambda: datetime(2026, 11, 24, 16, 59, 30, tzinfo=UTC)
     assert await services.plan_reminders() == 1  # the second person's
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("wake"), st.integers(1, 6), st.integers(0, 300)),
+            st.tuples(st.just("soon"), st.integers(1, 6), st.just(0)),
+            st.tuples(st.just("drop"), st.integers(1, 6), st.just(0)),
+            st.tuples(st.just("run"), st.just(0), st.integers(0, 120)),
+        ),
+        max_size=60,
+    )
+)
+def test_the_look_table_gives_each_activity_when_its_time_comes_once(
+    steps: list[tuple[str, int, int]],
+) -> None:
+    """The planner's compact memory (two arrays and the activities of each minute) answers
+    as a plain dict of "when to look at it next" would, however times are moved and dropped."""
+    table, model, now = LookTable(), dict[int, int](), 1_000_000
+    for op, activity_id, value in steps:
+        if op == "wake":
+            table.set_wake(activity_id, now + value)
+            model[activity_id] = now + value
+        elif op == "soon":
+            table.set_wake(activity_id, SOON)
+            model[activity_id] = SOON
+        elif op == "drop":
+            table.drop(activity_id)
+            model.pop(activity_id, None)
+        else:
+            now += value
+            due = table.due(now)
+            expected = sorted(a for a, second in model.items() if second <= now)
+            assert sorted(due) == expected and len(due) == len(set(due))
+            for activity_id in due:  # looked at: the planner gives each a new time or drops it
+                table.set_wake(activity_id, now + 10_000)
+                model[activity_id] = now + 10_000
+        assert sorted(table) == sorted(model) and len(table) == len(model)
+
+
+def test_the_look_table_forgets_old_times_of_activities_moved_often() -> None:
+    table = LookTable()
+    for step in range(5_000):  # five activities, each moved a thousand times
+        table.set_wake(1 + step % 5, 1_000_000 + step * 7)
+    assert len(table) == 5
+    assert sum(len(ids) for ids in table._minutes.values()) < 2 * 5 + 1_000  # stale dropped
+    assert sorted(table.due(1_000_000 + 5_000 * 7)) == [1, 2, 3, 4, 5]
+    assert table.due(2_000_000) == []
+
+
+async def test_every_activity_asked_about_is_found_page_by_page(bot: Harness) -> None:
+    """The planner reads the activities someone asked reminders of a page at a time: each
+    once, none left out, however the pages fall."""
+    db = bot.services.db
+    async with db.conn.execute("SELECT id FROM activities ORDER BY id LIMIT 7") as cur:
+        activities = [int(r[0]) for r in await cur.fetchall()]
+    assert len(activities) == 7
+    for user_id, activity_id in [(u, a) for u in (5001, 5002) for a in activities[::2]] + [
+        (5003, activities[1])
+    ]:
+        await bot.services.users.ensure(user_id)
+        await db.conn.execute(
+            "INSERT INTO reminders (user_id, activity_id, created_at) VALUES (?, ?, ?)",
+            (user_id, activity_id, "2026-11-01T00:00:00+00:00"),
+        )
+    pages, after = [], 0
+    while page := await bot.services.reminders.subscribed_activities(after, limit=2):
+        pages.append(page)
+        after = page[-1]
+    assert [a for page in pages for a in page] == sorted({*activities[::2], activities[1]})
+    assert max(len(page) for page in pages) == 2

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import math
+from array import array
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime, time, timedelta
 
 from bot.domain.recurrence import Occurrence, local_to_utc, zone
 from bot.search.directory import Directory
@@ -49,7 +51,100 @@ def _wants(sub: Subscription, lead: str) -> bool:
 
 PLAN_BATCH = 200  # activities looked at between two yields to the event loop
 RESYNC_EVERY = 30  # runs between two reads of every activity someone asked reminders of
-_SOON = datetime.min.replace(tzinfo=UTC)  # looked at on the next run
+SOON = 1  # a second long past: looked at on the next run
+_NONE = 0  # not looked after (wake), nothing planned yet (planned)
+
+
+def _second(moment: datetime) -> int:
+    """A moment as whole seconds since 1970 (the table's unit)."""
+    return math.floor(moment.timestamp())
+
+
+class LookTable:
+    """For each activity someone asked reminders of: when to look at it again, and the moment
+    up to which its reminders are planned, as whole seconds in two arrays indexed by activity
+    id (16 bytes an activity at national scale, where a dict entry, two datetimes and a heap
+    tuple took about 200), and the activities to look at in each minute.
+
+    A minute's list may name an activity that has since been given another time: it is left
+    out when that minute comes (``due``).
+    """
+
+    def __init__(self) -> None:
+        self.wake = array("q")  # activity id: second to look at it again; _NONE: not looked after
+        self.planned = array("q")  # activity id: second up to which reminders are planned
+        self._minutes: dict[int, array[int]] = {}  # minute: activity ids to look at in it
+        self._heap: list[int] = []  # those minutes, earliest first
+        self._count = 0  # activities looked after
+        self._listed = 0  # ids in the minutes' lists (some stale)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __contains__(self, activity_id: int) -> bool:
+        return 0 < activity_id < len(self.wake) and self.wake[activity_id] != _NONE
+
+    def __iter__(self) -> Iterator[int]:
+        return (i for i, second in enumerate(self.wake) if second != _NONE)
+
+    def _room(self, activity_id: int) -> None:
+        if activity_id <= 0:
+            raise ValueError(f"activity id {activity_id}")
+        if activity_id >= len(self.wake):
+            more = max(activity_id + 1, 2 * len(self.wake)) - len(self.wake)
+            self.wake.frombytes(bytes(8 * more))
+            self.planned.frombytes(bytes(8 * more))
+
+    def set_wake(self, activity_id: int, second: int) -> None:
+        """Look at the activity again at ``second`` (SOON: on the next run)."""
+        self._room(activity_id)
+        if self.wake[activity_id] == _NONE:
+            self._count += 1
+        self.wake[activity_id] = second
+        self._list(activity_id, second // 60)
+        if self._listed > 2 * self._count + 1_000:  # drop the stale entries now and then
+            self._minutes, self._heap, self._listed = {}, [], 0
+            for listed in self:
+                self._list(listed, self.wake[listed] // 60)
+
+    def _list(self, activity_id: int, minute: int) -> None:
+        ids = self._minutes.get(minute)
+        if ids is None:
+            ids = self._minutes[minute] = array("i")
+            heapq.heappush(self._heap, minute)
+        ids.append(activity_id)
+        self._listed += 1
+
+    def drop(self, activity_id: int) -> None:
+        """No longer looked after (not shown, over, or nobody asks any more)."""
+        if activity_id in self:
+            self.wake[activity_id] = _NONE
+            self.planned[activity_id] = _NONE
+            self._count -= 1
+
+    def due(self, now: int) -> list[int]:
+        """The activities whose time to be looked at has come by second ``now``, each once."""
+        found: dict[int, None] = {}
+        this_minute = now // 60
+        while self._heap and self._heap[0] <= this_minute:
+            minute = heapq.heappop(self._heap)
+            ids = self._minutes.pop(minute)
+            self._listed -= len(ids)
+            later = array("i")
+            for activity_id in ids:
+                second = self.wake[activity_id]
+                if second == _NONE or second // 60 != minute:
+                    continue  # given another time since
+                if second <= now:
+                    found[activity_id] = None
+                else:
+                    later.append(activity_id)
+            if later:  # later in this minute: kept for the next run
+                self._minutes[minute] = later
+                heapq.heappush(self._heap, minute)
+                self._listed += len(later)
+                break
+        return list(found)
 
 
 class ReminderPlanner:
@@ -58,7 +153,8 @@ class ReminderPlanner:
     Each activity someone asked reminders of has a time to be looked at again: a little before
     its next reminder moment. A run looks only at the activities whose time has come (all of
     them once, at start), a batch at a time, yielding in between; an activity that changed, or
-    that someone just asked reminders of, is looked at on the next run.
+    that someone just asked reminders of, is looked at on the next run. What it remembers is
+    a ``LookTable``: a few bytes an activity, however many there are.
     """
 
     def __init__(
@@ -72,11 +168,10 @@ class ReminderPlanner:
         self.outbox = outbox
         self.directory = directory
         self.now = now
-        # activity id: the moment up to which its reminders are planned (rows are unique in
-        # the outbox, so planning one again adds nothing: this only saves asking)
-        self._planned: dict[int, datetime] = {}
-        self._wake: dict[int, datetime] = {}  # activity id: when to look at it next
-        self._queue: list[tuple[datetime, int]] = []  # the same, earliest first (some stale)
+        # when to look at each activity again, and the moment up to which its reminders are
+        # planned (rows are unique in the outbox, so planning one again adds nothing: this
+        # only saves asking)
+        self._looks = LookTable()
         self._last_run: datetime | None = None
         self._runs = 0
         directory.watch(self.touch)
@@ -84,52 +179,41 @@ class ReminderPlanner:
     def reset(self) -> None:
         """Look at everything again on the next run, as at a start (this instance takes the
         jobs over from another, which may have planned anything meanwhile)."""
-        self._planned.clear()
-        self._wake.clear()
-        self._queue = []
+        self._looks = LookTable()
         self._last_run = None
         self._runs = 0
 
     def touch(self, activity_id: int) -> None:
         """Look at an activity someone asked reminders of again on the next run (it changed)."""
-        if activity_id in self._wake:
-            self._planned.pop(activity_id, None)
-            self._set_wake(activity_id, _SOON)
+        if activity_id in self._looks:
+            self.subscribed(activity_id)
 
     def subscribed(self, activity_id: int) -> None:
         """Someone just asked reminders of this activity: look at it on the next run."""
-        self._planned.pop(activity_id, None)
-        self._set_wake(activity_id, _SOON)
-
-    def _set_wake(self, activity_id: int, when: datetime) -> None:
-        self._wake[activity_id] = when
-        heapq.heappush(self._queue, (when, activity_id))
+        self._looks.set_wake(activity_id, SOON)
+        self._looks.planned[activity_id] = _NONE
 
     async def plan(self) -> int:
         """Enqueue every reminder due by now (or in the next two minutes); returns rows added."""
         now = self.now()
+        looks = self._looks
         if self._last_run is not None and now < self._last_run:
-            self._planned.clear()  # the clock went back: look at everything again
-            for activity_id in self._wake:
-                self._set_wake(activity_id, now)
+            for activity_id in list(looks):  # the clock went back: look at everything again
+                self.subscribed(activity_id)
         if self._last_run is not None:  # asked for since, here or on another instance
             for activity_id in await self.reminders.subscribed_since(self._last_run - PLAN_AHEAD):
                 self.subscribed(activity_id)
         self._last_run = now
         if self._runs % RESYNC_EVERY == 0:  # new ones are told (subscribed); this is a net
-            for activity_id in await self.reminders.subscribed_activities():
-                if activity_id not in self._wake:
-                    self._set_wake(activity_id, now)
+            after = 0
+            while page := await self.reminders.subscribed_activities(after):
+                for activity_id in page:
+                    if activity_id not in looks:
+                        looks.set_wake(activity_id, _second(now))
+                after = page[-1]
+                await asyncio.sleep(0)
         self._runs += 1
-        due: list[int] = []
-        queue = self._queue
-        while queue and queue[0][0] <= now:
-            when, activity_id = heapq.heappop(queue)
-            if self._wake.get(activity_id) == when:
-                due.append(activity_id)
-        if len(queue) > 2 * len(self._wake) + 1_000:  # drop the stale entries now and then
-            self._queue = queue = [(w, a) for a, w in self._wake.items()]
-            heapq.heapify(queue)
+        due = looks.due(_second(now))
         added = 0
         for i in range(0, len(due), PLAN_BATCH):
             added += await self._plan_batch(due[i : i + PLAN_BATCH], now)
@@ -138,6 +222,7 @@ class ReminderPlanner:
 
     async def _plan_batch(self, activity_ids: list[int], now: datetime) -> int:
         """Plan what is due of these activities, and when to look at each again."""
+        looks = self._looks
         horizon = now + LEADS["day"] + PLAN_AHEAD
         due: dict[int, list[Occurrence]] = {}
         for activity_id in activity_ids:
@@ -147,29 +232,27 @@ class ReminderPlanner:
             found = schedule.occurrences(now, 1) if schedule is not None else []
             upcoming = found[0] if found else None
             if schedule is None or upcoming is None:
-                del self._wake[activity_id]  # not shown, or over: looked at if it changes
-                self._planned.pop(activity_id, None)
+                looks.drop(activity_id)  # not shown, or over: looked at if it changes
                 continue
             if upcoming.start > horizon:  # no moment comes before a day ahead of it
-                self._set_wake(activity_id, upcoming.start - LEADS["day"] - PLAN_AHEAD)
+                looks.set_wake(activity_id, _second(upcoming.start - LEADS["day"] - PLAN_AHEAD))
                 continue
             occurrences = schedule.occurrences(now, 3)
             due[activity_id] = occurrences
-            self._set_wake(activity_id, self._next_look(occurrences, schedule.tz, now))
+            looks.set_wake(activity_id, _second(self._next_look(occurrences, schedule.tz, now)))
         by_activity: dict[int, list[Subscription]] = defaultdict(list)
         for sub in await self.reminders.for_activities(list(due)):
             by_activity[sub.activity_id].append(sub)
         items: list[OutboxItem] = []
-        planned_now = now + PLAN_AHEAD  # one object for every activity planned in this run
+        planned_now = _second(now + PLAN_AHEAD)  # up to where this run plans
         for activity_id, occurrences in due.items():
             subs = by_activity.get(activity_id)
             if not subs:
-                del self._wake[activity_id]  # nobody asked any more
-                self._planned.pop(activity_id, None)
+                looks.drop(activity_id)  # nobody asked any more
                 continue
             tz = self.directory.schedules[activity_id].tz
-            planned = self._planned.get(activity_id, _SOON)
-            self._planned[activity_id] = planned_now
+            planned = looks.planned[activity_id]  # _NONE (0): nothing planned yet
+            looks.planned[activity_id] = planned_now
             for occurrence in occurrences:
                 start = occurrence.start
                 if start > horizon:
@@ -178,7 +261,7 @@ class ReminderPlanner:
                     continue  # already started: too late to remind
                 for lead in LEADS:
                     moment = reminder_moment(start, lead, tz)
-                    if moment is None or moment > now + PLAN_AHEAD or moment <= planned:
+                    if moment is None or moment > now + PLAN_AHEAD or moment.timestamp() <= planned:
                         continue
                     for sub in subs:
                         if not _wants(sub, lead):

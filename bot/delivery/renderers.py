@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.config import Config
-from bot.delivery.outbox import Held, Renderer
-from bot.domain.recurrence import zone
+from bot.delivery.outbox import RECIPIENT, Held, Renderer
+from bot.domain.recurrence import Occurrence, zone
 from bot.domain.translations import in_language, titles_in
 from bot.i18n import current_locale, gettext, use_locale
-from bot.search.directory import Directory
+from bot.search.directory import Directory, Hit
 from bot.views import formatting as fmt
 from bot.views.admin import weekly_post
 from bot.views.campaigns import call_message
@@ -20,13 +21,15 @@ from bot.views.privacy import stay_question
 from bot.views.reminders import digest_message, reminder_message
 from bot.views.safeguarding import concern_notice
 from storage.campaigns import CampaignRepository
+from storage.models import User
 from storage.outbox import OutboxRow
 from storage.translations import TranslationRepository
 from storage.users import UserRepository
 
 DIGEST_SIZE = 8  # activities in one digest
 WEEKLY_SIZE = 25  # occurrences in one group chat's weekly post
-DIGEST_LOOK_AT = 40  # nearest activities looked at to find those of the coming week
+# nearest activities looked at to find those of the coming week: a few, then more if needed
+DIGEST_LOOK_AT = (2 * DIGEST_SIZE, 40)
 
 
 async def notice(row: OutboxRow) -> View | None:
@@ -96,25 +99,36 @@ def build_renderers(
         loc = (await in_language(translations, [activity], current_locale()))[activity.id]
         return reminder_message(loc.activity, group, start, cancelled, loc.note)
 
+    async def recipient(row: OutboxRow) -> User | None:
+        """The person the row goes to: as the sender just read them, else from the database."""
+        user = RECIPIENT.get()
+        return user if user is not None and user.id == row.chat_id else await users.get(row.chat_id)
+
     async def digest(row: OutboxRow) -> View | None:
         """The coming week's activities near the reader's saved area, nearest first."""
-        user = await users.get(row.chat_id)
+        user = await recipient(row)
         if user is None or user.area_lat is None or user.area_lon is None:
             return None  # the area was forgotten since: nothing to send
         moment = now()
         week_end = moment + timedelta(days=7)
-        found = directory.search(
-            user.area_lat,
-            user.area_lon,
-            config.search_radius_miles * fmt.KM_PER_MILE,
-            moment,
-            page_size=DIGEST_LOOK_AT,
-        )
-        listed = []
-        for hit in found.hits:
-            nxt = directory.next_occurrence(hit.activity.id, moment)
-            if nxt is not None and nxt.start < week_end:
-                listed.append((hit, nxt))
+        listed: list[tuple[Hit, Occurrence]] = []
+        for look_at in DIGEST_LOOK_AT:
+            # the nearest few first (most take place every week); further only if needed
+            found = directory.search(
+                user.area_lat,
+                user.area_lon,
+                config.search_radius_miles * fmt.KM_PER_MILE,
+                moment,
+                page_size=look_at,
+            )
+            await asyncio.sleep(0)  # a search in a city is the longest step: others go first
+            listed = []
+            for hit in found.hits:
+                nxt = directory.next_occurrence(hit.activity.id, moment)
+                if nxt is not None and nxt.start < week_end:
+                    listed.append((hit, nxt))
+            if len(listed) >= DIGEST_SIZE or len(found.hits) < look_at:
+                break
         if not listed:
             return None
         listed = listed[:DIGEST_SIZE]
@@ -125,7 +139,7 @@ def build_renderers(
 
     async def stay(row: OutboxRow) -> View | None:
         """After a year of silence: shall I keep your settings? (unless they wrote since)"""
-        user = await users.get(row.chat_id)
+        user = await recipient(row)
         if user is None or user.retention_asked_at is None:
             return None
         return stay_question()
