@@ -363,6 +363,7 @@ class Services:
 
     async def close(self) -> None:
         """Stop sending and close the database."""
+        self.directory.close()
         await self.stop_sender()
         await self.db.close()
 

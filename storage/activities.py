@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from storage.db import Connection, Database, date_from_db, from_db, to_db, upsert_sql, utcnow
@@ -112,25 +113,42 @@ def _row(item: ActivityData, group_id: int) -> tuple[Any, ...]:
     )
 
 
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a column of words (languages), one tuple for each distinct text: most
+    activities share a few, so a national load makes a few thousand, not 100,000."""
+    return tuple(text.split())
+
+
+@lru_cache(maxsize=4096)
+def _word_set(text: str) -> frozenset[str]:
+    """The words of a column of words (needs) as a set, one for each distinct text."""
+    return frozenset(text.split())
+
+
 def _directory_row(row: Any, skips: Mapping[int, frozenset[date]]) -> DirectoryRow:
+    # positional, in DirectoryRow's order (a national load converts 100,000 rows at start)
     return DirectoryRow(
-        id=row[0],
-        group_id=row[1],
-        title=row[2],
-        category=row[3],
-        lat=row[4],
-        lon=row[5],
-        starts_at=from_db(row[6]),
-        duration_min=row[7],
-        rrule=row[8],
-        until=date_from_db(row[9]),
-        languages=tuple(row[10].split()),
-        needs=frozenset(row[12].split()),
-        is_free=not row[11],
-        skips=skips.get(row[0], frozenset()),
-        last_end=row[13],
-        shown=bool(row[14]),
+        row[0],  # id
+        row[1],  # group_id
+        row[2],  # title
+        row[3],  # category
+        row[4],  # lat
+        row[5],  # lon
+        from_db(row[6]),  # starts_at
+        row[7],  # duration_min
+        row[8],  # rrule
+        date_from_db(row[9]),  # until
+        _words(row[10]),  # languages
+        _word_set(row[12]),  # needs
+        not row[11],  # is_free
+        skips.get(row[0], _NO_SKIPS),
+        row[13],  # last_end
+        bool(row[14]),  # shown
     )
+
+
+_NO_SKIPS: frozenset[date] = frozenset()
 
 
 class ActivityRepository:

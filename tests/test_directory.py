@@ -279,3 +279,38 @@ async def test_a_series_last_date_is_worked_out_once_and_kept(tmp_path: Path) ->
         assert [r[0] for r in row] == [to_db(later)]
     finally:
         await db.close()
+
+
+async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        await seed_test_data(db)
+        repo, groups = ActivityRepository(db), GroupRepository(db)
+        group = (await groups.all())[0]
+        rng = random.Random(24)
+        for _ in range(60):  # crowded cells around Leeds
+            await repo.create(_data(rng, group.ref), group.id, 1, "published", NOW)
+        directory = Directory(repo, groups)
+        await directory.refresh()
+        assert directory.packing_left  # the bot answers before the grid is packed ahead
+        before = _state(directory)
+        baseline = [
+            directory.search(lat, lon, km, NOW, category, needs, page_size=500, full_scan=True)
+            for lat, lon in (LEEDS, NEWCASTLE)
+            for km in (5.0, 40.0, 800.0)
+            for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
+        ]
+        await directory.settled()
+        assert not directory.packing_left
+        assert _state(directory) == before
+        assert [
+            directory.search(lat, lon, km, NOW, category, needs, page_size=500)
+            for lat, lon in (LEEDS, NEWCASTLE)
+            for km in (5.0, 40.0, 800.0)
+            for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
+        ] == baseline
+        assert any(page.total > 20 for page in baseline)
+    finally:
+        await db.close()

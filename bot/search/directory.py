@@ -101,6 +101,7 @@ def directory_row(activity: Activity, last_end: str | None = None) -> DirectoryR
 
 
 LOAD_PAUSE = 0.005  # seconds between batches of a full load: a search gets the loop meanwhile
+SETTLE_SLICE = 0.02  # seconds of packing ahead at a time, after the first load
 
 
 class _Schedules(Mapping[int, Schedule]):
@@ -144,6 +145,7 @@ class Directory:
         self._shared: dict[object, object] = {}
         self._new_ends: list[tuple[int, str]] = []  # last ends worked out, not yet stored
         self._watchers: list[Callable[[int], None]] = []
+        self._settling: asyncio.Task[None] | None = None  # packing ahead after the first load
 
     # -- reading from the database ---------------------------------------------------------
 
@@ -172,12 +174,32 @@ class Directory:
             # objects would stop everything for a second, again and again).
             gc.freeze()
             await asyncio.sleep(LOAD_PAUSE)
-        settled = False
-        while not settled:  # packed ahead, not all by the first search
-            settled = self._grid.settle(0.02)
-            await asyncio.sleep(0)
         self._marks = marks
         await self._apply_changes()  # what changed while this was reading
+        # The bot answers from now on; the grid's cells are packed ahead in the background, a
+        # slice at a time (a search that needs a cell not packed yet packs that one at once).
+        self._settling = asyncio.create_task(self._settle(), name="directory-packing")
+
+    async def _settle(self) -> None:
+        settled = False
+        while not settled:  # a slice at a time: a search gets the loop in between
+            settled = self._grid.settle(SETTLE_SLICE)
+            await asyncio.sleep(0)
+
+    async def settled(self) -> None:
+        """Wait until the packing ahead that follows the first load is done (tests, bench)."""
+        if self._settling is not None:
+            await self._settling
+
+    @property
+    def packing_left(self) -> bool:
+        """Whether some of the grid is still to be packed ahead of the searches."""
+        return not self._grid.settle(0.0)
+
+    def close(self) -> None:
+        """Stop packing ahead (the bot is stopping)."""
+        if self._settling is not None:
+            self._settling.cancel()
 
     async def _apply_changes(self) -> bool:
         assert self._marks is not None
