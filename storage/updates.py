@@ -31,8 +31,9 @@ class HandledUpdates:
         for start in range(0, len(update_ids), BATCH):
             batch = update_ids[start : start + BATCH]
             await self.db.conn.execute(
-                "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES "
-                + ", ".join(["(?, ?)"] * len(batch)),
+                "INSERT INTO handled_updates (update_id, handled_at) VALUES "
+                + ", ".join(["(?, ?)"] * len(batch))
+                + " ON CONFLICT DO NOTHING",
                 [value for update_id in batch for value in (update_id, stamp)],
             )
 

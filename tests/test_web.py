@@ -185,7 +185,7 @@ async def test_a_stop_waits_only_so_long_for_an_update_being_handled(
 async def test_health_and_readiness(hooked: Harness) -> None:
     assert await _get(hooked.web_url + "/healthz") == (200, "ok\n")
     assert await _get(hooked.web_url + "/readyz") == (200, "ready\n")
-    await hooked.services.db.raw.close()  # the database is gone
+    await hooked.services.db.close()  # the database is gone
     status, text = await _get(hooked.web_url + "/readyz")
     assert status == 503
     assert text.startswith("not ready: the database does not answer")
