@@ -126,3 +126,14 @@ def test_map_settings() -> None:
     )
     assert config.public_url == "https://bot.example.org"
     assert config.tile_url == "https://tiles.example.org/{z}/{x}/{y}.png"
+
+
+def test_sanctuary_db_as_a_postgresql_url() -> None:
+    url = "postgresql://sanctuary:s3cret@db.example.org:5432/sanctuary"
+    config = Config.from_env({"SANCTUARY_DB": url})
+    assert config.db_url == url and config.database == url
+    assert config.database_name == "postgresql://sanctuary@db.example.org:5432/sanctuary"
+    assert Config.from_env({"SANCTUARY_DB": "data/x.db"}).database == Path("data/x.db")
+    for bad in ("postgresql://db.example.org", "postgresql://host:port/db", "postgres:///x"):
+        with pytest.raises(ConfigError, match="SANCTUARY_DB"):
+            Config.from_env({"SANCTUARY_DB": bad})

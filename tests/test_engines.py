@@ -1,17 +1,25 @@
 """The database layer on the engine of this run (SQLite, or PostgreSQL in the second half of
-``make test``): values read back as written, counts, transactions."""
+``make test``): values read back as written, counts, transactions; and copy-db both ways."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from storage.db import Database, from_db, to_db
+from bot.cli import commands as cli
+from bot.places.geo import Gazetteer, Outcodes
+from storage.db import Database, SQLiteDatabase, from_db, to_db
+from storage.roles import COORDINATOR, NETWORK, RoleRepository
+from tests import engines
+from tests.conftest import NOW, start_bot
+from tests.data import LEEDS
+from tests.helpers import only
+from tests.test_reminders import _subscribe_to_first
 
 BIG = 7_123_456_789  # a Telegram user id past 2^31
 GROUP_CHAT = -1_001_234_567_890
@@ -126,3 +134,75 @@ async def test_a_failed_transaction_leaves_nothing_and_transactions_take_turns(
             pass
     (count,) = await db.conn.execute_fetchall("SELECT COUNT(*) FROM handled_updates")
     assert count[0] == 3
+
+
+async def _rows(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in key order; not the directory's change numbers (a running
+    bot's bookmarks, which a copy numbers anew: storage.copy)."""
+    found = {}
+    for table in await db.tables():
+        if table == "change_counter":
+            continue
+        columns, key = await db.columns(table)
+        names = ", ".join(c for c in columns if c != "change_seq")
+        order = ", ".join(key)
+        rows = await db.conn.execute_fetchall(f"SELECT {names} FROM {table} ORDER BY {order}")
+        found[table] = [
+            tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows
+        ]
+    return found
+
+
+@pytest.mark.postgresql_only
+async def test_copy_db_postgresql_to_sqlite_and_back_then_a_journey_on_the_copy(
+    tmp_path: Path,
+    gazetteer: Gazetteer,
+    outcodes: Outcodes,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A network on PostgreSQL in use: people, a reminder, roles, messages sent.
+    async for bot in start_bot(tmp_path / "a", gazetteer, outcodes):
+        await _subscribe_to_first(bot, 4101)
+        await RoleRepository(bot.services.db).grant(4102, COORDINATOR, NETWORK, None, NOW)
+    original_url = await engines.database_for(tmp_path / "a" / "bot.db", migrate=True)
+    original = await Database.open(original_url)
+    before = await _rows(original)
+    assert before["users"] and before["activities"] and before["audit_log"] and before["reminders"]
+
+    # PostgreSQL -> SQLite file
+    sqlite_copy = tmp_path / "copy.db"
+    with engines.real_files():
+        assert await asyncio.to_thread(cli.main, ["copy-db", original_url, str(sqlite_copy)]) == 0
+    out = capsys.readouterr().out
+    counts = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:-1]}
+    n = str(len(before["activities"]))
+    assert counts["activities"] == [n, n] and len(counts) == len(before) + 1
+    assert "copied " in out.splitlines()[-1]
+    on_sqlite = await SQLiteDatabase.connect(sqlite_copy)
+    assert await _rows(on_sqlite) == before
+    await on_sqlite.close()
+    # ...copying into it again is refused: TO must be empty.
+    with engines.real_files():
+        assert await asyncio.to_thread(cli.main, ["copy-db", original_url, str(sqlite_copy)]) == 1
+    assert "TO is not empty" in capsys.readouterr().err
+
+    # SQLite file -> a new, empty PostgreSQL database: the same rows again.
+    back_url = await engines.database_for(tmp_path / "b" / "bot.db", migrate=False)
+    with engines.real_files():
+        assert await asyncio.to_thread(cli.main, ["copy-db", str(sqlite_copy), back_url]) == 0
+    back = await Database.open(back_url)
+    assert await _rows(back) == before
+    # New rows are numbered after the copied ones (the id sequences were moved on).
+    await RoleRepository(back).grant(4103, COORDINATOR, NETWORK, None, NOW + timedelta(minutes=1))
+    (newest,) = await back.conn.execute_fetchall("SELECT MAX(id) FROM audit_log")
+    assert newest[0] > max(row[0] for row in before["audit_log"])
+    await back.close()
+    await original.close()
+
+    # The bot runs on the copy: the person's reminder is there, and a new search works.
+    async for bot in start_bot(tmp_path / "b", gazetteer, outcodes):
+        chat = bot.chat(4101, "en")
+        listed = only(await chat.send("/reminders"))
+        assert "Conversation café" in listed.plain_text()
+        results = await bot.chat(4104, "en").share_location(*LEEDS)
+        assert any("Conversation café" in m.plain_text() for m in results)
