@@ -146,11 +146,11 @@ async def _throughput(updates: int, bot: str) -> float:
     from bot.app import TrackingUpdateProcessor, build_app, running
     from bot.config import Config
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.services import Services
-    from bot.views import common as views
+    from bot.views.common import View
     from handlers import find
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         stack = contextlib.ExitStack()
@@ -172,9 +172,9 @@ async def _throughput(updates: int, bot: str) -> float:
                     stack.enter_context(patch.object(app_module, "AiohttpRequest", httpx_request))
                 app: Any = build_app(config, services=services, processor=processor)
                 if bot == "fixed":
-                    fixed = views.View(*_results_message())
+                    fixed = View(*_results_message())
 
-                    async def fixed_view(c: Any, s: Any) -> views.View:
+                    async def fixed_view(c: Any, s: Any) -> View:
                         return fixed
 
                     stack.enter_context(patch.object(find, "results_view", fixed_view))
@@ -239,7 +239,7 @@ def _results_message() -> tuple[str, Any]:
     """A typical first page of results near Leeds, as our bot renders it."""
     from bot.callbacks import SearchState
     from bot.i18n import use_locale
-    from bot.views import common as views
+    from bot.views import find as fv
 
     directory = Directory(None, None)  # type: ignore[arg-type]  # loaded directly, no database
     directory.load(*synthetic(10_000))
@@ -247,7 +247,7 @@ def _results_message() -> tuple[str, Any]:
     found = directory.search(*state.point, 25 * KM_PER_MILE, NOW)
     nexts = {hit.activity.id: directory.next_occurrence(hit.activity.id, NOW) for hit in found.hits}
     with use_locale("en"):
-        view = views.results(found, state, 25, nexts)
+        view = fv.results(found, state, 25, nexts)
     return view.text, view.markup
 
 
@@ -310,17 +310,22 @@ def _renderers(db: Any, folder: Path) -> dict[str, Any]:
 async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
     """'Find near me' through the whole service (``bot.service.serving``, as ``run`` starts
     it) taking updates on its webhook, or polling: updates per second, each reply's delay,
-    and the bot's CPU milliseconds per update (its threads included)."""
+    and the bot's CPU milliseconds per update (its threads included). ``one_at_a_time``:
+    polling with python-telegram-bot's default processor, one update at a time, as the bot
+    was before ``InTurnProcessor``."""
     import multiprocessing
     import socket
+
+    from telegram.ext import SimpleUpdateProcessor
 
     from bench.fake_telegram import fake_telegram
     from bot.app import build_app
     from bot.config import Config
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.service import serving
     from bot.services import Services
 
+    one_at_a_time = mode == "one_at_a_time"
     loop = asyncio.get_running_loop()
     parent, child = multiprocessing.Pipe()
     fake = multiprocessing.get_context("spawn").Process(
@@ -340,7 +345,8 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
             services = await Services.create(config, gazetteer=Gazetteer.load(CACHE))
             services.directory.load(*synthetic(10_000))
             services.clock = lambda: NOW
-            app = build_app(config, services=services)
+            processor = SimpleUpdateProcessor(1) if one_at_a_time else None
+            app = build_app(config, services=services, processor=processor)
             async with serving(app, config, sock=sock, poll_timeout=1):
                 for seed in (4, 3):  # warmed up first with as many other places (see above)
                     rng = random.Random(seed)
@@ -364,35 +370,44 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
 
 def bench_webhook(updates: int, rounds: int = 3) -> None:
     """The same bot taking 'find near me' updates on its webhook against polling, each with
-    the fake Telegram in a process of its own; the two take turns, medians of the rounds.
+    the fake Telegram in a process of its own; the modes take turns, medians of the rounds.
 
     ``post_to_reply_p95_ms``: from the fake Telegram posting an update to the reply's
     sendMessage, with as many updates as it can post at once (40 connections, as Telegram).
     ``*_cpu_ms``: the bot process's CPU time per update, what it would take alone on a core.
+    ``one_at_a_time_per_s``: polling one update at a time, as the bot did before
+    ``InTurnProcessor`` (webhook and polling alike now handle different people's updates at
+    the same time); ``ratio_to_one_at_a_time``: the webhook against that.
     """
     from bot.i18n import load_catalogs
 
     load_catalogs()
-    runs: dict[str, list[tuple[float, list[float], float]]] = {"webhook": [], "polling": []}
+    modes = ["webhook", "polling", "one_at_a_time"]
+    runs: dict[str, list[tuple[float, list[float], float]]] = {mode: [] for mode in modes}
     for round_ in range(rounds):
-        for mode in ("webhook", "polling") if round_ % 2 == 0 else ("polling", "webhook"):
+        for mode in modes[round_ % len(modes) :] + modes[: round_ % len(modes)]:
             runs[mode].append(asyncio.run(_served(updates, mode)))
 
     def median(mode: str, pick: Callable[[tuple[float, list[float], float]], float]) -> float:
         return statistics.median(pick(run) for run in runs[mode])
 
-    ratio = statistics.median(
-        w[0] / p[0] for w, p in zip(runs["webhook"], runs["polling"], strict=True)
-    )
+    def ratio(base: str) -> float:
+        """The median of the rounds' ratios (each round's runs close in time)."""
+        pairs = zip(runs["webhook"], runs[base], strict=True)
+        return statistics.median(w[0] / b[0] for w, b in pairs)
+
     webhook_cpu, polling_cpu = median("webhook", lambda r: r[2]), median("polling", lambda r: r[2])
     print(
         f"BENCH name=webhook updates={updates} rounds={rounds} "
         f"webhook_per_s={median('webhook', lambda r: r[0]):.0f} "
-        f"polling_per_s={median('polling', lambda r: r[0]):.0f} ratio_to_polling={ratio:.2f} "
+        f"polling_per_s={median('polling', lambda r: r[0]):.0f} "
+        f"ratio_to_polling={ratio('polling'):.2f} "
         f"post_to_reply_p95_ms={median('webhook', lambda r: percentile(r[1], 95) * 1000):.1f} "
         f"post_to_reply_p50_ms={median('webhook', lambda r: statistics.median(r[1]) * 1000):.1f} "
         f"webhook_cpu_ms={webhook_cpu:.2f} polling_cpu_ms={polling_cpu:.2f} "
-        f"cpu_ratio_to_polling={polling_cpu / webhook_cpu:.2f} goal_ratio_to_polling=1.0"
+        f"cpu_ratio_to_polling={polling_cpu / webhook_cpu:.2f} "
+        f"one_at_a_time_per_s={median('one_at_a_time', lambda r: r[0]):.0f} "
+        f"ratio_to_one_at_a_time={ratio('one_at_a_time'):.2f} goal_ratio_to_polling=1.0"
     )
 
 
@@ -402,10 +417,10 @@ async def _delivery(messages: int, rate: float) -> tuple[float, int, int]:
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -455,12 +470,11 @@ async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[s
     from telegram import Bot
 
     from bot.delivery.outbox import RateLimiter, Sender
-    from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -474,7 +488,7 @@ async def _round_trip(messages: int, rate: float, round_trip_s: float) -> dict[s
             )
             async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
                 sender = Sender(
-                    bot, outbox, UserRepository(db), build_renderers(None, lambda: NOW),
+                    bot, outbox, UserRepository(db), _renderers(db, Path(tmp)),
                     RateLimiter(per_second=rate),
                 )  # fmt: skip
                 while await sender.run_once():
@@ -509,12 +523,11 @@ async def _lanes(queued: int, rate: float) -> dict[str, float]:
     from telegram import Bot
 
     from bot.delivery.outbox import RateLimiter, Sender
-    from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import Database
     from storage.outbox import OutboxItem, OutboxRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -527,7 +540,7 @@ async def _lanes(queued: int, rate: float) -> dict[str, float]:
             )
             reminder = queued + 1
             async with Bot("1:bench", base_url=server.base_url, request=AiohttpRequest()) as bot:
-                notice = build_renderers(None, lambda: NOW)["notice"]
+                notice = _renderers(db, Path(tmp))["notice"]
                 renderers = {"campaign": notice, "change": notice}
                 sender = Sender(
                     bot, outbox, UserRepository(db), renderers, RateLimiter(per_second=rate)
@@ -602,13 +615,13 @@ async def _campaign(supporters: int, rate: float) -> dict[str, float]:
 
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.domain.campaigns import CampaignDesk
-    from bot.fakeapi import FakeBotAPI
     from storage.alerts import AlertRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, to_db
     from storage.outbox import OutboxRepository
     from storage.roles import RoleRepository
     from storage.users import UserRepository
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         server.enforce_limits(per_second_total=rate, per_chat_per_second=1, per_group_per_minute=20)
@@ -719,7 +732,8 @@ def bench_places(rounds: int = 20) -> None:
     """Typed places: the slowest answer to a hostile text (5,000 characters of one letter,
     combining accents...), a misspelt name's fuzzy search, and a restart's load of the place
     cache (the GeoNames world file alone takes some 3 s)."""
-    from bot.places.geo import Gazetteer, Locator, Outcodes
+    from bot.places.gazetteer import Gazetteer, Locator
+    from bot.places.postcodes import Outcodes
 
     Gazetteer.load(CACHE)  # built once beforehand: a restart reads the cache
     gc.collect()
@@ -751,7 +765,7 @@ def _rss_mb() -> float:
 async def _reminders(pending: int) -> tuple[float, float, int, float]:
     """Restart-to-ready time and memory growth with ``pending`` reminder subscriptions."""
     from bot.config import Config
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from bot.services import Services
     from storage.db import Database, to_db, utcnow
 

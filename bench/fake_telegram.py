@@ -16,7 +16,7 @@ def fake_telegram(conn: Any, people: int) -> None:
     seconds that took and each reply's delay after its update was first posted to the webhook
     (or queued for getUpdates); ``("stop",)``.
     """
-    from bot.fakeapi import ApiCall, FakeBotAPI
+    from tests.fakeapi import ApiCall, FakeBotAPI
 
     async def serve() -> None:
         async with FakeBotAPI() as server:

@@ -76,7 +76,7 @@ async def build(path: Path, seed: int, size: Size) -> None:
     taken for a finished one)."""
     from bot.domain.posting import SPOKEN
     from bot.domain.vocabulary import TAGGABLE_NEEDS, Category, Nation
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
     from storage.activities import ActivityRepository
     from storage.db import Database, to_db
     from storage.groups import GroupRepository
@@ -617,9 +617,9 @@ async def stage_sending(run: Run) -> None:
     from telegram import Bot
 
     from bot.delivery.transport import AiohttpRequest
-    from bot.fakeapi import FakeBotAPI
     from storage.db import to_db
     from storage.outbox import OutboxItem
+    from tests.fakeapi import FakeBotAPI
 
     services = run.services
     # The planner's first run (the reminders stage) queued every reminder whose moment had
@@ -750,7 +750,7 @@ async def measure(seed: int, size: Size) -> dict[str, str]:
     results: dict[str, str] = {}
     timer = DbTimer()
     with _copy_of(national) as path:
-        from bot.places.geo import Gazetteer
+        from bot.places.gazetteer import Gazetteer
 
         gazetteer = Gazetteer.load(CACHE)  # a restart reads the cache; not timed here
         gc.collect()
@@ -811,7 +811,7 @@ async def _find_rate(services: Any, updates: int, seed: int) -> float:
     """'Find near me' updates a second through the whole bot, everyone new (each a first
     message from someone the bot has not seen), against the fake Bot API."""
     from bot.app import TrackingUpdateProcessor, build_app, running
-    from bot.fakeapi import FakeBotAPI
+    from tests.fakeapi import FakeBotAPI
 
     async with FakeBotAPI() as server:
         processor = TrackingUpdateProcessor()
@@ -843,7 +843,7 @@ async def _find_rate(services: Any, updates: int, seed: int) -> float:
 
 async def find_ratio(seed: int, size: Size, updates: int, rounds: int) -> dict[str, str]:
     """'Find near me' at national scale against the 10k baseline, taking turns."""
-    from bot.places.geo import Gazetteer
+    from bot.places.gazetteer import Gazetteer
 
     national, baseline = ensure(seed, size), ensure(seed, size.tenth())
     rates: dict[str, list[float]] = {"national": [], "tenth": []}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,20 +21,24 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.context import App, AppContext, BotData
+from bot.context import App, AppContext, BotData, conversing, forget_remembered, remembered
 from bot.delivery.outbox import PatientReplies
 from bot.delivery.transport import DEFAULTS, AiohttpRequest, TolerantBot, UpdatesRequest
 from bot.i18n import LANGUAGES, use_locale
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
 from bot.services import Services
-from bot.views import common as views
+from bot.views import menus as mv
 from bot.web.metrics import UPDATE_KINDS
 
 log = logging.getLogger(__name__)
-DIRECTORY_REFRESH_S = 30.0
+# The directory reads what changed (one small read when nothing did) this often: several
+# instances sharing a database each follow the others' changes within it.
+DIRECTORY_REFRESH_S = 1.0
 PLAN_EVERY_S = 60.0
 RETENTION_EVERY_S = 3600.0  # each step acts only on what is due: hourly keeps daytime asks
 WAIT_LIMIT_S = 10.0
+RUNNING_AT_ONCE = 32  # updates handled at the same time (different people's)
+TAKEN_AT_ONCE = 1024  # updates taken in at once, waiting for their turn or running
 DEMO_TOKEN = "123456:demo-token-not-real"
 # The updates Telegram sends us, and no others. Not edited messages: a live location's moves
 # would each start a new search, and a corrected earlier answer would be read as the answer to
@@ -56,9 +60,15 @@ class SanctuaryApplication(
     """The application, counting the updates it handles by kind (polling and webhook alike)."""
 
     async def process_update(self, update: object) -> None:
-        """Handle the update, then count it."""
-        await super().process_update(update)
+        """Handle the update, with what the person's conversation remembers read before it
+        and written after it (``bot.context.remembered``); then count it."""
         services = self.bot_data.services
+        user_id = conversing(update) if isinstance(update, Update) else None
+        if services is None or user_id is None:
+            await super().process_update(update)
+        else:
+            async with remembered(services, user_id):
+                await super().process_update(update)
         if services is not None and isinstance(update, Update):
             kind = next((k for k in UPDATE_KINDS if getattr(update, k) is not None), "other")
             services.metrics.update(kind)
@@ -97,20 +107,95 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
+class InTurnProcessor(BaseUpdateProcessor):
+    """Handles different people's updates at the same time and each person's in turn.
+
+    Up to ``running`` updates are handled at once. An update waits until every earlier update
+    of the same chat or from the same person has been handled: the state a journey keeps for
+    a person (its session, a question waiting for a typed answer, a draft) is only ever
+    changed by one of their updates at a time, in the order they came. Someone waiting for a
+    slow reply (a 429, a slow network) holds up nobody else. Updates waiting their turn hold
+    no slot; python-telegram-bot's own bound (``taken``) is only how many may wait at all.
+    """
+
+    def __init__(self, running: int = RUNNING_AT_ONCE, taken: int = TAKEN_AT_ONCE) -> None:
+        super().__init__(max_concurrent_updates=taken)
+        self._slots = asyncio.Semaphore(running)
+        # chat or person -> the last update of theirs taken (done once it and those before it
+        # have been handled): the next one waits for it.
+        self._last: dict[int, asyncio.Future[None]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for this chat's and this person's earlier updates, then for a slot, then run
+        the update's handlers."""
+        # Nothing is awaited before the turns are taken: they are taken in arrival order.
+        keys = _turn_keys(update)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        before = [last for key in keys if (last := self._last.get(key)) is not None]
+        for key in keys:
+            self._last[key] = done
+        try:
+            if before:
+                await asyncio.wait(before)  # never cancels them, as awaiting them would
+            async with self._slots:
+                await coroutine
+        finally:
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()  # not run (cancelled while waiting): no "never awaited"
+            # Cancelled while waiting: the next ones still wait for those before this one.
+            waiting = [last for last in before if not last.done()]
+            for last in waiting:
+                last.add_done_callback(lambda _: self._finish(keys, done, waiting))
+            self._finish(keys, done, waiting)
+
+    def _finish(
+        self, keys: tuple[int, ...], done: asyncio.Future[None], waiting: list[Any]
+    ) -> None:
+        """``done`` once none of ``waiting`` is still running."""
+        if done.done() or not all(last.done() for last in waiting):
+            return
+        done.set_result(None)
+        for key in keys:
+            if self._last.get(key) is done:
+                del self._last[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def _turn_keys(update: object) -> tuple[int, ...]:
+    """Whose turn an update waits for: its chat's and its sender's (one key in a private
+    chat, whose id is the person's; an inline query has only a sender)."""
+    if not isinstance(update, Update):
+        return ()
+    chat, user = update.effective_chat, update.effective_user
+    keys = {key.id for key in (chat, user) if key is not None}
+    return tuple(keys)
+
+
 async def _refresh_directory(context: AppContext) -> None:
-    """Read the activities and groups changed since the last look (imports, other processes)."""
+    """Read the activities and groups changed since the last look (imports, other processes,
+    other instances); let go of the people others changed (their language...)."""
     if await context.services.directory.refresh():
         log.info("directory updated")
+    await context.services.users.follow()
 
 
 async def _plan_reminders(context: AppContext) -> None:
-    """Turn due reminders into outbox rows and wake the sender (never sends itself)."""
-    if await context.services.plan_reminders():
+    """Turn due reminders into outbox rows and wake the sender (never sends itself); on the
+    instance holding the jobs lease only."""
+    if context.services.runs_jobs() and await context.services.plan_reminders():
         log.info("reminders planned")
 
 
 async def _retention(context: AppContext) -> None:
-    """Ask the long-silent whether to stay; delete those who never answered; purge old rows."""
+    """Ask the long-silent whether to stay; delete those who never answered; purge old rows
+    (on the instance holding the jobs lease only)."""
+    if not context.services.runs_jobs():
+        return
     report = await context.services.run_retention()
     for user_id in report.forgotten:
         context.application.drop_user_data(user_id)
@@ -124,7 +209,7 @@ async def set_commands(app: App) -> None:
         if lang.code != "en" and len(lang.code) != 2:
             continue
         with use_locale(lang.code):
-            commands = [BotCommand(name, text) for name, text in views.commands()]
+            commands = [BotCommand(name, text) for name, text in mv.commands()]
         code = None if lang.code == "en" else lang.code
         await app.bot.set_my_commands(commands, language_code=code)
 
@@ -175,6 +260,7 @@ def build_app(
         alerts,
         base,
         campaigns,
+        desk,
         feedback,
         find,
         groups,
@@ -194,9 +280,11 @@ def build_app(
     async def post_init(app: App) -> None:
         app.bot_data.services = started = services or await Services.create(config, gazetteer)
         # what memory holds about a person, let go of when they are forgotten
-        started.forget_in_memory = [app.drop_user_data, *app.bot_data.forget_in_memory]
-        for reopen in app.bot_data.reopen_at_start:  # questions asked before a restart
-            await reopen(started)
+        started.forget_in_memory = [
+            app.drop_user_data,
+            forget_remembered,
+            *app.bot_data.forget_in_memory,
+        ]
         await started.start_sender(app.bot)
         if isinstance(app.bot.rate_limiter, PatientReplies):
             app.bot.rate_limiter.metrics = started.metrics
@@ -237,8 +325,7 @@ def build_app(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if processor is not None:
-        builder = builder.concurrent_updates(processor)
+    builder = builder.concurrent_updates(processor or InTurnProcessor())
     if webhook if webhook is not None else config.webhook_url is not None:
         builder = builder.updater(None)
     app: App = builder.build()  # type: ignore[assignment]
@@ -251,6 +338,7 @@ def build_app(
     # bot/callbacks.py matches only its own data, so buttons do not depend on this order)...
     start.register(app)
     admin.register(app)
+    desk.register(app)  # /desk: the coordinators' desk, a Mini App
     reminders.register(app)
     safeguarding.register(app)  # its typed words only after a report
     share.register(app)  # the Share button, and inline mode

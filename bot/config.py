@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,6 +83,9 @@ class Config:
     # The web server's public https address, no path (the map Mini App); None: no map button.
     public_url: str | None = None
     tile_url: str = DEFAULT_TILE_URL  # the map's tiles, with {z} {x} {y}
+    # This instance's name among those sharing the database (the leases' holder): the same
+    # name after a restart, so a restarted instance takes back its leases at once.
+    instance: str = field(default_factory=socket.gethostname)
     # SANCTUARY_DB as a postgresql:// URL: PostgreSQL instead of the SQLite file at db_path.
     db_url: str | None = None
 
@@ -154,6 +158,9 @@ class Config:
         if webhook_url is not None and listen is None:
             raise ConfigError("SANCTUARY_LISTEN cannot be off with SANCTUARY_WEBHOOK_URL set")
         public_url, tile_url = _map(env)
+        instance = env.get("SANCTUARY_INSTANCE", "").strip() or socket.gethostname()
+        if len(instance) > 100 or not instance.isprintable():
+            raise ConfigError(f"SANCTUARY_INSTANCE must be a short name, got {instance!r}")
         if public_url is not None and listen is None:
             raise ConfigError("SANCTUARY_LISTEN cannot be off with SANCTUARY_PUBLIC_URL set")
         return cls(
@@ -173,6 +180,7 @@ class Config:
             listen=listen,
             public_url=public_url,
             tile_url=tile_url,
+            instance=instance,
         )
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from bot.app import ALLOWED_UPDATES, build_app
 from bot.config import Config, ConfigError
 from bot.context import App, AppContext
+from bot.web.desk import DeskPages
 from bot.web.map import MapPages
 from bot.web.server import WebServer
 from bot.web.webhook import Webhook
@@ -98,6 +99,7 @@ async def serving(
                 webhook=webhook,
                 webhook_path=path,
                 map_pages=MapPages(app, config.tile_url) if config.public_url else None,
+                desk_pages=DeskPages(app) if config.public_url else None,
             )
             try:
                 await server.start()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import Bot
 
-from bot.callbacks import check_signature, signature
 from bot.config import Config, ConfigError
 from bot.delivery.outbox import RateLimiter, Sender
 from bot.delivery.reminders import (
@@ -21,7 +21,10 @@ from bot.delivery.reminders import (
 from bot.domain.campaigns import CampaignDesk
 from bot.domain.organiser import Organiser
 from bot.domain.retention import Retention, RetentionReport
-from bot.places.geo import Gazetteer, Locator, Outcodes
+from bot.domain.safeguarding import Concerns
+from bot.leases import JOBS, RENEW_S, SENDER, Lease
+from bot.places.gazetteer import Gazetteer, Locator
+from bot.places.postcodes import Outcodes
 from bot.search.directory import Directory
 from bot.web.metrics import Metrics
 from storage.activities import ActivityRepository
@@ -33,13 +36,18 @@ from storage.drafts import DraftRepository
 from storage.feedback import FeedbackRepository
 from storage.group_chats import GroupChatRepository
 from storage.groups import GroupRepository
+from storage.leases import LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.personal import PersonalDataRepository
 from storage.reminders import ReminderRepository
 from storage.roles import RoleRepository
 from storage.safeguarding import SafeguardingRepository
+from storage.sessions import SessionRepository
 from storage.translations import TranslationRepository
 from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
+LOOK_BACK = timedelta(seconds=RENEW_S)
 
 
 def load_outcodes(config: Config) -> Outcodes | None:
@@ -74,11 +82,18 @@ class Services:
     drafts: DraftRepository
     feedback: FeedbackRepository
     awaited: AwaitedRepository
+    sessions: SessionRepository
+    leases: LeaseRepository
     clock: Callable[[], datetime] = utcnow
-    button_key: bytes = b""  # signs buttons made for one person (see ``report_mark``)
+    button_key: bytes = b""  # signs buttons made for one person (see ``Concerns.mark``)
     metrics: Metrics = field(default_factory=Metrics)
-    sender: Sender | None = None
+    sender: Sender | None = None  # every instance has one; it sends while holding its lease
     _sender_task: asyncio.Task[None] | None = None
+    _bot: Bot | None = None
+    sender_lease: Lease | None = None
+    jobs_lease: Lease | None = None
+    _lease_task: asyncio.Task[None] | None = None
+    _status_seen: datetime | None = None  # chat statuses read up to then (other instances')
     _planner: ReminderPlanner | None = None
     _weekly: list[WeeklyPlanner] = field(default_factory=list)
     # what others hold in memory about a person, each let go of when the person is forgotten
@@ -86,6 +101,7 @@ class Services:
 
     desk: CampaignDesk = field(init=False)
     organiser: Organiser = field(init=False)
+    concerns: Concerns = field(init=False)
     translations: TranslationRepository = field(init=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +127,16 @@ class Services:
             self.now,
             self._wake,
             self.translations,
+        )
+        self.concerns = Concerns(
+            self.safeguarding,
+            self.activities,
+            self.roles,
+            self.outbox,
+            self.directory,
+            self.now,
+            self._wake,
+            self.button_key,
         )
 
     def _wake(self) -> None:
@@ -148,10 +174,12 @@ class Services:
         directory = Directory(activities, groups)
         await directory.refresh(force=True)
         safeguarding = SafeguardingRepository(db)
+        users = UserRepository(db)
+        await users.follow()  # from now on, what other instances change is let go of
         return cls(
             config=config,
             db=db,
-            users=UserRepository(db),
+            users=users,
             groups=groups,
             activities=activities,
             directory=directory,
@@ -167,35 +195,96 @@ class Services:
             drafts=DraftRepository(db),
             feedback=FeedbackRepository(db),
             awaited=AwaitedRepository(db),
+            sessions=SessionRepository(db),
+            leases=LeaseRepository(db),
             button_key=await safeguarding.secret("buttons"),
         )
 
-    def report_mark(self, user_id: int, activity_id: int) -> str:
-        """What a card's "Report a concern" carries: only the person it was shown to can
-        report that activity with it (forged or borrowed data is refused)."""
-        return signature(self.button_key, "report", user_id, activity_id)
-
-    def check_report_mark(self, mark: str, user_id: int, activity_id: int) -> None:
-        """Raise Expired unless ``mark`` was made for this person and activity."""
-        check_signature(self.button_key, mark, "report", user_id, activity_id)
-
     async def start_sender(self, bot: Bot) -> None:
-        """Start the one task that sends the outbox (after recovering rows a crash left)."""
+        """Take part in the work done once for all instances: send the outbox while holding
+        the sender lease, run the scheduled jobs while holding the jobs lease (bot.leases).
+        Both are tried now, so an instance alone sends at once, then every ``RENEW_S``."""
+        self._bot = bot
+        self.sender = self._new_sender(bot)
+        self.sender.unreachable = await self.outbox.unreachable_chats()
+        self._status_seen = self.now()
+        holder = self.config.instance
+        self.sender_lease = Lease(
+            self.leases, SENDER, holder, self.now, self._start_sending, self._stop_sending
+        )
+        self.jobs_lease = Lease(self.leases, JOBS, holder, self.now, self._take_jobs)
+        await self.keep_leases()
+        self._lease_task = asyncio.create_task(self._keep_leases(), name="leases")
+
+    def _new_sender(self, bot: Bot) -> Sender:
         from bot.delivery.renderers import build_renderers
 
         limiter = RateLimiter(per_second=self.config.send_rate)
         renderers = build_renderers(
             self.directory, self.now, self.users, self.config, self.campaigns, self.translations
         )
-        self.sender = Sender(
+        return Sender(
             bot, self.outbox, self.users, renderers, limiter, now=self.now, metrics=self.metrics
         )
+
+    async def _start_sending(self) -> None:
+        """The sender lease is ours: recover the rows a crash left in flight (here or on the
+        instance that held it), then send."""
+        assert self._bot is not None
+        self.sender = self._new_sender(self._bot)  # a new one each time: it may have stopped
         await self.sender.start()
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
 
+    async def _stop_sending(self) -> None:
+        """The sender lease is lost or given up: let the messages in flight finish."""
+        if self.sender is not None and self._sender_task is not None:
+            self.sender.stop()
+            await self._sender_task
+            self._sender_task = None
+
+    async def _take_jobs(self) -> None:
+        """The jobs lease is ours: the planner looks at everything once, as at a start (the
+        instance that ran the jobs before may have changed anything)."""
+        if self._planner is not None:
+            self._planner.reset()
+
+    def runs_jobs(self) -> bool:
+        """Whether this instance runs the scheduled jobs now (it holds the jobs lease)."""
+        return self.jobs_lease is not None and self.jobs_lease.held
+
+    async def keep_leases(self) -> None:
+        """Renew or take the leases; follow the chats other instances found (un)reachable."""
+        for lease in (self.sender_lease, self.jobs_lease):
+            if lease is not None:
+                await lease.renew()
+        if self.sender is not None and self._status_seen is not None:
+            now = self.now()
+            # a little overlap: another instance's clock may be a little behind
+            for chat_id, unreachable in (
+                await self.outbox.chat_status_since(self._status_seen - 2 * LOOK_BACK)
+            ).items():
+                if unreachable:
+                    self.sender.unreachable.add(chat_id)
+                else:
+                    self.sender.unreachable.discard(chat_id)
+            self._status_seen = now
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_S)
+            try:
+                await self.keep_leases()
+            except Exception:
+                log.exception("keeping the leases failed")
+
     def sender_alive(self) -> bool:
-        """True while the outbox sender's task runs."""
-        return self._sender_task is not None and not self._sender_task.done()
+        """True while the outbox is being sent: by this instance's sender while it holds the
+        sender lease, else by whichever instance holds it (or takes it next)."""
+        if self._lease_task is None or self._lease_task.done():
+            return False
+        if self.sender_lease is not None and self.sender_lease.held:
+            return self._sender_task is not None and not self._sender_task.done()
+        return True
 
     def reminder_asked(self, activity_id: int) -> None:
         """Someone asked reminders of an activity: the planner looks at it on its next run."""
@@ -247,6 +336,7 @@ class Services:
             self.feedback,
             self.drafts,
             self.awaited,
+            self.sessions,
         )
         report = await retention.run()
         if retention.daytime(self.now()):  # questions are not sent at night
@@ -257,11 +347,19 @@ class Services:
         return report
 
     async def stop_sender(self) -> None:
-        """Let the message in flight finish, then stop sending."""
-        if self.sender is not None and self._sender_task is not None:
-            self.sender.stop()
-            await self._sender_task
-            self._sender_task = None
+        """Let the messages in flight finish, then stop sending and running jobs here; the
+        leases are given up, so another instance takes them over at once."""
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        for lease in (self.sender_lease, self.jobs_lease):
+            if lease is not None:
+                try:
+                    await lease.release()
+                except Exception:
+                    log.exception("could not give up the %s lease", lease.name)
+        await self._stop_sending()
 
     async def close(self) -> None:
         """Stop sending and close the database."""

@@ -20,6 +20,7 @@ from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
 from bot.domain.posting import (
+    NONE_ANSWERS,
     TYPED,
     Problem,
     answers_of,
@@ -34,9 +35,9 @@ from bot.domain.posting import (
     take_location,
     take_text,
 )
-from bot.views import common as views
+from bot.views import common
 from bot.views import posting as pv
-from bot.views.common import View
+from bot.views.common import View, which_group
 from handlers import places
 from handlers.admin import refuse
 from handlers.base import answer, expired, send, show
@@ -44,8 +45,7 @@ from handlers.questions import TypedQuestion
 from storage.drafts import Draft
 from storage.models import Group
 
-_NONE: dict[str, dict[str, object]] = {"description": {"description": ""}, "until": {"until": None}, "skips": {"skips": []},
-         "cost": {"cost": None}, "contact": {"contact": ""}}  # fmt: skip
+_NONE = NONE_ANSWERS
 CHOICES = 90  # groups offered as buttons (Telegram shows at most 100)
 POSTING_CODES = (
     cb.PostNew, cb.PostForGroup, cb.PostDiscard, cb.PostCategory, cb.PostNone, cb.PostRepeat,
@@ -167,7 +167,7 @@ class Posting:
         group = self._group(context, draft)
         if activity is None or group is None:
             await services.drafts.delete(draft.user_id)
-            await send(update, View(views.expired()))
+            await send(update, View(common.expired()))
             return
         edited = await services.organiser.apply_edit(draft, activity, group)
         if edited is None:  # refused and audited
@@ -217,7 +217,7 @@ class Posting:
             await self._start(update, context, user.id, named.id)
             return
         if len(allowed) > CHOICES:  # too many for buttons: the person names it
-            await send(update, View(views.which_group([g.ref for g in allowed])))
+            await send(update, View(which_group([g.ref for g in allowed])))
             return
         await send(update, pv.choose_group([(g.id, g.name) for g in allowed]))
 

@@ -15,9 +15,10 @@ from bot import callbacks as cb
 from bot.context import App, AppContext
 from bot.domain import deeplinks
 from bot.i18n import current_locale
-from bot.views import common as views
+from bot.views import admin as av
 from bot.views import safeguarding as sv
 from bot.views import share as shv
+from bot.views.common import View, which_group
 from handlers.base import answer, send, show
 from handlers.menus import roles_changed
 from storage.models import Group
@@ -50,7 +51,7 @@ async def refuse(
     await services.roles.log(
         user.id if user else None, "refused", group_id=group_id, detail=what, now=services.now()
     )
-    text = message or views.admins_only()
+    text = message or av.admins_only()
     if update.callback_query is not None:
         await answer(update.callback_query, text)
     else:
@@ -76,7 +77,7 @@ async def managed_group(update: Update, context: AppContext, what: str) -> Group
         group = directory.groups.get(next(iter(admin_of)))
     if group is None and (coordinator or admin_of):  # none named, several, or a wrong name
         refs = sorted(g.ref for g in directory.groups.values() if coordinator or g.id in admin_of)
-        await _reply(update, views.which_group(refs))
+        await _reply(update, which_group(refs))
         return None
     if group is None or not (coordinator or group.id in admin_of):
         await refuse(update, context, what, group.id if group else None)
@@ -92,18 +93,18 @@ async def weekly(update: Update, context: AppContext) -> None:
     assert chat is not None
     args = [a.lower() for a in (context.args or [])]
     if chat.type not in GROUP_CHATS or not args or args[0] not in ("on", "off") or len(args) > 2:
-        await _reply(update, views.weekly_usage())
+        await _reply(update, av.weekly_usage())
         return
     # Sent as the group (an anonymous admin) or as a channel: nobody whose role can be checked.
     if user is None or (message is not None and message.sender_chat is not None):
-        await _reply(update, views.weekly_anonymous())
+        await _reply(update, av.weekly_anonymous())
         return
     services = context.services
     group: Group | None
     if args[0] == "off":
         linked = await services.group_chats.get(chat.id)
         if linked is None:  # nothing linked here: nothing to switch off
-            await _reply(update, views.weekly_nothing_linked())
+            await _reply(update, av.weekly_nothing_linked())
             return
         group = services.directory.groups.get(linked.group_id)
         if group is None or not await may_manage(context, user.id, group.id):
@@ -120,7 +121,7 @@ async def weekly(update: Update, context: AppContext) -> None:
     await services.roles.log(
         user.id, "weekly_on" if on else "weekly_off", group_id=group.id, now=now
     )
-    await _reply(update, views.weekly_on(group.name) if on else views.weekly_off())
+    await _reply(update, av.weekly_on(group.name) if on else av.weekly_off())
 
 
 async def invite(update: Update, context: AppContext) -> None:
@@ -133,7 +134,7 @@ async def invite(update: Update, context: AppContext) -> None:
     services = context.services
     code = await services.roles.create_invite(group.id, user.id, services.now())
     link = deeplinks.link(context.bot.username, "j", code)
-    await send(update, views.invite_link(group.name, link))
+    await send(update, av.invite_link(group.name, link))
 
 
 async def join(update: Update, context: AppContext, code: str) -> None:
@@ -144,16 +145,16 @@ async def join(update: Update, context: AppContext, code: str) -> None:
     redeemed = await services.roles.redeem_invite(code, user.id, user.first_name, services.now())
     group = services.directory.groups.get(redeemed.group_id) if redeemed is not None else None
     if group is None or redeemed is None:
-        await send(update, views.invite_invalid())
+        await send(update, av.invite_invalid())
     elif not redeemed.joined:  # their own link, or already in the team: kindly, nothing changed
-        await send(update, views.invite_own(group.name))
+        await send(update, av.invite_own(group.name))
     else:
-        await send(update, views.joined(group.name))
+        await send(update, av.joined(group.name))
         # /newactivity and /myactivities in their menu
         await roles_changed(update, context, user.id)
 
 
-async def _team_view(context: AppContext, group: Group) -> views.View:
+async def _team_view(context: AppContext, group: Group) -> View:
     services = context.services
     members = await services.roles.team(group.id)
     contact = await services.safeguarding.contact(group.id)
@@ -162,7 +163,7 @@ async def _team_view(context: AppContext, group: Group) -> views.View:
     extra += sv.interest_lines([(title, count) for _id, title, count in interest[:10]])
     extra.append(shv.group_link_line(deeplinks.group_link(context.bot.username, group.ref)))
     listed = [(m.user_id, m.role, m.label) for m in members]
-    return views.team(group.name, group.id, listed, tuple(extra))
+    return av.team(group.name, group.id, listed, tuple(extra))
 
 
 async def team(update: Update, context: AppContext) -> None:
@@ -185,7 +186,7 @@ async def remove_volunteer(update: Update, context: AppContext) -> None:
         return
     await services.roles.revoke(volunteer, VOLUNTEER, group_id, query.from_user.id, services.now())
     await roles_changed(update, context, volunteer)  # their command menu loses what they cannot do
-    await answer(query, views.removed_from_team())
+    await answer(query, av.removed_from_team())
     await show(update, await _team_view(context, group))
 
 

@@ -27,7 +27,9 @@ from bot.delivery.outbox import retry_seconds
 from bot.delivery.transport import DEFAULTS, call
 from bot.i18n import resolve_locale, set_locale
 from bot.logs import set_update_kind
-from bot.views import common as views
+from bot.views import admin as av
+from bot.views import common
+from bot.views.common import Markup, View, something_went_wrong
 from bot.views.keyboard import Key, Keyboard
 from storage.models import User
 
@@ -85,10 +87,10 @@ async def my_chat_member(update: Update, context: AppContext) -> None:
         "kicked",
     ):
         # Added to a group chat. Plain text, as every message not built as a view.
-        await context.bot.send_message(chat_id, views.hello_group(), parse_mode=None)
+        await context.bot.send_message(chat_id, av.hello_group(), parse_mode=None)
 
 
-def _html(text: str, markup: views.Markup | None) -> dict[str, object]:
+def _html(text: str, markup: Markup | None) -> dict[str, object]:
     """A message's text and buttons, with the bot's defaults (HTML, no link previews)."""
     return {
         "text": text,
@@ -98,7 +100,7 @@ def _html(text: str, markup: views.Markup | None) -> dict[str, object]:
     }
 
 
-async def send(update: Update, view: views.View) -> None:
+async def send(update: Update, view: View) -> None:
     """Send a view as a new message in the update's chat."""
     chat = update.effective_chat
     if chat is None:
@@ -106,13 +108,13 @@ async def send(update: Update, view: views.View) -> None:
     await send_to(update.get_bot(), chat.id, view)
 
 
-async def send_to(bot: Bot, chat_id: int, view: views.View) -> None:
+async def send_to(bot: Bot, chat_id: int, view: View) -> None:
     """Send a view as a new message to a chat (an answer that does not come with an update:
     a card asked for on the map)."""
     await call(bot, "sendMessage", chat_id=chat_id, **_html(view.text, view.markup))
 
 
-async def show(update: Update, view: views.View) -> bool:
+async def show(update: Update, view: View) -> bool:
     """Edit the message a button belongs to into ``view``, or send it when that is impossible;
     False when the message already showed exactly that (Telegram's "not modified")."""
     query = update.callback_query
@@ -168,7 +170,7 @@ async def expired(update: Update, context: AppContext) -> None:
     """A button we cannot trust or no longer understand."""
     query = update.callback_query
     if query is not None:
-        await answer(query, views.expired())
+        await answer(query, common.expired())
 
 
 async def on_error(update: object, context: AppContext) -> None:
@@ -190,7 +192,7 @@ async def on_error(update: object, context: AppContext) -> None:
         try:
             if update.callback_query is not None:
                 await answer(update.callback_query)
-            await update.effective_chat.send_message(views.something_went_wrong(), parse_mode=None)
+            await update.effective_chat.send_message(something_went_wrong(), parse_mode=None)
         except Exception:
             log.warning("could not tell the user about the error")
 
@@ -204,7 +206,7 @@ def register(app: App) -> None:
 
 async def not_understood(update: Update, context: AppContext) -> None:
     """Anything else in a private chat (stickers, photos, unknown commands): point to /help."""
-    await send(update, views.View(views.not_understood()))
+    await send(update, View(common.not_understood()))
 
 
 def expired_callback_handler() -> CallbackQueryHandler[AppContext, None]:

@@ -23,10 +23,11 @@ from bot.domain.campaigns import choose_audience, time_left, valid_action_url
 from bot.domain.recurrence import zone
 from bot.domain.vocabulary import TOPIC_ORDER
 from bot.i18n import current_locale
-from bot.places.geo import round_area
+from bot.places.place import round_area
 from bot.views import campaigns as cv
 from bot.views import formatting as fmt
-from bot.views.common import View, place_label
+from bot.views.common import View
+from bot.views.places import place_label
 from handlers.admin import refuse
 from handlers.base import answer, expired, send, show
 from handlers.questions import TypedQuestion

@@ -7,8 +7,8 @@ from telegram import Update
 
 from bot import callbacks as cb
 from bot.context import App, AppContext, KeepOpen
-from bot.views import common as views
 from bot.views import posting as pv
+from bot.views.common import View, not_understood
 from handlers.base import answer, expired, send, show
 from handlers.questions import TypedQuestion
 from storage.feedback import WORDS_LIMIT
@@ -30,7 +30,7 @@ class Feedback:
         if isinstance(pressed, cb.FeedbackDone):
             await self.adding.stop(context, user_id)
             await answer(query, pv.feedback_closed())
-            await show(update, views.View(pv.feedback_closed()))
+            await show(update, View(pv.feedback_closed()))
             return
         assert isinstance(pressed, cb.FeedbackScore)
         activity_id = pressed.activity
@@ -54,7 +54,7 @@ class Feedback:
         ):
             await send(update, pv.feedback_words_added())
         else:
-            await send(update, views.View(views.not_understood()))
+            await send(update, View(not_understood()))
 
 
 def register(app: App) -> None:

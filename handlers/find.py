@@ -16,11 +16,15 @@ from bot.domain.recurrence import Occurrence
 from bot.domain.translations import in_language, titles_in
 from bot.domain.vocabulary import Category, PlaceFor
 from bot.i18n import current_locale, use_locale
-from bot.places.geo import Place, haversine_km
+from bot.places.place import Place, haversine_km
 from bot.search.directory import Page
 from bot.services import Services
-from bot.views import common as views
+from bot.views import cards as cdv
+from bot.views import common
+from bot.views import find as fv
 from bot.views import formatting as fmt
+from bot.views import places as plv
+from bot.views.common import PAGE_SIZE, View
 from bot.views.ics import activity_ics
 from handlers import places
 from handlers.base import answer, expired, send, show
@@ -33,7 +37,7 @@ async def find_command(update: Update, context: AppContext) -> None:
     """/find: ask for a location or a place."""
     places.expect_place(context, PlaceFor.ACTIVITIES)
     places.forget_asked_kind(context)
-    await send(update, views.ask_location(PlaceFor.ACTIVITIES))
+    await send(update, plv.ask_location(PlaceFor.ACTIVITIES))
 
 
 def near_label(context: AppContext, place: Place) -> str:
@@ -61,12 +65,10 @@ async def menu_find(update: Update, context: AppContext) -> None:
             await show(update, await results_view(context, state, row.area_label or None))
             return
     places.expect_place(context, PlaceFor.ACTIVITIES)
-    await send(update, views.ask_location(PlaceFor.ACTIVITIES))
+    await send(update, plv.ask_location(PlaceFor.ACTIVITIES))
 
 
-async def results_view(
-    context: AppContext, state: SearchState, near: str | None = None
-) -> views.View:
+async def results_view(context: AppContext, state: SearchState, near: str | None = None) -> View:
     """Search around the state's point and render a page (or nothing-found with groups).
 
     ``near`` names the place searched around; None for a shared location ("near you")."""
@@ -75,10 +77,10 @@ async def results_view(
     found, next_of = search_page(services, state)
     if not found.total:
         groups = services.directory.nearest_groups(*state.point, 3)
-        return views.no_results(state, miles, groups, near)
+        return fv.no_results(state, miles, groups, near)
     listed = [hit.activity for hit in found.hits]
     titles = await titles_in(services.translations, listed, current_locale())
-    return views.results(found, state, miles, next_of, near, map_url(services, state), titles)
+    return fv.results(found, state, miles, next_of, near, map_url(services, state), titles)
 
 
 def search_page(
@@ -96,7 +98,7 @@ def search_page(
             state.category,
             state.need_set,
             page=state.page,
-            page_size=views.PAGE_SIZE,
+            page_size=PAGE_SIZE,
         )
     next_of = {
         hit.activity.id: services.directory.next_occurrence(hit.activity.id, now)
@@ -152,9 +154,9 @@ async def search_button(update: Update, context: AppContext) -> None:
     state = pressed.search
     await answer(query)
     if isinstance(pressed, cb.SearchCategories):
-        await show(update, views.category_picker(state))
+        await show(update, fv.category_picker(state))
     elif isinstance(pressed, cb.SearchNeeds):
-        await show(update, views.needs_picker(state))
+        await show(update, fv.needs_picker(state))
     else:
         await show(update, await results_view(context, state, _label_for(context, state)))
 
@@ -166,7 +168,7 @@ async def open_card(update: Update, context: AppContext) -> None:
     pressed = cb.OpenCard.decode(query.data)
     view = await personal_card(update, context, pressed.activity, pressed.search)
     if view is None:
-        await answer(query, views.expired())
+        await answer(query, common.expired())
         return
     await answer(query)
     await show(update, view)
@@ -174,7 +176,7 @@ async def open_card(update: Update, context: AppContext) -> None:
 
 async def personal_card(
     update: Update, context: AppContext, activity_id: int, state: SearchState | None
-) -> views.View | None:
+) -> View | None:
     """The card as this person sees it: their reminder, their interest, their own "Report a
     concern"; None when the activity is not shown."""
     user = update.effective_user
@@ -183,7 +185,7 @@ async def personal_card(
 
 async def card_for(
     services: Services, activity_id: int, state: SearchState | None, user_id: int | None
-) -> views.View | None:
+) -> View | None:
     """The card as ``user_id`` sees it (their reminder, interest and report buttons), or None
     when the activity is gone."""
     reminded = interested = False
@@ -191,7 +193,7 @@ async def card_for(
     if user_id is not None:
         reminded = await services.reminders.is_subscribed(user_id, activity_id)
         interested = await services.safeguarding.is_interested(activity_id, user_id)
-        mark = services.report_mark(user_id, activity_id)
+        mark = services.concerns.mark(user_id, activity_id)
     return await card_view(services, activity_id, state, reminded, interested, mark)
 
 
@@ -202,7 +204,7 @@ async def card_view(
     reminded: bool = False,
     interested: bool = False,
     report_mark: str = "",
-) -> views.View | None:
+) -> View | None:
     """The card of a published activity, or None when it is gone (read from the database:
     the directory keeps only what a search needs)."""
     directory = services.directory
@@ -214,7 +216,7 @@ async def card_view(
     km = haversine_km(*state.point, activity.lat, activity.lon) if state else None
     translations = services.translations
     loc = (await in_language(translations, [activity], current_locale()))[activity.id]
-    return views.card(
+    return cdv.card(
         loc.activity, group, occurrences, km, state, reminded, interested, report_mark, loc.note
     )
 
@@ -230,7 +232,7 @@ async def card_action(update: Update, context: AppContext) -> None:
     activity = await directory.activity(activity_id)
     chat = update.effective_chat
     if activity is None or chat is None:
-        await answer(query, views.expired())
+        await answer(query, common.expired())
         return
     await answer(query)
     group = directory.groups[activity.group_id]
@@ -251,7 +253,7 @@ async def card_action(update: Update, context: AppContext) -> None:
         with use_locale("en"):
             english = await card_view(context.services, activity_id, None)
         if english is not None:
-            await send(update, views.View(english.text))
+            await send(update, View(english.text))
 
 
 def register(app: App) -> None:

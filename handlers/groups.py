@@ -9,7 +9,9 @@ from bot import callbacks as cb
 from bot.callbacks import SearchState
 from bot.context import App, AppContext, PlaceGiven
 from bot.domain.vocabulary import PlaceFor
-from bot.views import common as views
+from bot.views import groups as gv
+from bot.views import places as plv
+from bot.views.common import PAGE_SIZE, View
 from handlers import places
 from handlers.base import answer, send, show
 
@@ -26,7 +28,7 @@ async def groups_command(update: Update, context: AppContext) -> None:
         )
         return
     places.expect_place(context, PlaceFor.GROUPS)
-    await send(update, views.ask_location(PlaceFor.GROUPS))
+    await send(update, plv.ask_location(PlaceFor.GROUPS))
 
 
 async def groups_button(update: Update, context: AppContext) -> None:
@@ -35,7 +37,7 @@ async def groups_button(update: Update, context: AppContext) -> None:
     assert query is not None
     await answer(query)
     places.expect_place(context, PlaceFor.GROUPS)
-    await send(update, views.ask_location(PlaceFor.GROUPS))
+    await send(update, plv.ask_location(PlaceFor.GROUPS))
 
 
 async def groups_here(update: Update, context: AppContext, given: PlaceGiven) -> None:
@@ -45,12 +47,12 @@ async def groups_here(update: Update, context: AppContext, given: PlaceGiven) ->
     await show(update, group_view(context, state.lat, state.lon, 0))
 
 
-def group_view(context: AppContext, lat: int, lon: int, page: int) -> views.View:
+def group_view(context: AppContext, lat: int, lon: int, page: int) -> View:
     """A page of the nearest groups around a point in hundredths of a degree."""
     hits = context.services.directory.nearest_groups(lat / 100, lon / 100, MAX_GROUPS)
-    page = min(page, max(0, (len(hits) - 1) // views.PAGE_SIZE))
-    shown = hits[page * views.PAGE_SIZE : (page + 1) * views.PAGE_SIZE]
-    return views.group_list(shown, lat, lon, page, len(hits))
+    page = min(page, max(0, (len(hits) - 1) // PAGE_SIZE))
+    shown = hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    return gv.group_list(shown, lat, lon, page, len(hits))
 
 
 async def groups_page(update: Update, context: AppContext) -> None:

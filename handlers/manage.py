@@ -15,10 +15,9 @@ from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
 from bot.domain.posting import upcoming
-from bot.views import common as views
 from bot.views import posting as pv
 from bot.views import translating as tv
-from bot.views.common import View
+from bot.views.common import View, which_group
 from handlers.activities import Posting
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show
@@ -107,7 +106,7 @@ class Manage:
         groups = await organiser.posting_groups(user.id)
         if not items and groups is None:  # a coordinator: which group?
             refs = sorted(g.ref for g in services.directory.groups.values())
-            await send(update, View(views.which_group(refs)))
+            await send(update, View(which_group(refs)))
             return
         if not items and not groups:
             await refuse(update, context, "myactivities", None, pv.not_a_volunteer())

@@ -7,8 +7,9 @@ district ("Leeds LS6"). A shared pin is a place too, and so is a choice among sa
 places (the ``P:`` buttons, parsed in handlers.find). A greeting, thanks or asking for help,
 in any of the bot's languages, is not a place.
 
-What the place is for (``PlaceFor``) is kept in the person's session: finding activities
-unless a journey asked for something else. Each journey that takes places registers what it
+What the place is for (``PlaceFor``) is kept in the person's session (in the database
+between two updates, so the next may go to another instance: ``bot.context.remembered``):
+finding activities unless a journey asked for something else. Each journey that takes places registers what it
 does with one (``take``): find (activities), groups, and "I've moved" (the new area). This
 module imports none of them, so none of them imports another for it. The states and what
 ends them are in docs/conversations.md.
@@ -27,13 +28,15 @@ from bot.context import Action, App, AppContext, KeepOpen, PlaceGiven, PlaceTake
 from bot.domain.vocabulary import PlaceFor
 from bot.i18n import current_locale
 from bot.places import words
-from bot.places.geo import LocateResult, Locator, Place, looks_like_postcode, valid_uk_coordinates
-from bot.views import common as views
+from bot.places.gazetteer import Locator
+from bot.places.place import LocateResult, Place, valid_uk_coordinates
+from bot.places.postcodes import looks_like_postcode
+from bot.views import places as plv
 from handlers.base import send
 from handlers.menus import help_view, menu_view
 
-# The person's session keys (in memory only): what the next place is for; a kind of activity
-# asked for before any place ("English classes", then where?); the last place searched.
+# The person's session keys: what the next place is for; a kind of activity asked for before
+# any place ("English classes", then where?); the last place searched (rounded to 0.01°).
 _PLACE_FOR = "place_for"
 _KIND = "kind"
 _LAST_PLACE = "last_place"
@@ -42,7 +45,10 @@ _LAST_PLACE = "last_place"
 def place_for(context: AppContext) -> PlaceFor:
     """What the next place the person gives is for (finding activities unless asked)."""
     purpose = context.session.get(_PLACE_FOR)
-    return purpose if isinstance(purpose, PlaceFor) else PlaceFor.ACTIVITIES
+    try:
+        return PlaceFor(purpose) if isinstance(purpose, str) else PlaceFor.ACTIVITIES
+    except ValueError:  # written by another version
+        return PlaceFor.ACTIVITIES
 
 
 def _asked(purpose: PlaceFor) -> str:
@@ -62,10 +68,12 @@ def forget_asked_kind(context: AppContext) -> None:
 
 
 def remember_last(context: AppContext, state: SearchState, place: Place | None) -> None:
-    """The place just searched around, so that later pages of its results can name it."""
-    label = place.name if place is not None else None
-    key = place.key if place is not None else None
-    context.session[_LAST_PLACE] = (state.lat, state.lon, label, key)
+    """The named place just searched around, so that later pages of its results can name it
+    (a shared pin has no name: nothing of it is kept)."""
+    if place is None:
+        context.session.pop(_LAST_PLACE, None)
+        return
+    context.session[_LAST_PLACE] = (state.lat, state.lon, place.name, place.key)
 
 
 def last_place_key(context: AppContext, state: SearchState) -> str | None:
@@ -97,11 +105,10 @@ def take(
         return
 
     async def give_up(context: AppContext, user_id: int, action: Action) -> None:
-        # Read without creating a session: a forgotten person's was just dropped.
-        session = context.application.user_data.get(user_id)
+        # The session of this update's person (a forgotten person's is empty by now)
+        session = context.session
         if (
-            session is not None
-            and session.get(_PLACE_FOR) == purpose
+            session.get(_PLACE_FOR) == purpose
             and action not in keep_open
             and _asked(purpose) not in context.asked_now
         ):
@@ -129,7 +136,7 @@ async def hand_over(
     await taker(update, context, PlaceGiven(lat, lon, place, category or asked_kind))
 
 
-def place_choices(context: AppContext, places: Sequence[Place]) -> list[views.PlaceChoice]:
+def place_choices(context: AppContext, places: Sequence[Place]) -> list[plv.PlaceChoice]:
     """Places to choose from, each with what tells it apart from a same-named one: the
     better-known place near it and how far that is."""
     gazetteer = context.services.locator.gazetteer
@@ -141,7 +148,7 @@ def place_choices(context: AppContext, places: Sequence[Place]) -> list[views.Pl
         if same[place.name, place.region] > 1 and gazetteer.get(place.key) is not None:
             landmark = gazetteer.landmark(place)
         choices.append(
-            views.PlaceChoice(
+            plv.PlaceChoice(
                 place.key,
                 gazetteer.local_name(place, language),
                 place.region,
@@ -158,7 +165,7 @@ async def on_location(update: Update, context: AppContext) -> None:
     assert message is not None and message.location is not None
     lat, lon = message.location.latitude, message.location.longitude
     if not valid_uk_coordinates(lat, lon):
-        await send(update, views.outside_uk())
+        await send(update, plv.outside_uk())
         return
     await hand_over(update, context, lat, lon, None)
 
@@ -201,19 +208,19 @@ async def on_text(update: Update, context: AppContext) -> None:
         category = asked.category
         if category is not None and not asked.place:  # "English classes": where, then?
             context.session[_KIND] = category
-            await send(update, views.ask_location(PlaceFor.ACTIVITIES))
+            await send(update, plv.ask_location(PlaceFor.ACTIVITIES))
             return
     if result.status == "found":
         place = result.places[0]
         await hand_over(update, context, place.lat, place.lon, place, category)
     elif result.status == "ambiguous":
         choices = place_choices(context, result.places)
-        await send(update, views.choose_place(text, choices, purpose, category))
+        await send(update, plv.choose_place(text, choices, purpose, category))
     elif looks_like_postcode(text) and not context.services.config.outcodes_path:
-        await send(update, views.postcodes_unavailable())
+        await send(update, plv.postcodes_unavailable())
     else:
         suggestions = place_choices(context, result.suggestions)
-        await send(update, views.place_not_found(text, suggestions, purpose))
+        await send(update, plv.place_not_found(text, suggestions, purpose))
 
 
 def register(app: App) -> None:

@@ -14,10 +14,11 @@ from bot.callbacks import SearchState
 from bot.context import App, AppContext, KeepOpen, PlaceGiven
 from bot.domain.vocabulary import PlaceFor
 from bot.i18n import current_language, gettext
-from bot.places.geo import haversine_km, valid_uk_coordinates
+from bot.places.place import haversine_km, valid_uk_coordinates
 from bot.search.directory import Listing
-from bot.views import common as views
 from bot.views import formatting as fmt
+from bot.views import privacy as prv
+from bot.views.common import View
 from handlers import places
 from handlers.base import answer, expired, send, show
 from handlers.menus import forget_commands
@@ -26,8 +27,8 @@ from storage.roles import COORDINATOR
 _ = gettext
 
 
-def _privacy_view(context: AppContext, has_area: bool) -> views.View:
-    return views.privacy(has_area, context.services.locator.attributions)
+def _privacy_view(context: AppContext, has_area: bool) -> View:
+    return prv.privacy(has_area, context.services.locator.attributions)
 
 
 async def privacy_command(update: Update, context: AppContext) -> None:
@@ -45,7 +46,7 @@ async def privacy_button(update: Update, context: AppContext) -> None:
     users = context.services.users
     if cb.ForgetArea.matches(query.data):
         await users.clear_area(query.from_user.id)
-        await show(update, views.area_forgotten())
+        await show(update, prv.area_forgotten())
         return
     row = await users.get(query.from_user.id)
     await show(update, _privacy_view(context, bool(row and row.has_area)))
@@ -64,7 +65,7 @@ async def save_area(update: Update, context: AppContext) -> None:
     label = last[2] if isinstance(last, tuple) and last[:2] == (lat, lon) else None
     await context.services.users.save_area(query.from_user.id, lat / 100, lon / 100, label or "")
     await answer(query)
-    await send(update, views.area_saved(label))
+    await send(update, prv.area_saved(label))
 
 
 # --- /mydata and /forget -------------------------------------------------------------------
@@ -80,12 +81,12 @@ async def my_data(update: Update, context: AppContext) -> None:
     services = context.services
     data = await services.personal.export(user.id)
     if data is None:
-        await send(update, views.nothing_kept())
+        await send(update, prv.nothing_kept())
         return
     row = await services.users.get(user.id)
     await send(
         update,
-        views.my_data(
+        prv.my_data(
             current_language().native_name,
             row.intent if row else None,
             row.area_label if row else None,
@@ -102,12 +103,12 @@ async def my_data(update: Update, context: AppContext) -> None:
     payload = json.dumps(document, ensure_ascii=False, indent=2).encode()
     await chat.send_document(
         InputFile(BytesIO(payload), filename="my-data.json"),
-        caption=views.my_data_caption(),
+        caption=prv.my_data_caption(),
         parse_mode=None,  # plain text, not HTML
     )
 
 
-async def _forget_view(context: AppContext, user_id: int) -> views.View:
+async def _forget_view(context: AppContext, user_id: int) -> View:
     """The confirmation, naming the roles that go too and the groups left without a
     safeguarding contact."""
     services = context.services
@@ -123,7 +124,7 @@ async def _forget_view(context: AppContext, user_id: int) -> views.View:
     ]
     uncovered = [name(g) for g in await services.safeguarding.contact_of(user_id)]
     roles += [("contact", group) for group in uncovered]
-    return views.forget_confirm(roles, uncovered)
+    return prv.forget_confirm(roles, uncovered)
 
 
 async def forget_ask(update: Update, context: AppContext) -> None:
@@ -145,7 +146,7 @@ async def forget_confirmed(update: Update, context: AppContext) -> None:
     await context.services.forget(query.from_user.id)  # the caller's own data only; memory too
     await forget_commands(context, query.from_user.id)  # their roles' commands went too
     await answer(query)
-    await show(update, views.forgotten())
+    await show(update, prv.forgotten())
 
 
 async def keep(update: Update, context: AppContext) -> None:
@@ -154,7 +155,7 @@ async def keep(update: Update, context: AppContext) -> None:
     assert query is not None and query.from_user is not None
     await answer(query)
     kept = await context.services.users.get(query.from_user.id) is not None
-    await show(update, views.stay_kept() if kept else views.forgotten())  # too late: deleted
+    await show(update, prv.stay_kept() if kept else prv.forgotten())  # too late: deleted
 
 
 # --- I've moved --------------------------------------------------------------------------
@@ -177,7 +178,7 @@ async def ask_area(update: Update, context: AppContext) -> None:
     other journeys' buttons that need an area, such as /alerts). Doing anything else
     gives the question up: the next place is a search, and nothing is saved."""
     places.expect_place(context, PlaceFor.NEW_AREA)
-    await send(update, views.ask_new_area())
+    await send(update, prv.ask_new_area())
 
 
 def _far_reminders(
@@ -193,7 +194,7 @@ def _far_reminders(
     return far
 
 
-async def _moved_view(context: AppContext, user_id: int) -> views.View | None:
+async def _moved_view(context: AppContext, user_id: int) -> View | None:
     services = context.services
     row = await services.users.get(user_id)
     if row is None or row.area_lat is None or row.area_lon is None:
@@ -201,7 +202,7 @@ async def _moved_view(context: AppContext, user_id: int) -> views.View | None:
     lat, lon = row.area_lat, row.area_lon
     nearest = services.directory.nearest_groups(lat, lon, 1)
     far = _far_reminders(context, lat, lon, await services.reminders.activities_of(user_id))
-    return views.moved(
+    return prv.moved(
         row.area_label,
         row.weekly_digest,
         nearest[0] if nearest else None,

@@ -3,7 +3,9 @@
 A journey asks a ``TypedQuestion`` just after a button ("Type the title", "Why was it
 refused?"). The person's next private text then goes to that journey's handler instead of
 being read as a place (handlers.places). What the answer is for is kept in the database
-(``awaited_answers``), so a question asked before a restart is still answered after it.
+(``awaited_answers``), read when each of the person's updates begins
+(``bot.context.remembered``), so a question asked before a restart, or on another instance
+sharing the database, is still answered.
 
 A question stays open while the person does what is part of answering it (its ``KeepOpen``:
 its buttons, commands, shared pins). After every update, any other action (another command,
@@ -16,14 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import MessageHandler, TypeHandler, filters
 
-from bot.context import Action, App, AppContext, KeepOpen
-from bot.domain.retention import KEEP_DRAFTS
-from bot.services import Services
-from handlers import places
+from bot.context import Action, App, AppContext, KeepOpen, remembered_now
 from storage.awaited import About
 
 
@@ -54,10 +53,25 @@ async def give_up_on_action(update: Update, context: AppContext) -> None:
         await give_up(context, user.id, action)
 
 
+class _Answering(filters.MessageFilter):
+    """Messages from people the question waits for, as the database said when their update
+    began (``bot.context.remembered``): any instance may take the answer."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(name=f"answering {key}")
+        self.key = key
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        state = remembered_now(user.id) if user is not None else None
+        return state is not None and self.key in state.awaited
+
+
 class TypedQuestion:
     """A question some people are answering now by typing: ``filter`` lets their text reach
     the journey's handler, and the database holds what the answer is for (``About``), so the
-    question survives a restart (``reopen``, run when the bot starts).
+    question survives a restart, and the answer may reach any instance. Unanswered for 30
+    days, it is no longer waited for.
 
     The question is given up when the person does something that is not ``keep_open``:
     another command, another journey's button, a shared location.
@@ -66,56 +80,45 @@ class TypedQuestion:
     def __init__(self, app: App, key: str, keep_open: KeepOpen) -> None:
         self.key = key
         self.keep_open = keep_open
-        self.filter = filters.User(allow_empty=False)
-        app.bot_data.reopen_at_start.append(self.reopen)
-        app.bot_data.forget_in_memory.append(self.filter.remove_user_ids)
+        self.filter = _Answering(key)
         app.bot_data.give_up_on_action.append(self.give_up)
-
-    async def reopen(self, services: Services) -> None:
-        """Wait again for the answers asked for before the bot started."""
-        for row in await services.awaited.of(self.key, services.now() - KEEP_DRAFTS):
-            self.filter.add_user_ids(row.user_id)
 
     def handler(
         self, callback: Callable[[Update, AppContext], Coroutine[Any, Any, None]]
     ) -> MessageHandler[AppContext, None]:
-        """The handler that gets the answering people's typed text (not commands, private only).
-
-        When the question is no longer kept (deleted after 30 days untouched), the text is
-        what it would have been had nothing been asked: a place.
-        """
-
-        async def answered(update: Update, context: AppContext) -> None:
-            user = update.effective_user
-            assert user is not None
-            if await context.services.awaited.waits(user.id, self.key):
-                await callback(update, context)
-                return
-            self.filter.remove_user_ids(user.id)
-            await places.on_text(update, context)
-
+        """The handler that gets the answering people's typed text (not commands, private only)."""
         return MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & self.filter, answered
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & self.filter, callback
         )
+
+    def _waits(self, user_id: int) -> bool | None:
+        """Whether the question waits for the person, as read when their update began (None:
+        not read, this update is someone else's)."""
+        state = remembered_now(user_id)
+        return None if state is None else self.key in state.awaited
 
     async def expect(self, context: AppContext, user_id: int, about: About) -> None:
         """Ask: wait for the person's next text, about ``about``."""
         services = context.services
         await services.awaited.expect(user_id, self.key, about, services.now())
-        self.filter.add_user_ids(user_id)
+        state = remembered_now(user_id)
+        if state is not None:
+            state.awaited.add(self.key)
         context.asked_now.add(self.key)
 
     async def about(self, context: AppContext, user_id: int) -> About | None:
         """What the awaited text is for (None when nothing is awaited)."""
-        if user_id not in self.filter.user_ids:
+        if self._waits(user_id) is False:
             return None
         return await context.services.awaited.get(user_id, self.key)
 
     async def stop(self, context: AppContext, user_id: int) -> About | None:
         """Wait no longer (answered, cancelled or given up); what the text was for."""
-        if user_id not in self.filter.user_ids:
-            return None
-        self.filter.remove_user_ids(user_id)
+        state = remembered_now(user_id)
+        if state is not None:
+            if self.key not in state.awaited:
+                return None
+            state.awaited.discard(self.key)
         return await context.services.awaited.take(user_id, self.key)
 
     async def give_up(self, context: AppContext, user_id: int, action: Action) -> None:

@@ -9,7 +9,9 @@ from bot import callbacks as cb
 from bot.context import App, AppContext
 from bot.domain.translations import titles_in
 from bot.i18n import current_locale, gettext
-from bot.views import common as views
+from bot.views import cards as cdv
+from bot.views import reminders as rv
+from bot.views.common import View, expired
 from handlers.base import answer, send, show, swap_buttons
 
 _ = gettext
@@ -26,7 +28,7 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
     user_id = query.from_user.id
     if remind:
         if activity_id not in services.directory.activities:  # re-checked: data is untrusted
-            await answer(query, views.expired())
+            await answer(query, expired())
             return
         await services.users.ensure(user_id)
         await services.reminders.subscribe(user_id, activity_id, services.now())
@@ -35,12 +37,12 @@ async def toggle_from_card(update: Update, context: AppContext) -> None:
     else:
         await services.reminders.unsubscribe(user_id, activity_id)
         await answer(query, _("Reminders stopped."))
-    new = views.reminder_button(activity_id, reminded=remind)
+    new = cdv.reminder_button(activity_id, reminded=remind)
     old = {cb.RemindMe(activity_id).encode(), cb.StopRemindingFromCard(activity_id).encode()}
     await swap_buttons(query.message, old, new)
 
 
-async def _list_view(context: AppContext, user_id: int) -> views.View:
+async def _list_view(context: AppContext, user_id: int) -> View:
     services = context.services
     directory = services.directory
     items = []
@@ -51,7 +53,7 @@ async def _list_view(context: AppContext, user_id: int) -> views.View:
             items.append((activity, group, directory.next_occurrence(activity_id, services.now())))
     listed = [activity for activity, _group, _next in items]
     titles = await titles_in(services.translations, listed, current_locale())
-    return views.reminders_list(items, titles)
+    return rv.reminders_list(items, titles)
 
 
 async def reminders_command(update: Update, context: AppContext) -> None:
@@ -93,7 +95,7 @@ async def settings(update: Update, context: AppContext) -> None:
             on = (row.remind_day_before if day else row.remind_hour_before) if row else True
             row = await users.set_reminder_lead(user.id, "day" if day else "hour", not on)
         await answer(query)
-    view = views.reminder_settings(
+    view = rv.reminder_settings(
         row.remind_day_before if row else True,
         row.remind_hour_before if row else True,
         row.weekly_digest if row else False,

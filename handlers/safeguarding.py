@@ -1,10 +1,10 @@
 """Safeguarding: "Report a concern" and "I'm interested" on every card, /reports to review
 concerns, /safeguarding to choose a group's safeguarding contact.
 
-A concern tells the group's safeguarding contact and admins at once (through the outbox);
-three open reports from different people hide the activity until someone reviews it.
-Reporters are anonymous to organisers; interest is shown as counts only. Roles are read from
-the database on every command and button; refusals are answered and audited.
+The rules (who is told, when reports hide an activity, who may review, the report's mark)
+are in bot/domain/safeguarding.py. Reporters are anonymous to organisers; interest is shown
+as counts only. Roles are read from the database on every command and button; refusals are
+answered and audited.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from telegram.ext import CommandHandler, filters
 from bot import callbacks as cb
 from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
-from bot.views import common as views
+from bot.views import cards as cdv
 from bot.views import safeguarding as sv
+from bot.views.common import View, not_understood
 from handlers.admin import managed_group, may_manage, refuse
 from handlers.base import answer, expired, send, show, swap_buttons
 from handlers.questions import TypedQuestion
-from storage.outbox import OutboxItem
-from storage.safeguarding import HIDE_AFTER, Report
 
 
 class Safeguarding:
@@ -30,56 +29,12 @@ class Safeguarding:
     def __init__(self, app: App) -> None:
         self.asking = TypedQuestion(app, "report", KeepOpen(buttons=cb.family("Q")))
 
-    async def _reviewable(self, context: AppContext, user_id: int) -> set[int] | None:
-        """The groups whose reports the person may review; None for every group."""
-        groups = await context.services.roles.managed_groups(user_id)
-        if groups is None:
-            return None
-        return groups | set(await context.services.safeguarding.contact_of(user_id))
-
-    async def _tell_reviewers(
-        self, context: AppContext, activity_id: int, reason: str, hidden: bool, report_id: int
-    ) -> str | None:
-        """Tell the group's safeguarding contact and admins (its admins when it has no contact,
-        the network's coordinators when it has neither). Returns who was told: "contact",
-        "admins", "coordinators", or None when nobody could be (logged and audited: the
-        concern waits in /reports all the same)."""
-        services = context.services
-        activity = await services.activities.get(activity_id)
-        if activity is None:
-            return None
-        group = services.directory.groups.get(activity.group_id)
-        contact = await services.safeguarding.contact(activity.group_id)
-        told, people = await services.roles.looking_after(activity.group_id)
-        if contact is not None:  # the contact, and the admins (if any)
-            admins = people if told == "admins" else set()
-            told, people = "contact", {contact.user_id} | admins
-        if told is None:
-            await services.roles.nobody_told(
-                activity.group_id, f"report:{report_id}", "/reports", services.now()
-            )
-            return None
-        payload = {
-            "title": activity.title,
-            "group": group.name if group else "",
-            "reason": reason,
-            "hidden": hidden,
-        }
-        subject = f"report:{report_id}:{'hidden' if hidden else 'new'}"
-        await services.outbox.enqueue(
-            [OutboxItem("concern", subject, person, payload) for person in sorted(people)],
-            services.now(),
-        )
-        if services.sender is not None:
-            services.sender.wake()
-        return told
-
     # -- reporting ----------------------------------------------------------------------------
 
     async def report_button(self, update: Update, context: AppContext) -> None:
         """Q:<activity>:<mark> reasons; Q:r:<activity>:<reason>:<mark> files; Q:x / Q:done
         close. The mark was made for this person and activity, on the card they were shown
-        (Services.report_mark): forged or borrowed data is an expired menu."""
+        (Concerns.mark): forged or borrowed data is an expired menu."""
         query = update.callback_query
         assert query is not None and query.from_user is not None
         services = context.services
@@ -91,7 +46,7 @@ class Safeguarding:
         assert isinstance(pressed, cb.ReportConcern | cb.FileReport)
         activity_id = pressed.activity
         try:
-            services.check_report_mark(pressed.mark, query.from_user.id, activity_id)
+            services.concerns.check_mark(pressed.mark, query.from_user.id, activity_id)
         except Expired:
             await expired(update, context)
             return
@@ -102,27 +57,16 @@ class Safeguarding:
             await answer(query)
             await send(update, sv.report_reasons(activity_id, pressed.mark))
             return
-        if await services.activities.get(activity_id) is None:
+        filed = await services.concerns.report(activity_id, query.from_user.id, pressed.reason)
+        if filed is None:
             await expired(update, context)
             return
-        reason = pressed.reason
         await answer(query)
-        filed = await services.safeguarding.file(
-            activity_id, query.from_user.id, reason, services.now()
-        )
         if filed.report_id is None:
             await show(update, sv.report_already())
             return
-        hidden = False
-        if filed.open_reports >= HIDE_AFTER:
-            hidden = await services.activities.set_status(
-                activity_id, "hidden", services.now(), only_from=("published",)
-            )
-            if hidden:
-                await services.directory.refresh(force=True)
-        told = await self._tell_reviewers(context, activity_id, reason, hidden, filed.report_id)
         await self.asking.expect(context, query.from_user.id, filed.report_id)
-        await show(update, sv.report_filed(told))
+        await show(update, sv.report_filed(filed.told))
 
     async def report_words(self, update: Update, context: AppContext) -> None:
         """The reporter's optional words after filing (once)."""
@@ -135,7 +79,7 @@ class Safeguarding:
         ):
             await send(update, sv.words_added())
         else:
-            await send(update, views.View(views.not_understood()))
+            await send(update, View(not_understood()))
 
     # -- reviewing ----------------------------------------------------------------------------
 
@@ -143,28 +87,11 @@ class Safeguarding:
         """/reports: open concerns about the activities the caller may review."""
         user = update.effective_user
         assert user is not None
-        groups = await self._reviewable(context, user.id)
+        groups = await context.services.concerns.reviewable(user.id)
         if groups is not None and not groups:
             await refuse(update, context, "reports", None)
             return
-        await send(update, await self._list(context, groups))
-
-    async def _list(self, context: AppContext, groups: set[int] | None) -> views.View:
-        services = context.services
-        by_activity: dict[int, list[Report]] = {}
-        for report in await services.safeguarding.open_reports():
-            by_activity.setdefault(report.activity_id, []).append(report)
-        items = []
-        for activity_id, reports in by_activity.items():
-            activity = await services.activities.get(activity_id)
-            if activity is None or (groups is not None and activity.group_id not in groups):
-                continue
-            group = services.directory.groups.get(activity.group_id)
-            hidden = activity_id not in services.directory.activities
-            items.append(
-                (activity_id, activity.title, group.name if group else "", hidden, reports)
-            )
-        return sv.reports_list(items)
+        await send(update, sv.reports_list(await context.services.concerns.open_concerns(groups)))
 
     async def review_button(self, update: Update, context: AppContext) -> None:
         """Q:ok:<activity> shows it again; Q:rm:<activity> asks once, Q:rmy:<activity> removes
@@ -172,14 +99,14 @@ class Safeguarding:
         query = update.callback_query
         assert query is not None and query.from_user is not None
         services = context.services
-        groups = await self._reviewable(context, query.from_user.id)
+        groups = await services.concerns.reviewable(query.from_user.id)
         pressed = cb.parse(query.data)
         if isinstance(pressed, cb.ReviewList):
             if groups is not None and not groups:
                 await refuse(update, context, "review", None)
                 return
             await answer(query)
-            await show(update, await self._list(context, groups))
+            await show(update, sv.reports_list(await services.concerns.open_concerns(groups)))
             return
         assert isinstance(pressed, cb.ReviewShowAgain | cb.ReviewRemoveAsk | cb.ReviewRemove)
         activity = await services.activities.get(pressed.activity)
@@ -193,20 +120,10 @@ class Safeguarding:
             await answer(query)
             await show(update, sv.remove_confirm(activity.id, activity.title))
             return
-        now = services.now()
         outcome = "restored" if isinstance(pressed, cb.ReviewShowAgain) else "removed"
-        if outcome == "restored":
-            await services.activities.set_status(activity.id, "published", now, ("hidden",))
-        else:
-            await services.activities.set_status(activity.id, "cancelled", now)
-        await services.safeguarding.review(activity.id, outcome, now)
-        await services.roles.log(
-            query.from_user.id, f"report_{outcome}", group_id=activity.group_id,
-            detail=str(activity.id), now=now,
-        )  # fmt: skip
-        await services.directory.refresh(force=True)
+        await services.concerns.review(activity, outcome, query.from_user.id)
         await answer(query, sv.reviewed(outcome))
-        await show(update, await self._list(context, groups))
+        await show(update, sv.reports_list(await services.concerns.open_concerns(groups)))
 
     # -- the safeguarding contact -----------------------------------------------------------
 
@@ -230,19 +147,12 @@ class Safeguarding:
         group_id, user_id = pressed.group, pressed.user
         allowed = await may_manage(context, query.from_user.id, group_id)
         group = services.directory.groups.get(group_id)
-        member = next(
-            (m for m in await services.roles.members(group_id) if m.user_id == user_id), None
-        )
-        if not allowed or group is None or member is None:
+        member = None
+        if allowed and group is not None:
+            member = await services.concerns.choose_contact(group_id, user_id, query.from_user.id)
+        if group is None or member is None:
             await refuse(update, context, "safeguarding", group_id)
             return
-        now = services.now()
-        await services.safeguarding.set_contact(
-            group_id, user_id, member.label, query.from_user.id, now
-        )
-        await services.roles.log(
-            query.from_user.id, "safeguarding_contact", target=user_id, group_id=group_id, now=now
-        )
         await answer(query)
         await show(update, sv.contact_set(member.label or f"#{user_id}", group.name))
 
@@ -261,7 +171,7 @@ class Safeguarding:
             activity_id, query.from_user.id, services.now()
         )
         await answer(query, sv.interest_marked(marked))
-        new = views.interest_button(activity_id, marked)
+        new = cdv.interest_button(activity_id, marked)
         await swap_buttons(query.message, {cb.Interested(activity_id).encode()}, new)
 
 

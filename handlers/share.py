@@ -12,9 +12,9 @@ from bot.domain import deeplinks
 from bot.domain.deeplinks import StartLink
 from bot.domain.translations import in_language
 from bot.i18n import current_locale
-from bot.views import common as views
 from bot.views import formatting as fmt
 from bot.views import share as shv
+from bot.views.common import View, expired
 from handlers.base import answer, send
 from handlers.find import near_label, personal_card
 from handlers.menus import menu_view
@@ -25,7 +25,7 @@ INLINE_CACHE_S = 300  # Telegram keeps an answer this long for the same person a
 INLINE_RESULTS = 20  # nearest activities listed (Telegram takes 50 at most)
 
 
-async def link_view(update: Update, context: AppContext, link: StartLink) -> views.View:
+async def link_view(update: Update, context: AppContext, link: StartLink) -> View:
     """What an ``a-`` or ``g-`` link opens, in the current language: the card, the group's
     page, or kind words and the menu when it is not shown (gone, hidden, never there)."""
     directory = context.services.directory
@@ -40,7 +40,7 @@ async def link_view(update: Update, context: AppContext, link: StartLink) -> vie
     return shv.link_not_found(await menu_view(update, context))
 
 
-async def group_view(context: AppContext, group: Group) -> views.View:
+async def group_view(context: AppContext, group: Group) -> View:
     """A group's page: its contacts and its activities that still take place, soonest first
     (titles in the reader's language where translated)."""
     directory = context.services.directory
@@ -64,7 +64,7 @@ async def share(update: Update, context: AppContext) -> None:
     directory = context.services.directory
     activity = await directory.activity(activity_id)
     if activity is None:
-        await answer(query, views.expired())
+        await answer(query, expired())
         return
     await answer(query, shv.share_hint())
     group = directory.groups[activity.group_id]

@@ -17,7 +17,8 @@ from bot.i18n import (
     set_locale,
 )
 from bot.views import campaigns as cv
-from bot.views import common as views
+from bot.views import start as stv
+from bot.views.common import View
 from bot.views.share import INLINE_START
 from handlers.alerts import subscribe_supporter
 from handlers.base import answer, send, show
@@ -54,12 +55,12 @@ async def start(update: Update, context: AppContext) -> None:
     suggested = (stored.locale if stored else None) or match_language(
         user.language_code if user else None
     )
-    await send(update, views.language_picker(suggested, link.payload if link else "s"))
+    await send(update, stv.language_picker(suggested, link.payload if link else "s"))
 
 
 async def language(update: Update, context: AppContext) -> None:
     """/language: the picker at any time."""
-    await send(update, views.language_picker(current_locale(), "c"))
+    await send(update, stv.language_picker(current_locale(), "c"))
 
 
 async def help_command(update: Update, context: AppContext) -> None:
@@ -86,10 +87,10 @@ async def chose_language(update: Update, context: AppContext) -> None:
     if link is not None:
         await show(update, await link_view(update, context, link))
     elif flow == "s":
-        await show(update, views.intent_question())
+        await show(update, stv.intent_question())
     else:
         menu = await menu_view(update, context)
-        await show(update, views.View(views.language_saved() + "\n\n" + menu.text, menu.markup))
+        await show(update, View(stv.language_saved() + "\n\n" + menu.text, menu.markup))
 
 
 async def chose_intent(update: Update, context: AppContext) -> None:
@@ -109,7 +110,7 @@ async def chose_intent(update: Update, context: AppContext) -> None:
         and newly
         and await subscribe_supporter(context, query.from_user.id)
     ):
-        menu = views.View(cv.alerts_subscribed_note() + "\n\n" + menu.text, menu.markup)
+        menu = View(cv.alerts_subscribed_note() + "\n\n" + menu.text, menu.markup)
     await show(update, menu)
 
 
@@ -120,7 +121,7 @@ async def menu_button(update: Update, context: AppContext) -> None:
     await answer(query)
     pressed = cb.parse(query.data)
     if isinstance(pressed, cb.MenuLanguage):
-        await show(update, views.language_picker(current_locale(), "c"))
+        await show(update, stv.language_picker(current_locale(), "c"))
     elif isinstance(pressed, cb.MenuHelp):
         await show(update, await help_view(update, context))
     else:

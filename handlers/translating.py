@@ -17,7 +17,7 @@ from bot.callbacks import Expired
 from bot.context import App, AppContext, KeepOpen
 from bot.domain.posting import Problem, take_text
 from bot.domain.translations import TARGETS, is_stale, original_of
-from bot.views import common as views
+from bot.views import common
 from bot.views import posting as pv
 from bot.views import translating as tv
 from bot.views.common import View
@@ -158,13 +158,13 @@ class Translating:
             or about[2] not in FIELDS
         ):
             await self.asking.stop(context, user.id)
-            await send(update, View(views.expired()))
+            await send(update, View(common.expired()))
             return None
         try:
             found = await self._activity(update, context, about[0])
         except Expired:
             await self.asking.stop(context, user.id)
-            await send(update, View(views.expired()))
+            await send(update, View(common.expired()))
             return None
         if found is None:
             return None

@@ -52,6 +52,7 @@ _DIRECTORY_COLUMNS = (
     "id, group_id, title, category, lat, lon, starts_at, duration_min, rrule, until, languages, "
     f"cost, needs, last_end, ({VISIBLE}) AS shown"
 )
+LIST_BATCH = 1_000  # activities a list read takes at a time (the desk's table, the export)
 DIRECTORY_BATCH = 2_000  # rows a directory read takes at a time (a few ms of the database)
 
 
@@ -285,17 +286,32 @@ class ActivityRepository:
         assert row is not None and skips is not None
         return int(row[0]) * 1_000_003 + int(skips[0]), str(row[1])
 
+    async def _batches(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Every row of ``sql`` (a SELECT of ``a.id`` and more, FROM activities a ... WHERE
+        ..., to which ``AND a.id > ? ORDER BY a.id LIMIT ?`` is added), LIST_BATCH rows a
+        query, so a network's thousands of activities never hold the database at once."""
+        found: list[Any] = []
+        last = 0
+        while True:
+            async with self._db.conn.execute(
+                f"{sql} AND a.id > ? ORDER BY a.id LIMIT ?", (*params, last, LIST_BATCH)
+            ) as cur:
+                rows = list(await cur.fetchall())
+            found += rows
+            if len(rows) < LIST_BATCH:
+                return found
+            last = rows[-1]["id"]
+
     async def with_group_refs(self) -> list[tuple[Activity, str]]:
-        """Every activity with its group's ref, for export."""
+        """Every activity with its group's ref, for export (by ref, then id)."""
         skips = await self._skips()
-        async with self._db.conn.execute(
+        rows = await self._batches(
             f"SELECT {_PREFIXED}, g.ref AS group_ref "
-            "FROM activities a JOIN groups g ON g.id = a.group_id ORDER BY a.ref, a.id"
-        ) as cur:
-            return [
-                (_activity(r, skips.get(r["id"], frozenset())), r["group_ref"])
-                for r in await cur.fetchall()
-            ]
+            "FROM activities a JOIN groups g ON g.id = a.group_id WHERE 1 = 1",
+            (),
+        )
+        found = [(_activity(r, skips.get(r["id"], frozenset())), r["group_ref"]) for r in rows]
+        return sorted(found, key=lambda f: (f[0].ref is not None, f[0].ref or "", f[0].id))
 
     @staticmethod
     async def upsert_many(
@@ -315,6 +331,16 @@ class ActivityRepository:
             [(now, item.ref) for item in items],
         )
         return len(rows)
+
+    @staticmethod
+    async def claim_refs(conn: Connection, refs: Iterable[tuple[str | None, int]]) -> None:
+        """Give activities without a ref (posted in the bot) the ref an export wrote for them,
+        inside the caller's transaction, so the import's upsert updates them."""
+        await conn.executemany(
+            "UPDATE activities SET ref = ?1 WHERE id = ?2 AND ref IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM activities WHERE ref = ?1)",
+            list(refs),
+        )
 
     async def count(self) -> int:
         """How many activities, any status."""
@@ -409,6 +435,15 @@ class ActivityRepository:
             f"WHERE outcome = 'removed')) AND (created_by = ? OR group_id IN ({marks}))",
             (user_id, *groups),
         )
+
+    async def of_groups(self, group_ids: Iterable[int] | None) -> list[Activity]:
+        """Every activity of these groups (of all when None), any status, oldest first (the
+        desk's Activities page)."""
+        groups = () if group_ids is None else tuple(sorted(set(group_ids)))
+        marks = ", ".join("?" * len(groups)) or "NULL"
+        where = "1 = 1" if group_ids is None else f"a.group_id IN ({marks})"
+        rows = await self._batches(f"SELECT {_PREFIXED} FROM activities a WHERE {where}", groups)
+        return [_activity(r) for r in rows]
 
     async def pending(self, group_ids: Iterable[int] | None) -> list[Activity]:
         """Activities waiting for moderation (of these groups; of all when None)."""

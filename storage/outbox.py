@@ -217,6 +217,14 @@ class OutboxRepository:
         ) as cur:
             return {row[0] for row in await cur.fetchall()}
 
+    async def chat_status_since(self, moment: datetime) -> dict[int, bool]:
+        """The chats whose status changed at or after ``moment`` (on any instance): True for
+        those that cannot be sent to now."""
+        async with self._db.conn.execute(
+            "SELECT chat_id, unreachable FROM chat_status WHERE updated_at >= ?", (to_db(moment),)
+        ) as cur:
+            return {int(row[0]): bool(row[1]) for row in await cur.fetchall()}
+
     async def migrate_chat(self, old: int, new: int, now: datetime) -> None:
         """A group became a supergroup: its pending rows and weekly post follow it."""
         async with self._db.transaction() as conn:

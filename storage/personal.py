@@ -99,8 +99,11 @@ class PersonalDataRepository:
             "ORDER BY journey",
             (user_id,),
         )
+        session = await self._rows(
+            "SELECT data, updated_at FROM sessions WHERE user_id = ?", (user_id,)
+        )
         found = (profile, reminders, messages, chat, posted, roles, audit, alerts, calls)
-        if not any((*found, reports, interest, safeguarding, feedback, drafts, awaited)):
+        if not any((*found, reports, interest, safeguarding, feedback, drafts, awaited, session)):
             return None
         return {
             "profile": profile[0] if profile else None,
@@ -118,6 +121,7 @@ class PersonalDataRepository:
             "feedback_given": feedback,
             "post_in_progress": drafts[0] if drafts else None,
             "answers_awaited": awaited,
+            "conversation": session[0] if session else None,
         }
 
     async def erase(self, user_id: int) -> dict[str, int]:
@@ -159,6 +163,7 @@ class PersonalDataRepository:
                 ("feedback", "UPDATE feedback SET user_id = NULL WHERE user_id = ?"),
                 ("activity_drafts", "DELETE FROM activity_drafts WHERE user_id = ?"),
                 ("awaited_answers", "DELETE FROM awaited_answers WHERE user_id = ?"),
+                ("sessions", "DELETE FROM sessions WHERE user_id = ?"),
                 ("safeguarding_contacts", "DELETE FROM safeguarding_contacts WHERE user_id = ?"),
                 (
                     "safeguarding_set_by",

@@ -74,6 +74,14 @@ class ReminderRepository:
                 ]
         return found
 
+    async def subscribed_since(self, moment: datetime) -> list[int]:
+        """The activities someone asked to be reminded of at or after ``moment`` (on any
+        instance)."""
+        async with self._db.conn.execute(
+            "SELECT DISTINCT activity_id FROM reminders WHERE created_at >= ?", (to_db(moment),)
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
     async def subscribed_activities(self) -> list[int]:
         """Every activity someone asked to be reminded of."""
         async with self._db.conn.execute("SELECT DISTINCT activity_id FROM reminders") as cur:

@@ -35,6 +35,7 @@ class AuditEntry:
     target: int | None
     group_id: int | None
     detail: str
+    id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,14 +250,34 @@ class RoleRepository:
             (to_db(now), actor, action, target, group_id, detail[:200]),
         )
 
-    async def audit(self, limit: int = 100) -> list[AuditEntry]:
-        """The latest audit lines, newest first."""
+    async def audit(
+        self,
+        limit: int = 100,
+        *,
+        action: str | None = None,
+        groups: set[int] | None = None,
+        before: int | None = None,
+    ) -> list[AuditEntry]:
+        """The latest audit lines, newest first: of one action (or every one whose name
+        starts with ``action_`` too), about these groups (None: all), older than the line
+        ``before`` (for paging)."""
+        where = ["1 = 1"]
+        params: list[object] = []
+        if action:
+            where.append("(action = ? OR action LIKE ? ESCAPE '\\')")
+            params += [action, action.replace("_", "\\_") + "\\_%"]
+        if groups is not None:
+            where.append(f"group_id IN ({', '.join('?' * len(groups)) or 'NULL'})")
+            params += sorted(groups)
+        if before is not None:
+            where.append("id < ?")
+            params.append(before)
         async with self._db.conn.execute(
-            "SELECT at, actor, action, target, group_id, detail FROM audit_log "
-            "ORDER BY id DESC LIMIT ?",
-            (limit,),
+            "SELECT at, actor, action, target, group_id, detail, id FROM audit_log "
+            f"WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
         ) as cur:
             return [
-                AuditEntry(from_db(r[0]), r[1], r[2], r[3], r[4], r[5])
+                AuditEntry(from_db(r[0]), r[1], r[2], r[3], r[4], r[5], r[6])
                 for r in await cur.fetchall()
             ]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from storage.db import Database, from_db, to_db
 
 REASONS = ("wrong", "unsafe", "money", "other")
-HIDE_AFTER = 3  # open reports from different people that hide an activity
-SETTLED_AFTER = timedelta(days=1)  # a younger account's reports are reviewed, never hide
 WORDS_LIMIT = 500
 
 
@@ -90,10 +88,13 @@ class SafeguardingRepository:
         ) as cur:
             return [int(r[0]) for r in await cur.fetchall()]
 
-    async def file(self, activity_id: int, reporter: int, reason: str, now: datetime) -> Filed:
+    async def file(
+        self, activity_id: int, reporter: int, reason: str, now: datetime, settled_before: datetime
+    ) -> Filed:
         """Record a concern (once per person and activity) and count the open ones that may
-        hide it: one per person, from people who have used the bot for a day at least (not
-        forgotten since). Reviewers see every report all the same."""
+        hide it (bot/domain/safeguarding.py): one per person, from people who have used the bot
+        since ``settled_before`` at least (not forgotten since). Reviewers see every report all
+        the same."""
         if reason not in REASONS:
             raise ValueError(reason)
         async with self._db.transaction() as conn:
@@ -107,7 +108,7 @@ class SafeguardingRepository:
                 "SELECT COUNT(DISTINCT r.reporter) FROM reports r JOIN users u "
                 "ON u.id = r.reporter WHERE r.activity_id = ? AND r.reviewed_at IS NULL "
                 "AND u.created_at <= ?",
-                (activity_id, to_db(now - SETTLED_AFTER)),
+                (activity_id, to_db(settled_before)),
             ) as cur:
                 count = await cur.fetchone()
         return Filed(int(row[0]) if row else None, int(count[0]) if count else 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,7 +39,6 @@ class StatsRepository:
                 key, month, count = row  # every query selects these three
                 out.append(Figure(figure, str(key or ""), str(month or ""), int(count or 0)))
 
-        today = to_db(now)[:10]
         await add(
             "users_by_purpose",
             "SELECT COALESCE(intent, 'not said'), '', COUNT(*) FROM users GROUP BY 1 ORDER BY 1",
@@ -53,16 +53,7 @@ class StatsRepository:
         )
         await add("alert_subscribers", "SELECT '', '', COUNT(*) FROM alert_subs")
         await add("groups", "SELECT kind, '', COUNT(*) FROM groups GROUP BY 1 ORDER BY 1")
-        await add(
-            "activities",
-            "SELECT status, '', COUNT(*) FROM activities GROUP BY 1 ORDER BY 1",
-        )
-        await add(
-            "activities_active",
-            "SELECT '', '', COUNT(*) FROM activities WHERE status = 'published' AND "
-            "(starts_at >= ? OR (rrule IS NOT NULL AND (until IS NULL OR until >= ?)))",
-            (to_db(now), today),
-        )
+        await _activities(add, now, "1 = 1", ())
         await add(  # for each language readers chose: published activities with no title in it
             "untranslated_for_readers",
             "SELECT r.locale, '', "
@@ -73,18 +64,17 @@ class StatsRepository:
             "AND t.status = 'published' AND a.status = 'published' GROUP BY t.lang) t "
             "ON t.lang = r.locale ORDER BY 1",
         )
-        await add(
-            "activities_added",
-            "SELECT '', substr(created_at, 1, 7), COUNT(*) FROM activities GROUP BY 2 ORDER BY 2",
-        )
-        await add(
-            "reminders_sent",
-            "SELECT '', month, SUM(n) FROM ("
-            "SELECT substr(updated_at, 1, 7) AS month, COUNT(*) AS n FROM outbox "
-            "WHERE kind = 'reminder' AND state = 'sent' GROUP BY 1 "
-            "UNION ALL SELECT month, count FROM outbox_tally "
-            "WHERE kind = 'reminder' AND state = 'sent') AS sent GROUP BY month ORDER BY month",
-        )
+        await _added(add, "1 = 1", ())
+        for figure, kind in (("reminders_sent", "reminder"), ("digests_sent", "digest")):
+            await add(  # sent from the outbox, and the monthly tallies of rows since purged
+                figure,
+                "SELECT '', month, SUM(n) FROM ("
+                "SELECT substr(updated_at, 1, 7) AS month, COUNT(*) AS n FROM outbox "
+                "WHERE kind = ? AND state = 'sent' GROUP BY 1 "
+                "UNION ALL SELECT month, count FROM outbox_tally "
+                "WHERE kind = ? AND state = 'sent') AS sent GROUP BY month ORDER BY month",
+                (kind, kind),
+            )
         for figure, column in (
             ("calls_launched", "COUNT(*)"),
             ("call_messages_sent", "SUM(sent)"),
@@ -96,3 +86,60 @@ class StatsRepository:
                 "WHERE launched_at IS NOT NULL GROUP BY 2 ORDER BY 2",
             )
         return out
+
+    async def group_figures(self, now: datetime, group_ids: set[int]) -> list[Figure]:
+        """What a group admin sees of their groups (their activities and the concerns about
+        them): the same figures as ``figures``, counted in these groups only."""
+        out: list[Figure] = []
+
+        async def add(figure: str, sql: str, params: tuple[Any, ...] = ()) -> None:
+            for key, month, count in await self._pairs(sql, params):
+                out.append(Figure(figure, str(key or ""), str(month or ""), int(count or 0)))
+
+        groups = tuple(sorted(group_ids))
+        inside = f"group_id IN ({', '.join('?' * len(groups)) or 'NULL'})"
+        await _activities(add, now, inside, groups)
+        await _added(add, inside, groups)
+        return out
+
+
+Add = Callable[[str, str, tuple[Any, ...]], Awaitable[None]]
+
+
+async def _activities(add: Add, now: datetime, inside: str, params: tuple[Any, ...]) -> None:
+    """The activities by status, still to come, hidden for no answer to "still running?",
+    and the concerns about them, open or reviewed (of the activities ``inside`` selects)."""
+    await add(
+        "activities",
+        f"SELECT status, '', COUNT(*) FROM activities WHERE {inside} GROUP BY 1 ORDER BY 1",
+        params,
+    )
+    await add(
+        "activities_active",
+        "SELECT '', '', COUNT(*) FROM activities WHERE status = 'published' AND "
+        f"(starts_at >= ? OR (rrule IS NOT NULL AND (until IS NULL OR until >= ?))) AND {inside}",
+        (to_db(now), to_db(now)[:10], *params),
+    )
+    await add(
+        "activities_stale",
+        "SELECT '', '', COUNT(*) FROM activities WHERE status = 'published' "
+        f"AND stale_since IS NOT NULL AND {inside}",
+        params,
+    )
+    await add(
+        "concerns",
+        "SELECT CASE WHEN r.reviewed_at IS NULL THEN 'open' ELSE 'reviewed' END, '', COUNT(*) "
+        f"FROM reports r WHERE r.activity_id IN (SELECT id FROM activities WHERE {inside}) "
+        "GROUP BY 1 ORDER BY 1",
+        params,
+    )
+
+
+async def _added(add: Add, inside: str, params: tuple[Any, ...]) -> None:
+    """Activities added, by month (of those ``inside`` selects)."""
+    await add(
+        "activities_added",
+        f"SELECT '', substr(created_at, 1, 7), COUNT(*) FROM activities WHERE {inside} "
+        "GROUP BY 2 ORDER BY 2",
+        params,
+    )

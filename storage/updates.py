@@ -24,6 +24,13 @@ class HandledUpdates:
         )
         return [int(row[0]) for row in rows]
 
+    async def contains(self, update_id: int) -> bool:
+        """Whether the update was handled (by any instance sharing the database)."""
+        async with self.db.conn.execute(
+            "SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def record(self, update_ids: Sequence[int], at: datetime) -> None:
         """Record update_ids as handled at ``at``: one statement (so one trip to the
         database's thread) for up to ``BATCH`` of them, each statement whole or not at all."""
@@ -33,7 +40,7 @@ class HandledUpdates:
             await self.db.conn.execute(
                 "INSERT INTO handled_updates (update_id, handled_at) VALUES "
                 + ", ".join(["(?, ?)"] * len(batch))
-                + " ON CONFLICT DO NOTHING",
+                + " ON CONFLICT (update_id) DO NOTHING",
                 [value for update_id in batch for value in (update_id, stamp)],
             )
 

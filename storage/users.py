@@ -47,6 +47,7 @@ class UserRepository:
         self.clock = clock  # the service clock, so tests can move time
         self._cache: OrderedDict[int, User | object] = OrderedDict()
         self._cache_size = cache_size
+        self._mark: int | None = None  # the change counter last read (``follow``)
 
     def _remember(self, user_id: int, value: User | object) -> None:
         self._cache[user_id] = value
@@ -188,6 +189,29 @@ class UserRepository:
             "SELECT id FROM users WHERE retention_asked_at < ? ORDER BY id", (to_db(before),)
         ) as cur:
             return [row[0] for row in await cur.fetchall()]
+
+    async def follow(self, batch: int = 5000) -> int:
+        """Drop from memory the rows changed since the last look, by any instance sharing the
+        database; everything when some change is not found on a row (a person deleted, or
+        changed twice). Returns how many changes there were."""
+        async with self._db.conn.execute(
+            "SELECT seq FROM change_counter WHERE name = 'users'"
+        ) as cur:
+            row = await cur.fetchone()
+        mark = int(row[0]) if row else 0
+        last, self._mark = self._mark, mark
+        if last is None or mark == last:
+            return 0
+        async with self._db.conn.execute(
+            "SELECT id FROM users WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
+            (last, batch),
+        ) as cur:
+            changed = [int(r[0]) for r in await cur.fetchall()]
+        if len(changed) != mark - last:
+            self._cache.clear()
+        for user_id in changed:
+            self._cache.pop(user_id, None)
+        return mark - last
 
     def evict(self, user_id: int) -> None:
         """Drop the cached row (after the person's data was deleted elsewhere)."""

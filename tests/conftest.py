@@ -19,9 +19,9 @@ from bot.app import TrackingUpdateProcessor, build_app, running
 from bot.config import Config
 from bot.context import App
 from bot.domain.importer import parse_activities, parse_groups
-from bot.fakeapi import Conversation, FakeBotAPI
 from bot.i18n import load_catalogs
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from bot.service import Running, serving
 from bot.services import Services
 from storage.activities import ActivityRepository
@@ -29,6 +29,7 @@ from storage.db import Database, to_db
 from storage.groups import GroupRepository
 from tests import engines
 from tests.data import ACTIVITIES_CSV, GROUPS_CSV
+from tests.fakeapi import Conversation, FakeBotAPI
 from tests.helpers import eventually
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -7,8 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 
 from bot import callbacks as cb
-from bot.fakeapi import FakeBotAPI, SentMessage
 from bot.i18n import gettext, use_locale
+from tests.fakeapi import FakeBotAPI, SentMessage
 
 
 def tr(locale: str, message: str) -> str:

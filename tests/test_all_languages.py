@@ -10,10 +10,10 @@ from babel.messages.pofile import read_po
 from bot import callbacks as cb
 from bot.callbacks import SearchState
 from bot.domain.vocabulary import Intent, Need
-from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES, LOCALES_DIR, use_locale
 from tests.conftest import Harness
 from tests.data import LEEDS
+from tests.fakeapi import SentMessage
 from tests.helpers import tr
 
 LEEDS_SEARCH = SearchState(5380, -155)  # rounded as buttons carry it
@@ -121,18 +121,22 @@ def _activity_texts() -> str:
 
 
 def test_every_language_has_its_commands_translated() -> None:
-    from bot.views import common as views
+    from bot.views import menus as mv
 
     with use_locale("en"):
-        english = dict(views.commands())
+        english = dict(mv.commands())
     for lang in LANGUAGES[1:]:
         with use_locale(lang.code):
-            assert dict(views.commands()) != english, lang.code
+            assert dict(mv.commands()) != english, lang.code
 
 
 async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
     """Reminders, cancellations, digests and settings: translated and filled in, every language."""
-    from bot.views import common as views
+    from bot.views import admin as av
+    from bot.views import common
+    from bot.views import privacy as prv
+    from bot.views import reminders as rv
+    from bot.views.common import which_group
     from tests.conftest import NOW
 
     directory = bot.services.directory
@@ -146,26 +150,26 @@ async def test_outbox_messages_render_in_every_language(bot: Harness) -> None:
     for lang in LANGUAGES[1:]:
         with use_locale(lang.code):
             rendered = [
-                views.reminder_message(activity, hit.group, NOW, cancelled=False),
-                views.reminder_message(activity, hit.group, NOW, cancelled=True),
-                views.digest_message("Leeds", [(h, o) for h, o in listed if o is not None]),
-                views.reminders_list([(hit.activity, hit.group, listed[0][1])]),
-                views.reminders_list([]),
-                views.reminder_settings(True, False, True),
-                views.stay_question(),
-                views.weekly_post(
+                rv.reminder_message(activity, hit.group, NOW, cancelled=False),
+                rv.reminder_message(activity, hit.group, NOW, cancelled=True),
+                rv.digest_message("Leeds", [(h, o) for h, o in listed if o is not None]),
+                rv.reminders_list([(hit.activity, hit.group, listed[0][1])]),
+                rv.reminders_list([]),
+                rv.reminder_settings(True, False, True),
+                prv.stay_question(),
+                av.weekly_post(
                     hit.group, [(o, a) for h, o in listed if o and (a := whole[h.activity.id])][:5]
                 ),
-                views.invite_link(hit.group.name, "https://t.me/bot?start=j-x"),
-                views.joined(hit.group.name),
-                views.invite_invalid(),
-                views.invite_own(hit.group.name),
-                views.forget_confirm(
+                av.invite_link(hit.group.name, "https://t.me/bot?start=j-x"),
+                av.joined(hit.group.name),
+                av.invite_invalid(),
+                av.invite_own(hit.group.name),
+                prv.forget_confirm(
                     [("coordinator", None), ("admin", "Leeds"), ("contact", "Leeds")], ["Leeds"]
                 ),
-                views.team(hit.group.name, 1, [(5, "admin", "Ann"), (6, "volunteer", "")]),
-                views.team(hit.group.name, 1, []),
-                views.View(views.which_group(["leeds"]) + views.removed_from_team()),
+                av.team(hit.group.name, 1, [(5, "admin", "Ann"), (6, "volunteer", "")]),
+                av.team(hit.group.name, 1, []),
+                common.View(which_group(["leeds"]) + av.removed_from_team()),
             ]
         for view in rendered:
             assert not PLACEHOLDER.search(view.text), (lang.code, view.text)

@@ -10,11 +10,12 @@ from bot import callbacks as cb
 from bot.cli import commands as cli
 from bot.delivery.outbox import IN_FLIGHT
 from bot.domain.vocabulary import Intent, Topic
-from bot.fakeapi import SentMessage
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from handlers.campaigns import parse_when
 from storage.roles import COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness, start_bot
+from tests.fakeapi import SentMessage
 from tests.helpers import button_texts, eventually, has_button, last_callback_answer, only, tr
 
 COORD = 7001

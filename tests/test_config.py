@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,8 @@ def test_defaults() -> None:
         ),
         ({"SANCTUARY_TILE_URL": "https://tiles.example.org/{z}/{x}.png"}, "SANCTUARY_TILE_URL"),
         ({"SANCTUARY_TILE_URL": "ftp://tiles.example.org/{z}/{x}/{y}"}, "SANCTUARY_TILE_URL"),
+        ({"SANCTUARY_INSTANCE": "x" * 101}, "SANCTUARY_INSTANCE"),
+        ({"SANCTUARY_INSTANCE": "leeds\n1"}, "SANCTUARY_INSTANCE"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -137,3 +140,8 @@ def test_sanctuary_db_as_a_postgresql_url() -> None:
     for bad in ("postgresql://db.example.org", "postgresql://host:port/db", "postgres:///x"):
         with pytest.raises(ConfigError, match="SANCTUARY_DB"):
             Config.from_env({"SANCTUARY_DB": bad})
+
+
+def test_the_instance_is_named_by_the_host_unless_told() -> None:
+    assert Config.from_env({}).instance == socket.gethostname()
+    assert Config.from_env({"SANCTUARY_INSTANCE": " web-2 "}).instance == "web-2"

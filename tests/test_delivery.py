@@ -14,12 +14,12 @@ from telegram import Bot
 
 from bot.delivery.outbox import RateLimiter, Sender
 from bot.delivery.transport import AiohttpRequest
-from bot.fakeapi import FakeBotAPI
 from bot.i18n import gettext
 from bot.views.common import View, expired
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
 from storage.users import UserRepository
+from tests.fakeapi import FakeBotAPI
 
 
 def test_limiter_spacing_with_a_fake_clock() -> None:

@@ -14,11 +14,11 @@ from collections import Counter
 from pathlib import Path
 
 from bot.delivery.outbox import IN_FLIGHT
-from bot.fakeapi import FakeBotAPI
 from bot.i18n import N_
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository
 from tests import engines
+from tests.fakeapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTICE = N_("This menu has expired. Please start again with /start.")

@@ -13,11 +13,11 @@ from telegram import Bot
 
 from bot.delivery.outbox import RateLimiter, Sender
 from bot.delivery.transport import AiohttpRequest
-from bot.fakeapi import FakeBotAPI
 from bot.views.common import View
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
 from storage.users import UserRepository
+from tests.fakeapi import FakeBotAPI
 from tests.helpers import eventually, sent
 
 KINDS = ("reminder", "change", "concern", "notice", "digest", "weekly", "campaign")

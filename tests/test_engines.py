@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import commands as cli
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.db import Database, SQLiteDatabase, from_db, to_db
 from storage.roles import COORDINATOR, NETWORK, RoleRepository
 from tests import engines

@@ -25,10 +25,11 @@ from telegram.error import TelegramError
 
 from bot import callbacks as cb
 from bot.domain.vocabulary import Intent
-from bot.fakeapi import Conversation, FakeBotAPI
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness, start_bot
+from tests.fakeapi import Conversation, FakeBotAPI
 from tests.test_campaigns import COORD, compose
 from tests.test_posting import quick_post
 

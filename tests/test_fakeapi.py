@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.fakeapi import (
+from tests.fakeapi import (
     ApiCall,
     Conversation,
     FakeBotAPI,

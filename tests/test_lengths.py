@@ -10,15 +10,16 @@ from datetime import date
 from bot import callbacks as cb
 from bot.domain.importer import parse_activities
 from bot.domain.recurrence import Occurrence
-from bot.fakeapi import MAX_TEXT, html_to_plain
 from bot.i18n import use_locale
 from bot.search.directory import Hit
-from bot.views.common import digest_message, reminders_list, team, weekly_post
+from bot.views.admin import team, weekly_post
 from bot.views.formatting import parsed_length
+from bot.views.reminders import digest_message, reminders_list
 from storage.activities import ActivityRepository
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
 from tests.data import LEEDS
+from tests.fakeapi import MAX_TEXT, html_to_plain
 from tests.helpers import button_texts, only, sent
 from tests.test_campaigns import COORD, URL, _start
 from tests.test_posting import last
@@ -80,7 +81,7 @@ async def test_reports_past_the_limit_list_whole_activities(bot: Harness) -> Non
     for number, activity_id in enumerate(activities):
         for reporter in range(3):
             filed = await bot.services.safeguarding.file(
-                activity_id, 9000 + number * 10 + reporter, "other", NOW
+                activity_id, 9000 + number * 10 + reporter, "other", NOW, NOW
             )
             assert filed.report_id is not None
             await bot.services.safeguarding.add_words(

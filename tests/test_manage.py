@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import callbacks as cb
-from bot.fakeapi import Conversation, SentMessage
 from storage.db import to_db
 from storage.roles import VOLUNTEER
 from tests.conftest import NOW, Harness
+from tests.fakeapi import Conversation, SentMessage
 from tests.helpers import eventually, has_button, last_callback_answer, only, tr
 from tests.test_posting import ADMIN_ID, LEEDS, VOL_ID, last, notices, team
 

@@ -12,12 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from bot.fakeapi import SentMessage
 from bot.i18n import use_locale
 from bot.views.labels import category_label
 from bot.web.map import sign
 from tests.conftest import NOW, PUBLIC_URL, Harness
 from tests.data import LEEDS
+from tests.fakeapi import SentMessage
 from tests.helpers import only, tr
 
 TOKEN = "123456:TEST-token"  # the token start_bot gives the bot

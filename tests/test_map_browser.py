@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,20 @@ def _needs_browser() -> Any:
             pytest.fail(missing, pytrace=False)
         pytest.skip(missing)
     return async_api
+
+
+def local_only(refused: list[str]) -> Callable[[Any], Awaitable[None]]:
+    """A route handler that lets requests to this machine through and refuses (and notes in
+    ``refused``) any other."""
+
+    async def only_local(route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            await route.fallback()
+        else:
+            refused.append(route.request.url)
+            await route.abort()
+
+    return only_local
 
 
 def _tile(z: int, x: int, y: int) -> bytes:
@@ -96,14 +111,7 @@ async def test_the_map_in_arabic_in_chromium(mapped: Harness, tmp_path: Path) ->
         z, x, y = (int(part) for part in request.url[len(TILES) :].removesuffix(".png").split("/"))
         await route.fulfill(status=200, content_type="image/png", body=_tile(z, x, y))
 
-    async def only_local(route: Any) -> None:
-        host = urlsplit(route.request.url).hostname
-        if host == "127.0.0.1":
-            await route.fallback()
-        else:
-            refused.append(route.request.url)
-            await route.abort()
-
+    only_local = local_only(refused)
     async with async_api.async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tomllib
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeBotAPI, FakeUser, SentMessage
 from storage.db import Database, utcnow
 from storage.outbox import OutboxItem, OutboxRepository
+from tests.fakeapi import FakeBotAPI, FakeUser, SentMessage
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.wheel
@@ -49,16 +51,39 @@ def _pip(*args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin folder of a new virtual environment with the wheel built from this clone."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from a copy of this clone's sources: setuptools leaves a build/ folder
+    beside pyproject.toml and puts whatever is in it into the next wheel, modules long moved
+    or removed too."""
+    source = tmp_path_factory.mktemp("source") / "sanctuary-bot"
+    leave_out = (".*", "build", "dist", "data", "*.egg-info", "__pycache__", "locale")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*leave_out))
     wheels = tmp_path_factory.mktemp("wheel")
-    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(ROOT))
-    (wheel,) = wheels.glob("sanctuary_bot-*.whl")
+    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(source))
+    (built,) = wheels.glob("sanctuary_bot-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin folder of a new virtual environment with the wheel built from this clone."""
     venv = tmp_path_factory.mktemp("venv")
     assert not venv.is_relative_to(ROOT)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     _pip("--python", str(venv / "bin" / "python"), "install", str(wheel))
     return venv / "bin"
+
+
+def test_the_wheel_holds_the_product_and_not_the_tests(wheel: Path) -> None:
+    """What only tests and benchmarks need (the fake Bot API with its faults, limits and
+    recording) stays out of what `pip install .` installs; the console demo brings its own
+    small stand-in."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    tops = {name.split("/")[0] for name in names if not name.endswith(".dist-info/RECORD")}
+    assert {top for top in tops if not top.endswith(".dist-info")} == {"bot", "handlers", "storage"}
+    assert not [name for name in names if "fakeapi" in name]
+    assert "bot/cli/console_api.py" in names
 
 
 def _env(**settings: str) -> dict[str, str]:
@@ -71,11 +96,15 @@ def _env(**settings: str) -> dict[str, str]:
     return {**env, **settings}
 
 
-def _run(bin_dir: Path, cwd: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    bin_dir: Path, cwd: Path, *args: str, typed: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """``sanctuary-bot ARGS`` run in ``cwd`` (``typed``: its standard input)."""
     return subprocess.run(
         [str(bin_dir / "sanctuary-bot"), *args],
         cwd=cwd,
         env=_env(**settings),
+        input=typed,
         capture_output=True,
         text=True,
         timeout=300,
@@ -105,6 +134,20 @@ def test_version_and_the_package_comes_from_the_environment(
         assert Path(path).is_relative_to(installed.parent), path
     catalogs = installed.parent.glob("lib/python*/site-packages/bot/locale/*/LC_MESSAGES/*.mo")
     assert len(list(catalogs)) == 19
+
+
+def test_the_console_demo_from_another_folder(installed: Path, tmp_path: Path) -> None:
+    """`sanctuary-bot console` from the wheel alone (no tests folder anywhere on the path):
+    sample data loaded, a search, a card and its calendar file, through its own stand-in."""
+    typed = "\n".join(["/start", "#1", "#1", "#1", "Leeds", "#1", "#2", ":quit"]) + "\n"
+    done = _run(installed, tmp_path, "console", typed=typed)
+    assert done.returncode == 0, done.stderr
+    assert "sample data loaded" in done.stdout
+    assert "welcoming activities near Leeds" in done.stdout
+    assert "Leeds City of Sanctuary (sample)" in done.stdout
+    assert "📎 activity-" in done.stdout and ".ics" in done.stdout
+    assert done.stdout.rstrip().endswith("bye")
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
 
 
 async def _shown(

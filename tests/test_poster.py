@@ -29,7 +29,6 @@ from PIL import Image
 from pypdf import PdfReader
 
 from bot.cli import commands as cli
-from bot.fakeapi import FakeBotAPI
 from bot.i18n import current_language, gettext, use_locale
 from bot.views import poster
 from bot.views.labels import CATEGORY_LABELS, need_label
@@ -37,6 +36,7 @@ from storage.activities import ActivityRepository
 from storage.db import Database
 from storage.groups import GroupRepository
 from tests.conftest import NOW, seed_test_data
+from tests.fakeapi import FakeBotAPI
 
 USERNAME = "sanctuary_test_bot"
 GROUP_LINK = f"https://t.me/{USERNAME}?start=g-leeds"

@@ -8,11 +8,12 @@ from datetime import date
 from pathlib import Path
 
 from bot import callbacks as cb
-from bot.fakeapi import Conversation, SentMessage
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
 from tests.data import LEEDS
+from tests.fakeapi import Conversation, SentMessage
 from tests.helpers import button_texts, last_callback_answer, only, sent, tr
 
 ADMIN_ID, VOL_ID = 8201, 8202

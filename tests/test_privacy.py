@@ -171,7 +171,12 @@ async def test_forget_deletes_every_trace_and_keeps_counts(bot: Harness) -> None
     # text is a place again, not the activity's place or words for a feedback now deleted.
     found = only(await chat.send("Sheffield"))
     assert "Sheffield welcome café" in found.plain_text()
-    assert await _every_trace(bot, UID) == {}  # a search alone keeps nothing
+    # A search keeps only the named place searched (its later pages name it), for a day at
+    # most, so that the next button may be handled by another instance.
+    assert await _every_trace(bot, UID) == {"sessions.user_id": 1}
+    assert await bot.row("SELECT data FROM sessions WHERE user_id = ?", UID) == (
+        '{"last_place": [5338, -147, "Sheffield", "2638077"]}',
+    )
 
     # Writing again starts fresh: the language picker, nothing remembered.
     again = only(await chat.send("/start"))
@@ -226,10 +231,14 @@ async def test_retention_asks_once_in_daytime_then_deletes_the_silent(bot: Harne
     await _known(bot, 7011)
     await _known(bot, 7012)
     for person in (7010, 7011):
-        only(await bot.chats[person].send("ليدز"))  # a search: held in memory (the last place)
+        only(await bot.chats[person].send("ليدز"))  # a search: the place named is kept a day
+    assert await bot.row("SELECT COUNT(*) FROM sessions WHERE user_id IN (7010, 7011)") == (2,)
     a_year_on = NOW + timedelta(days=366)
     services.clock = lambda: a_year_on.replace(hour=23)  # night in London: nobody is asked
-    assert (await services.run_retention()).asked == 0
+    report = await services.run_retention()
+    assert report.asked == 0
+    assert report.sessions_purged == 3  # the three sessions, untouched for more than a day
+    assert await bot.row("SELECT COUNT(*) FROM sessions") == (0,)
     services.clock = lambda: a_year_on - timedelta(days=2)
     await bot.chats[7012].send("/help")  # 7012 wrote recently: not asked
     services.clock = lambda: a_year_on
@@ -249,10 +258,8 @@ async def test_retention_asks_once_in_daytime_then_deletes_the_silent(bot: Harne
     services.clock = lambda: a_year_on + timedelta(days=29)
     assert (await services.run_retention()).forgotten == []
     services.clock = lambda: a_year_on + timedelta(days=31)
-    assert 7010 in bot.app.user_data and 7011 in bot.app.user_data
     assert (await services.run_retention()).forgotten == [7010]
     assert await _every_trace(bot, 7010) == {}
-    assert 7010 not in bot.app.user_data and 7011 in bot.app.user_data  # memory let go too
     late = only(await bot.chats[7010].press(tr("ar", "✅ Keep my settings")))
     assert tr("ar", "✅ Done. I have deleted everything I kept about you. If you write again, we start fresh.") in late.plain_text()  # fmt: skip
     assert await bot.row("SELECT COUNT(*) FROM users WHERE id IN (7011, 7012)") == (2,)

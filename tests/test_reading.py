@@ -7,14 +7,14 @@ import argparse
 from datetime import UTC, datetime
 
 from bot.cli import commands as cli
-from bot.fakeapi import SentMessage
 from bot.i18n import LANGUAGES
 from bot.places import words
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
 from bot.places.words import HELLO, HELP
 from bot.views.formatting import FSI, PDI
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import Harness
+from tests.fakeapi import SentMessage
 from tests.helpers import button_texts, only, tr
 
 

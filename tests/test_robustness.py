@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from bot.domain.campaigns import CampaignDesk
-from bot.fakeapi import FakeBotAPI
 from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Database, to_db, utcnow
 from storage.roles import ADMIN, RoleRepository
 from tests import engines
 from tests.conftest import Harness
+from tests.fakeapi import FakeBotAPI
 from tests.helpers import only, tr
 
 ROOT = Path(__file__).resolve().parents[1]

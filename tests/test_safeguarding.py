@@ -8,13 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot import callbacks as cb
-from bot.fakeapi import Conversation, SentMessage
-from bot.places.geo import Gazetteer, Outcodes
+from bot.domain.safeguarding import SETTLED_AFTER
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.db import to_db
 from storage.roles import ADMIN
-from storage.safeguarding import SETTLED_AFTER
 from tests.conftest import NOW, Harness, start_bot
 from tests.data import LEEDS
+from tests.fakeapi import Conversation, SentMessage
 from tests.helpers import button_texts, last_callback_answer, only, tr
 
 ADMIN_ID, VOLUNTEER_ID = 8001, 8002

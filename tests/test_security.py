@@ -12,9 +12,9 @@ import pytest
 
 from bot import callbacks as cb
 from bot.domain.vocabulary import Intent
-from bot.fakeapi import Conversation
 from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER
 from tests.conftest import NOW, Harness
+from tests.fakeapi import Conversation
 from tests.helpers import button_texts, last_callback_answer, only, sent
 from tests.test_posting import last, quick_post
 from tests.test_safeguarding import _card

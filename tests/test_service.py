@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.fakeapi import FakeBotAPI
-from bot.places.geo import Gazetteer
+from bot.places.gazetteer import Gazetteer
+from tests.fakeapi import FakeBotAPI
 from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,12 +9,13 @@ from typing import Any
 from bot import callbacks as cb
 from bot.app import ALLOWED_UPDATES
 from bot.domain import deeplinks
-from bot.fakeapi import FakeBotAPI, html_to_plain
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.db import to_db
 from storage.roles import ADMIN
 from tests.conftest import NOW, Harness, start_bot
 from tests.data import LEEDS
+from tests.fakeapi import FakeBotAPI, html_to_plain
 from tests.helpers import button_texts, last_callback_answer, only, tr
 
 USERNAME = "sanctuary_demo_bot"  # the fake Bot API's bot

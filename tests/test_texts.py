@@ -15,14 +15,15 @@ from bot import callbacks as cb
 from bot.catalogs import check, check_message
 from bot.domain.recurrence import zone
 from bot.domain.vocabulary import Intent
-from bot.fakeapi import Conversation, SentMessage
 from bot.i18n import use_locale
-from bot.places.geo import AREA_KM
-from bot.views import common as views
+from bot.places.place import AREA_KM
+from bot.views import admin as av
 from bot.views import formatting as fmt
+from bot.views import reminders as rv
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
 from tests.data import LEEDS
+from tests.fakeapi import Conversation, SentMessage
 from tests.helpers import button_texts, last_callback_answer, only, tr
 from tests.test_campaigns import COORD, _start, compose
 from tests.test_posting import ADMIN_ID, VOL_ID, last, notices, queue, quick_post, team
@@ -128,7 +129,7 @@ async def test_values_are_isolated_in_arabic(bot: Harness) -> None:
     assert f"{FSI}{fmt.escape(group.name)}{PDI}" in card.text
     assert f"{FSI}{fmt.escape(activity.venue)}" in card.text
     with use_locale("ar"):
-        reminder = views.reminder_message(activity, group, NOW, cancelled=False)
+        reminder = rv.reminder_message(activity, group, NOW, cancelled=False)
         from bot.views import safeguarding as sv
         from storage.safeguarding import Report
 
@@ -168,7 +169,7 @@ async def test_an_admin_is_shown_by_first_name_never_a_grouped_number(
     assert "⭐ " in team_view and "Demo" in team_view, team_view
     assert "424" not in team_view and "٤٢٤" not in team_view
     with use_locale(code):
-        fallback = views.team("Leeds", leeds, [(424242, "admin", "")]).text
+        fallback = av.team("Leeds", leeds, [(424242, "admin", "")]).text
     assert "#424242" in fallback and "424,242" not in fallback  # the id, as a last resort
 
 

@@ -13,10 +13,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.delivery.transport import AiohttpRequest, trusted_roots
-from bot.fakeapi import FakeBotAPI
 from bot.views.keyboard import Key, Keyboard, ptb_markup
 from tests.conftest import Harness
 from tests.data import LEEDS
+from tests.fakeapi import FakeBotAPI
 from tests.helpers import button_texts, only
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import callbacks as cb
-from bot.fakeapi import Conversation
 from storage.roles import COORDINATOR
 from tests.conftest import NOW, Harness
+from tests.fakeapi import Conversation
 from tests.helpers import has_button, only
 from tests.test_campaigns import COORD, NETWORK
 from tests.test_manage import _cafe, _seeker

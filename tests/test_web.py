@@ -15,8 +15,8 @@ import pytest
 
 from bot import service
 from bot.app import ALLOWED_UPDATES
-from bot.fakeapi import FakeBotAPI
-from bot.places.geo import Gazetteer, Outcodes
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from bot.web import webhook as webhook_module
 from bot.web.health import CONTACT_LIMIT_S
 from bot.web.webhook import SECRET_HEADER
@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.updates import HandledUpdates
 from tests.conftest import NOW, WEBHOOK_PATH, WEBHOOK_SECRET, Harness, start_bot
+from tests.fakeapi import FakeBotAPI
 from tests.helpers import eventually
 
 # Distinctive enough that finding it in the metrics page could only mean it leaked there.
@@ -115,6 +116,18 @@ async def test_the_same_update_twice_is_handled_once(hooked: Harness) -> None:
     gate.release.set()
     assert await asyncio.gather(*posts) == [200, 200, 200]
     assert _replies(hooked, PERSON) == 2
+
+
+async def test_a_repeat_is_known_by_its_update_id_and_not_read_again(hooked: Harness) -> None:
+    update = hooked.server.user(PERSON).text_update("/start")
+    assert await hooked.server.post_to_webhook(update) == 200
+    # Answered at once by its update_id: the body is not read into an Update again (one
+    # python-telegram-bot could not read at all shows it), and nothing is handled twice.
+    unreadable = {"update_id": update["update_id"], "message": {"not": "a message"}}
+    assert await hooked.server.post_to_webhook(unreadable) == 200
+    assert _replies(hooked, PERSON) == 1
+    # The same body under a new update_id is read, and refused.
+    assert await hooked.server.post_to_webhook(unreadable | {"update_id": 10**9}) == 400
 
 
 async def test_handled_updates_are_remembered_across_a_restart(

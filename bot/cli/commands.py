@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -291,11 +292,12 @@ async def _roles_command(config: Config, args: argparse.Namespace) -> tuple[int,
 async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
     """After a role change: the person's command menu in their chat, in their language, with
     their roles' commands (when a bot token is configured); a line saying what happened."""
-    from telegram import Bot, BotCommand, BotCommandScopeChat
+    from telegram import Bot, BotCommand, BotCommandScopeChat, MenuButtonDefault
     from telegram.error import TelegramError
 
     from bot.i18n import resolve_locale, use_locale
-    from bot.views import common as views
+    from bot.views import menus as mv
+    from bot.views.desk import menu_button
     from storage.roles import RoleRepository
     from storage.users import UserRepository
 
@@ -308,12 +310,17 @@ async def _chat_commands(config: Config, db: Database, user_id: int) -> str:
     user = await UserRepository(db).get(user_id)
     roles = frozenset(r.role for r in await RoleRepository(db).roles_of(user_id))
     with use_locale(resolve_locale(user.locale if user else None, None)):
-        commands = [BotCommand(name, text) for name, text in views.commands(roles)]
+        commands = [BotCommand(name, text) for name, text in mv.commands(roles)]
+        desk = menu_button(config.public_url, roles)
     try:
         async with Bot(config.token, base_url=config.api_url) as bot:
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+            if config.public_url is not None:  # the desk's menu button, or Telegram's own
+                await bot.set_chat_menu_button(user_id, desk or MenuButtonDefault())
     except TelegramError as exc:  # e.g. they never wrote to the bot: nothing to update
         return f"their command menu is unchanged: {exc.message}\n"
+    if desk is not None:
+        return "their command menu now shows their roles' commands, and its button the desk\n"
     return "their command menu now shows their roles' commands\n"
 
 
@@ -377,17 +384,31 @@ async def _deliver(config: Config) -> int:
     from bot.delivery.outbox import RateLimiter, Sender
     from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
+    from bot.leases import LEASE, RENEW_S, SENDER
     from bot.search.directory import Directory
     from storage.activities import ActivityRepository
     from storage.campaigns import CampaignRepository
     from storage.db import Database, utcnow
     from storage.groups import GroupRepository
+    from storage.leases import LeaseRepository
     from storage.outbox import OutboxRepository
     from storage.translations import TranslationRepository
     from storage.users import UserRepository
 
     db = await Database.open(config.database)
     try:
+        # One sender for the bot, as Telegram counts its limits: not while an instance sends.
+        leases = LeaseRepository(db)
+        holder = f"{config.instance} (deliver)"
+        now = utcnow()
+        if not await leases.take(SENDER, holder, now, now + LEASE):
+            held = await leases.holder(SENDER)
+            print(
+                f"the bot instance {held[0] if held else '?'} sends the outbox now: "
+                "nothing sent here (it sends what is due)",
+                file=sys.stderr,
+            )
+            return 0
         directory = Directory(ActivityRepository(db), GroupRepository(db))
         await directory.refresh(force=True)
         outbox = OutboxRepository(db)
@@ -401,8 +422,15 @@ async def _deliver(config: Config) -> int:
             )
             sender = Sender(bot, outbox, users, renderers, limiter)
             await sender.start()
+            renewed = time.monotonic()
             while await sender.run_once():
-                pass
+                if time.monotonic() - renewed >= RENEW_S:
+                    now = utcnow()
+                    if not await leases.take(SENDER, holder, now, now + LEASE):
+                        break  # it ran out: an instance sends now
+                    renewed = time.monotonic()
+            await sender.drain()
+        await leases.release(SENDER, holder)
         after = await outbox.counts()
     finally:
         await db.close()

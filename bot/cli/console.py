@@ -1,8 +1,8 @@
 """The console demo: chat with the real bot in a terminal.
 
 The same application and handlers run against an in-process stand-in for the Bot API
-(bot.fakeapi) on 127.0.0.1; you type as the user, and the bot's messages are printed with
-their buttons numbered.
+(bot.cli.console_api) on 127.0.0.1; you type as the user, and the bot's messages are printed
+with their buttons numbered.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import replace
 from typing import TextIO
 
 from bot.app import TrackingUpdateProcessor, build_app, running
+from bot.cli.console_api import ConsoleBotAPI, Message
 from bot.config import Config
-from bot.fakeapi import Conversation, FakeBotAPI, SentMessage
 from bot.services import Services, load_outcodes
 from storage.roles import ADMIN
 
@@ -30,7 +30,7 @@ You are chatting with sanctuary-bot as a test user. Type as you would in Telegra
 """
 
 
-def render(message: SentMessage, out: TextIO) -> None:
+def render(message: Message, out: TextIO) -> None:
     """Print one bot message with its numbered buttons."""
     edited = " (edited)" if message.edits else ""
     if message.kind == "venue":
@@ -40,36 +40,58 @@ def render(message: SentMessage, out: TextIO) -> None:
         print(f"🤖 📎 {name} ({len(data)} bytes) {message.plain_text()}", file=out)
     else:
         print(f"🤖{edited}\n{message.plain_text()}", file=out)
-    markup = message.reply_markup or {}
     number = 0
-    for row in message.buttons() if message.has_inline_keyboard() else []:
+    for row in message.buttons():
         labels = []
-        for text, _data, _url in row:
+        for text, _data in row:
             number += 1
             labels.append(f"[{number}] {text}")
         print("   " + "   ".join(labels), file=out)
-    for row in markup.get("keyboard", []):
-        for key in row:
-            if isinstance(key, dict) and key.get("request_location"):
-                print(f"   ({key.get('text')}: type :loc LAT LON)", file=out)
+    for key in message.reply_keys():
+        if key.get("request_location"):
+            print(f"   ({key.get('text')}: type :loc LAT LON)", file=out)
     print(file=out)
 
 
-async def _press(chat: Conversation, number: int, out: TextIO) -> list[SentMessage]:
-    message = chat.last_with_buttons()
-    if message is None:
-        print("(no buttons to press)", file=out)
-        return []
-    flat = [data for row in message.buttons() for _text, data, _url in row]
-    if not 1 <= number <= len(flat) or flat[number - 1] is None:
-        print(f"(choose a button from 1 to {len(flat)})", file=out)
-        return []
-    answers = len(chat.server.calls_to("answerCallbackQuery"))
-    replies = await chat.press_data(str(flat[number - 1]), message.message_id)
-    for call in chat.server.calls_to("answerCallbackQuery")[answers:]:
-        if call.params.get("text"):
-            print(f"💬 {call.params['text']}", file=out)  # Telegram's pop-up after a button
-    return replies
+class _Chat:
+    """The person at the keyboard talking to the bot: each line an update, and what the bot
+    sent meanwhile."""
+
+    def __init__(
+        self, server: ConsoleBotAPI, processor: TrackingUpdateProcessor, out: TextIO
+    ) -> None:
+        self.server = server
+        self.processor = processor
+        self.out = out
+        self.shown = server.mark()
+
+    def show_new(self) -> None:
+        """Print what the bot sent or edited since last shown: the answer to a line, or what
+        it sent on its own time (reminders, notices) while the person was typing."""
+        for message in self.server.since(self.shown):
+            render(message, self.out)
+        self.shown = self.server.mark()
+
+    async def answer(self, update_id: int) -> None:
+        """Wait until the bot has handled the update, then print what it sent or edited."""
+        await self.processor.wait_processed(update_id)
+        self.show_new()
+
+    async def press(self, number: int) -> None:
+        message = self.server.last_with_buttons()
+        if message is None:
+            print("(no buttons to press)", file=self.out)
+            return
+        flat = [data for row in message.buttons() for _text, data in row]
+        if not 1 <= number <= len(flat) or flat[number - 1] is None:
+            print(f"(choose a button from 1 to {len(flat)})", file=self.out)
+            return
+        popups = len(self.server.popups)
+        pressed = self.server.press(message.message_id, str(flat[number - 1]))
+        await self.processor.wait_processed(pressed)
+        for text in self.server.popups[popups:]:
+            print(f"💬 {text}", file=self.out)  # Telegram's pop-up after a button
+        self.show_new()
 
 
 async def run_console(
@@ -79,7 +101,8 @@ async def run_console(
     from bot.cli.demo import seed_demo
 
     outcodes = load_outcodes(config)
-    async with FakeBotAPI() as server:
+    user_id = 424242
+    async with ConsoleBotAPI(user_id, first_name="Demo", language_code=language) as server:
         processor = TrackingUpdateProcessor()
         demo_config = replace(config, api_url=server.base_url, token=None)
         services = await Services.create(demo_config, outcodes=outcodes)
@@ -90,15 +113,7 @@ async def run_console(
                 print(f"(sample data loaded: {groups} groups, {activities} activities)", file=out)
             app = build_app(demo_config, services=services, processor=processor)
             async with running(app):
-                user = server.user(424242, first_name="Demo", language_code=language)
-                shown = server.mark()
-
-                async def meanwhile(chat_id: int) -> None:
-                    # Sent on the bot's own time (reminders, notices) while the person typed.
-                    for message in server.messages_since(chat_id, shown):
-                        render(message, out)
-
-                chat = Conversation(server, user, processor.wait_processed, settle=meanwhile)
+                chat = _Chat(server, processor, out)
                 print(HELP, file=out)
                 lines = _typed_lines(stdin)
                 while True:
@@ -115,12 +130,9 @@ async def run_console(
                         print(HELP, file=out)
                         continue
                     if line.startswith(":admin"):
-                        await _make_admin(services, user.user_id, line, out)
+                        await _make_admin(services, user_id, line, out)
                         continue
-                    replies = await _handle(chat, line, out)
-                    for message in replies:
-                        render(message, out)
-                    shown = server.mark()
+                    await _handle(chat, line)
         finally:
             await services.close()
     print("bye", file=out)
@@ -162,15 +174,17 @@ async def _make_admin(services: Services, user_id: int, line: str, out: TextIO) 
     print(f"(you are now an admin of {ref})", file=out)
 
 
-async def _handle(chat: Conversation, line: str, out: TextIO) -> list[SentMessage]:
+async def _handle(chat: _Chat, line: str) -> None:
+    chat.show_new()
     if line.startswith("#") and line[1:].strip().isdigit():
-        return await _press(chat, int(line[1:].strip()), out)
-    if line.startswith(":loc"):
+        await chat.press(int(line[1:].strip()))
+    elif line.startswith(":loc"):
         parts = line.split()
         try:
             lat, lon = float(parts[1]), float(parts[2])
         except (IndexError, ValueError):
-            print("(usage: :loc LAT LON, e.g. :loc 53.80 -1.55)", file=out)
-            return []
-        return await chat.share_location(lat, lon)
-    return await chat.send(line)
+            print("(usage: :loc LAT LON, e.g. :loc 53.80 -1.55)", file=chat.out)
+            return
+        await chat.answer(chat.server.share_location(lat, lon))
+    else:
+        await chat.answer(chat.server.send_text(line))

@@ -81,6 +81,15 @@ class ReminderPlanner:
         self._runs = 0
         directory.watch(self.touch)
 
+    def reset(self) -> None:
+        """Look at everything again on the next run, as at a start (this instance takes the
+        jobs over from another, which may have planned anything meanwhile)."""
+        self._planned.clear()
+        self._wake.clear()
+        self._queue = []
+        self._last_run = None
+        self._runs = 0
+
     def touch(self, activity_id: int) -> None:
         """Look at an activity someone asked reminders of again on the next run (it changed)."""
         if activity_id in self._wake:
@@ -103,6 +112,9 @@ class ReminderPlanner:
             self._planned.clear()  # the clock went back: look at everything again
             for activity_id in self._wake:
                 self._set_wake(activity_id, now)
+        if self._last_run is not None:  # asked for since, here or on another instance
+            for activity_id in await self.reminders.subscribed_since(self._last_run - PLAN_AHEAD):
+                self.subscribed(activity_id)
         self._last_run = now
         if self._runs % RESYNC_EVERY == 0:  # new ones are told (subscribed); this is a net
             for activity_id in await self.reminders.subscribed_activities():

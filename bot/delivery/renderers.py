@@ -12,9 +12,12 @@ from bot.domain.translations import in_language, titles_in
 from bot.i18n import current_locale, gettext, use_locale
 from bot.search.directory import Directory
 from bot.views import formatting as fmt
+from bot.views.admin import weekly_post
 from bot.views.campaigns import call_message
-from bot.views.common import View, digest_message, reminder_message, stay_question, weekly_post
+from bot.views.common import View
 from bot.views.posting import change_message, feedback_question, still_running
+from bot.views.privacy import stay_question
+from bot.views.reminders import digest_message, reminder_message
 from bot.views.safeguarding import concern_notice
 from storage.campaigns import CampaignRepository
 from storage.outbox import OutboxRow

@@ -1,2 +1,2 @@
 """The network's rules: its vocabulary, when activities happen, posting and managing them,
-campaigns, translations, retention, import and export, deep links."""
+campaigns, safeguarding, translations, retention, import and export, deep links."""

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.domain.vocabulary import AREA_ORDER, AlertArea, Nation
-from bot.places.geo import haversine_km
+from bot.places.place import haversine_km
 from bot.views.labels import REGION_NATIONS
 from storage.alerts import AlertRepository, Subscriber
 from storage.campaigns import Campaign, CampaignRepository, Figures

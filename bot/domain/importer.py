@@ -5,10 +5,11 @@ Every row is validated; errors carry row numbers; a file with any error imports 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeVar
@@ -16,7 +17,8 @@ from typing import TypeVar
 from bot.domain.recurrence import Repeat, RepeatError, local_to_utc, zone
 from bot.domain.vocabulary import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
 from bot.i18n import BY_CODE, DEFAULT_LOCALE
-from bot.places.geo import looks_like_postcode, valid_uk_coordinates
+from bot.places.place import valid_uk_coordinates
+from bot.places.postcodes import looks_like_postcode
 from storage.activities import ActivityRepository
 from storage.db import Database, utcnow
 from storage.groups import GroupRepository
@@ -70,6 +72,7 @@ _REF = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_EXPORTED = re.compile(r"^activity-(\d+)$")
 _TELEGRAM = re.compile(r"^@[A-Za-z0-9_]{5,32}$")
 MAX_ROWS = 20_000
 
@@ -387,10 +390,37 @@ async def import_groups(db: Database, text: str) -> int:
 
 async def import_activities(db: Database, text: str) -> int:
     """Validate and import an activities file in one transaction."""
+    items, translated = await read_activities(db, text)
+    return await save_activities(db, items, translated)
+
+
+async def read_activities(db: Database, text: str) -> tuple[list[ActivityData], Translated]:
+    """Validate an activities file against the groups there are (ImportFailed: nothing is
+    saved); what ``save_activities`` then saves."""
     zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
-    items, translated = parse_activity_file(text, zones)
+    # thousands of rows take a while to check: in a thread, so the bot keeps answering
+    return await asyncio.to_thread(parse_activity_file, text, zones)
+
+
+def export_ref(activity: Activity) -> str:
+    """An activity's ref in an export: its own, or ``activity-<id>`` for one posted in the bot
+    (which has none); importing that row again updates the same activity."""
+    return activity.ref or f"activity-{activity.id}"
+
+
+def exported_id(ref: str) -> int | None:
+    """The activity an ``activity-<id>`` ref of an export names; None for any other ref."""
+    found = _EXPORTED.match(ref)
+    return int(found[1]) if found else None
+
+
+async def save_activities(db: Database, items: list[ActivityData], translated: Translated) -> int:
+    """Save validated activities and their translations in one transaction (a row of an
+    export with ``activity-<id>`` updates that activity, posted in the bot without a ref)."""
     refs = await GroupRepository(db).refs()
+    claimed = [(item.ref, found) for item in items if (found := exported_id(item.ref or ""))]
     async with db.transaction() as conn:
+        await ActivityRepository.claim_refs(conn, claimed)
         count = await ActivityRepository.upsert_many(conn, items, refs)
         await TranslationRepository.import_in(conn, translated, utcnow())
         return count
@@ -421,7 +451,7 @@ def _activity_row(a: Activity, group_ref: str, tz: str) -> list[str]:
     start = a.starts_at.astimezone(zone(tz))
     end_minutes = start.hour * 60 + start.minute + a.duration_min
     return [
-        a.ref or f"activity-{a.id}", group_ref, a.title, a.category, a.description, a.venue,
+        export_ref(a), group_ref, a.title, a.category, a.description, a.venue,
         a.address, a.postcode, f"{a.lat:.5f}", f"{a.lon:.5f}", start.date().isoformat(),
         start.strftime("%H:%M"), f"{min(end_minutes // 60, 23):02d}:{end_minutes % 60:02d}",
         Repeat.from_rrule(a.rrule).to_text(), a.until.isoformat() if a.until else "",
@@ -429,12 +459,21 @@ def _activity_row(a: Activity, group_ref: str, tz: str) -> list[str]:
     ]  # fmt: skip
 
 
-async def export_activities(db: Database) -> str:
-    """All activities as CSV in the import format, with a translation column (``title_ar``…)
-    for each field and language that has a published translation, so a round trip keeps them.
-    Translations waiting for an admin are not exported."""
+async def export_activities(db: Database, groups: Collection[int] | None = None) -> str:
+    """All activities (of ``groups`` when given) as CSV in the import format, with a
+    translation column (``title_ar``…) for each field and language that has a published
+    translation, so a round trip keeps them. Translations waiting for an admin are not
+    exported."""
     zones = {g.ref: g.timezone for g in await GroupRepository(db).all()}
-    translated = await TranslationRepository(db).published()
+    listed = [
+        (a, ref)
+        for a, ref in await ActivityRepository(db).with_group_refs()
+        if groups is None or a.group_id in groups
+    ]
+    ids = {a.id for a, _ref in listed}
+    translated = {
+        k: v for k, v in (await TranslationRepository(db).published()).items() if k in ids
+    }
     prefixes = {field: prefix for prefix, field in TRANSLATED_COLUMNS.items()}
     used = {key for texts in translated.values() for key in texts}
     extra = [
@@ -448,6 +487,6 @@ async def export_activities(db: Database) -> str:
             *_activity_row(a, ref, zones.get(ref, "Europe/London")),
             *(translated.get(a.id, {}).get(key, "") for key in extra),
         ]
-        for a, ref in await ActivityRepository(db).with_group_refs()
+        for a, ref in listed
     ]
     return _write(rows, [*ACTIVITY_COLUMNS, *(f"{prefixes[f]}_{lang}" for f, lang in extra)])

@@ -191,14 +191,16 @@ class Organiser:
         self._wake()
 
     async def apply_edit(
-        self, draft: Draft, activity: Activity, group: Group
+        self, draft: Draft, activity: Activity, group: Group, *, in_chat: bool = True
     ) -> tuple[Literal["saved", "checked"], str | None] | None:
         """Write an edited part to the activity; None when the person may no longer edit it.
 
         "saved": people who asked for reminders are told. "checked": the editor's posts still
         wait for an admin, so a published activity goes back to them (hidden until approved)
         and they are told (who: the second value, as ``Published.told``); the reminded hear
-        about the change once it is approved.
+        about the change once it is approved. ``in_chat``: the draft was the chat's (it is
+        done with); the desk's edit is made from a form, and a post the person is writing in
+        the chat stays.
         """
         if not await self.may_edit(draft.user_id, activity) or missing(draft.data):
             await self.refused(draft.user_id, "edit", activity.group_id)
@@ -214,7 +216,8 @@ class Organiser:
             await self.activities.set_skips(activity.id, skips, now)
         if recheck:
             await self.activities.recheck(activity.id, now)
-        await self.drafts.delete(draft.user_id)
+        if in_chat:
+            await self.drafts.delete(draft.user_id)
         await self.roles.log(
             draft.user_id, "activity_edited", group_id=activity.group_id,
             detail=f"{activity.id}:{draft.section}" + (":recheck" if recheck else ""), now=now,

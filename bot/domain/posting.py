@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.domain.recurrence import Repeat, Schedule, local_to_utc, zone
 from bot.domain.vocabulary import TAGGABLE_NEEDS, Category
-from bot.places.geo import Outcodes, valid_uk_coordinates
+from bot.places.place import valid_uk_coordinates
+from bot.places.postcodes import Outcodes
 from bot.views.formatting import typed_length
 from storage.models import Activity, ActivityData, Group
 
@@ -34,6 +35,11 @@ SPOKEN = (
     "uk", "ru", "fr", "es", "pt", "zh", "cy",
 )  # fmt: skip
 KINDS = ("once", "weekly", "fortnightly", "monthly")
+# What "No description", "No end date", "None", "Free" and "Use the group's contact" answer.
+NONE_ANSWERS: dict[str, dict[str, Any]] = {
+    "description": {"description": ""}, "until": {"until": None}, "skips": {"skips": []},
+    "cost": {"cost": None}, "contact": {"contact": ""},
+}  # fmt: skip
 
 # Every question, in the order a new post asks them, with the part of the card it belongs to.
 STEPS: tuple[tuple[str, str], ...] = (

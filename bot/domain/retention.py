@@ -25,6 +25,7 @@ from storage.feedback import FeedbackRepository
 from storage.outbox import OutboxItem, OutboxRepository
 from storage.personal import PersonalDataRepository
 from storage.safeguarding import SafeguardingRepository
+from storage.sessions import SessionRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ KEEP_ORPHAN_CHATS = timedelta(days=365)
 KEEP_REPORT_WORDS = timedelta(days=183)  # six months after review
 KEEP_UNREAD_WORDS = timedelta(days=365)  # feedback words nobody read: a year at most
 KEEP_DRAFTS = timedelta(days=30)  # a half-finished post, or a question unanswered, this long
+KEEP_SESSIONS = timedelta(days=1)  # what the next place is for, the last place searched
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class RetentionReport:
     recipients_purged: int = 0
     words_purged: int = 0
     drafts_purged: int = 0
+    sessions_purged: int = 0
 
 
 class Retention:
@@ -66,6 +69,7 @@ class Retention:
         feedback: FeedbackRepository | None = None,
         drafts: DraftRepository | None = None,
         awaited: AwaitedRepository | None = None,
+        sessions: SessionRepository | None = None,
     ) -> None:
         self.users = users
         self.personal = personal
@@ -78,6 +82,7 @@ class Retention:
         self.feedback = feedback
         self.drafts = drafts
         self.awaited = awaited
+        self.sessions = sessions
 
     def daytime(self, moment: datetime) -> bool:
         """Whether questions may be sent now (outside quiet hours in the network's zone)."""
@@ -116,6 +121,8 @@ class Retention:
             report.drafts_purged = await self.drafts.purge(now - KEEP_DRAFTS)
         if self.awaited is not None:
             report.drafts_purged += await self.awaited.purge(now - KEEP_DRAFTS)
+        if self.sessions is not None:
+            report.sessions_purged = await self.sessions.purge(now - KEEP_SESSIONS)
         if (
             report.words_purged
             or report.asked
@@ -124,10 +131,12 @@ class Retention:
             or report.chats_purged
             or report.recipients_purged
             or report.drafts_purged
+            or report.sessions_purged
         ):
             log.info(
                 "retention: asked %d, deleted %d people, %d old messages, %d chat statuses, "
-                "%d call recipients, %d report and feedback texts, %d drafts and questions",
+                "%d call recipients, %d report and feedback texts, %d drafts and questions, "
+                "%d sessions",
                 report.asked,
                 len(report.forgotten),
                 report.messages_purged,
@@ -135,5 +144,6 @@ class Retention:
                 report.recipients_purged,
                 report.words_purged,
                 report.drafts_purged,
+                report.sessions_purged,
             )
         return report

@@ -14,7 +14,8 @@ from functools import cache
 from typing import Literal
 
 from bot.domain.vocabulary import Category
-from bot.places.geo import looks_like_postcode, normalize_name
+from bot.places.names import normalize_name
+from bot.places.postcodes import looks_like_postcode
 
 Said = Literal["hello", "help"]
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from bot.domain.recurrence import Occurrence, Schedule
 from bot.domain.vocabulary import Need
-from bot.places.geo import PointGrid, SpatialIndex
+from bot.places.spatial import Point, PointGrid, scan, unit_vector
 from storage.activities import ActivityRepository
 from storage.db import from_db, to_db
 from storage.groups import GroupRepository
@@ -137,8 +137,9 @@ class Directory:
         self._end_of: dict[int, datetime] = {}
         self._ended = 0  # how many of _ends are out of the grid: those ending by _seen
         self._seen: datetime | None = None  # the time the last search asked about
-        self._everything: SpatialIndex[tuple[Pin, datetime | None]] | None = None
-        self._group_index: SpatialIndex[Group] = SpatialIndex()
+        # every activity with its point and last end, for the full scan (the baseline)
+        self._everything: list[tuple[int, Point, tuple[Pin, datetime | None]]] | None = None
+        self._group_index: PointGrid[None] = PointGrid()
         # shared values: many activities have the same kind, languages, rule and zone
         self._shared: dict[object, object] = {}
         self._new_ends: list[tuple[int, str]] = []  # last ends worked out, not yet stored
@@ -262,9 +263,9 @@ class Directory:
 
     def _set_groups(self, groups: Iterable[Group]) -> None:
         self.groups = {g.id: g for g in groups}
-        group_index: SpatialIndex[Group] = SpatialIndex(cell_deg=0.25)
+        group_index: PointGrid[None] = PointGrid(cell_deg=0.25)
         for group in self.groups.values():
-            group_index.add(group.id, group.lat, group.lon, group)
+            group_index.add(group.id, group.lat, group.lon, None)
         self._group_index = group_index
 
     def _share(self, value: _V) -> _V:
@@ -339,8 +340,9 @@ class Directory:
         ):
             return  # as at the last search (nearly always)
         ended = bisect_right(self._ends, now, key=lambda end: end[0])
-        for _end, item_id in self._ends[self._ended : ended]:
-            self._grid.remove(item_id)
+        # many at once after a while without searches (the first search after start takes
+        # out every activity already over)
+        self._grid.remove_many(item_id for _end, item_id in self._ends[self._ended : ended])
         for _end, item_id in self._ends[ended : self._ended]:
             activity = self.activities[item_id]
             self._grid.add(item_id, activity.lat, activity.lon, activity.pin)
@@ -356,15 +358,15 @@ class Directory:
     ) -> list[tuple[float, int]]:
         """Every wanted activity within the radius by checking each one: the baseline."""
         if self._everything is None:
-            self._everything = SpatialIndex(CELL_DEG)
-            for item_id, activity in self.activities.items():
-                entry = (activity.pin, self._end_of.get(item_id))
-                self._everything.add(item_id, activity.lat, activity.lon, entry)
+            self._everything = [
+                (item_id, unit_vector(a.lat, a.lon), (a.pin, self._end_of.get(item_id)))
+                for item_id, a in self.activities.items()
+            ]
 
         def still(entry: tuple[Pin, datetime | None]) -> bool:
             return (entry[1] is None or entry[1] > now) and (wanted is None or wanted(entry[0]))
 
-        return [hit[:2] for hit in self._everything.scan(lat, lon, radius_km, still)]
+        return scan(self._everything, lat, lon, radius_km, still)
 
     def search(
         self,
@@ -418,8 +420,8 @@ class Directory:
     ) -> list[GroupHit]:
         """The ``k`` nearest groups and streams."""
         return [
-            GroupHit(km, group)
-            for km, _id, group in self._group_index.nearest(lat, lon, k, None, max_km)
+            GroupHit(km, self.groups[group_id])
+            for km, group_id in self._group_index.nearest(lat, lon, k, None, max_km)
         ]
 
     def next_occurrences(self, activity_id: int, now: datetime, count: int) -> list[Occurrence]:

@@ -244,7 +244,7 @@ def heading(now: datetime, tz: str) -> str:
 
 def _column_lines(entry: Entry, tz: str, code: str) -> list[tuple[str, bool]]:
     """What a column says about an activity in ``code``: (text, strong) lines."""
-    from bot.views.common import describe_repeat
+    from bot.views.cards import describe_repeat
 
     activity = entry.activity
     with use_locale(code):

@@ -14,7 +14,8 @@ from bot.domain.posting import CATEGORIES, NEEDS, SECTIONS, SPOKEN, Problem, upc
 from bot.domain.recurrence import Occurrence
 from bot.i18n import N_, current_language, gettext, ngettext
 from bot.views import formatting as fmt
-from bot.views.common import View, button, card, row
+from bot.views.cards import card
+from bot.views.common import View, button, row
 from bot.views.keyboard import Key, Keyboard
 from bot.views.labels import category_label, need_label
 from bot.views.safeguarding import reason_label

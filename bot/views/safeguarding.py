@@ -3,6 +3,8 @@ contact, and "I'm interested". Reporters are never named to anyone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot import callbacks as cb
 from bot.i18n import N_, gettext, ngettext
 from bot.views import formatting as fmt
@@ -94,7 +96,7 @@ def concern_notice(title: str, group: str, reason: str, hidden: bool) -> View:
     return View("\n".join(lines))
 
 
-def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
+def reports_list(items: Sequence[tuple[int, str, str, bool, list[Report]]]) -> View:
     """Open reports by activity, with restore / remove buttons."""
     if not items:
         return View(_("No open reports. Thank you for keeping people safe."))
@@ -117,21 +119,24 @@ def reports_list(items: list[tuple[int, str, str, bool, list[Report]]]) -> View:
             block.append(line)
         block.append("")
         blocks.append(block)
-        short = fmt.clean(title, 20)
+        show, remove = review_buttons(title)
         rows.append(
             row(
-                button(
-                    _("✅ Show “{title}”").format(title=fmt.bidi(short)),
-                    cb.ReviewShowAgain(activity_id),
-                ),
-                button(
-                    _("🗑 Remove “{title}”").format(title=fmt.bidi(short)),
-                    cb.ReviewRemoveAsk(activity_id),
-                ),
+                button(show, cb.ReviewShowAgain(activity_id)),
+                button(remove, cb.ReviewRemoveAsk(activity_id)),
             )
         )
     text, shown = fit_blocks([_("⚠️ <b>Open reports</b>"), ""], blocks, most=REPORTS_SHOWN)
     return View(text.rstrip(), Keyboard(rows[:shown]))
+
+
+def review_buttons(title: str) -> tuple[str, str]:
+    """The words of a concern's two buttons: show the activity again, remove it."""
+    short = fmt.bidi(fmt.clean(title, 20))
+    return (
+        _("✅ Show “{title}”").format(title=short),
+        _("🗑 Remove “{title}”").format(title=short),
+    )
 
 
 def remove_confirm(activity_id: int, title: str) -> View:

@@ -20,7 +20,8 @@ from bot.delivery.transport import DEFAULTS
 from bot.domain.recurrence import Occurrence
 from bot.i18n import gettext
 from bot.views import formatting as fmt
-from bot.views.common import PAGE_SIZE, View, button, describe_repeat, fit_blocks, row
+from bot.views.cards import describe_repeat
+from bot.views.common import PAGE_SIZE, View, button, fit_blocks, row
 from bot.views.keyboard import Key, Keyboard
 from bot.views.labels import category_label, stream_label
 from storage.models import Activity, Group

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from telegram.error import TelegramError
@@ -33,13 +30,14 @@ from bot.callbacks import Expired, SearchState
 from bot.context import App
 from bot.domain.translations import titles_in
 from bot.i18n import current_locale, resolve_locale, use_locale
-from bot.views import common as views
+from bot.views import find as fv
+from bot.views.common import expired
+from bot.web.signin import signed_user
 from handlers.base import send_to
 from handlers.find import card_for, search_page
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-INIT_DATA_AGE = timedelta(days=1)  # how long a Mini App's sign-in is taken
 ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
@@ -91,12 +89,12 @@ class MapPages:
             try:
                 state = _state(request.query.get("s", ""))
             except Expired:
-                data = views.map_page(None, None, {})
+                data = fv.map_page(None, None, {})
             else:
                 found, next_of = search_page(services, state)
                 listed = [hit.activity for hit in found.hits]
                 titles = await titles_in(services.translations, listed, current_locale())
-                data = views.map_page(found, state, next_of, titles)
+                data = fv.map_page(found, state, next_of, titles)
         data["tiles"] = {"url": self.tile_url, "attribution": ATTRIBUTION, "max_zoom": MAX_ZOOM}
         return web.json_response(data, headers={"Cache-Control": "no-store"})
 
@@ -114,13 +112,13 @@ class MapPages:
             activity_id, state = card.activity, card.search
         except (ValueError, KeyError, TypeError, Expired):
             return web.json_response({"ok": False}, status=403)
-        user_id = int(user["id"])
+        user_id = user.id
         row = await services.users.get(user_id)
-        locale = resolve_locale(row.locale if row else None, user.get("language_code"))
+        locale = resolve_locale(row.locale if row else None, user.language_code)
         with use_locale(locale):
             view = await card_for(services, activity_id, state, user_id)
             if view is None:
-                return web.json_response({"ok": False, "message": views.expired()}, status=404)
+                return web.json_response({"ok": False, "message": expired()}, status=404)
             try:
                 await send_to(self.app.bot, user_id, view)
             except TelegramError as exc:
@@ -134,25 +132,9 @@ def _state(text: str) -> SearchState:
     return cb.SearchPage.decode(text).search
 
 
-def signed_user(init_data: str, token: str, now: datetime) -> dict[str, Any]:
-    """The Telegram user in a Mini App's ``initData``, once its signature checks out
-    (core.telegram.org/bots/webapps, "Validating data received via the Mini App") and it is
-    less than a day old; ValueError otherwise."""
-    fields = dict(parse_qsl(init_data, keep_blank_values=True, strict_parsing=True))
-    signed = fields.pop("hash", "")
-    if not hmac.compare_digest(signed.encode(), _signature(fields, token).encode()):
-        raise ValueError("initData not signed with this bot's token")
-    when = datetime.fromtimestamp(int(fields.get("auth_date", "0")), UTC)
-    if not now - INIT_DATA_AGE <= when <= now + timedelta(minutes=5):
-        raise ValueError("initData too old")
-    user = json.loads(fields.get("user", "null"))
-    if not isinstance(user, dict) or not isinstance(user.get("id"), int):
-        raise ValueError("initData without a user")
-    return user
-
-
 def sign(fields: dict[str, str], token: str) -> str:
-    """``initData`` as Telegram signs it (for tests)."""
+    """``initData`` as Telegram signs it, written here from Telegram's description (for
+    tests: an independent check of the library that checks it, bot.web.signin)."""
     return urlencode({**fields, "hash": _signature(fields, token)})
 
 

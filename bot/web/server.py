@@ -1,4 +1,5 @@
-"""The one aiohttp web server: the webhook (when set), /healthz, /readyz and /metrics."""
+"""The one aiohttp web server: the webhook (when set), /healthz, /readyz and /metrics, and
+with a public address the map and the desk (Mini Apps)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import time
 from aiohttp import web
 
 from bot.context import App
+from bot.web.desk import DeskPages
+from bot.web.desk_activities import DeskActivities
 from bot.web.health import Contact, not_ready
 from bot.web.map import MapPages
 from bot.web.metrics import CONTENT_TYPE
@@ -32,6 +35,7 @@ class WebServer:
         webhook: Webhook | None = None,
         webhook_path: str = "/",
         map_pages: MapPages | None = None,
+        desk_pages: DeskPages | None = None,
     ) -> None:
         self.app = app
         self.contact = contact
@@ -49,6 +53,9 @@ class WebServer:
             web_app.router.add_post(webhook_path, webhook.handle)
         if map_pages is not None:  # the map Mini App (with SANCTUARY_PUBLIC_URL)
             map_pages.add_routes(web_app.router)
+        if desk_pages is not None:  # the coordinators' desk (with SANCTUARY_PUBLIC_URL)
+            desk_pages.add_routes(web_app.router)
+            DeskActivities(desk_pages).add_routes(web_app.router)
         # No access log: paths and addresses are nothing an operator needs, and stay out.
         # At a stop the webhook has already waited for the updates being handled: a request
         # still running after that is cancelled at once (aiohttp would wait 60 s).

@@ -4,15 +4,17 @@ A post without the secret header Telegram was given, or with another one, is ref
 and not read. A body that is not an update gets 400. An update is answered 200 only once the
 application has handled it (``process_update`` awaited, not queued), so a crash before that
 makes Telegram post it again. Telegram also posts again when an answer is slow or lost, so the
-update_ids handled are kept (in memory, and in ``handled_updates`` for a day across restarts):
-one seen before is answered 200 at once and not handled again, and one still being handled
-is answered when that handling ends.
+update_ids handled are kept (in memory, and in ``handled_updates`` for a day across restarts
+and across the instances sharing the database, which each look there first): one seen before
+is answered 200 at once and not handled again, and one still being handled here is answered
+when that handling ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -77,28 +79,36 @@ class Webhook:
         if self.closing:
             return web.Response(status=503, text="shutting down", headers={"Retry-After": "5"})
         try:
-            data: Any = await request.json()
-            update = Update.de_json(data, self.app.bot) if _looks_like_update(data) else None
-        except Exception:  # not JSON, or not an Update python-telegram-bot can read
-            update = None
-        if update is None:
+            data: Any = json.loads(await request.read())
+        except (ValueError, RecursionError):  # not JSON (or not UTF-8, or nested too deep)
+            data = None
+        if not _looks_like_update(data):
             return web.Response(status=400, text="not an update")
         self.contact.touch()
-        return web.Response(status=200 if await self._once(update) else 500)
+        status = await self._once(data["update_id"], data)
+        return web.Response(status=status, text="not an update" if status == 400 else None)
 
-    async def _once(self, update: Update) -> bool:
-        """Handle ``update`` unless it was handled before; True once it has been."""
-        update_id = update.update_id
+    async def _once(self, update_id: int, data: dict[str, Any]) -> int:
+        """Handle the update unless it was handled before: 200 once it has been, 400 if it
+        cannot be read. A repeat is answered without being read again."""
         if update_id in self._seen:
-            return True
+            return 200
         running = self._running.get(update_id)
         if running is not None:  # the same update again while it is being handled
-            return await asyncio.shield(running)
+            return 200 if await asyncio.shield(running) else 500
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception:  # not an Update python-telegram-bot can read
+            return 400
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._running[update_id] = done
         self._idle.clear()
         handled = False
         try:
+            if await self.handled.contains(update_id):  # by another instance sharing the database
+                handled = True
+                self._remember(update_id)
+                return True
             app = self.app
             await app.update_processor.process_update(update, app.process_update(update))
             handled = True
@@ -109,7 +119,7 @@ class Webhook:
             done.set_result(handled)
             if not self._running:
                 self._idle.set()
-        return True
+        return 200
 
     def _remember(self, update_id: int) -> None:
         now = time.monotonic()
