@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "data/sanctuary.db"
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_CACHE = "data/cache"
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # Telegram's rule for usernames
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -46,6 +47,20 @@ def _number(
     return value
 
 
+def _postgresql_url(url: str) -> str:
+    """SANCTUARY_DB as postgresql://user:password@host:port/database, checked."""
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parsed = None
+    if parsed is None or not parsed.hostname or parsed.path in ("", "/"):
+        raise ConfigError(
+            "SANCTUARY_DB as a URL must be postgresql://user:password@host:5432/database"
+        )
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the bot reads from its environment."""
@@ -71,6 +86,24 @@ class Config:
     # This instance's name among those sharing the database (the leases' holder): the same
     # name after a restart, so a restarted instance takes back its leases at once.
     instance: str = field(default_factory=socket.gethostname)
+    # SANCTUARY_DB as a postgresql:// URL: PostgreSQL instead of the SQLite file at db_path.
+    db_url: str | None = None
+
+    @property
+    def database(self) -> str | Path:
+        """What storage.db.Database.open opens: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url if self.db_url is not None else self.db_path
+
+    @property
+    def database_name(self) -> str:
+        """The database for a message: the file, or the URL without its password."""
+        if self.db_url is None:
+            return str(self.db_path)
+        parsed = urlparse(self.db_url)
+        host = parsed.hostname or ""
+        port = f":{parsed.port}" if parsed.port else ""
+        user = f"{parsed.username}@" if parsed.username else ""
+        return f"{parsed.scheme}://{user}{host}{port}{parsed.path}"
 
     @property
     def file_url(self) -> str:
@@ -95,7 +128,9 @@ class Config:
             raise ConfigError(
                 f"TELEGRAM_API_URL must be an http(s) URL such as {DEFAULT_API_URL}, got {api_url!r}"
             )
-        db_path = Path(env.get("SANCTUARY_DB", "").strip() or DEFAULT_DB)
+        db_raw = env.get("SANCTUARY_DB", "").strip()
+        db_url = _postgresql_url(db_raw) if db_raw.startswith(POSTGRESQL_SCHEMES) else None
+        db_path = Path(DEFAULT_DB if db_url is not None else db_raw or DEFAULT_DB)
         if db_path.is_dir():
             raise ConfigError(f"SANCTUARY_DB must be a file path, {db_path} is a directory")
         cache_dir = Path(env.get("SANCTUARY_CACHE_DIR", "").strip() or DEFAULT_CACHE)
@@ -132,6 +167,7 @@ class Config:
             token=token,
             api_url=api_url,
             db_path=db_path,
+            db_url=db_url,
             cache_dir=cache_dir,
             outcodes_path=outcodes_path,
             timezone=tz,

@@ -151,7 +151,7 @@ class Services:
         outcodes: Outcodes | None = None,
     ) -> Services:
         """Open the database, load places and the directory."""
-        db = await Database.open(config.db_path)
+        db = await Database.open(config.database)
         try:
             return await cls._create(config, db, gazetteer, outcodes)
         except BaseException:

@@ -149,6 +149,9 @@ def _directory_row(row: Any, skips: Mapping[int, frozenset[date]]) -> DirectoryR
 
 
 _NO_SKIPS: frozenset[date] = frozenset()
+_ADD_SKIP = (
+    "INSERT INTO activity_skips (activity_id, local_date) VALUES (?, ?) ON CONFLICT DO NOTHING"
+)
 
 
 class ActivityRepository:
@@ -412,7 +415,7 @@ class ActivityRepository:
         async with self._db.transaction() as conn:
             await conn.execute("DELETE FROM activity_skips WHERE activity_id = ?", (activity_id,))
             await conn.executemany(
-                "INSERT OR IGNORE INTO activity_skips (activity_id, local_date) VALUES (?, ?)",
+                _ADD_SKIP,
                 [(activity_id, d.isoformat()) for d in days],
             )
             await conn.execute(
@@ -423,7 +426,7 @@ class ActivityRepository:
         """Cancel one date of a series; False when it was already cancelled."""
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "INSERT OR IGNORE INTO activity_skips (activity_id, local_date) VALUES (?, ?)",
+                _ADD_SKIP,
                 (activity_id, day.isoformat()),
             ) as cur:
                 added = cur.rowcount > 0
@@ -484,9 +487,10 @@ class ActivityRepository:
         """
         status = {"approve": "published", "changes": "draft", "reject": "cancelled"}[outcome]
         async with self._db.conn.execute(
-            "UPDATE activities SET status = ?, moderated = moderated OR ?, moderation_note = ?, "
-            "confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
-            (status, outcome == "approve", note, to_db(now), to_db(now), activity_id),
+            "UPDATE activities SET status = ?, moderated = CASE WHEN ? = 1 THEN 1 ELSE moderated "
+            "END, moderation_note = ?, confirmed_at = ?, updated_at = ? "
+            "WHERE id = ? AND status = 'pending'",
+            (status, int(outcome == "approve"), note, to_db(now), to_db(now), activity_id),
         ) as cur:
             return cur.rowcount > 0
 

@@ -72,8 +72,13 @@ class AlertRepository:
         async with self._db.conn.execute(
             "SELECT s.user_id, s.topics, s.areas, u.area_lat, u.area_lon FROM alert_subs s "
             "LEFT JOIN users u ON u.id = s.user_id WHERE (s.topics & ?) != 0 AND s.user_id > ? "
-            "AND (? IS NULL OR s.created_at <= ?) ORDER BY s.user_id LIMIT ?",
-            (topics, after, *[to_db(since_before) if since_before else None] * 2, limit),
+            "AND (CAST(? AS TEXT) IS NULL OR s.created_at <= ?) ORDER BY s.user_id LIMIT ?",
+            (
+                topics,
+                after,
+                *[to_db(since_before) if since_before else None] * 2,
+                limit if limit >= 0 else 2**62,  # no limit (PostgreSQL refuses -1)
+            ),
         ) as cur:
             return [Subscriber(r[0], r[1], r[2], r[3], r[4]) for r in await cur.fetchall()]
 

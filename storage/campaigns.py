@@ -260,12 +260,12 @@ class CampaignRepository:
         rows = outbox_rows(items, now)  # built first: the transaction only writes
         recipients = [(campaign_id, user_id) for user_id in audience]
         async with self._db.transaction() as conn:
-            before = conn.total_changes
-            await conn.executemany(
-                "INSERT OR IGNORE INTO campaign_recipients (campaign_id, user_id) VALUES (?, ?)",
+            async with conn.executemany(
+                "INSERT INTO campaign_recipients (campaign_id, user_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
                 recipients,
-            )
-            added = conn.total_changes - before
+            ) as cur:
+                added = cur.rowcount
             queued = await insert_rows(conn, rows)
             await conn.execute(
                 "UPDATE campaigns SET queued_until = ?, recipients = recipients + ? WHERE id = ?",
@@ -371,7 +371,7 @@ class CampaignRepository:
                         return moved
                 async with conn.execute(
                     "SELECT MAX(chat_id), COUNT(*) FROM (SELECT chat_id FROM outbox "
-                    "WHERE kind = ? AND subject = ? AND chat_id > ? ORDER BY chat_id LIMIT ?)",
+                    "WHERE kind = ? AND subject = ? AND chat_id > ? ORDER BY chat_id LIMIT ?) AS chunk",
                     (KIND, subject(campaign_id), after, CHUNK),
                 ) as cur:
                     row = await cur.fetchone()
@@ -439,7 +439,7 @@ class CampaignRepository:
         among the unsent rows of the campaign lane, not among all the call's rows."""
         marks = ", ".join("?" * len(states))
         async with (conn or self._db.conn).execute(
-            f"SELECT 1 FROM outbox INDEXED BY outbox_claim WHERE state IN ({marks}) "
+            f"SELECT 1 FROM outbox {self._db.indexed_by('outbox_claim')} WHERE state IN ({marks}) "
             "AND lane = ? AND kind = ? AND subject = ? LIMIT 1",
             (*states, lane_of(KIND), KIND, subject(campaign_id)),
         ) as cur:
@@ -515,9 +515,9 @@ class CampaignRepository:
         purged = 0
         while True:  # a chunk at a time, each its own short statement
             async with self._db.conn.execute(
-                "DELETE FROM campaign_recipients WHERE rowid IN (SELECT rowid FROM "
-                "campaign_recipients WHERE campaign_id IN (SELECT id FROM campaigns "
-                "WHERE state IN ('sent', 'cancelled') AND updated_at < ?) LIMIT ?)",
+                "DELETE FROM campaign_recipients WHERE (campaign_id, user_id) IN (SELECT "
+                "campaign_id, user_id FROM campaign_recipients WHERE campaign_id IN (SELECT id "
+                "FROM campaigns WHERE state IN ('sent', 'cancelled') AND updated_at < ?) LIMIT ?)",
                 (to_db(before), CHUNK),
             ) as cur:
                 purged += cur.rowcount

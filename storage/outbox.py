@@ -113,7 +113,7 @@ class OutboxRepository:
         time-critical lane first, then routine ones, then bulk; oldest first in a lane."""
         lane = (
             "SELECT id FROM (SELECT id FROM outbox WHERE state = 'pending' AND lane = ? "
-            "AND not_before <= ? ORDER BY not_before, id LIMIT ?)"
+            "AND not_before <= ? ORDER BY not_before, id LIMIT ?) AS due"
         )
         lanes = " UNION ALL ".join([lane] * len(LANE_ORDER))
         params: list[Any] = [to_db(now)]
@@ -121,7 +121,7 @@ class OutboxRepository:
             params += [number, to_db(now), limit]
         async with self._db.conn.execute(
             f"UPDATE outbox SET state = 'sending', updated_at = ? WHERE id IN ("
-            f"SELECT id FROM ({lanes}) LIMIT ?) RETURNING {_COLUMNS}",
+            f"SELECT id FROM ({lanes}) AS lanes LIMIT ?) RETURNING {_COLUMNS}",
             (*params, limit),
         ) as cur:
             rows = [_row(r) for r in await cur.fetchall()]
@@ -141,14 +141,14 @@ class OutboxRepository:
         found: dict[int, tuple[datetime | None, int]] = {}
         async with self._db.conn.execute(
             "SELECT chat_id, MAX(updated_at), COUNT(*) FROM outbox "
-            "WHERE state IN ('sent', 'failed') AND updated_at >= ? GROUP BY +chat_id",
+            f"WHERE state IN ('sent', 'failed') AND updated_at >= ? GROUP BY {self._db.unindexed('chat_id')}",
             (to_db(since),),
         ) as cur:
             for r in await cur.fetchall():
                 found[int(r[0])] = (from_db(r[1]), int(r[2]))
         async with self._db.conn.execute(
             # through the index on state (not a scan of every row in chat order)
-            "SELECT chat_id, COUNT(*) FROM outbox INDEXED BY outbox_claim "
+            f"SELECT chat_id, COUNT(*) FROM outbox {self._db.indexed_by('outbox_claim')} "
             "WHERE state = 'sending' GROUP BY chat_id"
         ) as cur:
             for r in await cur.fetchall():
@@ -231,14 +231,17 @@ class OutboxRepository:
     async def migrate_chat(self, old: int, new: int, now: datetime) -> None:
         """A group became a supergroup: its pending rows and weekly post follow it."""
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE OR IGNORE outbox SET chat_id = ?, updated_at = ? "
-                "WHERE chat_id = ? AND state IN ('pending', 'sending')",
-                (new, to_db(now), old),
+            await conn.execute(  # a row the new chat has already stays behind
+                "UPDATE outbox SET chat_id = ?, updated_at = ? "
+                "WHERE chat_id = ? AND state IN ('pending', 'sending') AND NOT EXISTS (SELECT 1 "
+                "FROM outbox AS moved WHERE moved.chat_id = ? AND moved.kind = outbox.kind "
+                "AND moved.subject = outbox.subject)",
+                (new, to_db(now), old, new),
             )
             await conn.execute(  # a group chat's weekly post follows it too
-                "UPDATE OR IGNORE group_chats SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
-                (new, to_db(now), old),
+                "UPDATE group_chats SET chat_id = ?, updated_at = ? WHERE chat_id = ? "
+                "AND NOT EXISTS (SELECT 1 FROM group_chats AS moved WHERE moved.chat_id = ?)",
+                (new, to_db(now), old, new),
             )
 
     async def hold(self, row_id: int, reason: str, now: datetime) -> None:
@@ -251,8 +254,8 @@ class OutboxRepository:
     async def counts(self, kind: str | None = None, subject: str | None = None) -> dict[str, int]:
         """How many rows are in each state."""
         async with self._db.conn.execute(
-            "SELECT state, COUNT(*) FROM outbox WHERE (? IS NULL OR kind = ?) "
-            "AND (? IS NULL OR subject = ?) GROUP BY state",
+            "SELECT state, COUNT(*) FROM outbox WHERE (CAST(? AS TEXT) IS NULL OR kind = ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR subject = ?) GROUP BY state",
             (kind, kind, subject, subject),
         ) as cur:
             return {row[0]: row[1] for row in await cur.fetchall()}
@@ -330,7 +333,7 @@ async def delete_counted(conn: Connection, where: str, params: tuple[Any, ...]) 
         "INSERT INTO outbox_tally (month, kind, state, count) "
         "SELECT substr(updated_at, 1, 7), kind, state, COUNT(*) FROM outbox "
         f"WHERE ({where}) AND state IN ('sent', 'failed', 'blocked') GROUP BY 1, 2, 3 "
-        "ON CONFLICT (month, kind, state) DO UPDATE SET count = count + excluded.count",
+        "ON CONFLICT (month, kind, state) DO UPDATE SET count = outbox_tally.count + excluded.count",
         params,
     )
     async with conn.execute(f"DELETE FROM outbox WHERE {where}", params) as cur:
@@ -359,12 +362,11 @@ def outbox_rows(items: Iterable[OutboxItem], stamp: datetime) -> list[tuple[Any,
 
 async def insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
     """Insert ``outbox_rows`` inside the caller's transaction; returns how many were new."""
-    before = conn.total_changes
-    await conn.executemany(
-        "INSERT OR IGNORE INTO outbox (kind, subject, chat_id, payload, not_before, "
+    async with conn.executemany(
+        "INSERT INTO outbox (kind, subject, chat_id, payload, not_before, "
         "created_at, updated_at, lane, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS "
         "(SELECT 1 FROM chat_status WHERE chat_id = ? AND unreachable = 1) "
-        "THEN 'blocked' ELSE 'pending' END)",
+        "THEN 'blocked' ELSE 'pending' END) ON CONFLICT DO NOTHING",
         rows,
-    )
-    return conn.total_changes - before
+    ) as cur:
+        return cur.rowcount

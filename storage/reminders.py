@@ -28,7 +28,8 @@ class ReminderRepository:
     async def subscribe(self, user_id: int, activity_id: int, now: datetime | None = None) -> bool:
         """Remind this person of this activity; False when they already were."""
         async with self._db.conn.execute(
-            "INSERT OR IGNORE INTO reminders (user_id, activity_id, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO reminders (user_id, activity_id, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (user_id, activity_id, to_db(now or utcnow())),
         ) as cur:
             return cur.rowcount > 0

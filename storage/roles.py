@@ -228,8 +228,8 @@ class RoleRepository:
     ) -> bool:
         """Insert a role inside the caller's transaction; False when it was already there."""
         async with conn.execute(
-            "INSERT OR IGNORE INTO roles (user_id, role, group_id, created_at, label) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO roles (user_id, role, group_id, created_at, label) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (user_id, role, group_id, to_db(now), label[:64]),
         ) as cur:
             return cur.rowcount > 0

@@ -70,7 +70,7 @@ class SafeguardingRepository:
     async def secret(self, name: str) -> bytes:
         """A random secret made once for this database (kept in ``secrets``)."""
         await self._db.conn.execute(
-            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
+            "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (name, secrets.token_bytes(32)),
         )
         async with self._db.conn.execute(
@@ -99,8 +99,8 @@ class SafeguardingRepository:
             raise ValueError(reason)
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "INSERT OR IGNORE INTO reports (activity_id, reporter, reason, created_at) "
-                "VALUES (?, ?, ?, ?) RETURNING id",
+                "INSERT INTO reports (activity_id, reporter, reason, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (activity_id, reporter, reason, to_db(now)),
             ) as cur:
                 row = await cur.fetchone()

@@ -72,7 +72,7 @@ class StatsRepository:
                 "SELECT substr(updated_at, 1, 7) AS month, COUNT(*) AS n FROM outbox "
                 "WHERE kind = ? AND state = 'sent' GROUP BY 1 "
                 "UNION ALL SELECT month, count FROM outbox_tally "
-                "WHERE kind = ? AND state = 'sent') GROUP BY month ORDER BY month",
+                "WHERE kind = ? AND state = 'sent') AS sent GROUP BY month ORDER BY month",
                 (kind, kind),
             )
         for figure, column in (

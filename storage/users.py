@@ -127,7 +127,7 @@ class UserRepository:
         return await self._write(
             user_id,
             f"INSERT INTO users (id, created_at, updated_at, last_seen_at) VALUES (?, ?, ?, ?) "
-            f"ON CONFLICT (id) DO UPDATE SET updated_at = updated_at RETURNING {_COLUMNS}",
+            f"ON CONFLICT (id) DO UPDATE SET updated_at = users.updated_at RETURNING {_COLUMNS}",
             (user_id, now, now, now),
         )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from bot.services import Services
 from storage.activities import ActivityRepository
 from storage.db import Database, to_db
 from storage.groups import GroupRepository
+from tests import engines
 from tests.data import ACTIVITIES_CSV, GROUPS_CSV
 from tests.fakeapi import Conversation, FakeBotAPI
 from tests.helpers import eventually
@@ -42,6 +44,36 @@ WEBHOOK_SECRET = "test-Secret_1"
 # times; timings belong in make bench), and a failure prints how to replay it.
 settings.register_profile("sanctuary", deadline=None, print_blob=True)
 settings.load_profile("sanctuary")
+
+if engines.on_postgresql():
+    if not engines.SERVER:
+        pytest.exit(
+            "SANCTUARY_TEST_ENGINE=postgresql needs SANCTUARY_TEST_POSTGRESQL", returncode=4
+        )
+    engines.install()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each half leaves out the other engine's own tests: on PostgreSQL those about SQLite
+    itself (they ran in the SQLite half), on SQLite those that need both engines."""
+    other = "sqlite_only" if engines.on_postgresql() else "postgresql_only"
+    keep = [item for item in items if item.get_closest_marker(other) is None]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if engines.on_postgresql():
+        asyncio.run(engines.drop_template())
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_databases() -> Iterator[None]:
+    """On PostgreSQL, the databases a test made are dropped when it ends."""
+    yield
+    if engines.on_postgresql():
+        asyncio.run(engines.drop_all())
 
 
 @pytest.fixture(scope="session")
@@ -125,11 +157,11 @@ class Harness:
         is named (it sends on its own time): only then is "nothing more was sent" true."""
 
         async def none_left() -> bool:
+            which = "" if chat_id is None else "chat_id = ? AND "
             left = await self.row(
-                "SELECT COUNT(*) FROM outbox WHERE (? IS NULL OR chat_id = ?) AND "
+                f"SELECT COUNT(*) FROM outbox WHERE {which}"
                 "(state = 'sending' OR (state = 'pending' AND not_before <= ?))",
-                chat_id,
-                chat_id,
+                *([] if chat_id is None else [chat_id]),
                 to_db(self.services.now()),
             )
             return left == (0,)
@@ -172,7 +204,7 @@ async def start_bot(
             webhook_secret=WEBHOOK_SECRET if hook_url else None,
             public_url=public_url,
         )
-        new = not config.db_path.exists()
+        new = not engines.exists(config.db_path)
         services = await Services.create(config, gazetteer=gazetteer, outcodes=outcodes)
         services.clock = lambda: NOW
         if new:

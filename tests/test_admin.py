@@ -31,6 +31,7 @@ def _seeded(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.sqlite_only  # reads the file behind the command line
 def test_cli_grants_and_revokes_roles_with_an_audit_trail(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

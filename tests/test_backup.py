@@ -13,6 +13,9 @@ from tests.conftest import Harness
 from tests.helpers import eventually
 from tests.test_campaigns import _calls, _coordinator, compose
 
+# About SQLite's own backup API: the SQLite half only.
+pytestmark = pytest.mark.sqlite_only
+
 PEOPLE = range(810_001, 810_061)
 
 

@@ -241,6 +241,7 @@ async def test_an_interrupted_purge_counts_nothing_twice(
     assert await outbox.counts() == {}
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans
 async def test_erase_finds_a_persons_rows_through_indexes(db: Database) -> None:
     big = ("audit_log", "outbox", "reports", "feedback", "reminders", "campaign_recipients")
     statements = re.findall(r'"((?:DELETE FROM|UPDATE) (\w+) [^"]+ = \?)"', PERSONAL)
@@ -255,6 +256,7 @@ async def test_erase_finds_a_persons_rows_through_indexes(db: Database) -> None:
     assert checked >= 6
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans
 async def test_a_starting_sender_finds_recent_chats_through_indexes(db: Database) -> None:
     # Not a scan of every outbox row (millions after 12 weeks) each time the bot starts,
     # whatever SQLite's statistics say (here: every row sent, as after weeks of sending).

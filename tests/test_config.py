@@ -131,6 +131,17 @@ def test_map_settings() -> None:
     assert config.tile_url == "https://tiles.example.org/{z}/{x}/{y}.png"
 
 
+def test_sanctuary_db_as_a_postgresql_url() -> None:
+    url = "postgresql://sanctuary:s3cret@db.example.org:5432/sanctuary"
+    config = Config.from_env({"SANCTUARY_DB": url})
+    assert config.db_url == url and config.database == url
+    assert config.database_name == "postgresql://sanctuary@db.example.org:5432/sanctuary"
+    assert Config.from_env({"SANCTUARY_DB": "data/x.db"}).database == Path("data/x.db")
+    for bad in ("postgresql://db.example.org", "postgresql://host:port/db", "postgres:///x"):
+        with pytest.raises(ConfigError, match="SANCTUARY_DB"):
+            Config.from_env({"SANCTUARY_DB": bad})
+
+
 def test_the_instance_is_named_by_the_host_unless_told() -> None:
     assert Config.from_env({}).instance == socket.gethostname()
     assert Config.from_env({"SANCTUARY_INSTANCE": " web-2 "}).instance == "web-2"

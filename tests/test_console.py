@@ -9,9 +9,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from bot.cli.console import run_console
 from bot.config import Config
 from tests.conftest import OUTCODES_CSV
+
+# The console reads its database's file behind its back: the SQLite half only.
+pytestmark = pytest.mark.sqlite_only
 
 
 async def _console(tmp_path: Path, stdin: io.StringIO) -> str:

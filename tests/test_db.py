@@ -11,6 +11,9 @@ import pytest
 
 from storage.db import Database
 
+# About SQLite itself (its file, its one shared connection): the SQLite half only.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:

@@ -15,6 +15,9 @@ async def _settle(bot: Harness, chat_id: int, count: int) -> None:
         return len([m for m in bot.server.messages(chat_id) if m.kind == "text"]) >= count
 
     await eventually(enough, 5.0, bot.server.describe_calls)
+    # and marked sent: on PostgreSQL the sender's write is on a connection of its own, so
+    # it may land a moment after Telegram took the message
+    await bot.delivered(chat_id)
 
 
 async def test_notice_goes_out_in_the_recipients_language(bot: Harness) -> None:

@@ -17,6 +17,7 @@ from bot.delivery.outbox import IN_FLIGHT
 from bot.i18n import N_
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxRepository
+from tests import engines
 from tests.fakeapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ async def test_kill_nine_loses_nothing(tmp_path: Path) -> None:
             **os.environ,
             "TELEGRAM_BOT_TOKEN": "123456:CRASH-test",
             "TELEGRAM_API_URL": server.base_url,
-            "SANCTUARY_DB": str(db_path),
+            "SANCTUARY_DB": await engines.target(db_path),
             "SANCTUARY_SEND_RATE": "200",
         }
         kills = 0

@@ -123,7 +123,7 @@ Watch = list[tuple[str, str, tuple[object, ...]]]
 
 def _whole(*tables: str) -> Watch:
     """Every row of these tables."""
-    return [(t, f"SELECT * FROM {t} ORDER BY rowid", ()) for t in tables]
+    return [(t, f"SELECT * FROM {t}", ()) for t in tables]
 
 
 # A call as its coordinator made it. Its figures change as supporters answer, and the sender
@@ -159,20 +159,25 @@ def _volunteer(user_id: int) -> Watch:
         *_whole("roles", "invites", "groups", "safeguarding_contacts", "group_chats"),
         (
             "activities",  # but a group's safeguarding contact reviews its reported activities
-            "SELECT * FROM activities WHERE created_by IS NOT ? AND group_id NOT IN "
-            "(SELECT group_id FROM safeguarding_contacts WHERE user_id = ?)",
+            "SELECT * FROM activities WHERE (created_by IS NULL OR created_by != ?) AND "
+            "group_id NOT IN (SELECT group_id FROM safeguarding_contacts WHERE user_id = ?) "
+            "ORDER BY id",
             (user_id, user_id),
         ),
-        ("approved", "SELECT id FROM activities WHERE created_by = ? AND moderated", (user_id,)),
+        (
+            "approved",
+            "SELECT id FROM activities WHERE created_by = ? AND moderated = 1 ORDER BY id",
+            (user_id,),
+        ),
     ]
 
 
 def _admin(group_id: int) -> Watch:
     return [
         *CAMPAIGNS,
-        ("roles", "SELECT * FROM roles WHERE group_id != ? ORDER BY rowid", (group_id,)),
-        ("groups", "SELECT * FROM groups WHERE id != ?", (group_id,)),
-        ("activities", "SELECT * FROM activities WHERE group_id != ?", (group_id,)),
+        ("roles", "SELECT * FROM roles WHERE group_id != ?", (group_id,)),
+        ("groups", "SELECT * FROM groups WHERE id != ? ORDER BY id", (group_id,)),
+        ("activities", "SELECT * FROM activities WHERE group_id != ? ORDER BY id", (group_id,)),
     ]
 
 
@@ -248,7 +253,7 @@ async def _rows(bot: Harness, watch: Watch) -> Rows:
     rows = {}
     for name, sql, params in watch:
         found = await bot.services.db.conn.execute_fetchall(sql, params)
-        rows[name] = [dict(r) for r in found]
+        rows[name] = sorted((dict(r) for r in found), key=repr)  # in no engine's own order
     return rows
 
 

@@ -14,12 +14,25 @@ from tests.conftest import NOW
 from tests.helpers import eventually
 
 
-async def _schema(db: Database) -> list[tuple[str, str]]:
-    async with db.conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name != 'schema_migrations' "
-        "ORDER BY name"
-    ) as cur:
-        return [(row[0], row[1]) for row in await cur.fetchall()]
+async def _schema(db: Database) -> list[tuple[str, ...]]:
+    if db.engine == "postgresql":  # every column, index, constraint and trigger, as written
+        sql = (
+            "SELECT table_name, column_name || ' ' || data_type || ' ' || is_nullable || ' ' "
+            "|| COALESCE(column_default, '') FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name != 'schema_migrations' "
+            "UNION ALL SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename != 'schema_migrations' "
+            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = CAST(current_schema() AS regnamespace) "
+            "UNION ALL SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
+            "ORDER BY 1, 2"
+        )
+    else:
+        sql = (
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND name != 'schema_migrations' ORDER BY name"
+        )
+    return [tuple(row) for row in await db.conn.execute_fetchall(sql)]
 
 
 async def test_migrations_are_numbered_upwards() -> None:
@@ -49,7 +62,7 @@ async def test_stairway(tmp_path: Path, step: int) -> None:
 async def test_failed_migration_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import db as db_module
+    from storage import engine as db_module
 
     broken = [
         *migrations(),
@@ -63,8 +76,7 @@ async def test_failed_migration_leaves_nothing(
         with pytest.raises(Exception, match="syntax error"):
             await database.migrate()
         assert await database.version() == broken[-2].version
-        async with database.conn.execute("SELECT name FROM sqlite_master WHERE name = 'x'") as cur:
-            assert await cur.fetchone() is None
+        assert "x" not in await database.tables()
     finally:
         await database.close()
 
@@ -73,11 +85,12 @@ def _connection_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
 
 
+@pytest.mark.sqlite_only  # aiosqlite's thread
 async def test_a_failed_migration_closes_the_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bot whose migration fails exits (its connection's thread would keep it alive)."""
-    from storage import db as db_module
+    from storage import engine as db_module
 
     broken = [*migrations(), db_module.Migration(migrations()[-1].version + 1, "broken", "NOT;")]
     monkeypatch.setattr(db_module, "migrations", lambda: broken)
@@ -87,6 +100,7 @@ async def test_a_failed_migration_closes_the_connection(
     await eventually(lambda: _connection_threads() <= before, 10.0, lambda: "thread left")
 
 
+@pytest.mark.sqlite_only
 async def test_wal_and_foreign_keys(tmp_path: Path) -> None:
     database = await Database.open(tmp_path / "w.db")
     try:
@@ -103,7 +117,10 @@ async def test_posts_in_progress_stay_awaited_answers(tmp_path: Path) -> None:
     database = await Database.open(tmp_path / "d.db", migrate=False)
     try:
         await database.migrate(target=11)
-        await database.conn.execute("PRAGMA foreign_keys = OFF")  # no group needed for this
+        await database.conn.execute(
+            "INSERT INTO groups (id, ref, name, kind, town, nation, lat, lon, created_at, "
+            "updated_at) VALUES (1, 'g', 'G', 'group', 'Leeds', 'england', 53.8, -1.5, '', '')"
+        )
         await database.conn.execute(
             "INSERT INTO activity_drafts (user_id, group_id, step, created_at, updated_at) "
             "VALUES (7, 1, 'venue', '2026-11-20T10:00:00+00:00', '2026-11-21T10:00:00+00:00')"

@@ -17,13 +17,12 @@ UID = 7_770_123  # digits found nowhere else in the test data
 async def _every_trace(bot: Harness, user_id: int) -> dict[str, int]:
     """Rows in any table with a column holding the id (alone or inside text such as JSON)."""
     found: dict[str, int] = {}
-    conn = bot.services.db.conn
-    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
-        tables = [row[0] for row in await cur.fetchall()]
+    db = bot.services.db
+    conn = db.conn
+    tables = await db.tables()
     assert {"users", "reminders", "outbox", "chat_status", "activities"} <= set(tables)
     for table in tables:
-        async with conn.execute(f"SELECT name FROM pragma_table_info('{table}')") as cur:
-            columns = [row[0] for row in await cur.fetchall()]
+        columns, _ = await db.columns(table)
         for column in columns:
             async with conn.execute(
                 f'SELECT COUNT(*) FROM "{table}" WHERE CAST("{column}" AS TEXT) LIKE ?',

@@ -17,6 +17,7 @@ from storage.alerts import AlertRepository
 from storage.campaigns import CampaignRepository
 from storage.db import Database, to_db, utcnow
 from storage.roles import ADMIN, RoleRepository
+from tests import engines
 from tests.conftest import Harness
 from tests.fakeapi import FakeBotAPI
 from tests.helpers import only, tr
@@ -65,7 +66,7 @@ async def test_deliver_sends_campaign_calls_and_says_what_it_sent(tmp_path: Path
             **os.environ,
             "TELEGRAM_BOT_TOKEN": "123456:DELIVER-test",
             "TELEGRAM_API_URL": server.base_url,
-            "SANCTUARY_DB": str(db_path),
+            "SANCTUARY_DB": await engines.target(db_path),
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli.commands", "deliver", cwd=ROOT, env=env,

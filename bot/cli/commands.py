@@ -1,10 +1,11 @@
 """The ``sanctuary-bot`` command line: run, console, seed-demo, import, export, deliver,
-grant, revoke, audit, stats, backup, restore, poster."""
+grant, revoke, audit, stats, backup, restore, copy-db, poster."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -123,6 +124,17 @@ def _parser() -> argparse.ArgumentParser:
         "stop the bot first. Newer migrations run when the bot next starts.",
     )
     restore.add_argument("file", type=Path)
+    copy = sub.add_parser(
+        "copy-db",
+        help="copy every row of database FROM into the empty database TO",
+        description="Copy everything from FROM to TO, each a SQLite file or a "
+        "postgresql://user:password@host:5432/database URL: to move a network onto "
+        "PostgreSQL, or back. TO gets the schema if it has none and must hold no rows; FROM "
+        "is brought up to this version's schema first. Rows keep their ids; each table goes "
+        "in short transactions. Stop the bot first. Prints both sides' row counts.",
+    )
+    copy.add_argument("source", metavar="FROM")
+    copy.add_argument("target", metavar="TO")
     poster = sub.add_parser(
         "poster",
         help="an A4 PDF poster of a group's coming activities, or of one activity",
@@ -157,10 +169,45 @@ def _poster_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _copy_db(source: str, target: str) -> int:
+    """copy-db: both sides' row counts; exit code 1 when the copy cannot be made or differs."""
+    from storage.copy import CopyError, copy_database
+    from storage.db import Database
+
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            source_db = await Database.open(source)
+            stack.push_async_callback(source_db.close)
+            target_db = await Database.open(target)
+            stack.push_async_callback(target_db.close)
+            counts = await copy_database(source_db, target_db)
+        except (CopyError, OSError, RuntimeError) as exc:
+            print(f"sanctuary-bot: error: {exc}", file=sys.stderr)
+            return 1
+    width = max(len(c.table) for c in counts)
+    print(f"{'table':<{width}} {'FROM':>10} {'TO':>10}")
+    for c in counts:
+        print(f"{c.table:<{width}} {c.source:>10} {c.target:>10}")
+    differ = [c.table for c in counts if c.source != c.target]
+    total = sum(c.target for c in counts)
+    if differ:
+        print(f"sanctuary-bot: error: row counts differ in {', '.join(differ)}", file=sys.stderr)
+        return 1
+    print(f"copied {total} rows in {len(counts)} tables")
+    return 0
+
+
 def _backup_command(config: Config, args: argparse.Namespace) -> int:
     """backup and restore: copies through SQLite's backup API (storage.backup)."""
     from storage.backup import BackupError, backup, restore
 
+    if config.db_url is not None:
+        print(
+            f"sanctuary-bot: error: {args.command} copies a SQLite file; SANCTUARY_DB is "
+            "PostgreSQL: use pg_dump and pg_restore (or copy-db to a SQLite file)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if args.command == "backup":
             done, verb, source = backup(config.db_path, args.file), "backed up", config.db_path
@@ -181,7 +228,7 @@ async def _stats(config: Config, as_csv: bool) -> str:
     from storage.db import Database, utcnow
     from storage.stats import StatsRepository
 
-    db = await Database.open(config.db_path)
+    db = await Database.open(config.database)
     try:
         figures = await StatsRepository(db).figures(utcnow())
     finally:
@@ -205,7 +252,7 @@ async def _roles_command(config: Config, args: argparse.Namespace) -> tuple[int,
     from storage.groups import GroupRepository
     from storage.roles import NETWORK, RoleRepository
 
-    db = await Database.open(config.db_path)
+    db = await Database.open(config.database)
     try:
         roles = RoleRepository(db)
         if args.command == "audit":
@@ -283,11 +330,13 @@ async def _with_db(config: Config, command: str, kind: str, text: str) -> str:
     from bot.domain import importer
     from storage.db import Database
 
-    db = await Database.open(config.db_path)
+    db = await Database.open(config.database)
     try:
         if command == "seed-demo":
             groups, activities = await seed_demo(db)
-            return f"seeded {groups} groups and {activities} activities into {config.db_path}\n"
+            return (
+                f"seeded {groups} groups and {activities} activities into {config.database_name}\n"
+            )
         if command == "import":
             if kind == "groups":
                 count = await importer.import_groups(db, text)
@@ -346,7 +395,7 @@ async def _deliver(config: Config) -> int:
     from storage.translations import TranslationRepository
     from storage.users import UserRepository
 
-    db = await Database.open(config.db_path)
+    db = await Database.open(config.database)
     try:
         # One sender for the bot, as Telegram counts its limits: not while an instance sends.
         leases = LeaseRepository(db)
@@ -410,6 +459,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "copy-db":  # FROM and TO, not SANCTUARY_DB
+        from storage.db import is_postgresql
+
+        if not is_postgresql(args.source) and not Path(args.source).is_file():
+            print(f"sanctuary-bot: error: FROM: no such file: {args.source}", file=sys.stderr)
+            return 2
+        if args.source == args.target:
+            print("sanctuary-bot: error: FROM and TO are the same database", file=sys.stderr)
+            return 2
+        return asyncio.run(_copy_db(args.source, args.target))
     try:
         config = Config.from_env()
         configure_logging(config.log_format)

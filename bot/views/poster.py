@@ -400,7 +400,7 @@ async def make(
     from storage.groups import GroupRepository
     from storage.translations import TranslationRepository as Translations
 
-    db = await Database.open(config.db_path)
+    db = await Database.open(config.database)
     try:
         groups, activities = GroupRepository(db), ActivityRepository(db)
         if activity_id is not None:
