@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from fpdf import FPDF
 
     from bot.config import Config
+    from storage.activities import ActivityRepository
     from storage.translations import TranslationRepository
 
 WEEKS = 4
@@ -116,6 +118,13 @@ def coming(
             entries.append(Entry(activity, tuple(dates)))
     entries.sort(key=lambda e: (e.dates[0].start, e.activity.id))
     return entries
+
+
+def available() -> bool:
+    """Whether the optional extra ``sanctuary-bot[poster]`` is installed, so posters can be drawn."""
+    return all(
+        find_spec(name) is not None for name in ("fpdf", "uharfbuzz", "segno", "manimgx_fonts")
+    )
 
 
 def font_dir() -> Path:
@@ -367,6 +376,19 @@ async def _username(config: Config) -> str:
     if not username:
         raise PosterError("Telegram gave no username for this bot: set SANCTUARY_BOT_USERNAME")
     return username
+
+
+async def group_entries(
+    activities: ActivityRepository,
+    translations: TranslationRepository,
+    group: Group,
+    languages: Sequence[str],
+    now: datetime,
+) -> list[Entry]:
+    """The group's published activities of the poster's weeks, with their translated titles."""
+    shown = await activities.published_of_group(group.id)
+    titles = await _titles(translations, shown, languages)
+    return [replace(e, titles=titles.get(e.activity.id, {})) for e in coming(shown, group, now)]
 
 
 async def _titles(

@@ -1,0 +1,74 @@
+"""The desk's poster (Groups and people page): a group's A4 PDF as `sanctuary-bot poster`
+draws it, in up to three languages, behind the desk's sign-in and rights; 501 with a
+translated reason when the poster extra is not installed."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from bot.views import desk_groups as gv
+from bot.views import poster
+from tests.conftest import Harness
+from tests.test_desk import SEEKER_ID, call, refusals
+from tests.test_map import init_data
+from tests.test_poster import _labels, _plain, _text
+from tests.test_posting import ADMIN_ID, team
+
+
+async def test_poster_sign_in_and_rights(mapped: Harness) -> None:
+    leeds, _volunteer = await team(mapped)
+    sheffield = (await mapped.services.groups.refs())["sheffield"]
+    query = f"?group={leeds}&lang=en,ar"
+    assert (await call(mapped, "group/poster", None, query=query))[0] == 401
+    forged = init_data(ADMIN_ID)[:-4] + "0000"
+    assert (await call(mapped, "group/poster", forged, query=query))[0] == 401
+
+    before = await refusals(mapped, "desk:desk")
+    status, body = await call(mapped, "group/poster", init_data(SEEKER_ID), query=query)
+    assert status == 403 and body["error"] == "forbidden" and "pdf" not in body
+    assert await refusals(mapped, "desk:desk") == before + 1
+
+    # Leeds's admin asking for Sheffield's poster, or a group that is not there.
+    auth = init_data(ADMIN_ID)
+    before = await refusals(mapped, "desk:poster")
+    for group in (sheffield, 10**6):
+        status, body = await call(mapped, "group/poster", auth, query=f"?group={group}&lang=en")
+        assert status == 403 and "pdf" not in body
+    assert await refusals(mapped, "desk:poster") == before + 2
+    for bad in ("?group=x&lang=en", f"?group={leeds}&lang=xx", f"?group={leeds}&lang=en,ar,ti,fa"):
+        assert (await call(mapped, "group/poster", auth, query=bad))[0] == 400
+
+
+async def test_a_leeds_admin_downloads_the_leeds_poster(mapped: Harness, tmp_path: Path) -> None:
+    leeds, _volunteer = await team(mapped)
+    auth = init_data(ADMIN_ID)
+    status, data = await call(mapped, "groups", auth)
+    assert status == 200 and data["poster"]["chosen"][0] == "en"
+    assert {"code": "ti", "name": "ትግርኛ"} in data["poster"]["languages"]
+
+    status, data = await call(mapped, "group/poster", auth, query=f"?group={leeds}&lang=en,ar,ti")
+    assert status == 200 and data["filename"] == "poster-leeds-en-ar-ti.pdf"
+    pdf = tmp_path / data["filename"]
+    pdf.write_bytes(base64.b64decode(data["pdf"]))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = _text(pdf)
+    for title in ("Conversation café", "English for beginners", "Friday football"):
+        assert _plain(title) in text, title
+    for elsewhere in ("Summer picnic", "Sheffield welcome café"):
+        assert _plain(elsewhere) not in text, elsewhere
+    for code in ("en", "ar", "ti"):
+        for label in _labels(code, ["conversation", "english", "sport"], ["free"], 1):
+            assert _plain(label) in text, f"{code}: {label!r} is not in the poster's text"
+
+
+async def test_without_the_poster_extra(mapped: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    leeds, _volunteer = await team(mapped)
+    monkeypatch.setattr(poster, "available", lambda: False)
+    auth = init_data(ADMIN_ID)
+    status, data = await call(mapped, "groups", auth)
+    assert status == 200 and "poster" not in data  # the page shows no button
+    status, body = await call(mapped, "group/poster", auth, query=f"?group={leeds}&lang=en")
+    assert status == 501 and body["message"] == gv.poster_unavailable()
