@@ -21,7 +21,7 @@ from tests.test_posting import ADMIN_ID, team
 async def test_poster_sign_in_and_rights(mapped: Harness) -> None:
     leeds, _volunteer = await team(mapped)
     sheffield = (await mapped.services.groups.refs())["sheffield"]
-    query = f"?group={leeds}&lang=en,ar"
+    query = f"?group={leeds}&languages=en,ar"
     assert (await call(mapped, "group/poster", None, query=query))[0] == 401
     forged = init_data(ADMIN_ID)[:-4] + "0000"
     assert (await call(mapped, "group/poster", forged, query=query))[0] == 401
@@ -35,21 +35,34 @@ async def test_poster_sign_in_and_rights(mapped: Harness) -> None:
     auth = init_data(ADMIN_ID)
     before = await refusals(mapped, "desk:poster")
     for group in (sheffield, 10**6):
-        status, body = await call(mapped, "group/poster", auth, query=f"?group={group}&lang=en")
+        status, body = await call(
+            mapped, "group/poster", auth, query=f"?group={group}&languages=en"
+        )
         assert status == 403 and "pdf" not in body
     assert await refusals(mapped, "desk:poster") == before + 2
-    for bad in ("?group=x&lang=en", f"?group={leeds}&lang=xx", f"?group={leeds}&lang=en,ar,ti,fa"):
+    for bad in (
+        "?group=x&languages=en",
+        f"?group={leeds}&languages=xx",
+        f"?group={leeds}&languages=en,ar,ti,fa",
+    ):
         assert (await call(mapped, "group/poster", auth, query=bad))[0] == 400
 
 
 async def test_a_leeds_admin_downloads_the_leeds_poster(mapped: Harness, tmp_path: Path) -> None:
-    leeds, _volunteer = await team(mapped)
+    leeds, _volunteer = await team(mapped, "ti")
     auth = init_data(ADMIN_ID)
     status, data = await call(mapped, "groups", auth)
-    assert status == 200 and data["poster"]["chosen"][0] == "en"
+    # English first, then the languages readers chose, most read first; the rest after.
+    readers = await mapped.services.translations.readers_languages()
+    assert "ti" in readers
+    codes = [lang["code"] for lang in data["poster"]["languages"]]
+    assert codes[: 1 + len(readers)] == ["en", *readers] and len(codes) == len(set(codes)) == 20
+    assert status == 200 and data["poster"]["chosen"] == ["en", *readers][:3]
     assert {"code": "ti", "name": "ትግርኛ"} in data["poster"]["languages"]
 
-    status, data = await call(mapped, "group/poster", auth, query=f"?group={leeds}&lang=en,ar,ti")
+    status, data = await call(
+        mapped, "group/poster", auth, query=f"?group={leeds}&languages=en,ar,ti"
+    )
     assert status == 200 and data["filename"] == "poster-leeds-en-ar-ti.pdf"
     pdf = tmp_path / data["filename"]
     pdf.write_bytes(base64.b64decode(data["pdf"]))
@@ -70,5 +83,5 @@ async def test_without_the_poster_extra(mapped: Harness, monkeypatch: pytest.Mon
     auth = init_data(ADMIN_ID)
     status, data = await call(mapped, "groups", auth)
     assert status == 200 and "poster" not in data  # the page shows no button
-    status, body = await call(mapped, "group/poster", auth, query=f"?group={leeds}&lang=en")
+    status, body = await call(mapped, "group/poster", auth, query=f"?group={leeds}&languages=en")
     assert status == 501 and body["message"] == gv.poster_unavailable()

@@ -110,11 +110,11 @@ class DeskGroups:
         }
         if poster.available():  # the extra is installed: English, then what readers read
             readers = await services.translations.readers_languages()
-            codes = ["en", *(c for c in readers if c in BY_CODE)]
-            codes += [c for c in BY_CODE if c not in codes]
+            chosen = ["en", *(c for c in readers if c in BY_CODE)]
+            codes = chosen + [c for c in BY_CODE if c not in chosen]
             data["poster"] = {
                 "languages": [{"code": c, "name": BY_CODE[c].native_name} for c in codes],
-                "chosen": codes[: poster.MAX_LANGUAGES],
+                "chosen": chosen[: poster.MAX_LANGUAGES],
             }
         if person.coordinator:
             data["coordinators"] = [
@@ -126,7 +126,7 @@ class DeskGroups:
     async def poster(
         self, request: web.Request, services: Services, person: Person
     ) -> dict[str, Any]:
-        """The group's A4 poster in one to three languages (``lang=en,ar``), as
+        """The group's A4 poster in one to three languages (``languages=en,ar``; ``lang`` is the page's own hint), as
         `sanctuary-bot poster` draws it: a PDF, base64, with its file name. Drawing it is CPU
         work, so it runs in a thread; 501 when the poster extra is not installed."""
         wanted = request.query.get("group", "")
@@ -136,7 +136,7 @@ class DeskGroups:
         if not poster.available():
             raise Refused(501, "not_implemented", gv.poster_unavailable())
         try:
-            languages = poster.parse_languages(request.query.get("lang", ""))
+            languages = poster.parse_languages(request.query.get("languages", ""))
         except poster.PosterError:
             raise Refused(400, "bad_request", views.not_understood()) from None
         now = services.now()
