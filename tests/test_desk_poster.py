@@ -11,8 +11,9 @@ import pytest
 
 from bot.views import desk_groups as gv
 from bot.views import poster
-from tests.conftest import Harness
-from tests.test_desk import SEEKER_ID, call, refusals
+from storage.roles import COORDINATOR, NETWORK
+from tests.conftest import NOW, Harness
+from tests.test_desk import COORD_ID, SEEKER_ID, call, refusals
 from tests.test_map import init_data
 from tests.test_poster import _labels, _plain, _text
 from tests.test_posting import ADMIN_ID, team
@@ -85,3 +86,20 @@ async def test_without_the_poster_extra(mapped: Harness, monkeypatch: pytest.Mon
     assert status == 200 and "poster" not in data  # the page shows no button
     status, body = await call(mapped, "group/poster", auth, query=f"?group={leeds}&languages=en")
     assert status == 501 and body["message"] == gv.poster_unavailable()
+
+
+async def test_a_group_with_nothing_coming_is_told_so(mapped: Harness) -> None:
+    """A coordinator asks for Sheffield's poster once its one activity is paused: a clear
+    message in their language, no PDF."""
+    services = mapped.services
+    await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    sheffield = (await services.groups.refs())["sheffield"]
+    auth = init_data(COORD_ID)
+    query = f"?group={sheffield}&languages=en,ar"
+    status, data = await call(mapped, "group/poster", auth, query=query)
+    assert status == 200 and data["filename"] == "poster-sheffield-en-ar.pdf"
+    (cafe,) = [a for a in await services.activities.published_of_group(sheffield)]
+    assert await services.activities.set_paused(cafe.id, True, NOW)
+    status, body = await call(mapped, "group/poster", auth, query=query)
+    assert status == 409 and "pdf" not in body
+    assert body["message"] == gv.poster_empty()
