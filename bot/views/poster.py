@@ -12,19 +12,22 @@ nothing from the internet. Those come with the optional extra ``sanctuary-bot[po
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
 from importlib.util import find_spec
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.domain import deeplinks
 from bot.domain.posting import schedule_of
 from bot.domain.recurrence import Occurrence
-from bot.i18n import BY_CODE, N_, gettext, use_locale
+from bot.i18n import BY_CODE, N_, gettext, load_catalogs, use_locale
 from bot.search.directory import activity_needs
 from bot.views import formatting as fmt
 from bot.views.labels import CATEGORY_ICONS, CATEGORY_LABELS, need_label
@@ -357,6 +360,24 @@ def render(
             lowest = max(lowest, pdf.get_y())
         pdf.set_y(lowest + 3)
     return bytes(pdf.output())
+
+
+_drawing: ProcessPoolExecutor | None = None
+
+
+async def render_apart(
+    group: Group, entries: Sequence[Entry], languages: Sequence[str], link: str, now: datetime
+) -> bytes:
+    """``render`` in a process of its own (one, started on first use, its catalogs loaded), for
+    a server: HarfBuzz and fontTools hold Python's lock for over 100 ms at a time, so a thread
+    would still stop the event loop."""
+    global _drawing
+    if _drawing is None:
+        _drawing = ProcessPoolExecutor(1, get_context("spawn"), initializer=load_catalogs)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        _drawing, render, group, list(entries), tuple(languages), link, now
+    )
 
 
 async def _username(config: Config) -> str:

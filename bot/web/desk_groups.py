@@ -13,7 +13,6 @@ changes (``handlers.menus.roles_changed_elsewhere``).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import csv
 import io
@@ -128,7 +127,7 @@ class DeskGroups:
     ) -> dict[str, Any]:
         """The group's A4 poster in one to three languages (``languages=en,ar``; ``lang`` is the page's own hint), as
         `sanctuary-bot poster` draws it: a PDF, base64, with its file name. Drawing it is CPU
-        work, so it runs in a thread; 501 when the poster extra is not installed."""
+        work, so it runs in a process of its own; 501 when the poster extra is not installed."""
         wanted = request.query.get("group", "")
         if not wanted.isdigit():
             raise Refused(400, "bad_request", views.not_understood())
@@ -146,7 +145,7 @@ class DeskGroups:
         if not entries:
             raise Refused(409, "conflict", gv.poster_empty())
         link = poster.group_link(self.desk.app.bot.username, group)
-        pdf = await asyncio.to_thread(poster.render, group, entries, languages, link, now)
+        pdf = await poster.render_apart(group, entries, languages, link, now)
         return {
             "filename": f"poster-{group.ref}-{'-'.join(languages)}.pdf",
             "pdf": base64.b64encode(pdf).decode("ascii"),
