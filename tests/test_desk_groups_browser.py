@@ -9,6 +9,8 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
+from bot.i18n import gettext, use_locale
+from bot.views.labels import CATEGORY_LABELS
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from tests.conftest import NOW, PUBLIC_URL, Harness
 from tests.helpers import eventually, tr
@@ -16,6 +18,7 @@ from tests.test_desk import COORD_ID
 from tests.test_desk_browser import _fits, desk_page
 from tests.test_desk_groups import menu_buttons
 from tests.test_map import init_data
+from tests.test_poster import _labels, _plain, _text
 from tests.test_posting import ADMIN_ID, VOL_ID, team
 
 
@@ -122,3 +125,32 @@ async def test_a_grant_from_the_desk_gives_the_role_and_the_menu_button(
         assert await page.get_attribute("#group-name", "data-group") == str(leeds)
         await _fits(page)
         await page.screenshot(path=str(tmp_path / "desk-groups-ar.png"), full_page=True)
+
+
+async def test_a_leeds_admin_downloads_a_poster(mapped: Harness, tmp_path: Path) -> None:
+    """The poster's languages picked on the page (English and Arabic), the button pressed:
+    the browser saves the group's PDF, in those languages."""
+    leeds, _volunteer = await team(mapped)
+    async with desk_page(mapped, init_data(ADMIN_ID)) as page:
+        await page.evaluate(f"window.location.hash = 'groups?group={leeds}'")
+        await page.locator("body[data-page=groups]").wait_for(state="attached")
+        assert await page.input_value("#poster-lang-0") == "en"
+        await page.select_option("#poster-lang-1", "ar")
+        await page.select_option("#poster-lang-2", "")
+        await _fits(page)
+        await page.locator("section[data-section=poster]").screenshot(
+            path=str(tmp_path / "desk-groups-poster.png")
+        )
+        async with page.expect_download() as waiting:
+            await page.click("button[data-action=poster]")
+        download = await waiting.value
+        assert download.suggested_filename == "poster-leeds-en-ar.pdf"
+        pdf = tmp_path / download.suggested_filename
+        await download.save_as(pdf)
+    text = _text(pdf)
+    assert _plain("Conversation café") in text
+    for code in ("en", "ar"):
+        for label in _labels(code, ["conversation"], ["free"], 1):
+            assert _plain(label) in text, f"{code}: {label!r} is not in the poster's text"
+    with use_locale("ti"):
+        assert _plain(gettext(CATEGORY_LABELS["conversation"])) not in text

@@ -41,6 +41,9 @@ TEXTS = {
     "take_away": N_("Take the role away"),
     "cancel": N_("Cancel"),
     "no_team": N_("No volunteers yet. Send /invite to invite one."),
+    "poster": N_("Poster for a noticeboard"),
+    "poster_languages": N_("Languages on the poster (up to three)"),
+    "poster_button": N_("⬇️ Download the poster (PDF)"),
 }
 
 # A contact the importer's checks refused, in words for the person typing it.
@@ -66,6 +69,18 @@ def contact_problem(column: str) -> str:
 def no_contact_left() -> str:
     """Every contact emptied: the directory shows at least one."""
     return _("Give at least one contact: email, website, phone or Telegram.")
+
+
+def poster_unavailable() -> str:
+    """The poster extra is not installed on this server (the page hides the button then)."""
+    return _("Posters cannot be made on this server: its PDF tools are not installed.")
+
+
+def poster_empty() -> str:
+    """The group has nothing on in the poster's weeks."""
+    return _(
+        "This group has no activities in the next four weeks: there is nothing to put on a poster."
+    )
 
 
 def contacts_saved() -> str:

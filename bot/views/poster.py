@@ -12,18 +12,22 @@ nothing from the internet. Those come with the optional extra ``sanctuary-bot[po
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
+from importlib.util import find_spec
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.domain import deeplinks
 from bot.domain.posting import schedule_of
 from bot.domain.recurrence import Occurrence
-from bot.i18n import BY_CODE, N_, gettext, use_locale
+from bot.i18n import BY_CODE, N_, gettext, load_catalogs, use_locale
 from bot.search.directory import activity_needs
 from bot.views import formatting as fmt
 from bot.views.labels import CATEGORY_ICONS, CATEGORY_LABELS, need_label
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from fpdf import FPDF
 
     from bot.config import Config
+    from storage.activities import ActivityRepository
     from storage.translations import TranslationRepository
 
 WEEKS = 4
@@ -116,6 +121,13 @@ def coming(
             entries.append(Entry(activity, tuple(dates)))
     entries.sort(key=lambda e: (e.dates[0].start, e.activity.id))
     return entries
+
+
+def available() -> bool:
+    """Whether the optional extra ``sanctuary-bot[poster]`` is installed, so posters can be drawn."""
+    return all(
+        find_spec(name) is not None for name in ("fpdf", "uharfbuzz", "segno", "manimgx_fonts")
+    )
 
 
 def font_dir() -> Path:
@@ -350,6 +362,24 @@ def render(
     return bytes(pdf.output())
 
 
+_drawing: ProcessPoolExecutor | None = None
+
+
+async def render_apart(
+    group: Group, entries: Sequence[Entry], languages: Sequence[str], link: str, now: datetime
+) -> bytes:
+    """``render`` in a process of its own (one, started on first use, its catalogs loaded), for
+    a server: HarfBuzz and fontTools hold Python's lock for over 100 ms at a time, so a thread
+    would still stop the event loop."""
+    global _drawing
+    if _drawing is None:
+        _drawing = ProcessPoolExecutor(1, get_context("spawn"), initializer=load_catalogs)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        _drawing, render, group, list(entries), tuple(languages), link, now
+    )
+
+
 async def _username(config: Config) -> str:
     """The bot's username: SANCTUARY_BOT_USERNAME, or getMe with the token."""
     if config.bot_username:
@@ -367,6 +397,19 @@ async def _username(config: Config) -> str:
     if not username:
         raise PosterError("Telegram gave no username for this bot: set SANCTUARY_BOT_USERNAME")
     return username
+
+
+async def group_entries(
+    activities: ActivityRepository,
+    translations: TranslationRepository,
+    group: Group,
+    languages: Sequence[str],
+    now: datetime,
+) -> list[Entry]:
+    """The group's published activities of the poster's weeks, with their translated titles."""
+    shown = await activities.published_of_group(group.id)
+    titles = await _titles(translations, shown, languages)
+    return [replace(e, titles=titles.get(e.activity.id, {})) for e in coming(shown, group, now)]
 
 
 async def _titles(

@@ -13,6 +13,7 @@ changes (``handlers.menus.roles_changed_elsewhere``).
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from typing import Any
@@ -21,12 +22,13 @@ from aiohttp import web
 
 from bot.domain import deeplinks
 from bot.domain.importer import GROUP_COLUMNS, ImportFailed, group_row, parse_groups
-from bot.i18n import gettext
+from bot.i18n import BY_CODE, gettext
 from bot.services import Services
 from bot.views import admin as av
 from bot.views import common as views
 from bot.views import desk as dv
 from bot.views import desk_groups as gv
+from bot.views import poster
 from bot.views import safeguarding as sv
 from bot.web.desk import DeskPages, Person, Refused, _body
 from handlers.menus import roles_changed_elsewhere
@@ -51,6 +53,7 @@ class DeskGroups:
         router.add_post("/desk/api/group/safeguarding", api(self.safeguarding))
         router.add_post("/desk/api/group/invite", api(self.invite))
         router.add_post("/desk/api/role", api(self.role))
+        router.add_get("/desk/api/group/poster", api(self.poster))
 
     async def _group(self, services: Services, person: Person, wanted: object, what: str) -> Group:
         """The group named, once the person runs it (403 and audited otherwise; an id that
@@ -104,12 +107,49 @@ class DeskGroups:
                 ],
             },
         }
+        if poster.available():  # the extra is installed: English, then what readers read
+            readers = await services.translations.readers_languages()
+            chosen = ["en", *(c for c in readers if c in BY_CODE)]
+            codes = chosen + [c for c in BY_CODE if c not in chosen]
+            data["poster"] = {
+                "languages": [{"code": c, "name": BY_CODE[c].native_name} for c in codes],
+                "chosen": chosen[: poster.MAX_LANGUAGES],
+            }
         if person.coordinator:
             data["coordinators"] = [
                 {"user": m.user_id, "name": m.label or f"#{m.user_id}"}
                 for m in await services.roles.members(NETWORK)
             ]
         return data
+
+    async def poster(
+        self, request: web.Request, services: Services, person: Person
+    ) -> dict[str, Any]:
+        """The group's A4 poster in one to three languages (``languages=en,ar``; ``lang`` is the page's own hint), as
+        `sanctuary-bot poster` draws it: a PDF, base64, with its file name. Drawing it is CPU
+        work, so it runs in a process of its own; 501 when the poster extra is not installed."""
+        wanted = request.query.get("group", "")
+        if not wanted.isdigit():
+            raise Refused(400, "bad_request", views.not_understood())
+        group = await self._group(services, person, int(wanted), "poster")
+        if not poster.available():
+            raise Refused(501, "not_implemented", gv.poster_unavailable())
+        try:
+            languages = poster.parse_languages(request.query.get("languages", ""))
+        except poster.PosterError:
+            raise Refused(400, "bad_request", views.not_understood()) from None
+        now = services.now()
+        entries = await poster.group_entries(
+            services.activities, services.translations, group, languages, now
+        )
+        if not entries:
+            raise Refused(409, "conflict", gv.poster_empty())
+        link = poster.group_link(self.desk.app.bot.username, group)
+        pdf = await poster.render_apart(group, entries, languages, link, now)
+        return {
+            "filename": f"poster-{group.ref}-{'-'.join(languages)}.pdf",
+            "pdf": base64.b64encode(pdf).decode("ascii"),
+        }
 
     # -- changes --------------------------------------------------------------------------------
 
