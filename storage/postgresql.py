@@ -35,8 +35,9 @@ from storage.engine import (
 if TYPE_CHECKING:  # imported when first connecting: SQLite alone does not need it
     import asyncpg
 
-# A quoted string, a quoted name, a comment, or a placeholder: only the last is rewritten.
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|\?", re.DOTALL)
+# A quoted string, a quoted name, a comment, or a placeholder (``?`` or SQLite's numbered
+# ``?NNN``): only the last is rewritten.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|\?(\d*)", re.DOTALL)
 _RETURNS_ROWS = re.compile(r"^\s*(?:SELECT|WITH|VALUES|EXPLAIN|SHOW)\b|\bRETURNING\b", re.I)
 _PLAIN_INSERT = re.compile(r"^\s*INSERT\s+INTO\b", re.I)
 _NOT_PLAIN = re.compile(r"\bON\s+CONFLICT\b|\bRETURNING\b|\bSELECT\b", re.I)
@@ -46,13 +47,17 @@ _MIGRATION_LOCK = 0x53414E43  # "SANC"
 
 @functools.lru_cache(maxsize=2048)
 def numbered(sql: str) -> str:
-    """``?`` placeholders as PostgreSQL's ``$1``, ``$2``..."""
+    """``?`` placeholders as PostgreSQL's ``$1``, ``$2``... (``?2`` as ``$2``; a bare ``?``
+    after it is the next number, as in SQLite)."""
     count = 0
 
     def number(match: re.Match[str]) -> str:
         nonlocal count
-        if match[0] != "?":
+        if not match[0].startswith("?"):
             return match[0]
+        if match[1]:
+            count = max(count, int(match[1]))
+            return f"${int(match[1])}"
         count += 1
         return f"${count}"
 

@@ -470,7 +470,9 @@ async def test_lists_are_read_in_batches_and_miss_nothing(
     assert len(listed) > 3
     assert await services.activities.with_group_refs() == whole
     await services.db.conn.execute("UPDATE activities SET ref = NULL WHERE ref = 'leeds-cafe'")
-    async with services.db.conn.execute("SELECT id FROM activities ORDER BY ref, id") as cur:
+    async with services.db.conn.execute(  # no ref first, as SQLite puts NULL (not PostgreSQL)
+        "SELECT id FROM activities ORDER BY ref IS NOT NULL, ref, id"
+    ) as cur:
         by_ref = [r[0] for r in await cur.fetchall()]
     assert [a.id for a, _g in await services.activities.with_group_refs()] == by_ref
     leeds = (await services.groups.refs())["leeds"]

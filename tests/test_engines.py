@@ -68,9 +68,11 @@ async def test_every_column_type_reads_back_as_written(db: Database) -> None:
     )
     assert tuple(figures) == (1, BIG, 53.8, to_db(when), 1)
     assert type(figures[1]) is int and type(figures[2]) is float
-    # '?' inside quotes is text, not a placeholder.
-    (quoted,) = await db.conn.execute_fetchall("SELECT 'who? -- not a comment', ?", ("x",))
-    assert tuple(quoted) == ("who? -- not a comment", "x")
+    # '?' inside quotes is text, not a placeholder; SQLite's numbered ?NNN work on both.
+    (quoted,) = await db.conn.execute_fetchall(
+        "SELECT 'who? -- not a comment', ?, CAST(?1 AS TEXT) || ?2", ("x", "y")
+    )
+    assert tuple(quoted) == ("who? -- not a comment", "x", "xy")
 
 
 async def test_row_counts_of_each_kind_of_statement(db: Database) -> None:

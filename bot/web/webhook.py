@@ -108,7 +108,7 @@ class Webhook:
             if await self.handled.contains(update_id):  # by another instance sharing the database
                 handled = True
                 self._remember(update_id)
-                return True
+                return 200
             app = self.app
             await app.update_processor.process_update(update, app.process_update(update))
             handled = True
