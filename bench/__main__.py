@@ -849,7 +849,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--supporters", type=int, default=10_000)
     parser.add_argument(
         "--only",
-        choices=["search", "places", "find", "webhook", "delivery", "campaign", "reminders"],
+        choices=[
+            "search",
+            "places",
+            "find",
+            "webhook",
+            "delivery",
+            "campaign",
+            "reminders",
+            "instances",
+        ],
         default=None,
     )
     args = parser.parse_args(argv)
@@ -870,6 +879,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_campaign(args.supporters, args.send_rate)
     if args.only in (None, "reminders"):
         bench_reminders(args.pending)
+    if args.only in (None, "instances"):
+        from bench.instances import bench_instances
+
+        bench_instances(min(args.updates, 1_000), CACHE)
     return 0
 
 
