@@ -21,7 +21,7 @@ endif
 SANCTUARY_OUTCODES ?= $(wildcard ../shared/data/uk_outcode_centroids.csv)
 export SANCTUARY_OUTCODES
 
-.PHONY: run test lint typecheck catalogs-check pytest pytest-postgresql bench bench-scale extract update compile clean buttons-doc
+.PHONY: run test lint typecheck catalogs-check pytest pytest-postgresql test-instances bench bench-scale extract update compile clean buttons-doc
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,12 @@ pytest: $(STAMP) compile
 # .ci/postgresql starts (Debian's postgresql package), or at SANCTUARY_TEST_POSTGRESQL. Without
 # a server one line says this half did not run; under CI that fails the run.
 pytest-postgresql: $(STAMP) compile
-	$(BIN)/python -m tests.engines -q -m "not wheel"
+	$(BIN)/python -m tests.engines -q -m "not wheel and not instances"
+
+# Three `sanctuary-bot run` processes on one PostgreSQL, one killed half way through a call
+# (tests/test_instances_postgresql.py): minutes of real time, so not part of `make test`.
+test-instances: $(STAMP) compile
+	$(BIN)/python -m tests.engines -q -m instances
 
 bench: $(STAMP) compile
 	$(BIN)/python -m bench

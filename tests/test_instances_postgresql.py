@@ -40,7 +40,7 @@ from tests.helpers import eventually, only
 from tests.test_instances import HYDE_PARK, Front
 from tests.test_service import START_S, _free_port, _read, _start
 
-pytestmark = pytest.mark.postgresql_only
+pytestmark = [pytest.mark.postgresql_only, pytest.mark.instances]
 
 SUPPORTERS = range(700_000_001, 700_002_001)  # 2,000
 PEOPLE = range(710_001, 710_021)  # 20 searching
