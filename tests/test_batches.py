@@ -276,6 +276,7 @@ async def test_a_starting_sender_finds_recent_chats_through_indexes(db: Database
         assert "SCAN outbox" not in plan, (sql, plan)
 
 
+@pytest.mark.sqlite_only  # SQLite's query planner and its statistics
 async def test_retention_finds_whom_it_asked_through_an_index(db: Database) -> None:
     # Not a read of every person (a million at national scale) each hourly run, to find the
     # few asked a month ago whether to stay.
@@ -295,6 +296,7 @@ async def test_retention_finds_whom_it_asked_through_an_index(db: Database) -> N
     assert "SCAN users" not in plan, (sql, plan)
 
 
+@pytest.mark.sqlite_only  # SQLite's query planner and its statistics
 async def test_the_planner_finds_new_reminders_through_their_index(db: Database) -> None:
     # A minute's run reads what was asked for since the last one, not every reminder, with
     # statistics like a national database's (200,000 reminders, 80,000 activities).
