@@ -323,7 +323,9 @@ class DbTimer:
             self.by_stage[self.stage] = (ms, "_".join(what.split()[:8]))
 
     def install(self) -> None:
-        from storage.db import Connection, Database
+        # the SQLite classes themselves: patching the engine-neutral base would time nothing
+        from storage.db import SQLiteConnection as Connection
+        from storage.db import SQLiteDatabase as Database
 
         timer = self
         transaction = Database.transaction
