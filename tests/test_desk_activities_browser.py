@@ -143,6 +143,8 @@ async def test_a_csv_with_errors_imports_nothing_and_lists_the_rows(
         assert listed == [[3, "start_date"], [5, "postcode"]]
         first = await page.inner_text("ul.errors li >> nth=0")
         assert first.startswith(tr("ar", "Row {row}, {column}: {message}").split("{")[0].strip())
+        # the importer's own words too, not only the frame
+        assert tr("ar", "“{value}” is not a date (YYYY-MM-DD)").split("»")[-1].strip() in first
         assert await page.locator("button[data-action=confirm]").count() == 0
         await _fits(page)
         await page.screenshot(path=str(tmp_path / "desk-import-errors-ar.png"), full_page=True)

@@ -109,23 +109,25 @@ def dates(starts: list[datetime], tz: str) -> list[dict[str, str]]:
 
 
 def row_errors(errors: Iterable[RowError]) -> list[dict[str, Any]]:
-    """An import's problems, one line each with its row number (the importer's own words,
-    which the command line prints too, inside a translated frame)."""
+    """An import's problems, one line each with its row number, in the reader's language (the
+    command line prints the importer's English); the values from the file isolated inside
+    right-to-left text."""
     return [
         {
             "row": e.row,
             "column": e.column,
             "text": _("Row {row}, {column}: {message}").format(
-                row=fmt.number(e.row), column=e.column, message=e.message
+                row=fmt.number(e.row),
+                column=fmt.bidi(e.column),
+                message=e.text(gettext, fmt.bidi),
             ),
         }
         for e in errors
     ]
 
 
-def not_your_group(ref: str) -> str:
-    """An import row for a group (or an activity) the admin does not run."""
-    return _("not one of your groups' activities ({ref})").format(ref=ref)
+# An import row for a group (or an activity) the admin does not run.
+NOT_YOUR_GROUP = N_("not one of your groups' activities ({ref})")
 
 
 def ready(count: int) -> str:

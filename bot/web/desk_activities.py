@@ -26,6 +26,7 @@ from bot.domain.importer import (
     export_activities,
     export_ref,
     read_activities,
+    row_error,
     save_activities,
 )
 from bot.domain.organiser import ASK_AFTER
@@ -260,9 +261,11 @@ class DeskActivities:
             group_ref = (values.get("group_ref") or "").strip()
             ref = (values.get("ref") or "").strip()
             if refs.get(group_ref) not in groups:
-                errors.append(RowError(reader.line_num, "group_ref", av.not_your_group(group_ref)))
+                errors.append(
+                    row_error(reader.line_num, "group_ref", av.NOT_YOUR_GROUP, ref=group_ref)
+                )
             elif ref in owner and owner[ref] not in groups:
-                errors.append(RowError(reader.line_num, "ref", av.not_your_group(ref)))
+                errors.append(row_error(reader.line_num, "ref", av.NOT_YOUR_GROUP, ref=ref))
         return errors
 
     async def export_csv(
