@@ -26,7 +26,12 @@ from tests.test_desk import COORD_ID, SEEKER_ID, call, refusals
 from tests.test_map import init_data
 from tests.test_posting import ADMIN_ID
 
-GETS = ("activities", "activity?id=1", "activities/export")
+GETS = (
+    "activities",
+    "activity?id=1",
+    "activities/export",
+    "activity/poster?activity=1&languages=en",
+)
 POSTS = ("activity/edit", "activity/pause", "activity/cancel-date", "activities/import")
 CAFE = "leeds-cafe"  # weekly on Tuesdays, 18:00-20:00
 
@@ -98,6 +103,10 @@ async def test_every_activities_endpoint_with_every_id_is_refused_to_the_wrong_p
             continue
         status, _body = await call(mapped, "activity", auth, query=f"?id={activity_id}")
         assert status == 403, activity_id
+        poster = f"?activity={activity_id}&languages=en"
+        status, _body = await call(mapped, "activity/poster", auth, query=poster)
+        assert status == 403, activity_id
+        tried += 1
         for endpoint, body in (
             ("activity/edit", {"section": "title", "values": {"title": "Taken"}}),
             ("activity/pause", {"paused": True}),

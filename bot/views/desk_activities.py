@@ -47,6 +47,9 @@ TEXTS = {
     "import_errors": N_("Nothing was saved. Please fix these rows and check the file again:"),
     "confirm": N_("Save them"),
     "export": N_("Export as CSV"),
+    "poster": N_("Poster for a noticeboard"),
+    "poster_languages": N_("Languages on the poster (up to three)"),
+    "poster_button": N_("⬇️ Download the poster (PDF)"),
     # the bot's own words
     "activities": N_("Activities"),
     "everything": N_("Everything"),
@@ -143,3 +146,11 @@ def imported(count: int) -> str:
 def too_large() -> str:
     """A file over the web server's limit for one request (1 MB)."""
     return _("This file is too big (at most 1 MB). Please split it into smaller files.")
+
+
+def poster_empty() -> str:
+    """One activity's poster, when the bot does not show it or it has no date soon."""
+    return _(
+        "This activity is not shown in the bot now, or has no dates in the next four weeks: "
+        "there is nothing to put on a poster."
+    )
