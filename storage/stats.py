@@ -127,6 +127,16 @@ class StatsRepository:
         )
         return from_db(at), [Figure(f, k, m, int(c)) for f, k, m, c in rows]
 
+    async def history(self, since: str) -> list[tuple[str, str, str, int]]:
+        """The counts of now kept each day from ``since`` (YYYY-MM-DD), oldest first: (day,
+        figure, key, count), for the figures over time."""
+        rows = await self._pairs(
+            "SELECT counted_on, figure, key, count FROM stats_snapshots "
+            "WHERE counted_on >= ? AND month = '' ORDER BY counted_on, position",
+            (since,),
+        )
+        return [(str(d), str(f), str(k), int(c)) for d, f, k, c in rows]
+
     async def group_figures(self, now: datetime, group_ids: set[int]) -> list[Figure]:
         """What a group admin sees of their groups (their activities and the concerns about
         them): the same figures as ``figures``, counted in these groups only."""

@@ -6,6 +6,7 @@ with the bot's messages); and /desk with the chat's menu button."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -161,6 +162,31 @@ async def test_the_overview_shows_the_count_the_jobs_kept(mapped: Harness) -> No
         later,
         await StatsRepository(services.db).figures(later),
     )
+
+
+async def test_the_overview_charts_the_days_kept(mapped: Harness) -> None:
+    # The jobs' counts of the days before draw the network's totals over time.
+    services = mapped.services
+    await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    for days in (3, 2):
+        await services.users.ensure(SEEKER_ID + days)  # one more person each day
+        services.clock = lambda days=days: NOW - timedelta(days=days)  # type: ignore[misc]
+        await services.network_figures()
+    await services.users.ensure(SEEKER_ID + 1)
+    services.clock = lambda: NOW
+    status, data = await call(mapped, "overview", init_data(COORD_ID))
+    sections = {s["figure"]: s for s in data["sections"]}
+    people = sections["users_by_purpose"]["history"]
+    assert status == 200 and people.startswith("<svg") and "<script" not in people
+    totals = [int(c) for c in re.findall(r"<title>[^<]*: (\d+)</title>", people)]
+    assert totals == [1, 2, 3]  # three days kept, today's counted now
+    assert "<title>20 Nov: 1</title>" in people and "<title>23 Nov: 3</title>" in people
+    assert sections["activities"]["history"] == ""  # by status: not a total over time
+    # a group admin's figures are counted now, without days kept
+    leeds = (await services.groups.refs())["leeds"]
+    await services.roles.grant(SEEKER_ID, ADMIN, leeds, None, NOW)
+    status, data = await call(mapped, "overview", init_data(SEEKER_ID))
+    assert status == 200 and all(s["history"] == "" for s in data["sections"])
 
 
 @pytest.mark.sqlite_only  # SQLite's query planner

@@ -47,6 +47,7 @@ REVIEW_SHOWN = 50  # posts waiting, and activities with concerns, on the Review 
 AUDIT_PAGE = 50
 # The network's figures are counted at most this often (the jobs count them more often).
 NETWORK_EVERY = timedelta(minutes=5)
+HISTORY_DAYS = timedelta(days=90)  # the network's totals over time: the days kept of the last 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,15 +226,18 @@ class DeskPages:
         """The network's figures (`sanctuary-bot stats`) for a coordinator; a group admin's
         groups' figures for a group admin; one group's with ``group`` (one of theirs)."""
         groups = await self._group_filter(request, services, person, "overview")
+        stats = StatsRepository(services.db)
+        history: list[tuple[str, str, str, int]] = []
         if groups is None:
             counted, figures = await services.network_figures(NETWORK_EVERY)
+            history = await stats.history((counted - HISTORY_DAYS).date().isoformat())
         else:  # a few groups' figures: indexed by group, milliseconds at national scale
             counted = services.now()
-            figures = await StatsRepository(services.db).group_figures(counted, groups)
+            figures = await stats.group_figures(counted, groups)
         return {
             "network": groups is None,
             "counted": dv.counted_at(counted, services.config.timezone),
-            "sections": dv.overview(figures),
+            "sections": dv.overview(figures, history),
         }
 
     async def review(

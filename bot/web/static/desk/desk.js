@@ -93,10 +93,14 @@
       data.sections.forEach(function (section) {
         var box = el("section", { "class": "card", "data-figure": section.figure });
         box.appendChild(el("h2", {}, section.title));
-        if (section.chart) {
-          var svg = new DOMParser().parseFromString(section.chart, "image/svg+xml").documentElement;
-          if (svg && svg.nodeName === "svg") { box.appendChild(document.importNode(svg, true)); }
-        }
+        [section.chart, section.history].forEach(function (drawn, i) {
+          if (!drawn) { return; }
+          var svg = new DOMParser().parseFromString(drawn, "image/svg+xml").documentElement;
+          if (svg && svg.nodeName === "svg") {
+            if (i) { svg.setAttribute("class", "chart history"); }  // the days kept
+            box.appendChild(document.importNode(svg, true));
+          }
+        });
         var scroll = el("div", { "class": "scroll" });
         var table = el("table");
         section.rows.forEach(function (row) {
