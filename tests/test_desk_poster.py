@@ -87,6 +87,13 @@ async def test_without_the_poster_extra(mapped: Harness, monkeypatch: pytest.Mon
     assert status == 200 and "poster" not in data  # the page shows no button
     status, body = await call(mapped, "group/poster", auth, query=f"?group={leeds}&languages=en")
     assert status == 501 and body["message"] == gv.poster_unavailable()
+    # nor for one activity
+    english = await _activity(mapped, "leeds-english")
+    status, item = await call(mapped, "activity", auth, query=f"?id={english}")
+    assert status == 200 and item["poster"] is None
+    query = f"?activity={english}&languages=en"
+    status, body = await call(mapped, "activity/poster", auth, query=query)
+    assert status == 501 and body["message"] == gv.poster_unavailable()
 
 
 async def test_a_group_with_nothing_coming_is_told_so(mapped: Harness) -> None:
