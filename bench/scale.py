@@ -748,9 +748,7 @@ async def _start(db_path: Path, gazetteer: Any) -> Any:
     from bot.services import Services
 
     config = Config("1:bench", "http://127.0.0.1:9/bot", db_path, CACHE, None)
-    services = await Services.create(config, gazetteer=gazetteer)
-    services.clock = lambda: NOW
-    return services
+    return await Services.create(config, gazetteer=gazetteer, clock=lambda: NOW)
 
 
 async def measure(seed: int, size: Size, chosen: set[str] | None = None) -> dict[str, str]:

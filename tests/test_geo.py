@@ -957,9 +957,10 @@ def test_a_crowded_cell_is_packed_in_steps() -> None:
 
 @pytest.mark.parametrize("share", [0.001, 0.02, 0.5, 1.0])
 def test_remove_many_from_a_crowded_cell(share: float) -> None:
-    """Many points taken out at once (the first search after start takes out every activity
-    already over): a packed cell and a sorted band keep the rest in one pass; unknown ids are
-    ignored; the answers stay those of measuring every point."""
+    """Many points taken out at once (a search after a quiet while takes out every activity
+    over since): a packed cell and a sorted band find each by a bisection, some among many at
+    the very same place, and keep the rest; unknown ids are ignored; the answers stay those of
+    measuring every point."""
     rng = random.Random(9)
     grid: PointGrid[str] = PointGrid(0.25)
     reference: Points[str] = Points()
@@ -967,6 +968,8 @@ def test_remove_many_from_a_crowded_cell(share: float) -> None:
         lat, lon = 51.5 + rng.gauss(0, 0.04), -0.12 + rng.gauss(0, 0.06)
         if item_id % 10 == 0:
             lat, lon = rng.uniform(50.5, 53.5), rng.uniform(-3.0, 1.0)
+        elif item_id % 7 == 0:  # the same hall: equal distances and longitudes
+            lat, lon = 51.52, -0.1
         kind = rng.choice("abcd")
         grid.add(item_id, lat, lon, kind)
         reference.add(item_id, lat, lon, kind)
