@@ -5,6 +5,7 @@ changes ends where loading everything again would."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import random
 from datetime import date, timedelta
@@ -311,8 +312,10 @@ async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
             for km in (5.0, 40.0, 800.0)
             for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
         ]
+        frozen = gc.get_freeze_count()
         await directory.settled()
         assert not directory.packing_left
+        assert gc.get_freeze_count() > frozen  # what packing made: out of full collections
         assert _state(directory) == before
         assert [
             directory.search(lat, lon, km, NOW, category, needs, page_size=500)

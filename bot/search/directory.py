@@ -194,6 +194,10 @@ class Directory:
         while not settled:  # a slice at a time: a search gets the loop in between
             settled = self._grid.settle(SETTLE_SLICE)
             await asyncio.sleep(0)
+        # What packing made (a national directory's cells and bands: some 30,000 arrays and
+        # lists of 100,000 points) stays too: a full collection that looked through it again
+        # would stop the bot for tens of milliseconds each time (see ``_load_all``).
+        gc.freeze()
 
     async def settled(self) -> None:
         """Wait until the packing ahead that follows the first load is done (tests, bench)."""
