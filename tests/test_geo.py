@@ -936,11 +936,14 @@ def test_a_crowded_cell_is_packed_in_steps() -> None:
     """A city's cell of tens of thousands of points is packed a step of at most ``_STEP``
     points at a time (``settle`` looks at the clock between steps), with the same result."""
     rng = random.Random(6)
-    kinds = {item_id: rng.randrange(50) for item_id in range(20_000)}
+    kinds = {item_id: rng.randrange(50) for item_id in rng.sample(range(10**6), 20_000)}
     points = {
         item_id: spatial.unit_vector(51.5 + rng.uniform(0, 0.2), -0.2 + rng.uniform(0, 0.2))
         for item_id in kinds
     }
+    hall = spatial.unit_vector(51.6, -0.1)
+    for item_id in rng.sample(sorted(kinds), 500):  # many at one place, in every step's share
+        points[item_id] = hall
     packing = spatial._packing(kinds, points.__getitem__)
     steps = 0
     while True:
@@ -953,6 +956,8 @@ def test_a_crowded_cell_is_packed_in_steps() -> None:
     assert steps >= 3 * len(kinds) // spatial._STEP
     assert packed == spatial._pack(kinds, points.__getitem__)
     assert list(packed.rho) == sorted(packed.rho) and packed.size == len(kinds)
+    by_distance = sorted(zip(packed.rho, packed.ids, strict=True))  # ties by id, as ``scan``
+    assert list(packed.ids) == [item_id for _rho, item_id in by_distance]
 
 
 @pytest.mark.parametrize("share", [0.001, 0.02, 0.5, 1.0])

@@ -139,20 +139,30 @@ def _packing(
     (tens of thousands of points, half a second at once) never stops the event loop long.
     A caller whose cell changes before the packing is done drops it."""
     ids = sorted(members)  # in order of id: the sort by distance below keeps ties by id
-    kinds = list(map(members.__getitem__, ids))
+    yield
+    kinds: list[K] = []
     points: list[Point] = []
+    sums: list[list[float]] = [[], [], []]  # of x, y and z, a step at a time
     for start in range(0, len(ids), _STEP):
-        points.extend(map(point, ids[start : start + _STEP]))
+        some = list(map(point, ids[start : start + _STEP]))
+        points += some
+        kinds += map(members.__getitem__, ids[start : start + _STEP])
+        for n, total in enumerate(sums):
+            total.append(math.fsum(map(itemgetter(n), some)))
         yield
-    xs = math.fsum(map(itemgetter(0), points))
-    ys = math.fsum(map(itemgetter(1), points))
-    zs = math.fsum(map(itemgetter(2), points))
+    xs, ys, zs = map(math.fsum, sums)
     norm = math.sqrt(xs * xs + ys * ys + zs * zs)
     # points all around the sphere have no middle: any one of them will do
     centre = points[0] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
-    rho = list(map(math.dist, points, repeat(centre)))
-    yield
-    order = sorted(range(len(ids)), key=rho.__getitem__)
+    rho: list[float] = []
+    order = list(range(len(ids)))
+    for start in range(0, len(ids), _STEP):
+        rho += map(math.dist, points[start : start + _STEP], repeat(centre))
+        order[start : start + _STEP] = sorted(order[start : start + _STEP], key=rho.__getitem__)
+        yield
+    # by distance, ties by id: the sort is stable and merges the runs sorted above (a few
+    # passes over them, where one sort of the whole cell took a step ten times as long)
+    order.sort(key=rho.__getitem__)
     yield
     by_kind: dict[K, list[int]] = {}
     for start in range(0, len(order), _STEP):

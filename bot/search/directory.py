@@ -101,7 +101,7 @@ def directory_row(activity: Activity, last_end: str | None = None) -> DirectoryR
 
 
 LOAD_PAUSE = 0.005  # seconds between batches of a full load: a search gets the loop meanwhile
-SETTLE_SLICE = 0.02  # seconds of packing ahead at a time, after the first load
+SETTLE_SLICE = 0.01  # seconds of packing ahead at a time, after the first load (and a step)
 
 
 class _Schedules(Mapping[int, Schedule]):
