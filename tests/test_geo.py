@@ -1000,3 +1000,50 @@ def test_remove_many_from_a_crowded_cell(share: float) -> None:
             reference.add(item_id, lat, lon, "a")
     assert grid.count(*centre, 25.0, "a".__eq__) == len(reference.scan(*centre, 25.0, "a".__eq__))
     assert grid.nearest(*centre, 9, None, 25.0) == reference.scan(*centre, 25.0)[:9]
+
+
+def _city_and_towns(grid: PointGrid[str], reference: Points[str]) -> None:
+    """A crowded city's cell (Manchester) and 30 small towns from Cornwall to Scotland, each
+    in a cell and band of its own, none packed."""
+    rng = random.Random(12)
+    for item_id in range(3_000):
+        lat, lon = 53.4 + rng.uniform(0, 0.09), -2.24 + rng.uniform(0, 0.2)
+        if item_id % 100 == 0:
+            lat, lon = 50.2 + item_id / 500, -4.0 + item_id / 600
+        grid.add(item_id, lat, lon, "ab"[item_id % 2])
+        reference.add(item_id, lat, lon, "ab"[item_id % 2])
+
+
+def test_the_most_crowded_cell_and_band_are_packed_ahead_first() -> None:
+    """Packing ahead after start begins with the city, where a search is likeliest and
+    packing on the spot would take longest."""
+    grid: PointGrid[str] = PointGrid(0.25)
+    _city_and_towns(grid, Points())
+    city = (math.floor(53.45 / 0.25), math.floor(-2.14 / 0.25))
+    crowded = max(grid._members, key=lambda cell: len(grid._members[cell]))
+    cells, bands = len(grid._unpacked), len(grid._bands._stale)
+    assert crowded == city and cells > 20 and bands > 20
+    band = max(grid._bands._members, key=lambda b: len(grid._bands._members[b]))
+    while city in grid._unpacked:
+        grid.settle(1e-4)
+    assert len(grid._unpacked) >= cells - 2  # the towns wait
+    while grid._unpacked:
+        grid.settle(1e-4)
+    while band in grid._bands._stale:
+        grid.settle(1e-4)
+    assert len(grid._bands._stale) >= bands - 2
+
+
+def test_a_search_without_a_filter_sorts_only_its_own_bands() -> None:
+    """Right after start a search in the city sorts the city's bands, not the whole country's
+    (those are sorted ahead in the background), and finds what measuring every point finds."""
+    grid: PointGrid[str] = PointGrid(0.25)
+    reference: Points[str] = Points()
+    _city_and_towns(grid, reference)
+    stale = len(grid._bands._stale)
+    assert grid.count(53.45, -2.14, 10.0) == len(reference.scan(53.45, -2.14, 10.0))
+    assert grid.nearest(53.45, -2.14, 5, None, 10.0) == reference.scan(53.45, -2.14, 10.0)[:5]
+    assert stale - 4 < len(grid._bands._stale) < stale
+    for lat, lon in ((51.5, -3.5), (53.45, -2.14)):  # and so on for each search
+        assert grid.count(lat, lon, 80.0) == len(reference.scan(lat, lon, 80.0))
+        assert grid.nearest(lat, lon, 9, None, 80.0) == reference.scan(lat, lon, 80.0)[:9]

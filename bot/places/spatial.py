@@ -462,11 +462,12 @@ class _Bands:
         return False
 
     def settle(self, until: float = math.inf) -> bool:
-        """Sort the bands that changed, a step at a time, until ``time.perf_counter()``
+        """Sort the bands that changed, the most crowded first (a city's, the likeliest to be
+        searched and the longest to sort), a step at a time, until ``time.perf_counter()``
         passes ``until``; True when none is left to sort."""
         while self._stale and time.perf_counter() < until:
             if self._sorting is None:
-                band = next(iter(self._stale))
+                band = max(self._stale, key=lambda b: len(self._members.get(b, ())))
                 self._sorting = (band, self._sort(band))
             band, sorting = self._sorting
             if next(sorting, True):
@@ -512,7 +513,8 @@ class _Bands:
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
         """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
         the longitude in [-180, 180) and the circle's widest half span (degrees); None for a
-        circle reaching near a pole or across the antimeridian. Sorts the bands that changed."""
+        circle reaching near a pole or across the antimeridian. Sorts those of its bands that
+        changed (not the others: right after start, those are sorted in the background)."""
         reach = math.degrees(angle)
         if abs(lat) + reach >= _POLAR_LAT:
             return None
@@ -520,8 +522,14 @@ class _Bands:
         lon = (lon + 180.0) % 360.0 - 180.0
         if lon - widest <= -180.0 or lon + widest >= 180.0:
             return None
-        self.settle()
-        return self._band(lat - reach), self._band(lat + reach), lon, widest
+        first, last = self._band(lat - reach), self._band(lat + reach)
+        for band in self._stale.intersection(range(first, last + 1)):
+            if self._sorting is not None and self._sorting[0] == band:
+                self._sorting = None  # sorted whole here
+            for _step in self._sort(band):
+                pass
+            self._stale.discard(band)
+        return first, last, lon, widest
 
     def count(
         self, lat: float, lon: float, radius_km: float, query: Point, chord: float
@@ -757,13 +765,13 @@ class PointGrid(Generic[K]):
         return packed
 
     def settle(self, seconds: float = 0.02) -> bool:
-        """Pack changed cells and sort changed bands, a step at a time, for about ``seconds``
-        ahead of the next search, so that a search after many changes (or after the first
-        load) does not do it all at once; True when nothing is left to do."""
+        """Pack changed cells and sort changed bands, the most crowded first, a step at a time,
+        for about ``seconds`` ahead of the next search, so that a search after many changes
+        (or after the first load) does not do it all at once; True when nothing is left to do."""
         until = time.perf_counter() + seconds
         while self._unpacked and time.perf_counter() < until:
             if self._packing is None:
-                cell = next(iter(self._unpacked))
+                cell = max(self._unpacked, key=lambda c: len(self._members[c]))
                 self._packing = (cell, _packing(self._members[cell], self._bands.point))
             cell, packing = self._packing
             try:
