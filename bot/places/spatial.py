@@ -592,8 +592,8 @@ class _Bands:
         # only points within the circle looked at count; of those, the k nearest (and any
         # that ties with the k-th, rounded differently) are ordered exactly
         cut = min(math.sqrt(_chord_sq(reach_km)), math.sqrt(limit_sq))
-        if len(chords) > k:
-            cut = min(cut, sorted(chords)[k - 1])
+        if len(chords) > k:  # the k-th nearest, without sorting all (a city's bands: thousands)
+            cut = min(cut, heapq.nsmallest(k, chords)[-1])
         sizes = list(map(sub, east, west))
         qx, qy, qz = query
         best = []
