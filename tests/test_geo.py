@@ -1014,26 +1014,6 @@ def _city_and_towns(grid: PointGrid[str], reference: Points[str]) -> None:
         reference.add(item_id, lat, lon, "ab"[item_id % 2])
 
 
-def test_the_most_crowded_cell_and_band_are_packed_ahead_first() -> None:
-    """Packing ahead after start begins with the city, where a search is likeliest and
-    packing on the spot would take longest."""
-    grid: PointGrid[str] = PointGrid(0.25)
-    _city_and_towns(grid, Points())
-    city = (math.floor(53.45 / 0.25), math.floor(-2.14 / 0.25))
-    crowded = max(grid._members, key=lambda cell: len(grid._members[cell]))
-    cells, bands = len(grid._unpacked), len(grid._bands._stale)
-    assert crowded == city and cells > 20 and bands > 20
-    band = max(grid._bands._members, key=lambda b: len(grid._bands._members[b]))
-    while city in grid._unpacked:
-        grid.settle(1e-4)
-    assert len(grid._unpacked) >= cells - 2  # the towns wait
-    while grid._unpacked:
-        grid.settle(1e-4)
-    while band in grid._bands._stale:
-        grid.settle(1e-4)
-    assert len(grid._bands._stale) >= bands - 2
-
-
 def test_a_search_without_a_filter_sorts_only_its_own_bands() -> None:
     """Right after start a search in the city sorts the city's bands, not the whole country's
     (those are sorted ahead in the background), and finds what measuring every point finds."""

@@ -462,12 +462,11 @@ class _Bands:
         return False
 
     def settle(self, until: float = math.inf) -> bool:
-        """Sort the bands that changed, the most crowded first (a city's, the likeliest to be
-        searched and the longest to sort), a step at a time, until ``time.perf_counter()``
+        """Sort the bands that changed, a step at a time, until ``time.perf_counter()``
         passes ``until``; True when none is left to sort."""
         while self._stale and time.perf_counter() < until:
             if self._sorting is None:
-                band = max(self._stale, key=lambda b: len(self._members.get(b, ())))
+                band = next(iter(self._stale))
                 self._sorting = (band, self._sort(band))
             band, sorting = self._sorting
             if next(sorting, True):
@@ -765,13 +764,13 @@ class PointGrid(Generic[K]):
         return packed
 
     def settle(self, seconds: float = 0.02) -> bool:
-        """Pack changed cells and sort changed bands, the most crowded first, a step at a time,
-        for about ``seconds`` ahead of the next search, so that a search after many changes
-        (or after the first load) does not do it all at once; True when nothing is left to do."""
+        """Pack changed cells and sort changed bands, a step at a time, for about ``seconds``
+        ahead of the next search, so that a search after many changes (or after the first
+        load) does not do it all at once; True when nothing is left to do."""
         until = time.perf_counter() + seconds
         while self._unpacked and time.perf_counter() < until:
             if self._packing is None:
-                cell = max(self._unpacked, key=lambda c: len(self._members[c]))
+                cell = next(iter(self._unpacked))
                 self._packing = (cell, _packing(self._members[cell], self._bands.point))
             cell, packing = self._packing
             try:
