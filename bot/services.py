@@ -151,11 +151,13 @@ class Services:
         config: Config,
         gazetteer: Gazetteer | None = None,
         outcodes: Outcodes | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Services:
-        """Open the database, load places and the directory."""
+        """Open the database, load places and the directory (``clock``: the service clock,
+        from the start: the directory leaves out what is over by the time it loads)."""
         db = await Database.open(config.database)
         try:
-            return await cls._create(config, db, gazetteer, outcodes)
+            return await cls._create(config, db, gazetteer, outcodes, clock)
         except BaseException:
             await db.close()  # its thread would keep the process alive
             raise
@@ -167,19 +169,21 @@ class Services:
         db: Database,
         gazetteer: Gazetteer | None,
         outcodes: Outcodes | None,
+        clock: Callable[[], datetime],
     ) -> Services:
         if outcodes is None:
             outcodes = load_outcodes(config)
         gazetteer = gazetteer or Gazetteer.load(config.cache_dir)
         activities = ActivityRepository(db)
         groups = GroupRepository(db)
-        directory = Directory(activities, groups)
+        directory = Directory(activities, groups, clock)
         await directory.refresh(force=True)
         safeguarding = SafeguardingRepository(db)
         users = UserRepository(db)
         await users.follow()  # from now on, what other instances change is let go of
         return cls(
             config=config,
+            clock=clock,
             db=db,
             users=users,
             groups=groups,

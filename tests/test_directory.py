@@ -5,6 +5,7 @@ changes ends where loading everything again would."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import random
 from datetime import date, timedelta
@@ -282,17 +283,25 @@ async def test_a_series_last_date_is_worked_out_once_and_kept(tmp_path: Path) ->
         await db.close()
 
 
+async def _crowded(
+    db: Database, seed: int, count: int
+) -> tuple[ActivityRepository, GroupRepository]:
+    """The test data and ``count`` more activities around Leeds (crowded cells), some over."""
+    await seed_test_data(db)
+    repo, groups = ActivityRepository(db), GroupRepository(db)
+    group = (await groups.all())[0]
+    rng = random.Random(seed)
+    for _ in range(count):
+        await repo.create(_data(rng, group.ref), group.id, 1, "published", NOW)
+    return repo, groups
+
+
 async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
     tmp_path: Path,
 ) -> None:
     db = await Database.open(tmp_path / "d.db")
     try:
-        await seed_test_data(db)
-        repo, groups = ActivityRepository(db), GroupRepository(db)
-        group = (await groups.all())[0]
-        rng = random.Random(24)
-        for _ in range(60):  # crowded cells around Leeds
-            await repo.create(_data(rng, group.ref), group.id, 1, "published", NOW)
+        repo, groups = await _crowded(db, seed=24, count=60)
         directory = Directory(repo, groups)
         await directory.refresh()
         assert directory.packing_left  # the bot answers before the grid is packed ahead
@@ -303,8 +312,10 @@ async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
             for km in (5.0, 40.0, 800.0)
             for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
         ]
+        frozen = gc.get_freeze_count()
         await directory.settled()
         assert not directory.packing_left
+        assert gc.get_freeze_count() > frozen  # what packing made: out of full collections
         assert _state(directory) == before
         assert [
             directory.search(lat, lon, km, NOW, category, needs, page_size=500)
@@ -313,5 +324,30 @@ async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
             for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
         ] == baseline
         assert any(page.total > 20 for page in baseline)
+    finally:
+        await db.close()
+
+
+async def test_what_is_over_when_the_directory_loads_never_goes_into_the_grid(
+    tmp_path: Path,
+) -> None:
+    """The first load leaves out what is over by then (the first search would take it out of
+    a crowded city's cells, thousands at once); searches at that time, before it (what was
+    over is put back) and after it find what checking every activity finds."""
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        repo, groups = await _crowded(db, seed=7, count=80)
+        directory = Directory(repo, groups, lambda: NOW)
+        await directory.refresh()
+        over = [i for i, end in directory._end_of.items() if end <= NOW]
+        assert over and len(directory._grid) == len(directory.activities) - len(over)
+        for when in (NOW, NOW - timedelta(days=150), NOW, NOW + timedelta(days=30)):
+            for lat, lon in (LEEDS, NEWCASTLE):
+                for km in (5.0, 40.0, 800.0):
+                    for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"}))):
+                        args = (lat, lon, km, when, category, needs)
+                        assert directory.search(*args, page_size=500) == directory.search(
+                            *args, page_size=500, full_scan=True
+                        )
     finally:
         await db.close()

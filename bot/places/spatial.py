@@ -10,7 +10,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import add, getitem, itemgetter, mul, not_, sub, truediv
+from operator import add, getitem, itemgetter, mul, sub, truediv
 from typing import Generic, NamedTuple, TypeVar
 
 from bot.places.place import EARTH_RADIUS_KM
@@ -139,20 +139,30 @@ def _packing(
     (tens of thousands of points, half a second at once) never stops the event loop long.
     A caller whose cell changes before the packing is done drops it."""
     ids = sorted(members)  # in order of id: the sort by distance below keeps ties by id
-    kinds = list(map(members.__getitem__, ids))
+    yield
+    kinds: list[K] = []
     points: list[Point] = []
+    sums: list[list[float]] = [[], [], []]  # of x, y and z, a step at a time
     for start in range(0, len(ids), _STEP):
-        points.extend(map(point, ids[start : start + _STEP]))
+        some = list(map(point, ids[start : start + _STEP]))
+        points += some
+        kinds += map(members.__getitem__, ids[start : start + _STEP])
+        for n, total in enumerate(sums):
+            total.append(math.fsum(map(itemgetter(n), some)))
         yield
-    xs = math.fsum(map(itemgetter(0), points))
-    ys = math.fsum(map(itemgetter(1), points))
-    zs = math.fsum(map(itemgetter(2), points))
+    xs, ys, zs = map(math.fsum, sums)
     norm = math.sqrt(xs * xs + ys * ys + zs * zs)
     # points all around the sphere have no middle: any one of them will do
     centre = points[0] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
-    rho = list(map(math.dist, points, repeat(centre)))
-    yield
-    order = sorted(range(len(ids)), key=rho.__getitem__)
+    rho: list[float] = []
+    order = list(range(len(ids)))
+    for start in range(0, len(ids), _STEP):
+        rho += map(math.dist, points[start : start + _STEP], repeat(centre))
+        order[start : start + _STEP] = sorted(order[start : start + _STEP], key=rho.__getitem__)
+        yield
+    # by distance, ties by id: the sort is stable and merges the runs sorted above (a few
+    # passes over them, where one sort of the whole cell took a step ten times as long)
+    order.sort(key=rho.__getitem__)
     yield
     by_kind: dict[K, list[int]] = {}
     for start in range(0, len(order), _STEP):
@@ -252,29 +262,61 @@ def _without(packed: _Packed[K], item_id: int, kind: K, point: Point) -> _Packed
     return packed._replace(size=packed.size - 1, kinds=tuple(kinds))
 
 
-def _keeping(packed: _Packed[K], gone: set[int], gone_kinds: set[K]) -> _Packed[K]:
-    """A packed cell without the points whose ids are ``gone`` (of kinds ``gone_kinds``), in
-    one pass over its arrays."""
+def _positions(keys: array[float], ids: array[int], gone: Iterable[tuple[float, int]]) -> list[int]:
+    """Where the points (key, id) lie in a run sorted by key (a packed cell's distances from
+    its centre, a band's longitudes), in order."""
+    found = []
+    for key, item_id in gone:
+        at = bisect_left(keys, key)
+        while ids[at] != item_id:
+            at += 1
+        found.append(at)
+    found.sort()
+    return found
+
+
+_S = TypeVar("_S", "array[float]", "array[int]", "list[Point]")
+
+
+def _cut(values: _S, positions: list[int], width: int = 1) -> _S:
+    """``values`` without the items at ``positions`` (in order; ``width`` values an item): the
+    runs between them copied whole, so the cost is a step a point taken out, not one a point
+    kept."""
+    kept = values[:0]
+    start = 0
+    for at in positions:
+        kept += values[start * width : at * width]
+        start = at + 1
+    kept += values[start * width :]
+    return kept
+
+
+def _keeping(packed: _Packed[K], gone: Iterable[tuple[int, K, Point]]) -> _Packed[K]:
+    """A packed cell without the points ``gone`` (id, kind, point), each found by a bisection
+    and the rest copied in runs (a crowded city's cell of 50,000 points loses thousands at the
+    first search after start)."""
+    centre = (packed.x, packed.y, packed.z)
+    every: list[tuple[float, int]] = []
+    by_kind: dict[K, list[tuple[float, int]]] = {}
+    for item_id, kind, point in gone:
+        entry = (math.dist(point, centre), item_id)
+        every.append(entry)
+        by_kind.setdefault(kind, []).append(entry)
 
     def kept(
-        rho: array[float], flat: array[float], ids: array[int]
+        rho: array[float], flat: array[float], ids: array[int], out: list[tuple[float, int]]
     ) -> tuple[array[float], array[float], array[int]]:
-        keep = list(map(not_, map(gone.__contains__, ids)))
-        return (
-            array("d", compress(rho, keep)),
-            array("d", compress(flat, chain.from_iterable(zip(keep, keep, keep, strict=True)))),
-            array("q", compress(ids, keep)),
-        )
+        at = _positions(rho, ids, out)
+        return _cut(rho, at), _cut(flat, at, 3), _cut(ids, at)
 
     kinds = []
     for kind, size, kind_rho, kind_flat, kind_ids in packed.kinds:
-        if kind not in gone_kinds:
+        out = by_kind.get(kind)
+        if out is None:
             kinds.append((kind, size, kind_rho, kind_flat, kind_ids))
-            continue
-        rho, flat, ids = kept(kind_rho, kind_flat, kind_ids)
-        if ids:
-            kinds.append((kind, len(ids), rho, flat, ids))
-    rho, flat, ids = kept(packed.rho, packed.flat, packed.ids)
+        elif len(out) < size:
+            kinds.append((kind, size - len(out), *kept(kind_rho, kind_flat, kind_ids, out)))
+    rho, flat, ids = kept(packed.rho, packed.flat, packed.ids, every)
     return packed._replace(size=len(ids), rho=rho, flat=flat, ids=ids, kinds=tuple(kinds))
 
 
@@ -386,8 +428,8 @@ class _Bands:
             del lons[at], self._points[band][at], ids[at]
 
     def remove_many(self, item_ids: Iterable[int]) -> None:
-        """Remove points that are here, many at once: a sorted band that loses many keeps the
-        rest in one pass over its arrays."""
+        """Remove points that are here, many at once: a sorted band that loses many finds each
+        by a bisection and keeps the rest in runs copied whole."""
         by_band: dict[int, set[int]] = {}
         for item_id in item_ids:
             by_band.setdefault(self._band_of[item_id], set()).add(item_id)
@@ -396,12 +438,16 @@ class _Bands:
                 for item_id in gone:
                     self.remove(item_id)
                 continue
+            members = self._members[band]
+            out = []
             for item_id in gone:
-                del self._band_of[item_id], self._members[band][item_id]
-            keep = list(map(not_, map(gone.__contains__, self._ids[band])))
-            self._lons[band] = array("d", compress(self._lons[band], keep))
-            self._points[band] = list(compress(self._points[band], keep))
-            self._ids[band] = array("q", compress(self._ids[band], keep))
+                del self._band_of[item_id]
+                x, y, _z = members.pop(item_id)
+                out.append((math.degrees(math.atan2(y, x)), item_id))
+            at = _positions(self._lons[band], self._ids[band], out)
+            self._lons[band] = _cut(self._lons[band], at)
+            self._points[band] = _cut(self._points[band], at)
+            self._ids[band] = _cut(self._ids[band], at)
 
     def _changed(self, band: int) -> bool:
         """A band changes: True when the change is to be put in its place now (the band is
@@ -466,7 +512,8 @@ class _Bands:
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
         """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
         the longitude in [-180, 180) and the circle's widest half span (degrees); None for a
-        circle reaching near a pole or across the antimeridian. Sorts the bands that changed."""
+        circle reaching near a pole or across the antimeridian. Sorts those of its bands that
+        changed (not the others: right after start, those are sorted in the background)."""
         reach = math.degrees(angle)
         if abs(lat) + reach >= _POLAR_LAT:
             return None
@@ -474,8 +521,14 @@ class _Bands:
         lon = (lon + 180.0) % 360.0 - 180.0
         if lon - widest <= -180.0 or lon + widest >= 180.0:
             return None
-        self.settle()
-        return self._band(lat - reach), self._band(lat + reach), lon, widest
+        first, last = self._band(lat - reach), self._band(lat + reach)
+        for band in self._stale.intersection(range(first, last + 1)):
+            if self._sorting is not None and self._sorting[0] == band:
+                self._sorting = None  # sorted whole here
+            for _step in self._sort(band):
+                pass
+            self._stale.discard(band)
+        return first, last, lon, widest
 
     def count(
         self, lat: float, lon: float, radius_km: float, query: Point, chord: float
@@ -538,8 +591,8 @@ class _Bands:
         # only points within the circle looked at count; of those, the k nearest (and any
         # that ties with the k-th, rounded differently) are ordered exactly
         cut = min(math.sqrt(_chord_sq(reach_km)), math.sqrt(limit_sq))
-        if len(chords) > k:
-            cut = min(cut, sorted(chords)[k - 1])
+        if len(chords) > k:  # the k-th nearest, without sorting all (a city's bands: thousands)
+            cut = min(cut, heapq.nsmallest(k, chords)[-1])
         sizes = list(map(sub, east, west))
         qx, qy, qz = query
         best = []
@@ -668,11 +721,15 @@ class PointGrid(Generic[K]):
             if cell not in many:
                 for item_id in ids:
                     self.remove(item_id)
+        point = self._bands.point
+        gone = {
+            cell: [(item_id, self._members[cell][item_id], point(item_id)) for item_id in ids]
+            for cell, ids in many.items()
+        }
         self._bands.remove_many(chain.from_iterable(many.values()))
-        for cell, ids in many.items():
+        for cell, out in gone.items():
             members = self._members[cell]
-            gone_kinds = {members[item_id] for item_id in ids}
-            for item_id in ids:
+            for item_id, _kind, _point in out:
                 del members[item_id], self._where[item_id]
             if not members:
                 self._emptied(cell)
@@ -684,7 +741,7 @@ class PointGrid(Generic[K]):
             if cell_packed is None:
                 self._changed(cell, False)
             else:
-                packed[at] = _keeping(cell_packed, set(ids), gone_kinds)
+                packed[at] = _keeping(cell_packed, out)
 
     def _changed(self, cell: _Cell, packed: bool) -> bool:
         """A cell changes: True when the change is to be put into its packed points now (it is

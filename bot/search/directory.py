@@ -22,7 +22,7 @@ from bot.domain.recurrence import Occurrence, Schedule
 from bot.domain.vocabulary import Need
 from bot.places.spatial import Point, PointGrid, scan, unit_vector
 from storage.activities import ActivityRepository
-from storage.db import from_db, to_db
+from storage.db import from_db, to_db, utcnow
 from storage.groups import GroupRepository
 from storage.models import Activity, DirectoryRow, Group
 
@@ -101,7 +101,7 @@ def directory_row(activity: Activity, last_end: str | None = None) -> DirectoryR
 
 
 LOAD_PAUSE = 0.005  # seconds between batches of a full load: a search gets the loop meanwhile
-SETTLE_SLICE = 0.02  # seconds of packing ahead at a time, after the first load
+SETTLE_SLICE = 0.01  # seconds of packing ahead at a time, after the first load (and a step)
 
 
 class _Schedules(Mapping[int, Schedule]):
@@ -123,9 +123,15 @@ class _Schedules(Mapping[int, Schedule]):
 class Directory:
     """Shown activities and groups in memory, with spatial indexes."""
 
-    def __init__(self, activities: ActivityRepository, groups: GroupRepository) -> None:
+    def __init__(
+        self,
+        activities: ActivityRepository,
+        groups: GroupRepository,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._activity_repo = activities
         self._group_repo = groups
+        self._clock = clock  # the time of the first load: what is over by then stays out
         self._marks: tuple[int, int] | None = None  # the change counters last read
         self._reloading = asyncio.Lock()  # one reader at a time: a slower one never lands last
         self.activities: dict[int, Listing] = {}
@@ -137,7 +143,7 @@ class Directory:
         self._ends: list[tuple[datetime, int]] = []  # (last end, id), earliest first
         self._end_of: dict[int, datetime] = {}
         self._ended = 0  # how many of _ends are out of the grid: those ending by _seen
-        self._seen: datetime | None = None  # the time the last search asked about
+        self._seen: datetime | None = None  # the time the last search asked about (or loaded)
         # every activity with its point and last end, for the full scan (the baseline)
         self._everything: list[tuple[int, Point, tuple[Pin, datetime | None]]] | None = None
         self._group_index: PointGrid[None] = PointGrid()
@@ -163,6 +169,9 @@ class Directory:
         """Read every shown activity, a batch at a time, letting searches run in between."""
         marks = await self._activity_repo.change_marks()  # before reading: nothing is missed
         self.load(await self._group_repo.all(), ())
+        # What is over already never goes into the grid: the first search would take it out
+        # again, thousands at once in a crowded city's cells.
+        self._seen = self._clock()
         after = 0
         while rows := await self._activity_repo.directory_batch(after):
             for row in rows:
@@ -185,6 +194,10 @@ class Directory:
         while not settled:  # a slice at a time: a search gets the loop in between
             settled = self._grid.settle(SETTLE_SLICE)
             await asyncio.sleep(0)
+        # What packing made (a national directory's cells and bands: some 30,000 arrays and
+        # lists of 100,000 points) stays too: a full collection that looked through it again
+        # would stop the bot for tens of milliseconds each time (see ``_load_all``).
+        gc.freeze()
 
     async def settled(self) -> None:
         """Wait until the packing ahead that follows the first load is done (tests, bench)."""
