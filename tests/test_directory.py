@@ -328,6 +328,30 @@ async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
         await db.close()
 
 
+async def test_a_search_right_after_start_packs_its_own_cells_first_in_slices(
+    tmp_path: Path,
+) -> None:
+    """Before packing ahead is done, ``ready_near`` packs the cells a search needs (a slice at
+    a time, the loop given back between): the search then packs nothing on the spot, the
+    rest of the country is left to packing ahead, and the answer is the same."""
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        repo, groups = await _crowded(db, seed=24, count=60)
+        directory = Directory(repo, groups)
+        await directory.refresh()
+        directory.close()  # no packing ahead: only what the search asks for
+        grid = directory._grid
+        assert grid.unpacked_under(*LEEDS, 10.0)
+        baseline = directory.search(*LEEDS, 10.0, NOW, page_size=500, full_scan=True)
+        await directory.ready_near(*LEEDS, 10.0)
+        assert grid.unpacked_under(*LEEDS, 10.0) == []
+        assert grid.unpacked_under(*LEEDS, 60.0)  # not needed: still to pack
+        assert directory.search(*LEEDS, 10.0, NOW, page_size=500) == baseline
+        assert baseline.total > 5
+    finally:
+        await db.close()
+
+
 async def test_what_is_over_when_the_directory_loads_never_goes_into_the_grid(
     tmp_path: Path,
 ) -> None:

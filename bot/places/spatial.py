@@ -763,14 +763,19 @@ class PointGrid(Generic[K]):
             self._packing = None
         return packed
 
-    def settle(self, seconds: float = 0.02) -> bool:
+    def settle(self, seconds: float = 0.02, only: Sequence[_Cell] | None = None) -> bool:
         """Pack changed cells and sort changed bands, a step at a time, for about ``seconds``
         ahead of the next search, so that a search after many changes (or after the first
-        load) does not do it all at once; True when nothing is left to do."""
+        load) does not do it all at once; True when nothing is left to do. With ``only``
+        (``unpacked_under``: the cells a search is about to need), those cells alone, once
+        the cell being packed is done; True when they are packed."""
         until = time.perf_counter() + seconds
-        while self._unpacked and time.perf_counter() < until:
+        while time.perf_counter() < until:
             if self._packing is None:
-                cell = next(iter(self._unpacked))
+                left = self._unpacked if only is None else (c for c in only if c in self._unpacked)
+                cell = next(iter(left), None)
+                if cell is None:
+                    break
                 self._packing = (cell, _packing(self._members[cell], self._bands.point))
             cell, packing = self._packing
             try:
@@ -779,7 +784,27 @@ class PointGrid(Generic[K]):
                 i, j = cell
                 columns, packed = self._rows[i]
                 packed[bisect_left(columns, j)] = self._packed(cell, done.value)
+        if only is not None:
+            return not any(cell in self._unpacked for cell in only)
         return self._bands.settle(until) and not self._unpacked
+
+    def unpacked_under(self, lat: float, lon: float, radius_km: float) -> list[_Cell]:
+        """The cells that may hold points within ``radius_km`` and are not packed yet: a
+        search there would pack them on the spot (``settle`` can do it first, in steps)."""
+        if not self._unpacked:
+            return []
+        cells = []
+        i_lo, i_hi, j_ranges = _box(self._cell, lat, lon, radius_km)
+        for i in range(i_lo, i_hi + 1):
+            row = self._rows.get(i)
+            if row is None:
+                continue
+            columns, packed = row
+            for j_lo, j_hi in j_ranges:
+                for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
+                    if packed[at] is None:
+                        cells.append(self._cells[(i, columns[at])])
+        return cells
 
     def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
         """The packed cells that may hold points within ``radius_km`` (non-negative)."""
