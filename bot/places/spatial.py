@@ -793,7 +793,17 @@ class PointGrid(Generic[K]):
         search there would pack them on the spot (``settle`` can do it first, in steps)."""
         if not self._unpacked:
             return []
-        cells = []
+        return [
+            self._cells[(i, columns[at])]
+            for i, columns, packed, at in self._slots_under(lat, lon, radius_km)
+            if packed[at] is None
+        ]
+
+    def _slots_under(
+        self, lat: float, lon: float, radius_km: float
+    ) -> Iterator[tuple[int, list[int], list[_Packed[K] | None], int]]:
+        """Where the cells that may hold points within ``radius_km`` are kept: each one's row
+        number, that row's columns and packed cells, and its place in them."""
         i_lo, i_hi, j_ranges = _box(self._cell, lat, lon, radius_km)
         for i in range(i_lo, i_hi + 1):
             row = self._rows.get(i)
@@ -802,26 +812,17 @@ class PointGrid(Generic[K]):
             columns, packed = row
             for j_lo, j_hi in j_ranges:
                 for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
-                    if packed[at] is None:
-                        cells.append(self._cells[(i, columns[at])])
-        return cells
+                    yield i, columns, packed, at
 
     def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
         """The packed cells that may hold points within ``radius_km`` (non-negative)."""
-        i_lo, i_hi, j_ranges = _box(self._cell, lat, lon, radius_km)
-        for i in range(i_lo, i_hi + 1):
-            row = self._rows.get(i)
-            if row is None:
-                continue
-            columns, packed = row
-            for j_lo, j_hi in j_ranges:
-                for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
-                    cell = packed[at]
-                    if cell is None:
-                        whole = self._cells[(i, columns[at])]
-                        packing = _pack(self._members[whole], self._bands.point)
-                        cell = packed[at] = self._packed(whole, packing)
-                    yield cell
+        for i, columns, packed, at in self._slots_under(lat, lon, radius_km):
+            cell = packed[at]
+            if cell is None:
+                whole = self._cells[(i, columns[at])]
+                packing = _pack(self._members[whole], self._bands.point)
+                cell = packed[at] = self._packed(whole, packing)
+            yield cell
 
     def count(
         self,
