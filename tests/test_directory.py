@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.domain.importer import export_activities, import_activities
+from bot.search import directory as directory_module
 from bot.search.directory import Directory, Listing
 from storage.activities import ActivityRepository
 from storage.db import Database, to_db
@@ -149,7 +150,7 @@ def _state(directory: Directory) -> Any:
         for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
     ]
     groups = directory.nearest_groups(*LEEDS, 50)
-    ends = sorted(directory._end_of.items())
+    ends = list(zip(directory._ends.micros, directory._ends.ids, strict=True))
     return directory.activities, schedules, searches, groups, ends
 
 
@@ -273,7 +274,7 @@ async def test_a_series_last_date_is_worked_out_once_and_kept(tmp_path: Path) ->
         await directory.refresh()
         later = directory.schedules[activity_id].last_end()
         assert later is not None and later > expected
-        assert directory._end_of[activity_id] == later
+        assert directory.activities[activity_id].last_end == later
         row = await db.conn.execute_fetchall(
             "SELECT last_end FROM activities WHERE id = ?", (activity_id,)
         )
@@ -315,3 +316,27 @@ async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
         assert any(page.total > 20 for page in baseline)
     finally:
         await db.close()
+
+
+def test_the_ends_keep_order_by_end_then_id_through_changes() -> None:
+    """The activities with a last end, in two arrays of numbers (memory at national scale):
+    earliest end first, ties by id, whatever order they come and go in; how many end by a
+    moment counts those ending at it."""
+    ends = directory_module._Ends()
+    rng = random.Random(3)
+    base = datetime(2026, 11, 23, 9, 30, 0, 250_000, tzinfo=UTC)
+    kept: dict[int, datetime] = {}
+    for activity_id in rng.sample(range(1, 10_000), 600):
+        end = base + timedelta(minutes=15 * rng.randrange(8))  # many ties
+        ends.add(end, activity_id)
+        kept[activity_id] = end
+    for activity_id in rng.sample(sorted(kept), 250):
+        ends.remove(kept.pop(activity_id), activity_id)
+    expected = sorted((end, activity_id) for activity_id, end in kept.items())
+    assert list(ends.ids) == [activity_id for _end, activity_id in expected]
+    assert list(ends.micros) == [directory_module._micros(end) for end, _id in expected]
+    moment = base + timedelta(minutes=45)
+    assert ends.ended_by(moment) == sum(end <= moment for end in kept.values())
+    assert ends.ended_by(moment - timedelta(microseconds=1)) == sum(
+        end < moment for end in kept.values()
+    )
