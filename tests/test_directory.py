@@ -8,13 +8,14 @@ import csv
 import gc
 import io
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.domain.importer import export_activities, import_activities
+from bot.search import directory as directory_module
 from bot.search.directory import Directory, Listing
 from storage.activities import ActivityRepository
 from storage.db import Database, to_db
@@ -150,7 +151,7 @@ def _state(directory: Directory) -> Any:
         for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
     ]
     groups = directory.nearest_groups(*LEEDS, 50)
-    ends = sorted(directory._end_of.items())
+    ends = list(zip(directory._ends.micros, directory._ends.ids, strict=True))
     return directory.activities, schedules, searches, groups, ends
 
 
@@ -274,7 +275,7 @@ async def test_a_series_last_date_is_worked_out_once_and_kept(tmp_path: Path) ->
         await directory.refresh()
         later = directory.schedules[activity_id].last_end()
         assert later is not None and later > expected
-        assert directory._end_of[activity_id] == later
+        assert directory.activities[activity_id].last_end == later
         row = await db.conn.execute_fetchall(
             "SELECT last_end FROM activities WHERE id = ?", (activity_id,)
         )
@@ -363,7 +364,7 @@ async def test_what_is_over_when_the_directory_loads_never_goes_into_the_grid(
         repo, groups = await _crowded(db, seed=7, count=80)
         directory = Directory(repo, groups, lambda: NOW)
         await directory.refresh()
-        over = [i for i, end in directory._end_of.items() if end <= NOW]
+        over = [i for i, a in directory.activities.items() if a.last_end and a.last_end <= NOW]
         assert over and len(directory._grid) == len(directory.activities) - len(over)
         for when in (NOW, NOW - timedelta(days=150), NOW, NOW + timedelta(days=30)):
             for lat, lon in (LEEDS, NEWCASTLE):
@@ -375,3 +376,27 @@ async def test_what_is_over_when_the_directory_loads_never_goes_into_the_grid(
                         )
     finally:
         await db.close()
+
+
+def test_the_ends_keep_order_by_end_then_id_through_changes() -> None:
+    """The activities with a last end, in two arrays of numbers (memory at national scale):
+    earliest end first, ties by id, whatever order they come and go in; how many end by a
+    moment counts those ending at it."""
+    ends = directory_module._Ends()
+    rng = random.Random(3)
+    base = datetime(2026, 11, 23, 9, 30, 0, 250_000, tzinfo=UTC)
+    kept: dict[int, datetime] = {}
+    for activity_id in rng.sample(range(1, 10_000), 600):
+        end = base + timedelta(minutes=15 * rng.randrange(8))  # many ties
+        ends.add(end, activity_id)
+        kept[activity_id] = end
+    for activity_id in rng.sample(sorted(kept), 250):
+        ends.remove(kept.pop(activity_id), activity_id)
+    expected = sorted((end, activity_id) for activity_id, end in kept.items())
+    assert list(ends.ids) == [activity_id for _end, activity_id in expected]
+    assert list(ends.micros) == [directory_module._micros(end) for end, _id in expected]
+    moment = base + timedelta(minutes=45)
+    assert ends.ended_by(moment) == sum(end <= moment for end in kept.values())
+    assert ends.ended_by(moment - timedelta(microseconds=1)) == sum(
+        end < moment for end in kept.values()
+    )

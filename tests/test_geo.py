@@ -1027,3 +1027,30 @@ def test_a_search_without_a_filter_sorts_only_its_own_bands() -> None:
     for lat, lon in ((51.5, -3.5), (53.45, -2.14)):  # and so on for each search
         assert grid.count(lat, lon, 80.0) == len(reference.scan(lat, lon, 80.0))
         assert grid.nearest(lat, lon, 9, None, 80.0) == reference.scan(lat, lon, 80.0)[:9]
+
+
+def test_sorted_bands_keep_their_points_flat_and_share_band_numbers() -> None:
+    """A band keeps its points packed in bytes by id and, once sorted, in one flat array in
+    the order of its longitudes (no tuple a point, none made again by sorting: memory at
+    national scale); the points read back are exactly those put in, the ids in the flat
+    array's order, and points of one band share one band number."""
+    rng = random.Random(24)
+    grid: PointGrid[None] = PointGrid(0.25)
+    places = {n: (rng.uniform(51.3, 51.7), rng.uniform(-0.5, 0.3)) for n in range(2_000)}
+    for item_id, (lat, lon) in places.items():
+        grid.add(item_id, lat, lon, None)
+    grid.count(51.5, -0.1, 30.0)  # every band sorted
+    bands = grid._bands
+    assert all(type(p) is bytes for m in bands._members.values() for p in m.values())
+    for item_id, (lat, lon) in places.items():
+        assert bands.point(item_id) == spatial.unit_vector(lat, lon)
+    for band, members in bands._members.items():
+        ids = list(bands._ids[band])
+        assert sorted(ids) == sorted(members)
+        flat = bands._flats[band]
+        assert [tuple(flat[3 * n : 3 * n + 3]) for n in range(len(ids))] == [
+            bands.point(item_id) for item_id in ids
+        ]
+        assert list(bands._lons[band]) == sorted(bands._lons[band])
+    numbers = {id(number) for number in bands._band_of.values()}
+    assert len(numbers) == len(bands._members) > 1

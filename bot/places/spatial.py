@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
 import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import add, getitem, itemgetter, mul, sub, truediv
+from operator import add, getitem, mul, sub, truediv
 from typing import Generic, NamedTuple, TypeVar
 
 from bot.places.place import EARTH_RADIUS_KM
@@ -88,7 +89,7 @@ def _box(
     return i_lo, i_hi, [(math.floor(lo / c), math.floor(hi / c)) for lo, hi in lon_ranges]
 
 
-def _points(flat: array[float]) -> Iterator[tuple[float, float, float]]:
+def _points(flat: Iterable[float]) -> Iterator[tuple[float, float, float]]:
     """The points of a flat (x, y, z, x, y, z...) array, one after another."""
     coords = iter(flat)
     return zip(coords, coords, coords, strict=True)
@@ -141,23 +142,28 @@ def _packing(
     ids = sorted(members)  # in order of id: the sort by distance below keeps ties by id
     yield
     kinds: list[K] = []
-    points: list[Point] = []
+    # the points read into one flat array (x, y, z, x, y, z...): no object kept a point, so
+    # a crowded city's cell does not hold tens of thousands of tuples while it is packed
+    points = array("d")
     sums: list[list[float]] = [[], [], []]  # of x, y and z, a step at a time
     for start in range(0, len(ids), _STEP):
-        some = list(map(point, ids[start : start + _STEP]))
+        some = array("d", chain.from_iterable(map(point, ids[start : start + _STEP])))
         points += some
         kinds += map(members.__getitem__, ids[start : start + _STEP])
         for n, total in enumerate(sums):
-            total.append(math.fsum(map(itemgetter(n), some)))
+            total.append(math.fsum(some[n::3]))
         yield
     xs, ys, zs = map(math.fsum, sums)
     norm = math.sqrt(xs * xs + ys * ys + zs * zs)
     # points all around the sphere have no middle: any one of them will do
-    centre = points[0] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
+    centre = points[0], points[1], points[2]
+    if norm >= 1e-9:
+        centre = xs / norm, ys / norm, zs / norm
     rho: list[float] = []
     order = list(range(len(ids)))
     for start in range(0, len(ids), _STEP):
-        rho += map(math.dist, points[start : start + _STEP], repeat(centre))
+        some_points = _points(points[3 * start : 3 * (start + _STEP)])
+        rho += map(math.dist, some_points, repeat(centre))
         order[start : start + _STEP] = sorted(order[start : start + _STEP], key=rho.__getitem__)
         yield
     # by distance, ties by id: the sort is stable and merges the runs sorted above (a few
@@ -173,7 +179,7 @@ def _packing(
     def arrays(run: list[int]) -> tuple[array[float], array[float], array[int]]:
         return (
             array("d", list(map(rho.__getitem__, run))),
-            array("d", list(chain.from_iterable(map(points.__getitem__, run)))),
+            _gather(points, run),
             array("q", list(map(ids.__getitem__, run))),
         )
 
@@ -189,11 +195,20 @@ def _packing(
     for start in range(0, len(order), _STEP):
         run = order[start : start + _STEP]
         whole_rho.extend(list(map(rho.__getitem__, run)))
-        whole_flat.extend(list(chain.from_iterable(map(points.__getitem__, run))))
+        whole_flat.extend(_gather(points, run))
         whole_ids.extend(list(map(ids.__getitem__, run)))
         yield
     return _Packed(
         *centre, whole_rho[-1], len(order), whole_rho, whole_flat, whole_ids, tuple(packed_kinds)
+    )
+
+
+def _gather(flat: array[float], run: list[int]) -> array[float]:
+    """The points numbered ``run`` of a flat array, in that order, as a flat array."""
+    starts = list(map(mul, run, _3))
+    return array(
+        "d",
+        chain.from_iterable(map(getitem, repeat(flat), map(slice, starts, map(add, starts, _3)))),
     )
 
 
@@ -275,7 +290,7 @@ def _positions(keys: array[float], ids: array[int], gone: Iterable[tuple[float, 
     return found
 
 
-_S = TypeVar("_S", "array[float]", "array[int]", "list[Point]")
+_S = TypeVar("_S", "array[float]", "array[int]")
 
 
 def _cut(values: _S, positions: list[int], width: int = 1) -> _S:
@@ -353,6 +368,9 @@ _BANDS = 1500  # bands of latitude for searching without a filter, each 0.12 deg
 # point the shortcut decides is never one the measurement would decide otherwise.
 _BAND_MARGIN = 1e-6
 _POLAR_LAT = 89.0  # circles reaching this near a pole are searched cell by cell
+_3 = repeat(3)  # a point's three coordinates in a flat array
+_BAND_NUMBERS = tuple(range(_BANDS))
+_XYZ = struct.Struct("3d")  # a point packed as a band keeps it (native doubles: exact)
 
 
 def _spans(
@@ -385,47 +403,55 @@ class _Bands:
         self._edges = array("d", [-90.0 + 180.0 * k / _BANDS for k in range(_BANDS)] + [90.0])
         self._sin = array("d", [math.sin(math.radians(edge)) for edge in self._edges])
         self._cos = array("d", [math.cos(math.radians(edge)) for edge in self._edges])
-        self._members: dict[int, dict[int, Point]] = {}
+        # each band's points by id, each packed in 24 bytes (a 64-byte object, where a tuple
+        # of three floats takes 160: 9.6 MB at national scale)
+        self._members: dict[int, dict[int, bytes]] = {}
         self._band_of: dict[int, int] = {}
-        # each band's longitudes in order, and its points and their ids in the same order
-        # (a change is put in its place; a band never sorted, or changed by more than
-        # ``_CHANGES_BEYOND_SIZE`` beyond its size since, is sorted again when next searched)
+        # each band's longitudes in order, and its points (flat: x, y, z, x, y, z...) and their
+        # ids in the same order (a change is put in its place; a band never sorted, or changed
+        # by more than ``_CHANGES_BEYOND_SIZE`` beyond its size since, is sorted again when
+        # next searched). Flat arrays, as the cells keep theirs: a band's points lie together
+        # (measured twice as fast as tuples scattered over the heap), and sorting a band makes
+        # no second set of point objects (which left 13 MB of holes in the heap at national
+        # scale, never given back).
         self._lons: list[array[float]] = [array("d") for _ in range(_BANDS)]
-        self._points: list[list[Point]] = [[] for _ in range(_BANDS)]
+        self._flats: list[array[float]] = [array("d") for _ in range(_BANDS)]
         self._ids: list[array[int]] = [array("q") for _ in range(_BANDS)]
         self._stale: set[int] = set()
         self._changes_left: dict[int, int] = {}  # of each sorted band, changes put in place
         self._sorting: tuple[int, Iterator[bool]] | None = None  # a sort under way
 
     def _band(self, lat: float) -> int:
-        return min(max(bisect_right(self._edges, lat) - 1, 0), _BANDS - 1)
+        # one int object a band, shared by its points (not one each: 2.8 MB at national scale)
+        return _BAND_NUMBERS[min(max(bisect_right(self._edges, lat) - 1, 0), _BANDS - 1)]
 
     def add(self, item_id: int, lat: float, lon: float, point: Point) -> None:
         """Add a point (its id not already here)."""
         band = self._band(lat)
-        self._members.setdefault(band, {})[item_id] = point
+        self._members.setdefault(band, {})[item_id] = _XYZ.pack(*point)
         self._band_of[item_id] = band
         if self._changed(band):
             lon_deg = math.degrees(math.atan2(point[1], point[0]))
             at = bisect_right(self._lons[band], lon_deg)
             self._lons[band].insert(at, lon_deg)
-            self._points[band].insert(at, point)
+            self._flats[band][3 * at : 3 * at] = array("d", point)
             self._ids[band].insert(at, item_id)
 
     def point(self, item_id: int) -> Point:
         """The point of an id that is here."""
-        return self._members[self._band_of[item_id]][item_id]
+        x, y, z = _XYZ.unpack(self._members[self._band_of[item_id]][item_id])
+        return x, y, z
 
     def remove(self, item_id: int) -> None:
         """Remove a point that is here."""
         band = self._band_of.pop(item_id)
-        point = self._members[band].pop(item_id)
+        x, y, _z = _XYZ.unpack(self._members[band].pop(item_id))
         if self._changed(band):
             lons, ids = self._lons[band], self._ids[band]
-            at = bisect_left(lons, math.degrees(math.atan2(point[1], point[0])))
+            at = bisect_left(lons, math.degrees(math.atan2(y, x)))
             while ids[at] != item_id:
                 at += 1
-            del lons[at], self._points[band][at], ids[at]
+            del lons[at], ids[at], self._flats[band][3 * at : 3 * at + 3]
 
     def remove_many(self, item_ids: Iterable[int]) -> None:
         """Remove points that are here, many at once: a sorted band that loses many finds each
@@ -442,11 +468,11 @@ class _Bands:
             out = []
             for item_id in gone:
                 del self._band_of[item_id]
-                x, y, _z = members.pop(item_id)
+                x, y, _z = _XYZ.unpack(members.pop(item_id))
                 out.append((math.degrees(math.atan2(y, x)), item_id))
             at = _positions(self._lons[band], self._ids[band], out)
             self._lons[band] = _cut(self._lons[band], at)
-            self._points[band] = _cut(self._points[band], at)
+            self._flats[band] = _cut(self._flats[band], at, 3)
             self._ids[band] = _cut(self._ids[band], at)
 
     def _changed(self, band: int) -> bool:
@@ -482,30 +508,19 @@ class _Bands:
         points = list(members.values())
         lons: list[float] = []
         for start in range(0, len(points), _STEP):
-            some = points[start : start + _STEP]
-            lons += map(
-                math.degrees, map(math.atan2, map(itemgetter(1), some), map(itemgetter(0), some))
-            )
+            some = array("d", b"".join(points[start : start + _STEP]))
+            lons += map(math.degrees, map(math.atan2, some[1::3], some[0::3]))
             yield False
         order = sorted(range(len(ids)), key=lons.__getitem__)
         yield False
-        sorted_lons, sorted_ids, placed = array("d"), array("q"), []
-        sorted_members: dict[int, Point] = {}
+        sorted_lons, sorted_ids, sorted_flat = array("d"), array("q"), array("d")
         for start in range(0, len(order), _STEP):
             run = order[start : start + _STEP]
             sorted_lons.extend(list(map(lons.__getitem__, run)))
             sorted_ids.extend(list(map(ids.__getitem__, run)))
-            # new tuples (and floats) made one after another, so a band's points lie
-            # together in memory: measured faster than those shared with the cells, made in
-            # the order the activities came
-            coords = iter(array("d", list(chain.from_iterable(map(points.__getitem__, run)))))
-            made = list(zip(coords, coords, coords, strict=True))
-            placed += made
-            # one tuple a point: the cells read theirs from here
-            sorted_members.update(zip(map(ids.__getitem__, run), made, strict=True))
+            sorted_flat.frombytes(b"".join(map(points.__getitem__, run)))
             yield False
-        self._lons[band], self._ids[band], self._points[band] = sorted_lons, sorted_ids, placed
-        self._members[band] = sorted_members
+        self._lons[band], self._ids[band], self._flats[band] = sorted_lons, sorted_ids, sorted_flat
         self._changes_left[band] = len(order) + _CHANGES_BEYOND_SIZE
         yield True
 
@@ -557,15 +572,18 @@ class _Bands:
         widest_at = self._band(math.degrees(math.asin(sin_q / math.cos(outer)))) - first
         if 0 <= widest_at < len(maybe_half):
             maybe_half[widest_at] = widest
-        lons, points = self._lons[first : last + 1], self._points[first : last + 1]
+        lons, flats = self._lons[first : last + 1], self._flats[first : last + 1]
         maybe_west = list(map(bisect_left, lons, map(sub, repeat(lon), maybe_half)))
         maybe_east = list(map(bisect_right, lons, map(add, repeat(lon), maybe_half)))
         west = list(map(min, map(bisect_left, lons, map(sub, repeat(lon), sure_half)), maybe_east))
         east = list(map(max, map(bisect_right, lons, map(add, repeat(lon), sure_half)), west))
         measured = chain.from_iterable(
-            chain(
-                map(getitem, points, map(slice, maybe_west, west)),
-                map(getitem, points, map(slice, east, maybe_east)),
+            map(
+                _points,
+                chain(
+                    map(getitem, flats, map(slice, map(mul, maybe_west, _3), map(mul, west, _3))),
+                    map(getitem, flats, map(slice, map(mul, east, _3), map(mul, maybe_east, _3))),
+                ),
             )
         )
         inside: int = sum(map(sub, east, west))
@@ -583,10 +601,12 @@ class _Bands:
         if cover is None:
             return None
         first, last, lon, widest = cover
-        lons, points = self._lons[first : last + 1], self._points[first : last + 1]
+        lons, flats = self._lons[first : last + 1], self._flats[first : last + 1]
         west = list(map(bisect_left, lons, repeat(lon - widest)))
         east = list(map(bisect_right, lons, repeat(lon + widest)))
-        looked_at = chain.from_iterable(map(getitem, points, map(slice, west, east)))
+        looked_at = chain.from_iterable(
+            map(_points, map(getitem, flats, map(slice, map(mul, west, _3), map(mul, east, _3))))
+        )
         chords = list(map(math.dist, looked_at, repeat(query)))
         # only points within the circle looked at count; of those, the k nearest (and any
         # that ties with the k-th, rounded differently) are ordered exactly
@@ -602,8 +622,8 @@ class _Bands:
                 n -= sizes[band]
                 band += 1
             at = west[band] + n
-            x, y, z = points[band][at]
-            dx, dy, dz = x - qx, y - qy, z - qz
+            flat = flats[band]
+            dx, dy, dz = flat[3 * at] - qx, flat[3 * at + 1] - qy, flat[3 * at + 2] - qz
             d_sq = dx * dx + dy * dy + dz * dz
             if d_sq <= limit_sq:
                 best.append((d_sq, self._ids[first + band][at]))
