@@ -23,7 +23,6 @@ from bot.domain.organiser import Organiser
 from bot.domain.retention import Retention, RetentionReport
 from bot.domain.safeguarding import Concerns
 from bot.leases import JOBS, RENEW_S, SENDER, Lease
-from bot.memory import keep_big_blocks_apart
 from bot.places.gazetteer import Gazetteer, Locator
 from bot.places.postcodes import Outcodes
 from bot.search.directory import Directory
@@ -172,7 +171,6 @@ class Services:
         outcodes: Outcodes | None,
         clock: Callable[[], datetime],
     ) -> Services:
-        keep_big_blocks_apart()  # before the directory loads: see bot/memory.py
         if outcodes is None:
             outcodes = load_outcodes(config)
         gazetteer = gazetteer or Gazetteer.load(config.cache_dir)
