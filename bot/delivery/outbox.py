@@ -481,7 +481,7 @@ class Sender:
         due = limiter.clock() + slot.wait
         await asyncio.sleep(max(0.0, slot.wait))
         # Late by half a slot or more (this process held up), it could land among the next
-        # slots' messages: the 3% margin keeps any second within 30 up to that. A 429 heard
+        # slots' messages (the grid's margin is for late wakes elsewhere). A 429 heard
         # meanwhile pauses it.
         return limiter.clock() < due + budget.spacing / 2 and limiter.ready_at(chat_id) <= due
 

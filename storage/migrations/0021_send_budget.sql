@@ -5,7 +5,7 @@
 -- the same tables on each side.
 
 -- Slots on one grid of the database server's clock (slot * spacing = epoch seconds, spacing
--- 1.03/30 s at 30 messages a second): each message takes one, so no second holds more than
+-- 1.06/30 s at 30 messages a second): each message takes one, so no second holds more than
 -- 30. Kept a little over a minute: a group's 20 a minute is counted from them.
 CREATE TABLE send_slots (
     slot        INTEGER PRIMARY KEY,
