@@ -110,7 +110,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.users.clock = self.now  # rows carry the service clock's time (tests move it)
-        self.budget = budget_for(self.db, self.config.send_rate)
+        self.budget = budget_for(self.db, self.config.send_rate, self.config.chat_gap_s)
         self.db.observe = self.metrics.db_seconds.observe
         self.translations = TranslationRepository(self.db)
         self.desk = CampaignDesk(

@@ -7,20 +7,33 @@ on SQLite, through the database on PostgreSQL); across two instances on PostgreS
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 import pytest
 
 from bot import callbacks as cb
 from bot.i18n import N_
+from bot.places.gazetteer import Gazetteer
+from bot.places.postcodes import Outcodes
 from storage.outbox import OutboxItem
 from tests import test_instances
-from tests.conftest import Harness
+from tests.conftest import Harness, start_bot
 from tests.fakeapi import ApiCall, Conversation, FakeBotAPI
 from tests.helpers import eventually
 from tests.test_instances import HYDE_PARK, Network
 
 NOTICE = N_("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, gazetteer: Gazetteer, outcodes: Outcodes) -> AsyncIterator[Harness]:
+    """The bot with Telegram's own second between two messages to one person (the other
+    tests' bot has it shortened)."""
+    async for harness in start_bot(tmp_path, gazetteer, outcodes, chat_gap_s=1.0):
+        yield harness
+
+
 two_instances = test_instances.network  # the fixture: "a" (the leases' holder) and "b"
 PERSON = 955_001
 BULK = range(955_101, 955_251)  # 150 notices: five seconds of the budget

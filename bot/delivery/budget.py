@@ -157,12 +157,12 @@ class SharedBudget(SendBudget):
             log.exception("could not share a 429's pause through the send budget")
 
 
-def budget_for(db: Database, per_second: float) -> SendBudget:
+def budget_for(db: Database, per_second: float, chat_gap_s: float = 1.0) -> SendBudget:
     """The bot's one budget on this database's engine: shared through PostgreSQL, else kept
     in this process."""
     if db.engine == "postgresql":
-        return SharedBudget(SendBudgetRepository(db), per_second=per_second)
-    return LocalBudget(RateLimiter(per_second=per_second))
+        return SharedBudget(SendBudgetRepository(db), per_second, private_interval_s=chat_gap_s)
+    return LocalBudget(RateLimiter(per_second=per_second, private_interval_s=chat_gap_s))
 
 
 def sender_limits(budget: SendBudget) -> tuple[RateLimiter, SharedBudget | None]:
