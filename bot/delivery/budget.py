@@ -26,35 +26,18 @@ import asyncio
 import logging
 import math
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from bot.delivery.outbox import RateLimiter
+from bot.delivery.outbox import RateLimiter, SendBudget
 from storage.budget import SendBudgetRepository, Slot
 from storage.db import Database
 
+__all__ = ["LocalBudget", "SendBudget", "SharedBudget", "budget_for", "sender_limits"]
 log = logging.getLogger(__name__)
 # The outbox sender takes a shared slot at most this many slots ahead (a reply, any distance)
 HORIZON_SLOTS = 3
 # How often a reply waiting for a chat whose message is still in flight looks again
 POLL_S = 0.05
-
-
-class SendBudget(ABC):
-    """What a reply does around each message it sends: ``reply`` before (returns when the
-    message may go, its slot taken), ``landed`` after Telegram's answer (or error)."""
-
-    @abstractmethod
-    async def reply(self, chat_id: int) -> None:
-        """Wait for a slot for a message to ``chat_id``, and take it."""
-
-    @abstractmethod
-    async def landed(self, chat_id: int) -> None:
-        """The message to ``chat_id`` has its answer: the chat's gap counts from now."""
-
-    @abstractmethod
-    async def pause(self, seconds: float) -> None:
-        """A 429: no message goes, from anywhere, for ``seconds``."""
 
 
 class LocalBudget(SendBudget):

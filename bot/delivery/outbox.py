@@ -35,11 +35,12 @@ import math
 import random
 import time
 import warnings
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
@@ -50,13 +51,11 @@ from bot.i18n import DEFAULT_LOCALE, use_locale
 from bot.views.common import View
 from bot.views.keyboard import ptb_markup
 from bot.web.metrics import Metrics
+from storage.budget import Slot
 from storage.db import utcnow
 from storage.models import User
 from storage.outbox import OutboxRepository, OutboxRow
 from storage.users import UserRepository
-
-if TYPE_CHECKING:
-    from bot.delivery.budget import SendBudget, SharedBudget
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +122,38 @@ def retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         wait = exc.retry_after
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+class SendBudget(ABC):
+    """The bot's one send budget (its kinds: bot.delivery.budget), as a reply uses it around
+    each message it sends: ``reply`` before (returns when the message may go, its slot taken),
+    ``landed`` after Telegram's answer (or error)."""
+
+    @abstractmethod
+    async def reply(self, chat_id: int) -> None:
+        """Wait for a slot for a message to ``chat_id``, and take it."""
+
+    @abstractmethod
+    async def landed(self, chat_id: int) -> None:
+        """The message to ``chat_id`` has its answer: the chat's gap counts from now."""
+
+    @abstractmethod
+    async def pause(self, seconds: float) -> None:
+        """A 429: no message goes, from anywhere, for ``seconds``."""
+
+
+class SharedSlots(Protocol):
+    """A budget shared with other instances (bot.delivery.budget.SharedBudget), as the
+    outbox sender uses it: a slot for each row, bulk only within ``horizon`` seconds."""
+
+    spacing: float
+    horizon: float
+
+    async def take(self, chat_id: int, *, bulk: bool) -> Slot: ...
+
+    async def landed(self, chat_id: int) -> None: ...
+
+    async def pause(self, seconds: float) -> None: ...
 
 
 class PatientReplies(BaseRateLimiter[None]):
@@ -329,7 +360,7 @@ class Sender:
         rng: random.Random | None = None,
         in_flight: int = IN_FLIGHT,
         metrics: Metrics | None = None,
-        budget: SharedBudget | None = None,
+        budget: SharedSlots | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
