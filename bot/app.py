@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # instances sharing a database each follow the others' changes within it.
 DIRECTORY_REFRESH_S = 1.0
 PLAN_EVERY_S = 60.0
+# The network's figures for the desk's Overview: a little more often than the desk counts
+# them itself (bot.web.desk.NETWORK_EVERY), so a coordinator finds a fresh count kept.
+COUNT_EVERY_S = 240.0
 RETENTION_EVERY_S = 3600.0  # each step acts only on what is due: hourly keeps daytime asks
 WAIT_LIMIT_S = 10.0
 RUNNING_AT_ONCE = 32  # updates handled at the same time (different people's)
@@ -201,6 +204,12 @@ async def _retention(context: AppContext) -> None:
         context.application.drop_user_data(user_id)
 
 
+async def _count_figures(context: AppContext) -> None:
+    """Count the network's figures and keep them (on the instance holding the jobs lease)."""
+    if context.services.runs_jobs():
+        await context.services.network_figures()
+
+
 async def set_commands(app: App) -> None:
     """The command menu in every language (setMyCommands with language_code)."""
     for lang in LANGUAGES:
@@ -296,6 +305,7 @@ def build_app(
             )
             app.job_queue.run_repeating(_plan_reminders, interval=PLAN_EVERY_S, first=5)
             app.job_queue.run_repeating(_retention, interval=RETENTION_EVERY_S, first=120)
+            app.job_queue.run_repeating(_count_figures, interval=COUNT_EVERY_S, first=COUNT_EVERY_S)
 
     async def post_stop(app: App) -> None:
         if app.bot_data.services is not None:

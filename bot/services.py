@@ -44,6 +44,7 @@ from storage.reminders import ReminderRepository
 from storage.roles import RoleRepository
 from storage.safeguarding import SafeguardingRepository
 from storage.sessions import SessionRepository
+from storage.stats import Figure, StatsRepository
 from storage.translations import TranslationRepository
 from storage.users import UserRepository
 
@@ -97,6 +98,7 @@ class Services:
     _status_seen: datetime | None = None  # chat statuses read up to then (other instances')
     _planner: ReminderPlanner | None = None
     _weekly: list[WeeklyPlanner] = field(default_factory=list)
+    _counting: asyncio.Lock = field(default_factory=asyncio.Lock)  # one count of figures at a time
     # what others hold in memory about a person, each let go of when the person is forgotten
     forget_in_memory: list[Callable[[int], object]] = field(default_factory=list)
 
@@ -154,11 +156,13 @@ class Services:
         config: Config,
         gazetteer: Gazetteer | None = None,
         outcodes: Outcodes | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Services:
-        """Open the database, load places and the directory."""
+        """Open the database, load places and the directory (``clock``: the service clock,
+        from the start: the directory leaves out what is over by the time it loads)."""
         db = await Database.open(config.database)
         try:
-            return await cls._create(config, db, gazetteer, outcodes)
+            return await cls._create(config, db, gazetteer, outcodes, clock)
         except BaseException:
             await db.close()  # its thread would keep the process alive
             raise
@@ -170,19 +174,21 @@ class Services:
         db: Database,
         gazetteer: Gazetteer | None,
         outcodes: Outcodes | None,
+        clock: Callable[[], datetime],
     ) -> Services:
         if outcodes is None:
             outcodes = load_outcodes(config)
         gazetteer = gazetteer or Gazetteer.load(config.cache_dir)
         activities = ActivityRepository(db)
         groups = GroupRepository(db)
-        directory = Directory(activities, groups)
+        directory = Directory(activities, groups, clock)
         await directory.refresh(force=True)
         safeguarding = SafeguardingRepository(db)
         users = UserRepository(db)
         await users.follow()  # from now on, what other instances change is let go of
         return cls(
             config=config,
+            clock=clock,
             db=db,
             users=users,
             groups=groups,
@@ -357,6 +363,29 @@ class Services:
         if report.asked and self.sender is not None:
             self.sender.wake()
         return report
+
+    async def network_figures(
+        self, fresh: timedelta = timedelta(0)
+    ) -> tuple[datetime, list[Figure]]:
+        """The network's figures (`sanctuary-bot stats`) and when they were counted: the count
+        kept in the database when younger than ``fresh``, else counted now and kept. At national
+        scale a count reads millions of index entries for seconds, so it runs on a connection of
+        its own (in WAL mode, and on PostgreSQL, a reader holds up nobody: the bot's connection
+        goes on answering); the jobs count every COUNT_EVERY (bot.app), so a coordinator finds
+        a count kept and waits milliseconds."""
+        async with self._counting:
+            stats = StatsRepository(self.db)
+            kept = await stats.kept()
+            now = self.now()
+            if kept is not None and now - kept[0] < fresh:
+                return kept
+            reader = await Database.open(self.db.path, migrate=False)
+            try:
+                figures = await StatsRepository(reader).figures(now)
+            finally:
+                await reader.close()
+            await stats.keep(now, figures)
+            return now, figures
 
     async def stop_sender(self) -> None:
         """Let the messages in flight finish, then stop sending and running jobs here; the

@@ -74,7 +74,7 @@ async def results_view(context: AppContext, state: SearchState, near: str | None
     ``near`` names the place searched around; None for a shared location ("near you")."""
     services = context.services
     miles = services.config.search_radius_miles
-    found, next_of = search_page(services, state)
+    found, next_of = await search_page(services, state)
     if not found.total:
         groups = services.directory.nearest_groups(*state.point, 3)
         return fv.no_results(state, miles, groups, near)
@@ -83,17 +83,19 @@ async def results_view(context: AppContext, state: SearchState, near: str | None
     return fv.results(found, state, miles, next_of, near, map_url(services, state), titles)
 
 
-def search_page(
+async def search_page(
     services: Services, state: SearchState
 ) -> tuple[Page, dict[int, Occurrence | None]]:
     """The page of activities a results message shows for ``state``, with their next dates."""
     lat, lon = state.point
+    radius_km = services.config.search_radius_miles * fmt.KM_PER_MILE
+    await services.directory.ready_near(lat, lon, radius_km)
     now = services.now()
     with services.metrics.search_seconds.time():
         found = services.directory.search(
             lat,
             lon,
-            services.config.search_radius_miles * fmt.KM_PER_MILE,
+            radius_km,
             now,
             state.category,
             state.need_set,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, to_db
+from storage.db import Database, from_db, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,56 @@ class StatsRepository:
                 "WHERE launched_at IS NOT NULL GROUP BY 2 ORDER BY 2",
             )
         return out
+
+    async def keep(self, counted_at: datetime, figures: list[Figure]) -> None:
+        """Keep a count of the network's figures as the day's (replacing an earlier count of
+        the same day): the latest is what the desk shows, the days before its history. Two
+        instances counting at once each write whole counts (the rows of one count share its
+        ``counted_at``; ``kept`` reads one count only)."""
+        day, at = to_db(counted_at)[:10], to_db(counted_at)
+        rows = [
+            (day, f.figure, f.key, f.month, f.count, position, at)
+            for position, f in enumerate(figures)
+        ]
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM stats_snapshots WHERE counted_on = ? AND counted_at < ?", (day, at)
+            )
+            await conn.executemany(
+                "INSERT INTO stats_snapshots "
+                "(counted_on, figure, key, month, count, position, counted_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (counted_on, figure, key, month) "
+                "DO UPDATE SET count = excluded.count, position = excluded.position, "
+                "counted_at = excluded.counted_at",
+                rows,
+            )
+
+    async def kept(self) -> tuple[datetime, list[Figure]] | None:
+        """The latest count kept (when it was counted, and the figures in their order), or
+        None before the first."""
+        latest = await self._pairs(
+            "SELECT counted_on, counted_at FROM stats_snapshots "
+            "ORDER BY counted_on DESC, counted_at DESC LIMIT 1"
+        )
+        if not latest:
+            return None
+        day, at = latest[0]
+        rows = await self._pairs(
+            "SELECT figure, key, month, count FROM stats_snapshots "
+            "WHERE counted_on = ? AND counted_at = ? ORDER BY position",
+            (day, at),
+        )
+        return from_db(at), [Figure(f, k, m, int(c)) for f, k, m, c in rows]
+
+    async def history(self, since: str) -> list[tuple[str, str, str, int]]:
+        """The counts of now kept each day from ``since`` (YYYY-MM-DD), oldest first: (day,
+        figure, key, count), for the figures over time."""
+        rows = await self._pairs(
+            "SELECT counted_on, figure, key, count FROM stats_snapshots "
+            "WHERE counted_on >= ? AND month = '' ORDER BY counted_on, position",
+            (since,),
+        )
+        return [(str(d), str(f), str(k), int(c)) for d, f, k, c in rows]
 
     async def group_figures(self, now: datetime, group_ids: set[int]) -> list[Figure]:
         """What a group admin sees of their groups (their activities and the concerns about

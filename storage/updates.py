@@ -24,12 +24,20 @@ class HandledUpdates:
         )
         return [int(row[0]) for row in rows]
 
-    async def contains(self, update_id: int) -> bool:
-        """Whether the update was handled (by any instance sharing the database)."""
-        async with self.db.conn.execute(
-            "SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
+    async def among(self, update_ids: Sequence[int]) -> set[int]:
+        """Those of ``update_ids`` that were handled (by any instance sharing the database):
+        one statement (one trip to the database's thread) for up to ``BATCH`` of them."""
+        found: set[int] = set()
+        for start in range(0, len(update_ids), BATCH):
+            batch = update_ids[start : start + BATCH]
+            rows = await self.db.conn.execute_fetchall(
+                "SELECT update_id FROM handled_updates WHERE update_id IN ("
+                + ", ".join(["?"] * len(batch))
+                + ")",
+                batch,
+            )
+            found.update(int(row[0]) for row in rows)
+        return found
 
     async def record(self, update_ids: Sequence[int], at: datetime) -> None:
         """Record update_ids as handled at ``at``: one statement (so one trip to the

@@ -6,6 +6,7 @@ with the bot's messages); and /desk with the chat's menu button."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -129,6 +130,80 @@ async def test_the_overview_shows_the_figures_of_sanctuary_bot_stats(mapped: Har
     assert titles["activities"] == "Activities"
     added = next(s for s in data["sections"] if s["figure"] == "activities_added")
     assert added["chart"].startswith("<svg") and "<script" not in added["chart"]
+
+
+async def test_the_overview_shows_the_count_the_jobs_kept(mapped: Harness) -> None:
+    # At national scale a count takes seconds: the jobs count and keep the figures, and the
+    # coordinator's overview reads the count kept (milliseconds) while it is fresh.
+    services = mapped.services
+    await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    counted, figures = await services.network_figures()  # the jobs' count
+    assert counted == NOW
+    await mapped.chat(SEEKER_ID).send("/start")  # someone new since
+    services.clock = lambda: NOW + timedelta(minutes=4)
+    status, data = await call(mapped, "overview", init_data(COORD_ID))
+    shown = [row["raw"] for section in data["sections"] for row in section["rows"]]
+    assert status == 200 and shown == [
+        {"figure": f.figure, "key": f.key, "month": f.month, "count": f.count} for f in figures
+    ]
+    # the next day's count is kept beside it: one count a day, the days before its history
+    services.clock = lambda: NOW + timedelta(days=1)
+    await services.network_figures()
+    await services.network_figures()
+    days = await mapped.row("SELECT COUNT(DISTINCT counted_on) FROM stats_snapshots")
+    first = await mapped.row(
+        "SELECT COUNT(*), SUM(count) FROM stats_snapshots WHERE counted_on = ?",
+        NOW.date().isoformat(),
+    )
+    assert days is not None and days[0] == 2
+    assert first is not None and list(first) == [len(figures), sum(f.count for f in figures)]
+    later = NOW + timedelta(days=1)
+    assert await StatsRepository(services.db).kept() == (
+        later,
+        await StatsRepository(services.db).figures(later),
+    )
+
+
+async def test_the_overview_charts_the_days_kept(mapped: Harness) -> None:
+    # The jobs' counts of the days before draw the network's totals over time.
+    services = mapped.services
+    await services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    for days in (3, 2):
+        await services.users.ensure(SEEKER_ID + days)  # one more person each day
+        services.clock = lambda days=days: NOW - timedelta(days=days)  # type: ignore[misc]
+        await services.network_figures()
+    await services.users.ensure(SEEKER_ID + 1)
+    services.clock = lambda: NOW
+    status, data = await call(mapped, "overview", init_data(COORD_ID))
+    sections = {s["figure"]: s for s in data["sections"]}
+    people = sections["users_by_purpose"]["history"]
+    assert status == 200 and people.startswith("<svg") and "<script" not in people
+    totals = [int(c) for c in re.findall(r"<title>[^<]*: (\d+)</title>", people)]
+    assert totals == [1, 2, 3]  # three days kept, today's counted now
+    assert "<title>20 Nov: 1</title>" in people and "<title>23 Nov: 3</title>" in people
+    assert sections["activities"]["history"] == ""  # by status: not a total over time
+    # a group admin's figures are counted now, without days kept
+    leeds = (await services.groups.refs())["leeds"]
+    await services.roles.grant(SEEKER_ID, ADMIN, leeds, None, NOW)
+    status, data = await call(mapped, "overview", init_data(SEEKER_ID))
+    assert status == 200 and all(s["history"] == "" for s in data["sections"])
+
+
+@pytest.mark.sqlite_only  # SQLite's query planner
+async def test_the_network_counts_read_indexes_not_rows(mapped: Harness) -> None:
+    # People by purpose and by language, and messages sent by month, are counted from an
+    # index each (a million people, millions of messages at national scale).
+    db = mapped.services.db
+    statements: list[str] = []
+    await db.raw.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+    await StatsRepository(db).figures(NOW)
+    await db.raw.set_trace_callback(None)  # type: ignore[attr-defined]
+    read = []
+    for sql in statements:
+        async with db.conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
+            plan = [str(r[3]) for r in await cur.fetchall()]
+        read += [step for step in plan if "users" in step or "outbox " in step]
+    assert len(read) >= 4 and all("COVERING INDEX" in step for step in read), read
 
 
 async def test_a_leeds_admin_sees_and_moderates_only_leeds(mapped: Harness) -> None:

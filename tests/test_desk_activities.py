@@ -21,11 +21,17 @@ from bot.views import posting as pv
 from storage.roles import ADMIN, COORDINATOR, NETWORK
 from storage.translations import Translation
 from tests.conftest import NOW, Harness
+from tests.helpers import tr
 from tests.test_desk import COORD_ID, SEEKER_ID, call, refusals
 from tests.test_map import init_data
 from tests.test_posting import ADMIN_ID
 
-GETS = ("activities", "activity?id=1", "activities/export")
+GETS = (
+    "activities",
+    "activity?id=1",
+    "activities/export",
+    "activity/poster?activity=1&languages=en",
+)
 POSTS = ("activity/edit", "activity/pause", "activity/cancel-date", "activities/import")
 CAFE = "leeds-cafe"  # weekly on Tuesdays, 18:00-20:00
 
@@ -97,6 +103,10 @@ async def test_every_activities_endpoint_with_every_id_is_refused_to_the_wrong_p
             continue
         status, _body = await call(mapped, "activity", auth, query=f"?id={activity_id}")
         assert status == 403, activity_id
+        poster = f"?activity={activity_id}&languages=en"
+        status, _body = await call(mapped, "activity/poster", auth, query=poster)
+        assert status == 403, activity_id
+        tried += 1
         for endpoint, body in (
             ("activity/edit", {"section": "title", "values": {"title": "Taken"}}),
             ("activity/pause", {"paused": True}),
@@ -361,7 +371,7 @@ async def test_a_csv_import_is_checked_first_and_saved_only_when_confirmed(
         ]
         assert (
             answer["errors"][0]["text"]
-            == "Row 4, start_time: '25:00' is not a time (HH:MM, 24-hour)"
+            == "Row 4, start_time: “25:00” is not a time (HH:MM, 24-hour)"
         )
     assert await mapped.row(
         "SELECT COUNT(*) FROM activities WHERE title = ?", "Renamed by import"
@@ -477,3 +487,41 @@ async def test_lists_are_read_in_batches_and_miss_nothing(
     assert [a.id for a, _g in await services.activities.with_group_refs()] == by_ref
     leeds = (await services.groups.refs())["leeds"]
     assert {a.group_id for a in await services.activities.of_groups([leeds])} == {leeds}
+
+
+async def test_an_arabic_speaking_admin_reads_an_imports_errors_in_arabic(
+    mapped: Harness,
+) -> None:
+    # The importer's own words, not only the "Row N, column" frame, in the admin's language,
+    # the values from the file isolated inside the right-to-left line.
+    await _leeds_admin(mapped)
+    auth = init_data(ADMIN_ID, "ar")
+    status, data = await call(mapped, "activities/export", auth)
+    mine = _rows(data["csv"])
+    bad = [
+        dict(mine[0], start_time="25:00"),
+        dict(mine[1], postcode="NOWHERE", languages="english"),
+    ]
+    status, answer = await call(mapped, "activities/import", auth, {"csv": _csv(bad)})
+    assert status == 200 and answer["ok"] is False
+    expected = [
+        (2, "start_time", "“{value}” is not a time (HH:MM, 24-hour)", "25:00"),
+        (3, "postcode", "“{value}” is not a UK postcode", "NOWHERE"),
+        (3, "languages", "not language codes: {codes}", "english"),
+    ]
+    assert [(e["row"], e["column"]) for e in answer["errors"]] == [x[:2] for x in expected]
+    frame = tr("ar", "Row {row}, {column}: {message}").split("{")[0]
+    for error, (_row, column, msgid, value) in zip(answer["errors"], expected, strict=True):
+        isolated = f"\u2068{value}\u2069"
+        message = tr("ar", msgid).format(value=isolated, codes=isolated)
+        assert error["text"].startswith(frame) and error["text"].endswith(message), error
+        assert f"\u2068{column}\u2069" in error["text"]
+        assert re.sub("“?{\\w+}”?", "", msgid).strip() not in error["text"]  # no English left
+    # a row of another group's: the same frame, in Arabic too
+    other = dict(mine[0], ref="elsewhere", group_ref="sheffield")
+    status, answer = await call(mapped, "activities/import", auth, {"csv": _csv([other])})
+    (error,) = answer["errors"]
+    assert error["text"].endswith(
+        tr("ar", "not one of your groups' activities ({ref})").format(ref="\u2068sheffield\u2069")
+    )
+    assert await mapped.row("SELECT COUNT(*) FROM activities WHERE ref = 'elsewhere'") == (0,)

@@ -1,6 +1,7 @@
 """The desk's Activities page in a real browser (Debian's headless Chromium driven by
 Playwright, 360 pixels wide), as tests/test_desk_browser.py drives the other pages: a Leeds
-admin sees and changes only Leeds, and a CSV with errors imports nothing and lists its rows.
+admin sees and changes only Leeds and downloads an activity's poster from its row, and a CSV
+with errors imports nothing and lists its rows.
 Each test saves screenshots in its tmp folder for a person to look at."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tests.test_desk import COORD_ID
 from tests.test_desk_activities import CAFE, _csv, _id, _leeds_admin, _rows
 from tests.test_desk_browser import _fits, desk_page
 from tests.test_map import init_data
+from tests.test_poster import _first_page, _plain, _qr_texts, _text
 from tests.test_posting import ADMIN_ID
 
 
@@ -143,6 +145,8 @@ async def test_a_csv_with_errors_imports_nothing_and_lists_the_rows(
         assert listed == [[3, "start_date"], [5, "postcode"]]
         first = await page.inner_text("ul.errors li >> nth=0")
         assert first.startswith(tr("ar", "Row {row}, {column}: {message}").split("{")[0].strip())
+        # the importer's own words too, not only the frame
+        assert tr("ar", "“{value}” is not a date (YYYY-MM-DD)").split("»")[-1].strip() in first
         assert await page.locator("button[data-action=confirm]").count() == 0
         await _fits(page)
         await page.screenshot(path=str(tmp_path / "desk-import-errors-ar.png"), full_page=True)
@@ -166,3 +170,28 @@ async def test_a_csv_with_errors_imports_nothing_and_lists_the_rows(
     assert await mapped.row(
         "SELECT COUNT(*) FROM activities WHERE title = 'Renamed by import'"
     ) == (1,)
+
+
+async def test_an_activitys_poster_from_its_row(mapped: Harness, tmp_path: Path) -> None:
+    """The activity's row opens its card, and the card's poster button saves its PDF in the
+    languages picked, with the QR code of its own link in the bot."""
+    await _leeds_admin(mapped)
+    cafe = await _id(mapped, CAFE)
+    async with desk_page(mapped, init_data(ADMIN_ID)) as page:
+        await page.locator("body[data-page=overview]").wait_for(state="attached")
+        await page.click("nav a[data-page=activities]")
+        await page.locator("body[data-page=activities]").wait_for(state="attached")
+        await page.click(f"tr[data-activity='{cafe}'] button")
+        await page.locator("#activity-detail section[data-section=poster]").wait_for()
+        assert await page.input_value("#poster-lang-0") == "en"
+        await page.select_option("#poster-lang-1", "ar")
+        await _fits(page)
+        await page.screenshot(path=str(tmp_path / "desk-activity-poster.png"), full_page=True)
+        async with page.expect_download() as waiting:
+            await page.click("button[data-action=poster]")
+        download = await waiting.value
+        assert download.suggested_filename == f"poster-{CAFE}-en-ar.pdf"
+        pdf = tmp_path / download.suggested_filename
+        await download.save_as(pdf)
+    assert _plain("Conversation café") in _text(pdf)
+    assert _qr_texts(_first_page(pdf)) == [f"https://t.me/{mapped.app.bot.username}?start=a-{cafe}"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,13 @@ async def test_a_coordinators_overview_shows_the_numbers_of_stats(
     mapped: Harness, tmp_path: Path
 ) -> None:
     await mapped.services.roles.grant(COORD_ID, COORDINATOR, NETWORK, None, NOW)
+    mapped.services.clock = lambda: NOW - timedelta(days=1)  # yesterday's count, kept
+    await mapped.services.network_figures()
+    mapped.services.clock = lambda: NOW
     async with desk_page(mapped, init_data(COORD_ID)) as page:
         await page.locator("body[data-page=overview]").wait_for(state="attached")
+        # the days kept, over time
+        assert await page.locator("section[data-figure=people_with_role] svg.history").count() == 1
         rows = await page.eval_on_selector_all(
             "tr[data-figure]",
             "rows => rows.map(r => [r.dataset.figure, r.dataset.key, r.dataset.month, "

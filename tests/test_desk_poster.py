@@ -1,6 +1,6 @@
-"""The desk's poster (Groups and people page): a group's A4 PDF as `sanctuary-bot poster`
-draws it, in up to three languages, behind the desk's sign-in and rights; 501 with a
-translated reason when the poster extra is not installed."""
+"""The desk's posters (Groups and people page: a group's; Activities page: one activity's): an
+A4 PDF as `sanctuary-bot poster` draws it, in up to three languages, behind the desk's sign-in
+and rights; 501 with a translated reason when the poster extra is not installed."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.views import desk_activities as av
 from bot.views import desk_groups as gv
 from bot.views import poster
 from storage.roles import COORDINATOR, NETWORK
 from tests.conftest import NOW, Harness
 from tests.test_desk import COORD_ID, SEEKER_ID, call, refusals
 from tests.test_map import init_data
-from tests.test_poster import _labels, _plain, _text
+from tests.test_poster import _first_page, _labels, _plain, _qr_texts, _text
 from tests.test_posting import ADMIN_ID, team
 
 
@@ -86,6 +87,13 @@ async def test_without_the_poster_extra(mapped: Harness, monkeypatch: pytest.Mon
     assert status == 200 and "poster" not in data  # the page shows no button
     status, body = await call(mapped, "group/poster", auth, query=f"?group={leeds}&languages=en")
     assert status == 501 and body["message"] == gv.poster_unavailable()
+    # nor for one activity
+    english = await _activity(mapped, "leeds-english")
+    status, item = await call(mapped, "activity", auth, query=f"?id={english}")
+    assert status == 200 and item["poster"] is None
+    query = f"?activity={english}&languages=en"
+    status, body = await call(mapped, "activity/poster", auth, query=query)
+    assert status == 501 and body["message"] == gv.poster_unavailable()
 
 
 async def test_a_group_with_nothing_coming_is_told_so(mapped: Harness) -> None:
@@ -103,3 +111,74 @@ async def test_a_group_with_nothing_coming_is_told_so(mapped: Harness) -> None:
     status, body = await call(mapped, "group/poster", auth, query=query)
     assert status == 409 and "pdf" not in body
     assert body["message"] == gv.poster_empty()
+
+
+async def _activity(harness: Harness, ref: str) -> int:
+    found = await harness.row("SELECT id FROM activities WHERE ref = ?", ref)
+    assert found is not None
+    return int(str(found[0]))
+
+
+async def test_an_activitys_poster_sign_in_and_rights(mapped: Harness) -> None:
+    # A Leeds admin gets a Leeds activity's poster; another group's activity, or an id that
+    # is not there, is 403 and audited; unsigned or forged, 401; no role, 403.
+    await team(mapped)
+    english = await _activity(mapped, "leeds-english")
+    sheffield = await _activity(mapped, "sheffield-cafe")
+    query = f"?activity={english}&languages=en,ar"
+    assert (await call(mapped, "activity/poster", None, query=query))[0] == 401
+    forged = init_data(ADMIN_ID)[:-4] + "0000"
+    assert (await call(mapped, "activity/poster", forged, query=query))[0] == 401
+    before = await refusals(mapped, "desk:desk")
+    status, body = await call(mapped, "activity/poster", init_data(SEEKER_ID), query=query)
+    assert status == 403 and "pdf" not in body
+    assert await refusals(mapped, "desk:desk") == before + 1
+
+    auth = init_data(ADMIN_ID)
+    status, data = await call(mapped, "activity/poster", auth, query=query)
+    assert status == 200 and data["filename"] == "poster-leeds-english-en-ar.pdf"
+    assert base64.b64decode(data["pdf"]).startswith(b"%PDF")
+    before = await refusals(mapped, "desk:poster")
+    for other in (str(sheffield), str(10**6), "x"):
+        status, body = await call(
+            mapped, "activity/poster", auth, query=f"?activity={other}&languages=en"
+        )
+        assert status == 403 and "pdf" not in body
+    assert await refusals(mapped, "desk:poster") == before + 3
+    for bad in ("xx", "en,ar,ti,fa", ""):
+        status, _body = await call(
+            mapped, "activity/poster", auth, query=f"?activity={english}&languages={bad}"
+        )
+        assert status == 400
+
+
+async def test_a_leeds_admin_downloads_an_activitys_poster(mapped: Harness, tmp_path: Path) -> None:
+    """From the activity's card on the Activities page: its poster, with what it is, in the
+    languages chosen, and the QR code of its own link in the bot."""
+    await team(mapped)
+    english = await _activity(mapped, "leeds-english")
+    auth = init_data(ADMIN_ID)
+    status, item = await call(mapped, "activity", auth, query=f"?id={english}")
+    assert status == 200 and item["poster"]["chosen"][0] == "en"
+    status, data = await call(
+        mapped, "activity/poster", auth, query=f"?activity={english}&languages=en,ar"
+    )
+    assert status == 200
+    pdf = tmp_path / data["filename"]
+    pdf.write_bytes(base64.b64decode(data["pdf"]))
+    text = _text(pdf)
+    assert _plain("English for beginners") in text
+    assert _plain("Learn English together.") in text  # one activity: what it is, too
+    assert _plain("Conversation café") not in text
+    link = f"https://t.me/{mapped.app.bot.username}?start=a-{english}"
+    assert link in text
+    assert _qr_texts(_first_page(pdf)) == [link]
+
+    # paused, the bot does not show it: no poster, said in the admin's words
+    assert await mapped.services.activities.set_paused(english, True, NOW)
+    status, item = await call(mapped, "activity", auth, query=f"?id={english}")
+    assert status == 200 and item["poster"] is None
+    status, body = await call(
+        mapped, "activity/poster", auth, query=f"?activity={english}&languages=en"
+    )
+    assert status == 409 and "pdf" not in body and body["message"] == av.poster_empty()

@@ -5,15 +5,17 @@ changes ends where loading everything again would."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.domain.importer import export_activities, import_activities
+from bot.search import directory as directory_module
 from bot.search.directory import Directory, Listing
 from storage.activities import ActivityRepository
 from storage.db import Database, to_db
@@ -149,7 +151,7 @@ def _state(directory: Directory) -> Any:
         for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
     ]
     groups = directory.nearest_groups(*LEEDS, 50)
-    ends = sorted(directory._end_of.items())
+    ends = list(zip(directory._ends.micros, directory._ends.ids, strict=True))
     return directory.activities, schedules, searches, groups, ends
 
 
@@ -273,7 +275,7 @@ async def test_a_series_last_date_is_worked_out_once_and_kept(tmp_path: Path) ->
         await directory.refresh()
         later = directory.schedules[activity_id].last_end()
         assert later is not None and later > expected
-        assert directory._end_of[activity_id] == later
+        assert directory.activities[activity_id].last_end == later
         row = await db.conn.execute_fetchall(
             "SELECT last_end FROM activities WHERE id = ?", (activity_id,)
         )
@@ -282,17 +284,25 @@ async def test_a_series_last_date_is_worked_out_once_and_kept(tmp_path: Path) ->
         await db.close()
 
 
+async def _crowded(
+    db: Database, seed: int, count: int
+) -> tuple[ActivityRepository, GroupRepository]:
+    """The test data and ``count`` more activities around Leeds (crowded cells), some over."""
+    await seed_test_data(db)
+    repo, groups = ActivityRepository(db), GroupRepository(db)
+    group = (await groups.all())[0]
+    rng = random.Random(seed)
+    for _ in range(count):
+        await repo.create(_data(rng, group.ref), group.id, 1, "published", NOW)
+    return repo, groups
+
+
 async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
     tmp_path: Path,
 ) -> None:
     db = await Database.open(tmp_path / "d.db")
     try:
-        await seed_test_data(db)
-        repo, groups = ActivityRepository(db), GroupRepository(db)
-        group = (await groups.all())[0]
-        rng = random.Random(24)
-        for _ in range(60):  # crowded cells around Leeds
-            await repo.create(_data(rng, group.ref), group.id, 1, "published", NOW)
+        repo, groups = await _crowded(db, seed=24, count=60)
         directory = Directory(repo, groups)
         await directory.refresh()
         assert directory.packing_left  # the bot answers before the grid is packed ahead
@@ -303,8 +313,10 @@ async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
             for km in (5.0, 40.0, 800.0)
             for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"})))
         ]
+        frozen = gc.get_freeze_count()
         await directory.settled()
         assert not directory.packing_left
+        assert gc.get_freeze_count() > frozen  # what packing made: out of full collections
         assert _state(directory) == before
         assert [
             directory.search(lat, lon, km, NOW, category, needs, page_size=500)
@@ -315,3 +327,76 @@ async def test_a_search_before_packing_ahead_is_done_finds_what_one_after_finds(
         assert any(page.total > 20 for page in baseline)
     finally:
         await db.close()
+
+
+async def test_a_search_right_after_start_packs_its_own_cells_first_in_slices(
+    tmp_path: Path,
+) -> None:
+    """Before packing ahead is done, ``ready_near`` packs the cells a search needs (a slice at
+    a time, the loop given back between): the search then packs nothing on the spot, the
+    rest of the country is left to packing ahead, and the answer is the same."""
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        repo, groups = await _crowded(db, seed=24, count=60)
+        directory = Directory(repo, groups)
+        await directory.refresh()
+        directory.close()  # no packing ahead: only what the search asks for
+        grid = directory._grid
+        assert grid.unpacked_under(*LEEDS, 10.0)
+        baseline = directory.search(*LEEDS, 10.0, NOW, page_size=500, full_scan=True)
+        await directory.ready_near(*LEEDS, 10.0)
+        assert grid.unpacked_under(*LEEDS, 10.0) == []
+        assert grid.unpacked_under(*LEEDS, 60.0)  # not needed: still to pack
+        assert directory.search(*LEEDS, 10.0, NOW, page_size=500) == baseline
+        assert baseline.total > 5
+    finally:
+        await db.close()
+
+
+async def test_what_is_over_when_the_directory_loads_never_goes_into_the_grid(
+    tmp_path: Path,
+) -> None:
+    """The first load leaves out what is over by then (the first search would take it out of
+    a crowded city's cells, thousands at once); searches at that time, before it (what was
+    over is put back) and after it find what checking every activity finds."""
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        repo, groups = await _crowded(db, seed=7, count=80)
+        directory = Directory(repo, groups, lambda: NOW)
+        await directory.refresh()
+        over = [i for i, a in directory.activities.items() if a.last_end and a.last_end <= NOW]
+        assert over and len(directory._grid) == len(directory.activities) - len(over)
+        for when in (NOW, NOW - timedelta(days=150), NOW, NOW + timedelta(days=30)):
+            for lat, lon in (LEEDS, NEWCASTLE):
+                for km in (5.0, 40.0, 800.0):
+                    for category, needs in ((None, frozenset()), ("english", frozenset({"no_id"}))):
+                        args = (lat, lon, km, when, category, needs)
+                        assert directory.search(*args, page_size=500) == directory.search(
+                            *args, page_size=500, full_scan=True
+                        )
+    finally:
+        await db.close()
+
+
+def test_the_ends_keep_order_by_end_then_id_through_changes() -> None:
+    """The activities with a last end, in two arrays of numbers (memory at national scale):
+    earliest end first, ties by id, whatever order they come and go in; how many end by a
+    moment counts those ending at it."""
+    ends = directory_module._Ends()
+    rng = random.Random(3)
+    base = datetime(2026, 11, 23, 9, 30, 0, 250_000, tzinfo=UTC)
+    kept: dict[int, datetime] = {}
+    for activity_id in rng.sample(range(1, 10_000), 600):
+        end = base + timedelta(minutes=15 * rng.randrange(8))  # many ties
+        ends.add(end, activity_id)
+        kept[activity_id] = end
+    for activity_id in rng.sample(sorted(kept), 250):
+        ends.remove(kept.pop(activity_id), activity_id)
+    expected = sorted((end, activity_id) for activity_id, end in kept.items())
+    assert list(ends.ids) == [activity_id for _end, activity_id in expected]
+    assert list(ends.micros) == [directory_module._micros(end) for end, _id in expected]
+    moment = base + timedelta(minutes=45)
+    assert ends.ended_by(moment) == sum(end <= moment for end in kept.values())
+    assert ends.ended_by(moment - timedelta(microseconds=1)) == sum(
+        end < moment for end in kept.values()
+    )

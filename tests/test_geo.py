@@ -936,11 +936,14 @@ def test_a_crowded_cell_is_packed_in_steps() -> None:
     """A city's cell of tens of thousands of points is packed a step of at most ``_STEP``
     points at a time (``settle`` looks at the clock between steps), with the same result."""
     rng = random.Random(6)
-    kinds = {item_id: rng.randrange(50) for item_id in range(20_000)}
+    kinds = {item_id: rng.randrange(50) for item_id in rng.sample(range(10**6), 20_000)}
     points = {
         item_id: spatial.unit_vector(51.5 + rng.uniform(0, 0.2), -0.2 + rng.uniform(0, 0.2))
         for item_id in kinds
     }
+    hall = spatial.unit_vector(51.6, -0.1)
+    for item_id in rng.sample(sorted(kinds), 500):  # many at one place, in every step's share
+        points[item_id] = hall
     packing = spatial._packing(kinds, points.__getitem__)
     steps = 0
     while True:
@@ -953,13 +956,16 @@ def test_a_crowded_cell_is_packed_in_steps() -> None:
     assert steps >= 3 * len(kinds) // spatial._STEP
     assert packed == spatial._pack(kinds, points.__getitem__)
     assert list(packed.rho) == sorted(packed.rho) and packed.size == len(kinds)
+    by_distance = sorted(zip(packed.rho, packed.ids, strict=True))  # ties by id, as ``scan``
+    assert list(packed.ids) == [item_id for _rho, item_id in by_distance]
 
 
 @pytest.mark.parametrize("share", [0.001, 0.02, 0.5, 1.0])
 def test_remove_many_from_a_crowded_cell(share: float) -> None:
-    """Many points taken out at once (the first search after start takes out every activity
-    already over): a packed cell and a sorted band keep the rest in one pass; unknown ids are
-    ignored; the answers stay those of measuring every point."""
+    """Many points taken out at once (a search after a quiet while takes out every activity
+    over since): a packed cell and a sorted band find each by a bisection, some among many at
+    the very same place, and keep the rest; unknown ids are ignored; the answers stay those of
+    measuring every point."""
     rng = random.Random(9)
     grid: PointGrid[str] = PointGrid(0.25)
     reference: Points[str] = Points()
@@ -967,6 +973,8 @@ def test_remove_many_from_a_crowded_cell(share: float) -> None:
         lat, lon = 51.5 + rng.gauss(0, 0.04), -0.12 + rng.gauss(0, 0.06)
         if item_id % 10 == 0:
             lat, lon = rng.uniform(50.5, 53.5), rng.uniform(-3.0, 1.0)
+        elif item_id % 7 == 0:  # the same hall: equal distances and longitudes
+            lat, lon = 51.52, -0.1
         kind = rng.choice("abcd")
         grid.add(item_id, lat, lon, kind)
         reference.add(item_id, lat, lon, kind)
@@ -992,3 +1000,57 @@ def test_remove_many_from_a_crowded_cell(share: float) -> None:
             reference.add(item_id, lat, lon, "a")
     assert grid.count(*centre, 25.0, "a".__eq__) == len(reference.scan(*centre, 25.0, "a".__eq__))
     assert grid.nearest(*centre, 9, None, 25.0) == reference.scan(*centre, 25.0)[:9]
+
+
+def _city_and_towns(grid: PointGrid[str], reference: Points[str]) -> None:
+    """A crowded city's cell (Manchester) and 30 small towns from Cornwall to Scotland, each
+    in a cell and band of its own, none packed."""
+    rng = random.Random(12)
+    for item_id in range(3_000):
+        lat, lon = 53.4 + rng.uniform(0, 0.09), -2.24 + rng.uniform(0, 0.2)
+        if item_id % 100 == 0:
+            lat, lon = 50.2 + item_id / 500, -4.0 + item_id / 600
+        grid.add(item_id, lat, lon, "ab"[item_id % 2])
+        reference.add(item_id, lat, lon, "ab"[item_id % 2])
+
+
+def test_a_search_without_a_filter_sorts_only_its_own_bands() -> None:
+    """Right after start a search in the city sorts the city's bands, not the whole country's
+    (those are sorted ahead in the background), and finds what measuring every point finds."""
+    grid: PointGrid[str] = PointGrid(0.25)
+    reference: Points[str] = Points()
+    _city_and_towns(grid, reference)
+    stale = len(grid._bands._stale)
+    assert grid.count(53.45, -2.14, 10.0) == len(reference.scan(53.45, -2.14, 10.0))
+    assert grid.nearest(53.45, -2.14, 5, None, 10.0) == reference.scan(53.45, -2.14, 10.0)[:5]
+    assert stale - 4 < len(grid._bands._stale) < stale
+    for lat, lon in ((51.5, -3.5), (53.45, -2.14)):  # and so on for each search
+        assert grid.count(lat, lon, 80.0) == len(reference.scan(lat, lon, 80.0))
+        assert grid.nearest(lat, lon, 9, None, 80.0) == reference.scan(lat, lon, 80.0)[:9]
+
+
+def test_sorted_bands_keep_their_points_flat_and_share_band_numbers() -> None:
+    """A band keeps its points packed in bytes by id and, once sorted, in one flat array in
+    the order of its longitudes (no tuple a point, none made again by sorting: memory at
+    national scale); the points read back are exactly those put in, the ids in the flat
+    array's order, and points of one band share one band number."""
+    rng = random.Random(24)
+    grid: PointGrid[None] = PointGrid(0.25)
+    places = {n: (rng.uniform(51.3, 51.7), rng.uniform(-0.5, 0.3)) for n in range(2_000)}
+    for item_id, (lat, lon) in places.items():
+        grid.add(item_id, lat, lon, None)
+    grid.count(51.5, -0.1, 30.0)  # every band sorted
+    bands = grid._bands
+    assert all(type(p) is bytes for m in bands._members.values() for p in m.values())
+    for item_id, (lat, lon) in places.items():
+        assert bands.point(item_id) == spatial.unit_vector(lat, lon)
+    for band, members in bands._members.items():
+        ids = list(bands._ids[band])
+        assert sorted(ids) == sorted(members)
+        flat = bands._flats[band]
+        assert [tuple(flat[3 * n : 3 * n + 3]) for n in range(len(ids))] == [
+            bands.point(item_id) for item_id in ids
+        ]
+        assert list(bands._lons[band]) == sorted(bands._lons[band])
+    numbers = {id(number) for number in bands._band_of.values()}
+    assert len(numbers) == len(bands._members) > 1

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain.importer import (
     ImportFailed,
+    RowError,
     export_activities,
     export_groups,
     import_activities,
@@ -19,6 +20,7 @@ from bot.domain.importer import (
 )
 from storage.db import Database
 from tests.data import ACTIVITIES_CSV, GROUPS_CSV
+from tests.helpers import tr
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = GROUPS_CSV.splitlines()[0]
@@ -56,6 +58,15 @@ def test_group_errors_have_row_numbers() -> None:
     assert {(5, "nation"), (5, "latitude"), (5, "email"), (5, "website")} <= found
     assert (6, "ref") in found  # duplicate
     assert not any(e.row == 2 for e in caught.value.errors)
+    _translated(caught.value.errors)
+
+
+def _translated(errors: list[RowError]) -> None:
+    """Every message is a msgid the desk shows in the reader's language (the command line
+    prints it in English, its values put in)."""
+    for error in errors:
+        assert tr("ar", error.message) and tr("fr", error.message)
+        assert "{" not in str(error)
 
 
 def test_activity_errors() -> None:
@@ -143,6 +154,7 @@ def test_bundled_sample_and_example_files_are_valid() -> None:
             {g.ref: g.timezone for g in examples},
         )
     assert len({e.row for e in caught.value.errors}) == 3
+    _translated(caught.value.errors)
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

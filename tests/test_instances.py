@@ -196,7 +196,7 @@ async def test_a_post_is_answered_on_both_instances_and_found_on_both(network: N
     for instance in (a, b):
         await eventually(lambda i=instance: published[0] in i.services.directory.activities, 5.0)
     for instance in (a, b):
-        found, _next = search_page(instance.services, SearchState.at(*HYDE_PARK))
+        found, _next = await search_page(instance.services, SearchState.at(*HYDE_PARK))
         assert "Allotment morning" in [hit.activity.title for hit in found.hits]
 
 

@@ -10,6 +10,7 @@ from dateutil.rrule import rrule, rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain import recurrence
 from bot.domain.recurrence import Repeat, RepeatError, Schedule, local_to_utc, zone
 
 LONDON = "Europe/London"
@@ -197,3 +198,22 @@ def test_last_end_is_the_whole_series_last(seed: int) -> None:
             else first + timedelta(minutes=90)
         )
         assert schedule.last_end() == expected, (rule, first, until)
+
+
+def test_series_asked_again_after_leaving_the_bounded_cache_give_the_same_dates() -> None:
+    """Only the last few hundred series stay parsed (memory at national scale): one asked
+    about again after many others gives the same dates as the first time."""
+    first = datetime(2025, 3, 3, 18, tzinfo=UTC)
+    rules = ["FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE,SA", "FREQ=MONTHLY;BYDAY=1SA"]
+    schedules = [
+        Schedule(first + timedelta(days=n // 3, minutes=15 * n), 90, rules[n % 3], None, LONDON)
+        for n in range(3 * recurrence.SERIES_KEPT)
+    ]
+    after = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    before = [s.occurrences(after, 3) for s in schedules]
+    assert recurrence._series_from.cache_info().currsize <= recurrence.SERIES_KEPT
+    assert recurrence.SERIES_KEPT <= 256
+    # asked again, the first ones long gone from the cache: the same dates, walked from the start
+    for schedule, dates in zip(schedules, before, strict=True):
+        assert schedule.occurrences(after, 3) == dates
+        assert [o.start for o in dates] == _walked(schedule, after, 3)

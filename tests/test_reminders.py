@@ -13,7 +13,7 @@ from bot.delivery.reminders import SOON, LookTable, reminder_moment
 from bot.domain.recurrence import local_to_utc
 from tests.conftest import Harness
 from tests.data import LEEDS
-from tests.helpers import only, tr
+from tests.helpers import eventually, only, tr
 
 LONDON = "Europe/London"
 
@@ -70,9 +70,12 @@ async def test_remind_me_then_reminders_arrive_once_in_local_time(bot: Harness) 
     services.clock = lambda: datetime(2026, 11, 24, 17, 0, 30, tzinfo=UTC)
     assert await services.plan_reminders() == 1  # the hour-before one
     await _delivered(bot, 4001, 2)
-    assert await bot.row("SELECT COUNT(*) FROM outbox WHERE chat_id = 4001 AND state = 'sent'") == (
-        2,
-    )
+
+    async def both_marked_sent() -> bool:  # the sender writes 'sent' once Telegram answered
+        sql = "SELECT COUNT(*) FROM outbox WHERE chat_id = 4001 AND state = 'sent'"
+        return await bot.row(sql) == (2,)
+
+    await eventually(both_marked_sent, 10.0)
 
 
 async def test_missed_while_down_is_sent_if_not_started(bot: Harness) -> None:

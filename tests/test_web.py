@@ -312,3 +312,51 @@ async def test_updates_handled_close_together_are_recorded_in_one_write(
     assert [sorted(ids) for ids in writes] == [sorted(update["update_id"] for update in updates)]
     since = NOW - timedelta(days=1)
     assert sorted(await HandledUpdates(hooked.services.db).since(since)) == sorted(writes[0])
+
+
+async def test_updates_posted_together_are_looked_up_in_one_statement(
+    hooked: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each post is looked up in the database (another instance may have handled it), but not
+    # each on its own: those arriving while a lookup runs go together in the next one.
+    assert hooked.web is not None and hooked.web.webhook is not None
+    webhook = hooked.web.webhook
+    lookups: list[list[int]] = []
+    among = HandledUpdates.among
+
+    async def counted(self: HandledUpdates, update_ids: Sequence[int]) -> set[int]:
+        lookups.append(list(update_ids))
+        if len(lookups) == 1:  # the first lookup takes its time: the other two arrive
+            await eventually(lambda: len(webhook._running) == 3, 5.0)
+        return await among(self, update_ids)
+
+    monkeypatch.setattr(HandledUpdates, "among", counted)
+    updates = [hooked.server.user(PERSON + i).text_update("/start") for i in range(3)]
+    first = asyncio.create_task(hooked.server.post_to_webhook(updates[0]))
+    await eventually(lambda: len(lookups) == 1, 5.0)
+    later = [hooked.server.post_to_webhook(update) for update in updates[1:]]
+    assert await asyncio.gather(first, *later) == [200, 200, 200]
+    ids = [update["update_id"] for update in updates]
+    assert [sorted(batch) for batch in lookups] == [ids[:1], sorted(ids[1:])]
+    assert all(_replies(hooked, PERSON + i) == 1 for i in range(3))
+
+
+async def test_a_lookup_that_fails_leaves_its_updates_to_be_posted_again(
+    hooked: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database cannot say whether the update was handled elsewhere: it is not handled
+    # (nor acknowledged), and Telegram's next post of it is.
+    among = HandledUpdates.among
+    failures = [ConnectionError("database gone")]
+
+    async def failing(self: HandledUpdates, update_ids: Sequence[int]) -> set[int]:
+        if failures:
+            raise failures.pop()
+        return await among(self, update_ids)
+
+    monkeypatch.setattr(HandledUpdates, "among", failing)
+    update = hooked.server.user(PERSON).text_update("/start")
+    assert await hooked.server.post_to_webhook(update) == 500
+    assert _replies(hooked, PERSON) == 0
+    assert await hooked.server.post_to_webhook(update) == 200
+    assert _replies(hooked, PERSON) == 1

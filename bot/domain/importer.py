@@ -1,6 +1,8 @@
 """CSV import and export of groups and activities (formats: docs/import-formats.md).
 
 Every row is validated; errors carry row numbers; a file with any error imports nothing.
+An error's words are an English msgid (marked with ``N_``) and the values to put in it: the
+command line prints them in English, the desk in the reader's language.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TypeVar
 
 from bot.domain.recurrence import Repeat, RepeatError, local_to_utc, zone
 from bot.domain.vocabulary import TAGGABLE_NEEDS, Category, GroupKind, Nation, Stream
-from bot.i18n import BY_CODE, DEFAULT_LOCALE
+from bot.i18n import BY_CODE, DEFAULT_LOCALE, N_
 from bot.places.place import valid_uk_coordinates
 from bot.places.postcodes import looks_like_postcode
 from storage.activities import ActivityRepository
@@ -81,14 +83,30 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """What is wrong with one row (row 1 is the header, so data starts at row 2)."""
+    """What is wrong with one row (row 1 is the header, so data starts at row 2): ``message``
+    is a msgid whose ``{placeholders}`` the ``values`` fill."""
 
     row: int
     column: str
     message: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    def text(
+        self,
+        translate: Callable[[str], str] = str,
+        value: Callable[[str], str] = str,
+    ) -> str:
+        """The message, translated by ``translate`` (English without), each value passed
+        through ``value`` (to isolate it inside right-to-left text)."""
+        return translate(self.message).format(**{k: value(v) for k, v in self.values})
 
     def __str__(self) -> str:
-        return f"row {self.row}, {self.column}: {self.message}"
+        return f"row {self.row}, {self.column}: {self.text()}"
+
+
+def row_error(row: int, column: str, message: str, **values: object) -> RowError:
+    """A row's error: a msgid and the values for its placeholders."""
+    return RowError(row, column, message, tuple((k, str(v)) for k, v in values.items()))
 
 
 class ImportFailed(Exception):
@@ -107,24 +125,29 @@ class _Row:
         self.values = values
         self.errors = errors
 
-    def error(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.line, column, message))
+    def error(self, column: str, message: str, **values: object) -> None:
+        self.errors.append(row_error(self.line, column, message, **values))
 
     def text(self, column: str, limit: int, required: bool = False) -> str:
         value = (self.values.get(column) or "").strip()
         if required and not value:
-            self.error(column, "is required")
+            self.error(column, N_("is required"))
         if len(value) > limit:
-            self.error(column, f"is {len(value)} characters long, at most {limit} allowed")
+            self.error(
+                column,
+                N_("is {length} characters long, at most {limit} allowed"),
+                length=len(value),
+                limit=limit,
+            )
         return value
 
     def ref(self, limit: int, seen: set[str]) -> str:
         """The row's ``ref``: required, slug-shaped, unique within the file."""
         ref = self.text("ref", limit, required=True)
         if ref and not _REF.match(ref):
-            self.error("ref", "use lowercase letters, digits and hyphens")
+            self.error("ref", N_("use lowercase letters, digits and hyphens"))
         if ref in seen:
-            self.error("ref", f"{ref!r} appears twice in this file")
+            self.error("ref", N_("“{value}” appears twice in this file"), value=ref)
         seen.add(ref)
         return ref
 
@@ -135,7 +158,12 @@ class _Row:
         value = self.text(column, 40, required)
         options = sorted(allowed)
         if value and value not in options:
-            self.error(column, f"{value!r} is not one of: {', '.join(options)}")
+            self.error(
+                column,
+                N_("“{value}” is not one of: {options}"),
+                value=value,
+                options=", ".join(options),
+            )
         return value
 
     def number(self, column: str) -> float:
@@ -143,19 +171,20 @@ class _Row:
         try:
             return float(raw) if raw else 0.0
         except ValueError:
-            self.error(column, f"{raw!r} is not a number")
+            self.error(column, N_("“{value}” is not a number"), value=raw)
             return 0.0
 
     def parsed(
-        self, column: str, parse: Callable[[str], T], what: str, required: bool = False
+        self, column: str, parse: Callable[[str], T], problem: str, required: bool = False
     ) -> T | None:
+        """The column's value parsed; ``problem`` (a msgid with ``{value}``) when it is not."""
         raw = self.text(column, 40, required)
         if not raw:
             return None
         try:
             return parse(raw)
         except ValueError:
-            self.error(column, f"{raw!r} is not {what}")
+            self.error(column, problem, value=raw)
             return None
 
 
@@ -176,28 +205,28 @@ def _read(
         extra = header[len(expected) :]
         bad = [name for name in extra if translation_column(name) is None]
         if bad or len(set(extra)) < len(extra):
+            problem = N_(
+                "not translation columns: {columns} (use title_, description_, cost_ or "
+                "place_notes_ and one of: {languages})"
+            )
+            columns, languages = ",".join(bad or extra), " ".join(TRANSLATION_LANGUAGES)
             raise ImportFailed(
-                [
-                    RowError(
-                        1,
-                        "header",
-                        f"not translation columns: {','.join(bad or extra)} (use title_, "
-                        "description_, cost_ or place_notes_ and one of: "
-                        f"{' '.join(TRANSLATION_LANGUAGES)})",
-                    )
-                ]
+                [row_error(1, "header", problem, columns=columns, languages=languages)]
             )
         expected = header
     if header != expected:
+        problem = N_("expected {expected}; got {got}")
         raise ImportFailed(
-            [RowError(1, "header", f"expected {','.join(expected)}; got {','.join(header)}")]
+            [row_error(1, "header", problem, expected=",".join(expected), got=",".join(header))]
         )
     for offset, values in enumerate(reader):
         if offset >= MAX_ROWS:
-            raise ImportFailed([RowError(offset + 2, "file", f"more than {MAX_ROWS} rows")])
+            raise ImportFailed(
+                [row_error(offset + 2, "file", N_("more than {count} rows"), count=MAX_ROWS)]
+            )
         if None in values:
             raise ImportFailed(
-                [RowError(reader.line_num, "row", "has more columns than the header")]
+                [RowError(reader.line_num, "row", N_("has more columns than the header"))]
             )
         yield reader.line_num, values
 
@@ -207,7 +236,8 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFailed([RowError(0, "file", f"is not UTF-8 text ({exc.reason})")]) from None
+        problem = N_("is not UTF-8 text ({reason})")
+        raise ImportFailed([row_error(0, "file", problem, reason=exc.reason)]) from None
 
 
 def parse_groups(text: str) -> list[GroupData]:
@@ -221,24 +251,24 @@ def parse_groups(text: str) -> list[GroupData]:
         kind = row.choice("kind", [k.value for k in GroupKind])
         stream = row.choice("stream", [s.value for s in Stream], required=kind == "stream")
         if kind == "group" and stream:
-            row.error("stream", "must be empty for kind=group")
+            row.error("stream", N_("must be empty for kind=group"))
         lat, lon = row.number("latitude"), row.number("longitude")
         if not valid_uk_coordinates(lat, lon):
-            row.error("latitude", f"{lat},{lon} is not in the UK")
+            row.error("latitude", N_("{place} is not in the UK"), place=f"{lat},{lon}")
         email = row.optional("email", 120)
         if email and not _EMAIL.match(email):
-            row.error("email", f"{email!r} is not an email address")
+            row.error("email", N_("“{value}” is not an email address"), value=email)
         website = row.optional("website", 200)
         if website and not website.startswith("https://"):
-            row.error("website", "must start with https://")
+            row.error("website", N_("must start with https://"))
         phone = row.optional("phone", 30)
         if phone and not re.fullmatch(r"[0-9 +()-]{6,30}", phone):
-            row.error("phone", f"{phone!r} is not a phone number")
+            row.error("phone", N_("“{value}” is not a phone number"), value=phone)
         telegram = row.optional("telegram", 33)
         if telegram and not _TELEGRAM.match(telegram):
-            row.error("telegram", "must be a @username")
+            row.error("telegram", N_("must be a @username"))
         if not (email or website or phone or telegram):
-            row.error("email", "give at least one contact: email, website, phone or telegram")
+            row.error("email", N_("give at least one contact: email, website, phone or telegram"))
         groups.append(
             GroupData(
                 ref=ref,
@@ -285,48 +315,51 @@ def parse_activity_file(
         ref = row.ref(60, seen)
         group_ref = row.text("group_ref", 40, required=True)
         if group_ref and group_ref not in group_refs:
-            row.error("group_ref", f"no group with ref {group_ref!r} (import groups first)")
+            problem = N_("no group with ref “{value}” (import groups first)")
+            row.error("group_ref", problem, value=group_ref)
         tz = group_refs.get(group_ref, default_tz)
         lat, lon = row.number("latitude"), row.number("longitude")
         if not valid_uk_coordinates(lat, lon):
-            row.error("latitude", f"{lat},{lon} is not in the UK")
+            row.error("latitude", N_("{place} is not in the UK"), place=f"{lat},{lon}")
         postcode = row.text("postcode", 10).upper()
         if postcode and not looks_like_postcode(postcode):
-            row.error("postcode", f"{postcode!r} is not a UK postcode")
-        start_day = row.parsed("start_date", date.fromisoformat, "a date (YYYY-MM-DD)", True)
-        until = row.parsed("until", date.fromisoformat, "a date (YYYY-MM-DD)")
+            row.error("postcode", N_("“{value}” is not a UK postcode"), value=postcode)
+        not_a_date = N_("“{value}” is not a date (YYYY-MM-DD)")
+        start_day = row.parsed("start_date", date.fromisoformat, not_a_date, True)
+        until = row.parsed("until", date.fromisoformat, not_a_date)
         start_raw, end_raw = row.text("start_time", 5, True), row.text("end_time", 5, True)
         for column, raw in (("start_time", start_raw), ("end_time", end_raw)):
             if raw and not _TIME.match(raw):
-                row.error(column, f"{raw!r} is not a time (HH:MM, 24-hour)")
+                row.error(column, N_("“{value}” is not a time (HH:MM, 24-hour)"), value=raw)
         duration = 0
         if _TIME.match(start_raw) and _TIME.match(end_raw):
             start_t, end_t = time.fromisoformat(start_raw), time.fromisoformat(end_raw)
             duration = (end_t.hour * 60 + end_t.minute) - (start_t.hour * 60 + start_t.minute)
             if duration <= 0:
-                row.error("end_time", f"{end_raw} is not after the start time {start_raw}")
+                problem = N_("{end} is not after the start time {start}")
+                row.error("end_time", problem, end=end_raw, start=start_raw)
         repeat_raw = row.text("repeat", 40, required=True)
         repeat = Repeat("once")
         try:
             repeat = Repeat.parse(repeat_raw) if repeat_raw else repeat
         except RepeatError:
-            row.error(
-                "repeat", f"{repeat_raw!r}: use once, weekly:MO,TH, fortnightly:WE or monthly:1SA"
-            )
+            problem = N_("“{value}”: use once, weekly:MO,TH, fortnightly:WE or monthly:1SA")
+            row.error("repeat", problem, value=repeat_raw)
         if start_day and repeat_raw and not repeat.matches(start_day):
-            row.error("start_date", f"{start_day} is not a day of {repeat.to_text()}")
+            problem = N_("{day} is not a day of {repeat}")
+            row.error("start_date", problem, day=start_day, repeat=repeat.to_text())
         if until and start_day and until < start_day:
-            row.error("until", "is before start_date")
+            row.error("until", N_("is before start_date"))
         if until and repeat.kind == "once":
-            row.error("until", "only a repeating activity has an until date")
+            row.error("until", N_("only a repeating activity has an until date"))
         languages = tuple(row.text("languages", 100).lower().split()) or ("en",)
         bad = [code for code in languages if not _LANG.match(code)]
         if bad:
-            row.error("languages", f"not language codes: {' '.join(bad)}")
+            row.error("languages", N_("not language codes: {codes}"), codes=" ".join(bad))
         needs = frozenset(row.text("needs", 100).split())
         unknown = sorted(needs - {n.value for n in TAGGABLE_NEEDS})
         if unknown:
-            row.error("needs", f"unknown: {' '.join(unknown)}")
+            row.error("needs", N_("unknown: {needs}"), needs=" ".join(unknown))
         starts_at = (
             local_to_utc(start_day, time.fromisoformat(start_raw), tz)
             if start_day and _TIME.match(start_raw)
@@ -376,7 +409,7 @@ def _row_translations(
         if not value:
             continue
         if not getattr(item, FIELDS[field]):
-            row.error(column, f"there is no {FIELDS[field]} to translate")
+            row.error(column, N_("there is no {field} to translate"), field=FIELDS[field])
         texts[(field, lang)] = value
     return texts
 

@@ -122,10 +122,16 @@ def local_to_utc(day: date, at: time, tz: str) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(tz)).astimezone(UTC)
 
 
-@lru_cache(maxsize=2048)
+# Series kept ready (an rrule is about 1.3 KB): each caller asks about the same series a few
+# times in a row (the planner twice an activity, a results page once a hit), never again and
+# again across thousands, so a few hundred do; 2,048 held 2.7 MB for nothing at national scale.
+SERIES_KEPT = 256
+
+
+@lru_cache(maxsize=SERIES_KEPT)
 def _series_from(rule: str, start: datetime, until: date | None) -> rrule:
     """The series of ``rule`` from ``start`` (local, naive) to the end of ``until``: the few
-    asked about lately are kept here, not one on every schedule (an rrule is about 1.3 KB)."""
+    asked about lately are kept here, not one on every schedule."""
     last = datetime.combine(until, time(23, 59, 59)) if until else None
     return _template(rule).replace(dtstart=start, until=last)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
 import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import add, getitem, itemgetter, mul, not_, sub, truediv
+from operator import add, getitem, mul, sub, truediv
 from typing import Generic, NamedTuple, TypeVar
 
 from bot.places.place import EARTH_RADIUS_KM
@@ -88,7 +89,7 @@ def _box(
     return i_lo, i_hi, [(math.floor(lo / c), math.floor(hi / c)) for lo, hi in lon_ranges]
 
 
-def _points(flat: array[float]) -> Iterator[tuple[float, float, float]]:
+def _points(flat: Iterable[float]) -> Iterator[tuple[float, float, float]]:
     """The points of a flat (x, y, z, x, y, z...) array, one after another."""
     coords = iter(flat)
     return zip(coords, coords, coords, strict=True)
@@ -139,20 +140,35 @@ def _packing(
     (tens of thousands of points, half a second at once) never stops the event loop long.
     A caller whose cell changes before the packing is done drops it."""
     ids = sorted(members)  # in order of id: the sort by distance below keeps ties by id
-    kinds = list(map(members.__getitem__, ids))
-    points: list[Point] = []
+    yield
+    kinds: list[K] = []
+    # the points read into one flat array (x, y, z, x, y, z...): no object kept a point, so
+    # a crowded city's cell does not hold tens of thousands of tuples while it is packed
+    points = array("d")
+    sums: list[list[float]] = [[], [], []]  # of x, y and z, a step at a time
     for start in range(0, len(ids), _STEP):
-        points.extend(map(point, ids[start : start + _STEP]))
+        some = array("d", chain.from_iterable(map(point, ids[start : start + _STEP])))
+        points += some
+        kinds += map(members.__getitem__, ids[start : start + _STEP])
+        for n, total in enumerate(sums):
+            total.append(math.fsum(some[n::3]))
         yield
-    xs = math.fsum(map(itemgetter(0), points))
-    ys = math.fsum(map(itemgetter(1), points))
-    zs = math.fsum(map(itemgetter(2), points))
+    xs, ys, zs = map(math.fsum, sums)
     norm = math.sqrt(xs * xs + ys * ys + zs * zs)
     # points all around the sphere have no middle: any one of them will do
-    centre = points[0] if norm < 1e-9 else (xs / norm, ys / norm, zs / norm)
-    rho = list(map(math.dist, points, repeat(centre)))
-    yield
-    order = sorted(range(len(ids)), key=rho.__getitem__)
+    centre = points[0], points[1], points[2]
+    if norm >= 1e-9:
+        centre = xs / norm, ys / norm, zs / norm
+    rho: list[float] = []
+    order = list(range(len(ids)))
+    for start in range(0, len(ids), _STEP):
+        some_points = _points(points[3 * start : 3 * (start + _STEP)])
+        rho += map(math.dist, some_points, repeat(centre))
+        order[start : start + _STEP] = sorted(order[start : start + _STEP], key=rho.__getitem__)
+        yield
+    # by distance, ties by id: the sort is stable and merges the runs sorted above (a few
+    # passes over them, where one sort of the whole cell took a step ten times as long)
+    order.sort(key=rho.__getitem__)
     yield
     by_kind: dict[K, list[int]] = {}
     for start in range(0, len(order), _STEP):
@@ -163,7 +179,7 @@ def _packing(
     def arrays(run: list[int]) -> tuple[array[float], array[float], array[int]]:
         return (
             array("d", list(map(rho.__getitem__, run))),
-            array("d", list(chain.from_iterable(map(points.__getitem__, run)))),
+            _gather(points, run),
             array("q", list(map(ids.__getitem__, run))),
         )
 
@@ -179,11 +195,20 @@ def _packing(
     for start in range(0, len(order), _STEP):
         run = order[start : start + _STEP]
         whole_rho.extend(list(map(rho.__getitem__, run)))
-        whole_flat.extend(list(chain.from_iterable(map(points.__getitem__, run))))
+        whole_flat.extend(_gather(points, run))
         whole_ids.extend(list(map(ids.__getitem__, run)))
         yield
     return _Packed(
         *centre, whole_rho[-1], len(order), whole_rho, whole_flat, whole_ids, tuple(packed_kinds)
+    )
+
+
+def _gather(flat: array[float], run: list[int]) -> array[float]:
+    """The points numbered ``run`` of a flat array, in that order, as a flat array."""
+    starts = list(map(mul, run, _3))
+    return array(
+        "d",
+        chain.from_iterable(map(getitem, repeat(flat), map(slice, starts, map(add, starts, _3)))),
     )
 
 
@@ -252,29 +277,61 @@ def _without(packed: _Packed[K], item_id: int, kind: K, point: Point) -> _Packed
     return packed._replace(size=packed.size - 1, kinds=tuple(kinds))
 
 
-def _keeping(packed: _Packed[K], gone: set[int], gone_kinds: set[K]) -> _Packed[K]:
-    """A packed cell without the points whose ids are ``gone`` (of kinds ``gone_kinds``), in
-    one pass over its arrays."""
+def _positions(keys: array[float], ids: array[int], gone: Iterable[tuple[float, int]]) -> list[int]:
+    """Where the points (key, id) lie in a run sorted by key (a packed cell's distances from
+    its centre, a band's longitudes), in order."""
+    found = []
+    for key, item_id in gone:
+        at = bisect_left(keys, key)
+        while ids[at] != item_id:
+            at += 1
+        found.append(at)
+    found.sort()
+    return found
+
+
+_S = TypeVar("_S", "array[float]", "array[int]")
+
+
+def _cut(values: _S, positions: list[int], width: int = 1) -> _S:
+    """``values`` without the items at ``positions`` (in order; ``width`` values an item): the
+    runs between them copied whole, so the cost is a step a point taken out, not one a point
+    kept."""
+    kept = values[:0]
+    start = 0
+    for at in positions:
+        kept += values[start * width : at * width]
+        start = at + 1
+    kept += values[start * width :]
+    return kept
+
+
+def _keeping(packed: _Packed[K], gone: Iterable[tuple[int, K, Point]]) -> _Packed[K]:
+    """A packed cell without the points ``gone`` (id, kind, point), each found by a bisection
+    and the rest copied in runs (a crowded city's cell of 50,000 points loses thousands at the
+    first search after start)."""
+    centre = (packed.x, packed.y, packed.z)
+    every: list[tuple[float, int]] = []
+    by_kind: dict[K, list[tuple[float, int]]] = {}
+    for item_id, kind, point in gone:
+        entry = (math.dist(point, centre), item_id)
+        every.append(entry)
+        by_kind.setdefault(kind, []).append(entry)
 
     def kept(
-        rho: array[float], flat: array[float], ids: array[int]
+        rho: array[float], flat: array[float], ids: array[int], out: list[tuple[float, int]]
     ) -> tuple[array[float], array[float], array[int]]:
-        keep = list(map(not_, map(gone.__contains__, ids)))
-        return (
-            array("d", compress(rho, keep)),
-            array("d", compress(flat, chain.from_iterable(zip(keep, keep, keep, strict=True)))),
-            array("q", compress(ids, keep)),
-        )
+        at = _positions(rho, ids, out)
+        return _cut(rho, at), _cut(flat, at, 3), _cut(ids, at)
 
     kinds = []
     for kind, size, kind_rho, kind_flat, kind_ids in packed.kinds:
-        if kind not in gone_kinds:
+        out = by_kind.get(kind)
+        if out is None:
             kinds.append((kind, size, kind_rho, kind_flat, kind_ids))
-            continue
-        rho, flat, ids = kept(kind_rho, kind_flat, kind_ids)
-        if ids:
-            kinds.append((kind, len(ids), rho, flat, ids))
-    rho, flat, ids = kept(packed.rho, packed.flat, packed.ids)
+        elif len(out) < size:
+            kinds.append((kind, size - len(out), *kept(kind_rho, kind_flat, kind_ids, out)))
+    rho, flat, ids = kept(packed.rho, packed.flat, packed.ids, every)
     return packed._replace(size=len(ids), rho=rho, flat=flat, ids=ids, kinds=tuple(kinds))
 
 
@@ -311,6 +368,9 @@ _BANDS = 1500  # bands of latitude for searching without a filter, each 0.12 deg
 # point the shortcut decides is never one the measurement would decide otherwise.
 _BAND_MARGIN = 1e-6
 _POLAR_LAT = 89.0  # circles reaching this near a pole are searched cell by cell
+_3 = repeat(3)  # a point's three coordinates in a flat array
+_BAND_NUMBERS = tuple(range(_BANDS))
+_XYZ = struct.Struct("3d")  # a point packed as a band keeps it (native doubles: exact)
 
 
 def _spans(
@@ -343,51 +403,59 @@ class _Bands:
         self._edges = array("d", [-90.0 + 180.0 * k / _BANDS for k in range(_BANDS)] + [90.0])
         self._sin = array("d", [math.sin(math.radians(edge)) for edge in self._edges])
         self._cos = array("d", [math.cos(math.radians(edge)) for edge in self._edges])
-        self._members: dict[int, dict[int, Point]] = {}
+        # each band's points by id, each packed in 24 bytes (a 64-byte object, where a tuple
+        # of three floats takes 160: 9.6 MB at national scale)
+        self._members: dict[int, dict[int, bytes]] = {}
         self._band_of: dict[int, int] = {}
-        # each band's longitudes in order, and its points and their ids in the same order
-        # (a change is put in its place; a band never sorted, or changed by more than
-        # ``_CHANGES_BEYOND_SIZE`` beyond its size since, is sorted again when next searched)
+        # each band's longitudes in order, and its points (flat: x, y, z, x, y, z...) and their
+        # ids in the same order (a change is put in its place; a band never sorted, or changed
+        # by more than ``_CHANGES_BEYOND_SIZE`` beyond its size since, is sorted again when
+        # next searched). Flat arrays, as the cells keep theirs: a band's points lie together
+        # (measured twice as fast as tuples scattered over the heap), and sorting a band makes
+        # no second set of point objects (which left 13 MB of holes in the heap at national
+        # scale, never given back).
         self._lons: list[array[float]] = [array("d") for _ in range(_BANDS)]
-        self._points: list[list[Point]] = [[] for _ in range(_BANDS)]
+        self._flats: list[array[float]] = [array("d") for _ in range(_BANDS)]
         self._ids: list[array[int]] = [array("q") for _ in range(_BANDS)]
         self._stale: set[int] = set()
         self._changes_left: dict[int, int] = {}  # of each sorted band, changes put in place
         self._sorting: tuple[int, Iterator[bool]] | None = None  # a sort under way
 
     def _band(self, lat: float) -> int:
-        return min(max(bisect_right(self._edges, lat) - 1, 0), _BANDS - 1)
+        # one int object a band, shared by its points (not one each: 2.8 MB at national scale)
+        return _BAND_NUMBERS[min(max(bisect_right(self._edges, lat) - 1, 0), _BANDS - 1)]
 
     def add(self, item_id: int, lat: float, lon: float, point: Point) -> None:
         """Add a point (its id not already here)."""
         band = self._band(lat)
-        self._members.setdefault(band, {})[item_id] = point
+        self._members.setdefault(band, {})[item_id] = _XYZ.pack(*point)
         self._band_of[item_id] = band
         if self._changed(band):
             lon_deg = math.degrees(math.atan2(point[1], point[0]))
             at = bisect_right(self._lons[band], lon_deg)
             self._lons[band].insert(at, lon_deg)
-            self._points[band].insert(at, point)
+            self._flats[band][3 * at : 3 * at] = array("d", point)
             self._ids[band].insert(at, item_id)
 
     def point(self, item_id: int) -> Point:
         """The point of an id that is here."""
-        return self._members[self._band_of[item_id]][item_id]
+        x, y, z = _XYZ.unpack(self._members[self._band_of[item_id]][item_id])
+        return x, y, z
 
     def remove(self, item_id: int) -> None:
         """Remove a point that is here."""
         band = self._band_of.pop(item_id)
-        point = self._members[band].pop(item_id)
+        x, y, _z = _XYZ.unpack(self._members[band].pop(item_id))
         if self._changed(band):
             lons, ids = self._lons[band], self._ids[band]
-            at = bisect_left(lons, math.degrees(math.atan2(point[1], point[0])))
+            at = bisect_left(lons, math.degrees(math.atan2(y, x)))
             while ids[at] != item_id:
                 at += 1
-            del lons[at], self._points[band][at], ids[at]
+            del lons[at], ids[at], self._flats[band][3 * at : 3 * at + 3]
 
     def remove_many(self, item_ids: Iterable[int]) -> None:
-        """Remove points that are here, many at once: a sorted band that loses many keeps the
-        rest in one pass over its arrays."""
+        """Remove points that are here, many at once: a sorted band that loses many finds each
+        by a bisection and keeps the rest in runs copied whole."""
         by_band: dict[int, set[int]] = {}
         for item_id in item_ids:
             by_band.setdefault(self._band_of[item_id], set()).add(item_id)
@@ -396,12 +464,16 @@ class _Bands:
                 for item_id in gone:
                     self.remove(item_id)
                 continue
+            members = self._members[band]
+            out = []
             for item_id in gone:
-                del self._band_of[item_id], self._members[band][item_id]
-            keep = list(map(not_, map(gone.__contains__, self._ids[band])))
-            self._lons[band] = array("d", compress(self._lons[band], keep))
-            self._points[band] = list(compress(self._points[band], keep))
-            self._ids[band] = array("q", compress(self._ids[band], keep))
+                del self._band_of[item_id]
+                x, y, _z = _XYZ.unpack(members.pop(item_id))
+                out.append((math.degrees(math.atan2(y, x)), item_id))
+            at = _positions(self._lons[band], self._ids[band], out)
+            self._lons[band] = _cut(self._lons[band], at)
+            self._flats[band] = _cut(self._flats[band], at, 3)
+            self._ids[band] = _cut(self._ids[band], at)
 
     def _changed(self, band: int) -> bool:
         """A band changes: True when the change is to be put in its place now (the band is
@@ -436,37 +508,27 @@ class _Bands:
         points = list(members.values())
         lons: list[float] = []
         for start in range(0, len(points), _STEP):
-            some = points[start : start + _STEP]
-            lons += map(
-                math.degrees, map(math.atan2, map(itemgetter(1), some), map(itemgetter(0), some))
-            )
+            some = array("d", b"".join(points[start : start + _STEP]))
+            lons += map(math.degrees, map(math.atan2, some[1::3], some[0::3]))
             yield False
         order = sorted(range(len(ids)), key=lons.__getitem__)
         yield False
-        sorted_lons, sorted_ids, placed = array("d"), array("q"), []
-        sorted_members: dict[int, Point] = {}
+        sorted_lons, sorted_ids, sorted_flat = array("d"), array("q"), array("d")
         for start in range(0, len(order), _STEP):
             run = order[start : start + _STEP]
             sorted_lons.extend(list(map(lons.__getitem__, run)))
             sorted_ids.extend(list(map(ids.__getitem__, run)))
-            # new tuples (and floats) made one after another, so a band's points lie
-            # together in memory: measured faster than those shared with the cells, made in
-            # the order the activities came
-            coords = iter(array("d", list(chain.from_iterable(map(points.__getitem__, run)))))
-            made = list(zip(coords, coords, coords, strict=True))
-            placed += made
-            # one tuple a point: the cells read theirs from here
-            sorted_members.update(zip(map(ids.__getitem__, run), made, strict=True))
+            sorted_flat.frombytes(b"".join(map(points.__getitem__, run)))
             yield False
-        self._lons[band], self._ids[band], self._points[band] = sorted_lons, sorted_ids, placed
-        self._members[band] = sorted_members
+        self._lons[band], self._ids[band], self._flats[band] = sorted_lons, sorted_ids, sorted_flat
         self._changes_left[band] = len(order) + _CHANGES_BEYOND_SIZE
         yield True
 
     def _cover(self, lat: float, lon: float, angle: float) -> tuple[int, int, float, float] | None:
         """The first and last bands a circle of ``angle`` (radians) around (lat, lon) covers,
         the longitude in [-180, 180) and the circle's widest half span (degrees); None for a
-        circle reaching near a pole or across the antimeridian. Sorts the bands that changed."""
+        circle reaching near a pole or across the antimeridian. Sorts those of its bands that
+        changed (not the others: right after start, those are sorted in the background)."""
         reach = math.degrees(angle)
         if abs(lat) + reach >= _POLAR_LAT:
             return None
@@ -474,8 +536,14 @@ class _Bands:
         lon = (lon + 180.0) % 360.0 - 180.0
         if lon - widest <= -180.0 or lon + widest >= 180.0:
             return None
-        self.settle()
-        return self._band(lat - reach), self._band(lat + reach), lon, widest
+        first, last = self._band(lat - reach), self._band(lat + reach)
+        for band in self._stale.intersection(range(first, last + 1)):
+            if self._sorting is not None and self._sorting[0] == band:
+                self._sorting = None  # sorted whole here
+            for _step in self._sort(band):
+                pass
+            self._stale.discard(band)
+        return first, last, lon, widest
 
     def count(
         self, lat: float, lon: float, radius_km: float, query: Point, chord: float
@@ -504,15 +572,18 @@ class _Bands:
         widest_at = self._band(math.degrees(math.asin(sin_q / math.cos(outer)))) - first
         if 0 <= widest_at < len(maybe_half):
             maybe_half[widest_at] = widest
-        lons, points = self._lons[first : last + 1], self._points[first : last + 1]
+        lons, flats = self._lons[first : last + 1], self._flats[first : last + 1]
         maybe_west = list(map(bisect_left, lons, map(sub, repeat(lon), maybe_half)))
         maybe_east = list(map(bisect_right, lons, map(add, repeat(lon), maybe_half)))
         west = list(map(min, map(bisect_left, lons, map(sub, repeat(lon), sure_half)), maybe_east))
         east = list(map(max, map(bisect_right, lons, map(add, repeat(lon), sure_half)), west))
         measured = chain.from_iterable(
-            chain(
-                map(getitem, points, map(slice, maybe_west, west)),
-                map(getitem, points, map(slice, east, maybe_east)),
+            map(
+                _points,
+                chain(
+                    map(getitem, flats, map(slice, map(mul, maybe_west, _3), map(mul, west, _3))),
+                    map(getitem, flats, map(slice, map(mul, east, _3), map(mul, maybe_east, _3))),
+                ),
             )
         )
         inside: int = sum(map(sub, east, west))
@@ -530,16 +601,18 @@ class _Bands:
         if cover is None:
             return None
         first, last, lon, widest = cover
-        lons, points = self._lons[first : last + 1], self._points[first : last + 1]
+        lons, flats = self._lons[first : last + 1], self._flats[first : last + 1]
         west = list(map(bisect_left, lons, repeat(lon - widest)))
         east = list(map(bisect_right, lons, repeat(lon + widest)))
-        looked_at = chain.from_iterable(map(getitem, points, map(slice, west, east)))
+        looked_at = chain.from_iterable(
+            map(_points, map(getitem, flats, map(slice, map(mul, west, _3), map(mul, east, _3))))
+        )
         chords = list(map(math.dist, looked_at, repeat(query)))
         # only points within the circle looked at count; of those, the k nearest (and any
         # that ties with the k-th, rounded differently) are ordered exactly
         cut = min(math.sqrt(_chord_sq(reach_km)), math.sqrt(limit_sq))
-        if len(chords) > k:
-            cut = min(cut, sorted(chords)[k - 1])
+        if len(chords) > k:  # the k-th nearest, without sorting all (a city's bands: thousands)
+            cut = min(cut, heapq.nsmallest(k, chords)[-1])
         sizes = list(map(sub, east, west))
         qx, qy, qz = query
         best = []
@@ -549,8 +622,8 @@ class _Bands:
                 n -= sizes[band]
                 band += 1
             at = west[band] + n
-            x, y, z = points[band][at]
-            dx, dy, dz = x - qx, y - qy, z - qz
+            flat = flats[band]
+            dx, dy, dz = flat[3 * at] - qx, flat[3 * at + 1] - qy, flat[3 * at + 2] - qz
             d_sq = dx * dx + dy * dy + dz * dz
             if d_sq <= limit_sq:
                 best.append((d_sq, self._ids[first + band][at]))
@@ -668,11 +741,15 @@ class PointGrid(Generic[K]):
             if cell not in many:
                 for item_id in ids:
                     self.remove(item_id)
+        point = self._bands.point
+        gone = {
+            cell: [(item_id, self._members[cell][item_id], point(item_id)) for item_id in ids]
+            for cell, ids in many.items()
+        }
         self._bands.remove_many(chain.from_iterable(many.values()))
-        for cell, ids in many.items():
+        for cell, out in gone.items():
             members = self._members[cell]
-            gone_kinds = {members[item_id] for item_id in ids}
-            for item_id in ids:
+            for item_id, _kind, _point in out:
                 del members[item_id], self._where[item_id]
             if not members:
                 self._emptied(cell)
@@ -684,7 +761,7 @@ class PointGrid(Generic[K]):
             if cell_packed is None:
                 self._changed(cell, False)
             else:
-                packed[at] = _keeping(cell_packed, set(ids), gone_kinds)
+                packed[at] = _keeping(cell_packed, out)
 
     def _changed(self, cell: _Cell, packed: bool) -> bool:
         """A cell changes: True when the change is to be put into its packed points now (it is
@@ -706,14 +783,19 @@ class PointGrid(Generic[K]):
             self._packing = None
         return packed
 
-    def settle(self, seconds: float = 0.02) -> bool:
+    def settle(self, seconds: float = 0.02, only: Sequence[_Cell] | None = None) -> bool:
         """Pack changed cells and sort changed bands, a step at a time, for about ``seconds``
         ahead of the next search, so that a search after many changes (or after the first
-        load) does not do it all at once; True when nothing is left to do."""
+        load) does not do it all at once; True when nothing is left to do. With ``only``
+        (``unpacked_under``: the cells a search is about to need), those cells alone, once
+        the cell being packed is done; True when they are packed."""
         until = time.perf_counter() + seconds
-        while self._unpacked and time.perf_counter() < until:
+        while time.perf_counter() < until:
             if self._packing is None:
-                cell = next(iter(self._unpacked))
+                left = self._unpacked if only is None else (c for c in only if c in self._unpacked)
+                cell = next(iter(left), None)
+                if cell is None:
+                    break
                 self._packing = (cell, _packing(self._members[cell], self._bands.point))
             cell, packing = self._packing
             try:
@@ -722,10 +804,26 @@ class PointGrid(Generic[K]):
                 i, j = cell
                 columns, packed = self._rows[i]
                 packed[bisect_left(columns, j)] = self._packed(cell, done.value)
+        if only is not None:
+            return not any(cell in self._unpacked for cell in only)
         return self._bands.settle(until) and not self._unpacked
 
-    def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
-        """The packed cells that may hold points within ``radius_km`` (non-negative)."""
+    def unpacked_under(self, lat: float, lon: float, radius_km: float) -> list[_Cell]:
+        """The cells that may hold points within ``radius_km`` and are not packed yet: a
+        search there would pack them on the spot (``settle`` can do it first, in steps)."""
+        if not self._unpacked:
+            return []
+        return [
+            self._cells[(i, columns[at])]
+            for i, columns, packed, at in self._slots_under(lat, lon, radius_km)
+            if packed[at] is None
+        ]
+
+    def _slots_under(
+        self, lat: float, lon: float, radius_km: float
+    ) -> Iterator[tuple[int, list[int], list[_Packed[K] | None], int]]:
+        """Where the cells that may hold points within ``radius_km`` are kept: each one's row
+        number, that row's columns and packed cells, and its place in them."""
         i_lo, i_hi, j_ranges = _box(self._cell, lat, lon, radius_km)
         for i in range(i_lo, i_hi + 1):
             row = self._rows.get(i)
@@ -734,12 +832,17 @@ class PointGrid(Generic[K]):
             columns, packed = row
             for j_lo, j_hi in j_ranges:
                 for at in range(bisect_left(columns, j_lo), bisect_right(columns, j_hi)):
-                    cell = packed[at]
-                    if cell is None:
-                        whole = self._cells[(i, columns[at])]
-                        packing = _pack(self._members[whole], self._bands.point)
-                        cell = packed[at] = self._packed(whole, packing)
-                    yield cell
+                    yield i, columns, packed, at
+
+    def _under(self, lat: float, lon: float, radius_km: float) -> Iterator[_Packed[K]]:
+        """The packed cells that may hold points within ``radius_km`` (non-negative)."""
+        for i, columns, packed, at in self._slots_under(lat, lon, radius_km):
+            cell = packed[at]
+            if cell is None:
+                whole = self._cells[(i, columns[at])]
+                packing = _pack(self._members[whole], self._bands.point)
+                cell = packed[at] = self._packed(whole, packing)
+            yield cell
 
     def count(
         self,

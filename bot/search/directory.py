@@ -12,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
-from bisect import bisect_left, bisect_right, insort
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from bot.domain.recurrence import Occurrence, Schedule
 from bot.domain.vocabulary import Need
 from bot.places.spatial import Point, PointGrid, scan, unit_vector
 from storage.activities import ActivityRepository
-from storage.db import from_db, to_db
+from storage.db import from_db, to_db, utcnow
 from storage.groups import GroupRepository
 from storage.models import Activity, DirectoryRow, Group
 
@@ -52,6 +53,7 @@ class Listing:
     pin: Pin
     languages: tuple[str, ...]
     schedule: Schedule = field(compare=False, repr=False)  # compared apart (it caches)
+    last_end: datetime | None = field(default=None, repr=False)  # None: an open series
 
     @property
     def category(self) -> str:
@@ -101,7 +103,52 @@ def directory_row(activity: Activity, last_end: str | None = None) -> DirectoryR
 
 
 LOAD_PAUSE = 0.005  # seconds between batches of a full load: a search gets the loop meanwhile
-SETTLE_SLICE = 0.02  # seconds of packing ahead at a time, after the first load
+SETTLE_SLICE = 0.01  # seconds of packing ahead at a time, after the first load (and a step)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    """A moment as whole microseconds since 1970 (exact, as an ``_Ends`` keeps it)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+class _Ends:
+    """The activities with a last end, earliest end first (ties by id): two arrays of 8-byte
+    numbers, where a list of (datetime, id) tuples and a dictionary by id took about 160
+    bytes an activity (7 MB at national scale)."""
+
+    def __init__(self) -> None:
+        self.micros = array("q")  # each last end, in microseconds since 1970, in order
+        self.ids = array("q")  # the activity of each, in the same order
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _at(self, micros: int, activity_id: int) -> int:
+        """Where (micros, activity_id) is or would go."""
+        low = bisect_left(self.micros, micros)
+        return bisect_left(self.ids, activity_id, low, bisect_right(self.micros, micros, low))
+
+    def add(self, end: datetime, activity_id: int) -> int:
+        """Put an activity in its place; returns its position."""
+        micros = _micros(end)
+        at = self._at(micros, activity_id)
+        self.micros.insert(at, micros)
+        self.ids.insert(at, activity_id)
+        return at
+
+    def remove(self, end: datetime, activity_id: int) -> int:
+        """Take out an activity that is here; returns where it was."""
+        at = self._at(_micros(end), activity_id)
+        del self.micros[at], self.ids[at]
+        return at
+
+    def ended_by(self, now: datetime) -> int:
+        """How many end by ``now`` (they come first)."""
+        return bisect_right(self.micros, _micros(now))
 
 
 class _Schedules(Mapping[int, Schedule]):
@@ -123,9 +170,15 @@ class _Schedules(Mapping[int, Schedule]):
 class Directory:
     """Shown activities and groups in memory, with spatial indexes."""
 
-    def __init__(self, activities: ActivityRepository, groups: GroupRepository) -> None:
+    def __init__(
+        self,
+        activities: ActivityRepository,
+        groups: GroupRepository,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._activity_repo = activities
         self._group_repo = groups
+        self._clock = clock  # the time of the first load: what is over by then stays out
         self._marks: tuple[int, int] | None = None  # the change counters last read
         self._reloading = asyncio.Lock()  # one reader at a time: a slower one never lands last
         self.activities: dict[int, Listing] = {}
@@ -134,10 +187,9 @@ class Directory:
         # Activities whose last date has passed are taken out of it (and put back if asked
         # about an earlier time).
         self._grid: PointGrid[Pin] = PointGrid(CELL_DEG)
-        self._ends: list[tuple[datetime, int]] = []  # (last end, id), earliest first
-        self._end_of: dict[int, datetime] = {}
+        self._ends = _Ends()  # the activities with a last end (kept on each listing too)
         self._ended = 0  # how many of _ends are out of the grid: those ending by _seen
-        self._seen: datetime | None = None  # the time the last search asked about
+        self._seen: datetime | None = None  # the time the last search asked about (or loaded)
         # every activity with its point and last end, for the full scan (the baseline)
         self._everything: list[tuple[int, Point, tuple[Pin, datetime | None]]] | None = None
         self._group_index: PointGrid[None] = PointGrid()
@@ -163,6 +215,9 @@ class Directory:
         """Read every shown activity, a batch at a time, letting searches run in between."""
         marks = await self._activity_repo.change_marks()  # before reading: nothing is missed
         self.load(await self._group_repo.all(), ())
+        # What is over already never goes into the grid: the first search would take it out
+        # again, thousands at once in a crowded city's cells.
+        self._seen = self._clock()
         after = 0
         while rows := await self._activity_repo.directory_batch(after):
             for row in rows:
@@ -184,6 +239,19 @@ class Directory:
         settled = False
         while not settled:  # a slice at a time: a search gets the loop in between
             settled = self._grid.settle(SETTLE_SLICE)
+            await asyncio.sleep(0)
+        # What packing made (a national directory's cells and bands: some 30,000 arrays and
+        # lists of 100,000 points) stays too: a full collection that looked through it again
+        # would stop the bot for tens of milliseconds each time (see ``_load_all``).
+        gc.freeze()
+
+    async def ready_near(self, lat: float, lon: float, radius_km: float) -> None:
+        """Pack the grid's cells a search within ``radius_km`` needs, a slice at a time with
+        the loop given back in between: right after start, London's cells (55,000 activities
+        in one) are not all packed yet, and the search itself would pack them in one go,
+        stopping the bot for a quarter of a second. Nothing to do once packing ahead is done."""
+        while cells := self._grid.unpacked_under(lat, lon, radius_km):
+            self._grid.settle(SETTLE_SLICE, only=cells)
             await asyncio.sleep(0)
 
     async def settled(self) -> None:
@@ -277,7 +345,7 @@ class Directory:
         self._set_groups(groups)
         self.activities = {}
         self._grid = PointGrid(CELL_DEG)
-        self._ends, self._end_of, self._ended, self._seen = [], {}, 0, None
+        self._ends, self._ended, self._seen = _Ends(), 0, None
         self._everything = None
         for activity in activities:
             self._put(activity if isinstance(activity, DirectoryRow) else directory_row(activity))
@@ -313,20 +381,17 @@ class Directory:
             share(row.skips),
         )
         pin = share(Pin(share(row.category), share(activity_needs(row))))
-        listing = Listing(
-            row.id, row.group_id, row.title, row.lat, row.lon, pin, share(row.languages), schedule
-        )
-        self.activities[row.id] = listing
-        self._everything = None
         last_end = self._last_end(row, schedule)
+        self.activities[row.id] = Listing(
+            row.id, row.group_id, row.title, row.lat, row.lon, pin, share(row.languages),
+            schedule, last_end,
+        )  # fmt: skip
+        self._everything = None
         if last_end is not None:
-            self._end_of[row.id] = last_end
-            entry = (last_end, row.id)
+            self._ends.add(last_end, row.id)
             if self._seen is not None and last_end <= self._seen:
-                insort(self._ends, entry)  # among the ended, out of the grid
-                self._ended += 1
+                self._ended += 1  # among the ended, out of the grid
                 return
-            insort(self._ends, entry)
         self._grid.add(row.id, row.lat, row.lon, pin)
 
     def _last_end(self, row: DirectoryRow, schedule: Schedule) -> datetime | None:
@@ -341,13 +406,12 @@ class Directory:
 
     def _drop(self, activity_id: int) -> None:
         """Take an activity out of the directory (unknown ids are ignored)."""
-        if self.activities.pop(activity_id, None) is None:
+        listing = self.activities.pop(activity_id, None)
+        if listing is None:
             return
         self._everything = None
-        last_end = self._end_of.pop(activity_id, None)
-        if last_end is not None:
-            at = bisect_left(self._ends, (last_end, activity_id))
-            del self._ends[at]
+        if listing.last_end is not None:
+            at = self._ends.remove(listing.last_end, activity_id)
             if at < self._ended:
                 self._ended -= 1
                 return  # it was out of the grid already
@@ -355,17 +419,18 @@ class Directory:
 
     def _leave_out_ended(self, now: datetime) -> None:
         """Keep in the grid exactly the activities whose last date ends after ``now``."""
-        ends, ended = self._ends, self._ended
+        ends, ended = self._ends.micros, self._ended
         self._seen = now
-        if (ended == len(ends) or ends[ended][0] > now) and (
-            not ended or ends[ended - 1][0] <= now
+        moment = _micros(now)
+        if (ended == len(ends) or ends[ended] > moment) and (
+            not ended or ends[ended - 1] <= moment
         ):
             return  # as at the last search (nearly always)
-        ended = bisect_right(self._ends, now, key=lambda end: end[0])
+        ended = self._ends.ended_by(now)
         # many at once after a while without searches (the first search after start takes
         # out every activity already over)
-        self._grid.remove_many(item_id for _end, item_id in self._ends[self._ended : ended])
-        for _end, item_id in self._ends[ended : self._ended]:
+        self._grid.remove_many(self._ends.ids[self._ended : ended])
+        for item_id in self._ends.ids[ended : self._ended]:
             activity = self.activities[item_id]
             self._grid.add(item_id, activity.lat, activity.lon, activity.pin)
         self._ended = ended
@@ -381,7 +446,7 @@ class Directory:
         """Every wanted activity within the radius by checking each one: the baseline."""
         if self._everything is None:
             self._everything = [
-                (item_id, unit_vector(a.lat, a.lon), (a.pin, self._end_of.get(item_id)))
+                (item_id, unit_vector(a.lat, a.lon), (a.pin, a.last_end))
                 for item_id, a in self.activities.items()
             ]
 

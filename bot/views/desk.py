@@ -108,6 +108,12 @@ AUDIT_KINDS = {
     "group": N_("Group contacts changed"),
     "safeguarding": N_("Safeguarding contacts chosen"),
 }
+# The totals of now whose days kept make a chart over time (people, alert subscribers,
+# people with a role, activities still to come, hidden for want of an answer).
+HISTORY = frozenset(
+    {"users_by_purpose", "alert_subscribers", "people_with_role", "activities_active",
+     "activities_stale"}
+)  # fmt: skip
 _LANGUAGE_KEYED = ("users_by_language", "untranslated_for_readers")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -153,6 +159,13 @@ def counted_at(moment: datetime, tz: str) -> str:
     return _("Counted on {when}.").format(when=fmt.when(moment, tz))
 
 
+def day_label(day: str) -> str:
+    """``2026-11-24`` as the locale writes a day and month (``24 Nov``)."""
+    language = current_language()
+    text = format_skeleton("MMMd", date.fromisoformat(day), locale=language.locale)
+    return fmt.native_digits(text, language.babel)
+
+
 def month_label(month: str) -> str:
     """``2026-11`` as the locale writes a month and year (``Nov 2026``)."""
     found = _MONTH.match(month)
@@ -163,10 +176,14 @@ def month_label(month: str) -> str:
     return fmt.native_digits(text, language.babel)
 
 
-def overview(figures: Iterable[Figure]) -> list[dict[str, object]]:
+def overview(
+    figures: Iterable[Figure], history: Iterable[tuple[str, str, str, int]] = ()
+) -> list[dict[str, object]]:
     """The figures in sections, in the order counted: each with its title, its rows (label,
     the count as the locale writes it, and the raw figure, key, month and count, so a check
-    can read them), and a chart of the months for a figure over time."""
+    can read them), a chart of the months for a figure over time, and for the network's
+    totals of now (people, activities still to come...) a chart of their days kept
+    (``history``: day, figure, key, count)."""
     sections: dict[str, dict[str, object]] = {}
     for f in figures:
         section = sections.setdefault(
@@ -188,7 +205,21 @@ def overview(figures: Iterable[Figure]) -> list[dict[str, object]]:
                 "raw": {"figure": f.figure, "key": f.key, "month": f.month, "count": f.count},
             }
         )
+    days: dict[str, dict[str, int]] = {}  # figure -> day -> total
+    for day, figure, _key, count in history:
+        totals = days.setdefault(figure, {})
+        totals[day] = totals.get(day, 0) + count
     for section in sections.values():
+        kept = days.get(str(section["figure"]), {})
+        section["history"] = (
+            chart(
+                str(section["title"]),
+                [(day_label(d), count) for d, count in kept.items()],
+                over_time=True,
+            )
+            if section["figure"] in HISTORY and len(kept) > 1
+            else ""
+        )
         rows = section["rows"]
         assert isinstance(rows, list)
         raws = [r["raw"] for r in rows]

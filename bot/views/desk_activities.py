@@ -47,6 +47,9 @@ TEXTS = {
     "import_errors": N_("Nothing was saved. Please fix these rows and check the file again:"),
     "confirm": N_("Save them"),
     "export": N_("Export as CSV"),
+    "poster": N_("Poster for a noticeboard"),
+    "poster_languages": N_("Languages on the poster (up to three)"),
+    "poster_button": N_("⬇️ Download the poster (PDF)"),
     # the bot's own words
     "activities": N_("Activities"),
     "everything": N_("Everything"),
@@ -109,23 +112,25 @@ def dates(starts: list[datetime], tz: str) -> list[dict[str, str]]:
 
 
 def row_errors(errors: Iterable[RowError]) -> list[dict[str, Any]]:
-    """An import's problems, one line each with its row number (the importer's own words,
-    which the command line prints too, inside a translated frame)."""
+    """An import's problems, one line each with its row number, in the reader's language (the
+    command line prints the importer's English); the values from the file isolated inside
+    right-to-left text."""
     return [
         {
             "row": e.row,
             "column": e.column,
             "text": _("Row {row}, {column}: {message}").format(
-                row=fmt.number(e.row), column=e.column, message=e.message
+                row=fmt.number(e.row),
+                column=fmt.bidi(e.column),
+                message=e.text(gettext, fmt.bidi),
             ),
         }
         for e in errors
     ]
 
 
-def not_your_group(ref: str) -> str:
-    """An import row for a group (or an activity) the admin does not run."""
-    return _("not one of your groups' activities ({ref})").format(ref=ref)
+# An import row for a group (or an activity) the admin does not run.
+NOT_YOUR_GROUP = N_("not one of your groups' activities ({ref})")
 
 
 def ready(count: int) -> str:
@@ -141,3 +146,11 @@ def imported(count: int) -> str:
 def too_large() -> str:
     """A file over the web server's limit for one request (1 MB)."""
     return _("This file is too big (at most 1 MB). Please split it into smaller files.")
+
+
+def poster_empty() -> str:
+    """One activity's poster, when the bot does not show it or it has no date soon."""
+    return _(
+        "This activity is not shown in the bot now, or has no dates in the next four weeks: "
+        "there is nothing to put on a poster."
+    )

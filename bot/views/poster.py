@@ -366,7 +366,12 @@ _drawing: ProcessPoolExecutor | None = None
 
 
 async def render_apart(
-    group: Group, entries: Sequence[Entry], languages: Sequence[str], link: str, now: datetime
+    group: Group,
+    entries: Sequence[Entry],
+    languages: Sequence[str],
+    link: str,
+    now: datetime,
+    single: bool = False,
 ) -> bytes:
     """``render`` in a process of its own (one, started on first use, its catalogs loaded), for
     a server: HarfBuzz and fontTools hold Python's lock for over 100 ms at a time, so a thread
@@ -376,7 +381,7 @@ async def render_apart(
         _drawing = ProcessPoolExecutor(1, get_context("spawn"), initializer=load_catalogs)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(
-        _drawing, render, group, list(entries), tuple(languages), link, now
+        _drawing, render, group, list(entries), tuple(languages), link, now, single
     )
 
 
@@ -408,6 +413,17 @@ async def group_entries(
 ) -> list[Entry]:
     """The group's published activities of the poster's weeks, with their translated titles."""
     shown = await activities.published_of_group(group.id)
+    return await entries_of(translations, shown, group, languages, now)
+
+
+async def entries_of(
+    translations: TranslationRepository,
+    shown: Sequence[Activity],
+    group: Group,
+    languages: Sequence[str],
+    now: datetime,
+) -> list[Entry]:
+    """These activities (of ``group``) in the poster's weeks, with their translated titles."""
     titles = await _titles(translations, shown, languages)
     return [replace(e, titles=titles.get(e.activity.id, {})) for e in coming(shown, group, now)]
 
@@ -462,7 +478,7 @@ async def make(
             if found is None:
                 raise PosterError(f"no group with reference {group_ref!r}")
             group, shown = found, await activities.published_of_group(found.id)
-        titles = await _titles(Translations(db), shown, languages)
+        entries = await entries_of(Translations(db), shown, group, languages, now)
     finally:
         await db.close()
     if not group.verified:
@@ -472,5 +488,4 @@ async def make(
         link = activity_link(username, shown[0])
     else:
         link = group_link(username, group)
-    entries = [replace(e, titles=titles.get(e.activity.id, {})) for e in coming(shown, group, now)]
     return render(group, entries, languages, link, now, single=activity_id is not None)

@@ -17,10 +17,9 @@ and the same messages sent.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,16 +37,17 @@ from bot.views import posting as pv
 from bot.views import safeguarding as sv
 from bot.views import translating as tv
 from bot.web.signin import signed_user
-from storage.db import Database
 from storage.models import Activity
 from storage.roles import ADMIN, COORDINATOR, Role
-from storage.stats import Figure, StatsRepository
+from storage.stats import StatsRepository
 
 STATIC = Path(__file__).parent / "static"
 REASON_LIMIT = 300  # as the bot takes a moderator's typed reason
 REVIEW_SHOWN = 50  # posts waiting, and activities with concerns, on the Review page
 AUDIT_PAGE = 50
-NETWORK_EVERY = timedelta(minutes=5)  # the network's figures are counted at most this often
+# The network's figures are counted at most this often (the jobs count them more often).
+NETWORK_EVERY = timedelta(minutes=5)
+HISTORY_DAYS = timedelta(days=90)  # the network's totals over time: the days kept of the last 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +86,6 @@ class DeskPages:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._network: tuple[datetime, list[Figure]] | None = None  # when counted, figures
-        self._counting = asyncio.Lock()  # one count of the network's figures at a time
         self.policy = (
             "default-src 'self'; script-src 'self' https://telegram.org; "
             "img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
@@ -228,33 +226,19 @@ class DeskPages:
         """The network's figures (`sanctuary-bot stats`) for a coordinator; a group admin's
         groups' figures for a group admin; one group's with ``group`` (one of theirs)."""
         groups = await self._group_filter(request, services, person, "overview")
+        stats = StatsRepository(services.db)
+        history: list[tuple[str, str, str, int]] = []
         if groups is None:
-            counted, figures = await self._network_figures(services)
+            counted, figures = await services.network_figures(NETWORK_EVERY)
+            history = await stats.history((counted - HISTORY_DAYS).date().isoformat())
         else:  # a few groups' figures: indexed by group, milliseconds at national scale
             counted = services.now()
-            figures = await StatsRepository(services.db).group_figures(counted, groups)
+            figures = await stats.group_figures(counted, groups)
         return {
             "network": groups is None,
             "counted": dv.counted_at(counted, services.config.timezone),
-            "sections": dv.overview(figures),
+            "sections": dv.overview(figures, history),
         }
-
-    async def _network_figures(self, services: Services) -> tuple[datetime, list[Figure]]:
-        """The network's figures, counted at most every NETWORK_EVERY: at national scale the
-        count reads millions of rows for seconds, so it runs on a connection of its own (in
-        WAL mode a reader holds up nobody: the bot's connection goes on answering) and one
-        count serves every coordinator for a while."""
-        async with self._counting:
-            now = services.now()
-            if self._network is not None and now - self._network[0] < NETWORK_EVERY:
-                return self._network
-            reader = await Database.open(services.db.path, migrate=False)
-            try:
-                figures = await StatsRepository(reader).figures(now)
-            finally:
-                await reader.close()
-            self._network = (now, figures)
-            return self._network
 
     async def review(
         self, request: web.Request, services: Services, person: Person

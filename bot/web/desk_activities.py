@@ -12,6 +12,7 @@ messages sent as from /myactivities and the command line.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from datetime import datetime
@@ -26,6 +27,7 @@ from bot.domain.importer import (
     export_activities,
     export_ref,
     read_activities,
+    row_error,
     save_activities,
 )
 from bot.domain.organiser import ASK_AFTER
@@ -34,8 +36,10 @@ from bot.services import Services
 from bot.views import common as views
 from bot.views import desk as dv
 from bot.views import desk_activities as av
+from bot.views import poster
 from bot.views import posting as pv
 from bot.web.desk import DeskPages, Person, Refused, _body
+from bot.web.desk_groups import poster_asked, poster_languages
 from storage.drafts import Draft
 from storage.models import Activity, Group
 
@@ -50,7 +54,7 @@ class DeskActivities:
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         """/desk/api/activities (the table), activity (one), edit, pause, cancel-date,
-        import (check, then confirm) and export."""
+        import (check, then confirm) and export, and one activity's poster."""
         api = self.desk._api
         router.add_get("/desk/api/activities", api(self.table))
         router.add_get("/desk/api/activity", api(self.activity))
@@ -59,6 +63,7 @@ class DeskActivities:
         router.add_post("/desk/api/activity/cancel-date", api(self.cancel_date))
         router.add_post("/desk/api/activities/import", api(self.import_csv))
         router.add_get("/desk/api/activities/export", api(self.export_csv))
+        router.add_get("/desk/api/activity/poster", api(self.poster))
 
     async def _one(
         self, services: Services, person: Person, body: dict[str, Any], what: str
@@ -143,6 +148,36 @@ class DeskActivities:
             "resume": activity.status == "published" and activity.paused,
             "repeats": bool(activity.rrule),
             "dates": av.dates(starts, group.timezone),
+            # where the poster extra is installed, for an activity the bot shows
+            "poster": (
+                await poster_languages(services)
+                if poster.available() and activity.visible and group.verified
+                else None
+            ),
+        }
+
+    async def poster(
+        self, request: web.Request, services: Services, person: Person
+    ) -> dict[str, Any]:
+        """One activity's A4 poster in one to three languages (``languages=en,ar``), as
+        `sanctuary-bot poster --activity` draws it, with the QR code of the activity's link
+        in the bot: a PDF, base64, with its file name. Drawn in a process of its own (CPU
+        work, as the group's poster); 501 when the poster extra is not installed, 409 when
+        the bot does not show the activity or it has no date in the poster's weeks."""
+        wanted = request.query.get("activity", "")
+        body = {"activity": int(wanted) if wanted.isdigit() else None}
+        activity, group = await self._one(services, person, body, "poster")
+        languages = poster_asked(request)
+        now = services.now()
+        shown = [activity] if activity.visible and group.verified else []
+        entries = await poster.entries_of(services.translations, shown, group, languages, now)
+        if not entries:
+            raise Refused(409, "conflict", av.poster_empty())
+        link = poster.activity_link(self.desk.app.bot.username, activity)
+        pdf = await poster.render_apart(group, entries, languages, link, now, single=True)
+        return {
+            "filename": f"poster-{export_ref(activity)}-{'-'.join(languages)}.pdf",
+            "pdf": base64.b64encode(pdf).decode("ascii"),
         }
 
     # -- changes --------------------------------------------------------------------------------
@@ -260,9 +295,11 @@ class DeskActivities:
             group_ref = (values.get("group_ref") or "").strip()
             ref = (values.get("ref") or "").strip()
             if refs.get(group_ref) not in groups:
-                errors.append(RowError(reader.line_num, "group_ref", av.not_your_group(group_ref)))
+                errors.append(
+                    row_error(reader.line_num, "group_ref", av.NOT_YOUR_GROUP, ref=group_ref)
+                )
             elif ref in owner and owner[ref] not in groups:
-                errors.append(RowError(reader.line_num, "ref", av.not_your_group(ref)))
+                errors.append(row_error(reader.line_num, "ref", av.NOT_YOUR_GROUP, ref=ref))
         return errors
 
     async def export_csv(

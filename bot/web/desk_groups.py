@@ -38,6 +38,29 @@ from storage.roles import ADMIN, COORDINATOR, NETWORK, VOLUNTEER
 USER_ID_LIMIT = 10**15  # Telegram's user ids are far below this
 
 
+async def poster_languages(services: Services) -> dict[str, Any]:
+    """A poster's language choices (the group's, or one activity's): English, then the
+    languages readers chose, most read first, then the others; the first three chosen."""
+    readers = await services.translations.readers_languages()
+    chosen = ["en", *(c for c in readers if c in BY_CODE)]
+    codes = chosen + [c for c in BY_CODE if c not in chosen]
+    return {
+        "languages": [{"code": c, "name": BY_CODE[c].native_name} for c in codes],
+        "chosen": chosen[: poster.MAX_LANGUAGES],
+    }
+
+
+def poster_asked(request: web.Request) -> tuple[str, ...]:
+    """A poster's languages as asked (``languages=en,ar``): 501 when the poster extra is not
+    installed, 400 unless one to three languages the bot speaks."""
+    if not poster.available():
+        raise Refused(501, "not_implemented", gv.poster_unavailable())
+    try:
+        return poster.parse_languages(request.query.get("languages", ""))
+    except poster.PosterError:
+        raise Refused(400, "bad_request", views.not_understood()) from None
+
+
 class DeskGroups:
     """The Groups and people page's API, on the desk's sign-in and rights."""
 
@@ -107,14 +130,8 @@ class DeskGroups:
                 ],
             },
         }
-        if poster.available():  # the extra is installed: English, then what readers read
-            readers = await services.translations.readers_languages()
-            chosen = ["en", *(c for c in readers if c in BY_CODE)]
-            codes = chosen + [c for c in BY_CODE if c not in chosen]
-            data["poster"] = {
-                "languages": [{"code": c, "name": BY_CODE[c].native_name} for c in codes],
-                "chosen": chosen[: poster.MAX_LANGUAGES],
-            }
+        if poster.available():  # the extra is installed
+            data["poster"] = await poster_languages(services)
         if person.coordinator:
             data["coordinators"] = [
                 {"user": m.user_id, "name": m.label or f"#{m.user_id}"}
@@ -132,12 +149,7 @@ class DeskGroups:
         if not wanted.isdigit():
             raise Refused(400, "bad_request", views.not_understood())
         group = await self._group(services, person, int(wanted), "poster")
-        if not poster.available():
-            raise Refused(501, "not_implemented", gv.poster_unavailable())
-        try:
-            languages = poster.parse_languages(request.query.get("languages", ""))
-        except poster.PosterError:
-            raise Refused(400, "bad_request", views.not_understood()) from None
+        languages = poster_asked(request)
         now = services.now()
         entries = await poster.group_entries(
             services.activities, services.translations, group, languages, now

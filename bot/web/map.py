@@ -91,7 +91,7 @@ class MapPages:
             except Expired:
                 data = fv.map_page(None, None, {})
             else:
-                found, next_of = search_page(services, state)
+                found, next_of = await search_page(services, state)
                 listed = [hit.activity for hit in found.hits]
                 titles = await titles_in(services.translations, listed, current_locale())
                 data = fv.map_page(found, state, next_of, titles)

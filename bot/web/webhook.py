@@ -8,6 +8,10 @@ update_ids handled are kept (in memory, and in ``handled_updates`` for a day acr
 and across the instances sharing the database, which each look there first): one seen before
 is answered 200 at once and not handled again, and one still being handled here is answered
 when that handling ends.
+
+A busy webhook takes many posts at once (Telegram keeps up to 40 connections open): the
+update_ids arriving together are looked up in one statement, and those handled close together
+are written in one, so that each post costs no trip of its own to the database's thread.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 from telegram import Update
@@ -37,6 +41,52 @@ PURGE_EVERY_S = 3600.0
 # webhook writes a handful of update_ids a transaction rather than one (each write is a trip
 # to the database's thread and a commit). Only the 200 waits: the reply has been sent.
 RECORD_GATHER_S = 0.01
+T = TypeVar("T")
+
+
+class Gathered(Generic[T]):
+    """update_ids asked about close together, answered by one call of ``answer`` for all:
+    those asked in the same turn of the event loop as the first (or, with ``gather_s``, that
+    long after it) go together, and those asked while ``answer`` runs go in the next."""
+
+    def __init__(
+        self,
+        answer: Callable[[list[int]], Awaitable[Callable[[int], T]]],
+        name: str,
+        gather_s: float = 0.0,
+    ) -> None:
+        self._answer = answer
+        self._name = name
+        self._gather_s = gather_s
+        self._waiting: list[tuple[int, asyncio.Future[T]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def ask(self, update_id: int) -> T:
+        """The answer for ``update_id`` (given for the whole batch it went in with)."""
+        answered: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append((update_id, answered))
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self._name)
+        return await answered  # cancelled: it is still in its batch, its answer goes unread
+
+    async def _run(self) -> None:
+        try:
+            while self._waiting:
+                if self._gather_s:
+                    await asyncio.sleep(self._gather_s)
+                batch, self._waiting = self._waiting, []
+                try:
+                    answer = await self._answer([update_id for update_id, _ in batch])
+                except Exception as exc:  # each post asking fails (500: Telegram posts again)
+                    for _, answered in batch:
+                        if not answered.done():
+                            answered.set_exception(exc)
+                    continue
+                for update_id, answered in batch:
+                    if not answered.done():
+                        answered.set_result(answer(update_id))
+        finally:
+            self._task = None
 
 
 class Webhook:
@@ -58,8 +108,9 @@ class Webhook:
         self._secret = secret.encode()
         self._seen: OrderedDict[int, float] = OrderedDict()  # update_id -> when (monotonic)
         self._running: dict[int, asyncio.Future[bool]] = {}
-        self._to_record: list[tuple[int, asyncio.Future[None]]] = []
-        self._recorder: asyncio.Task[None] | None = None
+        # by another instance sharing the database: the posts that arrived together, together
+        self._handled_elsewhere = Gathered(self._look_up, "webhook-lookup")
+        self._recorded = Gathered(self._write, "webhook-recorder", RECORD_GATHER_S)
         self._purged_at = 0.0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -105,7 +156,7 @@ class Webhook:
         self._idle.clear()
         handled = False
         try:
-            if await self.handled.contains(update_id):  # by another instance sharing the database
+            if await self._handled_elsewhere.ask(update_id):
                 handled = True
                 self._remember(update_id)
                 return 200
@@ -113,7 +164,7 @@ class Webhook:
             await app.update_processor.process_update(update, app.process_update(update))
             handled = True
             self._remember(update_id)
-            await self._record(update_id)
+            await self._recorded.ask(update_id)
         finally:
             del self._running[update_id]
             done.set_result(handled)
@@ -128,34 +179,23 @@ class Webhook:
         while self._seen and next(iter(self._seen.values())) < limit:
             self._seen.popitem(last=False)
 
-    async def _record(self, update_id: int) -> None:
-        """Wait until ``update_id`` is written as handled: the updates handled meanwhile are
-        written together, in one transaction."""
-        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._to_record.append((update_id, written))
-        if self._recorder is None:
-            self._recorder = asyncio.create_task(self._write(), name="webhook-recorder")
-        await asyncio.shield(written)
+    async def _look_up(self, update_ids: list[int]) -> Callable[[int], bool]:
+        """Which of ``update_ids`` were handled, in one statement."""
+        return (await self.handled.among(update_ids)).__contains__
 
-    async def _write(self) -> None:
+    async def _write(self, update_ids: list[int]) -> Callable[[int], None]:
+        """Write ``update_ids`` as handled, in one statement: the updates handled within
+        RECORD_GATHER_S of each other."""
         try:
-            while self._to_record:
-                await asyncio.sleep(RECORD_GATHER_S)
-                batch, self._to_record = self._to_record, []
-                try:
-                    await self.handled.record([update_id for update_id, _ in batch], self.now())
-                except Exception:  # handled all the same: answered 200, kept in memory
-                    log.exception("could not record %d handled updates", len(batch))
-                for _, written in batch:
-                    if not written.done():
-                        written.set_result(None)
-                if time.monotonic() - self._purged_at > PURGE_EVERY_S:
-                    try:
-                        await self._purge()
-                    except Exception:
-                        log.exception("could not forget old handled updates")
-        finally:
-            self._recorder = None
+            await self.handled.record(update_ids, self.now())
+        except Exception:  # handled all the same: answered 200, kept in memory
+            log.exception("could not record %d handled updates", len(update_ids))
+        if time.monotonic() - self._purged_at > PURGE_EVERY_S:
+            try:
+                await self._purge()
+            except Exception:
+                log.exception("could not forget old handled updates")
+        return _nothing
 
     async def _purge(self) -> None:
         self._purged_at = time.monotonic()
@@ -171,6 +211,10 @@ class Webhook:
         except TimeoutError:
             return False
         return True
+
+
+def _nothing(update_id: int) -> None:
+    """What a post waiting for its update_id to be written is told: that it was."""
 
 
 def _looks_like_update(data: Any) -> bool:

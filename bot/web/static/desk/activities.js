@@ -1,7 +1,8 @@
 // The desk's Activities page (see bot/web/desk_activities.py): a table with filters, one
 // activity's card with edit (one part at a time, checked by the bot's own rules), pause or
-// resume and cancel one date; CSV import (checked first: every problem listed by row, nothing
-// saved until confirmed) and export. Every text comes from the server and is set as text.
+// resume, cancel one date, and its poster; CSV import (checked first: every problem listed by
+// row, nothing saved until confirmed) and export. Every text comes from the server and is set
+// as text.
 (function () {
   "use strict";
   var D = window.Desk;
@@ -220,6 +221,12 @@
           dates.addEventListener("click", function () { datesForm(item, detail); });
           detail.appendChild(dates);
         }
+      }
+      if (item.poster) {  // a poster of this activity, with the QR code of its link in the bot
+        var box = el("section", { "data-section": "poster" });
+        box.appendChild(el("h3", {}, A.poster));
+        box.appendChild(D.posterForm(item.poster, A, "activity/poster", { activity: String(item.id) }));
+        detail.appendChild(box);
       }
       h.focus();
     });

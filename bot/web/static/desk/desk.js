@@ -93,10 +93,14 @@
       data.sections.forEach(function (section) {
         var box = el("section", { "class": "card", "data-figure": section.figure });
         box.appendChild(el("h2", {}, section.title));
-        if (section.chart) {
-          var svg = new DOMParser().parseFromString(section.chart, "image/svg+xml").documentElement;
-          if (svg && svg.nodeName === "svg") { box.appendChild(document.importNode(svg, true)); }
-        }
+        [section.chart, section.history].forEach(function (drawn, i) {
+          if (!drawn) { return; }
+          var svg = new DOMParser().parseFromString(drawn, "image/svg+xml").documentElement;
+          if (svg && svg.nodeName === "svg") {
+            if (i) { svg.setAttribute("class", "chart history"); }  // the days kept
+            box.appendChild(document.importNode(svg, true));
+          }
+        });
         var scroll = el("div", { "class": "scroll" });
         var table = el("table");
         section.rows.forEach(function (row) {
@@ -277,13 +281,54 @@
     });
   }
 
+  // A poster in one to three languages, drawn by the server as `sanctuary-bot poster` does
+  // (a group's, on the Groups page; one activity's, on the Activities page): ``poster`` the
+  // language choices, ``words`` the page's words (poster_languages, poster_button), ``path``
+  // and ``params`` the API's; the PDF is downloaded as the CSV export is.
+  function posterForm(poster, words, path, params) {
+    var form = el("form", { id: "poster" });
+    var set = el("fieldset", { "class": "field" });
+    set.appendChild(el("legend", {}, words.poster_languages));
+    var picks = [0, 1, 2].map(function (i) {
+      var pick = el("select", { id: "poster-lang-" + i, "aria-label": words.poster_languages + " " + (i + 1) });
+      if (i > 0) { pick.appendChild(el("option", { value: "" }, "—")); }
+      poster.languages.forEach(function (l) {
+        pick.appendChild(el("option", { value: l.code, lang: l.code.replace("_", "-") }, l.name));
+      });
+      pick.value = poster.chosen[i] || "";
+      set.appendChild(pick);
+      return pick;
+    });
+    form.appendChild(set);
+    var go = el("button", { type: "submit", "data-action": "poster" }, words.poster_button);
+    form.appendChild(go);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var codes = [];
+      picks.forEach(function (p) { if (p.value && codes.indexOf(p.value) < 0) { codes.push(p.value); } });
+      go.disabled = true;
+      var q = new URLSearchParams(params);
+      q.set("languages", codes.join(","));
+      api(path + "?" + q.toString()).then(function (data) {
+        go.disabled = false;
+        var bytes = Uint8Array.from(atob(data.pdf), function (c) { return c.charCodeAt(0); });
+        var link = el("a", { download: data.filename });
+        link.href = URL.createObjectURL(new Blob([bytes], { type: "application/pdf" }));
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+      }).catch(function (error) { go.disabled = false; failed(error); });
+    });
+    return form;
+  }
+
   // -- the shell ------------------------------------------------------------------------------
 
   var pages = { overview: overview, review: review, audit: audit };
   // Pages in their own scripts (activities.js) add themselves to ``pages`` with these helpers.
   window.Desk = {
     api: api, el: el, say: say, failed: failed, heading: heading, done: done, page: page,
-    pages: pages, me: function () { return me; }
+    pages: pages, me: function () { return me; }, posterForm: posterForm
   };
 
   function route() {

@@ -123,42 +123,10 @@
   }
 
   // A poster of the group's coming activities in one to three languages (the server draws the
-  // PDF as `sanctuary-bot poster` does); downloaded as the Activities page's CSV export is.
+  // PDF as `sanctuary-bot poster` does).
   function posterBox(group, poster) {
     var box = section("poster", G.poster);
-    var form = el("form", { id: "poster" });
-    var set = el("fieldset", { "class": "field" });
-    set.appendChild(el("legend", {}, G.poster_languages));
-    var picks = [0, 1, 2].map(function (i) {
-      var pick = el("select", { id: "poster-lang-" + i, "aria-label": G.poster_languages + " " + (i + 1) });
-      if (i > 0) { pick.appendChild(el("option", { value: "" }, "—")); }
-      poster.languages.forEach(function (l) {
-        pick.appendChild(el("option", { value: l.code, lang: l.code.replace("_", "-") }, l.name));
-      });
-      pick.value = poster.chosen[i] || "";
-      set.appendChild(pick);
-      return pick;
-    });
-    form.appendChild(set);
-    var go = el("button", { type: "submit", "data-action": "poster" }, G.poster_button);
-    form.appendChild(go);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var codes = [];
-      picks.forEach(function (p) { if (p.value && codes.indexOf(p.value) < 0) { codes.push(p.value); } });
-      go.disabled = true;
-      var q = new URLSearchParams({ group: String(group.id), languages: codes.join(",") });
-      D.api("group/poster?" + q.toString()).then(function (data) {
-        go.disabled = false;
-        var bytes = Uint8Array.from(atob(data.pdf), function (c) { return c.charCodeAt(0); });
-        var link = el("a", { download: data.filename });
-        link.href = URL.createObjectURL(new Blob([bytes], { type: "application/pdf" }));
-        document.body.appendChild(link);
-        link.click();
-        link.remove();
-      }).catch(function (error) { go.disabled = false; D.failed(error); });
-    });
-    box.appendChild(form);
+    box.appendChild(D.posterForm(poster, G, "group/poster", { group: String(group.id) }));
   }
 
   function giveForm(group, coordinator) {
