@@ -2,7 +2,7 @@
 grid of the database server's clock, each person's next moment, a 429's pause.
 
 On SQLite the budget lives in the process (one instance) and nothing here is called; the tables
-(migration 0021) exist on both engines so that copy-db finds the same tables on each side.
+(migration 0022) exist on both engines so that copy-db finds the same tables on each side.
 Every statement is one round trip and runs on its own (never inside a transaction: the slot's
 advisory lock would then be held until that transaction ends).
 """
@@ -27,7 +27,7 @@ class Slot:
 
 
 class SendBudgetRepository:
-    """All SQL of the shared budget (PostgreSQL: take_send_slot is in 0021's variant)."""
+    """All SQL of the shared budget (PostgreSQL: take_send_slot is in 0022's variant)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -44,7 +44,7 @@ class SendBudgetRepository:
         horizon_s: float,
     ) -> Slot:
         """Take the first free slot for a message to ``chat_id`` (bulk: only within
-        ``horizon_s``): see take_send_slot in storage/migrations/0021_send_budget.postgresql.sql."""
+        ``horizon_s``): see take_send_slot in storage/migrations/0022_send_budget.postgresql.sql."""
         async with self._db.conn.execute(
             "SELECT taken, wait, chat_wait, pause_wait FROM take_send_slot(?, ?, ?, ?, ?, ?, ?)",
             (chat_id, bulk, spacing_s, gap_s, per_window, window_s, horizon_s),

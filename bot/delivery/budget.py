@@ -13,7 +13,7 @@ honest delay instead of a broken limit.
   shared in the process; a reply waits for its chat, then for the next slot, and the sender
   lets a waiting reply have it.
 * ``SharedBudget`` (PostgreSQL: any number of instances): the slots are rows
-  (storage.budget, migration 0021): one round trip a message takes its slot on one grid of the
+  (storage.budget, migration 0022): one round trip a message takes its slot on one grid of the
   database server's clock, under an advisory lock, and a second one after Telegram's answer
   sets the person's next moment (so a message answered late still keeps its gap). The outbox
   sender keeps its own limiter too, for what it knows first (its messages in flight, a group's

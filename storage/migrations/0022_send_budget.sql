@@ -1,4 +1,4 @@
--- 0021: one send budget for every instance sharing a PostgreSQL database (bot/delivery/budget.py).
+-- 0022: one send budget for every instance sharing a PostgreSQL database (bot/delivery/budget.py).
 -- Telegram counts its limits per bot, not per process: replies from every instance and the
 -- outbox sender take their messages' slots here. On SQLite (one instance) the budget is kept in
 -- the process and these tables stay empty; they exist on both engines so that copy-db finds

@@ -1,4 +1,4 @@
--- 0021 on PostgreSQL: the tables of 0021_send_budget.sql (read it for what they hold), and
+-- 0022 on PostgreSQL: the tables of 0022_send_budget.sql (read it for what they hold), and
 -- take_send_slot, which takes a message's slot in one round trip: under one advisory lock (the
 -- budget's decisions are made one at a time, across instances), on the server's clock (the
 -- instances need not agree on the time to a few milliseconds).
