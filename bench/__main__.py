@@ -858,6 +858,7 @@ def main(argv: list[str] | None = None) -> int:
             "campaign",
             "reminders",
             "instances",
+            "budget",
         ],
         default=None,
     )
@@ -883,6 +884,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.instances import bench_instances
 
         bench_instances(min(args.updates, 1_000), CACHE)
+    if args.only in (None, "budget"):
+        from bench.budget import bench_budget
+
+        bench_budget()
     return 0
 
 

@@ -297,6 +297,7 @@ def build_app(
         await started.start_sender(app.bot)
         if isinstance(app.bot.rate_limiter, PatientReplies):
             app.bot.rate_limiter.metrics = started.metrics
+            app.bot.rate_limiter.budget = started.budget  # replies share the outbox's limits
         await set_commands(app)
         if app.job_queue is not None:
             app.job_queue.run_repeating(

@@ -73,6 +73,9 @@ class Config:
     timezone: str = "Europe/London"
     search_radius_miles: float = 25.0
     send_rate: float = 30.0
+    # Seconds between two messages to one person (Telegram's 1 a second); tests of other
+    # things than the limits shorten it, or every further message of theirs waits a second
+    chat_gap_s: float = 1.0
     log_format: str = "text"
     bot_username: str | None = None  # for t.me links made without the bot (posters)
     # Set together: Telegram posts updates to webhook_url; without it the bot long-polls.

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from telegram import Bot
 
 from bot.config import Config, ConfigError
-from bot.delivery.outbox import RateLimiter, Sender
+from bot.delivery.budget import SendBudget, budget_for, sender_limits
+from bot.delivery.outbox import Sender
 from bot.delivery.reminders import (
     ReminderPlanner,
     WeeklyPlanner,
@@ -105,9 +106,13 @@ class Services:
     organiser: Organiser = field(init=False)
     concerns: Concerns = field(init=False)
     translations: TranslationRepository = field(init=False)
+    # Telegram's limits for replies and the outbox together (bot.delivery.budget): in this
+    # process on SQLite (the sender's limiter), through the database on PostgreSQL.
+    budget: SendBudget = field(init=False)
 
     def __post_init__(self) -> None:
         self.users.clock = self.now  # rows carry the service clock's time (tests move it)
+        self.budget = budget_for(self.db, self.config.send_rate, self.config.chat_gap_s)
         self.db.observe = self.metrics.db_seconds.observe
         self.translations = TranslationRepository(self.db)
         self.desk = CampaignDesk(
@@ -225,12 +230,19 @@ class Services:
     def _new_sender(self, bot: Bot) -> Sender:
         from bot.delivery.renderers import build_renderers
 
-        limiter = RateLimiter(per_second=self.config.send_rate)
         renderers = build_renderers(
             self.directory, self.now, self.users, self.config, self.campaigns, self.translations
         )
+        limiter, shared = sender_limits(self.budget)
         return Sender(
-            bot, self.outbox, self.users, renderers, limiter, now=self.now, metrics=self.metrics
+            bot,
+            self.outbox,
+            self.users,
+            renderers,
+            limiter,
+            now=self.now,
+            metrics=self.metrics,
+            budget=shared,
         )
 
     async def _start_sending(self) -> None:

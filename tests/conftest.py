@@ -178,11 +178,15 @@ async def start_bot(
     *,
     web: Literal["polling", "webhook"] | None = None,
     public_url: str | None = None,
+    chat_gap_s: float = 0.05,
 ) -> AsyncIterator[Harness]:
     """Start the whole bot against a fake server (a fresh one unless given) and the database
     in ``tmp_path``: seeded when new, as it was left when started again. With ``web``, as
     ``sanctuary-bot run`` starts it, with its web server on a free port: polling, or taking
-    updates on its webhook (``WEBHOOK_SECRET``). ``public_url``: SANCTUARY_PUBLIC_URL (the map)."""
+    updates on its webhook (``WEBHOOK_SECRET``). ``public_url``: SANCTUARY_PUBLIC_URL (the map).
+    ``chat_gap_s``: the gap between two messages to one person, short here (Telegram's second
+    would make every further message of a test wait a second: tests/test_send_budget.py keeps
+    it, and checks it)."""
     async with AsyncExitStack() as stack:
         if server is None:
             server = await stack.enter_async_context(FakeBotAPI())
@@ -203,6 +207,7 @@ async def start_bot(
             webhook_url=hook_url,
             webhook_secret=WEBHOOK_SECRET if hook_url else None,
             public_url=public_url,
+            chat_gap_s=chat_gap_s,
         )
         new = not engines.exists(config.db_path)
         services = await Services.create(config, gazetteer=gazetteer, outcodes=outcodes)

@@ -123,13 +123,16 @@ async def test_a_long_429_loses_that_answer_quietly_and_the_next_one_arrives(
     bot: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     chat = bot.chat(7312)
-    bot.server.fail_next("sendMessage", kind="429", retry_after=120, chat_id=7312)
+    # Longer than a reply waits (5 s); short enough to wait for here
+    bot.server.fail_next("sendMessage", kind="429", retry_after=6, chat_id=7312)
     assert await chat.send("Leeds") == []  # no apology either: the chat may not receive now
     assert [c.status for c in bot.server.calls if c.method == "sendMessage"][-1:] == [429]
+    met = next(c.at for c in reversed(bot.server.calls) if c.status == 429)
     assert "429 from Telegram" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    again = only(await chat.send("Leeds"))
+    again = only(await chat.send("Leeds"))  # once the pause (all sending's) is over
     assert "welcoming activities near Leeds" in again.plain_text()
+    assert bot.server.calls_to("sendMessage")[-1].at - met >= 6.0
 
 
 async def test_live_location_moves_and_edited_messages_start_nothing(bot: Harness) -> None:

@@ -9,6 +9,9 @@ is carried on by another."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import itertools
 import json
 import os
 import re
@@ -105,24 +108,30 @@ async def _refs(db: Database) -> dict[str, int]:
     return await GroupRepository(db).refs()
 
 
-async def _row(url: str, sql: str, *params: object) -> tuple[object, ...] | None:
-    db = await Database.open(url, migrate=False)
-    try:
-        async with db.conn.execute(sql, params) as cur:
-            found = await cur.fetchone()
-        return tuple(found) if found is not None else None
-    finally:
-        await db.close()
+async def _row(db: Database, sql: str, *params: object) -> tuple[object, ...] | None:
+    async with db.conn.execute(sql, params) as cur:
+        found = await cur.fetchone()
+    return tuple(found) if found is not None else None
 
 
-def _calls(server: FakeBotAPI) -> Counter[int | None]:
-    """How many times each supporter was sent the call (they are sent nothing else), in one
-    pass: the fake Bot API answers in this process, so a slow look would hold its answers."""
-    return Counter(
-        c.chat_id
-        for c in server.calls
-        if c.chat_id in SUPPORTERS and c.status == 200 and c.method == "sendMessage"
-    )
+class _Calls:
+    """How many times each supporter was sent the call (they are sent nothing else). Each look
+    reads only the calls recorded since the last: the fake Bot API answers in this process, and
+    reading every call again every 20 ms held its answers up to 50 ms and more at a time on a
+    loaded machine (the commonest of this process's stalls, sampled)."""
+
+    def __init__(self, server: FakeBotAPI) -> None:
+        self.server = server
+        self.read = 0
+        self.counted: Counter[int | None] = Counter()
+
+    def __call__(self) -> Counter[int | None]:
+        calls = self.server.calls
+        for c in itertools.islice(calls, self.read, None):
+            if c.chat_id in SUPPORTERS and c.status == 200 and c.method == "sendMessage":
+                self.counted[c.chat_id] += 1
+        self.read = len(calls)
+        return self.counted
 
 
 @pytest.fixture
@@ -134,10 +143,23 @@ async def server() -> AsyncIterator[FakeBotAPI]:
 async def test_three_instances_send_a_call_to_everyone_while_one_is_killed(
     server: FakeBotAPI, tmp_path: Path, gazetteer: Gazetteer, geo_cache: Path
 ) -> None:
+    began = time.monotonic()
+    phases: dict[str, float] = {}
+
+    def phase(name: str) -> None:
+        phases[name] = time.monotonic() - began - sum(phases.values())
+
     url = await engines.target(tmp_path / "bot.db")
     await _seed(url)
+    phase("seed")
     server.enforce_limits()
+    calls = _Calls(server)
     async with AsyncExitStack() as stack:
+        # One connection watches the database: the lease is looked at every 20 ms, and a
+        # connection opened for each look (a server process forked, types read) loaded both
+        # cores through the takeover and held up the fake Bot API's answers.
+        db = await Database.open(url, migrate=False)
+        stack.push_async_callback(db.close)
         front = LiveFront()
         await front.start()
         stack.push_async_callback(front.stop)
@@ -177,7 +199,7 @@ async def test_three_instances_send_a_call_to_everyone_while_one_is_killed(
             procs.append(await _start(env, logs[n]))
             await server.wait_for_call(lambda c: c.method == "setWebhook", START_S, since)
             if n == 0:  # the first holds the sender's lease
-                await eventually(lambda: _holder(url), START_S, lambda: _read(logs[0]))
+                await eventually(lambda: _holder(db), START_S, lambda: _read(logs[0]))
 
         async def acknowledged(update_id: int) -> None:
             await eventually(
@@ -189,7 +211,22 @@ async def test_three_instances_send_a_call_to_everyone_while_one_is_killed(
         def chat(user_id: int) -> Conversation:
             return Conversation(server, server.user(user_id, language_code="en"), acknowledged)
 
-        holder = await _row(url, "SELECT holder FROM leases WHERE name = ?", SENDER)
+        phase("start 3 instances")
+        # The fake Bot API counts each message when this process reads it: a moment this
+        # process is not scheduled (two cores shared with the instances, the database and
+        # whatever else runs) bunches the messages that came meanwhile, and a second holds
+        # more than 30 that were sent within the limit. So the counter (this process, not
+        # the instances started before) goes first where the system allows it.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, -10)
+            stack.callback(os.setpriority, os.PRIO_PROCESS, 0, 0)
+        # Nor a garbage collection (100 ms here, over everything loaded): none until the end.
+        gc.collect()
+        gc.disable()
+        stack.callback(gc.enable)
+        stalls = asyncio.create_task(_stalls())  # reported at the end, to read a failure
+        stack.callback(stalls.cancel)
+        holder = await _row(db, "SELECT holder FROM leases WHERE name = ?", SENDER)
         assert holder is not None
         victim = int(str(holder[0]).removeprefix("web-"))
 
@@ -221,9 +258,10 @@ async def test_three_instances_send_a_call_to_everyone_while_one_is_killed(
         assert "Where should I look for City of Sanctuary groups?" in asked.plain_text()
         results = await asyncio.gather(*(search(u) for u in PEOPLE))
 
+        phase("compose the call, 21 people start and search")
         # Half way through the sending, the sender's instance is killed.
         await eventually(
-            lambda: len(_calls(server)) >= len(SUPPORTERS) // 2,
+            lambda: len(calls()) >= len(SUPPORTERS) // 2,
             600.0,
             server.describe_calls,
         )
@@ -231,7 +269,8 @@ async def test_three_instances_send_a_call_to_everyone_while_one_is_killed(
         await procs[victim].wait()
         killed = time.monotonic()
         front.dead.add(victim)
-        at_kill = sum(_calls(server).values())
+        at_kill = sum(calls().values())
+        phase("first half of the call")
 
         # The conversation goes on elsewhere; the people press buttons; a post is written.
         found = only(await carried.send("Leeds"))
@@ -267,27 +306,30 @@ async def test_three_instances_send_a_call_to_everyone_while_one_is_killed(
             assert any("is published" in m.plain_text() for m in done), done
 
         await asyncio.gather(post(), *(press(u, r) for u, r in zip(PEOPLE, results, strict=True)))
+        phase("post, press buttons, carry a conversation on")
         asked_on = {i for u, who in front.handled_by.items() for i in who}
         assert len(asked_on) == 3
 
         # Another instance takes the sending over; every supporter gets the call.
         async def taken() -> bool:
-            row = await _row(url, "SELECT holder FROM leases WHERE name = ?", SENDER)
+            row = await _row(db, "SELECT holder FROM leases WHERE name = ?", SENDER)
             return row is not None and row[0] != f"web-{victim}"
 
         await eventually(taken, TAKEOVER_S, lambda: "\n".join(_read(p) for p in logs))
         takeover = time.monotonic() - killed
-        await eventually(
-            lambda: len(_calls(server)) == len(SUPPORTERS), 600.0, server.describe_calls
-        )
-        counted = _calls(server)
+        phase("the rest of the takeover")
+        await eventually(lambda: len(calls()) == len(SUPPORTERS), 600.0, server.describe_calls)
+        phase("second half of the call")
+        counted = calls()
         per_supporter = [counted[u] for u in SUPPORTERS]
         duplicates = sum(n - 1 for n in per_supporter if n > 1)
         print(
             f"\nsent {sum(per_supporter)} to {len(SUPPORTERS)} supporters, {at_kill} before the "
             f"kill; duplicates {duplicates}; violations {server.violations}; takeover "
             f"{takeover:.1f} s; updates {len(front.handled_by)}; campaign sends in the busiest "
-            f"second {_busiest_second(server)[0]}"
+            f"second {_busiest_second(server)[0]}; {dict(_kinds(server.violation_log))}; "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
+            + f"; this process's longest stalls {await _longest(stalls)}"
         )
         assert per_supporter.count(0) == 0
         assert duplicates <= IN_FLIGHT
@@ -301,16 +343,32 @@ async def test_three_instances_send_a_call_to_everyone_while_one_is_killed(
         assert queued == set(answered)
         launched = sum(_read(p).count("launched to 2000 recipients") for p in logs)
         assert launched == 1, [_read(p)[-2000:] for p in logs]
-        assert await _row(url, "SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == (0,)
-    if server.violations:
-        # Known gap (issue #25 item 5): the budget is the sender's alone. Replies go out from
-        # whichever instance took the update, beside the outbox's 30/s, and a reply of several
-        # messages reaches one person within a second. Everything above holds; this does not yet.
-        pytest.xfail(f"send budget does not cover replies: {dict(kinds)}")
+        assert await _row(db, "SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == (0,)
+    # One send budget (bot.delivery.budget): replies from every instance and the outbox
+    # together within 30/s, each person's gap kept across instances.
+    assert server.violations == 0, (dict(kinds), server.violation_log[:20])
 
 
-async def _holder(url: str) -> bool:
-    return await _row(url, "SELECT holder FROM leases WHERE name = ?", SENDER) is not None
+async def _stalls() -> list[float]:
+    """How late this process's event loop woke (the fake Bot API counts in it)."""
+    late: list[float] = []
+    try:
+        while True:
+            start = time.monotonic()
+            await asyncio.sleep(0.01)
+            late.append(time.monotonic() - start - 0.01)
+    except asyncio.CancelledError:
+        return late
+
+
+async def _longest(task: asyncio.Task[list[float]]) -> list[str]:
+    task.cancel()
+    late = await task
+    return [f"{s * 1000:.0f} ms" for s in sorted(late)[-5:]]
+
+
+async def _holder(db: Database) -> bool:
+    return await _row(db, "SELECT holder FROM leases WHERE name = ?", SENDER) is not None
 
 
 def _kinds(log: list[str]) -> Counter[str]:

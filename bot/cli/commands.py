@@ -381,7 +381,8 @@ async def _deliver(config: Config) -> int:
     (sent, failed, blocked) and exits 1 when any failed."""
     from telegram import Bot
 
-    from bot.delivery.outbox import RateLimiter, Sender
+    from bot.delivery.budget import budget_for, sender_limits
+    from bot.delivery.outbox import Sender
     from bot.delivery.renderers import build_renderers
     from bot.delivery.transport import AiohttpRequest
     from bot.leases import LEASE, RENEW_S, SENDER
@@ -415,12 +416,13 @@ async def _deliver(config: Config) -> int:
         before = await outbox.counts()
         request = AiohttpRequest()  # several messages in flight, as the application sends
         async with Bot(config.token or "", base_url=config.api_url, request=request) as bot:
-            limiter = RateLimiter(per_second=config.send_rate)
+            # replies of running instances share the limits (on PostgreSQL)
+            limiter, shared = sender_limits(budget_for(db, config.send_rate))
             users = UserRepository(db)
             renderers = build_renderers(
                 directory, utcnow, users, config, CampaignRepository(db), TranslationRepository(db)
             )
-            sender = Sender(bot, outbox, users, renderers, limiter)
+            sender = Sender(bot, outbox, users, renderers, limiter, budget=shared)
             await sender.start()
             renewed = time.monotonic()
             while await sender.run_once():

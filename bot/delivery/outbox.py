@@ -18,8 +18,11 @@ each at send time in its recipient's language and sends it within Telegram's lim
   'pending' on start-up, and the restarted sender keeps each chat's gap from the sends
   stored before the crash.
 
-Replies to a person (handlers answer directly) get ``PatientReplies``: a short 429 is waited
-out and the reply sent once more, instead of being lost.
+Replies to a person (handlers answer directly) get ``PatientReplies``: each of their messages
+takes a slot of the same budget as the outbox (bot.delivery.budget: this sender's limiter in one
+process; shared through the database by every instance on PostgreSQL, where this sender takes a
+shared slot for each row too), and a short 429 is waited out and the reply sent once more,
+instead of being lost.
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ import math
 import random
 import time
 import warnings
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
@@ -47,6 +51,7 @@ from bot.i18n import DEFAULT_LOCALE, use_locale
 from bot.views.common import View
 from bot.views.keyboard import ptb_markup
 from bot.web.metrics import Metrics
+from storage.budget import Slot
 from storage.db import utcnow
 from storage.models import User
 from storage.outbox import OutboxRepository, OutboxRow
@@ -80,6 +85,30 @@ REPLY_METHODS = frozenset(
     }
 )
 
+# Calls that put a message in a chat: each takes a slot of the send budget (Telegram's limits
+# count messages; a chat action, an edit, a button's answer go at once)
+MESSAGES = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVenue",
+        "sendLocation",
+        "sendMediaGroup",
+        "sendAudio",
+        "sendVideo",
+        "sendVoice",
+        "sendAnimation",
+        "sendSticker",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "sendInvoice",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+
 # True while the sender sends an outbox row: it handles a 429 itself (pausing everything)
 _SENDING_ROW: ContextVar[bool] = ContextVar("sending_outbox_row", default=False)
 # While a row to a person is rendered: that person, as the sender read them for the row's
@@ -95,15 +124,53 @@ def retry_seconds(exc: RetryAfter) -> float:
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
+class SendBudget(ABC):
+    """The bot's one send budget (its kinds: bot.delivery.budget), as a reply uses it around
+    each message it sends: ``reply`` before (returns when the message may go, its slot taken),
+    ``landed`` after Telegram's answer (or error)."""
+
+    @abstractmethod
+    async def reply(self, chat_id: int) -> None:
+        """Wait for a slot for a message to ``chat_id``, and take it."""
+
+    @abstractmethod
+    async def landed(self, chat_id: int) -> None:
+        """The message to ``chat_id`` has its answer: the chat's gap counts from now."""
+
+    @abstractmethod
+    async def pause(self, seconds: float) -> None:
+        """A 429: no message goes, from anywhere, for ``seconds``."""
+
+
+class SharedSlots(Protocol):
+    """A budget shared with other instances (bot.delivery.budget.SharedBudget), as the
+    outbox sender uses it: a slot for each row, bulk only within ``horizon`` seconds."""
+
+    spacing: float
+    horizon: float
+
+    async def take(self, chat_id: int, *, bulk: bool) -> Slot: ...
+
+    async def landed(self, chat_id: int) -> None: ...
+
+    async def pause(self, seconds: float) -> None: ...
+
+
 class PatientReplies(BaseRateLimiter[None]):
-    """The application's requests: one that meets a 429 asking to wait at most ``max_wait_s``
-    (a person pressing buttons faster than Telegram lets one chat receive) waits and is sent
-    once more. Longer waits are raised, and so is any 429 the outbox sender meets: it pauses
-    all its sending itself. Nothing else is limited: replies go out at once."""
+    """The application's requests. Each message a reply sends takes its slot of the bot's one
+    send budget (``budget``, bot.delivery.budget: shared with the outbox sender, and on
+    PostgreSQL with every instance) before it goes, so replies and the outbox together keep
+    Telegram's limits; a reply to a chat that had a message less than a second ago waits out
+    the rest of that second. A 429 pauses the whole budget; one asking to wait at most
+    ``max_wait_s`` (a person pressing buttons faster than Telegram lets one chat receive) is
+    waited out and the request sent once more. Longer waits are raised, and so is any 429 the
+    outbox sender meets: it pauses all its sending itself. Other calls (edits, answers to a
+    button) go at once."""
 
     def __init__(self, max_wait_s: float = 5.0) -> None:
         self.max_wait_s = max_wait_s
         self.metrics: Metrics | None = None  # the running bot's, set when its services start
+        self.budget: SendBudget | None = None  # likewise; None: replies go out at once
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -120,12 +187,24 @@ class PatientReplies(BaseRateLimiter[None]):
         data: dict[str, Any],
         rate_limit_args: None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        sending_row = _SENDING_ROW.get()
+        chat_id = data.get("chat_id")
+        budgeted = (
+            self.budget is not None
+            and not sending_row  # the sender took the row's slot itself
+            and endpoint in MESSAGES
+            and isinstance(chat_id, int)
+        )
         try:
-            result = await callback(*args, **kwargs)
+            result = await self._within_budget(
+                callback, args, kwargs, chat_id if budgeted else None
+            )
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
-            if _SENDING_ROW.get():
+            if sending_row:
                 raise
+            if self.budget is not None:  # Telegram's flood control is the bot's: all wait
+                await self.budget.pause(seconds)
             if self.metrics is not None:
                 self.metrics.pause("reply", seconds)
             if seconds > self.max_wait_s:
@@ -134,10 +213,27 @@ class PatientReplies(BaseRateLimiter[None]):
         else:
             self._count(endpoint)
             return result
-        await asyncio.sleep(seconds)
-        result = await callback(*args, **kwargs)
+        if not budgeted:  # a message's next slot comes after the pause
+            await asyncio.sleep(seconds)
+        result = await self._within_budget(callback, args, kwargs, chat_id if budgeted else None)
         self._count(endpoint)
         return result
+
+    async def _within_budget(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        chat_id: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """The call, in a slot of the budget when it sends a message to ``chat_id``."""
+        if chat_id is None or self.budget is None:
+            return await callback(*args, **kwargs)
+        await self.budget.reply(chat_id)
+        try:
+            return await callback(*args, **kwargs)
+        finally:
+            await self.budget.landed(chat_id)
 
     def _count(self, endpoint: str) -> None:
         """A reply went out (an outbox row is counted by the sender)."""
@@ -170,6 +266,9 @@ class RateLimiter:
         self._next_chat: dict[int, float] = {}
         self._group_sends: dict[int, deque[float]] = {}
         self._paused_until = 0.0
+        # Replies (``LocalBudget``) whose chat may receive, waiting for the next slot: the
+        # sender lets them have it (a person is waiting; bulk gets what replies leave).
+        self.waiting_replies = 0
 
     def recall(self, recent: Mapping[int, tuple[datetime | None, int]], wall_now: datetime) -> None:
         """Sends made before a restart (``OutboxRepository.recent_chats``): each chat keeps
@@ -193,6 +292,11 @@ class RateLimiter:
         (the answer comes after the message arrived, so the gap holds where it is counted)."""
         if chat_id > 0:
             self._next_chat[chat_id] = self.clock() + self.private_interval
+
+    def hold(self, chat_id: int, until: float) -> None:
+        """``chat_id`` may receive nothing before ``until`` (the shared budget said so: another
+        instance's reply to it, or a group's minute)."""
+        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), until)
 
     def pause(self, seconds: float) -> None:
         """Stop all sending for ``seconds`` (a 429)."""
@@ -256,6 +360,7 @@ class Sender:
         rng: random.Random | None = None,
         in_flight: int = IN_FLIGHT,
         metrics: Metrics | None = None,
+        budget: SharedSlots | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -269,6 +374,10 @@ class Sender:
         self.batch = batch
         self.rng = rng or random.Random()
         self.metrics = metrics
+        # Several instances (PostgreSQL): each message also takes a slot of the budget they
+        # share with every instance's replies (bot.delivery.budget); ``limiter`` then keeps
+        # what this sender knows first (its messages in flight, its 429s).
+        self.budget = budget
         self.unreachable: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -318,6 +427,7 @@ class Sender:
         by lane."""
         self._fresh = False
         rows = deque(await self.outbox.claim(self.now(), self.batch))
+        rendered: dict[int, View] = {}  # rows whose shared slot went by, ready for the next
         if not rows:
             await self.drain()
             return 0
@@ -344,7 +454,9 @@ class Sender:
                 continue
             rows.remove(row)
             handled += 1
-            view = await self._prepare(row)
+            view = rendered.pop(row.id, None)
+            if view is None:
+                view = await self._prepare(row)
             if view is None:
                 continue
             await self._slots.acquire()
@@ -352,12 +464,19 @@ class Sender:
             heard = not self._flying
             while True:
                 wait = self.limiter.ready_at(row.chat_id) - self.limiter.clock()
+                if wait <= 0 and self.limiter.waiting_replies:  # a reply takes this slot
+                    wait = self.limiter.interval / 4
                 if wait <= 0 and heard:
                     break
                 # With messages in flight, answers already on their way back are heard
                 # first: a 429 that came for one of them pauses this one too.
                 await asyncio.sleep(max(wait, 0.0) + (0.0 if heard else HEAR_S))
                 heard = True
+            if not await self._shared_slot(row.chat_id):
+                self._slots.release()
+                rendered[row.id] = view  # sent in a later slot, as rendered now
+                rows.appendleft(row)  # chosen again when its chat may receive
+                continue
             self.limiter.record(row.chat_id)
             task = asyncio.create_task(self._send(row, view))
             self._flying.add(task)
@@ -365,6 +484,37 @@ class Sender:
         if self._stopping:
             await self.drain()
         return handled
+
+    async def _shared_slot(self, chat_id: int) -> bool:
+        """With a shared budget, the message's slot in it: True once taken and come. False
+        when it was not to be had: the chat waits (another instance's reply to it, a group's
+        minute), all wait (a 429 another instance met), or replies took the slots within
+        reach; or when it went by before the message could go (a 429 heard meanwhile, this
+        process held up). The row is then chosen again later."""
+        budget = self.budget
+        if budget is None:
+            return True
+        limiter = self.limiter
+        try:
+            slot = await budget.take(chat_id, bulk=True)
+        except Exception:  # the database is away: nothing goes without a slot
+            log.exception("no slot from the send budget")
+            limiter.pause(1.0)
+            return False
+        if not slot.taken:
+            if slot.pause_wait > 0:
+                limiter.pause(slot.pause_wait)
+            elif slot.chat_wait > budget.horizon:
+                limiter.hold(chat_id, limiter.clock() + slot.chat_wait)
+            else:  # replies took the next slots
+                await asyncio.sleep(max(0.0, slot.wait - budget.horizon))
+            return False
+        due = limiter.clock() + slot.wait
+        await asyncio.sleep(max(0.0, slot.wait))
+        # Late by half a slot or more (this process held up), it could land among the next
+        # slots' messages (the grid's margin is for late wakes elsewhere). A 429 heard
+        # meanwhile pauses it.
+        return limiter.clock() < due + budget.spacing / 2 and limiter.ready_at(chat_id) <= due
 
     def _landed(self, chat_id: int, task: asyncio.Task[None]) -> None:
         self.limiter.landed(chat_id)
@@ -420,7 +570,11 @@ class Sender:
 
     async def _send(self, row: OutboxRow, view: View) -> None:
         """Send one rendered row (its slot already taken) and record what Telegram said."""
-        self._count(await self._outcome(row, view))
+        try:
+            self._count(await self._outcome(row, view))
+        finally:
+            if self.budget is not None:  # the person's next message: a gap from now
+                await self.budget.landed(row.chat_id)
 
     async def _outcome(self, row: OutboxRow, view: View) -> str:
         """Send one rendered row; returns what became of it (sent, failed, unreachable,
@@ -437,6 +591,8 @@ class Sender:
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             self.limiter.pause(seconds)
+            if self.budget is not None:  # every instance's replies too
+                await self.budget.pause(seconds)
             log.warning("429 from Telegram: pausing all sending for %.0f s", seconds)
             if self.metrics is not None:
                 self.metrics.pause("outbox", seconds)
