@@ -46,14 +46,14 @@ T = TypeVar("T")
 
 class Gathered(Generic[T]):
     """update_ids asked about close together, answered by one call of ``answer`` for all:
-    those asked in the same turn of the event loop as the first (or, with ``gather_s``, that
-    long after it) go together, and those asked while ``answer`` runs go in the next."""
+    those asked in the same turn of the event loop as the first (or within the seconds
+    ``gather_s()`` gives then) go together, and those asked while ``answer`` runs, in the next."""
 
     def __init__(
         self,
         answer: Callable[[list[int]], Awaitable[Callable[[int], T]]],
         name: str,
-        gather_s: float = 0.0,
+        gather_s: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._answer = answer
         self._name = name
@@ -72,8 +72,8 @@ class Gathered(Generic[T]):
     async def _run(self) -> None:
         try:
             while self._waiting:
-                if self._gather_s:
-                    await asyncio.sleep(self._gather_s)
+                if gather_s := self._gather_s():
+                    await asyncio.sleep(gather_s)
                 batch, self._waiting = self._waiting, []
                 try:
                     answer = await self._answer([update_id for update_id, _ in batch])
@@ -110,7 +110,7 @@ class Webhook:
         self._running: dict[int, asyncio.Future[bool]] = {}
         # by another instance sharing the database: the posts that arrived together, together
         self._handled_elsewhere = Gathered(self._look_up, "webhook-lookup")
-        self._recorded = Gathered(self._write, "webhook-recorder", RECORD_GATHER_S)
+        self._recorded = Gathered(self._write, "webhook-recorder", lambda: RECORD_GATHER_S)
         self._purged_at = 0.0
         self._idle = asyncio.Event()
         self._idle.set()
