@@ -169,6 +169,10 @@ class PersonalDataRepository:
                     "safeguarding_set_by",
                     "UPDATE safeguarding_contacts SET set_by = NULL WHERE set_by = ?",
                 ),
+                # The send budget (several instances): a slot taken stays taken (the rate
+                # holds), no longer saying for whom; the person's next moment goes.
+                ("send_slots", "UPDATE send_slots SET chat_id = 0 WHERE chat_id = ?"),
+                ("send_chats", "DELETE FROM send_chats WHERE chat_id = ?"),
                 ("users", "DELETE FROM users WHERE id = ?"),
             ):
                 async with conn.execute(sql, (user_id,)) as cur:

@@ -173,7 +173,12 @@ async def test_forget_deletes_every_trace_and_keeps_counts(bot: Harness) -> None
     assert "Sheffield welcome café" in found.plain_text()
     # A search keeps only the named place searched (its later pages name it), for a day at
     # most, so that the next button may be handled by another instance.
-    assert await _every_trace(bot, UID) == {"sessions.user_id": 1}
+    traces = await _every_trace(bot, UID)
+    # On PostgreSQL (several instances) that answer took a slot of the shared send budget:
+    # Telegram's limits need it for a minute, then the next sends purge it (none on SQLite).
+    for budget in ("send_slots.chat_id", "send_chats.chat_id"):
+        assert traces.pop(budget, 0) <= 1
+    assert traces == {"sessions.user_id": 1}
     assert await bot.row("SELECT data FROM sessions WHERE user_id = ?", UID) == (
         '{"last_place": [5338, -147, "Sheffield", "2638077"]}',
     )
