@@ -88,14 +88,12 @@ async def search_page(
 ) -> tuple[Page, dict[int, Occurrence | None]]:
     """The page of activities a results message shows for ``state``, with their next dates."""
     lat, lon = state.point
-    radius_km = services.config.search_radius_miles * fmt.KM_PER_MILE
-    await services.directory.ready_near(lat, lon, radius_km)
     now = services.now()
     with services.metrics.search_seconds.time():
-        found = services.directory.search(
+        found = await services.directory.search_ready(
             lat,
             lon,
-            radius_km,
+            services.config.search_radius_miles * fmt.KM_PER_MILE,
             now,
             state.category,
             state.need_set,

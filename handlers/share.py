@@ -87,8 +87,7 @@ async def inline_query(update: Update, context: AppContext) -> None:
         place = result.places[0]  # of several with one name, the best known
         radius = services.config.search_radius_miles
         category = asked.category if asked is not None else None
-        await services.directory.ready_near(place.lat, place.lon, radius * fmt.KM_PER_MILE)
-        found = services.directory.search(
+        found = await services.directory.search_ready(
             place.lat,
             place.lon,
             radius * fmt.KM_PER_MILE,

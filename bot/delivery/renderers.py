@@ -112,11 +112,9 @@ def build_renderers(
         moment = now()
         week_end = moment + timedelta(days=7)
         listed: list[tuple[Hit, Occurrence]] = []
-        radius_km = config.search_radius_miles * fmt.KM_PER_MILE
-        await directory.ready_near(user.area_lat, user.area_lon, radius_km)
         for look_at in DIGEST_LOOK_AT:
             # the nearest few first (most take place every week); further only if needed
-            found = directory.search(
+            found = await directory.search_ready(
                 user.area_lat,
                 user.area_lon,
                 config.search_radius_miles * fmt.KM_PER_MILE,

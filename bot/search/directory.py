@@ -254,6 +254,25 @@ class Directory:
             self._grid.settle(SETTLE_SLICE, only=cells)
             await asyncio.sleep(0)
 
+    async def search_ready(
+        self,
+        lat: float,
+        lon: float,
+        radius_km: float,
+        now: datetime,
+        category: str | None = None,
+        needs: frozenset[str] = frozenset(),
+        *,
+        page: int = 0,
+        page_size: int = 5,
+    ) -> Page:
+        """``search``, once the cells it needs are packed (``ready_near``): how the bot
+        searches while it answers people."""
+        await self.ready_near(lat, lon, radius_km)
+        return self.search(
+            lat, lon, radius_km, now, category, needs, page=page, page_size=page_size
+        )
+
     async def settled(self) -> None:
         """Wait until the packing ahead that follows the first load is done (tests, bench)."""
         if self._settling is not None:
