@@ -61,10 +61,10 @@ pytest: $(STAMP) compile
 # .ci/postgresql starts (Debian's postgresql package), or at SANCTUARY_TEST_POSTGRESQL. Without
 # a server one line says this half did not run; under CI that fails the run.
 pytest-postgresql: $(STAMP) compile
-	$(BIN)/python -m tests.engines -q -m "not wheel and not instances"
+	$(BIN)/python -m tests.engines -q -m "not wheel"
 
-# Three `sanctuary-bot run` processes on one PostgreSQL, one killed half way through a call
-# (tests/test_instances_postgresql.py): minutes of real time, so not part of `make test`.
+# Only the three `sanctuary-bot run` processes on one PostgreSQL, one killed half way through a
+# call (tests/test_instances_postgresql.py, about two minutes; also part of pytest-postgresql).
 test-instances: $(STAMP) compile
 	$(BIN)/python -m tests.engines -q -m instances
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import threading
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,6 +40,7 @@ from tests.fakeapi import (
     html_error,
     html_to_plain,
 )
+from tests.fakeapi.witness import LimitsWitness
 
 TOKEN = "123:ABC"
 # PTB warns about RetryAfter.retry_after becoming a timedelta; irrelevant here.
@@ -495,6 +497,58 @@ async def test_enforce_limits_counts_violations(server: FakeBotAPI, tg: Bot) -> 
     with pytest.raises(RetryAfter):
         await tg.send_message(5, "f")
     assert server.violations == 3
+
+
+async def test_a_witness_in_its_own_process_counts_the_limits_and_passes_calls_on(
+    server: FakeBotAPI,
+) -> None:
+    async with (
+        LimitsWitness(server, per_second_total=3) as witness,
+        Bot(TOKEN, base_url=witness.base_url, request=local_request()) as bot,
+    ):
+        sent = await bot.send_message(1, "a")
+        await bot.send_message(1, "b")  # same private chat within 1 s
+        await bot.send_message(2, "c")
+        await bot.send_message(3, "d")  # fourth send within a second
+        await bot.send_chat_action(4, "typing")  # not counted
+        seen = await witness.report()
+    assert sent.text == "a"  # the fake Bot API's answer, passed back
+    assert [c.chat_id for c in server.calls_to("sendMessage")] == [1, 1, 2, 3]
+    assert server.violations == 0  # the fake itself counts nothing
+    assert [(s.method, s.chat_id, s.status) for s in seen.sends] == [
+        ("sendmessage", chat, 200) for chat in (1, 1, 2, 3)
+    ]
+    assert len(seen.violations) == 2
+    assert "chat 1:" in seen.violations[0]
+    assert "more than 3 sends in 1 s" in seen.violations[1]
+
+
+async def test_a_witness_times_calls_as_they_arrive_while_the_fake_is_held_up(
+    server: FakeBotAPI,
+) -> None:
+    """The fake Bot API's loop is held up while three calls come from threads 0.3 s apart:
+    the fake takes them all after, the witness as they came."""
+
+    async with LimitsWitness(server) as witness:
+
+        def send(chat: int, after_s: float) -> None:
+            time.sleep(after_s)
+            httpx.post(
+                f"{witness.base_url}{TOKEN}/sendMessage", json={"chat_id": chat, "text": "x"}
+            )
+
+        threads = [threading.Thread(target=send, args=(n, 0.3 * n)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)  # noqa: ASYNC251 (on purpose: the fake's loop is held up)
+        woke = time.monotonic()
+        await asyncio.get_running_loop().run_in_executor(None, lambda: [t.join() for t in threads])
+        seen = await witness.report()
+    assert all(c.at >= woke for c in server.calls_to("sendMessage"))
+    arrived = [s.at for s in seen.sends]
+    assert len(arrived) == 3 and arrived[1] < woke
+    assert arrived[2] - arrived[0] >= 0.5
+    assert seen.violations == []
 
 
 async def test_enforce_limits_groups_per_minute(server: FakeBotAPI, tg: Bot) -> None:

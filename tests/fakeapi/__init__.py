@@ -24,6 +24,8 @@ The modules, by concern:
   rules    what Telegram accepts: parameters, HTML, lengths, keyboards
   faults   injected errors and time-outs, held calls, blocked chats
   limits   flood limits, counted
+  witness  the limits counted in a process of its own that every call passes through, timed as
+           it arrives (for tests where the fake's own process is too busy to time them)
 """
 
 from tests.fakeapi.chats import BOT_ID, SentMessage, UploadedFile

@@ -49,13 +49,14 @@ class FloodLimits:
         """Stop counting rate-limit violations."""
         self._limits = None
 
-    def _check_limits(self, key: str, chat_id: int | None) -> None:
-        """Count this call of method ``key`` (lower case); a violation is logged, and answered
-        429 when the limits say so."""
+    def _check_limits(self, key: str, chat_id: int | None, now: float | None = None) -> None:
+        """Count this call of method ``key`` (lower case), made at ``now`` (time.monotonic(),
+        by default the moment of this check); a violation is logged, and answered 429 when the
+        limits say so."""
         limits = self._limits
         if limits is None or not key.startswith("send") or key == "sendchataction":
             return
-        now = time.monotonic()
+        now = time.monotonic() if now is None else now
         problems: list[str] = []
         while limits.total and limits.total[0] <= now - 1.0:
             limits.total.popleft()
