@@ -112,6 +112,8 @@
     });
     pick.value = language;
     pick.addEventListener("change", function () {
+      // the language shown already: no new page, which would drop what was typed meanwhile
+      if (pick.value === language) { return; }
       window.location.hash = "campaigns?call=" + call.id + "&language=" + pick.value;
     });
     D.page.appendChild(field("call-language", C.translations, pick));
