@@ -1,7 +1,7 @@
 """The package as a user installs it: a wheel, in a new virtual environment outside the clone.
 
-The wheel is built once for this module (pip, with the registry only for the build's own
-requirements, from pip's cache after the first time) and installed with its dependencies
+The wheel is built once for this module (`python -m build`, with the registry only for the
+build's own requirements, from pip's cache after the first time) and installed with its dependencies
 into a virtual environment in a temporary folder. Every command then runs from another
 temporary folder with the clone nowhere on the path: what it needs (catalogs, migrations,
 sample data) must come from the installed package. The running bot is a separate process
@@ -51,15 +51,28 @@ def _pip(*args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from a copy of this clone's sources: setuptools leaves a build/ folder
-    beside pyproject.toml and puts whatever is in it into the next wheel, modules long moved
-    or removed too."""
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of this clone's sources, as a fresh clone has them: setuptools leaves a build/
+    folder beside pyproject.toml and puts whatever is in it into the next wheel, modules long
+    moved or removed too."""
     source = tmp_path_factory.mktemp("source") / "sanctuary-bot"
     leave_out = (".*", "build", "dist", "data", "*.egg-info", "__pycache__", "locale")
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*leave_out))
+    return source
+
+
+@pytest.fixture(scope="module")
+def wheel(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `python -m build` builds from the sources (in an isolated environment with
+    the build's own requirements, from the registry or pip's cache)."""
     wheels = tmp_path_factory.mktemp("wheel")
-    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(source))
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"python -m build failed:\n{done.stdout}\n{done.stderr}"
     (built,) = wheels.glob("sanctuary_bot-*.whl")
     return built
 
@@ -134,6 +147,31 @@ def test_version_and_the_package_comes_from_the_environment(
         assert Path(path).is_relative_to(installed.parent), path
     catalogs = installed.parent.glob("lib/python*/site-packages/bot/locale/*/LC_MESSAGES/*.mo")
     assert len(list(catalogs)) == 19
+
+
+def test_pipx_installs_it_from_the_sources(source: Path, tmp_path: Path) -> None:
+    """`pipx install .` as the README's "Running it for real" does, with pipx's folders in a
+    temporary one: the command it puts on the path works from another folder."""
+    pipx = {"PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin")}
+    pipx["PIPX_MAN_DIR"] = str(tmp_path / "man")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipx", "install", "--python", sys.executable, str(source)],
+        cwd=tmp_path,
+        env=_env(**pipx),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"pipx install failed:\n{done.stdout}\n{done.stderr}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    version = _run(tmp_path / "bin", elsewhere, "--version")
+    assert version.stdout.strip() == f"sanctuary-bot {_version()}", version.stderr
+    demo = _run(tmp_path / "bin", elsewhere, "console", typed="/start\n:quit\n")
+    assert demo.returncode == 0, demo.stderr
+    assert "sample data loaded" in demo.stdout, demo.stdout[-2000:]
+    assert demo.stdout.rstrip().endswith("bye")
 
 
 def test_the_console_demo_from_another_folder(installed: Path, tmp_path: Path) -> None:
