@@ -654,6 +654,22 @@ def test_index_after_any_changes_matches_scan(
     assert idx.nearest(lat, lon, k) == reference.scan(lat, lon, math.inf)[:k]
 
 
+def test_a_point_a_hair_away_is_counted_and_found_alike() -> None:
+    """Found by Hypothesis: a point 1e-189 degrees from the query, a radius of 0. Its chord
+    squared by hand underflows to 0 and math.dist's does not: count and nearest disagreed.
+    A radius under a micrometre is taken as one (spatial.LEAST_KM)."""
+    idx: PointGrid[int] = PointGrid()
+    reference: Points[int] = Points()
+    for item_id, lat, lon in ((1, 0.0, 1e-189), (2, 0.0, 0.0), (3, 0.0, 0.01)):
+        idx.add(item_id, lat, lon, 0)
+        reference.add(item_id, lat, lon, 0)
+    found = reference.scan(0.0, 0.0, 0.0)
+    assert [i for _d, i in found] == [1, 2]
+    assert idx.nearest(0.0, 0.0, 5, None, 0.0) == found
+    assert idx.count(0.0, 0.0, 0.0) == 2
+    assert idx.count(0.0, 0.0, -1.0) == 0 and idx.nearest(0.0, 0.0, 5, None, -1.0) == []
+
+
 # -- counting grid ----------------------------------------------------------------------------
 
 

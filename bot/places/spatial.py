@@ -30,6 +30,13 @@ def unit_vector(lat: float, lon: float) -> Point:
     return cos_lat * math.cos(rlon), cos_lat * math.sin(rlon), math.sin(rlat)
 
 
+# The least radius measured (a micrometre): a smaller one is taken as this. Within a radius
+# far smaller, a chord squared by hand underflows (to 0 for points 1e-189 degrees apart) where
+# math.dist does not, and ``count`` (math.dist) and ``nearest`` and ``scan`` (squares) would
+# disagree about a point; from this radius up, the two ways agree.
+LEAST_KM = 1e-9
+
+
 def _chord_sq(km: float) -> float:
     """The squared chord between unit vectors ``km`` apart on the Earth (inverse of _chord_km)."""
     return (2 * math.sin(min(km / EARTH_RADIUS_KM, math.pi) / 2)) ** 2
@@ -56,6 +63,7 @@ def scan(
     accepts, nearest first (ties by id), as ``(distance_km, id)``, by measuring each one: the
     reference that ``PointGrid`` answers as (in the tests, and the search's benchmark)."""
     qx, qy, qz = unit_vector(lat, lon)
+    radius_km = max(radius_km, LEAST_KM)
     # squared chord of the radius, a little generous: the exact test is on the distance
     angle = min(radius_km / EARTH_RADIUS_KM, math.pi)
     max_sq = (2 * math.sin(angle / 2)) ** 2 * (1 + 1e-9) + 1e-15
@@ -855,6 +863,7 @@ class PointGrid(Generic[K]):
         None): the number a scan with that predicate finds."""
         if not radius_km >= 0:
             return 0
+        radius_km = max(radius_km, LEAST_KM)
         query = qx, qy, qz = unit_vector(lat, lon)
         chord = math.sqrt(_chord_sq(radius_km))
         if accept is None:
@@ -894,6 +903,8 @@ class PointGrid(Generic[K]):
         crowded city does not measure thousands of points to find five."""
         if k <= 0 or (max_km is not None and not max_km >= 0):
             return []
+        if max_km is not None:
+            max_km = max(max_km, LEAST_KM)
         radius_km = math.pi * EARTH_RADIUS_KM if max_km is None else max_km
         limit_sq = math.inf if max_km is None else _chord_sq(max_km)
         query = unit_vector(lat, lon)
