@@ -23,15 +23,12 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from bench import CAPACITY_CHAT_GAP_S, CAPACITY_SEND_RATE
 from bot.search.directory import Directory
 from bot.views.formatting import KM_PER_MILE
 from storage.models import Activity, Group
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
-# The throughput benches measure how many updates the bot can handle, so their replies are
-# not held to Telegram's 30 messages a second (the send budget, which the delivery benches
-# measure): with it, every one of them would read 29 updates a second.
-CAPACITY_SEND_RATE = 1e6
 # Population centres the synthetic activities cluster around (lat, lon).
 CITIES = [
     (51.507, -0.128), (52.486, -1.890), (53.481, -2.242), (53.800, -1.549), (55.864, -4.252),
@@ -164,7 +161,7 @@ async def _throughput(updates: int, bot: str) -> float:
             if bot in ("ours", "ours_httpx", "fixed"):
                 config = Config(
                     "1:bench", server.base_url, Path(tmp) / "b.db", CACHE, None,
-                    send_rate=CAPACITY_SEND_RATE,
+                    send_rate=CAPACITY_SEND_RATE, chat_gap_s=CAPACITY_CHAT_GAP_S,
                 )  # fmt: skip
                 services = await Services.create(config, gazetteer=Gazetteer.load(CACHE))
                 groups, activities = synthetic(10_000)
@@ -181,7 +178,7 @@ async def _throughput(updates: int, bot: str) -> float:
                 if bot == "fixed":
                     fixed = View(*_results_message())
 
-                    async def fixed_view(c: Any, s: Any) -> View:
+                    async def fixed_view(c: Any, s: Any, near: str | None = None) -> View:
                         return fixed
 
                     stack.enter_context(patch.object(find, "results_view", fixed_view))
@@ -348,7 +345,7 @@ async def _served(updates: int, mode: str) -> tuple[float, list[float], float]:
             config = Config(
                 "1:bench", f"http://127.0.0.1:{port}/bot", Path(tmp) / "b.db", CACHE, None,
                 webhook_url=hook, webhook_secret="bench-secret" if hook else None,
-                send_rate=CAPACITY_SEND_RATE,
+                send_rate=CAPACITY_SEND_RATE, chat_gap_s=CAPACITY_CHAT_GAP_S,
             )  # fmt: skip
             services = await Services.create(config, gazetteer=Gazetteer.load(CACHE))
             services.directory.load(*synthetic(10_000))

@@ -33,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import CAPACITY_SEND_RATE
+
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # a Monday morning
 DATA = Path("data/bench")
 CACHE = Path("data/cache")
@@ -876,11 +878,9 @@ async def find_ratio(seed: int, size: Size, updates: int, rounds: int) -> dict[s
     rates: dict[str, list[float]] = {"national": [], "tenth": []}
     gazetteer = Gazetteer.load(CACHE)
     with _copy_of(national) as big, _copy_of(baseline) as small:
-        # how many updates the bot handles, not held to Telegram's 30 messages a second
-        uncapped = 1e6
         started = {
-            "national": await _start(big, gazetteer, uncapped),
-            "tenth": await _start(small, gazetteer, uncapped),
+            "national": await _start(big, gazetteer, CAPACITY_SEND_RATE),
+            "tenth": await _start(small, gazetteer, CAPACITY_SEND_RATE),
         }
         try:
             for round_ in range(rounds):
